@@ -1,0 +1,77 @@
+# 党支部标准化考评 — `make run` to try it, `make test` to prove it.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV    := .venv
+BIN     := $(VENV)/bin
+MANAGE  := $(BIN)/python manage.py
+PORT    ?= 8000
+PIP_VERSION := 26.3
+# Debian packages the app needs: CJK fonts and HarfBuzz subsetting for WeasyPrint PDFs,
+# poppler-utils (pdftotext) to read PDFs back in tests, Chromium for browser tests.
+DEBIAN_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 poppler-utils chromium
+# Python >= 3.12 (Django 6 refuses 3.11): python3.12 on PATH, or the pyenv 3.12.
+PYTHON ?= $(shell for c in python3.13 python3.12; do \
+	  if $$c -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null; then echo $$c; exit; fi; done; \
+	  if command -v pyenv >/dev/null; then \
+	    v=$$(pyenv versions --bare | grep -E '^3\.1[2-9]' | sort -V | head -n1); \
+	    [ -n "$$v" ] && echo "$$(pyenv root)/versions/$$v/bin/python3"; fi)
+
+.PHONY: help install system-deps run test test-sqlite test-postgres lint clean
+
+help:
+	@echo "make run   — install, migrate, load demo data, serve on http://127.0.0.1:$(PORT)/ with the task worker"
+	@echo "make test  — install, lint, check migrations, run the suite on SQLite (and PostgreSQL if DATABASE_URL is set)"
+
+system-deps:
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian packages: $$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "Missing Debian packages: $$missing"; \
+	    echo "Install them first:  sudo apt-get install $$missing"; exit 1; \
+	  fi; \
+	fi
+
+$(BIN)/.installed: pyproject.toml constraints.txt package.json package-lock.json
+	@$(MAKE) --no-print-directory system-deps
+	@if [ -z "$(PYTHON)" ]; then echo "Python >= 3.12 is required (python3.12 on PATH or via pyenv)."; exit 1; fi
+	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q pip==$(PIP_VERSION)
+	$(BIN)/pip install -q --group dev -c constraints.txt
+	npm ci --no-audit --no-fund --silent
+	@touch $@
+
+install: $(BIN)/.installed
+
+run: install
+	$(MANAGE) migrate --noinput
+	$(MANAGE) load_demo
+	@echo ""
+	@echo "  党支部标准化考评 is running at  http://127.0.0.1:$(PORT)/"
+	@echo "  Demo logins (password for all: Dangjian@2026):"
+	@echo "    sj01  支部书记 (炼钢一作业区党支部)     sj02  支部书记 (一号煤矿党支部)"
+	@echo "    kp01  考评员                             dq01  党群部管理员"
+	@echo "    ld01  领导                               xt01  系统管理员"
+	@echo ""
+	@$(MANAGE) db_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(MANAGE) runserver 127.0.0.1:$(PORT)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(MANAGE) makemigrations --check --dry-run
+
+test: lint
+	@echo "== test suite on SQLite"
+	env -u DATABASE_URL $(BIN)/pytest
+	@if [ -n "$$DATABASE_URL" ]; then \
+	  echo "== test suite on PostgreSQL ($${DATABASE_URL%%\?*})"; \
+	  $(BIN)/pytest; \
+	else echo "(DATABASE_URL not set: PostgreSQL run skipped)"; fi
+
+clean:
+	rm -rf $(VENV) node_modules var .pytest_cache .ruff_cache

@@ -1,0 +1,135 @@
+"""Who may see and do what. Every view asks here.
+
+A membership grants its role over an organization and its whole subtree. An object
+outside every subtree the user can see answers 404 (we do not reveal that it exists);
+an object the user can see but not act on answers 403.
+"""
+
+from enum import StrEnum
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from .models import Membership, Organization, Role, User
+
+
+class Perm(StrEnum):
+    VIEW_ORG = "view_org"  # read the tree and organization facts
+    MANAGE_ORG = "manage_org"  # create, edit, delete, import organizations; cross-review groups
+    VIEW_TERMS = "view_terms"  # term reminders (换届提醒)
+    MANAGE_PEOPLE = "manage_people"  # accounts and role grants
+    VIEW_AUDIT = "view_audit"  # read the audit trail
+
+
+ROLE_PERMS: dict[str, frozenset[Perm]] = {
+    Role.SECRETARY: frozenset({Perm.VIEW_ORG}),
+    Role.REVIEWER: frozenset({Perm.VIEW_ORG}),
+    Role.DEPT_ADMIN: frozenset({Perm.VIEW_ORG, Perm.MANAGE_ORG, Perm.VIEW_TERMS, Perm.VIEW_AUDIT}),
+    Role.LEADER: frozenset({Perm.VIEW_ORG, Perm.VIEW_TERMS}),
+    Role.SYSADMIN: frozenset({Perm.VIEW_ORG, Perm.MANAGE_PEOPLE, Perm.VIEW_AUDIT}),
+}
+
+
+def memberships(user: User) -> list[Membership]:
+    """The user's memberships with their organizations, cached on the user object."""
+    if not user.is_authenticated:
+        return []
+    cached = getattr(user, "_membership_cache", None)
+    if cached is None:
+        cached = list(user.memberships.select_related("organization"))
+        user._membership_cache = cached
+    return cached
+
+
+def roles(user: User) -> set[str]:
+    return {m.role for m in memberships(user)}
+
+
+def _roots(user: User, perm: Perm | None) -> list[str]:
+    """Paths of the subtrees where the user holds ``perm`` (any role when None)."""
+    return [
+        m.organization.path for m in memberships(user) if perm is None or perm in ROLE_PERMS[m.role]
+    ]
+
+
+def _subtree_q(paths: list[str], field: str = "path") -> Q:
+    q = Q(pk__in=[])
+    for path in paths:
+        q |= Q(**{f"{field}__startswith": path})
+    return q
+
+
+def has_perm(user: User, perm: Perm, org: Organization | None = None) -> bool:
+    """True if the user holds ``perm`` over ``org`` (anywhere, when org is None)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    paths = _roots(user, perm)
+    if org is None:
+        return bool(paths)
+    return any(org.path.startswith(path) for path in paths)
+
+
+def visible_orgs(user: User, perm: Perm = Perm.VIEW_ORG) -> QuerySet[Organization]:
+    qs = Organization.objects.all()
+    if user.is_superuser:
+        return qs
+    return qs.filter(_subtree_q(_roots(user, perm)))
+
+
+def scope_q(user: User, perm: Perm, field: str) -> Q:
+    """A filter on ``field`` (an organization path) limited to where the user holds perm."""
+    if user.is_superuser:
+        return Q()
+    return _subtree_q(_roots(user, perm), field)
+
+
+def require(user: User, perm: Perm) -> None:
+    """403 unless the user holds ``perm`` somewhere."""
+    if not has_perm(user, perm):
+        raise PermissionDenied
+
+
+def get_org(user: User, pk: int, perm: Perm = Perm.VIEW_ORG) -> Organization:
+    """The organization if the user may see it (else 404) and holds perm on it (else 403)."""
+    try:
+        org = visible_orgs(user).select_related("parent", "enterprise").get(pk=pk)
+    except (Organization.DoesNotExist, ValueError):
+        raise Http404("组织不存在或无权查看") from None
+    if not has_perm(user, perm, org):
+        raise PermissionDenied
+    return org
+
+
+def visible_users(user: User) -> QuerySet[User]:
+    """Accounts a people manager may see: those holding a role inside their subtrees,
+    and accounts with no role yet (just created or imported)."""
+    qs = User.objects.all()
+    if user.is_superuser:
+        return qs
+    paths = _roots(user, Perm.MANAGE_PEOPLE)
+    if not paths:
+        return qs.none()
+    return qs.filter(
+        Q(pk__in=Membership.objects.filter(_subtree_q(paths, "organization__path")).values("user"))
+        | Q(memberships__isnull=True)
+    ).distinct()
+
+
+def get_user(user: User, pk: int) -> User:
+    require(user, Perm.MANAGE_PEOPLE)
+    try:
+        return visible_users(user).get(pk=pk)
+    except (User.DoesNotExist, ValueError):
+        raise Http404("用户不存在或无权查看") from None
+
+
+def grantable_roles(user: User) -> list[tuple[str, str]]:
+    """Roles a people manager may grant: only a superuser grants 系统管理员."""
+    return [
+        (value, label)
+        for value, label in Role.choices
+        if user.is_superuser or value != Role.SYSADMIN
+    ]

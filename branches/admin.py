@@ -1,0 +1,96 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from .models import (
+    AuditEntry,
+    CrossReviewGroup,
+    CrossReviewGroupMember,
+    ImportJob,
+    Membership,
+    Organization,
+    User,
+)
+from .services import place_subtree
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["organization"]
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ["username", "name", "email", "is_active", "is_staff", "last_login"]
+    search_fields = ["username", "name", "email"]
+    ordering = ["username"]
+    fieldsets = [
+        (None, {"fields": ["username", "password"]}),
+        ("个人信息", {"fields": ["name", "email", "phone"]}),
+        ("权限", {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
+        ("时间", {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [(None, {"fields": ["username", "name", "password1", "password2"]})]
+    inlines = [MembershipInline]
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "kind", "parent", "full_members", "category", "term_end"]
+    list_filter = ["kind", "category", "weak_and_lax", "is_joint"]
+    search_fields = ["code", "name", "secretary_name"]
+    autocomplete_fields = ["parent"]
+    readonly_fields = ["enterprise", "path", "depth"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        place_subtree(obj)
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "organization", "role", "created_at"]
+    list_filter = ["role"]
+    search_fields = ["user__username", "user__name", "organization__name", "organization__code"]
+    autocomplete_fields = ["user", "organization"]
+
+
+class CrossReviewGroupMemberInline(admin.TabularInline):
+    model = CrossReviewGroupMember
+    extra = 0
+    autocomplete_fields = ["enterprise"]
+
+
+@admin.register(CrossReviewGroup)
+class CrossReviewGroupAdmin(admin.ModelAdmin):
+    list_display = ["name", "owner"]
+    inlines = [CrossReviewGroupMemberInline]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    list_display = ["at", "actor_repr", "source", "action", "model", "object_repr"]
+    list_filter = ["action", "model", "source"]
+    search_fields = ["object_repr", "actor_repr"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "kind", "filename", "status", "created_by"]
+    list_filter = ["kind", "status"]
+    exclude = ["content"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class BranchesConfig(AppConfig):
+    name = "branches"
+    verbose_name = "组织与人员"
+
+    def ready(self) -> None:
+        from . import audit
+
+        audit.connect_signals()

@@ -1,0 +1,168 @@
+"""Spreadsheet exports of the organization tree and of people with their roles."""
+
+from collections.abc import Iterable, Sequence
+
+from django.utils import timezone
+
+from .access import Perm, scope_q, visible_orgs
+from .models import Category, Membership, OrgKind, Role, User
+from .resources import MembershipResource, OrganizationResource
+from .spreadsheets import XLSX_CONTENT_TYPE, write_xlsx
+
+
+class Export:
+    identifier: str
+    verbose_name: str
+    widths: dict[str, int] = {}
+
+    def __init__(self, *, by: User):
+        self.by = by
+
+    def headers(self) -> Sequence[str]:
+        raise NotImplementedError
+
+    def rows(self) -> Iterable[Sequence]:
+        raise NotImplementedError
+
+    def extra_sheets(self) -> list[tuple[str, Sequence[str], Iterable[Sequence]]]:
+        return []
+
+    def render(self) -> tuple[str, str, bytes]:
+        content = write_xlsx(
+            [(self.verbose_name, self.headers(), self.rows()), *self.extra_sheets()],
+            widths=self.widths,
+        )
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        return f"{self.verbose_name}-{stamp}.xlsx", XLSX_CONTENT_TYPE, content
+
+
+def _resource_rows(resource, queryset) -> tuple[list[str], list[list]]:
+    dataset = resource.export(queryset=queryset)
+    return list(dataset.headers), [list(row) for row in dataset]
+
+
+ORG_GUIDE = [
+    ("编码", "必填，全系统唯一；已有编码的行将更新该组织"),
+    ("名称", "必填"),
+    ("类型", "必填：" + "、".join(OrgKind.labels)),
+    ("上级编码", "党支部可直接隶属党委；党小组隶属党支部；顶层党委留空"),
+    ("联合党支部", "是 / 否（联合党支部可少于 3 名正式党员）"),
+    ("成立日期、任期开始、任期届满", "日期，如 2024-03-01；党支部、党总支每届 2–3 年，党委 3–5 年"),
+    ("正式党员数、预备党员数", "不小于 0 的整数"),
+    ("类别", "、".join(Category.labels) + "（留空为一般）"),
+    ("软弱涣散", "是 / 否"),
+    ("星级", "0–5"),
+    ("书记、委员", "姓名；多名委员以顿号“、”分隔"),
+]
+
+PEOPLE_GUIDE = [
+    ("工号", "必填，登录用户名；已有工号的行将更新姓名、邮箱、手机"),
+    ("姓名", "必填"),
+    ("组织编码", "授予角色的组织（角色覆盖该组织及其全部下级）"),
+    ("角色", "、".join(Role.labels) + "；与组织编码同时留空则只建账号"),
+    ("说明", "一人多个角色写多行；新账号没有密码，由系统管理员设置初始密码后才能登录"),
+]
+
+
+class OrganizationExport(Export):
+    identifier = "organizations"
+    verbose_name = "组织架构"
+    widths = {"名称": 30, "上级编码": 12, "委员": 40}
+
+    def _data(self):
+        if not hasattr(self, "_cached"):
+            queryset = visible_orgs(self.by).select_related("parent").order_by("path")
+            self._cached = _resource_rows(OrganizationResource(by=self.by), queryset)
+        return self._cached
+
+    def headers(self):
+        return self._data()[0]
+
+    def rows(self):
+        return self._data()[1]
+
+
+class OrganizationTemplate(OrganizationExport):
+    identifier = "organizations-template"
+    verbose_name = "组织架构导入模板"
+
+    def rows(self):
+        return [
+            [
+                "DW01",
+                "某某公司党委",
+                "党委",
+                "",
+                "否",
+                "2010-07-01",
+                "2023-06-01",
+                "2028-05-31",
+                0,
+                0,
+                "一般",
+                "否",
+                0,
+                "张三",
+                "",
+            ],
+            [
+                "ZB0101",
+                "生产一党支部",
+                "党支部",
+                "DW01",
+                "否",
+                "2012-03-15",
+                "2024-03-01",
+                "2027-02-28",
+                25,
+                2,
+                "先进",
+                "否",
+                4,
+                "李四",
+                "王五、赵六",
+            ],
+        ]
+
+    def extra_sheets(self):
+        return [("填写说明", ["列", "说明"], ORG_GUIDE)]
+
+
+class PeopleExport(Export):
+    identifier = "people"
+    verbose_name = "人员与角色"
+    widths = {"组织名称": 30, "邮箱": 28}
+
+    def _queryset(self):
+        return Membership.objects.filter(scope_q(self.by, Perm.MANAGE_PEOPLE, "organization__path"))
+
+    def headers(self):
+        return [f.column_name for f in MembershipResource(by=self.by).get_export_fields()]
+
+    def rows(self):
+        resource = MembershipResource(by=self.by)
+        queryset = (
+            self._queryset()
+            .select_related("user", "organization")
+            .order_by("user__username", "organization__path", "role")
+        )
+        _, rows = _resource_rows(resource, queryset)
+        loners = User.objects.filter(memberships__isnull=True, is_superuser=False).order_by(
+            "username"
+        )
+        rows += [[u.username, u.name, u.email, u.phone, "", "", ""] for u in loners]
+        return rows
+
+
+class PeopleTemplate(PeopleExport):
+    identifier = "people-template"
+    verbose_name = "人员与角色导入模板"
+
+    def rows(self):
+        return [
+            ["100234", "李四", "lisi@example.com", "13800000000", "ZB0101", "", "支部书记"],
+            ["100301", "王考评", "", "", "DW01", "", "考评员"],
+        ]
+
+    def extra_sheets(self):
+        return [("填写说明", ["列", "说明"], PEOPLE_GUIDE)]

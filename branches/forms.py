@@ -1,0 +1,149 @@
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+
+from .access import Perm, grantable_roles, visible_orgs
+from .models import CrossReviewGroup, Organization, OrgKind, User
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class LoginForm(AuthenticationForm):
+    username = forms.CharField(
+        label="工号", max_length=150, widget=forms.TextInput(attrs={"autofocus": True})
+    )
+    error_messages = {
+        "invalid_login": "工号或密码不正确。连续多次输错后账号将被暂时锁定。",
+        "inactive": "该账号已停用，请联系系统管理员。",
+    }
+
+
+class OrganizationForm(forms.ModelForm):
+    class Meta:
+        model = Organization
+        fields = [
+            "code",
+            "name",
+            "kind",
+            "parent",
+            "is_joint",
+            "established_on",
+            "term_start",
+            "term_end",
+            "full_members",
+            "probationary_members",
+            "category",
+            "weak_and_lax",
+            "star_level",
+            "secretary_name",
+            "committee_members",
+        ]
+        widgets = {
+            "established_on": DateInput(),
+            "term_start": DateInput(),
+            "term_end": DateInput(),
+            "star_level": forms.NumberInput(attrs={"min": 0, "max": 5}),
+            "full_members": forms.NumberInput(attrs={"min": 0}),
+            "probationary_members": forms.NumberInput(attrs={"min": 0}),
+        }
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        parents = visible_orgs(user, Perm.MANAGE_ORG).filter(
+            kind__in=[OrgKind.COMMITTEE, OrgKind.GENERAL_BRANCH, OrgKind.BRANCH]
+        )
+        if self.instance.pk:
+            parents = parents.exclude(path__startswith=self.instance.path)
+        self.fields["parent"].queryset = parents.order_by("path")
+        self.fields["parent"].label_from_instance = lambda o: (
+            f"{o.code} {o.name}（{o.get_kind_display()}）"
+        )
+        self.fields["parent"].required = not user.is_superuser
+
+
+class UserCreateForm(forms.Form):
+    username = forms.CharField(label="工号", max_length=150)
+    name = forms.CharField(label="姓名", max_length=50)
+    email = forms.EmailField(label="邮箱", required=False)
+    phone = forms.CharField(label="手机", max_length=20, required=False)
+    password = forms.CharField(
+        label="初始密码",
+        widget=forms.PasswordInput,
+        required=False,
+        help_text="留空则账号暂不能登录，稍后再设置密码。至少 8 位，不能全为数字或过于常见。",
+    )
+
+
+class UserEditForm(forms.Form):
+    name = forms.CharField(label="姓名", max_length=50)
+    email = forms.EmailField(label="邮箱", required=False)
+    phone = forms.CharField(label="手机", max_length=20, required=False)
+    is_active = forms.BooleanField(label="启用", required=False)
+
+
+class SetPasswordForm(forms.Form):
+    password1 = forms.CharField(label="新密码", widget=forms.PasswordInput)
+    password2 = forms.CharField(label="再次输入新密码", widget=forms.PasswordInput)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password1") != data.get("password2"):
+            raise forms.ValidationError("两次输入的密码不一致。")
+        return data
+
+
+class GrantRoleForm(forms.Form):
+    organization = forms.ModelChoiceField(label="组织", queryset=Organization.objects.none())
+    role = forms.ChoiceField(label="角色")
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = visible_orgs(user, Perm.MANAGE_PEOPLE).order_by(
+            "path"
+        )
+        self.fields["organization"].label_from_instance = lambda o: f"{o.code} {o.name}"
+        self.fields["role"].choices = grantable_roles(user)
+
+
+class CrossReviewGroupForm(forms.ModelForm):
+    enterprises = forms.ModelMultipleChoiceField(
+        label="成员企业",
+        queryset=Organization.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = CrossReviewGroup
+        fields = ["owner", "name"]
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        committees = visible_orgs(user, Perm.MANAGE_ORG).filter(kind=OrgKind.COMMITTEE)
+        self.fields["owner"].queryset = committees.order_by("path")
+        self.fields["enterprises"].queryset = committees.filter(depth__gt=0).order_by("path")
+        self.fields["enterprises"].label_from_instance = lambda o: f"{o.code} {o.name}"
+        if self.instance.pk:
+            self.fields["enterprises"].initial = list(
+                self.instance.members.values_list("enterprise_id", flat=True)
+            )
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(label="Excel 文件（.xlsx）")
+
+    def clean_file(self):
+        from django.conf import settings
+
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.IMPORT_MAX_BYTES:
+            raise forms.ValidationError(
+                f"文件过大（{upload.size / 1024 / 1024:.1f} MB），"
+                f"上限为 {settings.IMPORT_MAX_BYTES / 1024 / 1024:.1f} MB。"
+            )
+        if not upload.name.lower().endswith(".xlsx"):
+            raise forms.ValidationError("只接受 .xlsx 格式的 Excel 文件。")
+        return upload

@@ -1,0 +1,112 @@
+"""Load the demo organization tree, cross-review groups and one login per role.
+
+Idempotent: running it again updates the same rows. Refuses to run when the database
+already holds organizations that are not part of the demo (a real tree).
+"""
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from branches import audit
+from branches.models import (
+    Category,
+    CrossReviewGroup,
+    CrossReviewGroupMember,
+    Membership,
+    Organization,
+    OrgKind,
+    Role,
+    User,
+    add_years,
+)
+from branches.services import place_subtree
+
+DEMO_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo.json"
+
+
+def _label_map(choices) -> dict[str, str]:
+    return {str(label): value for value, label in choices}
+
+
+class Command(BaseCommand):
+    help = "Load the demo organization tree and demo logins (fixtures/demo.json)."
+
+    def handle(self, *args, **options):
+        data = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
+        codes = {o["code"] for o in data["organizations"]}
+        foreign = Organization.objects.exclude(code__in=codes)
+        if foreign.exists():
+            raise CommandError(
+                f"The database holds {foreign.count()} organizations that are not demo data; "
+                "refusing to mix demo logins into a real tree."
+            )
+        with transaction.atomic(), audit.acting(None, "command"):
+            self._load(data)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data loaded: {len(codes)} organizations, {len(data['users'])} logins."
+            )
+        )
+
+    def _load(self, data: dict) -> None:
+        today = timezone.localdate()
+        kinds, categories, roles = (
+            _label_map(OrgKind.choices),
+            _label_map(Category.choices),
+            _label_map(Role.choices),
+        )
+        by_code: dict[str, Organization] = {}
+        for row in data["organizations"]:
+            term_end = term_start = None
+            if "term_ends_in_days" in row:
+                term_end = today + timedelta(days=row["term_ends_in_days"])
+                term_start = add_years(term_end, -row["term_years"])
+            org, _ = Organization.objects.update_or_create(
+                code=row["code"],
+                defaults={
+                    "name": row["name"],
+                    "kind": kinds[row["kind"]],
+                    "parent": by_code.get(row["parent"]) if row["parent"] else None,
+                    "is_joint": row.get("is_joint", False),
+                    "established_on": date.fromisoformat(row["established"])
+                    if row.get("established")
+                    else None,
+                    "term_start": term_start,
+                    "term_end": term_end,
+                    "full_members": row.get("full_members", 0),
+                    "probationary_members": row.get("probationary_members", 0),
+                    "category": categories[row.get("category", "一般")],
+                    "weak_and_lax": row.get("weak_and_lax", False),
+                    "star_level": row.get("star_level", 0),
+                    "secretary_name": row.get("secretary", ""),
+                    "committee_members": row.get("committee", ""),
+                },
+            )
+            org.full_clean()
+            place_subtree(org)
+            by_code[org.code] = org
+        for row in data["groups"]:
+            group, _ = CrossReviewGroup.objects.get_or_create(
+                owner=by_code[row["owner"]], name=row["name"]
+            )
+            for code in row["enterprises"]:
+                CrossReviewGroupMember.objects.get_or_create(
+                    enterprise=by_code[code], defaults={"group": group}
+                )
+        for row in data["users"]:
+            user, created = User.objects.get_or_create(
+                username=row["username"], defaults={"name": row["name"]}
+            )
+            if created or not user.has_usable_password():
+                user.set_password(data["password"])
+                user.save()
+            for code, role in row["roles"]:
+                Membership.objects.get_or_create(
+                    user=user, organization=by_code[code], role=roles[role]
+                )

@@ -1,0 +1,46 @@
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from . import audit
+
+IDLE_KEY = "last_activity"
+
+
+class IdleTimeoutMiddleware:
+    """Log a user out after SESSION_IDLE_MINUTES without a request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            now = int(time.time())
+            last = request.session.get(IDLE_KEY)
+            if last is not None and now - int(last) > settings.SESSION_IDLE_MINUTES * 60:
+                logout(request)
+                messages.info(
+                    request,
+                    f"您已超过 {settings.SESSION_IDLE_MINUTES} 分钟未操作，"
+                    "为保护数据安全已自动退出，请重新登录。",
+                )
+                return redirect(f"{reverse('login')}?next={request.path}")
+            request.session[IDLE_KEY] = now
+        return self.get_response(request)
+
+
+class AuditContextMiddleware:
+    """Attribute every change made while serving a request to the logged-in user."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        source = "admin" if request.path.startswith("/admin/") else "web"
+        actor = request.user if request.user.is_authenticated else None
+        with audit.acting(actor, source):
+            return self.get_response(request)

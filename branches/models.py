@@ -1,0 +1,398 @@
+"""Organization tree, people, roles, cross-review groups and the audit trail."""
+
+import uuid
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+
+class User(AbstractUser):
+    """A person who logs in. ``username`` is the employee number (工号)."""
+
+    name = models.CharField("姓名", max_length=50, blank=True)
+    phone = models.CharField("手机", max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = "用户"
+        verbose_name_plural = "用户"
+        ordering = ["username"]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.username}）" if self.name else self.username
+
+    def get_full_name(self) -> str:
+        return self.name or self.username
+
+
+class OrgKind(models.TextChoices):
+    COMMITTEE = "committee", "党委"
+    GENERAL_BRANCH = "general_branch", "党总支"
+    BRANCH = "branch", "党支部"
+    GROUP = "group", "党小组"
+
+
+# Which kinds may stand directly under which (None: a root). A 党支部 may sit
+# directly under a 党委 or under a 党总支; a 党小组 only under a 党支部.
+ALLOWED_PARENT_KINDS: dict[str, set[str | None]] = {
+    OrgKind.COMMITTEE: {None, OrgKind.COMMITTEE},
+    OrgKind.GENERAL_BRANCH: {OrgKind.COMMITTEE},
+    OrgKind.BRANCH: {OrgKind.COMMITTEE, OrgKind.GENERAL_BRANCH},
+    OrgKind.GROUP: {OrgKind.BRANCH},
+}
+
+# Term length in years (支部、总支 every 2–3 years; 委员会 3–5 years).
+TERM_YEARS: dict[str, tuple[int, int]] = {
+    OrgKind.COMMITTEE: (3, 5),
+    OrgKind.GENERAL_BRANCH: (2, 3),
+    OrgKind.BRANCH: (2, 3),
+}
+
+# Elections rarely fall on the anniversary to the day: allow a month either way.
+TERM_SLACK = timedelta(days=31)
+
+# The documents require 3 full members to form a 党支部 (联合党支部 exist for fewer).
+MIN_BRANCH_FULL_MEMBERS = 3
+
+
+class Category(models.TextChoices):
+    ADVANCED = "advanced", "先进"
+    ORDINARY = "ordinary", "一般"
+    LAGGING = "lagging", "后进"
+
+
+class Organization(models.Model):
+    code = models.CharField("编码", max_length=32, unique=True)
+    name = models.CharField("名称", max_length=100)
+    kind = models.CharField("类型", max_length=20, choices=OrgKind)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name="上级组织",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+    # Maintained by services.place_subtree(): the nearest 党委 at or above this node,
+    # and the materialized path of primary keys ("/1/7/12/") used to scope by subtree.
+    enterprise = models.ForeignKey(
+        "self",
+        verbose_name="所属党委",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    path = models.CharField(max_length=512, editable=False, db_index=True, default="")
+    depth = models.PositiveSmallIntegerField(editable=False, default=0)
+
+    is_joint = models.BooleanField("联合党支部", default=False)
+    established_on = models.DateField("成立日期", null=True, blank=True)
+    term_start = models.DateField("本届任期开始", null=True, blank=True)
+    term_end = models.DateField("本届任期届满", null=True, blank=True)
+    full_members = models.PositiveIntegerField("正式党员数", default=0)
+    probationary_members = models.PositiveIntegerField("预备党员数", default=0)
+    category = models.CharField("类别", max_length=20, choices=Category, default=Category.ORDINARY)
+    weak_and_lax = models.BooleanField("软弱涣散", default=False)
+    star_level = models.PositiveSmallIntegerField("星级", default=0)
+    secretary_name = models.CharField("书记", max_length=50, blank=True)
+    committee_members = models.CharField(
+        "委员", max_length=300, blank=True, help_text="多人以顿号“、”分隔"
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "党组织"
+        verbose_name_plural = "党组织"
+        ordering = ["path"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(parent__isnull=False) | Q(kind=OrgKind.COMMITTEE),
+                name="org_only_committee_is_root",
+                violation_error_message="只有党委可以没有上级组织。",
+            ),
+            models.CheckConstraint(
+                condition=~Q(parent=F("id")),
+                name="org_not_own_parent",
+                violation_error_message="组织不能是自己的上级。",
+            ),
+            models.CheckConstraint(
+                condition=Q(star_level__gte=0, star_level__lte=5),
+                name="org_star_level_0_5",
+                violation_error_message="星级应为 0 至 5。",
+            ),
+            models.CheckConstraint(
+                condition=Q(term_start__isnull=True)
+                | Q(term_end__isnull=True)
+                | Q(term_end__gt=F("term_start")),
+                name="org_term_end_after_start",
+                violation_error_message="任期届满日期应晚于任期开始日期。",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def member_count(self) -> int:
+        return self.full_members + self.probationary_members
+
+    @property
+    def below_minimum(self) -> bool:
+        """A 党支部 (not a 联合党支部) with fewer than 3 full members."""
+        return (
+            self.kind == OrgKind.BRANCH
+            and not self.is_joint
+            and self.full_members < MIN_BRANCH_FULL_MEMBERS
+        )
+
+    @property
+    def term_days_left(self) -> int | None:
+        if self.term_end is None:
+            return None
+        return (self.term_end - timezone.localdate()).days
+
+    def is_in_subtree_of(self, other: "Organization") -> bool:
+        return bool(other.path) and self.path.startswith(other.path)
+
+    def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
+        parent_kind = self.parent.kind if self.parent_id and self.parent else None
+        if self.kind and parent_kind not in ALLOWED_PARENT_KINDS.get(self.kind, set()):
+            allowed = "、".join(
+                "无（顶层）" if k is None else OrgKind(k).label
+                for k in ALLOWED_PARENT_KINDS[self.kind]
+            )
+            got = "无上级" if parent_kind is None else f"上级为{OrgKind(parent_kind).label}"
+            errors.setdefault("parent", []).append(
+                f"{OrgKind(self.kind).label}的上级只能是：{allowed}（当前{got}）。"
+            )
+        if (
+            self.pk
+            and self.parent_id
+            and self.parent
+            and self.path
+            and (self.parent.pk == self.pk or self.parent.path.startswith(self.path))
+        ):
+            errors.setdefault("parent", []).append(
+                "上级组织不能是本组织或其下级组织（会形成循环）。"
+            )
+        if self.term_start and self.term_end and self.kind in TERM_YEARS:
+            low, high = TERM_YEARS[self.kind]
+            if self.term_end <= self.term_start:
+                errors.setdefault("term_end", []).append("任期届满日期应晚于任期开始日期。")
+            elif not (
+                add_years(self.term_start, low) - TERM_SLACK
+                <= self.term_end
+                <= add_years(self.term_start, high) + TERM_SLACK
+            ):
+                errors.setdefault("term_end", []).append(
+                    f"{OrgKind(self.kind).label}每届任期应为 {low} 至 {high} 年。"
+                )
+        if self.kind == OrgKind.GROUP and (self.term_start or self.term_end):
+            errors.setdefault("term_start", []).append("党小组不设任期。")
+        if self.established_on and self.established_on > timezone.localdate():
+            errors.setdefault("established_on", []).append("成立日期不能晚于今天。")
+        if errors:
+            raise ValidationError(errors)
+
+
+def add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+class Role(models.TextChoices):
+    SECRETARY = "secretary", "支部书记"
+    REVIEWER = "reviewer", "考评员"
+    DEPT_ADMIN = "dept_admin", "党群部管理员"
+    LEADER = "leader", "领导"
+    SYSADMIN = "sysadmin", "系统管理员"
+
+
+# A secretary's membership names the organization they lead and score.
+SECRETARY_KINDS = {OrgKind.BRANCH, OrgKind.GENERAL_BRANCH}
+
+
+class Membership(models.Model):
+    """A user's role over an organization and everything below it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="用户",
+        on_delete=models.CASCADE,
+        related_name="memberships",
+    )
+    organization = models.ForeignKey(
+        Organization, verbose_name="组织", on_delete=models.PROTECT, related_name="memberships"
+    )
+    role = models.CharField("角色", max_length=20, choices=Role)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "角色授权"
+        verbose_name_plural = "角色授权"
+        ordering = ["user__username", "organization__path", "role"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organization", "role"],
+                name="membership_unique_user_org_role",
+                violation_error_message="该用户在该组织已有此角色。",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.organization} · {self.get_role_display()}"
+
+    def clean(self) -> None:
+        if (
+            self.role == Role.SECRETARY
+            and self.organization_id
+            and self.organization.kind not in SECRETARY_KINDS
+        ):
+            raise ValidationError({"organization": "支部书记角色只能授予党支部或党总支。"})
+
+
+class CrossReviewGroup(models.Model):
+    """A group of enterprises (党委) for cross-review (交叉互评); groups review each other."""
+
+    owner = models.ForeignKey(
+        Organization,
+        verbose_name="组织单位",
+        on_delete=models.PROTECT,
+        related_name="cross_review_groups",
+        help_text="组织互评的上级党委",
+    )
+    name = models.CharField("组名", max_length=50)
+    enterprises = models.ManyToManyField(
+        Organization,
+        verbose_name="成员企业",
+        through="CrossReviewGroupMember",
+        related_name="cross_review_groups_joined",
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "互评组"
+        verbose_name_plural = "互评组"
+        ordering = ["owner__path", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "name"],
+                name="crossgroup_unique_name",
+                violation_error_message="同一单位下互评组名称不能重复。",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CrossReviewGroupMember(models.Model):
+    group = models.ForeignKey(
+        CrossReviewGroup, verbose_name="互评组", on_delete=models.CASCADE, related_name="members"
+    )
+    enterprise = models.ForeignKey(
+        Organization, verbose_name="企业党委", on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "互评组成员"
+        verbose_name_plural = "互评组成员"
+        constraints = [
+            # An enterprise sits in one group only, or the group-to-group plan is ambiguous.
+            models.UniqueConstraint(
+                fields=["enterprise"],
+                name="crossgroup_enterprise_once",
+                violation_error_message="该企业已在另一个互评组中。",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.group} · {self.enterprise}"
+
+
+class AuditAction(models.TextChoices):
+    CREATE = "create", "新增"
+    UPDATE = "update", "修改"
+    DELETE = "delete", "删除"
+    LOGIN = "login", "登录"
+    LOGOUT = "logout", "退出"
+    IMPORT = "import", "导入"
+
+
+class AuditEntry(models.Model):
+    """One recorded change: who, when, what, old → new. Written by branches.audit."""
+
+    at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作人",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    actor_repr = models.CharField("操作人", max_length=120, blank=True)
+    source = models.CharField("来源", max_length=20, blank=True)
+    action = models.CharField("操作", max_length=10, choices=AuditAction)
+    model = models.CharField("对象类型", max_length=50, db_index=True)
+    object_id = models.CharField("对象编号", max_length=64, db_index=True)
+    object_repr = models.CharField("对象", max_length=200)
+    changes = models.JSONField("变更", default=dict, blank=True)
+    # The organization the change concerns, so department admins see their subtree only.
+    org_path = models.CharField(max_length=512, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = "审计记录"
+        verbose_name_plural = "审计记录"
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        action = self.get_action_display()
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_repr} {action} {self.object_repr}"
+
+
+class ImportKind(models.TextChoices):
+    ORGANIZATIONS = "organizations", "组织架构"
+    PEOPLE = "people", "人员与角色"
+
+
+class ImportStatus(models.TextChoices):
+    PREVIEWED = "previewed", "已预览"
+    APPLIED = "applied", "已导入"
+    REJECTED = "rejected", "有错误"
+
+
+class ImportJob(models.Model):
+    """An uploaded spreadsheet awaiting confirmation after its dry-run preview."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField("导入类型", max_length=20, choices=ImportKind)
+    status = models.CharField(
+        "状态", max_length=20, choices=ImportStatus, default=ImportStatus.PREVIEWED
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="上传人", on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField("上传时间", auto_now_add=True)
+    applied_at = models.DateTimeField("导入时间", null=True, blank=True)
+    filename = models.CharField("文件名", max_length=200)
+    content = models.BinaryField("文件内容")
+    summary = models.JSONField("结果摘要", default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "导入记录"
+        verbose_name_plural = "导入记录"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.filename}"

@@ -1,0 +1,109 @@
+"""Reads that need care: scoping and building the tree in one query."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from .access import Perm, scope_q, visible_orgs
+from .models import AuditEntry, Organization, OrgKind, User
+
+TERM_WARNING_DAYS = 90
+
+
+@dataclass(frozen=True)
+class TreeRow:
+    org: Organization
+    level: int
+
+
+def tree_rows(user: User) -> list[TreeRow]:
+    """The visible organizations in pre-order (children by code), in one query."""
+    orgs = list(
+        visible_orgs(user).only(
+            "id",
+            "code",
+            "name",
+            "kind",
+            "parent_id",
+            "path",
+            "depth",
+            "is_joint",
+            "full_members",
+            "probationary_members",
+            "category",
+            "weak_and_lax",
+            "star_level",
+            "secretary_name",
+            "term_end",
+        )
+    )
+    ids = {o.pk for o in orgs}
+    children: dict[int | None, list[Organization]] = {}
+    for org in orgs:
+        parent = org.parent_id if org.parent_id in ids else None
+        children.setdefault(parent, []).append(org)
+    for siblings in children.values():
+        siblings.sort(key=lambda o: o.code)
+    rows: list[TreeRow] = []
+    stack = [(org, 0) for org in reversed(children.get(None, []))]
+    while stack:
+        org, level = stack.pop()
+        rows.append(TreeRow(org, level))
+        stack.extend((child, level + 1) for child in reversed(children.get(org.pk, [])))
+    return rows
+
+
+def search_orgs(user: User, *, q: str = "", kind: str = "", flag: str = "") -> QuerySet:
+    qs = visible_orgs(user).select_related("parent")
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(code__icontains=q) | Q(secretary_name__icontains=q))
+    if kind:
+        qs = qs.filter(kind=kind)
+    today = timezone.localdate()
+    if flag == "below_minimum":
+        qs = qs.filter(kind=OrgKind.BRANCH, is_joint=False, full_members__lt=3)
+    elif flag == "weak":
+        qs = qs.filter(weak_and_lax=True)
+    elif flag == "term_due":
+        qs = qs.filter(term_end__lte=today + timedelta(days=TERM_WARNING_DAYS))
+    elif flag == "lagging":
+        qs = qs.filter(category="lagging")
+    return qs.order_by("path")
+
+
+def term_reminders(user: User) -> QuerySet[Organization]:
+    """Organizations whose term ends within 90 days or has already ended."""
+    limit = timezone.localdate() + timedelta(days=TERM_WARNING_DAYS)
+    return (
+        visible_orgs(user, Perm.VIEW_TERMS)
+        .filter(term_end__isnull=False, term_end__lte=limit)
+        .select_related("parent")
+        .order_by("term_end", "code")
+    )
+
+
+def ancestors(org: Organization) -> list[Organization]:
+    ids = [int(part) for part in org.path.strip("/").split("/")[:-1] if part]
+    found = {o.pk: o for o in Organization.objects.filter(pk__in=ids)}
+    return [found[i] for i in ids if i in found]
+
+
+def audit_entries(user: User, *, q: str = "", action: str = "") -> QuerySet[AuditEntry]:
+    qs = AuditEntry.objects.select_related("actor")
+    if not user.is_superuser:
+        # A people manager also sees account changes (they carry no organization).
+        scope = scope_q(user, Perm.VIEW_AUDIT, "org_path")
+        from .access import has_perm
+
+        if has_perm(user, Perm.MANAGE_PEOPLE):
+            scope |= Q(org_path="")
+        qs = qs.filter(scope)
+    if q:
+        qs = qs.filter(
+            Q(object_repr__icontains=q) | Q(actor_repr__icontains=q) | Q(model__icontains=q)
+        )
+    if action:
+        qs = qs.filter(action=action)
+    return qs

@@ -1,0 +1,251 @@
+"""Every write to organizations, people, roles and cross-review groups.
+
+Services take the acting user as ``by`` and run inside a transaction; the audit
+trail is written by branches.audit for each row they change.
+"""
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import ProtectedError
+
+from . import audit
+from .models import (
+    CrossReviewGroup,
+    CrossReviewGroupMember,
+    Membership,
+    Organization,
+    OrgKind,
+    Role,
+    User,
+)
+
+
+class BranchesError(Exception):
+    """A refused change; the message is shown to the user as is (Chinese)."""
+
+
+def service[**P, R](func: Callable[P, R]) -> Callable[P, R]:
+    """Run a write in one transaction with the audit trail attributed to ``by``."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with transaction.atomic(), audit.acting(kwargs["by"], audit.current().source):
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+def _full_clean(obj, **kwargs) -> None:
+    try:
+        obj.full_clean(**kwargs)
+    except ValidationError as exc:
+        raise BranchesError("；".join(exc.messages)) from None
+
+
+# -- the tree ---------------------------------------------------------------------------
+
+
+def place_subtree(org: Organization) -> None:
+    """Recompute path, depth and enterprise for ``org`` and, if they moved, its subtree.
+
+    Written with queryset.update() so that these derived columns never show up in the
+    audit trail as changes of their own.
+    """
+    parent = org.parent if org.parent_id else None
+    path = f"{parent.path if parent else '/'}{org.pk}/"
+    depth = parent.depth + 1 if parent else 0
+    if org.kind == OrgKind.COMMITTEE:
+        enterprise_id = org.pk
+    else:
+        enterprise_id = parent.enterprise_id if parent else None
+    if (path, depth, enterprise_id) == (org.path, org.depth, org.enterprise_id):
+        return
+    Organization.objects.filter(pk=org.pk).update(
+        path=path, depth=depth, enterprise_id=enterprise_id
+    )
+    org.path, org.depth, org.enterprise_id = path, depth, enterprise_id
+    for child in Organization.objects.filter(parent=org):
+        child.parent = org
+        place_subtree(child)
+
+
+def _check_scope(by: User, org_parent: Organization | None) -> None:
+    from .access import Perm, has_perm
+
+    if org_parent is None:
+        if not by.is_superuser:
+            raise BranchesError("只有超级管理员可以创建顶层党委。")
+        return
+    if not has_perm(by, Perm.MANAGE_ORG, org_parent):
+        raise BranchesError("上级组织不在您的管理范围内。")
+
+
+@service
+def create_organization(*, by: User, data: dict[str, Any]) -> Organization:
+    org = Organization(**data)
+    _check_scope(by, org.parent)
+    _full_clean(org)
+    org.save()
+    place_subtree(org)
+    return org
+
+
+@service
+def update_organization(org: Organization, *, by: User, data: dict[str, Any]) -> Organization:
+    org = Organization.objects.select_for_update().get(pk=org.pk)
+    for field, value in data.items():
+        setattr(org, field, value)
+    if "parent" in data:
+        _check_scope(by, org.parent)
+    _full_clean(org)
+    org.save()
+    place_subtree(org)
+    return org
+
+
+@service
+def delete_organization(org: Organization, *, by: User) -> None:
+    if org.children.exists():
+        raise BranchesError(
+            f"“{org.name}”下还有 {org.children.count()} 个下级组织，请先删除或移走。"
+        )
+    if org.memberships.exists():
+        raise BranchesError(f"“{org.name}”还有 {org.memberships.count()} 项角色授权，请先撤销。")
+    try:
+        org.delete()
+    except ProtectedError:
+        raise BranchesError(f"“{org.name}”已被考评或互评组引用，不能删除。") from None
+
+
+# -- people -----------------------------------------------------------------------------
+
+
+@service
+def create_user(
+    *,
+    by: User,
+    username: str,
+    name: str,
+    email: str = "",
+    phone: str = "",
+    password: str | None = None,
+) -> User:
+    username = username.strip()
+    if User.objects.filter(username__iexact=username).exists():
+        raise BranchesError(f"工号“{username}”已存在。")
+    user = User(username=username, name=name.strip(), email=email.strip(), phone=phone.strip())
+    if password:
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise BranchesError("；".join(exc.messages)) from None
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    _full_clean(user, exclude=["password"])
+    user.save()
+    return user
+
+
+@service
+def update_user(
+    user: User, *, by: User, name: str, email: str, phone: str, is_active: bool
+) -> User:
+    if user.pk == by.pk and not is_active:
+        raise BranchesError("不能停用自己的账号。")
+    user.name, user.email, user.phone, user.is_active = (
+        name.strip(),
+        email.strip(),
+        phone,
+        is_active,
+    )
+    _full_clean(user, exclude=["password"])
+    user.save()
+    return user
+
+
+@service
+def set_password(user: User, *, by: User, password: str) -> User:
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise BranchesError("；".join(exc.messages)) from None
+    user.set_password(password)
+    user.save()
+    return user
+
+
+@service
+def grant_role(*, by: User, user: User, organization: Organization, role: str) -> Membership:
+    from .access import Perm, grantable_roles, has_perm
+
+    if role not in dict(grantable_roles(by)):
+        raise BranchesError("您不能授予该角色。")
+    if not has_perm(by, Perm.MANAGE_PEOPLE, organization):
+        raise BranchesError("该组织不在您的管理范围内。")
+    membership = Membership(user=user, organization=organization, role=role)
+    _full_clean(membership)
+    membership.save()
+    return membership
+
+
+@service
+def revoke_role(membership: Membership, *, by: User) -> None:
+    if membership.user_id == by.pk and membership.role == Role.SYSADMIN:
+        raise BranchesError("不能撤销自己的系统管理员角色。")
+    membership.delete()
+
+
+# -- cross-review groups ------------------------------------------------------------------
+
+
+@service
+def save_cross_review_group(
+    *,
+    by: User,
+    group: CrossReviewGroup | None,
+    owner: Organization,
+    name: str,
+    enterprises: list[Organization],
+) -> CrossReviewGroup:
+    from .access import Perm, has_perm
+
+    if not has_perm(by, Perm.MANAGE_ORG, owner):
+        raise BranchesError("该单位不在您的管理范围内。")
+    for enterprise in enterprises:
+        if enterprise.kind != OrgKind.COMMITTEE or not enterprise.is_in_subtree_of(owner):
+            raise BranchesError(f"“{enterprise.name}”不是{owner.name}下属的企业党委。")
+        if enterprise.pk == owner.pk:
+            raise BranchesError("组织单位本身不能作为互评组成员。")
+    taken = CrossReviewGroupMember.objects.filter(enterprise__in=enterprises)
+    if group is not None:
+        taken = taken.exclude(group=group)
+    if clash := taken.select_related("enterprise", "group").first():
+        raise BranchesError(f"“{clash.enterprise.name}”已在互评组“{clash.group.name}”中。")
+    if group is None:
+        group = CrossReviewGroup(owner=owner, name=name.strip())
+    else:
+        group.owner, group.name = owner, name.strip()
+    _full_clean(group)
+    group.save()
+    wanted = {e.pk for e in enterprises}
+    current = {m.enterprise_id: m for m in group.members.all()}
+    for enterprise_id, member in current.items():
+        if enterprise_id not in wanted:
+            member.delete()
+    for enterprise in enterprises:
+        if enterprise.pk not in current:
+            CrossReviewGroupMember.objects.create(group=group, enterprise=enterprise)
+    return group
+
+
+@service
+def delete_cross_review_group(group: CrossReviewGroup, *, by: User) -> None:
+    for member in group.members.all():
+        member.delete()
+    group.delete()

@@ -1,0 +1,576 @@
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import access, exports, importing, selectors, services
+from .access import Perm
+from .forms import (
+    CrossReviewGroupForm,
+    GrantRoleForm,
+    OrganizationForm,
+    SetPasswordForm,
+    UploadForm,
+    UserCreateForm,
+    UserEditForm,
+)
+from .models import (
+    AuditAction,
+    CrossReviewGroup,
+    ImportJob,
+    ImportKind,
+    ImportStatus,
+    Membership,
+    OrgKind,
+    Role,
+)
+from .services import BranchesError
+from .spreadsheets import SpreadsheetError
+
+PAGE_SIZE = 50
+
+
+def _page(request: HttpRequest, queryset, size: int = PAGE_SIZE):
+    return Paginator(queryset, size).get_page(request.GET.get("page"))
+
+
+def _download(export: exports.Export) -> HttpResponse:
+    filename, content_type, content = export.render()
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return response
+
+
+# -- home -------------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    my_roles = access.roles(user)
+    secretary_of = [m.organization for m in access.memberships(user) if m.role == Role.SECRETARY]
+    context = {
+        "is_secretary": Role.SECRETARY in my_roles,
+        "is_reviewer": Role.REVIEWER in my_roles,
+        "is_dept_admin": Role.DEPT_ADMIN in my_roles or user.is_superuser,
+        "is_leader": Role.LEADER in my_roles,
+        "is_sysadmin": Role.SYSADMIN in my_roles or user.is_superuser,
+        "secretary_of": secretary_of,
+        "memberships": access.memberships(user),
+        "no_role": not my_roles and not user.is_superuser,
+    }
+    if access.has_perm(user, Perm.VIEW_TERMS):
+        reminders = selectors.term_reminders(user)
+        context["term_reminders"] = reminders[:8]
+        context["term_reminder_count"] = reminders.count()
+    if access.has_perm(user, Perm.VIEW_ORG):
+        visible = access.visible_orgs(user)
+        context["org_counts"] = {
+            "branches": visible.filter(kind=OrgKind.BRANCH).count(),
+            "below_minimum": visible.filter(
+                kind=OrgKind.BRANCH, is_joint=False, full_members__lt=3
+            ).count(),
+            "weak": visible.filter(weak_and_lax=True).count(),
+        }
+    return render(request, "branches/home.html", context)
+
+
+# -- organizations ----------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def org_tree(request: HttpRequest) -> HttpResponse:
+    access.require(request.user, Perm.VIEW_ORG)
+    q = request.GET.get("q", "").strip()
+    kind = request.GET.get("kind", "")
+    flag = request.GET.get("flag", "")
+    filtering = bool(q or kind or flag)
+    context = {
+        "q": q,
+        "kind": kind,
+        "flag": flag,
+        "filtering": filtering,
+        "kinds": OrgKind.choices,
+        "flags": [
+            ("below_minimum", "正式党员不足 3 人"),
+            ("term_due", "任期 90 天内届满或已届满"),
+            ("weak", "软弱涣散"),
+            ("lagging", "后进"),
+        ],
+        "can_manage": access.has_perm(request.user, Perm.MANAGE_ORG),
+    }
+    if filtering:
+        context["page"] = _page(
+            request, selectors.search_orgs(request.user, q=q, kind=kind, flag=flag)
+        )
+    else:
+        context["rows"] = selectors.tree_rows(request.user)
+    return render(request, "branches/org_tree.html", context)
+
+
+@require_GET
+@login_required
+def org_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    org = access.get_org(request.user, pk)
+    visible_ids = set(access.visible_orgs(request.user).values_list("pk", flat=True))
+    context = {
+        "org": org,
+        "ancestors": selectors.ancestors(org),
+        "visible_ids": visible_ids,
+        "children": org.children.order_by("code"),
+        "memberships": org.memberships.select_related("user").order_by("role", "user__username"),
+        "can_manage": access.has_perm(request.user, Perm.MANAGE_ORG, org),
+    }
+    return render(request, "branches/org_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def org_create(request: HttpRequest) -> HttpResponse:
+    access.require(request.user, Perm.MANAGE_ORG)
+    initial = {}
+    if parent_id := request.GET.get("parent"):
+        parent = access.get_org(request.user, parent_id, Perm.MANAGE_ORG)
+        initial["parent"] = parent
+        initial["kind"] = {
+            OrgKind.COMMITTEE: OrgKind.BRANCH,
+            OrgKind.GENERAL_BRANCH: OrgKind.BRANCH,
+            OrgKind.BRANCH: OrgKind.GROUP,
+        }.get(parent.kind)
+    form = OrganizationForm(request.POST or None, initial=initial, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            org = services.create_organization(by=request.user, data=form.cleaned_data)
+        except BranchesError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"已新增“{org.name}”。")
+            return redirect("org_detail", pk=org.pk)
+    return render(request, "branches/org_form.html", {"form": form, "org": None})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def org_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    org = access.get_org(request.user, pk, Perm.MANAGE_ORG)
+    form = OrganizationForm(request.POST or None, instance=org, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in form.changed_data}
+        try:
+            org = services.update_organization(org, by=request.user, data=data)
+        except BranchesError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"已保存“{org.name}”。")
+            return redirect("org_detail", pk=org.pk)
+    return render(request, "branches/org_form.html", {"form": form, "org": org})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def org_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    org = access.get_org(request.user, pk, Perm.MANAGE_ORG)
+    if request.method == "POST":
+        try:
+            services.delete_organization(org, by=request.user)
+        except BranchesError as exc:
+            messages.error(request, str(exc))
+            return redirect("org_detail", pk=org.pk)
+        messages.success(request, f"已删除“{org.name}”。")
+        return redirect("org_tree")
+    return render(
+        request,
+        "branches/confirm_delete.html",
+        {
+            "object": org,
+            "title": f"删除组织“{org.name}”",
+            "cancel_url": reverse("org_detail", args=[org.pk]),
+        },
+    )
+
+
+@require_GET
+@login_required
+def term_reminders(request: HttpRequest) -> HttpResponse:
+    access.require(request.user, Perm.VIEW_TERMS)
+    return render(
+        request,
+        "branches/term_reminders.html",
+        {
+            "page": _page(request, selectors.term_reminders(request.user)),
+        },
+    )
+
+
+@require_GET
+@login_required
+def org_export(request: HttpRequest) -> HttpResponse:
+    access.require(request.user, Perm.VIEW_ORG)
+    return _download(exports.OrganizationExport(by=request.user))
+
+
+@require_GET
+@login_required
+def org_template(request: HttpRequest) -> HttpResponse:
+    access.require(request.user, Perm.MANAGE_ORG)
+    return _download(exports.OrganizationTemplate(by=request.user))
+
+
+# -- imports ----------------------------------------------------------------------------
+
+IMPORT_PERMS = {ImportKind.ORGANIZATIONS: Perm.MANAGE_ORG, ImportKind.PEOPLE: Perm.MANAGE_PEOPLE}
+IMPORT_TEMPLATES = {ImportKind.ORGANIZATIONS: "org_template", ImportKind.PEOPLE: "people_template"}
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def import_upload(request: HttpRequest, kind: str) -> HttpResponse:
+    if kind not in ImportKind.values:
+        raise Http404
+    access.require(request.user, IMPORT_PERMS[kind])
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            job = importing.start_import(
+                by=request.user, kind=kind, filename=upload.name, content=upload.read()
+            )
+        except SpreadsheetError as exc:
+            form.add_error("file", str(exc))
+        else:
+            return redirect("import_preview", pk=job.pk)
+    return render(
+        request,
+        "branches/import_upload.html",
+        {
+            "form": form,
+            "kind": kind,
+            "kind_label": ImportKind(kind).label,
+            "template_url": IMPORT_TEMPLATES[kind],
+        },
+    )
+
+
+def _get_job(request: HttpRequest, pk) -> ImportJob:
+    job = get_object_or_404(ImportJob.objects.defer("content"), pk=pk)
+    if job.created_by_id != request.user.pk:
+        raise Http404
+    access.require(request.user, IMPORT_PERMS[job.kind])
+    return job
+
+
+@require_GET
+@login_required
+def import_preview(request: HttpRequest, pk) -> HttpResponse:
+    job = _get_job(request, pk)
+    report = job.summary
+    show = request.GET.get("show", "")
+    rows = report.get("rows", [])
+    if show == "errors":
+        rows = [r for r in rows if r["action"] == "error"]
+    elif show == "changes":
+        rows = [r for r in rows if r["action"] in ("new", "update")]
+    return render(
+        request,
+        "branches/import_preview.html",
+        {
+            "job": job,
+            "report": report,
+            "page": _page(request, rows, 100),
+            "show": show,
+            "applied": job.status == ImportStatus.APPLIED,
+        },
+    )
+
+
+@require_POST
+@login_required
+def import_confirm(request: HttpRequest, pk) -> HttpResponse:
+    job = _get_job(request, pk)
+    if not job.summary.get("ok"):
+        messages.error(request, "预览中有错误行，不能导入。请修改文件后重新上传。")
+        return redirect("import_preview", pk=job.pk)
+    try:
+        report = importing.apply_import(job, by=request.user)
+    except importing.ImportRejected:
+        messages.error(
+            request, "导入时发现错误（数据可能已被他人修改），未保存任何数据。请查看错误行。"
+        )
+        return redirect("import_preview", pk=job.pk)
+    except SpreadsheetError as exc:
+        messages.error(request, str(exc))
+        return redirect("import_preview", pk=job.pk)
+    counts = report["counts"]
+    messages.success(
+        request,
+        f"导入完成：新增 {counts['new']} 行，更新 {counts['update']} 行，"
+        f"无变化 {counts['skip']} 行。",
+    )
+    if job.kind == ImportKind.ORGANIZATIONS:
+        return redirect("org_tree")
+    return redirect("people_list")
+
+
+# -- cross-review groups ------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def group_list(request: HttpRequest) -> HttpResponse:
+    access.require(request.user, Perm.VIEW_ORG)
+    groups = (
+        CrossReviewGroup.objects.filter(access.scope_q(request.user, Perm.VIEW_ORG, "owner__path"))
+        .select_related("owner")
+        .prefetch_related("members__enterprise")
+    )
+    return render(
+        request,
+        "branches/group_list.html",
+        {
+            "groups": groups,
+            "can_manage": access.has_perm(request.user, Perm.MANAGE_ORG),
+        },
+    )
+
+
+def _get_group(request: HttpRequest, pk: int) -> CrossReviewGroup:
+    group = (
+        CrossReviewGroup.objects.filter(
+            access.scope_q(request.user, Perm.VIEW_ORG, "owner__path"), pk=pk
+        )
+        .select_related("owner")
+        .first()
+    )
+    if group is None:
+        raise Http404
+    if not access.has_perm(request.user, Perm.MANAGE_ORG, group.owner):
+        raise PermissionDenied
+    return group
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def group_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    if pk is None:
+        access.require(request.user, Perm.MANAGE_ORG)
+        group = None
+    else:
+        group = _get_group(request, pk)
+    form = CrossReviewGroupForm(request.POST or None, instance=group, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.save_cross_review_group(
+                by=request.user,
+                group=group,
+                owner=form.cleaned_data["owner"],
+                name=form.cleaned_data["name"],
+                enterprises=list(form.cleaned_data["enterprises"]),
+            )
+        except BranchesError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"已保存互评组“{saved.name}”。")
+            return redirect("group_list")
+    return render(request, "branches/group_form.html", {"form": form, "group": group})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def group_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    group = _get_group(request, pk)
+    if request.method == "POST":
+        services.delete_cross_review_group(group, by=request.user)
+        messages.success(request, f"已删除互评组“{group.name}”。")
+        return redirect("group_list")
+    return render(
+        request,
+        "branches/confirm_delete.html",
+        {
+            "object": group,
+            "title": f"删除互评组“{group.name}”",
+            "cancel_url": reverse("group_list"),
+        },
+    )
+
+
+# -- people -----------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def people_list(request: HttpRequest) -> HttpResponse:
+    access.require(request.user, Perm.MANAGE_PEOPLE)
+    q = request.GET.get("q", "").strip()
+    role = request.GET.get("role", "")
+    users = access.visible_users(request.user)
+    if q:
+        users = users.filter(Q(username__icontains=q) | Q(name__icontains=q))
+    if role:
+        users = users.filter(memberships__role=role)
+    users = users.order_by("username").prefetch_related("memberships__organization")
+    return render(
+        request,
+        "branches/people_list.html",
+        {
+            "page": _page(request, users.distinct()),
+            "q": q,
+            "role": role,
+            "roles": Role.choices,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def person_create(request: HttpRequest) -> HttpResponse:
+    access.require(request.user, Perm.MANAGE_PEOPLE)
+    form = UserCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            person = services.create_user(by=request.user, **form.cleaned_data)
+        except BranchesError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"已新增账号 {person}。请为其授予角色。")
+            return redirect("person_detail", pk=person.pk)
+    return render(request, "branches/person_form.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    person = access.get_user(request.user, pk)
+    form = UserEditForm(
+        request.POST or None,
+        initial={
+            "name": person.name,
+            "email": person.email,
+            "phone": person.phone,
+            "is_active": person.is_active,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_user(person, by=request.user, **form.cleaned_data)
+        except BranchesError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"已保存 {person}。")
+            return redirect("person_detail", pk=person.pk)
+    return render(
+        request,
+        "branches/person_detail.html",
+        {
+            "person": person,
+            "form": form,
+            "grant_form": GrantRoleForm(user=request.user),
+            "password_form": SetPasswordForm(),
+            "memberships": person.memberships.select_related("organization").order_by(
+                "organization__path"
+            ),
+        },
+    )
+
+
+@require_POST
+@login_required
+def person_set_password(request: HttpRequest, pk: int) -> HttpResponse:
+    person = access.get_user(request.user, pk)
+    form = SetPasswordForm(request.POST)
+    if form.is_valid():
+        try:
+            services.set_password(person, by=request.user, password=form.cleaned_data["password1"])
+        except BranchesError as exc:
+            messages.error(request, f"密码未设置：{exc}")
+        else:
+            messages.success(
+                request, f"已为 {person} 设置新密码，请线下告知本人并提醒其登录后修改。"
+            )
+    else:
+        messages.error(
+            request, "密码未设置：" + "；".join(m for errs in form.errors.values() for m in errs)
+        )
+    return redirect("person_detail", pk=person.pk)
+
+
+@require_POST
+@login_required
+def person_grant_role(request: HttpRequest, pk: int) -> HttpResponse:
+    person = access.get_user(request.user, pk)
+    form = GrantRoleForm(request.POST, user=request.user)
+    if form.is_valid():
+        try:
+            services.grant_role(by=request.user, user=person, **form.cleaned_data)
+        except BranchesError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "已授予角色。")
+    else:
+        messages.error(request, "请选择组织和角色。")
+    return redirect("person_detail", pk=person.pk)
+
+
+@require_POST
+@login_required
+def membership_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    access.require(request.user, Perm.MANAGE_PEOPLE)
+    membership = (
+        Membership.objects.filter(
+            access.scope_q(request.user, Perm.MANAGE_PEOPLE, "organization__path"), pk=pk
+        )
+        .select_related("user", "organization")
+        .first()
+    )
+    if membership is None:
+        raise Http404
+    try:
+        services.revoke_role(membership, by=request.user)
+    except BranchesError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"已撤销 {membership}。")
+    return redirect("person_detail", pk=membership.user_id)
+
+
+@require_GET
+@login_required
+def people_export(request: HttpRequest) -> HttpResponse:
+    access.require(request.user, Perm.MANAGE_PEOPLE)
+    return _download(exports.PeopleExport(by=request.user))
+
+
+@require_GET
+@login_required
+def people_template(request: HttpRequest) -> HttpResponse:
+    access.require(request.user, Perm.MANAGE_PEOPLE)
+    return _download(exports.PeopleTemplate(by=request.user))
+
+
+# -- audit ------------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def audit_list(request: HttpRequest) -> HttpResponse:
+    access.require(request.user, Perm.VIEW_AUDIT)
+    q = request.GET.get("q", "").strip()
+    action = request.GET.get("action", "")
+    return render(
+        request,
+        "branches/audit_list.html",
+        {
+            "page": _page(request, selectors.audit_entries(request.user, q=q, action=action)),
+            "q": q,
+            "action": action,
+            "actions": AuditAction.choices,
+        },
+    )

@@ -1,0 +1,109 @@
+from datetime import date
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from branches import services
+from branches.models import Organization, OrgKind
+from branches.services import BranchesError
+from tests.conftest import make_org
+
+
+def test_paths_and_enterprise_follow_the_tree(tree):
+    assert tree.a.path == f"/{tree.root.pk}/{tree.e1.pk}/{tree.g.pk}/{tree.a.pk}/"
+    assert tree.a.enterprise == tree.e1
+    assert tree.a1.enterprise == tree.e1
+    assert tree.b.enterprise == tree.e2
+    assert tree.root.enterprise == tree.root
+
+
+def test_moving_a_subtree_moves_its_descendants(tree, dept_admin):
+    services.update_organization(tree.g, by=dept_admin, data={"parent": tree.e2})
+    a1 = Organization.objects.get(pk=tree.a1.pk)
+    assert a1.path.startswith(f"/{tree.root.pk}/{tree.e2.pk}/{tree.g.pk}/")
+    assert a1.enterprise_id == tree.e2.pk
+    assert a1.depth == 4
+
+
+def test_moving_under_own_descendant_is_a_cycle(tree, dept_admin):
+    with pytest.raises(BranchesError, match="循环"):
+        services.update_organization(tree.e1, by=dept_admin, data={"parent": tree.a})
+    assert Organization.objects.get(pk=tree.e1.pk).parent == tree.root
+
+
+@pytest.mark.parametrize(
+    ("kind", "parent_attr", "ok"),
+    [
+        (OrgKind.BRANCH, "root", True),  # a 党支部 may sit directly under a 党委
+        (OrgKind.BRANCH, "g", True),
+        (OrgKind.BRANCH, "a", False),
+        (OrgKind.GROUP, "a", True),
+        (OrgKind.GROUP, "e1", False),
+        (OrgKind.GENERAL_BRANCH, "g", False),
+        (OrgKind.COMMITTEE, "root", True),
+    ],
+)
+def test_which_kind_may_stand_under_which(tree, dept_admin, kind, parent_attr, ok):
+    data = {"code": "NEW", "name": "新组织", "kind": kind, "parent": getattr(tree, parent_attr)}
+    if ok:
+        assert services.create_organization(by=dept_admin, data=data).pk
+    else:
+        with pytest.raises(BranchesError, match="上级只能是"):
+            services.create_organization(by=dept_admin, data=data)
+
+
+def test_branch_below_three_full_members_is_flagged_unless_joint(tree):
+    small = make_org("S", OrgKind.BRANCH, tree.e1, full_members=2)
+    joint = make_org("J", OrgKind.BRANCH, tree.e1, full_members=2, is_joint=True)
+    assert small.below_minimum
+    assert not joint.below_minimum
+    assert not tree.a.below_minimum
+
+
+def test_term_length_must_fit_the_kind(tree, dept_admin):
+    with pytest.raises(BranchesError, match="每届任期应为 2 至 3 年"):
+        services.update_organization(
+            tree.a,
+            by=dept_admin,
+            data={"term_start": date(2024, 1, 1), "term_end": date(2029, 1, 1)},
+        )
+    services.update_organization(
+        tree.a, by=dept_admin, data={"term_start": date(2024, 1, 1), "term_end": date(2027, 1, 1)}
+    )
+    with pytest.raises(BranchesError, match="3 至 5 年"):
+        services.update_organization(
+            tree.e1,
+            by=dept_admin,
+            data={"term_start": date(2024, 1, 1), "term_end": date(2026, 1, 1)},
+        )
+
+
+def test_database_refuses_what_the_rules_forbid(tree):
+    for bad in ({"star_level": 6}, {"parent": None}):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Organization.objects.filter(pk=tree.a.pk).update(**bad)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Organization.objects.filter(pk=tree.a.pk).update(parent=tree.a)
+
+
+def test_scope_limits_where_an_admin_may_create(tree, dept_admin_e2):
+    with pytest.raises(BranchesError, match="管理范围"):
+        services.create_organization(
+            by=dept_admin_e2,
+            data={"code": "X", "name": "越权支部", "kind": OrgKind.BRANCH, "parent": tree.e1},
+        )
+
+
+def test_delete_refuses_an_organization_with_children(tree, dept_admin):
+    with pytest.raises(BranchesError, match="下级组织"):
+        services.delete_organization(tree.a, by=dept_admin)
+    services.delete_organization(tree.a1, by=dept_admin)
+    assert not Organization.objects.filter(pk=tree.a1.pk).exists()
+
+
+def test_model_validation_messages_are_chinese(tree):
+    org = Organization(code="A", name="重复", kind=OrgKind.BRANCH, parent=tree.e1)
+    with pytest.raises(ValidationError) as info:
+        org.full_clean()
+    assert "编码" in str(info.value)
