@@ -141,7 +141,7 @@ def _dataset(sheet: Sheet, rows: list[tuple[int, list]]) -> tablib.Dataset:
 
 
 def _messages(resource: ScopedResource, row_result) -> list[str]:
-    labels = {f.attribute: f.column_name for f in resource.get_fields()}
+    labels = {f.attribute: f.column_name for f in resource.fields.values()}
     labels.update({"user": "工号", "__all__": ""})
     out: list[str] = []
     if row_result.validation_error is not None:

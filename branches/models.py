@@ -79,10 +79,12 @@ class Organization(models.Model):
     )
     # Maintained by services.place_subtree(): the nearest 党委 at or above this node,
     # and the materialized path of primary keys ("/1/7/12/") used to scope by subtree.
+    # DO_NOTHING: the enterprise is this node or an ancestor, and ancestors cannot be
+    # deleted while descendants exist (parent is PROTECT); a 党委 refers to itself.
     enterprise = models.ForeignKey(
         "self",
         verbose_name="所属党委",
-        on_delete=models.PROTECT,
+        on_delete=models.DO_NOTHING,
         null=True,
         blank=True,
         editable=False,

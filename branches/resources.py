@@ -230,9 +230,11 @@ class OrganizationResource(ScopedResource):
             problems.append(f"编码“{instance.code}”属于您管理范围之外的组织，不能修改")
         if "parent" not in errors:
             if instance.parent_id is None and not self.by.is_superuser:
-                if instance.kind == OrgKind.COMMITTEE and instance.pk:
-                    problems.append("不能把已有组织改为顶层党委")
-                elif not instance.pk:
+                was_root = (
+                    bool(instance.pk)
+                    and Organization.objects.filter(pk=instance.pk, parent__isnull=True).exists()
+                )
+                if not was_root:
                     problems.append("只有超级管理员可以导入顶层党委（请填写上级编码）")
             elif instance.parent_id and not has_perm(self.by, Perm.MANAGE_ORG, instance.parent):
                 problems.append(f"上级“{instance.parent.code}”不在您的管理范围内")
@@ -262,7 +264,7 @@ class MembershipResource(ScopedResource):
 
     class Meta:
         model = Membership
-        import_id_fields = ("user", "organization", "role")
+        import_id_fields = ("username", "organization", "role")
         fields = ("username", "name", "email", "phone", "organization", "org_name", "role")
         export_order = fields
         skip_unchanged = True
@@ -317,7 +319,11 @@ class MembershipResource(ScopedResource):
             problems.append("填写了角色就必须填写组织编码")
         if not instance.role and "role" not in errors:
             problems.append("填写了组织编码就必须填写角色")
-        if instance.role and instance.role not in dict(grantable_roles(self.by)):
+        if (
+            instance.pk is None
+            and instance.role
+            and instance.role not in dict(grantable_roles(self.by))
+        ):
             problems.append(f"您不能授予“{Role(instance.role).label}”角色")
         if instance.organization_id and not has_perm(
             self.by, Perm.MANAGE_PEOPLE, instance.organization

@@ -110,6 +110,7 @@ def update_organization(org: Organization, *, by: User, data: dict[str, Any]) ->
 
 @service
 def delete_organization(org: Organization, *, by: User) -> None:
+    org = Organization.objects.select_for_update().get(pk=org.pk)
     if org.children.exists():
         raise BranchesError(
             f"“{org.name}”下还有 {org.children.count()} 个下级组织，请先删除或移走。"

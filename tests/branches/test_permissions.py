@@ -1,0 +1,141 @@
+"""One matrix: every URL × every role → the status a person would get.
+
+An outsider (no role over the object) gets 404, an insider without the right gets 403,
+an anonymous visitor is sent to the login page (302). The test fails when a URL is added
+without a row here.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from branches import importing
+from branches.models import CrossReviewGroup, ImportKind, Membership
+from tests.conftest import xlsx_bytes
+
+ROLES = ["anonymous", "outsider", "secretary_a", "reviewer", "dept_admin", "leader", "sysadmin"]
+
+# (url name, args builder, method): expected status per role, in ROLES order.
+MATRIX = [
+    ("home", None, "GET", [302, 200, 200, 200, 200, 200, 200]),
+    ("login", None, "GET", [200, 302, 302, 302, 302, 302, 302]),
+    ("logout", None, "POST", [302, 302, 302, 302, 302, 302, 302]),
+    ("password_change", None, "GET", [302, 200, 200, 200, 200, 200, 200]),
+    ("password_change", None, "POST", [302, 200, 200, 200, 200, 200, 200]),
+    ("password_change_done", None, "GET", [302, 200, 200, 200, 200, 200, 200]),
+    ("org_tree", None, "GET", [302, 403, 200, 200, 200, 200, 200]),
+    ("org_detail", "a", "GET", [302, 404, 200, 200, 200, 200, 200]),
+    ("org_detail", "b", "GET", [302, 404, 404, 200, 200, 200, 200]),
+    ("org_create", None, "GET", [302, 403, 403, 403, 200, 403, 403]),
+    ("org_create", None, "POST", [302, 403, 403, 403, 200, 403, 403]),
+    ("org_edit", "a", "GET", [302, 404, 403, 403, 200, 403, 403]),
+    ("org_edit", "a", "POST", [302, 404, 403, 403, 200, 403, 403]),
+    ("org_edit", "b", "GET", [302, 404, 404, 403, 200, 403, 403]),
+    ("org_delete", "a", "GET", [302, 404, 403, 403, 200, 403, 403]),
+    ("org_delete", "a", "POST", [302, 404, 403, 403, 302, 403, 403]),
+    ("term_reminders", None, "GET", [302, 403, 403, 403, 200, 200, 403]),
+    ("org_export", None, "GET", [302, 403, 200, 200, 200, 200, 200]),
+    ("org_template", None, "GET", [302, 403, 403, 403, 200, 403, 403]),
+    ("import_upload", "kind_orgs", "GET", [302, 403, 403, 403, 200, 403, 403]),
+    ("import_upload", "kind_orgs", "POST", [302, 403, 403, 403, 200, 403, 403]),
+    ("import_upload", "kind_people", "GET", [302, 403, 403, 403, 403, 403, 200]),
+    ("import_preview", "job", "GET", [302, 404, 404, 404, 200, 404, 404]),
+    ("import_confirm", "job", "POST", [302, 404, 404, 404, 302, 404, 404]),
+    ("group_list", None, "GET", [302, 403, 200, 200, 200, 200, 200]),
+    ("group_create", None, "GET", [302, 403, 403, 403, 200, 403, 403]),
+    ("group_create", None, "POST", [302, 403, 403, 403, 200, 403, 403]),
+    ("group_edit", "group", "GET", [302, 404, 404, 403, 200, 403, 403]),
+    ("group_edit", "group", "POST", [302, 404, 404, 403, 200, 403, 403]),
+    ("group_delete", "group", "GET", [302, 404, 404, 403, 200, 403, 403]),
+    ("group_delete", "group", "POST", [302, 404, 404, 403, 302, 403, 403]),
+    ("people_list", None, "GET", [302, 403, 403, 403, 403, 403, 200]),
+    ("person_create", None, "GET", [302, 403, 403, 403, 403, 403, 200]),
+    ("person_create", None, "POST", [302, 403, 403, 403, 403, 403, 200]),
+    ("person_detail", "person", "GET", [302, 403, 403, 403, 403, 403, 200]),
+    ("person_detail", "person", "POST", [302, 403, 403, 403, 403, 403, 200]),
+    ("person_set_password", "person", "POST", [302, 403, 403, 403, 403, 403, 302]),
+    ("person_grant_role", "person", "POST", [302, 403, 403, 403, 403, 403, 302]),
+    ("membership_revoke", "membership", "POST", [302, 403, 403, 403, 403, 403, 302]),
+    ("people_export", None, "GET", [302, 403, 403, 403, 403, 403, 200]),
+    ("people_template", None, "GET", [302, 403, 403, 403, 403, 403, 200]),
+    ("audit_list", None, "GET", [302, 403, 403, 403, 200, 403, 200]),
+    ("admin:index", None, "GET", [302, 302, 302, 302, 302, 302, 302]),
+]
+
+
+def _url_names(patterns, prefix="") -> set[str]:
+    names = set()
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            if p.namespace == "admin":
+                names.add("admin:index")  # the admin guards itself (staff only)
+                continue
+            names |= _url_names(p.url_patterns, prefix)
+        elif isinstance(p, URLPattern) and p.name:
+            names.add(prefix + p.name)
+    return names
+
+
+def test_every_url_is_in_the_matrix():
+    covered = {name for name, *_ in MATRIX}
+    missing = _url_names(get_resolver().url_patterns) - covered
+    assert not missing, f"URLs missing from the permission matrix: {sorted(missing)}"
+
+
+@pytest.fixture
+def objects(tree, dept_admin, sysadmin, secretary_b):
+    group = CrossReviewGroup.objects.create(owner=tree.root, name="第一组")
+    job = importing.start_import(
+        by=dept_admin,
+        kind=ImportKind.ORGANIZATIONS,
+        filename="t.xlsx",
+        content=xlsx_bytes(
+            ["编码", "名称", "类型", "上级编码"], [["N9", "新支部", "党支部", "E1"]]
+        ),
+    )
+    return {
+        "a": [tree.a.pk],
+        "b": [tree.b.pk],
+        "kind_orgs": ["organizations"],
+        "kind_people": ["people"],
+        "job": [job.pk],
+        "group": [group.pk],
+        "person": [secretary_b.pk],
+        "membership": [Membership.objects.get(user=secretary_b).pk],
+    }
+
+
+CASES = [
+    pytest.param(name, args, method, role, status, id=f"{name}-{args or ''}-{method}-{role}")
+    for name, args, method, statuses in MATRIX
+    for role, status in zip(ROLES, statuses, strict=True)
+]
+
+
+@pytest.mark.parametrize(("name", "args", "method", "role", "status"), CASES)
+def test_permission_matrix(request, client, objects, name, args, method, role, status):
+    if role != "anonymous":
+        client.force_login(request.getfixturevalue(role))
+    url = reverse(name, args=objects[args] if args else None)
+    response = client.get(url) if method == "GET" else client.post(url, {})
+    assert response.status_code == status, f"{role} {method} {url}"
+
+
+def test_scoped_people_manager_gets_404_for_accounts_outside_scope(tree, secretary_a, client):
+    from branches.models import Role
+    from tests.conftest import make_user
+
+    e2_admin = make_user("sys_e2", (tree.e2, Role.SYSADMIN))
+    client.force_login(e2_admin)
+    assert client.get(reverse("person_detail", args=[secretary_a.pk])).status_code == 404
+    membership = Membership.objects.get(user=secretary_a)
+    response = client.post(reverse("membership_revoke", args=[membership.pk]))
+    assert response.status_code == 404
+    assert Membership.objects.filter(pk=membership.pk).exists()
+
+
+def test_leader_post_is_refused_and_changes_nothing(tree, leader, client):
+    client.force_login(leader)
+    response = client.post(reverse("org_edit", args=[tree.a.pk]), {"name": "改名"})
+    assert response.status_code == 403
+    tree.a.refresh_from_db()
+    assert tree.a.name == "甲党支部"
