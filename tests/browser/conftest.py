@@ -16,8 +16,14 @@ from tests.conftest import PASSWORD
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -43,7 +49,9 @@ def browser():
 @pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(
-        base_url=live_server.url, locale="zh-CN", accept_downloads=True,
+        base_url=live_server.url,
+        locale="zh-CN",
+        accept_downloads=True,
         viewport={"width": 1280, "height": 900},
     )
     page = context.new_page()

@@ -5,8 +5,8 @@ import re
 from playwright.sync_api import expect
 
 from branches.models import Organization
-from tests.browser.conftest import log_in
 from tests.branches.test_import_export import ORG_HEADERS, org_row
+from tests.browser.conftest import log_in
 from tests.conftest import xlsx_bytes
 
 
@@ -19,11 +19,18 @@ def test_dept_admin_imports_tree_through_preview_and_confirm(page, tree, dept_ad
 
     page.get_by_role("link", name="导入 Excel").click()
     upload = tmp_path / "新组织.xlsx"
-    upload.write_bytes(xlsx_bytes(ORG_HEADERS, [
-        org_row("E1-NEW", "一公司新建党支部", "党支部", "E1"),
-        org_row("E1-NEW-1", "新建党小组", "党小组", "E1-NEW"),
-        org_row("A", "甲党支部（更名）", "党支部", "G", **{"正式党员数": 12, "预备党员数": 1}),
-    ]))
+    upload.write_bytes(
+        xlsx_bytes(
+            ORG_HEADERS,
+            [
+                org_row("E1-NEW", "一公司新建党支部", "党支部", "E1"),
+                org_row("E1-NEW-1", "新建党小组", "党小组", "E1-NEW"),
+                org_row(
+                    "A", "甲党支部（更名）", "党支部", "G", **{"正式党员数": 12, "预备党员数": 1}
+                ),
+            ],
+        )
+    )
     page.get_by_label("Excel 文件（.xlsx）").set_input_files(str(upload))
     page.get_by_role("button", name="上传并预览").click()
 
@@ -42,15 +49,19 @@ def test_dept_admin_imports_tree_through_preview_and_confirm(page, tree, dept_ad
     assert Organization.objects.get(code="E1-NEW-1").parent.code == "E1-NEW"
 
 
-def test_a_bad_row_is_shown_with_its_number_and_nothing_is_stored(page, tree, dept_admin,
-                                                                  tmp_path):
+def test_a_bad_row_is_shown_with_its_number_and_nothing_is_stored(page, tree, dept_admin, tmp_path):
     log_in(page, "dept")
     page.goto("/imports/organizations/new/")
     upload = tmp_path / "bad.xlsx"
-    upload.write_bytes(xlsx_bytes(ORG_HEADERS, [
-        org_row("OK1", "好支部", "党支部", "E1"),
-        org_row("BAD", "坏支部", "党支部", "NOWHERE"),
-    ]))
+    upload.write_bytes(
+        xlsx_bytes(
+            ORG_HEADERS,
+            [
+                org_row("OK1", "好支部", "党支部", "E1"),
+                org_row("BAD", "坏支部", "党支部", "NOWHERE"),
+            ],
+        )
+    )
     page.get_by_label("Excel 文件（.xlsx）").set_input_files(str(upload))
     page.get_by_role("button", name="上传并预览").click()
     expect(page.locator(".alert-danger")).to_contain_text("不会导入任何数据")
