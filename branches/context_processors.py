@@ -6,12 +6,16 @@ def navigation(request):
     user = request.user
     if not user.is_authenticated:
         return {}
-    role_labels = [label for value, label in Role.choices if value in roles(user)]
+    my_roles = roles(user)
+    role_labels = [label for value, label in Role.choices if value in my_roles]
     if user.is_superuser:
         role_labels.insert(0, "超级管理员")
     return {
         "nav": {
             "tree": has_perm(user, Perm.VIEW_ORG),
+            # Cross-review groups concern the department, reviewers and leaders.
+            "groups": user.is_superuser
+            or bool(my_roles & {Role.DEPT_ADMIN, Role.REVIEWER, Role.LEADER}),
             "manage_org": has_perm(user, Perm.MANAGE_ORG),
             "terms": has_perm(user, Perm.VIEW_TERMS),
             "people": has_perm(user, Perm.MANAGE_PEOPLE),

@@ -4,6 +4,22 @@ from django.contrib.auth.forms import AuthenticationForm
 from .access import Perm, grantable_roles, visible_orgs
 from .models import CrossReviewGroup, Organization, OrgKind, User
 
+EMPTY_LABEL = "— 请选择 —"
+
+
+class ChineseForm:
+    """Chinese placeholders on every select (Django's default label is English)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.ModelChoiceField):
+                field.empty_label = EMPTY_LABEL if field.empty_label is not None else None
+            elif isinstance(field, forms.ChoiceField):
+                choices = list(field.choices)
+                if choices and choices[0][0] == "":
+                    field.choices = [("", EMPTY_LABEL), *choices[1:]]
+
 
 class DateInput(forms.DateInput):
     input_type = "date"
@@ -22,7 +38,7 @@ class LoginForm(AuthenticationForm):
     }
 
 
-class OrganizationForm(forms.ModelForm):
+class OrganizationForm(ChineseForm, forms.ModelForm):
     class Meta:
         model = Organization
         fields = [
@@ -96,7 +112,7 @@ class SetPasswordForm(forms.Form):
         return data
 
 
-class GrantRoleForm(forms.Form):
+class GrantRoleForm(ChineseForm, forms.Form):
     organization = forms.ModelChoiceField(label="组织", queryset=Organization.objects.none())
     role = forms.ChoiceField(label="角色")
 
@@ -109,7 +125,7 @@ class GrantRoleForm(forms.Form):
         self.fields["role"].choices = grantable_roles(user)
 
 
-class CrossReviewGroupForm(forms.ModelForm):
+class CrossReviewGroupForm(ChineseForm, forms.ModelForm):
     enterprises = forms.ModelMultipleChoiceField(
         label="成员企业",
         queryset=Organization.objects.none(),
