@@ -91,7 +91,9 @@ def _org_path(instance: models.Model) -> str:
         return instance.owner.path
     if isinstance(instance, CrossReviewGroupMember):
         return instance.group.owner.path
-    return ""
+    if hasattr(instance, "audit_org_path"):
+        return instance.audit_org_path()
+    return ""  # global: rubrics, accounts
 
 
 def _write(instance: models.Model, action: str, changes: dict) -> None:
@@ -165,8 +167,9 @@ def audited_models() -> list[type[models.Model]]:
     return [Organization, Membership, User, CrossReviewGroup, CrossReviewGroupMember]
 
 
-def connect_signals() -> None:
-    for model in audited_models():
+def connect_signals(models_: list[type[models.Model]] | None = None) -> None:
+    """Record every change of these models (the branches models by default)."""
+    for model in models_ or audited_models():
         uid = f"audit-{model._meta.label}"
         pre_save.connect(_pre_save, sender=model, dispatch_uid=f"{uid}-pre")
         post_save.connect(_post_save, sender=model, dispatch_uid=f"{uid}-post")

@@ -93,13 +93,8 @@ def ancestors(org: Organization) -> list[Organization]:
 def audit_entries(user: User, *, q: str = "", action: str = "") -> QuerySet[AuditEntry]:
     qs = AuditEntry.objects.select_related("actor")
     if not user.is_superuser:
-        # A people manager also sees account changes (they carry no organization).
-        scope = scope_q(user, Perm.VIEW_AUDIT, "org_path")
-        from .access import has_perm
-
-        if has_perm(user, Perm.MANAGE_PEOPLE):
-            scope |= Q(org_path="")
-        qs = qs.filter(scope)
+        # Changes that concern no organization (rubrics, accounts) are global.
+        qs = qs.filter(scope_q(user, Perm.VIEW_AUDIT, "org_path") | Q(org_path=""))
     if q:
         qs = qs.filter(
             Q(object_repr__icontains=q) | Q(actor_repr__icontains=q) | Q(model__icontains=q)

@@ -1,0 +1,389 @@
+"""The scoring engine: plain frozen data in, a result with Chinese reasons out.
+
+No ORM and no floats: every number is a Decimal, so 95×40% + 85×30% + 88×30% is exactly
+89.9 and lands in 达标, not in 示范. Three methods cover the five source documents:
+
+- ``points``: items (and their parts) carry points; grade bands with inclusive lower
+  bounds; veto items force the failing tier; an unmet ▲ key item keeps the grade out of
+  the top tier (Fuling 2017, Xining 2021).
+- ``checklist``: each item is judged at a level (达标 / 基本达标 / 未达标) worth configurable
+  points; reported as total and compliance rate overall and per section (Hegang, the
+  Central Organization Department's 7 measures).
+- ``composite``: weighted instruments, each scored 0–100 (Northwest Energy 亮牌).
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+POINTS, CHECKLIST, COMPOSITE = "points", "checklist", "composite"
+
+SCORED, VETO, CHECK, INPUT, CUSTOM = "scored", "veto", "checklist", "composite_input", "custom"
+
+ZERO = Decimal(0)
+HUNDRED = Decimal(100)
+
+
+class ScoringError(ValueError):
+    """The entry does not fit the rubric; ``messages`` name each code and problem."""
+
+    def __init__(self, messages: list[str]):
+        super().__init__("；".join(messages))
+        self.messages = messages
+
+
+@dataclass(frozen=True)
+class Part:
+    code: str
+    text: str
+    points: Decimal
+    step: Decimal
+
+
+@dataclass(frozen=True)
+class Item:
+    code: str
+    text: str
+    points: Decimal
+    step: Decimal = Decimal("0.5")
+    key: bool = False
+    kind: str = SCORED
+    parts: tuple[Part, ...] = ()
+    weight: Decimal | None = None  # composite inputs only (0.4 for 40%)
+
+    @property
+    def scored(self) -> bool:
+        return self.kind != VETO
+
+
+@dataclass(frozen=True)
+class Section:
+    code: str
+    title: str
+    items: tuple[Item, ...]
+    points: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Band:
+    label: str
+    minimum: Decimal | None  # inclusive; None for the bottom band
+    passed: bool
+
+
+@dataclass(frozen=True)
+class Rules:
+    code: str
+    version: int
+    method: str
+    sections: tuple[Section, ...]
+    bands: tuple[Band, ...] = ()  # top first
+    key_items_cap_top: bool = False
+    levels: tuple[tuple[str, Decimal], ...] = ()  # checklist: (label, fraction of points)
+    scales: Mapping[str, tuple[Band, ...]] = field(default_factory=dict)
+
+    def items(self) -> list[Item]:
+        return [item for section in self.sections for item in section.items]
+
+    @property
+    def max_total(self) -> Decimal:
+        if self.method == COMPOSITE:
+            return HUNDRED
+        return sum((i.points for i in self.items() if i.scored), ZERO)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What an assessor entered: item or part code → number (or checklist level label),
+    and the codes of the veto items found present."""
+
+    scores: Mapping[str, Decimal | str]
+    vetoes: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class SectionResult:
+    code: str
+    title: str
+    total: Decimal
+    max: Decimal
+
+    @property
+    def rate(self) -> Decimal | None:
+        return None if not self.max else (self.total / self.max * HUNDRED).quantize(Decimal("0.01"))
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    code: str
+    score: Decimal
+    max: Decimal
+    shortfall: Decimal
+    key: bool
+
+
+@dataclass(frozen=True)
+class Result:
+    total: Decimal
+    max: Decimal
+    grade: str | None
+    passed: bool | None
+    vetoes: tuple[str, ...]
+    unmet_key_items: tuple[str, ...]
+    sections: tuple[SectionResult, ...]
+    items: tuple[ItemResult, ...]
+    reasons: tuple[str, ...]
+
+    @property
+    def rate(self) -> Decimal | None:
+        return None if not self.max else (self.total / self.max * HUNDRED).quantize(Decimal("0.01"))
+
+
+def fmt(value: Decimal) -> str:
+    """A score as a person writes it: 89.9, 80, 0.5 (never 80.00 or 8E+1)."""
+    text = format(value.normalize(), "f")
+    return text
+
+
+def to_decimal(value) -> Decimal | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value))  # 89.9 stays 89.9, not 89.900000000000005684…
+    if isinstance(value, str):
+        try:
+            number = Decimal(value.strip())
+        except InvalidOperation:
+            return None
+        return number if number.is_finite() else None
+    return None
+
+
+def band_for(bands: tuple[Band, ...], value: Decimal) -> Band | None:
+    """The first band (top first) whose inclusive lower bound the value reaches."""
+    for band in bands:
+        if band.minimum is None or value >= band.minimum:
+            return band
+    return None
+
+
+def _level_value(rules: Rules, item: Item, raw) -> Decimal | None:
+    """A checklist entry: a level label, or the points of a level."""
+    if isinstance(raw, str) and to_decimal(raw) is None:
+        for label, fraction in rules.levels:
+            if raw.strip() == label:
+                return item.points * fraction
+        return None
+    number = to_decimal(raw)
+    allowed = {item.points * fraction for _, fraction in rules.levels}
+    return number if number in allowed else None
+
+
+def validate(rules: Rules, entry: Entry, *, complete: bool = True) -> dict[str, Decimal]:
+    """Check every entered value; return the values by code. Raises ScoringError."""
+    errors: list[str] = []
+    values: dict[str, Decimal] = {}
+    expected: dict[str, tuple[Item, Part | None]] = {}
+    for item in rules.items():
+        if item.kind == VETO:
+            continue
+        if item.parts:
+            for part in item.parts:
+                expected[part.code] = (item, part)
+        else:
+            expected[item.code] = (item, None)
+    parts_of = {i.code: i for i in rules.items() if i.parts}
+    vetoes = {i.code for i in rules.items() if i.kind == VETO}
+
+    for code, raw in entry.scores.items():
+        if code in parts_of:
+            errors.append(
+                f"{code}：该项按分项打分，请填写分项 "
+                + "、".join(p.code for p in parts_of[code].parts)
+            )
+            continue
+        if code in vetoes:
+            errors.append(f"{code}：反向指标不打分，请在否决项中勾选")
+            continue
+        if code not in expected:
+            errors.append(f"{code}：没有这个指标编码")
+            continue
+        item, part = expected[code]
+        if rules.method == CHECKLIST:
+            value = _level_value(rules, item, raw)
+            if value is None:
+                labels = "、".join(
+                    f"{label}（{fmt(item.points * fraction)}分）"
+                    for label, fraction in rules.levels
+                )
+                errors.append(f"{code}：“{raw}”不是有效的评定，应为 {labels}")
+                continue
+            values[code] = value
+            continue
+        value = to_decimal(raw)
+        points, step = (part.points, part.step) if part else (item.points, item.step)
+        if item.kind == INPUT:
+            points = HUNDRED
+        if value is None:
+            errors.append(f"{code}：“{raw}”不是数字")
+        elif value < 0 or value > points:
+            errors.append(f"{code}：{fmt(value)} 超出范围，应在 0 至 {fmt(points)} 之间")
+        elif step and value % step != 0:
+            errors.append(f"{code}：{fmt(value)} 不符合评分步长 {fmt(step)}")
+        else:
+            values[code] = value
+    for code in sorted(entry.vetoes - vetoes):
+        errors.append(f"{code}：不是反向（否决）指标")
+    if complete:
+        missing = [code for code in expected if code not in entry.scores]
+        if missing:
+            errors.append("以下指标尚未打分：" + "、".join(missing))
+    if errors:
+        raise ScoringError(errors)
+    return values
+
+
+def score(rules: Rules, entry: Entry, *, complete: bool = True) -> Result:
+    """Score an entry. With complete=False, unscored items count as 0 (a draft's running
+    total) and no error is raised for them."""
+    values = validate(rules, entry, complete=complete)
+    reasons: list[str] = []
+    item_results: list[ItemResult] = []
+    section_results: list[SectionResult] = []
+    total = ZERO
+    for section in rules.sections:
+        section_total, section_max = ZERO, ZERO
+        for item in section.items:
+            if item.kind == VETO:
+                continue
+            if item.parts:
+                got = sum((values.get(p.code, ZERO) for p in item.parts), ZERO)
+                got = min(got, item.points)  # the item scores its parts, capped at its points
+            else:
+                got = values.get(item.code, ZERO)
+            if rules.method == COMPOSITE:
+                weight = item.weight or ZERO
+                section_total += got * weight
+                section_max += HUNDRED * weight
+                item_max = HUNDRED
+            else:
+                section_total += got
+                section_max += item.points
+                item_max = item.points
+            item_results.append(ItemResult(item.code, got, item_max, item_max - got, item.key))
+        total += section_total
+        section_results.append(
+            SectionResult(section.code, section.title, section_total, section_max)
+        )
+    maximum = rules.max_total
+    present_vetoes = tuple(i.code for i in rules.items() if i.code in entry.vetoes)
+    unmet_keys = tuple(r.code for r in item_results if r.key and r.shortfall > 0)
+
+    if rules.method == COMPOSITE:
+        parts = " + ".join(
+            f"{fmt(values.get(i.code, ZERO))}×{fmt(i.weight * HUNDRED)}%"
+            for i in rules.items()
+            if i.kind == INPUT
+        )
+        reasons.append(f"综合得分 = {parts} = {fmt(total)}")
+    else:
+        reasons.append(f"得分 {fmt(total)} / {fmt(maximum)}")
+
+    grade: Band | None = band_for(rules.bands, total) if rules.bands else None
+    if grade is not None:
+        reasons.append(f"按分档（{_describe(rules.bands)}）为“{grade.label}”")
+    if present_vetoes and rules.bands:
+        bottom = rules.bands[-1]
+        for code in present_vetoes:
+            text = next(i.text for i in rules.items() if i.code == code)
+            reasons.append(f"存在反向指标 {code}（{text}）：直接确定为“{bottom.label}”")
+        grade = bottom
+    elif (
+        unmet_keys and rules.key_items_cap_top and grade is rules.bands[0] and len(rules.bands) > 1
+    ):
+        capped = rules.bands[1]
+        codes = "、".join(unmet_keys)
+        reasons.append(f"▲项 {codes} 未达标：等次不能为“{grade.label}”，定为“{capped.label}”")
+        grade = capped
+    elif unmet_keys and rules.key_items_cap_top:
+        reasons.append(f"▲项 {'、'.join(unmet_keys)} 未达标")
+    if rules.method == CHECKLIST:
+        rate = (total / maximum * HUNDRED).quantize(Decimal("0.01")) if maximum else ZERO
+        reasons.append(f"达标率 {fmt(rate)}%")
+    return Result(
+        total=total,
+        max=maximum,
+        grade=grade.label if grade else None,
+        passed=grade.passed if grade else None,
+        vetoes=present_vetoes,
+        unmet_key_items=unmet_keys,
+        sections=tuple(section_results),
+        items=tuple(item_results),
+        reasons=tuple(reasons),
+    )
+
+
+def _describe(bands: tuple[Band, ...]) -> str:
+    return "，".join(
+        f"{band.label}≥{fmt(band.minimum)}" if band.minimum is not None else f"其余为{band.label}"
+        for band in bands
+    )
+
+
+def rate_scale(bands: tuple[Band, ...], value) -> str:
+    """A single 0–100 score on an auxiliary scale (帮扶成效, 党员履职)."""
+    number = to_decimal(value)
+    if number is None or number < 0 or number > HUNDRED:
+        raise ScoringError([f"“{value}”应为 0 至 100 之间的数字"])
+    band = band_for(bands, number)
+    return band.label if band else ""
+
+
+def rules_from_document(doc: Mapping) -> Rules:
+    """Rules from a rubric document in the fixture layout (fixtures/rubrics/*.json)."""
+
+    def dec(value) -> Decimal | None:
+        return None if value is None else Decimal(str(value))
+
+    sections = tuple(
+        Section(
+            code=s["code"],
+            title=s["title"],
+            points=dec(s.get("points")),
+            items=tuple(
+                Item(
+                    code=i["code"],
+                    text=i["text"],
+                    points=dec(i["points"]),
+                    step=dec(i.get("step", "0.5")),
+                    key=i.get("key", False),
+                    kind=i.get("kind") or (VETO if i.get("veto") else SCORED),
+                    parts=tuple(
+                        Part(p["code"], p["text"], dec(p["points"]), dec(p.get("step", "0.5")))
+                        for p in i.get("parts", [])
+                    ),
+                    weight=dec(i.get("weight")),
+                )
+                for i in s["items"]
+            ),
+        )
+        for s in doc["sections"]
+    )
+
+    def bands(specs) -> tuple[Band, ...]:
+        return tuple(Band(b["label"], dec(b.get("min")), b.get("passed", True)) for b in specs)
+
+    return Rules(
+        code=doc["code"],
+        version=doc["version"],
+        method=doc["method"],
+        sections=sections,
+        bands=bands(doc.get("grades", [])),
+        key_items_cap_top=doc.get("key_items_cap_top", False),
+        levels=tuple((k, dec(v)) for k, v in doc.get("level_points", {}).items()),
+        scales={k: bands(v["bands"]) for k, v in doc.get("scales", {}).items()},
+    )

@@ -1,0 +1,85 @@
+"""Reads of rubric versions: one prefetch, then plain scoring data."""
+
+from decimal import Decimal
+
+from django.db.models import Prefetch, QuerySet
+
+from . import scoring
+from .models import GradeBand, Indicator, Rubric, RubricVersion, Section, VersionStatus
+
+
+def version_tree(version_id: int) -> RubricVersion:
+    """A version with its sections, indicators, parts and bands in four queries."""
+    return (
+        RubricVersion.objects.select_related("rubric")
+        .prefetch_related(
+            Prefetch(
+                "sections",
+                queryset=Section.objects.order_by("position").prefetch_related(
+                    Prefetch(
+                        "indicators",
+                        queryset=Indicator.objects.order_by("position").prefetch_related("parts"),
+                    )
+                ),
+            ),
+            Prefetch("bands", queryset=GradeBand.objects.order_by("scale", "position")),
+        )
+        .get(pk=version_id)
+    )
+
+
+def _band(b: GradeBand) -> scoring.Band:
+    return scoring.Band(label=b.label, minimum=b.minimum, passed=b.passed)
+
+
+def rules_for(version: RubricVersion) -> scoring.Rules:
+    """The version as plain frozen data for rubrics.scoring (prefetched by version_tree)."""
+    sections = []
+    for section in version.sections.all():
+        items = []
+        for ind in section.indicators.all():
+            items.append(
+                scoring.Item(
+                    code=ind.code,
+                    text=ind.text,
+                    points=ind.points,
+                    step=ind.step,
+                    key=ind.is_key,
+                    kind=str(ind.kind),  # IndicatorKind values are the engine's kinds
+                    parts=tuple(
+                        scoring.Part(p.code, p.text, p.points, p.step) for p in ind.parts.all()
+                    ),
+                    weight=ind.weight,
+                )
+            )
+        sections.append(scoring.Section(section.code, section.title, tuple(items), section.points))
+    bands = [b for b in version.bands.all()]
+    scales: dict[str, list] = {}
+    for b in bands:
+        if b.scale:
+            scales.setdefault(b.scale, []).append(_band(b))
+    return scoring.Rules(
+        code=version.rubric.code,
+        version=version.number,
+        method=version.method,
+        sections=tuple(sections),
+        bands=tuple(_band(b) for b in bands if not b.scale),
+        key_items_cap_top=version.key_items_cap_top,
+        levels=tuple((label, Decimal(str(v))) for label, v in version.level_points.items()),
+        scales={k: tuple(v) for k, v in scales.items()},
+    )
+
+
+def rubric_list() -> QuerySet[Rubric]:
+    return Rubric.objects.prefetch_related("versions").order_by("code")
+
+
+def current_version(rubric: Rubric, number: int | None = None) -> RubricVersion | None:
+    """A given number, else the newest published version, else the newest draft."""
+    versions = rubric.versions.all()
+    if number is not None:
+        return versions.filter(number=number).first()
+    return (
+        versions.filter(status=VersionStatus.PUBLISHED).order_by("-number").first()
+        or versions.order_by("-number").first()
+    )
