@@ -48,6 +48,7 @@ install: $(BIN)/.installed
 
 run: install
 	$(MANAGE) migrate --noinput
+	$(MANAGE) load_rubrics
 	$(MANAGE) load_demo
 	@echo ""
 	@echo "  党支部标准化考评 is running at  http://127.0.0.1:$(PORT)/"

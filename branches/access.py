@@ -20,12 +20,15 @@ class Perm(StrEnum):
     VIEW_TERMS = "view_terms"  # term reminders (换届提醒)
     MANAGE_PEOPLE = "manage_people"  # accounts and role grants
     VIEW_AUDIT = "view_audit"  # read the audit trail
+    MANAGE_RUBRICS = "manage_rubrics"  # rubric drafts, publishing, new versions
 
 
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.SECRETARY: frozenset({Perm.VIEW_ORG}),
     Role.REVIEWER: frozenset({Perm.VIEW_ORG}),
-    Role.DEPT_ADMIN: frozenset({Perm.VIEW_ORG, Perm.MANAGE_ORG, Perm.VIEW_TERMS, Perm.VIEW_AUDIT}),
+    Role.DEPT_ADMIN: frozenset(
+        {Perm.VIEW_ORG, Perm.MANAGE_ORG, Perm.VIEW_TERMS, Perm.VIEW_AUDIT, Perm.MANAGE_RUBRICS}
+    ),
     Role.LEADER: frozenset({Perm.VIEW_ORG, Perm.VIEW_TERMS}),
     Role.SYSADMIN: frozenset({Perm.VIEW_ORG, Perm.MANAGE_PEOPLE, Perm.VIEW_AUDIT}),
 }

@@ -5,6 +5,7 @@ none is (all-or-nothing), and the result is recorded on the ImportJob and the au
 """
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import tablib
@@ -158,7 +159,29 @@ def _messages(resource: ScopedResource, row_result) -> list[str]:
     return out
 
 
+# Other apps plug in their own importers: kind → run(job, by=..., dry_run=...) -> report.
+RUNNERS: dict[str, Callable[..., dict]] = {}
+REQUIRED: dict[str, tuple[str, ...]] = {}
+
+
+def register(kind: str, run, *, required: tuple[str, ...]) -> None:
+    RUNNERS[kind] = run
+    REQUIRED[kind] = required
+
+
+def summarize(rows: list[dict], total: int) -> dict:
+    counts = Counter(r["action"] for r in rows)
+    return {
+        "ok": counts["error"] == 0,
+        "total": total,
+        "counts": {k: counts.get(k, 0) for k in ("new", "update", "skip", "error")},
+        "rows": rows,
+    }
+
+
 def _run(job: ImportJob, *, by: User, dry_run: bool) -> dict:
+    if job.kind in RUNNERS:
+        return RUNNERS[job.kind](job, by=by, dry_run=dry_run)
     spec = SPECS[ImportKind(job.kind)]
     sheet = read_xlsx(bytes(job.content), required=spec.required)
     rows, problems = _file_problems(spec, sheet)
@@ -195,21 +218,17 @@ def _run(job: ImportJob, *, by: User, dry_run: bool) -> dict:
             }
         )
     report_rows.sort(key=lambda r: (r["row"] is None, r["row"] or 0))
-    counts = Counter(r["action"] for r in report_rows)
-    return {
-        "ok": counts["error"] == 0,
-        "total": len(sheet.rows),
-        "counts": {k: counts.get(k, 0) for k in ("new", "update", "skip", "error")},
-        "rows": report_rows,
-    }
+    return summarize(report_rows, len(sheet.rows))
 
 
-def start_import(*, by: User, kind: str, filename: str, content: bytes) -> ImportJob:
+def start_import(
+    *, by: User, kind: str, filename: str, content: bytes, target_id: int | None = None
+) -> ImportJob:
     """Store the upload and its dry-run preview. Raises SpreadsheetError for a hostile file."""
-    spec = SPECS[ImportKind(kind)]
-    read_xlsx(content, required=spec.required)  # refuse before storing anything
+    required = REQUIRED[kind] if kind in REQUIRED else SPECS[ImportKind(kind)].required
+    read_xlsx(content, required=required)  # refuse before storing anything
     job = ImportJob.objects.create(
-        kind=kind, created_by=by, filename=filename[:200], content=content
+        kind=kind, created_by=by, filename=filename[:200], content=content, target_id=target_id
     )
     report = _run(job, by=by, dry_run=True)
     job.summary = report

@@ -366,6 +366,7 @@ class AuditEntry(models.Model):
 class ImportKind(models.TextChoices):
     ORGANIZATIONS = "organizations", "组织架构"
     PEOPLE = "people", "人员与角色"
+    RUBRIC = "rubric", "考评标准草稿"
 
 
 class ImportStatus(models.TextChoices):
@@ -388,6 +389,9 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField("上传时间", auto_now_add=True)
     applied_at = models.DateTimeField("导入时间", null=True, blank=True)
     filename = models.CharField("文件名", max_length=200)
+    target_id = models.PositiveBigIntegerField(
+        "导入目标", null=True, blank=True, help_text="考评标准草稿导入：草稿版本的编号"
+    )
     content = models.BinaryField("文件内容")
     summary = models.JSONField("结果摘要", default=dict, blank=True)
 

@@ -227,14 +227,18 @@ def org_template(request: HttpRequest) -> HttpResponse:
 
 # -- imports ----------------------------------------------------------------------------
 
-IMPORT_PERMS = {ImportKind.ORGANIZATIONS: Perm.MANAGE_ORG, ImportKind.PEOPLE: Perm.MANAGE_PEOPLE}
+IMPORT_PERMS = {
+    ImportKind.ORGANIZATIONS: Perm.MANAGE_ORG,
+    ImportKind.PEOPLE: Perm.MANAGE_PEOPLE,
+    ImportKind.RUBRIC: Perm.MANAGE_RUBRICS,
+}
 IMPORT_TEMPLATES = {ImportKind.ORGANIZATIONS: "org_template", ImportKind.PEOPLE: "people_template"}
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def import_upload(request: HttpRequest, kind: str) -> HttpResponse:
-    if kind not in ImportKind.values:
+    if kind not in IMPORT_TEMPLATES:
         raise Http404
     access.require(request.user, IMPORT_PERMS[kind])
     form = UploadForm(request.POST or None, request.FILES or None)
@@ -317,6 +321,11 @@ def import_confirm(request: HttpRequest, pk) -> HttpResponse:
     )
     if job.kind == ImportKind.ORGANIZATIONS:
         return redirect("org_tree")
+    if job.kind == ImportKind.RUBRIC:
+        from rubrics.models import RubricVersion
+
+        version = RubricVersion.objects.select_related("rubric").get(pk=job.target_id)
+        return redirect("rubric_version", code=version.rubric.code, number=version.number)
     return redirect("people_list")
 
 

@@ -30,5 +30,6 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("", include("branches.urls")),
+    path("", include("rubrics.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -8,7 +8,7 @@ class RubricsConfig(AppConfig):
     def ready(self) -> None:
         from branches import audit
 
-        from . import models
+        from . import importing, models
 
         audit.connect_signals(
             [
@@ -21,3 +21,4 @@ class RubricsConfig(AppConfig):
                 models.CustomSlotText,
             ]
         )
+        importing.register()

@@ -83,3 +83,45 @@ def current_version(rubric: Rubric, number: int | None = None) -> RubricVersion 
         versions.filter(status=VersionStatus.PUBLISHED).order_by("-number").first()
         or versions.order_by("-number").first()
     )
+
+
+def version_diff(old: RubricVersion, new: RubricVersion) -> dict:
+    """Items added, removed and changed (text, points, ▲, kind, parts) from old to new."""
+
+    def snapshot(version: RubricVersion) -> dict[str, dict]:
+        out = {}
+        for section in version.sections.all():
+            for ind in section.indicators.all():
+                out[ind.code] = {
+                    "所属部分": f"{section.code} {section.title}",
+                    "指标内容": ind.text,
+                    "分值": scoring.fmt(ind.points),
+                    "▲": "是" if ind.is_key else "否",
+                    "类型": ind.get_kind_display(),
+                    "权重": scoring.fmt(ind.weight) if ind.weight is not None else "",
+                    "分项": "；".join(
+                        f"{p.code} {p.text} {scoring.fmt(p.points)}分" for p in ind.parts.all()
+                    ),
+                    "执行标准/佐证要求": ind.guidance,
+                }
+        return out
+
+    def bands(version: RubricVersion) -> list[str]:
+        return [
+            f"{b.scale_name or '考评等次'}：{b.label}"
+            + (f" ≥ {scoring.fmt(b.minimum)}" if b.minimum is not None else "（其余）")
+            for b in version.bands.all()
+        ]
+
+    a, b = snapshot(old), snapshot(new)
+    changed = []
+    for code in [c for c in b if c in a]:
+        fields = [(f, a[code][f], b[code][f]) for f in b[code] if a[code][f] != b[code][f]]
+        if fields:
+            changed.append({"code": code, "fields": fields})
+    return {
+        "added": [{"code": c, **b[c]} for c in b if c not in a],
+        "removed": [{"code": c, **a[c]} for c in a if c not in b],
+        "changed": changed,
+        "bands": (bands(old), bands(new)) if bands(old) != bands(new) else None,
+    }

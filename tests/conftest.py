@@ -125,3 +125,57 @@ def xlsx_bytes(headers: list[str], rows: list[list]) -> bytes:
 def read_xlsx_rows(content: bytes) -> list[list]:
     book = openpyxl.load_workbook(io.BytesIO(content))
     return [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
+
+
+def make_rubric(code: str = "demo-rubric"):
+    """A small rubric: v1 published (one scored item, one custom slot, a veto), v2 draft."""
+    from django.utils import timezone
+
+    from rubrics.models import (
+        GradeBand,
+        Indicator,
+        IndicatorKind,
+        Rubric,
+        RubricVersion,
+        Section,
+        VersionStatus,
+    )
+
+    rubric = Rubric.objects.create(
+        code=code, name="示例标准", issuer="党群部", source_document="示例文件", assesses=["branch"]
+    )
+    versions = []
+    for number in (1, 2):
+        version = RubricVersion.objects.create(rubric=rubric, number=number, method="points")
+        section = Section.objects.create(version=version, code="1", title="基本要求", points=10)
+        Indicator.objects.create(
+            version=version, section=section, code="1.1", text="三会一课", points=5, is_key=True
+        )
+        Indicator.objects.create(
+            version=version,
+            section=section,
+            code="P1",
+            text="个性指标",
+            points=5,
+            kind=IndicatorKind.CUSTOM,
+            position=1,
+        )
+        Indicator.objects.create(
+            version=version,
+            section=section,
+            code="V1",
+            text="否决",
+            points=0,
+            kind=IndicatorKind.VETO,
+            position=2,
+        )
+        GradeBand.objects.create(version=version, label="达标", minimum=8, position=0)
+        GradeBand.objects.create(
+            version=version, label="不达标", minimum=None, passed=False, position=1
+        )
+        versions.append(version)
+    RubricVersion.objects.filter(pk=versions[0].pk).update(
+        status=VersionStatus.PUBLISHED, published_at=timezone.now()
+    )
+    versions[0].refresh_from_db()
+    return versions

@@ -10,7 +10,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from branches import importing
 from branches.models import CrossReviewGroup, ImportKind, Membership
-from tests.conftest import xlsx_bytes
+from tests.conftest import make_rubric, xlsx_bytes
 
 ROLES = ["anonymous", "outsider", "secretary_a", "reviewer", "dept_admin", "leader", "sysadmin"]
 
@@ -59,6 +59,25 @@ MATRIX = [
     ("people_template", None, "GET", [302, 403, 403, 403, 403, 403, 200]),
     ("audit_list", None, "GET", [302, 403, 403, 403, 200, 403, 200]),
     ("admin:index", None, "GET", [302, 302, 302, 302, 302, 302, 302]),
+    # Rubrics: published versions are for everyone logged in, drafts for rubric managers.
+    ("rubric_list", None, "GET", [302, 200, 200, 200, 200, 200, 200]),
+    ("rubric_version", "v1", "GET", [302, 200, 200, 200, 200, 200, 200]),
+    ("rubric_version", "v2", "GET", [302, 404, 404, 404, 200, 404, 404]),
+    ("rubric_export", "v1", "GET", [302, 200, 200, 200, 200, 200, 200]),
+    ("rubric_export", "v2", "GET", [302, 404, 404, 404, 200, 404, 404]),
+    ("rubric_score_sheet", "v1", "GET", [302, 200, 200, 200, 200, 200, 200]),
+    ("rubric_publish", "v2", "POST", [302, 404, 404, 404, 302, 404, 404]),
+    ("rubric_publish", "v1", "POST", [302, 403, 403, 403, 302, 403, 403]),
+    ("rubric_retire", "v1", "POST", [302, 403, 403, 403, 302, 403, 403]),
+    ("rubric_copy", "v1", "POST", [302, 403, 403, 403, 302, 403, 403]),
+    ("rubric_delete", "v2", "GET", [302, 404, 404, 404, 200, 404, 404]),
+    ("rubric_delete", "v2", "POST", [302, 404, 404, 404, 302, 404, 404]),
+    ("rubric_import", "v2", "GET", [302, 404, 404, 404, 200, 404, 404]),
+    ("rubric_import", "v2", "POST", [302, 404, 404, 404, 200, 404, 404]),
+    ("rubric_slots", "v1", "GET", [302, 403, 403, 403, 200, 403, 403]),
+    ("rubric_slots", "v1", "POST", [302, 403, 403, 403, 200, 403, 403]),
+    ("rubric_diff", "diff", "GET", [302, 404, 404, 404, 200, 404, 404]),
+    ("rubric_diff", "diff_published", "GET", [302, 200, 200, 200, 200, 200, 200]),
 ]
 
 
@@ -84,6 +103,7 @@ def test_every_url_is_in_the_matrix():
 @pytest.fixture
 def objects(tree, dept_admin, sysadmin, secretary_b):
     group = CrossReviewGroup.objects.create(owner=tree.root, name="第一组")
+    make_rubric("demo-rubric")
     job = importing.start_import(
         by=dept_admin,
         kind=ImportKind.ORGANIZATIONS,
@@ -101,6 +121,10 @@ def objects(tree, dept_admin, sysadmin, secretary_b):
         "group": [group.pk],
         "person": [secretary_b.pk],
         "membership": [Membership.objects.get(user=secretary_b).pk],
+        "v1": ["demo-rubric", 1],
+        "v2": ["demo-rubric", 2],
+        "diff": (["demo-rubric"], "?a=1&b=2"),
+        "diff_published": (["demo-rubric"], "?a=1&b=1"),
     }
 
 
@@ -115,7 +139,11 @@ CASES = [
 def test_permission_matrix(request, client, objects, name, args, method, role, status):
     if role != "anonymous":
         client.force_login(request.getfixturevalue(role))
-    url = reverse(name, args=objects[args] if args else None)
+    target = objects[args] if args else None
+    query = ""
+    if isinstance(target, tuple):
+        target, query = target
+    url = reverse(name, args=target) + query
     response = client.get(url) if method == "GET" else client.post(url, {})
     assert response.status_code == status, f"{role} {method} {url}"
 

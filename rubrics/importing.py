@@ -1,0 +1,67 @@
+"""Importing a rubric draft from .xlsx through the shared preview → confirm flow."""
+
+from branches import importing
+from branches.models import ImportKind
+
+from .models import RubricVersion, VersionStatus
+from .sheets import VERSION_HEADERS, SheetError, parse_version_sheet, replace_draft_content
+
+
+def run(job, *, by, dry_run: bool) -> dict:
+    version = RubricVersion.objects.select_related("rubric").get(pk=job.target_id)
+    sections, report = parse_version_sheet(bytes(job.content))
+    existing = set(version.indicators.values_list("code", flat=True))
+    rows = []
+    for r in report:
+        code = r["label"].split(" ")[0]
+        action = "error" if r["errors"] else ("update" if code in existing else "new")
+        rows.append(
+            {
+                "row": r["row"],
+                "action": action,
+                "action_label": {"error": "错误", "update": "替换", "new": "新增"}[action],
+                "label": r["label"],
+                "errors": r["errors"],
+            }
+        )
+    imported = {r["label"].split(" ")[0] for r in report}
+    for code in sorted(existing - imported):
+        rows.append(
+            {
+                "row": None,
+                "action": "update",
+                "action_label": "删除",
+                "label": f"{code}（文件中没有，将从草稿删除）",
+                "errors": [],
+            }
+        )
+    if version.status != VersionStatus.DRAFT:
+        rows.append(
+            {
+                "row": None,
+                "action": "error",
+                "action_label": "错误",
+                "label": "",
+                "errors": ["只能导入到草稿版本；已发布的版本不能修改。"],
+            }
+        )
+    result = importing.summarize(rows, len(report))
+    if result["ok"] and not dry_run:
+        try:
+            replace_draft_content(version, sections)
+        except SheetError as exc:
+            result["ok"] = False
+            result["rows"].append(
+                {
+                    "row": None,
+                    "action": "error",
+                    "action_label": "错误",
+                    "label": "",
+                    "errors": [str(exc)],
+                }
+            )
+    return result
+
+
+def register() -> None:
+    importing.register(ImportKind.RUBRIC, run, required=tuple(VERSION_HEADERS[:8]))

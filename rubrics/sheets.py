@@ -1,0 +1,353 @@
+"""Rubric versions as .xlsx (a row per item) and offline score sheets.
+
+Version layout (one row per item; parts in one cell, one per line as
+``编码｜内容｜分值｜步长``) round-trips: export → import into a draft → export is identical.
+"""
+
+import io
+import re
+from decimal import Decimal, InvalidOperation
+
+import openpyxl
+from django.db import transaction
+
+from branches.spreadsheets import SpreadsheetError, check_xlsx_bytes, read_xlsx, write_xlsx
+
+from . import scoring
+from .models import Indicator, IndicatorKind, IndicatorPart, RubricVersion, Section, VersionStatus
+from .scoring import fmt
+
+
+class SheetError(SpreadsheetError):
+    """The file is refused; the message names the row and the reason."""
+
+
+VERSION_HEADERS = [
+    "部分编码",
+    "部分名称",
+    "部分分值",
+    "提升效果",
+    "指标编码",
+    "指标内容",
+    "分值",
+    "评分步长",
+    "▲",
+    "否决",
+    "类型",
+    "权重",
+    "执行标准/佐证要求",
+    "分项",
+]
+KIND_LABELS = {value: str(label) for value, label in IndicatorKind.choices}
+KIND_BY_LABEL = {label: value for value, label in KIND_LABELS.items()}
+PART_SEPARATOR = "｜"
+
+
+def _num(value: Decimal | None) -> str:
+    return "" if value is None else fmt(value)
+
+
+def version_rows(version: RubricVersion) -> list[list]:
+    rows = []
+    for section in version.sections.all():
+        for ind in section.indicators.all():
+            parts = "\n".join(
+                PART_SEPARATOR.join([p.code, p.text, _num(p.points), _num(p.step)])
+                for p in ind.parts.all()
+            )
+            rows.append(
+                [
+                    section.code,
+                    section.title,
+                    _num(section.points),
+                    section.slogan,
+                    ind.code,
+                    ind.text,
+                    _num(ind.points),
+                    _num(ind.step),
+                    "▲" if ind.is_key else "",
+                    "是" if ind.is_veto else "",
+                    KIND_LABELS[ind.kind],
+                    _num(ind.weight),
+                    ind.guidance,
+                    parts,
+                ]
+            )
+    return rows
+
+
+def export_version(version: RubricVersion) -> bytes:
+    return write_xlsx(
+        [(f"{version.rubric.code}-v{version.number}", VERSION_HEADERS, version_rows(version))],
+        widths={
+            "部分名称": 24,
+            "指标内容": 60,
+            "执行标准/佐证要求": 60,
+            "分项": 40,
+            "提升效果": 30,
+        },
+    )
+
+
+def _dec(value, label: str, errors: list[str], *, blank_ok: bool = False) -> Decimal | None:
+    if value is None or str(value).strip() == "":
+        if blank_ok:
+            return None
+        errors.append(f"“{label}”不能为空")
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        errors.append(f"“{label}”应为数字，而不是“{value}”")
+        return None
+    if number < 0:
+        errors.append(f"“{label}”不能为负数")
+    return number
+
+
+def parse_version_sheet(content: bytes) -> tuple[list[dict], list[dict]]:
+    """Sections with their items, and row reports [{row, errors}] (dry run, no writes)."""
+    sheet = read_xlsx(content, required=VERSION_HEADERS[:8])
+    col = {h: i for i, h in enumerate(sheet.headers)}
+    sections: dict[str, dict] = {}
+    codes: dict[str, int] = {}
+    report: list[dict] = []
+    for number, values in sheet.rows:
+
+        def get(header, values=values):
+            value = values[col[header]] if header in col else None
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            return "" if value is None else str(value).strip()
+
+        errors: list[str] = []
+        s_code, code, text = get("部分编码"), get("指标编码"), get("指标内容")
+        for label, value in (
+            ("部分编码", s_code),
+            ("部分名称", get("部分名称")),
+            ("指标编码", code),
+            ("指标内容", text),
+        ):
+            if not value:
+                errors.append(f"“{label}”不能为空")
+        if code in codes:
+            errors.append(f"指标编码“{code}”与第 {codes[code]} 行重复")
+        kind_label = get("类型") or KIND_LABELS[IndicatorKind.SCORED]
+        kind = KIND_BY_LABEL.get(kind_label)
+        if kind is None:
+            errors.append(f"未知的类型“{kind_label}”，应为：{'、'.join(KIND_BY_LABEL)}")
+        veto = get("否决") in ("是", "√", "1", "true")
+        if veto and kind not in (None, IndicatorKind.VETO):
+            errors.append("否决指标的类型应为“反向（否决）指标”")
+        points = _dec(get("分值") or "0", "分值", errors)
+        step = _dec(get("评分步长") or "0.5", "评分步长", errors)
+        if step is not None and step <= 0:
+            errors.append("“评分步长”应大于 0")
+        if kind == IndicatorKind.VETO and points:
+            errors.append("否决指标不计分，分值应为 0")
+        weight = _dec(get("权重"), "权重", errors, blank_ok=True)
+        parts = []
+        for line in [ln for ln in get("分项").split("\n") if ln.strip()]:
+            bits = [b.strip() for b in re.split(r"[｜|]", line)]
+            if len(bits) not in (3, 4) or not bits[0] or not bits[1]:
+                errors.append(f"分项“{line}”格式应为 编码｜内容｜分值｜步长")
+                continue
+            p_points = _dec(bits[2], f"分项 {bits[0]} 分值", errors)
+            p_step = _dec(
+                bits[3] if len(bits) == 4 and bits[3] else "0.5", f"分项 {bits[0]} 步长", errors
+            )
+            parts.append({"code": bits[0], "text": bits[1], "points": p_points, "step": p_step})
+        report.append({"row": number, "label": f"{code} {text[:20]}", "errors": errors})
+        if errors:
+            continue
+        codes[code] = number
+        section = sections.setdefault(
+            s_code,
+            {
+                "code": s_code,
+                "title": get("部分名称"),
+                "points": _dec(get("部分分值"), "部分分值", [], blank_ok=True),
+                "slogan": get("提升效果"),
+                "items": [],
+            },
+        )
+        section["items"].append(
+            {
+                "code": code,
+                "text": text,
+                "points": points,
+                "step": step,
+                "key": get("▲") in ("▲", "是", "√", "1"),
+                "kind": kind,
+                "weight": weight,
+                "guidance": get("执行标准/佐证要求"),
+                "parts": parts,
+            }
+        )
+    return list(sections.values()), report
+
+
+@transaction.atomic
+def replace_draft_content(version: RubricVersion, sections: list[dict]) -> None:
+    """Replace a draft's sections, items and parts with the imported ones."""
+    version = RubricVersion.objects.select_for_update().get(pk=version.pk)
+    if version.status != VersionStatus.DRAFT:
+        raise SheetError("只能导入到草稿版本；已发布的版本不能修改。")
+    for old in version.sections.all():
+        old.delete()
+    for s_pos, s in enumerate(sections):
+        section = Section.objects.create(
+            version=version,
+            code=s["code"],
+            title=s["title"],
+            points=s["points"],
+            slogan=s["slogan"],
+            position=s_pos,
+        )
+        for i_pos, i in enumerate(s["items"]):
+            ind = Indicator.objects.create(
+                version=version,
+                section=section,
+                code=i["code"],
+                text=i["text"],
+                points=i["points"],
+                step=i["step"],
+                is_key=i["key"],
+                kind=i["kind"],
+                weight=i["weight"],
+                guidance=i["guidance"],
+                position=i_pos,
+            )
+            for p_pos, p in enumerate(i["parts"]):
+                IndicatorPart.objects.create(
+                    indicator=ind,
+                    code=p["code"],
+                    text=p["text"],
+                    points=p["points"],
+                    step=p["step"],
+                    position=p_pos,
+                )
+
+
+# -- offline score sheets ----------------------------------------------------------------
+
+SCORE_HEADERS = ["编码", "指标内容", "分值", "评分步长", "▲", "类型", "得分 / 评定", "说明"]
+INFO_SHEET = "填写说明"
+
+
+def score_sheet_rows(version: RubricVersion, rules: scoring.Rules) -> list[list]:
+    rows = []
+    for item in rules.items():
+        kind_label = KIND_LABELS[item.kind]
+        if item.kind == scoring.VETO:
+            rows.append([item.code, item.text, "", "", "", kind_label, "否", "存在该情形填“是”"])
+        elif item.parts:
+            rows.append(
+                [
+                    item.code,
+                    item.text,
+                    fmt(item.points),
+                    "",
+                    "▲" if item.key else "",
+                    kind_label,
+                    "",
+                    "按下列分项打分",
+                ]
+            )
+            for part in item.parts:
+                rows.append(
+                    [
+                        part.code,
+                        f"　　{part.text}",
+                        fmt(part.points),
+                        fmt(part.step),
+                        "",
+                        "分项",
+                        "",
+                        "",
+                    ]
+                )
+        elif rules.method == scoring.CHECKLIST:
+            levels = " / ".join(label for label, _ in rules.levels)
+            rows.append(
+                [item.code, item.text, fmt(item.points), "", "", kind_label, "", f"填写：{levels}"]
+            )
+        else:
+            top = "100" if item.kind == scoring.INPUT else fmt(item.points)
+            rows.append(
+                [
+                    item.code,
+                    item.text,
+                    top,
+                    fmt(item.step),
+                    "▲" if item.key else "",
+                    kind_label,
+                    "",
+                    "",
+                ]
+            )
+    return rows
+
+
+def blank_score_sheet(version: RubricVersion, rules: scoring.Rules) -> bytes:
+    info = [
+        ["考评标准", version.rubric.name],
+        ["标准编码", version.rubric.code],
+        ["版本", str(version.number)],
+        [
+            "填写方法",
+            "在“得分 / 评定”列填写：计分指标填分数（不超过分值、符合步长）；"
+            "逐项评定填 达标 / 基本达标 / 未达标；反向指标存在该情形填“是”。",
+        ],
+    ]
+    return write_xlsx(
+        [
+            ("评分表", SCORE_HEADERS, score_sheet_rows(version, rules)),
+            (INFO_SHEET, ["项目", "内容"], info),
+        ],
+        widths={"指标内容": 70, "说明": 24, "得分 / 评定": 12},
+    )
+
+
+def read_score_sheet(
+    content: bytes, *, version: RubricVersion, rules: scoring.Rules
+) -> scoring.Entry:
+    """A filled offline sheet as an Entry. Raises SheetError (wrong rubric, bad layout)."""
+    check_xlsx_bytes(content)
+    book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    try:
+        if INFO_SHEET in book.sheetnames:
+            info = {
+                str(r[0]): str(r[1])
+                for r in book[INFO_SHEET].iter_rows(min_row=2, values_only=True)
+                if r and r[0] is not None
+            }
+            if info.get("标准编码") != version.rubric.code or info.get("版本") != str(
+                version.number
+            ):
+                raise SheetError(
+                    f"该评分表属于“{info.get('标准编码')}”第 {info.get('版本')} 版，"
+                    f"与“{version.rubric.code}”第 {version.number} 版不符。"
+                )
+    finally:
+        book.close()
+    sheet = read_xlsx(content, required=["编码", "得分 / 评定"])
+    col = {h: i for i, h in enumerate(sheet.headers)}
+    vetoes = {i.code for i in rules.items() if i.kind == scoring.VETO}
+    with_parts = {i.code for i in rules.items() if i.parts}
+    scores: dict[str, object] = {}
+    found_vetoes: set[str] = set()
+    for _number, values in sheet.rows:
+        code = values[col["编码"]]
+        code = "" if code is None else str(code).strip()
+        value = values[col["得分 / 评定"]]
+        if not code or code in with_parts:
+            continue
+        if code in vetoes:
+            if str(value or "").strip() in ("是", "√", "存在"):
+                found_vetoes.add(code)
+            continue
+        if value is None or str(value).strip() == "":
+            continue  # reported as missing by the engine, by code
+        scores[code] = str(value).strip() if isinstance(value, str) else value
+    return scoring.Entry(scores=scores, vetoes=frozenset(found_vetoes))

@@ -1,0 +1,289 @@
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from branches import access, importing
+from branches.access import Perm
+from branches.models import ImportKind, OrgKind
+from branches.spreadsheets import XLSX_CONTENT_TYPE, SpreadsheetError
+
+from . import selectors, services, sheets
+from .forms import PublishForm, SlotTextsForm, UploadForm
+from .models import CustomSlotText, IndicatorKind, Rubric, RubricVersion
+from .services import RubricError
+
+
+def _can_manage(user) -> bool:
+    return access.has_perm(user, Perm.MANAGE_RUBRICS)
+
+
+def _get_version(request: HttpRequest, code: str, number: int) -> RubricVersion:
+    """Published and retired versions are for every logged-in user; drafts for managers."""
+    version = (
+        RubricVersion.objects.select_related("rubric")
+        .filter(rubric__code=code, number=number)
+        .first()
+    )
+    if version is None or (version.is_draft and not _can_manage(request.user)):
+        raise Http404("考评标准版本不存在")
+    return selectors.version_tree(version.pk)
+
+
+def _xlsx(filename: str, content: bytes) -> HttpResponse:
+    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return response
+
+
+@require_GET
+@login_required
+def rubric_list(request: HttpRequest) -> HttpResponse:
+    manage = _can_manage(request.user)
+    rows = []
+    for rubric in selectors.rubric_list():
+        versions = [v for v in rubric.versions.all() if manage or not v.is_draft]
+        if versions:
+            rows.append((rubric, sorted(versions, key=lambda v: -v.number)))
+    return render(request, "rubrics/rubric_list.html", {"rows": rows, "can_manage": manage})
+
+
+@require_GET
+@login_required
+def version_detail(request: HttpRequest, code: str, number: int) -> HttpResponse:
+    version = _get_version(request, code, number)
+    rules = selectors.rules_for(version)
+    manage = _can_manage(request.user)
+    versions = list(version.rubric.versions.order_by("number"))
+    if not manage:
+        versions = [v for v in versions if not v.is_draft]
+    context = {
+        "version": version,
+        "rubric": version.rubric,
+        "rules": rules,
+        "grades": (grades := [b for b in version.bands.all() if not b.scale]),
+        "bottom_grade": grades[-1] if grades else None,
+        "scales": _scales(version),
+        "versions": versions,
+        "can_manage": manage,
+        "problems": services.check_publishable(version) if manage and version.is_draft else [],
+        "publish_form": PublishForm(),
+        "has_slots": any(i.kind == IndicatorKind.CUSTOM for i in version.indicators.all()),
+        "has_template": any(i.is_template for i in version.indicators.all()),
+    }
+    return render(request, "rubrics/version_detail.html", context)
+
+
+def _scales(version: RubricVersion) -> list[tuple[str, list]]:
+    scales: dict[str, list] = {}
+    for band in version.bands.all():
+        if band.scale:
+            scales.setdefault(band.scale_name or band.scale, []).append(band)
+    return list(scales.items())
+
+
+@require_GET
+@login_required
+def version_export(request: HttpRequest, code: str, number: int) -> HttpResponse:
+    version = _get_version(request, code, number)
+    return _xlsx(f"{code}-v{number}.xlsx", sheets.export_version(version))
+
+
+@require_GET
+@login_required
+def score_sheet(request: HttpRequest, code: str, number: int) -> HttpResponse:
+    version = _get_version(request, code, number)
+    content = sheets.blank_score_sheet(version, selectors.rules_for(version))
+    return _xlsx(f"{code}-v{number}-评分表.xlsx", content)
+
+
+def _manage_version(request: HttpRequest, code: str, number: int) -> RubricVersion:
+    version = _get_version(request, code, number)
+    access.require(request.user, Perm.MANAGE_RUBRICS)
+    return version
+
+
+def _back(version: RubricVersion):
+    return redirect("rubric_version", code=version.rubric.code, number=version.number)
+
+
+@require_POST
+@login_required
+def version_publish(request: HttpRequest, code: str, number: int) -> HttpResponse:
+    version = _manage_version(request, code, number)
+    form = PublishForm(request.POST)
+    form.is_valid()
+    try:
+        services.publish_version(
+            version, by=request.user, confirm_assumption=form.cleaned_data.get("confirm", False)
+        )
+    except RubricError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"已发布第 {version.number} 版。已发布的版本不能再修改。")
+    return _back(version)
+
+
+@require_POST
+@login_required
+def version_retire(request: HttpRequest, code: str, number: int) -> HttpResponse:
+    version = _manage_version(request, code, number)
+    try:
+        services.retire_version(version, by=request.user)
+    except RubricError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"已停用第 {version.number} 版，新的考评活动不能再选用它。")
+    return _back(version)
+
+
+@require_POST
+@login_required
+def version_copy(request: HttpRequest, code: str, number: int) -> HttpResponse:
+    version = _manage_version(request, code, number)
+    try:
+        draft = services.new_version(version, by=request.user)
+    except RubricError as exc:
+        messages.error(request, str(exc))
+        return _back(version)
+    messages.success(request, f"已复制为第 {draft.number} 版草稿，可在管理后台或用 Excel 修改。")
+    return _back(draft)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def version_delete(request: HttpRequest, code: str, number: int) -> HttpResponse:
+    version = _manage_version(request, code, number)
+    if not version.is_draft:
+        messages.error(request, "已发布的版本不能删除。")
+        return _back(version)
+    if request.method == "POST":
+        try:
+            services.delete_draft(version, by=request.user)
+        except RubricError as exc:
+            messages.error(request, str(exc))
+            return _back(version)
+        messages.success(request, f"已删除第 {number} 版草稿。")
+        return redirect("rubric_list")
+    return render(
+        request,
+        "branches/confirm_delete.html",
+        {
+            "object": version,
+            "title": f"删除草稿：{version}",
+            "cancel_url": reverse("rubric_version", args=[code, number]),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def version_import(request: HttpRequest, code: str, number: int) -> HttpResponse:
+    version = _manage_version(request, code, number)
+    if not version.is_draft:
+        messages.error(request, "只能导入到草稿版本。请先“复制为新版本”。")
+        return _back(version)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            job = importing.start_import(
+                by=request.user,
+                kind=ImportKind.RUBRIC,
+                filename=upload.name,
+                content=upload.read(),
+                target_id=version.pk,
+            )
+        except SpreadsheetError as exc:
+            form.add_error("file", str(exc))
+        else:
+            return redirect("import_preview", pk=job.pk)
+    return render(request, "rubrics/version_import.html", {"form": form, "version": version})
+
+
+@require_GET
+@login_required
+def version_diff(request: HttpRequest, code: str) -> HttpResponse:
+    rubric = get_object_or_404(Rubric, code=code)
+    try:
+        a, b = int(request.GET.get("a", 0)), int(request.GET.get("b", 0))
+    except ValueError:
+        raise Http404 from None
+    old, new = _get_version(request, code, a), _get_version(request, code, b)
+    return render(
+        request,
+        "rubrics/version_diff.html",
+        {
+            "rubric": rubric,
+            "old": old,
+            "new": new,
+            "diff": selectors.version_diff(old, new),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def slot_texts(request: HttpRequest, code: str, number: int) -> HttpResponse:
+    """An enterprise's texts for the custom slots (个性指标) of a version."""
+    version = _get_version(request, code, number)
+    access.require(request.user, Perm.MANAGE_ORG)
+    enterprises = (
+        access.visible_orgs(request.user, Perm.MANAGE_ORG)
+        .filter(kind=OrgKind.COMMITTEE)
+        .order_by("path")
+    )
+    slots = [i for i in version.indicators.all() if i.kind == IndicatorKind.CUSTOM]
+    if not slots:
+        raise Http404("该版本没有个性指标")
+    enterprise = None
+    if enterprise_id := request.GET.get("enterprise") or request.POST.get("enterprise"):
+        enterprise = access.get_org(request.user, enterprise_id, Perm.MANAGE_ORG)
+        if enterprise.kind != OrgKind.COMMITTEE:
+            raise Http404
+    texts = {}
+    if enterprise:
+        texts = dict(
+            CustomSlotText.objects.filter(indicator__in=slots, enterprise=enterprise).values_list(
+                "indicator_id", "text"
+            )
+        )
+    form = SlotTextsForm(request.POST or None, slots=slots, texts=texts)
+    if request.method == "POST" and enterprise and form.is_valid():
+        try:
+            for slot in slots:
+                services.set_slot_text(
+                    by=request.user,
+                    indicator=slot,
+                    enterprise=enterprise,
+                    text=form.cleaned_data[f"slot_{slot.pk}"],
+                )
+        except RubricError as exc:
+            messages.error(request, str(exc))
+        else:
+            empty = services.empty_slots(version, enterprise)
+            if empty:
+                messages.warning(
+                    request,
+                    f"已保存。还有 {len(empty)} 项个性指标未填写，"
+                    "未填齐前不能开始使用该标准的考评活动。",
+                )
+            else:
+                messages.success(request, f"已保存{enterprise.name}的个性指标。")
+            return redirect(f"{request.path}?enterprise={enterprise.pk}")
+    rows = [(e, len(slots) - len(services.empty_slots(version, e))) for e in enterprises]
+    return render(
+        request,
+        "rubrics/slot_texts.html",
+        {
+            "version": version,
+            "rows": rows,
+            "enterprise": enterprise,
+            "form": form,
+            "slot_count": len(slots),
+        },
+    )
