@@ -182,6 +182,12 @@ class RubricVersion(models.Model):
     def is_draft(self) -> bool:
         return self.status == VersionStatus.DRAFT
 
+    @property
+    def levels(self):
+        from .scoring import ordered_levels
+
+        return ordered_levels(self.level_points)
+
     def check_editable(self) -> None:
         if self.pk:
             stored = RubricVersion.objects.filter(pk=self.pk).values_list("status", flat=True)

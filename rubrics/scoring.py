@@ -343,6 +343,12 @@ def rate_scale(bands: tuple[Band, ...], value) -> str:
     return band.label if band else ""
 
 
+def ordered_levels(level_points: Mapping) -> tuple[tuple[str, Decimal], ...]:
+    """Checklist levels best first (JSON objects keep no order in PostgreSQL's jsonb)."""
+    pairs = [(label, Decimal(str(value))) for label, value in level_points.items()]
+    return tuple(sorted(pairs, key=lambda pair: (-pair[1], pair[0])))
+
+
 def rules_from_document(doc: Mapping) -> Rules:
     """Rules from a rubric document in the fixture layout (fixtures/rubrics/*.json)."""
 
@@ -384,6 +390,6 @@ def rules_from_document(doc: Mapping) -> Rules:
         sections=sections,
         bands=bands(doc.get("grades", [])),
         key_items_cap_top=doc.get("key_items_cap_top", False),
-        levels=tuple((k, dec(v)) for k, v in doc.get("level_points", {}).items()),
+        levels=ordered_levels(doc.get("level_points", {})),
         scales={k: bands(v["bands"]) for k, v in doc.get("scales", {}).items()},
     )

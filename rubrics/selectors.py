@@ -1,7 +1,5 @@
 """Reads of rubric versions: one prefetch, then plain scoring data."""
 
-from decimal import Decimal
-
 from django.db.models import Prefetch, QuerySet
 
 from . import scoring
@@ -65,7 +63,7 @@ def rules_for(version: RubricVersion) -> scoring.Rules:
         sections=tuple(sections),
         bands=tuple(_band(b) for b in bands if not b.scale),
         key_items_cap_top=version.key_items_cap_top,
-        levels=tuple((label, Decimal(str(v))) for label, v in version.level_points.items()),
+        levels=scoring.ordered_levels(version.level_points),
         scales={k: tuple(v) for k, v in scales.items()},
     )
 
