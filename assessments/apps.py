@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class AssessmentsConfig(AppConfig):
     name = "assessments"
     verbose_name = "考评活动"
+
+    def ready(self) -> None:
+        from branches import audit
+
+        from . import models
+
+        audit.connect_signals([models.Campaign, models.Stage, models.CrossReviewPair])

@@ -21,15 +21,25 @@ class Perm(StrEnum):
     MANAGE_PEOPLE = "manage_people"  # accounts and role grants
     VIEW_AUDIT = "view_audit"  # read the audit trail
     MANAGE_RUBRICS = "manage_rubrics"  # rubric drafts, publishing, new versions
+    MANAGE_CAMPAIGNS = "manage_campaigns"  # campaigns, assignment, draws, return, sign-off
+    VIEW_RESULTS = "view_results"  # read every sheet and result in scope
 
 
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.SECRETARY: frozenset({Perm.VIEW_ORG}),
     Role.REVIEWER: frozenset({Perm.VIEW_ORG}),
     Role.DEPT_ADMIN: frozenset(
-        {Perm.VIEW_ORG, Perm.MANAGE_ORG, Perm.VIEW_TERMS, Perm.VIEW_AUDIT, Perm.MANAGE_RUBRICS}
+        {
+            Perm.VIEW_ORG,
+            Perm.MANAGE_ORG,
+            Perm.VIEW_TERMS,
+            Perm.VIEW_AUDIT,
+            Perm.MANAGE_RUBRICS,
+            Perm.MANAGE_CAMPAIGNS,
+            Perm.VIEW_RESULTS,
+        }
     ),
-    Role.LEADER: frozenset({Perm.VIEW_ORG, Perm.VIEW_TERMS}),
+    Role.LEADER: frozenset({Perm.VIEW_ORG, Perm.VIEW_TERMS, Perm.VIEW_RESULTS}),
     Role.SYSADMIN: frozenset({Perm.VIEW_ORG, Perm.MANAGE_PEOPLE, Perm.VIEW_AUDIT}),
 }
 

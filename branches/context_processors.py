@@ -20,6 +20,7 @@ def navigation(request):
             "terms": has_perm(user, Perm.VIEW_TERMS),
             "people": has_perm(user, Perm.MANAGE_PEOPLE),
             "audit": has_perm(user, Perm.VIEW_AUDIT),
+            "campaigns": has_perm(user, Perm.VIEW_RESULTS),
         },
         "role_labels": role_labels,
     }

@@ -67,6 +67,9 @@ def home(request: HttpRequest) -> HttpResponse:
         "memberships": access.memberships(user),
         "no_role": not my_roles and not user.is_superuser,
     }
+    from assessments.selectors import tasks_for
+
+    context["tasks"] = tasks_for(user)
     if access.has_perm(user, Perm.VIEW_TERMS):
         reminders = selectors.term_reminders(user)
         context["term_reminders"] = reminders[:8]

@@ -31,5 +31,6 @@ urlpatterns = [
     ),
     path("", include("branches.urls")),
     path("", include("rubrics.urls")),
+    path("", include("assessments.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,115 @@
+from datetime import date
+
+from django import forms
+from django.utils import timezone
+
+from branches.access import Perm, visible_orgs
+from branches.forms import ChineseForm, DateInput
+from branches.models import OrgKind, Role, User
+from rubrics.models import RubricVersion, VersionStatus
+
+from .services import TEMPLATES
+
+
+class CampaignForm(ChineseForm, forms.Form):
+    name = forms.CharField(label="名称", max_length=120)
+    version = forms.ModelChoiceField(label="考评标准", queryset=RubricVersion.objects.none())
+    committee_version = forms.ModelChoiceField(
+        label="党委评估清单（可选）",
+        queryset=RubricVersion.objects.none(),
+        required=False,
+        help_text="交叉互评时对各企业党委评估中组部“7条具体措施”",
+    )
+    scope = forms.ModelChoiceField(label="考评范围", queryset=None)
+    template = forms.ChoiceField(
+        label="阶段方案", choices=[(k, v[0]) for k, v in TEMPLATES.items()]
+    )
+    year = forms.IntegerField(label="年度", min_value=2000, max_value=2100)
+    quarter = forms.TypedChoiceField(
+        label="季度",
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[
+            ("", "（年度考评）"),
+            (1, "第一季度"),
+            (2, "第二季度"),
+            (3, "第三季度"),
+            (4, "第四季度"),
+        ],
+    )
+    start = forms.DateField(label="第一阶段开始日期", widget=DateInput())
+    threshold = forms.DecimalField(
+        label="自评虚高阈值（分）", min_value=0, max_digits=5, decimal_places=2, initial=10
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        published = (
+            RubricVersion.objects.filter(status=VersionStatus.PUBLISHED)
+            .select_related("rubric")
+            .order_by("rubric__code", "-number")
+        )
+        self.fields["version"].queryset = published.exclude(rubric__assesses=["committee"])
+        self.fields["committee_version"].queryset = published.filter(rubric__assesses=["committee"])
+        for name in ("version", "committee_version"):
+            self.fields[name].label_from_instance = lambda v: f"{v.rubric.name}（第 {v.number} 版）"
+        self.fields["scope"].queryset = (
+            visible_orgs(user, Perm.MANAGE_CAMPAIGNS)
+            .filter(kind=OrgKind.COMMITTEE)
+            .order_by("path")
+        )
+        self.fields["scope"].label_from_instance = lambda o: f"{o.code} {o.name}"
+        today = timezone.localdate()
+        self.fields["year"].initial = today.year
+        self.fields["start"].initial = date(today.year, today.month, 1)
+
+
+def reviewer_choices(user: User, campaign) -> "forms.QuerySet":
+    return (
+        User.objects.filter(
+            is_active=True,
+            memberships__role=Role.REVIEWER,
+        )
+        .distinct()
+        .order_by("username")
+    )
+
+
+class PickPeopleForm(forms.Form):
+    people = forms.ModelMultipleChoiceField(
+        label="考评人员", queryset=User.objects.none(), widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, queryset, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["people"].queryset = queryset
+        self.fields["people"].label_from_instance = lambda u: f"{u.name}（{u.username}）"
+
+
+class DeadlineForm(forms.Form):
+    deadline = forms.DateField(label="新的截止日期", widget=DateInput())
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label="原因", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+    )
+
+
+class ReassignForm(ChineseForm, forms.Form):
+    assessor = forms.ModelChoiceField(label="改派给", queryset=User.objects.none())
+
+    def __init__(self, *args, queryset, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assessor"].queryset = queryset
+        self.fields["assessor"].label_from_instance = lambda u: f"{u.name}（{u.username}）"
+
+
+class EvidenceForm(forms.Form):
+    code = forms.CharField(label="对应指标", max_length=20, required=False)
+    file = forms.FileField(label="佐证材料（PDF、图片、Word/Excel，≤10 MB）")
+
+
+class OfflineUploadForm(forms.Form):
+    file = forms.FileField(label="填好的评分表（.xlsx）")

@@ -1,0 +1,137 @@
+"""Offline score sheets: download a sheet as .xlsx, fill it, upload it.
+
+The upload is validated exactly like the form (the same engine checks every value),
+stored all-or-nothing, and carries the revision it was downloaded at: if the sheet changed
+since, the upload is refused as a conflict rather than overwriting newer work.
+"""
+
+import io
+
+import openpyxl
+
+from branches.spreadsheets import check_xlsx_bytes, read_xlsx, write_xlsx
+from rubrics import scoring
+from rubrics.sheets import score_sheet_rows
+
+from . import services
+from .models import ScoreSheet
+
+HEADERS = [
+    "编码",
+    "指标内容",
+    "分值",
+    "评分步长",
+    "▲",
+    "类型",
+    "得分 / 评定",
+    "扣分说明 / 事实依据",
+]
+INFO = "考评表信息"
+
+
+def download(sheet: ScoreSheet) -> tuple[str, bytes]:
+    rules = services.sheet_rules(sheet)
+    values = {e.code: e for e in sheet.entries.all()}
+    vetoes = {v.code: v.facts for v in sheet.vetoes.all()}
+    levels = {}
+    if rules.method == scoring.CHECKLIST:
+        for item in rules.items():
+            for label, fraction in rules.levels:
+                levels[(item.code, item.points * fraction)] = label
+    rows = []
+    for row in score_sheet_rows(sheet.rubric_version, rules):
+        code = row[0]
+        value, note = "", ""
+        if code in vetoes:
+            value, note = "是", vetoes[code]
+        elif row[5] == "反向（否决）指标":
+            value = "否"
+        elif code in values:
+            entry = values[code]
+            if entry.value is not None:
+                value = levels.get((code, entry.value)) or scoring.fmt(entry.value)
+            note = entry.note
+        rows.append([*row[:6], value, note])
+    info = [
+        ["考评表编号", str(sheet.pk)],
+        ["修订号", str(sheet.revision)],
+        ["被考评组织", sheet.organization.name],
+        ["阶段", sheet.stage.name],
+        ["标准编码", sheet.rubric_version.rubric.code],
+        ["版本", str(sheet.rubric_version.number)],
+        [
+            "填写说明",
+            "只修改“得分 / 评定”和“扣分说明 / 事实依据”两列；反向指标存在填“是”并写明事实依据。"
+            "上传时全部校验通过才保存；若网页上已有他人修改，上传会被拒绝。",
+        ],
+    ]
+    content = write_xlsx(
+        [("评分表", HEADERS, rows), (INFO, ["项目", "内容"], info)],
+        widths={"指标内容": 70, "扣分说明 / 事实依据": 40, "得分 / 评定": 12},
+    )
+    return f"{sheet.organization.name}-{sheet.stage.name}-评分表.xlsx", content
+
+
+def upload(sheet: ScoreSheet, *, by, content: bytes) -> services.SaveResult:
+    """Store every value of the file or none. Raises AssessmentError / Conflict."""
+    check_xlsx_bytes(content)
+    book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    try:
+        if INFO not in book.sheetnames:
+            raise services.AssessmentError(
+                "文件中没有“考评表信息”工作表，请使用从本表下载的评分表。"
+            )
+        info = {
+            str(r[0]): str(r[1])
+            for r in book[INFO].iter_rows(min_row=2, values_only=True)
+            if r and r[0] is not None
+        }
+    finally:
+        book.close()
+    if info.get("考评表编号") != str(sheet.pk):
+        raise services.AssessmentError("该文件不是本考评表的评分表（考评表编号不符）。")
+    try:
+        revision = int(info.get("修订号", ""))
+    except ValueError:
+        raise services.AssessmentError("评分表中的修订号已损坏，请重新下载。") from None
+    data = read_xlsx(content, required=HEADERS[:1] + HEADERS[6:])
+    col = {h: i for i, h in enumerate(data.headers)}
+    rules = services.sheet_rules(sheet)
+    veto_codes = {i.code for i in rules.items() if i.kind == scoring.VETO}
+    scorable = {i.code for i in rules.items() if i.kind != scoring.VETO and not i.parts} | {
+        p.code for i in rules.items() for p in i.parts
+    }
+    values, notes, vetoes, errors = {}, {}, {}, []
+    for number, row in data.rows:
+        code = str(row[col["编码"]] or "").strip()
+        raw = row[col["得分 / 评定"]]
+        raw = (
+            ""
+            if raw is None
+            else (
+                scoring.fmt(scoring.to_decimal(raw))
+                if isinstance(raw, int | float)
+                else str(raw).strip()
+            )
+        )
+        note = str(row[col["扣分说明 / 事实依据"]] or "").strip()
+        if code in veto_codes:
+            if raw in ("是", "√", "存在"):
+                if not note:
+                    errors.append(f"第 {number} 行 {code}：认定否决项须写明事实依据")
+                vetoes[code] = note
+            continue
+        if code in scorable:
+            values[code], notes[code] = raw, note
+    entry = scoring.Entry({c: v for c, v in values.items() if v}, frozenset())
+    try:
+        scoring.validate(rules, entry, complete=False)
+    except scoring.ScoringError as exc:
+        errors += exc.messages
+    if errors:
+        raise services.AssessmentError("上传失败，未保存任何数据：" + "；".join(errors))
+    for code in scorable - set(values):
+        values[code] = ""  # a code missing from the file is cleared, as in the form
+    return services.save_entries(
+        sheet, by=by, revision=revision, values=values, notes=notes, vetoes=vetoes
+    )

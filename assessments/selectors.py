@@ -1,0 +1,308 @@
+"""Reads of campaigns and sheets: who may see what, and pages in bounded queries."""
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from branches import access
+from branches.access import Perm
+from branches.models import Membership, Role, User
+from rubrics import scoring
+
+from .models import EDITABLE, Campaign, ScoreSheet, SheetStatus, Stage
+
+
+def visible_campaigns(user: User) -> QuerySet[Campaign]:
+    return Campaign.objects.filter(access.scope_q(user, Perm.VIEW_RESULTS, "scope__path"))
+
+
+def get_campaign(user: User, pk: int, perm: Perm = Perm.VIEW_RESULTS) -> Campaign:
+    campaign = (
+        Campaign.objects.select_related("scope", "rubric_version__rubric").filter(pk=pk).first()
+    )
+    if campaign is None or not (
+        access.has_perm(user, Perm.VIEW_RESULTS, campaign.scope)
+        or ScoreSheet.objects.filter(campaign=campaign, assessor=user).exists()
+    ):
+        raise Http404("考评活动不存在或无权查看")
+    if not access.has_perm(user, perm, campaign.scope):
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied
+    return campaign
+
+
+def can_view_sheet(user: User, sheet: ScoreSheet) -> bool:
+    if sheet.assessor_id == user.pk or access.has_perm(user, Perm.VIEW_RESULTS, sheet.organization):
+        return True
+    # A reviewer of the same organization in the same campaign sees it side by side.
+    if ScoreSheet.objects.filter(
+        campaign_id=sheet.campaign_id, organization_id=sheet.organization_id, assessor=user
+    ).exists():
+        return True
+    # A secretary sees the signed reviews of their own branch.
+    return (
+        sheet.status == SheetStatus.SIGNED
+        and Membership.objects.filter(
+            user=user, role=Role.SECRETARY, organization_id=sheet.organization_id
+        ).exists()
+    )
+
+
+def get_sheet(user: User, pk: int) -> ScoreSheet:
+    sheet = (
+        ScoreSheet.objects.select_related(
+            "stage",
+            "campaign__scope",
+            "organization",
+            "assessor",
+            "rubric_version__rubric",
+            "signed_by",
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if sheet is None or not can_view_sheet(user, sheet):
+        raise Http404("考评表不存在或无权查看")
+    return sheet
+
+
+@dataclass
+class Row:
+    """One line of the sheet page: an item, a part or a veto, with every value shown."""
+
+    code: str
+    text: str
+    points: str
+    step: str
+    kind: str
+    key: bool = False
+    is_part: bool = False
+    has_parts: bool = False
+    value: str = ""
+    note: str = ""
+    others: list = field(default_factory=list)  # [(stage name, value, differs)]
+    evidence: list = field(default_factory=list)
+    veto_facts: str | None = None
+    guidance: str = ""
+
+
+def sheet_rows(
+    sheet: ScoreSheet, rules: scoring.Rules, others: list[ScoreSheet]
+) -> list[tuple[scoring.Section, list[Row]]]:
+    """Everything the sheet page shows, from prefetched rows (no query per item)."""
+    mine = {e.code: e for e in sheet.entries.all()}
+    vetoes = {v.code: v.facts for v in sheet.vetoes.all()}
+    evidence = defaultdict(list)
+    for ev in sheet.evidence.all():
+        evidence[ev.code].append(ev)
+    other_values = [
+        ({e.code: e.value for e in o.entries.all()}, {v.code for v in o.vetoes.all()}, o)
+        for o in others
+    ]
+    guidance = {i.code: i.guidance for i in sheet.rubric_version.indicators.all()}
+
+    def show(value, code):
+        if value is None:
+            return ""
+        if rules.method == scoring.CHECKLIST:
+            item = next(i for i in rules.items() if i.code == code)
+            for label, fraction in rules.levels:
+                if item.points * fraction == value:
+                    return label
+        return scoring.fmt(value)
+
+    def line(code, text, points, step, kind, **kwargs) -> Row:
+        entry = mine.get(code)
+        row = Row(
+            code=code,
+            text=text,
+            points=points,
+            step=step,
+            kind=kind,
+            value=show(entry.value, code) if entry else "",
+            note=entry.note if entry else "",
+            evidence=evidence.get(code, []),
+            guidance=guidance.get(code, ""),
+            **kwargs,
+        )
+        for values, veto_codes, other in other_values:
+            if kind == scoring.VETO:
+                shown = "是" if code in veto_codes else "否"
+                row.others.append((other, shown, (code in veto_codes) != (code in vetoes)))
+            else:
+                shown = show(values.get(code), code)
+                row.others.append((other, shown, bool(row.value and shown and shown != row.value)))
+        return row
+
+    out = []
+    for section in rules.sections:
+        rows = []
+        for item in section.items:
+            if item.kind == scoring.VETO:
+                rows.append(
+                    line(item.code, item.text, "", "", item.kind, veto_facts=vetoes.get(item.code))
+                )
+                continue
+            top = "100" if item.kind == scoring.INPUT else scoring.fmt(item.points)
+            if item.parts:
+                rows.append(
+                    Row(
+                        code=item.code,
+                        text=item.text,
+                        points=top,
+                        step="",
+                        kind=item.kind,
+                        key=item.key,
+                        has_parts=True,
+                        guidance=guidance.get(item.code, ""),
+                    )
+                )
+                rows += [
+                    line(
+                        p.code,
+                        p.text,
+                        scoring.fmt(p.points),
+                        scoring.fmt(p.step),
+                        item.kind,
+                        is_part=True,
+                    )
+                    for p in item.parts
+                ]
+            else:
+                rows.append(
+                    line(item.code, item.text, top, scoring.fmt(item.step), item.kind, key=item.key)
+                )
+        out.append((section, rows))
+    return out
+
+
+def other_sheets(sheet: ScoreSheet) -> list[ScoreSheet]:
+    """The same organization's sheets in earlier stages (and the self-assessment)."""
+    return list(
+        ScoreSheet.objects.filter(
+            campaign_id=sheet.campaign_id,
+            organization_id=sheet.organization_id,
+            rubric_version_id=sheet.rubric_version_id,
+            stage__position__lte=sheet.stage.position,
+        )
+        .exclude(pk=sheet.pk)
+        .exclude(status=SheetStatus.DRAFT)
+        .select_related("stage", "assessor")
+        .prefetch_related("entries", "vetoes")
+        .order_by("stage__position", "pk")
+    )
+
+
+@dataclass
+class Task:
+    sheet: ScoreSheet
+    overdue: bool
+    days_left: int
+
+
+def tasks_for(user: User) -> dict:
+    """Home page: sheets to fill or fix, sheets waiting for my sign-off or return."""
+    today = timezone.localdate()
+    mine = (
+        ScoreSheet.objects.filter(assessor=user, status__in=EDITABLE, campaign__status="open")
+        .select_related("stage", "organization", "campaign")
+        .order_by("stage__deadline", "organization__path")
+    )
+    todo = [Task(s, s.stage.deadline < today, (s.stage.deadline - today).days) for s in mine]
+    returned_reasons = {}
+    returned = [t.sheet.pk for t in todo if t.sheet.status == SheetStatus.RETURNED]
+    if returned:
+        from .models import SheetEvent
+
+        for event in SheetEvent.objects.filter(
+            sheet_id__in=returned, to_status=SheetStatus.RETURNED
+        ).order_by("at"):
+            returned_reasons[event.sheet_id] = event.reason
+    to_sign = ScoreSheet.objects.none()
+    if access.has_perm(user, Perm.MANAGE_CAMPAIGNS):
+        to_sign = (
+            ScoreSheet.objects.filter(
+                access.scope_q(user, Perm.MANAGE_CAMPAIGNS, "organization__path"),
+                status=SheetStatus.SUBMITTED,
+            )
+            .select_related("stage", "organization", "assessor")
+            .order_by("submitted_at")
+        )
+    # Self-assessments submitted by branches this reviewer scores: to check or return.
+    pairs = (
+        ScoreSheet.objects.filter(assessor=user)
+        .exclude(stage__kind="self")
+        .values_list("organization_id", "campaign_id")
+    )
+    to_check: list[ScoreSheet] = []
+    if pairs:
+        condition = Q()
+        for org_id, campaign_id in pairs:
+            condition |= Q(organization_id=org_id, campaign_id=campaign_id)
+        to_check = list(
+            ScoreSheet.objects.filter(
+                condition, stage__kind="self", status=SheetStatus.SUBMITTED
+            ).select_related("stage", "organization", "assessor")
+        )
+    return {
+        "todo": todo,
+        "returned_reasons": returned_reasons,
+        "to_sign": to_sign[:20],
+        "to_sign_count": to_sign.count(),
+        "to_check": to_check,
+    }
+
+
+@dataclass
+class StageProgress:
+    stage: Stage
+    counts: Counter
+    overdue: int
+    by_enterprise: list
+
+
+def progress(
+    campaign: Campaign, *, enterprise: int | None = None, status: str = "", q: str = ""
+) -> list[StageProgress]:
+    """Per stage: sheets in each state and overdue, by enterprise (aggregated in SQL)."""
+    today: date = timezone.localdate()
+    sheets = ScoreSheet.objects.filter(campaign=campaign)
+    if enterprise:
+        sheets = sheets.filter(organization__enterprise_id=enterprise)
+    if status:
+        sheets = sheets.filter(status=status)
+    if q:
+        sheets = sheets.filter(
+            Q(organization__name__icontains=q)
+            | Q(assessor__name__icontains=q)
+            | Q(organization__code__icontains=q)
+        )
+    rows = sheets.values("stage_id", "organization__enterprise__name", "status").annotate(
+        n=Count("id")
+    )
+    overdue_rows = (
+        sheets.filter(status__in=EDITABLE, stage__deadline__lt=today)
+        .values("stage_id")
+        .annotate(n=Count("id"))
+    )
+    overdue = {r["stage_id"]: r["n"] for r in overdue_rows}
+    by_stage: dict[int, Counter] = defaultdict(Counter)
+    by_enterprise: dict[int, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
+    for r in rows:
+        by_stage[r["stage_id"]][r["status"]] += r["n"]
+        enterprise_name = r["organization__enterprise__name"] or "—"
+        by_enterprise[r["stage_id"]][enterprise_name][r["status"]] += r["n"]
+    return [
+        StageProgress(
+            stage,
+            by_stage[stage.pk],
+            overdue.get(stage.pk, 0),
+            sorted(by_enterprise[stage.pk].items()),
+        )
+        for stage in campaign.stages.all()
+    ]

@@ -1,0 +1,609 @@
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from branches import access
+from branches.access import Perm
+from branches.models import Role, User
+from branches.spreadsheets import XLSX_CONTENT_TYPE, SpreadsheetError
+from rubrics import scoring
+
+from . import offline, selectors, services
+from .forms import (
+    CampaignForm,
+    DeadlineForm,
+    EvidenceForm,
+    OfflineUploadForm,
+    PickPeopleForm,
+    ReasonForm,
+    ReassignForm,
+)
+from .models import Assessor, Draw, Evidence, SheetStatus, Stage
+from .services import AssessmentError, Conflict
+
+
+def _reviewers():
+    return (
+        User.objects.filter(is_active=True, memberships__role=Role.REVIEWER)
+        .distinct()
+        .order_by("username")
+    )
+
+
+# -- campaigns -----------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def campaign_list(request: HttpRequest) -> HttpResponse:
+    access.require(request.user, Perm.VIEW_RESULTS)
+    campaigns = selectors.visible_campaigns(request.user).select_related(
+        "rubric_version__rubric", "scope"
+    )
+    return render(
+        request,
+        "assessments/campaign_list.html",
+        {
+            "page": Paginator(campaigns, 30).get_page(request.GET.get("page")),
+            "can_manage": access.has_perm(request.user, Perm.MANAGE_CAMPAIGNS),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def campaign_create(request: HttpRequest) -> HttpResponse:
+    access.require(request.user, Perm.MANAGE_CAMPAIGNS)
+    form = CampaignForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            campaign = services.create_campaign(
+                by=request.user,
+                name=data["name"],
+                version=data["version"],
+                scope=data["scope"],
+                year=data["year"],
+                quarter=data["quarter"],
+                template=data["template"],
+                start=data["start"],
+                committee_version=data["committee_version"],
+                threshold=data["threshold"],
+            )
+        except AssessmentError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"已创建“{campaign.name}”。请核对各阶段日期后开始考评。")
+            return redirect("campaign_detail", pk=campaign.pk)
+    return render(request, "assessments/campaign_form.html", {"form": form})
+
+
+@require_GET
+@login_required
+def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = selectors.get_campaign(request.user, pk)
+    stages = list(campaign.stages.prefetch_related("draws", "pairs__reviewer", "pairs__reviewed"))
+    return render(
+        request,
+        "assessments/campaign_detail.html",
+        {
+            "campaign": campaign,
+            "stages": stages,
+            "progress": selectors.progress(campaign),
+            "can_manage": access.has_perm(request.user, Perm.MANAGE_CAMPAIGNS, campaign.scope),
+            "target_count": services.targets(campaign).count(),
+            "deadline_form": DeadlineForm(),
+        },
+    )
+
+
+@require_POST
+@login_required
+def campaign_open(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = selectors.get_campaign(request.user, pk, Perm.MANAGE_CAMPAIGNS)
+    try:
+        warnings = services.open_campaign(campaign, by=request.user)
+    except AssessmentError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "考评活动已开始，自评表已发给各支部书记。")
+        for warning in warnings:
+            messages.warning(request, warning)
+    return redirect("campaign_detail", pk=pk)
+
+
+@require_GET
+@login_required
+def campaign_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = selectors.get_campaign(request.user, pk)
+    enterprise = request.GET.get("enterprise") or None
+    status = request.GET.get("status", "")
+    q = request.GET.get("q", "").strip()
+    sheets = campaign.sheets.select_related("stage", "organization", "assessor").order_by(
+        "stage__position", "organization__path"
+    )
+    if enterprise:
+        sheets = sheets.filter(organization__enterprise_id=enterprise)
+    if status == "overdue":
+        from django.utils import timezone
+
+        sheets = sheets.filter(
+            status__in=["draft", "returned"], stage__deadline__lt=timezone.localdate()
+        )
+    elif status:
+        sheets = sheets.filter(status=status)
+    if q:
+        from django.db.models import Q
+
+        sheets = sheets.filter(Q(organization__name__icontains=q) | Q(assessor__name__icontains=q))
+    enterprises = campaign.scope.__class__.objects.filter(
+        pk__in=services.targets(campaign).values("enterprise")
+    ).order_by("path")
+    return render(
+        request,
+        "assessments/progress.html",
+        {
+            "campaign": campaign,
+            "progress": selectors.progress(
+                campaign, enterprise=enterprise, status="" if status == "overdue" else status, q=q
+            ),
+            "page": Paginator(sheets, 50).get_page(request.GET.get("page")),
+            "enterprises": enterprises,
+            "enterprise": enterprise,
+            "status": status,
+            "q": q,
+            "statuses": SheetStatus.choices,
+            "can_manage": access.has_perm(request.user, Perm.MANAGE_CAMPAIGNS, campaign.scope),
+        },
+    )
+
+
+@require_POST
+@login_required
+def campaign_remind(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = selectors.get_campaign(request.user, pk, Perm.MANAGE_CAMPAIGNS)
+    from .tasks import send_reminders
+
+    send_reminders.enqueue(campaign_id=campaign.pk)
+    messages.success(request, "已安排发送催办提醒邮件给尚未提交的打分人。")
+    return redirect("campaign_progress", pk=pk)
+
+
+# -- stages --------------------------------------------------------------------------------
+
+
+def _get_stage(request: HttpRequest, pk: int) -> Stage:
+    stage = get_object_or_404(Stage.objects.select_related("campaign__scope"), pk=pk)
+    selectors.get_campaign(request.user, stage.campaign_id, Perm.MANAGE_CAMPAIGNS)
+    return stage
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def stage_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    """Department review: pick reviewers, spread the branches evenly; or run the draw."""
+    stage = _get_stage(request, pk)
+    form = PickPeopleForm(request.POST or None, queryset=_reviewers())
+    if request.method == "POST":
+        try:
+            if stage.assessor == Assessor.CROSS_GROUP:
+                record = services.draw_cross_review(stage, by=request.user)
+                messages.success(request, f"已抽样（种子 {record.seed}）并生成互评考评表。")
+                return redirect("draw_detail", pk=record.pk)
+            if form.is_valid():
+                people = list(form.cleaned_data["people"])
+                if stage.assessor == Assessor.INSPECTORS:
+                    record = services.draw_spot_check(stage, by=request.user, inspectors=people)
+                    messages.success(request, f"已抽样（种子 {record.seed}）并分配抽查组。")
+                    return redirect("draw_detail", pk=record.pk)
+                sheets = services.assign_reviewers(stage, by=request.user, reviewers=people)
+                messages.success(request, f"已分配 {len(sheets)} 份考评表。")
+                return redirect("campaign_progress", pk=stage.campaign_id)
+        except AssessmentError as exc:
+            messages.error(request, str(exc))
+    return render(request, "assessments/stage_assign.html", {"stage": stage, "form": form})
+
+
+@require_POST
+@login_required
+def stage_deadline(request: HttpRequest, pk: int) -> HttpResponse:
+    stage = _get_stage(request, pk)
+    form = DeadlineForm(request.POST)
+    if form.is_valid():
+        try:
+            services.extend_deadline(stage, by=request.user, deadline=form.cleaned_data["deadline"])
+        except AssessmentError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request, f"“{stage.name}”截止日期已改为 {form.cleaned_data['deadline']}。"
+            )
+    else:
+        messages.error(request, "请填写有效的日期。")
+    return redirect("campaign_detail", pk=stage.campaign_id)
+
+
+@require_GET
+@login_required
+def draw_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    record = get_object_or_404(Draw.objects.select_related("stage__campaign", "created_by"), pk=pk)
+    campaign = selectors.get_campaign(request.user, record.stage.campaign_id)
+    redrawn = services.redraw(record)
+    from branches.models import Organization
+
+    ids = {i for ids in record.selected.values() for i in ids}
+    names = dict(Organization.objects.filter(pk__in=ids).values_list("pk", "name"))
+    enterprise_names = dict(
+        Organization.objects.filter(pk__in=[int(k) for k in record.selected]).values_list(
+            "pk", "name"
+        )
+    )
+    rows = [
+        (
+            enterprise_names.get(int(e), e),
+            len(record.inputs["population"].get(e, [])),
+            [names.get(i, i) for i in chosen],
+        )
+        for e, chosen in record.selected.items()
+    ]
+    return render(
+        request,
+        "assessments/draw_detail.html",
+        {
+            "record": record,
+            "campaign": campaign,
+            "rows": rows,
+            "matches": redrawn == record.selected,
+        },
+    )
+
+
+# -- sheets --------------------------------------------------------------------------------
+
+
+def _sheet_context(request: HttpRequest, sheet, rules, result=None, errors=None):
+    others = selectors.other_sheets(sheet)
+    user = request.user
+    mine = sheet.assessor_id == user.pk
+    if result is None:
+        result = scoring.score(rules, services.entry_for(sheet, rules), complete=False)
+    return {
+        "sheet": sheet,
+        "rules": rules,
+        "others": others,
+        "sections": selectors.sheet_rows(sheet, rules, others),
+        "result": result,
+        "errors": errors or {},
+        "editable": mine and sheet.editable,
+        "checklist": rules.method == scoring.CHECKLIST,
+        "can_submit": mine and sheet.editable,
+        "can_return": sheet.status == SheetStatus.SUBMITTED and services.can_return(sheet, user),
+        "can_sign": sheet.status == SheetStatus.SUBMITTED
+        and access.has_perm(user, Perm.MANAGE_CAMPAIGNS, sheet.organization),
+        "can_reopen": sheet.status == SheetStatus.SIGNED
+        and access.has_perm(user, Perm.MANAGE_CAMPAIGNS, sheet.organization),
+        "can_reassign": sheet.editable
+        and access.has_perm(user, Perm.MANAGE_CAMPAIGNS, sheet.organization),
+        "events": sheet.events.select_related("actor"),
+        "reason_form": ReasonForm(),
+        "reassign_form": ReassignForm(queryset=_reviewers()),
+        "evidence_form": EvidenceForm(),
+        "upload_form": OfflineUploadForm(),
+    }
+
+
+def _load(sheet):
+    from django.db.models import Prefetch
+
+    from .models import ScoreSheet
+
+    return (
+        ScoreSheet.objects.select_related(
+            "stage",
+            "campaign__scope",
+            "organization",
+            "assessor",
+            "rubric_version__rubric",
+            "signed_by",
+        )
+        .prefetch_related(
+            "entries",
+            "vetoes",
+            Prefetch("evidence", queryset=Evidence.objects.order_by("pk")),
+            "rubric_version__indicators",
+        )
+        .get(pk=sheet.pk)
+    )
+
+
+@require_GET
+@login_required
+def sheet_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    sheet = _load(selectors.get_sheet(request.user, pk))
+    rules = services.sheet_rules(sheet)
+    return render(request, "assessments/sheet.html", _sheet_context(request, sheet, rules))
+
+
+def _posted(request: HttpRequest, rules) -> tuple[dict, dict, dict]:
+    values, notes, vetoes = {}, {}, {}
+    for item in rules.items():
+        if item.kind == scoring.VETO:
+            if request.POST.get(f"veto_{item.code}"):
+                vetoes[item.code] = request.POST.get(f"facts_{item.code}", "")
+            continue
+        for code in [p.code for p in item.parts] or [item.code]:
+            if f"v_{code}" in request.POST:
+                values[code] = request.POST.get(f"v_{code}", "")
+                notes[code] = request.POST.get(f"n_{code}", "")
+    return values, notes, vetoes
+
+
+@require_POST
+@login_required
+def sheet_autosave(request: HttpRequest, pk: int) -> HttpResponse:
+    """htmx autosave: returns the status panel (running total, grade, reasons, errors)."""
+    sheet = selectors.get_sheet(request.user, pk)
+    if sheet.assessor_id != request.user.pk:
+        raise PermissionDenied
+    rules = services.sheet_rules(sheet)
+    values, notes, vetoes = _posted(request, rules)
+    try:
+        revision = int(request.POST.get("revision", ""))
+    except ValueError:
+        revision = -1
+    try:
+        saved = services.save_entries(
+            sheet,
+            by=request.user,
+            revision=revision,
+            values=values,
+            notes=notes,
+            vetoes=vetoes,
+            note=request.POST.get("note", ""),
+        )
+    except Conflict as exc:
+        return render(
+            request,
+            "assessments/_sheet_status.html",
+            {"conflict": str(exc), "sheet": sheet, "posted": values},
+            status=409,
+        )
+    except AssessmentError as exc:
+        return render(
+            request,
+            "assessments/_sheet_status.html",
+            {"conflict": str(exc), "sheet": sheet, "posted": values},
+            status=409,
+        )
+    return render(
+        request,
+        "assessments/_sheet_status.html",
+        {
+            "sheet": sheet,
+            "result": saved.result,
+            "errors": saved.errors,
+            "revision": saved.revision,
+            "saved": True,
+        },
+    )
+
+
+def _act(request: HttpRequest, pk: int, action) -> HttpResponse:
+    sheet = selectors.get_sheet(request.user, pk)
+    try:
+        message = action(sheet)
+    except AssessmentError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, message)
+    return redirect("sheet_detail", pk=pk)
+
+
+@require_POST
+@login_required
+def sheet_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    sheet = selectors.get_sheet(request.user, pk)
+    if sheet.assessor_id != request.user.pk:
+        raise PermissionDenied
+    rules = services.sheet_rules(sheet)
+    values, notes, vetoes = _posted(request, rules)
+    try:
+        if values or vetoes or "revision" in request.POST:
+            services.save_entries(
+                sheet,
+                by=request.user,
+                revision=int(request.POST.get("revision", "-1")),
+                values=values,
+                notes=notes,
+                vetoes=vetoes,
+                note=request.POST.get("note", ""),
+            )
+        submitted = services.submit_sheet(sheet, by=request.user)
+    except (AssessmentError, ValueError) as exc:
+        messages.error(request, str(exc))
+        return redirect("sheet_detail", pk=pk)
+    late = "（已逾期）" if submitted.late else ""
+    messages.success(
+        request,
+        f"已提交{late}。得分 {scoring.fmt(submitted.total)}"
+        f"{'，' + submitted.grade if submitted.grade else ''}。",
+    )
+    return redirect("sheet_detail", pk=pk)
+
+
+@require_POST
+@login_required
+def sheet_return(request: HttpRequest, pk: int) -> HttpResponse:
+    sheet = selectors.get_sheet(request.user, pk)
+    if not services.can_return(sheet, request.user):
+        raise PermissionDenied
+    form = ReasonForm(request.POST)
+    reason = form.data.get("reason", "")
+    return _act(
+        request,
+        pk,
+        lambda s: (
+            services.return_sheet(s, by=request.user, reason=reason),
+            "已退回，打分人将在首页看到退回原因。",
+        )[1],
+    )
+
+
+@require_POST
+@login_required
+def sheet_sign(request: HttpRequest, pk: int) -> HttpResponse:
+    sheet = selectors.get_sheet(request.user, pk)
+    if not access.has_perm(request.user, Perm.MANAGE_CAMPAIGNS, sheet.organization):
+        raise PermissionDenied
+    return _act(
+        request,
+        pk,
+        lambda s: (services.sign_sheet(s, by=request.user), "已审核签发，该表已锁定。")[1],
+    )
+
+
+@require_POST
+@login_required
+def sheet_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    sheet = selectors.get_sheet(request.user, pk)
+    if not access.has_perm(request.user, Perm.MANAGE_CAMPAIGNS, sheet.organization):
+        raise PermissionDenied
+    reason = request.POST.get("reason", "")
+    return _act(
+        request,
+        pk,
+        lambda s: (
+            services.reopen_sheet(s, by=request.user, reason=reason),
+            "已重新打开，打分人可以修改后再次提交。",
+        )[1],
+    )
+
+
+@require_POST
+@login_required
+def sheet_reassign(request: HttpRequest, pk: int) -> HttpResponse:
+    sheet = selectors.get_sheet(request.user, pk)
+    if not access.has_perm(request.user, Perm.MANAGE_CAMPAIGNS, sheet.organization):
+        raise PermissionDenied
+    form = ReassignForm(request.POST, queryset=_reviewers())
+    if not form.is_valid():
+        messages.error(request, "请选择改派的考评员。")
+        return redirect("sheet_detail", pk=pk)
+    assessor = form.cleaned_data["assessor"]
+    return _act(
+        request,
+        pk,
+        lambda s: (
+            services.reassign_sheet(s, by=request.user, assessor=assessor),
+            f"已改派给 {assessor}。",
+        )[1],
+    )
+
+
+@require_GET
+@login_required
+def sheet_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
+    sheet = _load(selectors.get_sheet(request.user, pk))
+    filename, content = offline.download(sheet)
+    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return response
+
+
+@require_POST
+@login_required
+def sheet_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    sheet = selectors.get_sheet(request.user, pk)
+    if sheet.assessor_id != request.user.pk:
+        raise PermissionDenied
+    form = OfflineUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "请选择填好的 .xlsx 评分表。")
+        return redirect("sheet_detail", pk=pk)
+    upload = form.cleaned_data["file"]
+    from django.conf import settings
+
+    if upload.size > settings.IMPORT_MAX_BYTES:
+        messages.error(request, "文件过大。")
+        return redirect("sheet_detail", pk=pk)
+    try:
+        saved = offline.upload(sheet, by=request.user, content=upload.read())
+    except (AssessmentError, SpreadsheetError) as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"已导入离线评分表。当前得分 {scoring.fmt(saved.result.total)}。")
+    return redirect("sheet_detail", pk=pk)
+
+
+@require_POST
+@login_required
+def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    sheet = selectors.get_sheet(request.user, pk)
+    if sheet.assessor_id != request.user.pk:
+        raise PermissionDenied
+    form = EvidenceForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "请选择要上传的文件。")
+        return redirect("sheet_detail", pk=pk)
+    upload = form.cleaned_data["file"]
+    if upload.size > services.EVIDENCE_MAX_BYTES:
+        messages.error(request, f"文件过大（{upload.size / 1024 / 1024:.1f} MB），上限为 10 MB。")
+        return redirect("sheet_detail", pk=pk)
+    return _act(
+        request,
+        pk,
+        lambda s: (
+            services.add_evidence(
+                s,
+                by=request.user,
+                code=form.cleaned_data["code"],
+                name=upload.name,
+                content=upload.read(),
+            ),
+            f"已上传“{upload.name}”。",
+        )[1],
+    )
+
+
+def _get_evidence(request: HttpRequest, pk: int) -> Evidence:
+    evidence = get_object_or_404(Evidence.objects.select_related("sheet"), pk=pk)
+    selectors.get_sheet(request.user, evidence.sheet_id)  # 404 unless the sheet is visible
+    return evidence
+
+
+@require_GET
+@login_required
+def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
+    evidence = _get_evidence(request, pk)
+    try:
+        handle = evidence.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("文件已不存在") from None
+    response = FileResponse(
+        handle,
+        content_type=evidence.content_type,
+        as_attachment=True,
+        filename=evidence.original_name,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_POST
+@login_required
+def evidence_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    evidence = _get_evidence(request, pk)
+    if evidence.sheet.assessor_id != request.user.pk:
+        raise PermissionDenied
+    sheet_id = evidence.sheet_id
+    return _act(
+        request,
+        sheet_id,
+        lambda s: (services.delete_evidence(evidence, by=request.user), "已删除材料。")[1],
+    )
