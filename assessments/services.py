@@ -283,7 +283,8 @@ def _memberships(users: list[User]) -> dict[int, list[Membership]]:
 
 
 def _check_stage(stage: Stage, by: User, *, assessor: str) -> Campaign:
-    campaign = stage.campaign
+    # The state is read from the database, never from a possibly stale object.
+    campaign = Campaign.objects.select_related("scope").get(pk=stage.campaign_id)
     _require(by, Perm.MANAGE_CAMPAIGNS, campaign.scope)
     if campaign.status != CampaignStatus.OPEN:
         raise AssessmentError("考评活动尚未开始或已结束。")

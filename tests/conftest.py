@@ -26,6 +26,11 @@ def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _uploads_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 def make_org(code: str, kind: str, parent: Organization | None = None, **fields) -> Organization:
     fields.setdefault("name", f"{code}组织")
     org = Organization.objects.create(code=code, kind=kind, parent=parent, **fields)

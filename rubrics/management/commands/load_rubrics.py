@@ -10,6 +10,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         with audit.acting(None, "command"):
             results = load_shipped_rubrics()
+        if options["verbosity"] < 1:
+            return
         for version, created in results:
             state = "loaded" if created else "already present"
             self.stdout.write(

@@ -1,0 +1,105 @@
+from datetime import date, timedelta
+
+import pytest
+from django.utils import timezone
+
+from assessments import services
+from branches.models import CrossReviewGroup, CrossReviewGroupMember, OrgKind, Role
+from rubrics.models import GradeBand, Indicator, IndicatorKind, Rubric, RubricVersion, Section
+from tests.conftest import make_org, make_user
+
+
+def simple_version() -> RubricVersion:
+    """A published points rubric: 1.1 (5, ▲), 1.2 (5), veto V1; 达标 ≥ 8."""
+    rubric = Rubric.objects.create(
+        code="simple", name="简易标准", issuer="党群部", source_document="测试", assesses=["branch"]
+    )
+    version = RubricVersion.objects.create(rubric=rubric, number=1, method="points")
+    section = Section.objects.create(version=version, code="1", title="基本要求", points=10)
+    Indicator.objects.create(
+        version=version, section=section, code="1.1", text="三会一课", points=5, is_key=True
+    )
+    Indicator.objects.create(
+        version=version, section=section, code="1.2", text="主题党日", points=5, position=1
+    )
+    Indicator.objects.create(
+        version=version,
+        section=section,
+        code="V1",
+        text="班子不团结",
+        points=0,
+        kind=IndicatorKind.VETO,
+        position=2,
+    )
+    GradeBand.objects.create(version=version, label="达标", minimum=8, position=0)
+    GradeBand.objects.create(
+        version=version, label="不达标", minimum=None, passed=False, position=1
+    )
+    RubricVersion.objects.filter(pk=version.pk).update(
+        status="published", published_at=timezone.now()
+    )
+    version.refresh_from_db()
+    return version
+
+
+@pytest.fixture
+def version(db):
+    return simple_version()
+
+
+@pytest.fixture
+def campaign(tree, dept_admin, secretary_a, secretary_b, version):
+    """An open campaign (自查 → 督导 → 验收) over the whole tree; self sheets issued."""
+    start = timezone.localdate() - timedelta(days=5)
+    c = services.create_campaign(
+        by=dept_admin,
+        name="2026年度考评",
+        version=version,
+        scope=tree.root,
+        year=2026,
+        quarter=None,
+        template="standardization",
+        start=start,
+    )
+    services.open_campaign(c, by=dept_admin)
+    return c
+
+
+def self_sheet(campaign, org):
+    return campaign.sheets.get(stage__position=0, organization=org)
+
+
+def fill(sheet, user, values, vetoes=None):
+    return services.save_entries(
+        sheet, by=user, revision=sheet.revision, values=values, vetoes=vetoes
+    )
+
+
+@pytest.fixture
+def submitted_a(campaign, secretary_a):
+    sheet = self_sheet(campaign, campaign.scope.__class__.objects.get(code="A"))
+    fill(sheet, secretary_a, {"1.1": "5", "1.2": "4.5"})
+    sheet.refresh_from_db()
+    return services.submit_sheet(sheet, by=secretary_a)
+
+
+@pytest.fixture
+def groups_tree(db):
+    """Three enterprises in three cross-review groups, two branches each, a reviewer each."""
+    root = make_org("R", OrgKind.COMMITTEE, name="集团党委")
+    enterprises, reviewers = [], []
+    for n in range(1, 4):
+        enterprise = make_org(f"E{n}", OrgKind.COMMITTEE, root, name=f"企业{n}党委")
+        enterprises.append(enterprise)
+        for b in range(1, 4):
+            make_org(
+                f"E{n}-B{b}", OrgKind.BRANCH, enterprise, name=f"企业{n}第{b}支部", full_members=10
+            )
+        reviewers.append(make_user(f"kp{n}", (enterprise, Role.REVIEWER), name=f"考评员{n}"))
+        group = CrossReviewGroup.objects.create(owner=root, name=f"第{n}组")
+        CrossReviewGroupMember.objects.create(group=group, enterprise=enterprise)
+    admin = make_user("dept", (root, Role.DEPT_ADMIN), name="党群部")
+    return root, enterprises, reviewers, admin
+
+
+__all__ = ["date"]
