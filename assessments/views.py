@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from branches import access
@@ -94,8 +95,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "assessments/campaign_detail.html",
         {
             "campaign": campaign,
-            "stages": stages,
-            "progress": selectors.progress(campaign),
+            "rows": list(zip(stages, selectors.progress(campaign), strict=True)),
             "can_manage": access.has_perm(request.user, Perm.MANAGE_CAMPAIGNS, campaign.scope),
             "target_count": services.targets(campaign).count(),
             "deadline_form": DeadlineForm(),
@@ -394,6 +394,13 @@ def sheet_autosave(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _back_to_sheet(request: HttpRequest, pk: int) -> HttpResponse:
+    """A redirect to the sheet; htmx requests get it as HX-Redirect (a full page load)."""
+    if request.headers.get("HX-Request"):
+        return HttpResponse(headers={"HX-Redirect": reverse("sheet_detail", args=[pk])})
+    return redirect("sheet_detail", pk=pk)
+
+
 def _act(request: HttpRequest, pk: int, action) -> HttpResponse:
     sheet = selectors.get_sheet(request.user, pk)
     try:
@@ -427,14 +434,14 @@ def sheet_submit(request: HttpRequest, pk: int) -> HttpResponse:
         submitted = services.submit_sheet(sheet, by=request.user)
     except (AssessmentError, ValueError) as exc:
         messages.error(request, str(exc))
-        return redirect("sheet_detail", pk=pk)
+        return _back_to_sheet(request, pk)
     late = "（已逾期）" if submitted.late else ""
     messages.success(
         request,
         f"已提交{late}。得分 {scoring.fmt(submitted.total)}"
         f"{'，' + submitted.grade if submitted.grade else ''}。",
     )
-    return redirect("sheet_detail", pk=pk)
+    return _back_to_sheet(request, pk)
 
 
 @require_POST
