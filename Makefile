@@ -17,11 +17,12 @@ PYTHON ?= $(shell for c in python3.13 python3.12; do \
 	    v=$$(pyenv versions --bare | grep -E '^3\.1[2-9]' | sort -V | head -n1); \
 	    [ -n "$$v" ] && echo "$$(pyenv root)/versions/$$v/bin/python3"; fi)
 
-.PHONY: help install system-deps run test test-sqlite test-postgres lint clean
+.PHONY: help install system-deps run test test-sqlite test-postgres lint bench clean
 
 help:
 	@echo "make run   — install, migrate, load demo data, serve on http://127.0.0.1:$(PORT)/ with the task worker"
 	@echo "make test  — install, lint, check migrations, run the suite on SQLite (and PostgreSQL if DATABASE_URL is set)"
+	@echo "make bench — speed measurements (score sheet page beside a plain page)"
 
 system-deps:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
@@ -56,6 +57,7 @@ run: install
 	@echo "    sj01  支部书记 (炼钢一作业区党支部)     sj02  支部书记 (一号煤矿党支部)"
 	@echo "    kp01  考评员                             dq01  党群部管理员"
 	@echo "    ld01  领导                               xt01  系统管理员"
+	@echo "    kp02 / kp03 / kp04  互评考评员 (华西特钢 / 能化 / 物流)"
 	@echo ""
 	@$(MANAGE) db_worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
@@ -73,6 +75,9 @@ test: lint
 	  echo "== test suite on PostgreSQL ($${DATABASE_URL%%\?*})"; \
 	  $(BIN)/pytest; \
 	else echo "(DATABASE_URL not set: PostgreSQL run skipped)"; fi
+
+bench: install
+	$(BIN)/python -m tests.bench
 
 clean:
 	rm -rf $(VENV) node_modules var .pytest_cache .ruff_cache

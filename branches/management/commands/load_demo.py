@@ -48,9 +48,11 @@ class Command(BaseCommand):
             )
         with transaction.atomic(), audit.acting(None, "command"):
             self._load(data)
+            campaign = self._campaign(data.get("campaign"))
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo data loaded: {len(codes)} organizations, {len(data['users'])} logins."
+                f"Demo data loaded: {len(codes)} organizations, {len(data['users'])} logins"
+                + (f", campaign “{campaign.name}”." if campaign else ".")
             )
         )
 
@@ -110,3 +112,39 @@ class Command(BaseCommand):
                 Membership.objects.get_or_create(
                     user=user, organization=by_code[code], role=roles[role]
                 )
+
+    def _campaign(self, spec: dict | None):
+        """An open demo campaign (needs the shipped rubrics: run load_rubrics first)."""
+        from assessments import services
+        from assessments.models import Campaign
+        from rubrics.models import RubricVersion, VersionStatus
+
+        if not spec:
+            return None
+        if existing := Campaign.objects.filter(name=spec["name"]).first():
+            return existing
+        version = (
+            RubricVersion.objects.filter(
+                rubric__code=spec["rubric"], status=VersionStatus.PUBLISHED
+            )
+            .order_by("-number")
+            .first()
+        )
+        if version is None:
+            return None
+        admin = User.objects.filter(memberships__role=Role.DEPT_ADMIN).first()
+        today = timezone.localdate()
+        campaign = services.create_campaign(
+            by=admin,
+            name=spec["name"],
+            version=version,
+            scope=Organization.objects.get(code=spec["scope"]),
+            year=today.year,
+            quarter=None,
+            template=spec["template"],
+            start=today - timedelta(days=7),
+        )
+        services.open_campaign(campaign, by=admin)
+        reviewers = list(User.objects.filter(username__in=spec["reviewers"]))
+        services.assign_reviewers(campaign.stages.get(position=1), by=admin, reviewers=reviewers)
+        return campaign

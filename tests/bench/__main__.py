@@ -1,0 +1,103 @@
+"""`make bench`: speed measurements, printed as a table (never asserted in tests).
+
+Runs against a throw-away SQLite database under a temporary DJANGO_VAR_DIR:
+- the Fuling score sheet page (55 items, parts, side-by-side) for a secretary, beside a
+  plain page that renders a 55-row table through the same middleware and base template.
+"""
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+os.environ["DJANGO_VAR_DIR"] = tempfile.mkdtemp(prefix="kaoping-bench-")
+os.environ.pop("DATABASE_URL", None)
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+sys.path.insert(0, os.getcwd())
+
+import django
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.http import HttpResponse  # noqa: E402
+from django.shortcuts import render  # noqa: E402
+from django.test import Client, override_settings  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.urls import include, path  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+RUNS = int(os.environ.get("BENCH_RUNS", "40"))
+
+
+def plain_page(request) -> HttpResponse:
+    rows = [(f"{n // 10 + 1}.{n % 10 + 1}", f"第 {n + 1} 项指标内容" * 3, 2) for n in range(55)]
+    return render(request, "bench/plain.html", {"rows": rows})
+
+
+urlpatterns = [
+    path("bench/plain/", plain_page),
+    path("", include("config.urls")),
+]
+
+
+def measure(client: Client, url: str) -> tuple[float, float, int]:
+    client.get(url)  # warm
+    times = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        response = client.get(url)
+        times.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url)
+    times.sort()
+    return statistics.median(times), times[int(len(times) * 0.95) - 1], len(queries)
+
+
+def main() -> None:
+    call_command("migrate", verbosity=0)
+    call_command("load_rubrics", verbosity=0)
+    call_command("load_demo", verbosity=0)
+    from assessments import services
+    from assessments.models import ScoreSheet
+    from branches.models import Organization, User
+    from rubrics.models import RubricVersion
+
+    admin = User.objects.get(username="dq01")
+    campaign = services.create_campaign(
+        by=admin,
+        name="基准测试",
+        version=RubricVersion.objects.get(rubric__code="fuling-2017"),
+        scope=Organization.objects.get(code="JT"),
+        year=2026,
+        quarter=None,
+        template="standardization",
+        start=timezone.localdate(),
+    )
+    services.open_campaign(campaign, by=admin)
+    secretary = User.objects.get(username="sj01")
+    sheet = ScoreSheet.objects.get(campaign=campaign, assessor=secretary)
+    services.save_entries(
+        sheet,
+        by=secretary,
+        revision=sheet.revision,
+        values={"1.1": "1", "4.1.a": "3", "7.4.a": "0.5"},
+    )
+    client = Client()
+    client.force_login(secretary)
+    with override_settings(ROOT_URLCONF=__name__, ALLOWED_HOSTS=["testserver"]):
+        rows = [
+            ("plain 55-row template page", *measure(client, "/bench/plain/")),
+            ("Fuling score sheet page (55 items)", *measure(client, f"/sheets/{sheet.pk}/")),
+        ]
+    print(f"\n{'page':<38}{'median ms':>12}{'p95 ms':>10}{'queries':>10}   ({RUNS} runs)")
+    for name, median, p95, queries in rows:
+        print(f"{name:<38}{median:>12.1f}{p95:>10.1f}{queries:>10}")
+    print(f"ratio sheet / plain: {rows[1][1] / rows[0][1]:.1f}×\n")
+
+
+if __name__ == "__main__":
+    main()
