@@ -123,6 +123,9 @@ else:
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": VAR_DIR / "db.sqlite3",
         "OPTIONS": {"init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"},
+        # A file, not :memory:, so the browser tests' live-server threads get connections
+        # of their own instead of sharing one across threads.
+        "TEST": {"NAME": VAR_DIR / "test.sqlite3"},
     }
 DATABASES = {"default": default_db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
