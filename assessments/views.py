@@ -421,16 +421,21 @@ def sheet_submit(request: HttpRequest, pk: int) -> HttpResponse:
     rules = services.sheet_rules(sheet)
     values, notes, vetoes = _posted(request, rules)
     try:
-        if values or vetoes or "revision" in request.POST:
-            services.save_entries(
-                sheet,
-                by=request.user,
-                revision=int(request.POST.get("revision", "-1")),
-                values=values,
-                notes=notes,
-                vetoes=vetoes,
-                note=request.POST.get("note", ""),
-            )
+        if "revision" in request.POST:
+            try:
+                services.save_entries(
+                    sheet,
+                    by=request.user,
+                    revision=int(request.POST.get("revision") or -1),
+                    values=values,
+                    notes=notes,
+                    vetoes=vetoes,
+                    note=request.POST.get("note", ""),
+                )
+            except Conflict:
+                # Submitted while its own autosave was in flight: fine if nothing differs.
+                if not services.matches_stored(sheet, values, vetoes):
+                    raise
         submitted = services.submit_sheet(sheet, by=request.user)
     except (AssessmentError, ValueError) as exc:
         messages.error(request, str(exc))

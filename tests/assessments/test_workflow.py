@@ -238,3 +238,18 @@ def test_home_lists_tasks_and_returned_reasons(client, submitted_a, dept_admin, 
     client.force_login(secretary_a)
     page = client.get(reverse("home")).content.decode()
     assert 'id="my-tasks"' in page and "请补充支委会记录" in page
+
+
+def test_submit_with_a_stale_revision_but_identical_values_goes_through(
+    campaign, tree, secretary_a, client
+):
+    """The form submitted while its own autosave was in flight carries an old revision."""
+    sheet = self_sheet(campaign, tree.a)
+    stale = sheet.revision
+    fill(sheet, secretary_a, {"1.1": "5", "1.2": "4"})
+    client.force_login(secretary_a)
+    url = reverse("sheet_submit", args=[sheet.pk])
+    client.post(url, {"revision": stale, "v_1.1": "5", "v_1.2": "3"})
+    assert ScoreSheet.objects.get(pk=sheet.pk).status == SheetStatus.DRAFT  # differs: refused
+    client.post(url, {"revision": stale, "v_1.1": "5", "v_1.2": "4"})
+    assert ScoreSheet.objects.get(pk=sheet.pk).status == SheetStatus.SUBMITTED

@@ -1,0 +1,70 @@
+"""Every write of the assessment workflow. Each state change is a conditional update
+inside a transaction and writes an event row in the same transaction.
+
+Split by domain: campaigns (plans, assignment, draws), sheets (entries and transitions),
+results (consolidation, consequences, rectification)."""
+
+from .campaigns import (
+    TEMPLATES,
+    StageSpec,
+    assign_reviewers,
+    conflicts,
+    create_campaign,
+    draw_cross_review,
+    draw_spot_check,
+    extend_deadline,
+    open_campaign,
+    reassign_sheet,
+    redraw,
+    targets,
+)
+from .errors import AssessmentError, Conflict
+from .sheets import (
+    EVIDENCE_MAX_BYTES,
+    SaveResult,
+    add_evidence,
+    can_return,
+    delete_evidence,
+    entry_for,
+    matches_stored,
+    reopen_sheet,
+    return_sheet,
+    save_entries,
+    sheet_digest,
+    sheet_rules,
+    sign_sheet,
+    sniff,
+    submit_sheet,
+)
+
+__all__ = [
+    "EVIDENCE_MAX_BYTES",
+    "TEMPLATES",
+    "AssessmentError",
+    "Conflict",
+    "SaveResult",
+    "StageSpec",
+    "add_evidence",
+    "assign_reviewers",
+    "can_return",
+    "conflicts",
+    "create_campaign",
+    "delete_evidence",
+    "draw_cross_review",
+    "draw_spot_check",
+    "entry_for",
+    "extend_deadline",
+    "matches_stored",
+    "open_campaign",
+    "reassign_sheet",
+    "redraw",
+    "reopen_sheet",
+    "return_sheet",
+    "save_entries",
+    "sheet_digest",
+    "sheet_rules",
+    "sign_sheet",
+    "sniff",
+    "submit_sheet",
+    "targets",
+]
