@@ -42,6 +42,15 @@ class Campaign(models.Model):
     status = models.CharField(
         "状态", max_length=10, choices=CampaignStatus, default=CampaignStatus.DRAFT
     )
+    consolidation = models.CharField(
+        "结果汇总规则",
+        max_length=20,
+        choices=[
+            ("latest", "以最后一个权威阶段为准（抽查点评 > 交叉互评 > 全面考评）"),
+            ("composite", "按各分项加权综合（亮牌）"),
+        ],
+        default="latest",
+    )
     discrepancy_threshold = models.DecimalField(
         "自评虚高阈值（分）",
         max_digits=5,

@@ -1,0 +1,301 @@
+"""Final results, consequences across periods, and the rectification list (一支部一清单)."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from branches.models import Organization
+
+from .workflow import Campaign, ScoreSheet, Stage
+
+
+class BranchResult(models.Model):
+    """A branch's final result in a campaign, consolidated from its signed sheets."""
+
+    campaign = models.ForeignKey(
+        Campaign, verbose_name="考评活动", on_delete=models.PROTECT, related_name="results"
+    )
+    organization = models.ForeignKey(
+        Organization, verbose_name="组织", on_delete=models.PROTECT, related_name="results"
+    )
+    source_stage = models.ForeignKey(
+        Stage,
+        verbose_name="结果来源阶段",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    source_sheet = models.ForeignKey(
+        ScoreSheet,
+        verbose_name="结果来源考评表",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    source_note = models.CharField("结果来源", max_length=200)
+    total = models.DecimalField("得分", max_digits=7, decimal_places=3)
+    max_total = models.DecimalField("满分", max_digits=7, decimal_places=3)
+    grade = models.CharField("等次", max_length=30)
+    passed = models.BooleanField("达标", null=True)
+    original_grade = models.CharField(
+        "原评定等次", max_length=30, blank=True, help_text="整改后经决定改评时，保留原等次"
+    )
+    vetoes = models.JSONField("成立的否决项", default=list, blank=True)
+    overturned = models.JSONField("被推翻的否决项", default=list, blank=True)
+    unmet_key_items = models.JSONField("未达标▲项", default=list, blank=True)
+    inflated_self = models.BooleanField("自评虚高", default=False)
+    year = models.PositiveSmallIntegerField("年度")
+    quarter = models.PositiveSmallIntegerField("季度", null=True, blank=True)
+    rubric_code = models.CharField("考评标准", max_length=40, db_index=True)
+    computed_at = models.DateTimeField("汇总时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "考评结果"
+        verbose_name_plural = "考评结果"
+        ordering = ["campaign", "organization__path"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "organization"], name="result_once"),
+        ]
+        indexes = [models.Index(fields=["organization", "rubric_code", "year", "quarter"])]
+
+    def __str__(self) -> str:
+        return f"{self.organization.name} · {self.campaign.name} · {self.grade}"
+
+    def audit_org_path(self) -> str:
+        return self.organization.path
+
+
+class VetoOverturn(models.Model):
+    """A later stage overturns a veto found earlier; only with a recorded reason."""
+
+    campaign = models.ForeignKey(
+        Campaign, verbose_name="考评活动", on_delete=models.PROTECT, related_name="veto_overturns"
+    )
+    organization = models.ForeignKey(
+        Organization, verbose_name="组织", on_delete=models.PROTECT, related_name="+"
+    )
+    code = models.CharField("否决项编码", max_length=20)
+    stage = models.ForeignKey(
+        Stage, verbose_name="推翻阶段", on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField("理由")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="决定人", on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField("时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "否决项推翻记录"
+        verbose_name_plural = "否决项推翻记录"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "organization", "code"], name="overturn_once"
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="overturn_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} · {self.code}"
+
+
+class ConsequenceStatus(models.TextChoices):
+    PENDING = "pending", "待落实"
+    DONE = "done", "已落实"
+
+
+class Consequence(models.Model):
+    """What a result leads to under the rubric's rules (谈话提醒, 组织诫勉, 加5分, …)."""
+
+    result = models.ForeignKey(
+        BranchResult, verbose_name="考评结果", on_delete=models.CASCADE, related_name="consequences"
+    )
+    rule = models.CharField("规则", max_length=40)
+    text = models.CharField("后果", max_length=200)
+    basis = models.CharField("依据", max_length=300)
+    status = models.CharField(
+        "状态", max_length=10, choices=ConsequenceStatus, default=ConsequenceStatus.PENDING
+    )
+    action = models.TextField("落实情况", blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="登记人",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    done_at = models.DateTimeField("登记时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "考评结果运用"
+        verbose_name_plural = "考评结果运用"
+        ordering = ["result__organization__path", "rule"]
+        constraints = [
+            models.UniqueConstraint(fields=["result", "rule"], name="consequence_once"),
+            models.CheckConstraint(
+                condition=Q(status="pending") | (~Q(action="") & Q(done_at__isnull=False)),
+                name="consequence_done_has_action",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.result.organization} · {self.text}"
+
+    def audit_org_path(self) -> str:
+        return self.result.organization.path
+
+
+class RectificationKind(models.TextChoices):
+    DEDUCTION = "deduction", "扣分"
+    KEY_ITEM = "key_item", "▲项未达标"
+    VETO = "veto", "否决项"
+    CHECKLIST = "checklist", "未达标要点"
+
+
+class RectificationStatus(models.TextChoices):
+    OPEN = "open", "整改中"
+    SUBMITTED = "submitted", "待销号"
+    RETURNED = "returned", "已退回"
+    CLOSED = "closed", "已销号"
+
+
+class RectificationItem(models.Model):
+    """One line of a branch's rectification list (一支部一清单)."""
+
+    result = models.ForeignKey(
+        BranchResult,
+        verbose_name="考评结果",
+        on_delete=models.PROTECT,
+        related_name="rectifications",
+    )
+    campaign = models.ForeignKey(
+        Campaign, verbose_name="考评活动", on_delete=models.PROTECT, related_name="rectifications"
+    )
+    organization = models.ForeignKey(
+        Organization, verbose_name="组织", on_delete=models.PROTECT, related_name="rectifications"
+    )
+    code = models.CharField("指标编码", max_length=20)
+    kind = models.CharField("类型", max_length=20, choices=RectificationKind)
+    problem = models.TextField("问题")
+    measure = models.TextField("整改措施", blank=True)
+    responsible = models.CharField("责任人", max_length=50, blank=True)
+    deadline = models.DateField("整改时限")
+    status = models.CharField(
+        "状态", max_length=10, choices=RectificationStatus, default=RectificationStatus.OPEN
+    )
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="销号人",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    closed_at = models.DateTimeField("销号时间", null=True, blank=True)
+    follow_up = models.TextField("回头看情况", blank=True)
+    follow_up_on = models.DateField("回头看日期", null=True, blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "整改事项"
+        verbose_name_plural = "整改事项"
+        ordering = ["organization__path", "deadline", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["result", "code", "kind"], name="rectification_once"),
+            models.CheckConstraint(
+                condition=~Q(status="closed") | Q(closed_by__isnull=False, closed_at__isnull=False),
+                name="rectification_closed_has_closer",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "deadline"])]
+
+    def __str__(self) -> str:
+        return f"{self.organization.name} · {self.code}"
+
+    @property
+    def overdue(self) -> bool:
+        from django.utils import timezone
+
+        return self.status != RectificationStatus.CLOSED and self.deadline < timezone.localdate()
+
+    def audit_org_path(self) -> str:
+        return self.organization.path
+
+
+class RectificationEvent(models.Model):
+    item = models.ForeignKey(
+        RectificationItem, verbose_name="整改事项", on_delete=models.CASCADE, related_name="events"
+    )
+    at = models.DateTimeField("时间", auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="操作人", on_delete=models.PROTECT, related_name="+"
+    )
+    from_status = models.CharField("原状态", max_length=10, choices=RectificationStatus)
+    to_status = models.CharField("新状态", max_length=10, choices=RectificationStatus)
+    note = models.TextField("说明", blank=True)
+
+    class Meta:
+        verbose_name = "整改流转记录"
+        verbose_name_plural = "整改流转记录"
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status} → {self.to_status}"
+
+
+def rectification_path(instance: "RectificationEvidence", filename: str) -> str:
+    return f"rectification/{instance.item.campaign_id}/{uuid.uuid4().hex}"
+
+
+class RectificationEvidence(models.Model):
+    item = models.ForeignKey(
+        RectificationItem,
+        verbose_name="整改事项",
+        on_delete=models.CASCADE,
+        related_name="evidence",
+    )
+    file = models.FileField("文件", upload_to=rectification_path)
+    original_name = models.CharField("原文件名", max_length=200)
+    content_type = models.CharField("类型", max_length=100)
+    size = models.PositiveIntegerField("大小")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="上传人", on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "整改佐证材料"
+        verbose_name_plural = "整改佐证材料"
+        ordering = ["uploaded_at"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class Rerating(models.Model):
+    """A recorded decision to re-rate a branch after rectification (e.g. 争先 → 达标)."""
+
+    result = models.ForeignKey(
+        BranchResult, verbose_name="考评结果", on_delete=models.PROTECT, related_name="reratings"
+    )
+    from_grade = models.CharField("原等次", max_length=30)
+    to_grade = models.CharField("改评等次", max_length=30)
+    reason = models.TextField("决定理由")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="决定人", on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField("时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "改评决定"
+        verbose_name_plural = "改评决定"
+        ordering = ["at"]
+        constraints = [models.CheckConstraint(condition=~Q(reason=""), name="rerating_reason")]
+
+    def __str__(self) -> str:
+        return f"{self.result.organization} {self.from_grade} → {self.to_grade}"

@@ -1,0 +1,688 @@
+"""Consolidation, consequences across periods, re-rating and the rectification list."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import (
+    Case,
+    CharField,
+    DecimalField,
+    F,
+    IntegerField,
+    Max,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.expressions import Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
+
+from branches.access import Perm, has_perm
+from branches.models import Membership, Role, User
+from rubrics import scoring
+from rubrics.selectors import rules_for, version_tree
+
+from ..models import (
+    BranchResult,
+    Campaign,
+    Consequence,
+    ConsequenceStatus,
+    RectificationEvent,
+    RectificationEvidence,
+    RectificationItem,
+    RectificationKind,
+    RectificationStatus,
+    Rerating,
+    ScoreSheet,
+    SheetStatus,
+    StageKind,
+    VetoFinding,
+    VetoOverturn,
+)
+from .errors import AssessmentError, acting
+
+# "The latest authoritative stage wins": spot-check over cross-review over full review.
+# A self-assessment is never final.
+AUTHORITY = {
+    StageKind.SPOT: 4,
+    StageKind.CROSS: 3,
+    StageKind.FULL: 2,
+    StageKind.ONSITE: 2,
+    StageKind.ACCEPTANCE: 2,
+    StageKind.SUPERVISION: 1,
+    StageKind.INSTRUMENT: 1,
+}
+RECTIFICATION_DAYS = 60
+
+
+def _authority() -> Case:
+    return Case(
+        *[When(stage__kind=k, then=Value(v)) for k, v in AUTHORITY.items()],
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+
+
+def _signed_reviews(campaign: Campaign):
+    return ScoreSheet.objects.filter(
+        campaign=campaign,
+        status=SheetStatus.SIGNED,
+        rubric_version_id=campaign.rubric_version_id,
+    ).exclude(stage__kind=StageKind.SELF)
+
+
+@dataclass(frozen=True)
+class Final:
+    organization_id: int
+    total: Decimal
+    max_total: Decimal
+    grade: str
+    passed: bool | None
+    stage_id: int | None
+    sheet_id: int | None
+    note: str
+    unmet: list
+    inflated: bool
+
+
+def _latest_authoritative(campaign: Campaign) -> list[Final]:
+    """One row per branch: its highest-authority signed sheet (a window function, no
+    per-branch query)."""
+    ranked = (
+        _signed_reviews(campaign)
+        .annotate(authority=_authority())
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("organization_id")],
+                order_by=[
+                    F("authority").desc(),
+                    F("stage__position").desc(),
+                    F("signed_at").desc(),
+                    F("id").desc(),
+                ],
+            )
+        )
+        .filter(rank=1, authority__gt=0)
+        .values(
+            "id",
+            "organization_id",
+            "total",
+            "max_total",
+            "grade",
+            "passed",
+            "stage_id",
+            "stage__name",
+            "unmet_key_items",
+            "inflated_self",
+        )
+    )
+    return [
+        Final(
+            r["organization_id"],
+            r["total"],
+            r["max_total"],
+            r["grade"],
+            r["passed"],
+            r["stage_id"],
+            r["id"],
+            f"最终结果取自{r['stage__name']}",
+            r["unmet_key_items"],
+            r["inflated_self"],
+        )
+        for r in ranked
+    ]
+
+
+def _composite(campaign: Campaign, rules: scoring.Rules) -> list[Final]:
+    """亮牌: each instrument's signed score, weighted, in one aggregate query."""
+    inputs = [i for i in rules.items() if i.kind == scoring.INPUT]
+    rows = (
+        _signed_reviews(campaign)
+        .filter(stage__instrument__in=[i.code for i in inputs])
+        .values("organization_id")
+        .annotate(
+            **{
+                f"s_{i.code}": Max(
+                    Case(
+                        When(stage__instrument=i.code, then=F("total")),
+                        output_field=DecimalField(max_digits=7, decimal_places=3),
+                    )
+                )
+                for i in inputs
+            }
+        )
+    )
+    out = []
+    for r in rows:
+        scores = {i.code: r[f"s_{i.code}"] for i in inputs}
+        if any(v is None for v in scores.values()):
+            continue  # not every instrument is signed yet
+        result = scoring.score(rules, scoring.Entry(scores))
+        out.append(
+            Final(
+                r["organization_id"],
+                result.total,
+                result.max,
+                result.grade or "",
+                result.passed,
+                None,
+                None,
+                "最终结果为" + "、".join(i.text for i in inputs) + "的加权综合",
+                [],
+                False,
+            )
+        )
+    return out
+
+
+def standing_vetoes(campaign: Campaign) -> tuple[dict[int, list[str]], dict[int, list[dict]]]:
+    """Vetoes found at any review stage stand unless a later stage overturned them."""
+    found = VetoFinding.objects.filter(sheet__in=_signed_reviews(campaign)).values_list(
+        "sheet__organization_id", "code", "sheet__stage__position"
+    )
+    overturns = {
+        (o.organization_id, o.code): o
+        for o in VetoOverturn.objects.filter(campaign=campaign).select_related("stage")
+    }
+    standing: dict[int, list[str]] = {}
+    overturned: dict[int, list[dict]] = {}
+    for org_id, code, position in found:
+        o = overturns.get((org_id, code))
+        if o is not None and o.stage.position > position:
+            overturned.setdefault(org_id, []).append(
+                {"code": code, "stage": o.stage.name, "reason": o.reason}
+            )
+        elif code not in standing.setdefault(org_id, []):
+            standing[org_id].append(code)
+    return standing, overturned
+
+
+@transaction.atomic
+def consolidate(campaign: Campaign, *, by: User) -> dict:
+    """Compute every branch's final result, its consequences and its rectification list."""
+    campaign = (
+        Campaign.objects.select_for_update()
+        .select_related("scope", "rubric_version__rubric")
+        .get(pk=campaign.pk)
+    )
+    if not has_perm(by, Perm.MANAGE_CAMPAIGNS, campaign.scope):
+        raise AssessmentError("只有党群部可以汇总考评结果。")
+    version = version_tree(campaign.rubric_version_id)
+    rules = rules_for(version)
+    finals = (
+        _composite(campaign, rules)
+        if campaign.consolidation == "composite"
+        else _latest_authoritative(campaign)
+    )
+    if not finals:
+        raise AssessmentError("还没有已签发的考评表，无法汇总。")
+    standing, overturned = standing_vetoes(campaign)
+    failing = rules.bands[-1] if rules.bands else None
+    veto_text = {i.code: i.text for i in rules.items() if i.kind == scoring.VETO}
+    existing = {r.organization_id: r for r in BranchResult.objects.filter(campaign=campaign)}
+    new, changed = [], []
+    for f in finals:
+        vetoes = standing.get(f.organization_id, [])
+        grade, passed, note = f.grade, f.passed, f.note
+        if vetoes and failing is not None:
+            grade, passed = failing.label, failing.passed
+            note += "；否决项" + "、".join(vetoes) + f"成立，定为“{failing.label}”"
+        values = dict(
+            source_stage_id=f.stage_id,
+            source_sheet_id=f.sheet_id,
+            source_note=note[:200],
+            total=f.total,
+            max_total=f.max_total,
+            grade=grade,
+            passed=passed,
+            vetoes=vetoes,
+            overturned=overturned.get(f.organization_id, []),
+            unmet_key_items=f.unmet,
+            inflated_self=f.inflated,
+            year=campaign.year,
+            quarter=campaign.quarter,
+            rubric_code=version.rubric.code,
+        )
+        if (result := existing.get(f.organization_id)) is not None:
+            if result.original_grade:  # re-rated by a recorded decision: keep the decision
+                values.pop("grade"), values.pop("passed")
+            for key, value in values.items():
+                setattr(result, key, value)
+            changed.append(result)
+        else:
+            new.append(BranchResult(campaign=campaign, organization_id=f.organization_id, **values))
+    with acting(by):
+        BranchResult.objects.bulk_create(new, batch_size=1000)
+        BranchResult.objects.bulk_update(
+            changed,
+            [
+                "source_stage",
+                "source_sheet",
+                "source_note",
+                "total",
+                "max_total",
+                "grade",
+                "passed",
+                "vetoes",
+                "overturned",
+                "unmet_key_items",
+                "inflated_self",
+                "year",
+                "quarter",
+                "rubric_code",
+            ],
+            batch_size=1000,
+        )
+        results = list(BranchResult.objects.filter(campaign=campaign))
+        consequences = _consequences(campaign, version.rubric.code, results)
+        items = _rectifications(campaign, rules, results, veto_text)
+    return {"results": len(results), "consequences": consequences, "rectifications": items}
+
+
+# -- consequences -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    text: str
+    basis: str
+
+
+FULING_BASIS = (
+    "涪区委组〔2017〕86号：对基本合格的谈话提醒，不合格的组织诫勉并纳入后进党组织重点整顿，"
+    "连续两年不合格的调整书记或行政主要负责人"
+)
+XIBEI_BASIS = (
+    "西北能化“亮牌”机制：连续2个季度示范牌书记考核加5分；争先牌取消当季评优、书面检讨；"
+    "连续2个季度争先牌约谈书记"
+)
+XINING_BASIS = "西钢集团党字〔2021〕12号：对未达标党支部，连同党支部书记不得参加评先评优"
+
+
+def previous_period(year: int, quarter: int | None) -> tuple[int, int | None]:
+    if quarter is None:
+        return year - 1, None
+    return (year, quarter - 1) if quarter > 1 else (year - 1, 4)
+
+
+def consequences_for(rubric_code: str, grade: str, previous: str | None) -> list[Rule]:
+    """The documents' consequence rules for a grade (and the previous period's grade)."""
+    rules: list[Rule] = []
+    if rubric_code.startswith("fuling"):
+        if grade == "基本合格":
+            rules.append(Rule("talk_reminder", "对书记、行政主要负责人谈话提醒", FULING_BASIS))
+        if grade == "不合格":
+            rules.append(
+                Rule(
+                    "admonish",
+                    "对书记、行政主要负责人组织诫勉，纳入后进党组织重点整顿",
+                    FULING_BASIS,
+                )
+            )
+            if previous == "不合格":
+                rules.append(
+                    Rule(
+                        "adjust_secretary", "连续两年不合格：调整书记或行政主要负责人", FULING_BASIS
+                    )
+                )
+    elif rubric_code.startswith("xibei"):
+        if grade == "示范牌" and previous == "示范牌":
+            rules.append(Rule("bonus", "连续2个季度获示范牌：支部书记年度考核加5分", XIBEI_BASIS))
+        if grade == "争先牌":
+            rules.append(
+                Rule("no_awards", "取消当季度所有评优资格，支部书记向党委作书面检讨", XIBEI_BASIS)
+            )
+            if previous == "争先牌":
+                rules.append(
+                    Rule(
+                        "talk_secretary",
+                        "连续2个季度争先牌：约谈党支部书记，必要时调整支部委员",
+                        XIBEI_BASIS,
+                    )
+                )
+    elif rubric_code.startswith("xining") and grade == "不达标":
+        rules.append(Rule("excluded", "该党支部及其书记不得参加评先评优", XINING_BASIS))
+    return rules
+
+
+def _consequences(campaign: Campaign, rubric_code: str, results: list[BranchResult]) -> int:
+    year, quarter = previous_period(campaign.year, campaign.quarter)
+    previous = dict(
+        BranchResult.objects.filter(
+            rubric_code=rubric_code,
+            year=year,
+            quarter=quarter,
+            organization_id__in=[r.organization_id for r in results],
+        )
+        .exclude(campaign=campaign)
+        .values_list("organization_id", "grade")
+    )
+    wanted = []
+    for result in results:
+        for rule in consequences_for(
+            rubric_code, result.grade, previous.get(result.organization_id)
+        ):
+            wanted.append(
+                Consequence(result=result, rule=rule.code, text=rule.text, basis=rule.basis)
+            )
+    # Rules that no longer apply (a re-consolidation changed the grade) go, unless done.
+    keep = {(c.result_id, c.rule) for c in wanted}
+    stale = [
+        c.pk
+        for c in Consequence.objects.filter(
+            result__campaign=campaign, status=ConsequenceStatus.PENDING
+        )
+        if (c.result_id, c.rule) not in keep
+    ]
+    Consequence.objects.filter(pk__in=stale).delete()
+    Consequence.objects.bulk_create(wanted, ignore_conflicts=True, batch_size=1000)
+    return Consequence.objects.filter(result__campaign=campaign).count()
+
+
+@transaction.atomic
+def record_consequence(consequence: Consequence, *, by: User, action: str) -> Consequence:
+    consequence = (
+        Consequence.objects.select_for_update()
+        .select_related("result__organization")
+        .get(pk=consequence.pk)
+    )
+    if not has_perm(by, Perm.MANAGE_CAMPAIGNS, consequence.result.organization):
+        raise AssessmentError("只有党群部可以登记落实情况。")
+    if not action.strip():
+        raise AssessmentError("请写明落实情况。")
+    with acting(by):
+        consequence.status, consequence.action = ConsequenceStatus.DONE, action.strip()[:2000]
+        consequence.done_by, consequence.done_at = by, timezone.now()
+        consequence.save()
+    return consequence
+
+
+@transaction.atomic
+def rerate(result: BranchResult, *, by: User, to_grade: str, reason: str) -> BranchResult:
+    """Re-rate after rectification (e.g. 争先牌 → 达标牌) only through a recorded decision."""
+    result = (
+        BranchResult.objects.select_for_update()
+        .select_related("organization", "campaign__rubric_version")
+        .get(pk=result.pk)
+    )
+    if not has_perm(by, Perm.MANAGE_CAMPAIGNS, result.organization):
+        raise AssessmentError("只有党群部可以改评。")
+    if not reason.strip():
+        raise AssessmentError("改评必须写明决定理由。")
+    bands = [b for b in result.campaign.rubric_version.bands.all() if not b.scale]
+    target = next((b for b in bands if b.label == to_grade), None)
+    if target is None or to_grade == result.grade:
+        raise AssessmentError("请选择一个不同的等次。")
+    with acting(by):
+        Rerating.objects.create(
+            result=result,
+            from_grade=result.grade,
+            to_grade=to_grade,
+            reason=reason.strip()[:2000],
+            by=by,
+        )
+        result.original_grade = result.original_grade or result.grade
+        result.grade, result.passed = to_grade, target.passed
+        result.save(update_fields=["original_grade", "grade", "passed", "computed_at"])
+    return result
+
+
+@transaction.atomic
+def overturn_veto(
+    *, by: User, campaign: Campaign, organization, code: str, stage, reason: str
+) -> VetoOverturn:
+    if not has_perm(by, Perm.MANAGE_CAMPAIGNS, organization):
+        raise AssessmentError("只有党群部可以登记否决项推翻决定。")
+    if not reason.strip():
+        raise AssessmentError("推翻否决项必须写明理由。")
+    found = VetoFinding.objects.filter(
+        sheet__in=_signed_reviews(campaign), sheet__organization=organization, code=code
+    )
+    earliest = (
+        found.order_by("sheet__stage__position")
+        .values_list("sheet__stage__position", flat=True)
+        .first()
+    )
+    if earliest is None:
+        raise AssessmentError(f"{organization.name}没有已签发的否决项 {code}。")
+    if stage.campaign_id != campaign.pk or stage.position <= earliest:
+        raise AssessmentError("只有在认定否决项之后的阶段才能推翻。")
+    with acting(by):
+        return VetoOverturn.objects.create(
+            campaign=campaign,
+            organization=organization,
+            code=code,
+            stage=stage,
+            reason=reason.strip(),
+            by=by,
+        )
+
+
+# -- rectification ------------------------------------------------------------------------
+
+
+def _rectifications(
+    campaign: Campaign, rules: scoring.Rules, results: list[BranchResult], veto_text: dict[str, str]
+) -> int:
+    """Every deduction, unmet ▲ item and standing veto of the authoritative sheet opens an
+    item (one aggregate query over the entries, whatever the number of branches)."""
+    by_sheet = {r.source_sheet_id: r for r in results if r.source_sheet_id}
+    deadline = timezone.localdate() + timedelta(days=RECTIFICATION_DAYS)
+    items = {i.code: i for i in rules.items() if i.kind != scoring.VETO}
+    item_of = Case(
+        *[When(code=p.code, then=Value(i.code)) for i in items.values() for p in i.parts],
+        default=F("code"),
+        output_field=CharField(),
+    )
+    from ..models import SheetEntry
+
+    rows = (
+        SheetEntry.objects.filter(sheet_id__in=list(by_sheet))
+        .annotate(item_code=item_of)
+        .values("sheet_id", "item_code")
+        .annotate(got=Sum("value"))
+    )
+    notes = {}
+    for sheet_id, code, note in (
+        SheetEntry.objects.filter(sheet_id__in=list(by_sheet))
+        .exclude(note="")
+        .values_list("sheet_id", "code", "note")
+    ):
+        notes.setdefault((sheet_id, items.get(code) and code), note)
+    new = []
+    for row in rows:
+        item = items.get(row["item_code"])
+        if item is None:
+            continue
+        got = min(row["got"] or Decimal(0), item.points)
+        if got >= item.points:
+            continue
+        result = by_sheet[row["sheet_id"]]
+        if rules.method == scoring.CHECKLIST:
+            kind = RectificationKind.CHECKLIST
+        elif item.key:
+            kind = RectificationKind.KEY_ITEM
+        else:
+            kind = RectificationKind.DEDUCTION
+        note = notes.get((row["sheet_id"], item.code), "")
+        problem = (
+            f"{item.code} {item.text[:120]}：得分 {scoring.fmt(got)} / "
+            f"{scoring.fmt(item.points)}" + (f"（{note}）" if note else "")
+        )
+        new.append(
+            RectificationItem(
+                result=result,
+                campaign=campaign,
+                organization_id=result.organization_id,
+                code=item.code,
+                kind=kind,
+                problem=problem,
+                deadline=deadline,
+            )
+        )
+    for result in results:
+        for code in result.vetoes:
+            new.append(
+                RectificationItem(
+                    result=result,
+                    campaign=campaign,
+                    organization_id=result.organization_id,
+                    code=code,
+                    kind=RectificationKind.VETO,
+                    problem=f"否决项 {code}：{veto_text.get(code, '')}",
+                    deadline=deadline,
+                )
+            )
+    RectificationItem.objects.bulk_create(new, ignore_conflicts=True, batch_size=1000)
+    return RectificationItem.objects.filter(campaign=campaign).count()
+
+
+def is_secretary_of(user: User, organization) -> bool:
+    return Membership.objects.filter(
+        user=user, role=Role.SECRETARY, organization=organization
+    ).exists()
+
+
+def can_verify(user: User, item: RectificationItem) -> bool:
+    """销号 and 回头看: the department, or a reviewer who scored the branch in the campaign."""
+    if has_perm(user, Perm.MANAGE_CAMPAIGNS, item.organization):
+        return True
+    return (
+        ScoreSheet.objects.filter(
+            campaign_id=item.campaign_id, organization_id=item.organization_id, assessor=user
+        )
+        .exclude(stage__kind=StageKind.SELF)
+        .exists()
+    )
+
+
+def _move(
+    item: RectificationItem, by: User, old: tuple[str, ...], new: str, note: str = "", **fields
+) -> RectificationItem:
+    locked = RectificationItem.objects.select_for_update().get(pk=item.pk)
+    if locked.status not in old:
+        raise AssessmentError(
+            f"当前状态为“{RectificationStatus(locked.status).label}”，不能执行此操作。"
+        )
+    previous = locked.status
+    with acting(by):
+        locked.status = new
+        for key, value in fields.items():
+            setattr(locked, key, value)
+        locked.save()
+        RectificationEvent.objects.create(
+            item=locked, actor=by, from_status=previous, to_status=new, note=note[:2000]
+        )
+    return locked
+
+
+@transaction.atomic
+def write_measure(
+    item: RectificationItem, *, by: User, measure: str, responsible: str
+) -> RectificationItem:
+    if not is_secretary_of(by, item.organization):
+        raise AssessmentError("整改措施由本支部书记填写。")
+    locked = RectificationItem.objects.select_for_update().get(pk=item.pk)
+    if locked.status not in (RectificationStatus.OPEN, RectificationStatus.RETURNED):
+        raise AssessmentError("该事项已提交或已销号，不能修改。")
+    with acting(by):
+        locked.measure, locked.responsible = measure.strip()[:2000], responsible.strip()[:50]
+        locked.save(update_fields=["measure", "responsible"])
+    return locked
+
+
+@transaction.atomic
+def add_rectification_evidence(
+    item: RectificationItem, *, by: User, name: str, content: bytes
+) -> RectificationEvidence:
+    import hashlib
+
+    from django.core.files.base import ContentFile
+
+    from .sheets import EVIDENCE_MAX_BYTES, sniff
+
+    if not is_secretary_of(by, item.organization):
+        raise AssessmentError("整改材料由本支部书记上传。")
+    if item.status not in (RectificationStatus.OPEN, RectificationStatus.RETURNED):
+        raise AssessmentError("该事项已提交或已销号，不能再上传材料。")
+    if len(content) > EVIDENCE_MAX_BYTES:
+        raise AssessmentError(f"文件过大（{len(content) / 1024 / 1024:.1f} MB），上限为 10 MB。")
+    content_type = sniff(content)
+    if content_type is None:
+        raise AssessmentError("只接受 PDF、JPG、PNG 图片和 Word / Excel / PowerPoint 文件。")
+    evidence = RectificationEvidence(
+        item=item,
+        original_name=name[-200:],
+        content_type=content_type,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        uploaded_by=by,
+    )
+    evidence.file.save("upload", ContentFile(content), save=False)
+    with acting(by):
+        evidence.save()
+    return evidence
+
+
+@transaction.atomic
+def submit_rectification(item: RectificationItem, *, by: User) -> RectificationItem:
+    if not is_secretary_of(by, item.organization):
+        raise AssessmentError("整改情况由本支部书记提交。")
+    if not RectificationItem.objects.filter(pk=item.pk).exclude(measure="").exists():
+        raise AssessmentError("请先填写整改措施。")
+    return _move(
+        item,
+        by,
+        (RectificationStatus.OPEN, RectificationStatus.RETURNED),
+        RectificationStatus.SUBMITTED,
+    )
+
+
+@transaction.atomic
+def close_rectification(item: RectificationItem, *, by: User, note: str = "") -> RectificationItem:
+    """销号: a reviewer who checked the evidence closes the item."""
+    if not can_verify(by, item):
+        raise AssessmentError("只有考评员或党群部核实后才能销号。")
+    return _move(
+        item,
+        by,
+        (RectificationStatus.SUBMITTED,),
+        RectificationStatus.CLOSED,
+        note,
+        closed_by=by,
+        closed_at=timezone.now(),
+    )
+
+
+@transaction.atomic
+def return_rectification(item: RectificationItem, *, by: User, reason: str) -> RectificationItem:
+    if not reason.strip():
+        raise AssessmentError("退回必须写明原因。")
+    if not can_verify(by, item):
+        raise AssessmentError("只有考评员或党群部可以退回整改。")
+    return _move(
+        item, by, (RectificationStatus.SUBMITTED,), RectificationStatus.RETURNED, reason.strip()
+    )
+
+
+@transaction.atomic
+def record_follow_up(
+    item: RectificationItem, *, by: User, note: str, on: date
+) -> RectificationItem:
+    """回头看: a later visit confirms the fix holds."""
+    if not can_verify(by, item):
+        raise AssessmentError("只有考评员或党群部可以登记回头看。")
+    if not note.strip():
+        raise AssessmentError("请写明回头看的情况。")
+    locked = RectificationItem.objects.select_for_update().get(pk=item.pk)
+    if locked.status != RectificationStatus.CLOSED:
+        raise AssessmentError("销号后才能登记回头看。")
+    with acting(by):
+        locked.follow_up, locked.follow_up_on = note.strip()[:2000], on
+        locked.save(update_fields=["follow_up", "follow_up_on"])
+    return locked
