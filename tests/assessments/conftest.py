@@ -9,10 +9,10 @@ from rubrics.models import GradeBand, Indicator, IndicatorKind, Rubric, RubricVe
 from tests.conftest import make_org, make_user
 
 
-def simple_version() -> RubricVersion:
+def simple_version(code: str = "simple") -> RubricVersion:
     """A published points rubric: 1.1 (5, ▲), 1.2 (5), veto V1; 达标 ≥ 8."""
     rubric = Rubric.objects.create(
-        code="simple", name="简易标准", issuer="党群部", source_document="测试", assesses=["branch"]
+        code=code, name="简易标准", issuer="党群部", source_document="测试", assesses=["branch"]
     )
     version = RubricVersion.objects.create(rubric=rubric, number=1, method="points")
     section = Section.objects.create(version=version, code="1", title="基本要求", points=10)

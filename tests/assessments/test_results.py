@@ -1,0 +1,293 @@
+"""Consolidation rules and the documents' consequence rules across years and quarters."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from assessments import services
+from assessments.models import (
+    BranchResult,
+    Campaign,
+    Consequence,
+    RectificationItem,
+    ScoreSheet,
+    Stage,
+)
+from branches.models import Role
+from tests.assessments.conftest import simple_version
+from tests.conftest import make_user
+
+
+def signed(stage: Stage, org, assessor, admin, values, vetoes=None) -> ScoreSheet:
+    sheet, _ = ScoreSheet.objects.get_or_create(
+        stage=stage,
+        organization=org,
+        assessor=assessor,
+        defaults={"campaign": stage.campaign, "rubric_version": stage.campaign.rubric_version},
+    )
+    services.save_entries(sheet, by=assessor, revision=sheet.revision, values=values, vetoes=vetoes)
+    sheet.refresh_from_db()
+    services.submit_sheet(sheet, by=assessor)
+    return services.sign_sheet(sheet, by=admin)
+
+
+@pytest.fixture
+def xining(tree, dept_admin, secretary_a, reviewer):
+    campaign = services.create_campaign(
+        by=dept_admin,
+        name="以评促建",
+        version=simple_version("xining-test"),
+        scope=tree.root,
+        year=2026,
+        quarter=None,
+        template="xining",
+        start=timezone.localdate() - timedelta(days=3),
+    )
+    services.open_campaign(campaign, by=dept_admin)
+    return campaign
+
+
+def stage(campaign, kind):
+    return campaign.stages.get(kind=kind)
+
+
+def test_latest_authoritative_stage_wins_and_self_is_never_final(
+    xining, tree, dept_admin, secretary_a, reviewer
+):
+    spot = make_user("inspector", (tree.root, Role.REVIEWER))
+    signed(stage(xining, "self"), tree.a, secretary_a, dept_admin, {"1.1": "5", "1.2": "5"})
+    signed(stage(xining, "full"), tree.a, reviewer, dept_admin, {"1.1": "5", "1.2": "4"})
+    services.consolidate(xining, by=dept_admin)
+    result = BranchResult.objects.get(campaign=xining, organization=tree.a)
+    assert (result.total, result.grade, result.source_note) == (9, "达标", "最终结果取自全面考评")
+    signed(stage(xining, "spot"), tree.a, spot, dept_admin, {"1.1": "3", "1.2": "4"})
+    services.consolidate(xining, by=dept_admin)
+    result.refresh_from_db()
+    assert (result.total, result.grade, result.source_note) == (7, "不达标", "最终结果取自抽查点评")
+    # B has only a self-assessment: no final result.
+    assert not BranchResult.objects.filter(organization=tree.b).exists()
+
+
+def test_veto_found_at_review_stands_unless_overturned_later(xining, tree, dept_admin, reviewer):
+    spot = make_user("inspector", (tree.root, Role.REVIEWER))
+    signed(
+        stage(xining, "full"),
+        tree.a,
+        reviewer,
+        dept_admin,
+        {"1.1": "5", "1.2": "5"},
+        vetoes={"V1": "班子成员公开对立"},
+    )
+    signed(stage(xining, "spot"), tree.a, spot, dept_admin, {"1.1": "5", "1.2": "5"})
+    services.consolidate(xining, by=dept_admin)
+    result = BranchResult.objects.get(campaign=xining, organization=tree.a)
+    assert result.total == 10 and result.grade == "不达标" and result.vetoes == ["V1"]
+    assert "否决项V1成立" in result.source_note
+    assert RectificationItem.objects.filter(result=result, kind="veto", code="V1").exists()
+    with pytest.raises(services.AssessmentError, match="必须写明理由"):
+        services.overturn_veto(
+            by=dept_admin,
+            campaign=xining,
+            organization=tree.a,
+            code="V1",
+            stage=stage(xining, "spot"),
+            reason=" ",
+        )
+    with pytest.raises(services.AssessmentError, match="之后的阶段"):
+        services.overturn_veto(
+            by=dept_admin,
+            campaign=xining,
+            organization=tree.a,
+            code="V1",
+            stage=stage(xining, "full"),
+            reason="误判",
+        )
+    services.overturn_veto(
+        by=dept_admin,
+        campaign=xining,
+        organization=tree.a,
+        code="V1",
+        stage=stage(xining, "spot"),
+        reason="抽查核实：班子已调整，团结正常",
+    )
+    services.consolidate(xining, by=dept_admin)
+    result.refresh_from_db()
+    assert result.grade == "达标" and result.vetoes == []
+    assert result.overturned == [
+        {"code": "V1", "stage": "抽查点评", "reason": "抽查核实：班子已调整，团结正常"}
+    ]
+
+
+def test_deductions_and_key_items_open_rectification_items(xining, tree, dept_admin, reviewer):
+    sheet = signed(stage(xining, "full"), tree.a, reviewer, dept_admin, {"1.1": "4", "1.2": "3.5"})
+    sheet.entries.filter(code="1.2").update(note="主题党日记录缺两次")
+    services.consolidate(xining, by=dept_admin)
+    items = {i.code: i for i in RectificationItem.objects.filter(organization=tree.a)}
+    assert items["1.1"].kind == "key_item" and items["1.2"].kind == "deduction"
+    assert items["1.2"].problem == "1.2 主题党日：得分 3.5 / 5（主题党日记录缺两次）"
+    assert items["1.1"].deadline == timezone.localdate() + timedelta(days=60)
+    services.consolidate(xining, by=dept_admin)  # idempotent
+    assert RectificationItem.objects.filter(organization=tree.a).count() == 2
+
+
+def test_xining_failing_branch_is_excluded_from_awards(xining, tree, dept_admin, reviewer):
+    signed(stage(xining, "full"), tree.a, reviewer, dept_admin, {"1.1": "3", "1.2": "3"})
+    services.consolidate(xining, by=dept_admin)
+    (consequence,) = Consequence.objects.filter(result__organization=tree.a)
+    assert consequence.rule == "excluded" and "不得参加评先评优" in consequence.text
+    done = services.record_consequence(
+        consequence, by=dept_admin, action="已从2026年度评先名单中剔除"
+    )
+    assert done.status == "done" and done.done_by == dept_admin
+
+
+# -- consequences across periods, straight from the rules ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "grade", "previous", "rules"),
+    [
+        ("fuling-2017", "合格", None, []),
+        ("fuling-2017", "基本合格", None, ["talk_reminder"]),
+        ("fuling-2017", "不合格", "合格", ["admonish"]),
+        ("fuling-2017", "不合格", "基本合格", ["admonish"]),
+        ("fuling-2017", "不合格", "不合格", ["admonish", "adjust_secretary"]),
+        ("xibei-2025", "示范牌", "示范牌", ["bonus"]),
+        ("xibei-2025", "示范牌", "达标牌", []),
+        ("xibei-2025", "争先牌", "达标牌", ["no_awards"]),
+        ("xibei-2025", "争先牌", "争先牌", ["no_awards", "talk_secretary"]),
+        ("xining-2021", "不达标", None, ["excluded"]),
+        ("xining-2021", "达标", "不达标", []),
+    ],
+)
+def test_consequence_rules(code, grade, previous, rules):
+    assert [r.code for r in services.consequences_for(code, grade, previous)] == rules
+
+
+@pytest.mark.parametrize(
+    ("year", "quarter", "previous"),
+    [(2026, None, (2025, None)), (2026, 3, (2026, 2)), (2026, 1, (2025, 4))],
+)
+def test_previous_period(year, quarter, previous):
+    assert services.previous_period(year, quarter) == previous
+
+
+def _fuling_result(org, year, grade, admin, version):
+    campaign = Campaign.objects.create(
+        name=f"{year}年度",
+        rubric_version=version,
+        scope=org.enterprise,
+        kinds=["branch"],
+        year=year,
+        created_by=admin,
+        status="open",
+    )
+    return BranchResult.objects.create(
+        campaign=campaign,
+        organization=org,
+        source_note="历史",
+        total=50,
+        max_total=100,
+        grade=grade,
+        passed=False,
+        year=year,
+        rubric_code="fuling-2017",
+    )
+
+
+def test_fuling_two_failing_years_in_a_row_across_campaigns(tree, dept_admin, reviewer):
+    from django.core.management import call_command
+
+    from rubrics.models import RubricVersion
+
+    call_command("load_rubrics", verbosity=0)
+    version = RubricVersion.objects.get(rubric__code="fuling-2017")
+    _fuling_result(tree.a, 2024, "不合格", dept_admin, version)  # not the previous year
+    campaign = services.create_campaign(
+        by=dept_admin,
+        name="2026年度",
+        version=version,
+        scope=tree.root,
+        year=2026,
+        quarter=None,
+        template="fuling",
+        start=timezone.localdate(),
+    )
+    services.open_campaign(campaign, by=dept_admin)
+    scores = {}
+    rules = services.sheet_rules(
+        ScoreSheet(stage=campaign.stages.get(), campaign=campaign, rubric_version=version)
+    )
+    for item in rules.items():
+        for code in [p.code for p in item.parts] or [item.code]:
+            scores[code] = "0"
+    signed(campaign.stages.get(), tree.a, reviewer, dept_admin, scores)
+    services.consolidate(campaign, by=dept_admin)
+    rules_now = set(
+        Consequence.objects.filter(result__campaign=campaign).values_list("rule", flat=True)
+    )
+    assert rules_now == {"admonish"}  # 2024 is not the year before 2026
+    _fuling_result(tree.a, 2025, "不合格", dept_admin, version)
+    services.consolidate(campaign, by=dept_admin)
+    rules_now = set(
+        Consequence.objects.filter(result__campaign=campaign).values_list("rule", flat=True)
+    )
+    assert rules_now == {"admonish", "adjust_secretary"}
+
+
+def test_xibei_quarters_composite_and_consecutive_plaques(tree, dept_admin, reviewer):
+    from django.core.management import call_command
+
+    from rubrics.models import RubricVersion
+
+    call_command("load_rubrics", verbosity=0)
+    version = RubricVersion.objects.get(rubric__code="xibei-2025")
+    grades = []
+    for quarter, scores in [
+        (1, ("95", "95", "95")),
+        (2, ("95", "92", "90")),
+        (3, ("60", "65", "60")),
+        (4, ("60", "60", "70")),
+    ]:
+        campaign = services.create_campaign(
+            by=dept_admin,
+            name=f"2026年第{quarter}季度亮牌",
+            version=version,
+            scope=tree.root,
+            year=2026,
+            quarter=quarter,
+            template="xibei",
+            start=timezone.localdate(),
+        )
+        Campaign.objects.filter(pk=campaign.pk).update(consolidation="composite")
+        campaign.refresh_from_db()
+        services.open_campaign(campaign, by=dept_admin)
+        for instrument, value in zip(("star", "inspection", "pairing"), scores, strict=True):
+            signed(
+                campaign.stages.get(instrument=instrument),
+                tree.a,
+                reviewer,
+                dept_admin,
+                {instrument: value},
+            )
+        services.consolidate(campaign, by=dept_admin)
+        result = BranchResult.objects.get(campaign=campaign, organization=tree.a)
+        grades.append(
+            (result.total, result.grade, sorted(result.consequences.values_list("rule", flat=True)))
+        )
+    assert grades == [
+        (Decimal("95"), "示范牌", []),
+        (Decimal("92.6"), "示范牌", ["bonus"]),
+        (Decimal("61.5"), "争先牌", ["no_awards"]),
+        (Decimal("63"), "争先牌", ["no_awards", "talk_secretary"]),
+    ]
+    q4 = BranchResult.objects.get(campaign__quarter=4, organization=tree.a)
+    with pytest.raises(services.AssessmentError, match="必须写明决定理由"):
+        services.rerate(q4, by=dept_admin, to_grade="达标牌", reason="")
+    rerated = services.rerate(
+        q4, by=dept_admin, to_grade="达标牌", reason="整改到位，经党委会研究更换为达标牌"
+    )
+    assert (rerated.grade, rerated.original_grade) == ("达标牌", "争先牌")
+    assert rerated.reratings.get().reason.startswith("整改到位")
