@@ -113,3 +113,33 @@ class EvidenceForm(forms.Form):
 
 class OfflineUploadForm(forms.Form):
     file = forms.FileField(label="填好的评分表（.xlsx）")
+
+
+class MeasureForm(forms.Form):
+    measure = forms.CharField(
+        label="整改措施", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+    )
+    responsible = forms.CharField(label="责任人", max_length=50)
+
+
+class FollowUpForm(forms.Form):
+    note = forms.CharField(
+        label="回头看情况", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )
+    on = forms.DateField(label="回头看日期", widget=DateInput())
+
+
+class RerateForm(forms.Form):
+    to_grade = forms.CharField(label="改评为", max_length=30)
+    reason = forms.CharField(
+        label="决定理由", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )
+
+
+class OverturnForm(forms.Form):
+    organization = forms.CharField(label="组织编码", max_length=32)
+    code = forms.CharField(label="否决项编码", max_length=20)
+    stage = forms.IntegerField(label="推翻阶段")
+    reason = forms.CharField(
+        label="理由", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )

@@ -306,3 +306,115 @@ def progress(
         )
         for stage in campaign.stages.all()
     ]
+
+
+# -- results, ledgers, rectification --------------------------------------------------------
+
+
+def results_ledger(
+    campaign: Campaign, *, enterprise: str | None = None, grade: str = "", q: str = ""
+) -> QuerySet:
+    """The campaign's final results, best first (the ranking)."""
+    from .models import BranchResult
+
+    qs = BranchResult.objects.filter(campaign=campaign).select_related(
+        "organization__enterprise", "organization__parent"
+    )
+    if enterprise:
+        qs = qs.filter(organization__enterprise_id=enterprise)
+    if grade:
+        qs = qs.filter(grade=grade)
+    if q:
+        qs = qs.filter(Q(organization__name__icontains=q) | Q(organization__code__icontains=q))
+    return qs.order_by("-total", "organization__code")
+
+
+def campaign_summary(campaign: Campaign) -> dict:
+    """The consolidation stage's numbers: pass rates, distribution, flags, rectification."""
+    from .models import BranchResult, RectificationItem, RectificationStatus
+
+    results = BranchResult.objects.filter(campaign=campaign)
+    totals = results.aggregate(
+        n=Count("id"),
+        passed=Count("id", filter=Q(passed=True)),
+        inflated=Count("id", filter=Q(inflated_self=True)),
+        vetoed=Count("id", filter=~Q(vetoes=[])),
+    )
+    distribution = list(results.values("grade").annotate(n=Count("id")).order_by("-n", "grade"))
+    by_enterprise = [
+        {**row, "rate": round(row["passed"] * 100 / row["n"], 1) if row["n"] else None}
+        for row in results.values("organization__enterprise__name")
+        .annotate(n=Count("id"), passed=Count("id", filter=Q(passed=True)))
+        .order_by("organization__enterprise__name")
+    ]
+    today = timezone.localdate()
+    items = RectificationItem.objects.filter(campaign=campaign)
+    open_items = items.exclude(status=RectificationStatus.CLOSED)
+    return {
+        "results": totals["n"],
+        "passed": totals["passed"],
+        "rate": round(totals["passed"] * 100 / totals["n"], 1) if totals["n"] else None,
+        "inflated": totals["inflated"],
+        "vetoed": totals["vetoed"],
+        "distribution": distribution,
+        "by_enterprise": by_enterprise,
+        "rectifications": items.count(),
+        "open": open_items.count(),
+        "overdue": open_items.filter(deadline__lt=today).count(),
+        "closed": items.filter(status=RectificationStatus.CLOSED).count(),
+        "weak": results.filter(
+            Q(organization__weak_and_lax=True) | Q(organization__category="lagging")
+        ).select_related("organization"),
+    }
+
+
+def visible_rectifications(user: User) -> QuerySet:
+    """Items a user may see: their own branch's (secretary), those of branches they scored
+    (reviewers), and everything in scope for the department and leaders."""
+    from .models import RectificationItem
+
+    condition = access.scope_q(user, Perm.VIEW_RESULTS, "organization__path")
+    if not user.is_superuser:
+        if not access.has_perm(user, Perm.VIEW_RESULTS):
+            condition = Q(pk__in=[])
+        condition |= Q(
+            organization__memberships__user=user, organization__memberships__role=Role.SECRETARY
+        )
+        scored = ScoreSheet.objects.filter(assessor=user).exclude(stage__kind="self")
+        condition |= Q(
+            campaign_id__in=scored.values("campaign_id"),
+            organization_id__in=scored.values("organization_id"),
+        )
+    return RectificationItem.objects.filter(condition).distinct()
+
+
+def get_rectification(user: User, pk: int):
+    item = (
+        visible_rectifications(user)
+        .select_related("organization", "campaign", "result", "closed_by")
+        .filter(pk=pk)
+        .first()
+    )
+    if item is None:
+        raise Http404("整改事项不存在或无权查看")
+    return item
+
+
+def branch_history(org) -> list:
+    """Every campaign's result for one branch, across years and rubric versions."""
+    from .models import BranchResult, RectificationStatus
+
+    return list(
+        BranchResult.objects.filter(organization=org)
+        .select_related("campaign__rubric_version__rubric")
+        .annotate(
+            items=Count("rectifications", distinct=True),
+            open_items=Count(
+                "rectifications",
+                distinct=True,
+                filter=~Q(rectifications__status=RectificationStatus.CLOSED),
+            ),
+        )
+        .prefetch_related("consequences", "reratings")
+        .order_by("-year", "-quarter", "-campaign__created_at")
+    )

@@ -1,27 +1,71 @@
 from django.urls import path
 
-from . import views
+from .views import results, workflow
 
 urlpatterns = [
-    path("campaigns/", views.campaign_list, name="campaign_list"),
-    path("campaigns/new/", views.campaign_create, name="campaign_create"),
-    path("campaigns/<int:pk>/", views.campaign_detail, name="campaign_detail"),
-    path("campaigns/<int:pk>/open/", views.campaign_open, name="campaign_open"),
-    path("campaigns/<int:pk>/progress/", views.campaign_progress, name="campaign_progress"),
-    path("campaigns/<int:pk>/remind/", views.campaign_remind, name="campaign_remind"),
-    path("stages/<int:pk>/assign/", views.stage_assign, name="stage_assign"),
-    path("stages/<int:pk>/deadline/", views.stage_deadline, name="stage_deadline"),
-    path("draws/<int:pk>/", views.draw_detail, name="draw_detail"),
-    path("sheets/<int:pk>/", views.sheet_detail, name="sheet_detail"),
-    path("sheets/<int:pk>/autosave/", views.sheet_autosave, name="sheet_autosave"),
-    path("sheets/<int:pk>/submit/", views.sheet_submit, name="sheet_submit"),
-    path("sheets/<int:pk>/return/", views.sheet_return, name="sheet_return"),
-    path("sheets/<int:pk>/sign/", views.sheet_sign, name="sheet_sign"),
-    path("sheets/<int:pk>/reopen/", views.sheet_reopen, name="sheet_reopen"),
-    path("sheets/<int:pk>/reassign/", views.sheet_reassign, name="sheet_reassign"),
-    path("sheets/<int:pk>/sheet.xlsx", views.sheet_xlsx, name="sheet_xlsx"),
-    path("sheets/<int:pk>/upload/", views.sheet_upload, name="sheet_upload"),
-    path("sheets/<int:pk>/evidence/", views.evidence_upload, name="evidence_upload"),
-    path("evidence/<int:pk>/", views.evidence_download, name="evidence_download"),
-    path("evidence/<int:pk>/delete/", views.evidence_delete, name="evidence_delete"),
+    path("campaigns/", workflow.campaign_list, name="campaign_list"),
+    path("campaigns/new/", workflow.campaign_create, name="campaign_create"),
+    path("campaigns/<int:pk>/", workflow.campaign_detail, name="campaign_detail"),
+    path("campaigns/<int:pk>/open/", workflow.campaign_open, name="campaign_open"),
+    path("campaigns/<int:pk>/progress/", workflow.campaign_progress, name="campaign_progress"),
+    path("campaigns/<int:pk>/remind/", workflow.campaign_remind, name="campaign_remind"),
+    path("stages/<int:pk>/assign/", workflow.stage_assign, name="stage_assign"),
+    path("stages/<int:pk>/deadline/", workflow.stage_deadline, name="stage_deadline"),
+    path("draws/<int:pk>/", workflow.draw_detail, name="draw_detail"),
+    path("sheets/<int:pk>/", workflow.sheet_detail, name="sheet_detail"),
+    path("sheets/<int:pk>/autosave/", workflow.sheet_autosave, name="sheet_autosave"),
+    path("sheets/<int:pk>/submit/", workflow.sheet_submit, name="sheet_submit"),
+    path("sheets/<int:pk>/return/", workflow.sheet_return, name="sheet_return"),
+    path("sheets/<int:pk>/sign/", workflow.sheet_sign, name="sheet_sign"),
+    path("sheets/<int:pk>/reopen/", workflow.sheet_reopen, name="sheet_reopen"),
+    path("sheets/<int:pk>/reassign/", workflow.sheet_reassign, name="sheet_reassign"),
+    path("sheets/<int:pk>/sheet.xlsx", workflow.sheet_xlsx, name="sheet_xlsx"),
+    path("sheets/<int:pk>/upload/", workflow.sheet_upload, name="sheet_upload"),
+    path("sheets/<int:pk>/evidence/", workflow.evidence_upload, name="evidence_upload"),
+    path("evidence/<int:pk>/", workflow.evidence_download, name="evidence_download"),
+    path("evidence/<int:pk>/delete/", workflow.evidence_delete, name="evidence_delete"),
+    # results
+    path("campaigns/<int:pk>/results/", results.campaign_results, name="campaign_results"),
+    path(
+        "campaigns/<int:pk>/consolidate/", results.campaign_consolidate, name="campaign_consolidate"
+    ),
+    path("campaigns/<int:pk>/results.xlsx", results.results_export, name="results_export"),
+    path("campaigns/<int:pk>/overturn/", results.veto_overturn, name="veto_overturn"),
+    path(
+        "campaigns/<int:pk>/consequences/",
+        results.campaign_consequences,
+        name="campaign_consequences",
+    ),
+    path("consequences/<int:pk>/record/", results.consequence_record, name="consequence_record"),
+    path("results/<int:pk>/rerate/", results.result_rerate, name="result_rerate"),
+    path("rectifications/", results.rectification_list, name="rectification_list"),
+    path("rectifications/<int:pk>/", results.rectification_detail, name="rectification_detail"),
+    path(
+        "rectifications/<int:pk>/measure/",
+        results.rectification_measure,
+        name="rectification_measure",
+    ),
+    path(
+        "rectifications/<int:pk>/evidence/",
+        results.rectification_evidence,
+        name="rectification_evidence",
+    ),
+    path(
+        "rectifications/<int:pk>/submit/", results.rectification_submit, name="rectification_submit"
+    ),
+    path("rectifications/<int:pk>/close/", results.rectification_close, name="rectification_close"),
+    path(
+        "rectifications/<int:pk>/return/", results.rectification_return, name="rectification_return"
+    ),
+    path(
+        "rectifications/<int:pk>/follow-up/",
+        results.rectification_follow_up,
+        name="rectification_follow_up",
+    ),
+    path(
+        "rectification-evidence/<int:pk>/",
+        results.rectification_evidence_download,
+        name="rectification_evidence_download",
+    ),
+    path("orgs/<int:pk>/history/", results.branch_history, name="branch_history"),
 ]

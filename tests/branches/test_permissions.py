@@ -102,6 +102,29 @@ MATRIX = [
     ("evidence_upload", "sheet", "POST", [302, 404, 302, 404, 403, 403, 404]),
     ("evidence_download", "evidence", "GET", [302, 404, 200, 404, 200, 200, 404]),
     ("evidence_delete", "evidence", "POST", [302, 404, 302, 404, 403, 403, 404]),
+    # Results: department manages, leaders read; rectification belongs to the branch.
+    ("campaign_results", "campaign", "GET", [302, 404, 403, 404, 200, 200, 404]),
+    ("campaign_consolidate", "campaign", "POST", [302, 404, 403, 404, 302, 403, 404]),
+    ("results_export", "campaign", "GET", [302, 404, 403, 404, 200, 200, 404]),
+    ("veto_overturn", "campaign", "POST", [302, 404, 403, 404, 302, 403, 404]),
+    ("campaign_consequences", "campaign", "GET", [302, 404, 403, 404, 200, 200, 404]),
+    ("consequence_record", "consequence", "POST", [302, 404, 403, 404, 302, 403, 404]),
+    ("result_rerate", "result", "POST", [302, 404, 403, 404, 302, 403, 404]),
+    ("rectification_list", None, "GET", [302, 200, 200, 200, 200, 200, 200]),
+    ("rectification_detail", "item", "GET", [302, 404, 404, 404, 200, 200, 404]),
+    ("rectification_measure", "item", "POST", [302, 404, 404, 404, 403, 403, 404]),
+    ("rectification_evidence", "item", "POST", [302, 404, 404, 404, 403, 403, 404]),
+    ("rectification_submit", "item", "POST", [302, 404, 404, 404, 403, 403, 404]),
+    ("rectification_close", "item", "POST", [302, 404, 404, 404, 302, 403, 404]),
+    ("rectification_return", "item", "POST", [302, 404, 404, 404, 302, 403, 404]),
+    ("rectification_follow_up", "item", "POST", [302, 404, 404, 404, 302, 403, 404]),
+    (
+        "rectification_evidence_download",
+        "item_evidence",
+        "GET",
+        [302, 404, 404, 404, 200, 200, 404],
+    ),
+    ("branch_history", "a", "GET", [302, 404, 200, 200, 200, 200, 200]),
 ]
 
 
@@ -129,6 +152,7 @@ def objects(tree, dept_admin, sysadmin, secretary_a, secretary_b):
     group = CrossReviewGroup.objects.create(owner=tree.root, name="第一组")
     make_rubric("demo-rubric")
     campaign, sheet, evidence, draw = _campaign_objects(tree, dept_admin, secretary_a)
+    result, item, item_evidence = _result_objects(campaign, tree, dept_admin, secretary_b)
     job = importing.start_import(
         by=dept_admin,
         kind=ImportKind.ORGANIZATIONS,
@@ -153,6 +177,10 @@ def objects(tree, dept_admin, sysadmin, secretary_a, secretary_b):
         "sheet": [sheet.pk],
         "evidence": [evidence.pk],
         "draw": [draw.pk],
+        "result": [result.pk],
+        "consequence": [result.consequences.get().pk],
+        "item": [item.pk],
+        "item_evidence": [item_evidence.pk],
         "diff": (["demo-rubric"], "?a=1&b=2"),
         "diff_published": (["demo-rubric"], "?a=1&b=1"),
     }
@@ -215,7 +243,7 @@ def _campaign_objects(tree, dept_admin, secretary):
     campaign = services.create_campaign(
         by=dept_admin,
         name="考评",
-        version=simple_version(),
+        version=simple_version("xining-matrix"),
         scope=tree.root,
         year=2026,
         quarter=None,
@@ -239,3 +267,27 @@ def _campaign_objects(tree, dept_admin, secretary):
         created_by=dept_admin,
     )
     return campaign, sheet, evidence, draw
+
+
+def _result_objects(campaign, tree, dept_admin, secretary_b):
+    """Branch B reviewed by another reviewer, signed, consolidated: a 不达标 result with a
+    consequence and rectification items; B's secretary attached evidence to one."""
+    from assessments import services
+    from branches.models import Role
+    from tests.conftest import make_user
+
+    other = make_user("kp_other", (tree.root, Role.REVIEWER))
+    (sheet,) = services.assign_reviewers(
+        campaign.stages.get(position=1), by=dept_admin, reviewers=[other], orgs=[tree.b]
+    )
+    services.save_entries(sheet, by=other, revision=sheet.revision, values={"1.1": "4", "1.2": "3"})
+    sheet.refresh_from_db()
+    services.submit_sheet(sheet, by=other)
+    services.sign_sheet(sheet, by=dept_admin)
+    services.consolidate(campaign, by=dept_admin)
+    result = campaign.results.get(organization=tree.b)
+    item = result.rectifications.get(code="1.1")
+    evidence = services.add_rectification_evidence(
+        item, by=secretary_b, name="整改.pdf", content=b"%PDF-1.4 fixed"
+    )
+    return result, item, evidence

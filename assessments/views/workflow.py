@@ -15,8 +15,8 @@ from branches.models import Role, User
 from branches.spreadsheets import XLSX_CONTENT_TYPE, SpreadsheetError
 from rubrics import scoring
 
-from . import offline, selectors, services
-from .forms import (
+from .. import offline, selectors, services
+from ..forms import (
     CampaignForm,
     DeadlineForm,
     EvidenceForm,
@@ -25,8 +25,8 @@ from .forms import (
     ReasonForm,
     ReassignForm,
 )
-from .models import Assessor, Draw, Evidence, SheetStatus, Stage
-from .services import AssessmentError, Conflict
+from ..models import Assessor, Draw, Evidence, SheetStatus, Stage
+from ..services import AssessmentError, Conflict
 
 
 def _reviewers():
@@ -168,7 +168,7 @@ def campaign_progress(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def campaign_remind(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = selectors.get_campaign(request.user, pk, Perm.MANAGE_CAMPAIGNS)
-    from .tasks import send_reminders
+    from ..tasks import send_reminders
 
     send_reminders.enqueue(campaign_id=campaign.pk)
     messages.success(request, "已安排发送催办提醒邮件给尚未提交的打分人。")
@@ -301,7 +301,7 @@ def _sheet_context(request: HttpRequest, sheet, rules, result=None, errors=None)
 def _load(sheet):
     from django.db.models import Prefetch
 
-    from .models import ScoreSheet
+    from ..models import ScoreSheet
 
     return (
         ScoreSheet.objects.select_related(

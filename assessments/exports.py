@@ -1,0 +1,102 @@
+"""Spreadsheet exports of results, ledgers and rectification lists (values, never formulas)."""
+
+from django.utils import timezone
+
+from branches.exports import Export
+from rubrics.scoring import fmt
+
+from . import selectors
+
+
+class ResultsExport(Export):
+    identifier = "results"
+    widths = {"组织": 28, "所属党委": 20, "结果来源": 36, "否决项": 12, "后果": 40}
+
+    def __init__(self, *, by, campaign, **filters):
+        super().__init__(by=by)
+        self.campaign, self.filters = campaign, filters
+        self.verbose_name = f"{campaign.name}-考评结果台账"[:60]
+
+    def headers(self):
+        return [
+            "排名",
+            "编码",
+            "组织",
+            "所属党委",
+            "得分",
+            "满分",
+            "等次",
+            "是否达标",
+            "否决项",
+            "未达标▲项",
+            "自评虚高",
+            "结果来源",
+            "后果",
+        ]
+
+    def rows(self):
+        results = selectors.results_ledger(self.campaign, **self.filters).prefetch_related(
+            "consequences"
+        )
+        for rank, r in enumerate(results, start=1):
+            yield [
+                rank,
+                r.organization.code,
+                r.organization.name,
+                r.organization.enterprise.name if r.organization.enterprise else "",
+                fmt(r.total),
+                fmt(r.max_total),
+                r.grade,
+                "" if r.passed is None else ("是" if r.passed else "否"),
+                "、".join(r.vetoes),
+                "、".join(r.unmet_key_items),
+                "是" if r.inflated_self else "否",
+                r.source_note,
+                "；".join(c.text for c in r.consequences.all()),
+            ]
+
+
+class RectificationExport(Export):
+    identifier = "rectifications"
+    verbose_name = "整改清单"
+    widths = {"组织": 24, "问题": 50, "整改措施": 40, "回头看": 30}
+
+    def __init__(self, *, by, queryset):
+        super().__init__(by=by)
+        self.queryset = queryset
+
+    def headers(self):
+        return [
+            "组织",
+            "考评活动",
+            "指标",
+            "类型",
+            "问题",
+            "整改措施",
+            "责任人",
+            "整改时限",
+            "状态",
+            "是否逾期",
+            "销号人",
+            "销号时间",
+            "回头看",
+        ]
+
+    def rows(self):
+        today = timezone.localdate()
+        for i in self.queryset.select_related("organization", "campaign", "closed_by"):
+            yield [
+                i.organization.name,
+                i.campaign.name,
+                i.code,
+                i.get_kind_display(),
+                i.problem,
+                i.measure,
+                i.responsible,
+                i.deadline,
+                i.get_status_display(),
+                "是" if i.status != "closed" and i.deadline < today else "否",
+                str(i.closed_by) if i.closed_by else "",
+                timezone.localtime(i.closed_at).strftime("%Y-%m-%d %H:%M") if i.closed_at else "",
+                i.follow_up,
+            ]

@@ -1,0 +1,1 @@
+"""Assessment views: the workflow (campaigns, stages, sheets) and the results."""
