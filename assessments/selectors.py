@@ -249,7 +249,26 @@ def tasks_for(user: User) -> dict:
                 condition, stage__kind="self", status=SheetStatus.SUBMITTED
             ).select_related("stage", "organization", "assessor")
         )
+    from .models import RectificationItem, RectificationStatus
+
+    fix = (
+        RectificationItem.objects.filter(
+            organization__memberships__user=user,
+            organization__memberships__role=Role.SECRETARY,
+            status__in=[RectificationStatus.OPEN, RectificationStatus.RETURNED],
+        )
+        .select_related("organization")
+        .order_by("deadline")
+    )
+    scored = ScoreSheet.objects.filter(assessor=user).exclude(stage__kind="self")
+    verify = RectificationItem.objects.filter(
+        status=RectificationStatus.SUBMITTED,
+        campaign_id__in=scored.values("campaign_id"),
+        organization_id__in=scored.values("organization_id"),
+    ).select_related("organization")
     return {
+        "fix": list(fix[:20]),
+        "verify": list(verify[:20]),
         "todo": todo,
         "returned_reasons": returned_reasons,
         "to_sign": to_sign[:20],
