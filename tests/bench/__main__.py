@@ -30,6 +30,7 @@ from django.urls import include, path  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_RUNS", "40"))
+BRANCHES = int(os.environ.get("BENCH_BRANCHES", "10000"))
 
 
 def plain_page(request) -> HttpResponse:
@@ -99,5 +100,125 @@ def main() -> None:
     print(f"ratio sheet / plain: {rows[1][1] / rows[0][1]:.1f}×\n")
 
 
+def consolidation() -> None:
+    """Consolidating BRANCHES branches × 55 Fuling items × 4 signed stages, beside a raw SQL
+    aggregate over the same entry rows."""
+    from decimal import Decimal
+
+    from assessments import services
+    from assessments.models import ScoreSheet, SheetEntry, SheetStatus
+    from branches.models import Organization, OrgKind, User
+    from rubrics.models import RubricVersion
+    from rubrics.selectors import rules_for, version_tree
+
+    admin = User.objects.get(username="dq01")
+    version = RubricVersion.objects.get(rubric__code="fuling-2017")
+    rules = rules_for(version_tree(version.pk))
+    codes = [(p.code, p.points) for i in rules.items() for p in i.parts] + [
+        (i.code, i.points) for i in rules.items() if not i.parts
+    ]
+    scope = Organization.objects.get(code="GT")
+    campaign = services.create_campaign(
+        by=admin,
+        name="规模基准",
+        version=version,
+        scope=scope,
+        year=2026,
+        quarter=None,
+        template="xining",
+        start=timezone.localdate(),
+    )
+    type(campaign).objects.filter(pk=campaign.pk).update(status="open")
+    started = time.perf_counter()
+    branches = Organization.objects.bulk_create(
+        [
+            Organization(
+                code=f"BENCH-{n:05d}",
+                name=f"基准党支部{n}",
+                kind=OrgKind.BRANCH,
+                parent=scope,
+                enterprise_id=scope.pk,
+                depth=1,
+                full_members=10,
+            )
+            for n in range(BRANCHES)
+        ],
+        batch_size=2000,
+    )
+    for org in branches:
+        org.path = f"{scope.path}{org.pk}/"
+    Organization.objects.bulk_update(branches, ["path"], batch_size=2000)
+    stages = list(campaign.stages.exclude(kind="consolidation").order_by("position"))[:4]
+    now = timezone.now()
+    sheets = ScoreSheet.objects.bulk_create(
+        [
+            ScoreSheet(
+                stage=stage,
+                campaign=campaign,
+                rubric_version=version,
+                organization=org,
+                assessor=admin,
+                status=SheetStatus.SIGNED,
+                total=Decimal(90),
+                max_total=Decimal(100),
+                grade="合格",
+                passed=True,
+                signed_at=now,
+                signed_by=admin,
+                digest="0" * 64,
+            )
+            for org in branches
+            for stage in stages
+        ],
+        batch_size=2000,
+    )
+    entries = (
+        SheetEntry(sheet=sheet, code=code, value=points - (Decimal("0.5") if n % 7 == 0 else 0))
+        for sheet in sheets
+        for n, (code, points) in enumerate(codes)
+    )
+    batch = []
+    for entry in entries:
+        batch.append(entry)
+        if len(batch) == 20000:
+            SheetEntry.objects.bulk_create(batch)
+            batch = []
+    SheetEntry.objects.bulk_create(batch)
+    setup = time.perf_counter() - started
+    rows = len(sheets) * len(codes)
+
+    start = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT s.organization_id, s.stage_id, SUM(e.value) FROM assessments_sheetentry e "
+            "JOIN assessments_scoresheet s ON s.id = e.sheet_id WHERE s.campaign_id = %s "
+            "GROUP BY s.organization_id, s.stage_id",
+            [campaign.pk],
+        )
+        aggregated = len(cursor.fetchall())
+    raw = time.perf_counter() - start
+    start = time.perf_counter()
+    done = services.consolidate(campaign, by=admin)
+    first = time.perf_counter() - start
+    start = time.perf_counter()
+    services.consolidate(campaign, by=admin)
+    again = time.perf_counter() - start
+    print(
+        f"\nconsolidation: {BRANCHES} branches × {len(codes)} codes × {len(stages)} stages = "
+        f"{rows:,} entry rows (setup {setup:.1f} s)"
+    )
+    print(
+        f"{'raw SQL aggregate (sum per branch and stage)':<48}{raw:>8.2f} s  "
+        f"({aggregated:,} groups)"
+    )
+    print(
+        f"{'consolidate (results, consequences, rectification)':<48}{first:>8.2f} s  "
+        f"({done['results']:,} results, {done['rectifications']:,} items)"
+    )
+    print(f"{'consolidate again (update path)':<48}{again:>8.2f} s\n")
+
+
 if __name__ == "__main__":
     main()
+    if os.environ.get("BENCH_SKIP_CONSOLIDATION") != "1":
+        consolidation()
