@@ -250,9 +250,10 @@ def consolidate(campaign: Campaign, *, by: User) -> dict:
         if (result := existing.get(f.organization_id)) is not None:
             if result.original_grade:  # re-rated by a recorded decision: keep the decision
                 values.pop("grade"), values.pop("passed")
-            for key, value in values.items():
-                setattr(result, key, value)
-            changed.append(result)
+            if any(getattr(result, key) != value for key, value in values.items()):
+                for key, value in values.items():
+                    setattr(result, key, value)
+                changed.append(result)
         else:
             new.append(BranchResult(campaign=campaign, organization_id=f.organization_id, **values))
     with acting(by):
@@ -370,18 +371,28 @@ def _consequences(campaign: Campaign, rubric_code: str, results: list[BranchResu
             wanted.append(
                 Consequence(result=result, rule=rule.code, text=rule.text, basis=rule.basis)
             )
-    # Rules that no longer apply (a re-consolidation changed the grade) go, unless done.
     keep = {(c.result_id, c.rule) for c in wanted}
+    have = {
+        (result_id, rule): (pk, status)
+        for pk, result_id, rule, status in Consequence.objects.filter(
+            result__campaign=campaign
+        ).values_list("pk", "result_id", "rule", "status")
+    }
+    # Rules that no longer apply (a re-consolidation changed the grade) go, unless done.
     stale = [
-        c.pk
-        for c in Consequence.objects.filter(
-            result__campaign=campaign, status=ConsequenceStatus.PENDING
-        )
-        if (c.result_id, c.rule) not in keep
+        pk
+        for key, (pk, status) in have.items()
+        if key not in keep and status == ConsequenceStatus.PENDING
     ]
     Consequence.objects.filter(pk__in=stale).delete()
-    Consequence.objects.bulk_create(wanted, ignore_conflicts=True, batch_size=1000)
-    return Consequence.objects.filter(result__campaign=campaign).count()
+    Consequence.objects.bulk_create(
+        [c for c in wanted if (c.result_id, c.rule) not in have], batch_size=1000
+    )
+    return len(keep) + sum(
+        1
+        for key, (_, status) in have.items()
+        if key not in keep and status != ConsequenceStatus.PENDING
+    )
 
 
 @transaction.atomic
@@ -538,8 +549,12 @@ def _rectifications(
                     deadline=deadline,
                 )
             )
+    have = set(
+        RectificationItem.objects.filter(campaign=campaign).values_list("result_id", "code", "kind")
+    )
+    new = [i for i in new if (i.result_id, i.code, i.kind) not in have]
     RectificationItem.objects.bulk_create(new, ignore_conflicts=True, batch_size=1000)
-    return RectificationItem.objects.filter(campaign=campaign).count()
+    return len(have) + len(new)
 
 
 def is_secretary_of(user: User, organization) -> bool:

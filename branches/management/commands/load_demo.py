@@ -49,6 +49,8 @@ class Command(BaseCommand):
         with transaction.atomic(), audit.acting(None, "command"):
             self._load(data)
             campaign = self._campaign(data.get("campaign"))
+        if options["verbosity"] < 1:
+            return
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data loaded: {len(codes)} organizations, {len(data['users'])} logins"
