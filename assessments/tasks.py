@@ -38,3 +38,39 @@ def send_reminders(*, campaign_id: int) -> int:
         )
         sent += 1
     return sent
+
+
+@task()
+def render_report(*, job_id: str) -> str:
+    """Render a campaign report in the background, recording progress on the job."""
+    from django.core.files.base import ContentFile
+
+    from .models import JobStatus, ReportJob
+    from .reports import render_summary
+
+    job = ReportJob.objects.select_related("campaign").get(pk=job_id)
+
+    def progress(percent: int, message: str) -> None:
+        ReportJob.objects.filter(pk=job.pk).update(
+            progress=percent, message=message, status=JobStatus.RUNNING
+        )
+
+    progress(1, "开始")
+    try:
+        content = render_summary(job.campaign, kind=job.kind, progress=progress)
+    except Exception as exc:  # the requester is told why, not left waiting
+        ReportJob.objects.filter(pk=job.pk).update(
+            status=JobStatus.FAILED,
+            message=f"生成失败：{type(exc).__name__}: {exc}"[:300],
+            finished_at=timezone.now(),
+        )
+        raise
+    job.file.save(f"{job.kind}.pdf", ContentFile(content), save=False)
+    ReportJob.objects.filter(pk=job.pk).update(
+        file=job.file.name,
+        status=JobStatus.DONE,
+        progress=100,
+        message="已完成",
+        finished_at=timezone.now(),
+    )
+    return job.file.name

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import results, workflow
+from .views import reports, results, workflow
 
 urlpatterns = [
     path("campaigns/", workflow.campaign_list, name="campaign_list"),
@@ -68,4 +68,10 @@ urlpatterns = [
         name="rectification_evidence_download",
     ),
     path("orgs/<int:pk>/history/", results.branch_history, name="branch_history"),
+    # reports
+    path("sheets/<int:pk>/report.pdf", reports.sheet_report, name="sheet_report"),
+    path("campaigns/<int:pk>/reports/<str:kind>/", reports.report_start, name="report_start"),
+    path("reports/<uuid:pk>/", reports.report_job, name="report_job"),
+    path("reports/<uuid:pk>/status/", reports.report_job_status, name="report_job_status"),
+    path("reports/<uuid:pk>/download/", reports.report_download, name="report_download"),
 ]

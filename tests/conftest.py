@@ -31,6 +31,11 @@ def _uploads_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _tasks_run_immediately(settings):
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+
 def make_org(code: str, kind: str, parent: Organization | None = None, **fields) -> Organization:
     fields.setdefault("name", f"{code}组织")
     org = Organization.objects.create(code=code, kind=kind, parent=parent, **fields)

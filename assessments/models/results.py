@@ -299,3 +299,67 @@ class Rerating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.result.organization} {self.from_grade} → {self.to_grade}"
+
+
+def report_path(instance, filename: str) -> str:
+    return f"reports/{uuid.uuid4().hex}.pdf"
+
+
+class StoredReport(models.Model):
+    """The PDF of a signed sheet, rendered once and downloaded identical every time."""
+
+    sheet = models.OneToOneField(
+        ScoreSheet, verbose_name="考评表", on_delete=models.PROTECT, related_name="stored_report"
+    )
+    file = models.FileField("文件", upload_to=report_path)
+    sha256 = models.CharField("SHA-256", max_length=64)
+    created_at = models.DateTimeField("生成时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "已签发考评报告"
+        verbose_name_plural = "已签发考评报告"
+
+    def __str__(self) -> str:
+        return str(self.sheet)
+
+
+class ReportKind(models.TextChoices):
+    SUMMARY = "summary", "领导汇总报告"
+    EVALUATION = "evaluation", "总体评估报告"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "排队中"
+    RUNNING = "running", "生成中"
+    DONE = "done", "已完成"
+    FAILED = "failed", "失败"
+
+
+class ReportJob(models.Model):
+    """A report rendered in the background, with progress the requester watches."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField("报告", max_length=20, choices=ReportKind)
+    campaign = models.ForeignKey(
+        Campaign, verbose_name="考评活动", on_delete=models.CASCADE, related_name="report_jobs"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="申请人", on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField("状态", max_length=10, choices=JobStatus, default=JobStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField("进度（%）", default=0)
+    message = models.CharField("说明", max_length=300, blank=True)
+    file = models.FileField("文件", upload_to=report_path, blank=True)
+    created_at = models.DateTimeField("申请时间", auto_now_add=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "报告生成任务"
+        verbose_name_plural = "报告生成任务"
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(progress__lte=100), name="job_progress_100"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.campaign}"

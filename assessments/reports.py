@@ -1,0 +1,164 @@
+"""Branch reports, leader summaries and the overall evaluation report, as PDFs."""
+
+import hashlib
+from collections import Counter
+from collections.abc import Callable
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from rubrics import scoring
+
+from . import charts, selectors, services
+from .models import (
+    BranchResult,
+    Campaign,
+    RectificationItem,
+    RectificationStatus,
+    ScoreSheet,
+    SheetStatus,
+    StoredReport,
+)
+from .pdf import StaticOnlyFetcher, render_pdf
+
+Progress = Callable[[int, str], None]
+
+
+def branch_context(sheet: ScoreSheet) -> dict:
+    rules = services.sheet_rules(sheet)
+    others = selectors.other_sheets(sheet)
+    rows = selectors.sheet_rows(sheet, rules, others)
+    deductions = []
+    entries = {e.code: e for e in sheet.entries.all()}
+    for item in rules.items():
+        if item.kind == scoring.VETO:
+            continue
+        codes = [p.code for p in item.parts] or [item.code]
+        got = sum(
+            (entries[c].value for c in codes if c in entries and entries[c].value is not None),
+            scoring.ZERO,
+        )
+        got = min(got, item.points) if item.kind != scoring.INPUT else got
+        top = scoring.HUNDRED if item.kind == scoring.INPUT else item.points
+        if got < top:
+            notes = "；".join(entries[c].note for c in codes if c in entries and entries[c].note)
+            deductions.append(
+                {
+                    "code": item.code,
+                    "text": item.text,
+                    "key": item.key,
+                    "got": got,
+                    "max": top,
+                    "note": notes,
+                }
+            )
+    return {
+        "sheet": sheet,
+        "campaign": sheet.campaign,
+        "org": sheet.organization,
+        "rules": rules,
+        "sections": rows,
+        "others": others,
+        "deductions": deductions,
+        "vetoes": list(sheet.vetoes.all()),
+        "rectifications": RectificationItem.objects.filter(
+            campaign=sheet.campaign, organization=sheet.organization
+        ).order_by("code"),
+        "generated_at": timezone.localtime(),
+    }
+
+
+def render_branch(sheet: ScoreSheet, *, fetcher: StaticOnlyFetcher | None = None) -> bytes:
+    return render_pdf("reports/branch.html", branch_context(sheet), fetcher=fetcher)
+
+
+@transaction.atomic
+def branch_report(sheet: ScoreSheet) -> bytes:
+    """A signed sheet's report is rendered once and stored; every download is identical.
+    An unsigned sheet's report is rendered fresh and marked as not signed."""
+    if sheet.status != SheetStatus.SIGNED:
+        return render_branch(sheet)
+    stored = StoredReport.objects.select_for_update().filter(sheet=sheet).first()
+    if stored is not None and stored.file:
+        with stored.file.open("rb") as handle:
+            return handle.read()
+    content = render_branch(sheet)
+    stored = StoredReport(sheet=sheet, sha256=hashlib.sha256(content).hexdigest())
+    stored.file.save("report.pdf", ContentFile(content), save=False)
+    stored.save()
+    return content
+
+
+def _trend(campaign: Campaign) -> list[tuple[str, float]]:
+    """The pass rate of every campaign on the same rubric in the same scope, oldest first."""
+    from django.db.models import Count, Q
+
+    rows = (
+        BranchResult.objects.filter(
+            rubric_code=campaign.rubric_version.rubric.code, campaign__scope=campaign.scope
+        )
+        .values("campaign_id", "year", "quarter")
+        .annotate(n=Count("id"), passed=Count("id", filter=Q(passed=True)))
+        .order_by("year", "quarter", "campaign_id")
+    )
+    return [
+        (f"{r['year']}" + (f"Q{r['quarter']}" if r["quarter"] else ""), r["passed"] * 100 / r["n"])
+        for r in rows
+        if r["n"]
+    ]
+
+
+def summary_context(campaign: Campaign, progress: Progress | None = None) -> dict:
+    step = progress or (lambda percent, message: None)
+    step(10, "汇总统计")
+    summary = selectors.campaign_summary(campaign)
+    results = list(selectors.results_ledger(campaign))
+    step(40, "绘制图表")
+    by_enterprise = [
+        (row["organization__enterprise__name"] or "—", row["rate"] or 0)
+        for row in summary["by_enterprise"]
+    ]
+    distribution = [(d["grade"], d["n"]) for d in summary["distribution"]]
+    today = timezone.localdate()
+    overdue = (
+        RectificationItem.objects.filter(campaign=campaign, deadline__lt=today)
+        .exclude(status=RectificationStatus.CLOSED)
+        .select_related("organization")
+        .order_by("deadline")
+    )
+    problems = Counter(
+        RectificationItem.objects.filter(campaign=campaign).values_list("code", flat=True)
+    ).most_common(10)
+    return {
+        "campaign": campaign,
+        "summary": summary,
+        "results": results,
+        "failing": [r for r in results if r.passed is False],
+        "inflated": [r for r in results if r.inflated_self],
+        "overdue": list(overdue),
+        "problems": problems,
+        "chart_enterprise": charts.bar_chart(
+            by_enterprise, title="各企业达标率", unit="%", maximum=100
+        ),
+        "chart_grades": charts.bar_chart(distribution, title="等次分布", unit=" 个"),
+        "chart_trend": charts.line_chart(_trend(campaign), title="历次考评达标率"),
+        "generated_at": timezone.localtime(),
+    }
+
+
+def render_summary(
+    campaign: Campaign,
+    *,
+    kind: str = "summary",
+    progress: Progress | None = None,
+    fetcher: StaticOnlyFetcher | None = None,
+) -> bytes:
+    context = summary_context(campaign, progress)
+    if progress:
+        progress(60, "排版")
+    template = "reports/evaluation.html" if kind == "evaluation" else "reports/summary.html"
+    content = render_pdf(template, context, fetcher=fetcher)
+    if progress:
+        progress(95, "保存")
+    return content
