@@ -100,3 +100,70 @@ class RectificationExport(Export):
                 timezone.localtime(i.closed_at).strftime("%Y-%m-%d %H:%M") if i.closed_at else "",
                 i.follow_up,
             ]
+
+
+class ProgressExport(Export):
+    identifier = "progress"
+    widths = {"被考评组织": 26, "阶段": 14, "打分人": 14}
+
+    def __init__(self, *, by, campaign, queryset):
+        super().__init__(by=by)
+        self.queryset = queryset
+        self.verbose_name = f"{campaign.name}-进度"[:60]
+
+    def headers(self):
+        return [
+            "阶段",
+            "被考评组织",
+            "打分人",
+            "状态",
+            "得分",
+            "等次",
+            "截止日期",
+            "提交时间",
+            "逾期提交",
+            "自评虚高",
+        ]
+
+    def rows(self):
+        for s in self.queryset:
+            yield [
+                s.stage.name,
+                s.organization.name,
+                s.assessor.name or s.assessor.username,
+                s.get_status_display(),
+                fmt(s.total) if s.total is not None else "",
+                s.grade,
+                s.stage.deadline,
+                timezone.localtime(s.submitted_at).strftime("%Y-%m-%d %H:%M")
+                if s.submitted_at
+                else "",
+                "是" if s.late else "否",
+                "是" if s.inflated_self else "否",
+            ]
+
+
+class ConsequenceExport(Export):
+    identifier = "consequences"
+    widths = {"组织": 24, "后果": 40, "依据": 50, "落实情况": 40}
+
+    def __init__(self, *, by, campaign, queryset):
+        super().__init__(by=by)
+        self.queryset = queryset
+        self.verbose_name = f"{campaign.name}-结果运用"[:60]
+
+    def headers(self):
+        return ["组织", "等次", "后果", "依据", "状态", "落实情况", "登记人", "登记时间"]
+
+    def rows(self):
+        for c in self.queryset:
+            yield [
+                c.result.organization.name,
+                c.result.grade,
+                c.text,
+                c.basis,
+                c.get_status_display(),
+                c.action,
+                str(c.done_by) if c.done_by else "",
+                timezone.localtime(c.done_at).strftime("%Y-%m-%d %H:%M") if c.done_at else "",
+            ]

@@ -90,7 +90,7 @@ def branch_report(sheet: ScoreSheet) -> bytes:
     return content
 
 
-def _trend(campaign: Campaign) -> list[tuple[str, float]]:
+def trend(campaign: Campaign) -> list[tuple[str, float]]:
     """The pass rate of every campaign on the same rubric in the same scope, oldest first."""
     from django.db.models import Count, Q
 
@@ -142,7 +142,7 @@ def summary_context(campaign: Campaign, progress: Progress | None = None) -> dic
             by_enterprise, title="各企业达标率", unit="%", maximum=100
         ),
         "chart_grades": charts.bar_chart(distribution, title="等次分布", unit=" 个"),
-        "chart_trend": charts.line_chart(_trend(campaign), title="历次考评达标率"),
+        "chart_trend": charts.line_chart(trend(campaign), title="历次考评达标率"),
         "generated_at": timezone.localtime(),
     }
 

@@ -437,3 +437,49 @@ def branch_history(org) -> list:
         .prefetch_related("consequences", "reratings")
         .order_by("-year", "-quarter", "-campaign__created_at")
     )
+
+
+def dashboard(user: User) -> list[dict]:
+    """Leaders' and the department's overview: the latest campaigns with results, charted
+    by the same SVG functions the PDF reports use."""
+    if not access.has_perm(user, Perm.VIEW_RESULTS):
+        return []
+    from . import charts
+    from .reports import trend
+
+    campaigns = (
+        visible_campaigns(user)
+        .filter(results__isnull=False)
+        .distinct()
+        .select_related("rubric_version__rubric", "scope")
+        .order_by("-year", "-quarter", "-created_at")[:3]
+    )
+    out = []
+    for campaign in campaigns:
+        summary = campaign_summary(campaign)
+        out.append(
+            {
+                "campaign": campaign,
+                "summary": summary,
+                "chart_enterprise": charts.bar_chart(
+                    [
+                        (r["organization__enterprise__name"] or "—", r["rate"] or 0)
+                        for r in summary["by_enterprise"]
+                    ],
+                    title="各企业达标率",
+                    unit="%",
+                    maximum=100,
+                    width=520,
+                ),
+                "chart_grades": charts.bar_chart(
+                    [(d["grade"], d["n"]) for d in summary["distribution"]],
+                    title="等次分布",
+                    unit=" 个",
+                    width=520,
+                ),
+                "chart_trend": charts.line_chart(
+                    trend(campaign), title="历次考评达标率", width=520
+                ),
+            }
+        )
+    return out

@@ -67,9 +67,10 @@ def home(request: HttpRequest) -> HttpResponse:
         "memberships": access.memberships(user),
         "no_role": not my_roles and not user.is_superuser,
     }
-    from assessments.selectors import tasks_for
+    from assessments.selectors import dashboard, tasks_for
 
     context["tasks"] = tasks_for(user)
+    context["dashboard"] = dashboard(user)
     if access.has_perm(user, Perm.VIEW_TERMS):
         reminders = selectors.term_reminders(user)
         context["term_reminders"] = reminders[:8]

@@ -127,6 +127,12 @@ def campaign_consequences(request: HttpRequest, pk: int) -> HttpResponse:
     consequences = Consequence.objects.filter(result__campaign=campaign).select_related(
         "result__organization", "done_by"
     )
+    if request.GET.get("format") == "xlsx":
+        from ..exports import ConsequenceExport
+
+        return _download(
+            ConsequenceExport(by=request.user, campaign=campaign, queryset=consequences)
+        )
     return render(
         request,
         "assessments/consequences.html",

@@ -145,6 +145,14 @@ def campaign_progress(request: HttpRequest, pk: int) -> HttpResponse:
     enterprises = campaign.scope.__class__.objects.filter(
         pk__in=services.targets(campaign).values("enterprise")
     ).order_by("path")
+    if request.GET.get("format") == "xlsx":
+        from ..exports import ProgressExport
+
+        export = ProgressExport(by=request.user, campaign=campaign, queryset=sheets)
+        filename, content_type, content = export.render()
+        response = HttpResponse(content, content_type=content_type)
+        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+        return response
     return render(
         request,
         "assessments/progress.html",

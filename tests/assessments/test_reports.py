@@ -191,3 +191,23 @@ def test_export_never_writes_formulas(signed_sheet, dept_admin, tree):
     cells = [c for row in book.worksheets[0].iter_rows() for c in row]
     assert not [c for c in cells if c.data_type == "f"]
     assert '=HYPERLINK("http://x","点我")' in [c.value for c in cells]
+
+
+def test_progress_and_consequence_lists_export(signed_sheet, dept_admin, client):
+    client.force_login(dept_admin)
+    campaign = signed_sheet.campaign
+    progress = client.get(reverse("campaign_progress", args=[campaign.pk]) + "?format=xlsx")
+    rows = list(
+        openpyxl.load_workbook(io.BytesIO(progress.content))
+        .worksheets[0]
+        .iter_rows(values_only=True)
+    )
+    assert rows[0][:4] == ("阶段", "被考评组织", "打分人", "状态")
+    assert ("督导检查", "甲党支部", "考评员", "已签发") in [r[:4] for r in rows[1:]]
+    consequences = client.get(reverse("campaign_consequences", args=[campaign.pk]) + "?format=xlsx")
+    rows = list(
+        openpyxl.load_workbook(io.BytesIO(consequences.content))
+        .worksheets[0]
+        .iter_rows(values_only=True)
+    )
+    assert rows[0][0] == "组织"

@@ -125,6 +125,12 @@ MATRIX = [
         [302, 404, 404, 404, 200, 200, 404],
     ),
     ("branch_history", "a", "GET", [302, 404, 200, 200, 200, 200, 200]),
+    # Reports: a sheet's PDF for whoever sees the sheet; jobs belong to who asked.
+    ("sheet_report", "sheet", "GET", [302, 404, 200, 404, 200, 200, 404]),
+    ("report_start", "report_kind", "POST", [302, 404, 403, 404, 302, 302, 404]),
+    ("report_job", "report_job", "GET", [302, 404, 404, 404, 200, 404, 404]),
+    ("report_job_status", "report_job", "GET", [302, 404, 404, 404, 200, 404, 404]),
+    ("report_download", "report_job", "GET", [302, 404, 404, 404, 200, 404, 404]),
 ]
 
 
@@ -181,6 +187,8 @@ def objects(tree, dept_admin, sysadmin, secretary_a, secretary_b):
         "consequence": [result.consequences.get().pk],
         "item": [item.pk],
         "item_evidence": [item_evidence.pk],
+        "report_kind": [campaign.pk, "summary"],
+        "report_job": [_report_job(campaign, dept_admin).pk],
         "diff": (["demo-rubric"], "?a=1&b=2"),
         "diff_published": (["demo-rubric"], "?a=1&b=1"),
     }
@@ -291,3 +299,16 @@ def _result_objects(campaign, tree, dept_admin, secretary_b):
         item, by=secretary_b, name="整改.pdf", content=b"%PDF-1.4 fixed"
     )
     return result, item, evidence
+
+
+def _report_job(campaign, dept_admin):
+    """A finished summary report requested by the department admin."""
+    from django.core.files.base import ContentFile
+
+    from assessments.models import ReportJob
+
+    job = ReportJob.objects.create(
+        kind="summary", campaign=campaign, requested_by=dept_admin, status="done", progress=100
+    )
+    job.file.save("summary.pdf", ContentFile(b"%PDF-1.4 summary"))
+    return job

@@ -1,0 +1,52 @@
+"""A leader sees the charts, starts a summary, watches its progress and downloads the PDF."""
+
+import io
+from datetime import timedelta
+from pathlib import Path
+
+from django.utils import timezone
+from playwright.sync_api import expect
+from pypdf import PdfReader
+
+from assessments import services
+from tests.assessments.conftest import simple_version
+from tests.browser.conftest import log_in
+
+
+def test_leader_downloads_the_summary(page, tree, dept_admin, leader, secretary_a, reviewer):
+    campaign = services.create_campaign(
+        by=dept_admin,
+        name="2026年度以评促建",
+        version=simple_version("xining-leader"),
+        scope=tree.root,
+        year=2026,
+        quarter=None,
+        template="standardization",
+        start=timezone.localdate() - timedelta(days=3),
+    )
+    services.open_campaign(campaign, by=dept_admin)
+    for org, values in ((tree.a, {"1.1": "5", "1.2": "5"}), (tree.b, {"1.1": "3", "1.2": "3"})):
+        (sheet,) = services.assign_reviewers(
+            campaign.stages.get(position=1), by=dept_admin, reviewers=[reviewer], orgs=[org]
+        )
+        services.save_entries(sheet, by=reviewer, revision=sheet.revision, values=values)
+        sheet.refresh_from_db()
+        services.submit_sheet(sheet, by=reviewer)
+        services.sign_sheet(sheet, by=dept_admin)
+    services.consolidate(campaign, by=dept_admin)
+
+    log_in(page, "leader")
+    dashboard = page.locator(f"#dashboard-{campaign.pk}")
+    expect(dashboard).to_contain_text("达标率 50.0%")
+    expect(dashboard.locator("svg[aria-label='各企业达标率']")).to_be_visible()
+    expect(dashboard.locator("svg[aria-label='各企业达标率']")).to_contain_text("一公司党委")
+    dashboard.get_by_role("button", name="生成汇总报告（PDF）").click()
+    expect(page.locator("#report-status")).to_contain_text("已完成")
+    expect(page.get_by_role("progressbar", name="生成进度")).to_have_attribute(
+        "aria-valuenow", "100"
+    )
+    with page.expect_download() as download:
+        page.get_by_role("link", name="下载 PDF").click()
+    content = Path(download.value.path()).read_bytes()
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(content)).pages)
+    assert "2026年度以评促建汇总报告" in text and "乙党支部" in text
