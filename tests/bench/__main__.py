@@ -218,7 +218,86 @@ def consolidation() -> None:
     print(f"{'consolidate again (update path)':<48}{again:>8.2f} s\n")
 
 
+def report_bench() -> None:
+    """The branch report beside raw WeasyPrint on the same HTML; a 1,000-branch summary."""
+    from decimal import Decimal
+
+    from django.template.loader import render_to_string
+    from weasyprint import HTML
+
+    from assessments import reports, services
+    from assessments.models import BranchResult, ScoreSheet
+    from branches.models import Organization, OrgKind, User
+    from rubrics.models import RubricVersion
+
+    sheet = ScoreSheet.objects.filter(campaign__name="基准测试").first()
+    html = render_to_string("reports/branch.html", reports.branch_context(sheet))
+    ours, raw = [], []
+    for _ in range(5):
+        start = time.perf_counter()
+        reports.render_branch(sheet)
+        ours.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        HTML(string=html).write_pdf()
+        raw.append(time.perf_counter() - start)
+    admin = User.objects.get(username="dq01")
+    scope = Organization.objects.get(code="NH")
+    campaign = services.create_campaign(
+        by=admin,
+        name="汇总基准",
+        version=RubricVersion.objects.get(rubric__code="fuling-2017"),
+        scope=scope,
+        year=2026,
+        quarter=None,
+        template="fuling",
+        start=timezone.localdate(),
+    )
+    orgs = Organization.objects.bulk_create(
+        [
+            Organization(
+                code=f"SUM-{n:04d}",
+                name=f"汇总基准党支部{n}",
+                kind=OrgKind.BRANCH,
+                parent=scope,
+                enterprise_id=scope.pk,
+                depth=1,
+                path="",
+            )
+            for n in range(1000)
+        ]
+    )
+    grades = ["合格", "基本合格", "不合格"]
+    BranchResult.objects.bulk_create(
+        [
+            BranchResult(
+                campaign=campaign,
+                organization=org,
+                source_note="基准",
+                total=Decimal(95 - n % 40),
+                max_total=Decimal(100),
+                grade=grades[n % 3],
+                passed=n % 3 != 2,
+                year=2026,
+                rubric_code="fuling-2017",
+            )
+            for n, org in enumerate(orgs)
+        ]
+    )
+    start = time.perf_counter()
+    content = reports.render_summary(campaign)
+    summary = time.perf_counter() - start
+    import io
+
+    from pypdf import PdfReader
+
+    pages = len(PdfReader(io.BytesIO(content)).pages)
+    print(f"{'branch report (app: template + PDF)':<44}{statistics.median(ours):>8.2f} s median")
+    print(f"{'raw WeasyPrint on the same HTML':<44}{statistics.median(raw):>8.2f} s median")
+    print(f"{'leader summary, 1,000 branches':<44}{summary:>8.2f} s  ({pages} pages)\n")
+
+
 if __name__ == "__main__":
     main()
+    report_bench()
     if os.environ.get("BENCH_SKIP_CONSOLIDATION") != "1":
         consolidation()
