@@ -147,6 +147,29 @@ def summary_context(campaign: Campaign, progress: Progress | None = None) -> dic
     }
 
 
+def branch_zip(campaign: Campaign, progress: Progress | None = None) -> bytes:
+    """Every signed sheet's stored report in one zip, named by organization and stage."""
+    import io
+    import zipfile
+
+    sheets = list(
+        ScoreSheet.objects.filter(campaign=campaign, status=SheetStatus.SIGNED)
+        .select_related("organization", "stage", "assessor", "rubric_version")
+        .order_by("organization__path", "stage__position", "pk")
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for n, sheet in enumerate(sheets, start=1):
+            org = sheet.organization
+            name = f"{org.code}-{org.name}-{sheet.stage.name}-{sheet.pk}.pdf"
+            archive.writestr(name.replace("/", "／"), branch_report(sheet))
+            if progress:
+                progress(min(95, 5 + 90 * n // max(len(sheets), 1)), f"已生成 {n}/{len(sheets)} 份")
+        if not sheets:
+            archive.writestr("说明.txt", "本考评活动还没有已签发的考评表。")
+    return out.getvalue()
+
+
 def render_summary(
     campaign: Campaign,
     *,

@@ -46,7 +46,7 @@ def render_report(*, job_id: str) -> str:
     from django.core.files.base import ContentFile
 
     from .models import JobStatus, ReportJob
-    from .reports import render_summary
+    from .reports import branch_zip, render_summary
 
     job = ReportJob.objects.select_related("campaign").get(pk=job_id)
 
@@ -57,7 +57,10 @@ def render_report(*, job_id: str) -> str:
 
     progress(1, "开始")
     try:
-        content = render_summary(job.campaign, kind=job.kind, progress=progress)
+        if job.kind == "branch_zip":
+            content = branch_zip(job.campaign, progress=progress)
+        else:
+            content = render_summary(job.campaign, kind=job.kind, progress=progress)
     except Exception as exc:  # the requester is told why, not left waiting
         ReportJob.objects.filter(pk=job.pk).update(
             status=JobStatus.FAILED,
@@ -65,7 +68,8 @@ def render_report(*, job_id: str) -> str:
             finished_at=timezone.now(),
         )
         raise
-    job.file.save(f"{job.kind}.pdf", ContentFile(content), save=False)
+    suffix = "zip" if job.kind == "branch_zip" else "pdf"
+    job.file.save(f"{job.kind}.{suffix}", ContentFile(content), save=False)
     ReportJob.objects.filter(pk=job.pk).update(
         file=job.file.name,
         status=JobStatus.DONE,

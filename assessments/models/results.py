@@ -326,6 +326,7 @@ class StoredReport(models.Model):
 class ReportKind(models.TextChoices):
     SUMMARY = "summary", "领导汇总报告"
     EVALUATION = "evaluation", "总体评估报告"
+    BRANCH_ZIP = "branch_zip", "全部支部考评报告（压缩包）"
 
 
 class JobStatus(models.TextChoices):

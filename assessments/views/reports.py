@@ -69,4 +69,9 @@ def report_download(request: HttpRequest, pk) -> HttpResponse:
         raise Http404("报告尚未生成")
     with job.file.open("rb") as handle:
         content = handle.read()
+    if job.kind == ReportKind.BRANCH_ZIP:
+        response = HttpResponse(content, content_type="application/zip")
+        filename = f"{job.campaign.name}-全部支部考评报告.zip"
+        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+        return response
     return _pdf(f"{job.campaign.name}-{job.get_kind_display()}.pdf", content)

@@ -211,3 +211,18 @@ def test_progress_and_consequence_lists_export(signed_sheet, dept_admin, client)
         .iter_rows(values_only=True)
     )
     assert rows[0][0] == "组织"
+
+
+def test_zip_of_every_branch_report(signed_sheet, dept_admin, client):
+    import zipfile
+
+    client.force_login(dept_admin)
+    client.post(reverse("report_start", args=[signed_sheet.campaign_id, "branch_zip"]))
+    job = ReportJob.objects.get(kind="branch_zip")
+    assert job.status == "done"
+    response = client.get(reverse("report_download", args=[job.pk]))
+    assert response["Content-Type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    (name,) = archive.namelist()
+    assert name.startswith("A-甲党支部-督导检查")
+    assert archive.read(name) == reports.branch_report(signed_sheet)  # the stored report
