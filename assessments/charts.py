@@ -8,6 +8,8 @@ from django.utils.safestring import SafeString, mark_safe
 
 FONT = "Noto Sans CJK SC, Microsoft YaHei, sans-serif"
 RED = "#b22222"
+# In pages the chart scales with its column; in PDFs it keeps its own size.
+RESPONSIVE = ' style="max-width:100%;height:auto"'
 
 
 def _num(value) -> str:
@@ -22,6 +24,7 @@ def bar_chart(
     unit: str = "",
     maximum: float | None = None,
     width: int = 640,
+    responsive: bool = True,
 ) -> SafeString:
     """Horizontal bars, one per (label, value); labels and values escaped."""
     bar_h, gap, left, top = 22, 8, 170, 34
@@ -29,7 +32,8 @@ def bar_chart(
     top_value = maximum or max([float(v) for _, v in items] + [1])
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
+        f'viewBox="0 0 {width} {height}"{RESPONSIVE if responsive else ""} role="img" '
+        f'aria-label="{escape(title)}" '
         f'font-family="{FONT}" font-size="12">',
         f'<text x="0" y="16" font-size="14" font-weight="bold">{escape(title)}</text>',
     ]
@@ -56,13 +60,15 @@ def line_chart(
     maximum: float = 100,
     width: int = 640,
     height: int = 220,
+    responsive: bool = True,
 ) -> SafeString:
     """A trend across periods (e.g. the pass rate of successive campaigns)."""
     left, right, top, bottom = 40, 20, 34, 40
     plot_w, plot_h = width - left - right, height - top - bottom
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
+        f'viewBox="0 0 {width} {height}"{RESPONSIVE if responsive else ""} role="img" '
+        f'aria-label="{escape(title)}" '
         f'font-family="{FONT}" font-size="12">',
         f'<text x="0" y="16" font-size="14" font-weight="bold">{escape(title)}</text>',
         f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" '
@@ -70,8 +76,9 @@ def line_chart(
     ]
     if points:
         step = plot_w / max(len(points) - 1, 1)
+        start = left if len(points) > 1 else left + plot_w / 2  # a lone point sits centered
         coords = [
-            (left + i * step, top + plot_h - plot_h * float(v) / maximum)
+            (start + i * step, top + plot_h - plot_h * float(v) / maximum)
             for i, (_, v) in enumerate(points)
         ]
         parts.append(

@@ -139,10 +139,12 @@ def summary_context(campaign: Campaign, progress: Progress | None = None) -> dic
         "overdue": list(overdue),
         "problems": problems,
         "chart_enterprise": charts.bar_chart(
-            by_enterprise, title="各企业达标率", unit="%", maximum=100
+            by_enterprise, title="各企业达标率", unit="%", maximum=100, responsive=False
         ),
-        "chart_grades": charts.bar_chart(distribution, title="等次分布", unit=" 个"),
-        "chart_trend": charts.line_chart(trend(campaign), title="历次考评达标率"),
+        "chart_grades": charts.bar_chart(
+            distribution, title="等次分布", unit=" 个", responsive=False
+        ),
+        "chart_trend": charts.line_chart(trend(campaign), title="历次考评达标率", responsive=False),
         "generated_at": timezone.localtime(),
     }
 

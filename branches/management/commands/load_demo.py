@@ -48,6 +48,7 @@ class Command(BaseCommand):
             )
         with transaction.atomic(), audit.acting(None, "command"):
             self._load(data)
+            self._completed_campaign(data.get("completed_campaign"))
             campaign = self._campaign(data.get("campaign"))
         if options["verbosity"] < 1:
             return
@@ -150,3 +151,71 @@ class Command(BaseCommand):
         reviewers = list(User.objects.filter(username__in=spec["reviewers"]))
         services.assign_reviewers(campaign.stages.get(position=1), by=admin, reviewers=reviewers)
         return campaign
+
+    def _completed_campaign(self, spec: dict | None) -> None:
+        """Last year's finished campaign: reviews scored, signed and consolidated, so
+        dashboards, ledgers, consequences and rectification lists have something to show."""
+        from decimal import Decimal
+
+        from assessments import services
+        from assessments.models import Campaign
+        from rubrics.models import RubricVersion, VersionStatus
+
+        if not spec or Campaign.objects.filter(name=spec["name"]).exists():
+            return
+        version = (
+            RubricVersion.objects.filter(
+                rubric__code=spec["rubric"], status=VersionStatus.PUBLISHED
+            )
+            .order_by("-number")
+            .first()
+        )
+        if version is None:
+            return
+        admin = User.objects.filter(memberships__role=Role.DEPT_ADMIN).first()
+        reviewer = User.objects.get(username=spec["reviewer"])
+        campaign = services.create_campaign(
+            by=admin,
+            name=spec["name"],
+            version=version,
+            scope=Organization.objects.get(code=spec["scope"]),
+            year=spec["year"],
+            quarter=None,
+            template="fuling",
+            start=date(spec["year"], 11, 1),
+        )
+        services.open_campaign(campaign, by=admin)
+        sheets = services.assign_reviewers(campaign.stages.get(), by=admin, reviewers=[reviewer])
+        rules = services.sheet_rules(sheets[0])
+        half = Decimal("0.5")
+
+        def step_down(value: Decimal) -> Decimal:
+            return (value // half) * half
+
+        for n, sheet in enumerate(sorted(sheets, key=lambda s: s.organization.code)):
+            # Deterministic variety: 合格 (a few non-▲ half points off), 基本合格 through a ▲
+            # half point, 基本合格 by score, and every 8th branch 不合格.
+            profile = n % 4
+            values = {}
+            for index, item in enumerate(rules.items()):
+                for code, points in [(p.code, p.points) for p in item.parts] or [
+                    (item.code, item.points)
+                ]:
+                    short = Decimal(0)
+                    if profile in (0, 2) and not item.key and points >= 1:
+                        short = half if index % (3 if profile == 0 else 2) == 0 else short
+                    elif profile == 1 and item.key and index == 1:
+                        short = half
+                    elif profile == 3:
+                        short = step_down(points * (half if n % 8 == 7 else Decimal("0.3")))
+                    values[code] = str(max(points - short, Decimal(0)))
+            saved = services.save_entries(
+                sheet, by=reviewer, revision=sheet.revision, values=values
+            )
+            if saved.errors:
+                raise CommandError(f"demo scores rejected: {saved.errors}")
+            sheet.refresh_from_db()
+            services.submit_sheet(sheet, by=reviewer)
+            services.sign_sheet(sheet, by=admin)
+        services.consolidate(campaign, by=admin)
+        Campaign.objects.filter(pk=campaign.pk).update(status="closed")
