@@ -8,7 +8,7 @@ from django.db.models import Q
 
 from branches.models import Organization
 
-from .workflow import Campaign, ScoreSheet, Stage
+from .workflow import Campaign, ScoreSheet, Stage, UploadedFile
 
 
 class BranchResult(models.Model):
@@ -251,7 +251,7 @@ def rectification_path(instance: "RectificationEvidence", filename: str) -> str:
     return f"rectification/{instance.item.campaign_id}/{uuid.uuid4().hex}"
 
 
-class RectificationEvidence(models.Model):
+class RectificationEvidence(UploadedFile):
     item = models.ForeignKey(
         RectificationItem,
         verbose_name="整改事项",
@@ -259,22 +259,10 @@ class RectificationEvidence(models.Model):
         related_name="evidence",
     )
     file = models.FileField("文件", upload_to=rectification_path)
-    original_name = models.CharField("原文件名", max_length=200)
-    content_type = models.CharField("类型", max_length=100)
-    size = models.PositiveIntegerField("大小")
-    sha256 = models.CharField("SHA-256", max_length=64)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="上传人", on_delete=models.PROTECT, related_name="+"
-    )
-    uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
 
-    class Meta:
+    class Meta(UploadedFile.Meta):
         verbose_name = "整改佐证材料"
         verbose_name_plural = "整改佐证材料"
-        ordering = ["uploaded_at"]
-
-    def __str__(self) -> str:
-        return self.original_name
 
 
 class Rerating(models.Model):

@@ -347,12 +347,10 @@ def evidence_path(instance: "Evidence", filename: str) -> str:
     return f"evidence/{instance.sheet.campaign_id}/{uuid.uuid4().hex}"
 
 
-class Evidence(models.Model):
-    sheet = models.ForeignKey(
-        ScoreSheet, verbose_name="考评表", on_delete=models.CASCADE, related_name="evidence"
-    )
-    code = models.CharField("指标编码", max_length=20, blank=True)
-    file = models.FileField("文件", upload_to=evidence_path)
+class UploadedFile(models.Model):
+    """An uploaded file checked by content, stored under a random name outside static
+    files and served only through views that check access. Subclasses set ``file``."""
+
     original_name = models.CharField("原文件名", max_length=200)
     content_type = models.CharField("类型", max_length=100)
     size = models.PositiveIntegerField("大小")
@@ -363,12 +361,23 @@ class Evidence(models.Model):
     uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
 
     class Meta:
-        verbose_name = "佐证材料"
-        verbose_name_plural = "佐证材料"
+        abstract = True
         ordering = ["uploaded_at"]
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class Evidence(UploadedFile):
+    sheet = models.ForeignKey(
+        ScoreSheet, verbose_name="考评表", on_delete=models.CASCADE, related_name="evidence"
+    )
+    code = models.CharField("指标编码", max_length=20, blank=True)
+    file = models.FileField("文件", upload_to=evidence_path)
+
+    class Meta(UploadedFile.Meta):
+        verbose_name = "佐证材料"
+        verbose_name_plural = "佐证材料"
 
 
 class SheetEvent(models.Model):

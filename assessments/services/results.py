@@ -615,33 +615,13 @@ def write_measure(
 def add_rectification_evidence(
     item: RectificationItem, *, by: User, name: str, content: bytes
 ) -> RectificationEvidence:
-    import hashlib
-
-    from django.core.files.base import ContentFile
-
-    from .sheets import EVIDENCE_MAX_BYTES, sniff
+    from .sheets import store_upload
 
     if not is_secretary_of(by, item.organization):
         raise AssessmentError("整改材料由本支部书记上传。")
     if item.status not in (RectificationStatus.OPEN, RectificationStatus.RETURNED):
         raise AssessmentError("该事项已提交或已销号，不能再上传材料。")
-    if len(content) > EVIDENCE_MAX_BYTES:
-        raise AssessmentError(f"文件过大（{len(content) / 1024 / 1024:.1f} MB），上限为 10 MB。")
-    content_type = sniff(content)
-    if content_type is None:
-        raise AssessmentError("只接受 PDF、JPG、PNG 图片和 Word / Excel / PowerPoint 文件。")
-    evidence = RectificationEvidence(
-        item=item,
-        original_name=name[-200:],
-        content_type=content_type,
-        size=len(content),
-        sha256=hashlib.sha256(content).hexdigest(),
-        uploaded_by=by,
-    )
-    evidence.file.save("upload", ContentFile(content), save=False)
-    with acting(by):
-        evidence.save()
-    return evidence
+    return store_upload(RectificationEvidence(item=item), by=by, name=name, content=content)
 
 
 @transaction.atomic

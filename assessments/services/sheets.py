@@ -5,7 +5,6 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -365,13 +364,11 @@ def sniff(content: bytes) -> str | None:
     return None
 
 
-@transaction.atomic
-def add_evidence(sheet: ScoreSheet, *, by: User, code: str, name: str, content: bytes) -> Evidence:
+def store_upload(upload, *, by: User, name: str, content: bytes):
+    """Check an upload by size and content, then store it under a random name.
+    ``upload`` is an unsaved UploadedFile subclass with its owner set."""
     from django.core.files.base import ContentFile
 
-    _check_assessor(sheet, by)
-    if sheet.status not in EDITABLE:
-        raise AssessmentError("该考评表已提交或已签发，不能再上传材料。")
     if len(content) > EVIDENCE_MAX_BYTES:
         raise AssessmentError(f"文件过大（{len(content) / 1024 / 1024:.1f} MB），上限为 10 MB。")
     content_type = sniff(content)
@@ -379,22 +376,21 @@ def add_evidence(sheet: ScoreSheet, *, by: User, code: str, name: str, content: 
         raise AssessmentError(
             "只接受 PDF、JPG、PNG 图片和 Word / Excel / PowerPoint（.docx/.xlsx/.pptx）文件。"
         )
-    evidence = Evidence(
-        sheet=sheet,
-        code=code[:20],
-        original_name=name[-200:],
-        content_type=content_type,
-        size=len(content),
-        sha256=hashlib.sha256(content).hexdigest(),
-        uploaded_by=by,
-    )
-    evidence.file.save("upload", ContentFile(content), save=False)
-    try:
-        evidence.full_clean(exclude=["file"])
-    except ValidationError as exc:
-        raise AssessmentError("；".join(exc.messages)) from None
-    evidence.save()
-    return evidence
+    upload.original_name, upload.content_type = name[-200:], content_type
+    upload.size, upload.sha256 = len(content), hashlib.sha256(content).hexdigest()
+    upload.uploaded_by = by
+    upload.file.save("upload", ContentFile(content), save=False)
+    with acting(by):
+        upload.save()
+    return upload
+
+
+@transaction.atomic
+def add_evidence(sheet: ScoreSheet, *, by: User, code: str, name: str, content: bytes) -> Evidence:
+    _check_assessor(sheet, by)
+    if sheet.status not in EDITABLE:
+        raise AssessmentError("该考评表已提交或已签发，不能再上传材料。")
+    return store_upload(Evidence(sheet=sheet, code=code[:20]), by=by, name=name, content=content)
 
 
 @transaction.atomic
