@@ -10,4 +10,14 @@ class AssessmentsConfig(AppConfig):
 
         from . import models
 
-        audit.connect_signals([models.Campaign, models.Stage, models.CrossReviewPair])
+        audit.connect_signals(
+            [
+                models.Campaign,
+                models.Stage,
+                models.CrossReviewPair,
+                models.Consequence,
+                models.Rerating,
+                models.VetoOverturn,
+                models.RectificationItem,
+            ]
+        )

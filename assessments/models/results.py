@@ -101,6 +101,9 @@ class VetoOverturn(models.Model):
     def __str__(self) -> str:
         return f"{self.organization} · {self.code}"
 
+    def audit_org_path(self) -> str:
+        return self.organization.path
+
 
 class ConsequenceStatus(models.TextChoices):
     PENDING = "pending", "待落实"
@@ -287,6 +290,9 @@ class Rerating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.result.organization} {self.from_grade} → {self.to_grade}"
+
+    def audit_org_path(self) -> str:
+        return self.result.organization.path
 
 
 def report_path(instance, filename: str) -> str:

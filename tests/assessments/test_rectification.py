@@ -150,3 +150,13 @@ def test_ledger_exports_read_back_to_the_same_rows(consolidated, tree, dept_admi
         items.headers(),
         *[[None if v == "" else v for v in r] for r in items.rows()],
     ]
+
+
+def test_rectification_and_consequence_changes_are_audited(consolidated, tree, secretary_a):
+    from branches.models import AuditEntry
+
+    item = item_of(consolidated, tree.a)
+    services.write_measure(item, by=secretary_a, measure="按月召开支委会", responsible="甲书记")
+    entry = AuditEntry.objects.get(model="整改事项", action="update", object_id=str(item.pk))
+    assert entry.actor == secretary_a
+    assert entry.changes["measure"] == {"label": "整改措施", "old": "", "new": "按月召开支委会"}

@@ -253,3 +253,36 @@ def test_submit_with_a_stale_revision_but_identical_values_goes_through(
     assert ScoreSheet.objects.get(pk=sheet.pk).status == SheetStatus.DRAFT  # differs: refused
     client.post(url, {"revision": stale, "v_1.1": "5", "v_1.2": "4"})
     assert ScoreSheet.objects.get(pk=sheet.pk).status == SheetStatus.SUBMITTED
+
+
+def test_reminder_emails_go_to_assessors_with_open_sheets(
+    campaign, tree, secretary_a, dept_admin, client, mailoutbox
+):
+    from branches.models import User
+
+    User.objects.filter(pk=secretary_a.pk).update(email="sec_a@example.com")
+    client.force_login(dept_admin)
+    response = client.post(reverse("campaign_remind", args=[campaign.pk]), follow=True)
+    assert "已安排发送催办提醒" in response.content.decode()
+    (mail,) = mailoutbox  # sec_b has no email address: nothing is sent to them
+    assert mail.to == ["sec_a@example.com"]
+    assert "甲党支部（自查）" in mail.body and "待办" in mail.subject
+
+
+def test_progress_counts_filters_and_search(campaign, tree, submitted_a, dept_admin, client):
+    client.force_login(dept_admin)
+    url = reverse("campaign_progress", args=[campaign.pk])
+    page = client.get(url).content.decode()
+    assert "已提交 1" in page and "草稿 1" in page
+    page = client.get(url + "?status=submitted").content.decode()
+    assert "甲党支部" in page and ">乙党支部<" not in page
+    page = client.get(url + "?q=乙").content.decode()
+    assert ">乙党支部<" in page and ">甲党支部<" not in page
+    page = client.get(url + f"?enterprise={tree.e2.pk}").content.decode()
+    assert ">乙党支部<" in page and ">甲党支部<" not in page
+
+
+def test_admin_lists_assessment_records_in_chinese(campaign, superuser, client):
+    client.force_login(superuser)
+    page = client.get(reverse("admin:assessments_scoresheet_changelist")).content.decode()
+    assert "考评表" in page and "甲党支部" in page

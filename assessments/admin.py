@@ -1,0 +1,55 @@
+"""Assessment data in the admin, for operators. Workflow changes (submit, return, sign,
+consolidate, close) happen only through the pages and their services, which keep the event
+rows; here the records are read-only."""
+
+from django.contrib import admin
+
+from . import models
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.Campaign)
+class CampaignAdmin(ReadOnlyAdmin):
+    list_display = ["name", "year", "quarter", "rubric_version", "scope", "status"]
+    list_filter = ["status", "year"]
+    search_fields = ["name"]
+
+
+@admin.register(models.Stage)
+class StageAdmin(ReadOnlyAdmin):
+    list_display = ["campaign", "position", "name", "assessor", "opens_on", "deadline"]
+
+
+@admin.register(models.ScoreSheet)
+class ScoreSheetAdmin(ReadOnlyAdmin):
+    list_display = ["organization", "stage", "assessor", "status", "total", "grade", "late"]
+    list_filter = ["status", "late", "inflated_self"]
+    search_fields = ["organization__name", "assessor__username", "assessor__name"]
+
+
+for model in (
+    models.SheetEvent,
+    models.Draw,
+    models.CrossReviewPair,
+    models.Evidence,
+    models.BranchResult,
+    models.Consequence,
+    models.RectificationItem,
+    models.RectificationEvent,
+    models.RectificationEvidence,
+    models.Rerating,
+    models.VetoOverturn,
+    models.StoredReport,
+    models.ReportJob,
+):
+    admin.site.register(model, ReadOnlyAdmin)
