@@ -8,6 +8,7 @@ from branches.forms import ChineseForm, DateInput
 from branches.models import OrgKind, Role, User
 from rubrics.models import RubricVersion, VersionStatus
 
+from .models import Stage
 from .services import TEMPLATES
 
 
@@ -143,3 +144,21 @@ class OverturnForm(forms.Form):
     reason = forms.CharField(
         label="理由", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
     )
+
+
+class StageForm(ChineseForm, forms.ModelForm):
+    class Meta:
+        model = Stage
+        fields = [
+            "kind",
+            "name",
+            "assessor",
+            "selection",
+            "ratio",
+            "count",
+            "instrument",
+            "avoid_reciprocal",
+            "opens_on",
+            "deadline",
+        ]
+        widgets = {"opens_on": DateInput(), "deadline": DateInput()}

@@ -84,6 +84,7 @@ TEMPLATES: dict[str, tuple[str, list[StageSpec]]] = {
             StageSpec(StageKind.CONSOLIDATION, "季度亮牌", Assessor.NONE, 10),
         ],
     ),
+    "blank": ("空白方案（手工添加各阶段）", []),
     "standardization": (
         "标准化建设：自查 → 督导 → 验收",
         [
@@ -485,3 +486,66 @@ def extend_deadline(stage: Stage, *, by: User, deadline: date) -> Stage:
         stage.deadline = deadline
         stage.save(update_fields=["deadline"])
     return stage
+
+
+STAGE_FIELDS = (
+    "kind",
+    "name",
+    "assessor",
+    "selection",
+    "ratio",
+    "count",
+    "instrument",
+    "avoid_reciprocal",
+    "opens_on",
+    "deadline",
+)
+
+
+def _draft_campaign(campaign: Campaign, by: User) -> Campaign:
+    campaign = Campaign.objects.select_for_update().select_related("scope").get(pk=campaign.pk)
+    _require(by, Perm.MANAGE_CAMPAIGNS, campaign.scope)
+    if campaign.status != CampaignStatus.DRAFT:
+        raise AssessmentError("考评活动开始后不能再调整阶段方案（截止日期仍可修改）。")
+    return campaign
+
+
+def _check_stage_data(data: dict) -> None:
+    if data["deadline"] < data["opens_on"]:
+        raise AssessmentError("截止日期不能早于开始日期。")
+    if data["selection"] == Selection.RATIO and not data.get("ratio"):
+        raise AssessmentError("按比例抽取须填写抽取比例（0–1）。")
+    if data["selection"] == Selection.COUNT and not data.get("count"):
+        raise AssessmentError("按数量抽取须填写抽取数量。")
+    if data["kind"] == StageKind.SELF and data["assessor"] != Assessor.BRANCH:
+        raise AssessmentError("自查自评阶段的打分人应为党支部自评。")
+
+
+@transaction.atomic
+def save_stage(campaign: Campaign, *, by: User, data: dict, stage: Stage | None = None) -> Stage:
+    """Add a stage to a campaign's plan, or change one, while the campaign is 筹备中."""
+    campaign = _draft_campaign(campaign, by)
+    _check_stage_data(data)
+    values = {key: data.get(key) for key in STAGE_FIELDS}
+    values["instrument"] = values["instrument"] or ""
+    with acting(by):
+        if stage is None:
+            last = campaign.stages.order_by("-position").values_list("position", flat=True)
+            last = last.first()
+            position = 0 if last is None else last + 1
+            stage = Stage(campaign=campaign, position=position, **values)
+        else:
+            for key, value in values.items():
+                setattr(stage, key, value)
+        stage.save()
+    return stage
+
+
+@transaction.atomic
+def delete_stage(stage: Stage, *, by: User) -> None:
+    campaign = _draft_campaign(stage.campaign, by)
+    with acting(by):
+        stage.delete()
+        for position, other in enumerate(campaign.stages.order_by("position")):
+            if other.position != position:
+                Stage.objects.filter(pk=other.pk).update(position=position)

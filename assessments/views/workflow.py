@@ -627,3 +627,44 @@ def evidence_delete(request: HttpRequest, pk: int) -> HttpResponse:
         sheet_id,
         lambda s: (services.delete_evidence(evidence, by=request.user), "已删除材料。")[1],
     )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def stage_edit(
+    request: HttpRequest, pk: int | None = None, campaign_pk: int | None = None
+) -> HttpResponse:
+    """Add or change a stage of a campaign that has not started yet."""
+    from ..forms import StageForm
+
+    if pk is not None:
+        stage = _get_stage(request, pk)
+        campaign = stage.campaign
+    else:
+        stage = None
+        campaign = selectors.get_campaign(request.user, campaign_pk, Perm.MANAGE_CAMPAIGNS)
+    form = StageForm(request.POST or None, instance=stage)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_stage(campaign, by=request.user, data=form.cleaned_data, stage=stage)
+        except AssessmentError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "已保存阶段。")
+            return redirect("campaign_detail", pk=campaign.pk)
+    return render(
+        request, "assessments/stage_form.html", {"form": form, "stage": stage, "campaign": campaign}
+    )
+
+
+@require_POST
+@login_required
+def stage_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    stage = _get_stage(request, pk)
+    try:
+        services.delete_stage(stage, by=request.user)
+    except AssessmentError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"已删除阶段“{stage.name}”。")
+    return redirect("campaign_detail", pk=stage.campaign_id)

@@ -286,3 +286,77 @@ def test_admin_lists_assessment_records_in_chinese(campaign, superuser, client):
     client.force_login(superuser)
     page = client.get(reverse("admin:assessments_scoresheet_changelist")).content.decode()
     assert "考评表" in page and "甲党支部" in page
+
+
+def test_stage_plan_by_hand_until_the_campaign_opens(
+    tree, dept_admin, secretary_a, version, client
+):
+    from datetime import date
+
+    from assessments.models import Stage
+
+    campaign = services.create_campaign(
+        by=dept_admin,
+        name="手工方案",
+        version=version,
+        scope=tree.root,
+        year=2026,
+        quarter=None,
+        template="blank",
+        start=date(2026, 3, 1),
+    )
+    assert not campaign.stages.exists()
+    client.force_login(dept_admin)
+    url = reverse("stage_create", args=[campaign.pk])
+    base = {
+        "kind": "self",
+        "name": "自查",
+        "assessor": "branch",
+        "selection": "all",
+        "opens_on": "2026-03-01",
+        "deadline": "2026-03-31",
+    }
+    bad = client.post(url, base | {"assessor": "department"}).content.decode()
+    assert "自查自评阶段的打分人应为党支部自评" in bad
+    assert client.post(url, base).status_code == 302
+    assert (
+        client.post(
+            url,
+            base
+            | {
+                "kind": "spot",
+                "name": "抽查",
+                "assessor": "inspectors",
+                "selection": "ratio",
+                "ratio": "0.2",
+                "opens_on": "2026-04-01",
+                "deadline": "2026-04-30",
+            },
+        ).status_code
+        == 302
+    )
+    spot = campaign.stages.get(kind="spot")
+    assert (spot.position, spot.ratio) == (1, Decimal("0.2"))
+    client.post(
+        reverse("stage_edit", args=[spot.pk]),
+        base
+        | {
+            "kind": "spot",
+            "name": "抽查点评",
+            "assessor": "inspectors",
+            "selection": "count",
+            "count": "2",
+            "opens_on": "2026-04-01",
+            "deadline": "2026-05-15",
+        },
+    )
+    spot.refresh_from_db()
+    assert (spot.name, spot.count, str(spot.deadline)) == ("抽查点评", 2, "2026-05-15")
+    first = campaign.stages.get(position=0)
+    client.post(reverse("stage_delete", args=[first.pk]))
+    assert list(campaign.stages.values_list("position", "name")) == [(0, "抽查点评")]
+    client.post(url, base)
+    services.open_campaign(campaign, by=dept_admin)
+    response = client.post(reverse("stage_delete", args=[spot.pk]), follow=True)
+    assert "开始后不能再调整阶段方案" in response.content.decode()
+    assert Stage.objects.filter(pk=spot.pk).exists()
