@@ -226,3 +226,23 @@ def test_zip_of_every_branch_report(signed_sheet, dept_admin, client):
     (name,) = archive.namelist()
     assert name.startswith("A-甲党支部-督导检查")
     assert archive.read(name) == reports.branch_report(signed_sheet)  # the stored report
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_database_worker_renders_a_queued_summary(signed_sheet, leader, client, settings):
+    """The production path: the job is stored in the database queue, and `db_worker`
+    (what `make run` starts) picks it up and renders it."""
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+    }
+    client.force_login(leader)
+    client.post(reverse("report_start", args=[signed_sheet.campaign_id, "summary"]))
+    job = ReportJob.objects.get()
+    assert job.status == "queued"
+    page = client.get(reverse("report_job", args=[job.pk])).content.decode()
+    assert 'hx-trigger="every 1s"' in page and "排队中" in page  # the page keeps polling
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+    job.refresh_from_db()
+    assert (job.status, job.progress) == ("done", 100)
+    _, text = pdf_text(client.get(reverse("report_download", args=[job.pk])).content)
+    assert "汇总报告" in text
