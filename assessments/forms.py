@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from branches.access import Perm, visible_orgs
 from branches.forms import ChineseForm, DateInput
-from branches.models import OrgKind, Role, User
+from branches.models import OrgKind, User
 from rubrics.models import RubricVersion, VersionStatus
 
 from .models import Stage
@@ -64,17 +64,6 @@ class CampaignForm(ChineseForm, forms.Form):
         today = timezone.localdate()
         self.fields["year"].initial = today.year
         self.fields["start"].initial = date(today.year, today.month, 1)
-
-
-def reviewer_choices(user: User, campaign) -> "forms.QuerySet":
-    return (
-        User.objects.filter(
-            is_active=True,
-            memberships__role=Role.REVIEWER,
-        )
-        .distinct()
-        .order_by("username")
-    )
 
 
 class PickPeopleForm(forms.Form):
