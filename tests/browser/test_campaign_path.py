@@ -60,9 +60,18 @@ def test_whole_campaign_path(browser, live_server, groups_tree):  # noqa: F811
     review.locator("#my-tasks").get_by_role("link", name="企业1第1支部 · 全面考评").click()
     review.get_by_label("1.1 得分").fill("4")
     review.get_by_label("1.2 得分").fill("3")
-    review.get_by_label("1.2 扣分说明").fill("主题党日记录不全")
+    with review.expect_response(lambda r: "autosave" in r.url):
+        review.get_by_label("1.2 扣分说明").fill("主题党日记录不全")
+        review.get_by_label("1.2 扣分说明").press("Tab")
     expect(review.locator("#running-total")).to_have_text("7")
-    review.reload()  # the self-assessment's differing values are highlighted beside mine
+    # The self-assessment's differing values are highlighted beside mine as I type…
+    expect(review.locator("#row-1\\.2 td.table-warning")).to_have_text("5")
+    review.get_by_label("1.2 得分").fill("5")
+    expect(review.locator("#row-1\\.2 td.table-warning")).to_have_count(0)
+    with review.expect_response(lambda r: "autosave" in r.url):
+        review.get_by_label("1.2 得分").fill("3")
+        review.get_by_label("1.2 得分").press("Tab")
+    review.reload()  # …and after a reload, from what was saved.
     expect(review.locator("#row-1\\.2 td.table-warning")).to_have_text("5")
     expect(review.get_by_label("1.2 扣分说明")).to_have_value("主题党日记录不全")
     review.get_by_role("button", name="提交").click()
