@@ -1,5 +1,3 @@
-from urllib.parse import quote
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -12,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from . import access, exports, importing, selectors, services
 from .access import Perm
+from .downloads import export_download
 from .forms import (
     CrossReviewGroupForm,
     GrantRoleForm,
@@ -39,13 +38,6 @@ PAGE_SIZE = 50
 
 def _page(request: HttpRequest, queryset, size: int = PAGE_SIZE):
     return Paginator(queryset, size).get_page(request.GET.get("page"))
-
-
-def _download(export: exports.Export) -> HttpResponse:
-    filename, content_type, content = export.render()
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return response
 
 
 # -- home -------------------------------------------------------------------------------
@@ -219,14 +211,14 @@ def term_reminders(request: HttpRequest) -> HttpResponse:
 @login_required
 def org_export(request: HttpRequest) -> HttpResponse:
     access.require(request.user, Perm.VIEW_ORG)
-    return _download(exports.OrganizationExport(by=request.user))
+    return export_download(exports.OrganizationExport(by=request.user))
 
 
 @require_GET
 @login_required
 def org_template(request: HttpRequest) -> HttpResponse:
     access.require(request.user, Perm.MANAGE_ORG)
-    return _download(exports.OrganizationTemplate(by=request.user))
+    return export_download(exports.OrganizationTemplate(by=request.user))
 
 
 # -- imports ----------------------------------------------------------------------------
@@ -558,14 +550,14 @@ def membership_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def people_export(request: HttpRequest) -> HttpResponse:
     access.require(request.user, Perm.MANAGE_PEOPLE)
-    return _download(exports.PeopleExport(by=request.user))
+    return export_download(exports.PeopleExport(by=request.user))
 
 
 @require_GET
 @login_required
 def people_template(request: HttpRequest) -> HttpResponse:
     access.require(request.user, Perm.MANAGE_PEOPLE)
-    return _download(exports.PeopleTemplate(by=request.user))
+    return export_download(exports.PeopleTemplate(by=request.user))
 
 
 # -- audit ------------------------------------------------------------------------------

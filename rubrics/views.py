@@ -1,7 +1,6 @@
-from urllib.parse import quote
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -9,6 +8,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from branches import access, importing
 from branches.access import Perm
+from branches.downloads import attachment
 from branches.models import ImportKind, OrgKind
 from branches.spreadsheets import XLSX_CONTENT_TYPE, SpreadsheetError
 
@@ -35,9 +35,7 @@ def _get_version(request: HttpRequest, code: str, number: int) -> RubricVersion:
 
 
 def _xlsx(filename: str, content: bytes) -> HttpResponse:
-    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return response
+    return attachment(content, filename=filename, content_type=XLSX_CONTENT_TYPE)
 
 
 @require_GET
@@ -275,7 +273,14 @@ def slot_texts(request: HttpRequest, code: str, number: int) -> HttpResponse:
             else:
                 messages.success(request, f"已保存{enterprise.name}的个性指标。")
             return redirect(f"{request.path}?enterprise={enterprise.pk}")
-    rows = [(e, len(slots) - len(services.empty_slots(version, e))) for e in enterprises]
+    # How many slots each enterprise has written, in one query.
+    filled = dict(
+        CustomSlotText.objects.filter(indicator__in=slots, enterprise__in=enterprises)
+        .values("enterprise_id")
+        .annotate(n=Count("id"))
+        .values_list("enterprise_id", "n")
+    )
+    rows = [(e, filled.get(e.pk, 0)) for e in enterprises]
     return render(
         request,
         "rubrics/slot_texts.html",

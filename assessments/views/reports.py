@@ -1,20 +1,18 @@
 """PDF downloads and background report jobs with a progress bar."""
 
-from urllib.parse import quote
-
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
+
+from branches.downloads import attachment
 
 from .. import reports, selectors
 from ..models import JobStatus, ReportJob, ReportKind
 
 
 def _pdf(filename: str, content: bytes) -> HttpResponse:
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return response
+    return attachment(content, filename=filename, content_type="application/pdf")
 
 
 @require_GET
@@ -70,8 +68,9 @@ def report_download(request: HttpRequest, pk) -> HttpResponse:
     with job.file.open("rb") as handle:
         content = handle.read()
     if job.kind == ReportKind.BRANCH_ZIP:
-        response = HttpResponse(content, content_type="application/zip")
-        filename = f"{job.campaign.name}-全部支部考评报告.zip"
-        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-        return response
+        return attachment(
+            content,
+            filename=f"{job.campaign.name}-全部支部考评报告.zip",
+            content_type="application/zip",
+        )
     return _pdf(f"{job.campaign.name}-{job.get_kind_display()}.pdf", content)

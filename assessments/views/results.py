@@ -1,7 +1,5 @@
 """Final results, ledgers, consequences, rectification lists and branch histories."""
 
-from urllib.parse import quote
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -12,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from branches import access
 from branches.access import Perm
+from branches.downloads import export_download
 from branches.models import Organization
 
 from .. import selectors, services
@@ -24,13 +23,6 @@ from ..models import (
     RectificationStatus,
 )
 from ..services import AssessmentError
-
-
-def _download(export) -> HttpResponse:
-    filename, content_type, content = export.render()
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return response
 
 
 def _filters(request: HttpRequest) -> dict:
@@ -88,7 +80,7 @@ def campaign_consolidate(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def results_export(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = selectors.get_campaign(request.user, pk)
-    return _download(ResultsExport(by=request.user, campaign=campaign, **_filters(request)))
+    return export_download(ResultsExport(by=request.user, campaign=campaign, **_filters(request)))
 
 
 @require_POST
@@ -130,7 +122,7 @@ def campaign_consequences(request: HttpRequest, pk: int) -> HttpResponse:
     if request.GET.get("format") == "xlsx":
         from ..exports import ConsequenceExport
 
-        return _download(
+        return export_download(
             ConsequenceExport(by=request.user, campaign=campaign, queryset=consequences)
         )
     return render(
@@ -208,7 +200,7 @@ def rectification_list(request: HttpRequest) -> HttpResponse:
         items = items.filter(Q(organization__name__icontains=q) | Q(problem__icontains=q))
     items = items.order_by("organization__path", "deadline", "code")
     if request.GET.get("format") == "xlsx":
-        return _download(RectificationExport(by=request.user, queryset=items))
+        return export_download(RectificationExport(by=request.user, queryset=items))
     return render(
         request,
         "assessments/rectification_list.html",

@@ -1,5 +1,3 @@
-from urllib.parse import quote
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -11,7 +9,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from branches import access
 from branches.access import Perm
-from branches.models import Role, User
+from branches.downloads import attachment, export_download
+from branches.models import Organization, Role, User
 from branches.spreadsheets import XLSX_CONTENT_TYPE, SpreadsheetError
 from rubrics import scoring
 
@@ -142,17 +141,13 @@ def campaign_progress(request: HttpRequest, pk: int) -> HttpResponse:
         from django.db.models import Q
 
         sheets = sheets.filter(Q(organization__name__icontains=q) | Q(assessor__name__icontains=q))
-    enterprises = campaign.scope.__class__.objects.filter(
+    enterprises = Organization.objects.filter(
         pk__in=services.targets(campaign).values("enterprise")
     ).order_by("path")
     if request.GET.get("format") == "xlsx":
         from ..exports import ProgressExport
 
-        export = ProgressExport(by=request.user, campaign=campaign, queryset=sheets)
-        filename, content_type, content = export.render()
-        response = HttpResponse(content, content_type=content_type)
-        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-        return response
+        return export_download(ProgressExport(by=request.user, campaign=campaign, queryset=sheets))
     return render(
         request,
         "assessments/progress.html",
@@ -531,9 +526,7 @@ def sheet_reassign(request: HttpRequest, pk: int) -> HttpResponse:
 def sheet_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
     sheet = _load(selectors.get_sheet(request.user, pk))
     filename, content = offline.download(sheet)
-    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return response
+    return attachment(content, filename=filename, content_type=XLSX_CONTENT_TYPE)
 
 
 @require_POST
