@@ -104,7 +104,13 @@ def sheet_rows(
         ({e.code: e.value for e in o.entries.all()}, {v.code for v in o.vetoes.all()}, o)
         for o in others
     ]
-    guidance = {i.code: i.guidance for i in sheet.rubric_version.indicators.all()}
+    from .services import sheet_version
+
+    guidance = {
+        i.code: i.guidance
+        for section in sheet_version(sheet).sections.all()
+        for i in section.indicators.all()
+    }
 
     def show(value, code):
         if value is None:

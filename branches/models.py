@@ -142,10 +142,6 @@ class Organization(models.Model):
         return self.name
 
     @property
-    def member_count(self) -> int:
-        return self.full_members + self.probationary_members
-
-    @property
     def below_minimum(self) -> bool:
         """A 党支部 (not a 联合党支部) with fewer than 3 full members."""
         return (

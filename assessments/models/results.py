@@ -48,6 +48,8 @@ class BranchResult(models.Model):
     overturned = models.JSONField("被推翻的否决项", default=list, blank=True)
     unmet_key_items = models.JSONField("未达标▲项", default=list, blank=True)
     inflated_self = models.BooleanField("自评虚高", default=False)
+    # Copied from the campaign when consolidating: a branch's history and the previous
+    # period's grade (for consequences) are looked up by this index, across campaigns.
     year = models.PositiveSmallIntegerField("年度")
     quarter = models.PositiveSmallIntegerField("季度", null=True, blank=True)
     rubric_code = models.CharField("考评标准", max_length=40, db_index=True)

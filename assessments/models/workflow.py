@@ -229,6 +229,8 @@ class ScoreSheet(models.Model):
     stage = models.ForeignKey(
         Stage, verbose_name="阶段", on_delete=models.PROTECT, related_name="sheets"
     )
+    # campaign repeats stage.campaign so per-campaign lists (progress, consolidation) use
+    # the (campaign, status) index without a join; both are set together in one service.
     campaign = models.ForeignKey(
         Campaign, verbose_name="考评活动", on_delete=models.PROTECT, related_name="sheets"
     )

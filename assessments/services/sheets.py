@@ -29,9 +29,17 @@ from .errors import AssessmentError, Conflict, acting
 # -- score sheets --------------------------------------------------------------------------
 
 
+def sheet_version(sheet: ScoreSheet):
+    """The sheet's rubric version with its sections, indicators, parts and bands, loaded
+    once per sheet object (the rules and the page's guidance texts share it)."""
+    if getattr(sheet, "_version_tree", None) is None:
+        sheet._version_tree = version_tree(sheet.rubric_version_id)
+    return sheet._version_tree
+
+
 def sheet_rules(sheet: ScoreSheet) -> scoring.Rules:
     """The rules a sheet is scored by (an instrument stage scores only its own input)."""
-    rules = rules_for(version_tree(sheet.rubric_version_id))
+    rules = rules_for(sheet_version(sheet))
     instrument = sheet.stage.instrument
     if instrument and sheet.rubric_version_id == sheet.campaign.rubric_version_id:
         sections = tuple(

@@ -319,7 +319,6 @@ def _load(sheet):
             "entries",
             "vetoes",
             Prefetch("evidence", queryset=Evidence.objects.order_by("pk")),
-            "rubric_version__indicators",
         )
         .get(pk=sheet.pk)
     )
