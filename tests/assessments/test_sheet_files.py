@@ -128,7 +128,7 @@ def test_fuling_sheet_page_renders_in_bounded_queries(
     client.force_login(secretary_a)
     url = reverse("sheet_detail", args=[fuling_sheet.pk])
     client.get(url)
-    with django_assert_max_num_queries(20):  # 19 measured: constant, not per item
+    with django_assert_max_num_queries(20):  # 18 measured: constant, not per item
         response = client.get(url)
     page = response.content.decode()
     assert page.count('aria-label="') > 55 and "4.1.a" in page
