@@ -18,7 +18,11 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "rubrics"
 
 
 def seed(name: str) -> str:
-    text = next(SEEDS.glob(f"{name}_*.txt")).read_text("utf-8")
+    """A source document's text; the test is skipped when the documents are not beside the repo."""
+    found = sorted(SEEDS.glob(f"{name}_*.txt")) if SEEDS.is_dir() else []
+    if not found:
+        pytest.skip(f"source documents not found: {SEEDS}/{name}_*.txt (../shared/seeds is absent)")
+    text = found[0].read_text("utf-8")
     return re.sub(r"\s+", "", text)
 
 
