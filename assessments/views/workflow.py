@@ -276,6 +276,8 @@ def _sheet_context(request: HttpRequest, sheet, rules, result=None, errors=None)
     mine = sheet.assessor_id == user.pk
     if result is None:
         result = scoring.score(rules, services.entry_for(sheet, rules), complete=False)
+    events = list(sheet.events.select_related("actor"))
+    returned = [e for e in events if e.to_status == SheetStatus.RETURNED]
     return {
         "sheet": sheet,
         "rules": rules,
@@ -293,7 +295,8 @@ def _sheet_context(request: HttpRequest, sheet, rules, result=None, errors=None)
         and access.has_perm(user, Perm.MANAGE_CAMPAIGNS, sheet.organization),
         "can_reassign": sheet.editable
         and access.has_perm(user, Perm.MANAGE_CAMPAIGNS, sheet.organization),
-        "events": sheet.events.select_related("actor"),
+        "events": events,
+        "return_event": returned[-1] if returned and sheet.status == SheetStatus.RETURNED else None,
         "reason_form": ReasonForm(),
         "reassign_form": ReassignForm(queryset=_reviewers()),
         "evidence_form": EvidenceForm(),
