@@ -4,7 +4,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -13,7 +13,7 @@ from branches.access import Perm
 from branches.models import Membership, Role, User
 from rubrics import scoring
 
-from .models import EDITABLE, Campaign, ScoreSheet, SheetStatus, Stage
+from .models import EDITABLE, Campaign, Evidence, ScoreSheet, SheetStatus, Stage
 
 
 def visible_campaigns(user: User) -> QuerySet[Campaign]:
@@ -72,6 +72,17 @@ def get_sheet(user: User, pk: int) -> ScoreSheet:
 
 
 @dataclass
+class Earlier:
+    """An earlier stage's finding on one line: its score, its note and its evidence files."""
+
+    sheet: ScoreSheet
+    shown: str
+    differs: bool
+    note: str = ""
+    evidence: list = field(default_factory=list)
+
+
+@dataclass
 class Row:
     """One line of the sheet page: an item, a part or a veto, with every value shown."""
 
@@ -85,7 +96,7 @@ class Row:
     has_parts: bool = False
     value: str = ""
     note: str = ""
-    others: list = field(default_factory=list)  # [(stage name, value, differs)]
+    others: list[Earlier] = field(default_factory=list)
     evidence: list = field(default_factory=list)
     veto_facts: str | None = None
     guidance: str = ""
@@ -100,10 +111,19 @@ def sheet_rows(
     evidence = defaultdict(list)
     for ev in sheet.evidence.all():
         evidence[ev.code].append(ev)
-    other_values = [
-        ({e.code: e.value for e in o.entries.all()}, {v.code for v in o.vetoes.all()}, o)
-        for o in others
-    ]
+    other_values = []
+    for o in others:
+        other_evidence = defaultdict(list)
+        for ev in o.evidence.all():
+            other_evidence[ev.code].append(ev)
+        other_values.append(
+            (
+                {e.code: e for e in o.entries.all()},
+                {v.code: v.facts for v in o.vetoes.all()},
+                other_evidence,
+                o,
+            )
+        )
     from .services import sheet_version
 
     guidance = {
@@ -136,13 +156,18 @@ def sheet_rows(
             guidance=guidance.get(code, ""),
             **kwargs,
         )
-        for values, veto_codes, other in other_values:
+        for entries, other_vetoes, other_evidence, other in other_values:
+            files = other_evidence.get(code, [])
             if kind == scoring.VETO:
-                shown = "是" if code in veto_codes else "否"
-                row.others.append((other, shown, (code in veto_codes) != (code in vetoes)))
+                shown = "是" if code in other_vetoes else "否"
+                differs = (code in other_vetoes) != (code in vetoes)
+                note = other_vetoes.get(code, "")
             else:
-                shown = show(values.get(code), code)
-                row.others.append((other, shown, bool(row.value and shown and shown != row.value)))
+                other_entry = entries.get(code)
+                shown = show(other_entry.value, code) if other_entry else ""
+                differs = bool(row.value and shown and shown != row.value)
+                note = other_entry.note if other_entry else ""
+            row.others.append(Earlier(other, shown, differs, note, files))
         return row
 
     out = []
@@ -199,7 +224,9 @@ def other_sheets(sheet: ScoreSheet) -> list[ScoreSheet]:
         .exclude(pk=sheet.pk)
         .exclude(status=SheetStatus.DRAFT)
         .select_related("stage", "assessor")
-        .prefetch_related("entries", "vetoes")
+        .prefetch_related(
+            "entries", "vetoes", Prefetch("evidence", queryset=Evidence.objects.order_by("pk"))
+        )
         .order_by("stage__position", "pk")
     )
 

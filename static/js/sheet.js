@@ -15,7 +15,8 @@
     if (!match) return;
     var mine = normalize(valueOf(field));
     document.querySelectorAll('[data-compare="' + CSS.escape(match[1]) + '"]').forEach(function (cell) {
-      var other = normalize(cell.textContent.trim());
+      var shown = cell.dataset.value !== undefined ? cell.dataset.value : cell.textContent;
+      var other = normalize(shown.trim());
       var differs = mine !== "" && other !== "" && other !== mine;
       cell.classList.toggle("table-warning", differs);
       cell.classList.toggle("fw-bold", differs);

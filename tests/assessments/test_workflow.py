@@ -220,7 +220,9 @@ def test_side_by_side_and_inflated_self_assessment(campaign, tree, submitted_a, 
     client.force_login(reviewer)
     page = client.get(reverse("sheet_detail", args=[sheet.pk])).content.decode()
     assert "自查" in page
-    assert re.search(r'class="small table-warning fw-bold" data-compare="1\.2">4\.5<', page)
+    assert re.search(
+        r'class="small table-warning fw-bold" data-compare="1\.2" data-value="4\.5">4\.5<', page
+    )
     assert 'id="inflated"' in page
 
 
