@@ -101,9 +101,10 @@ def upload(sheet: ScoreSheet, *, by, content: bytes) -> services.SaveResult:
     scorable = {i.code for i in rules.items() if i.kind != scoring.VETO and not i.parts} | {
         p.code for i in rules.items() for p in i.parts
     }
-    values, notes, vetoes, errors = {}, {}, {}, []
+    values, notes, vetoes, errors, lines = {}, {}, {}, [], {}
     for number, row in data.rows:
         code = str(row[col["编码"]] or "").strip()
+        lines[code] = number
         raw = row[col["得分 / 评定"]]
         raw = (
             ""
@@ -132,6 +133,36 @@ def upload(sheet: ScoreSheet, *, by, content: bytes) -> services.SaveResult:
         raise services.AssessmentError("上传失败，未保存任何数据：" + "；".join(errors))
     for code in scorable - set(values):
         values[code] = ""  # a code missing from the file is cleared, as in the form
+    try:
+        return services.save_entries(
+            sheet, by=by, revision=revision, values=values, notes=notes, vetoes=vetoes
+        )
+    except services.Conflict:
+        differences = services.differences(sheet, values=values, notes=notes, vetoes=vetoes)
+        if differences:
+            raise services.Conflict(_conflict_message(differences, lines)) from None
+    # Downloaded before a later change, but the file says exactly what the sheet holds now.
+    sheet.refresh_from_db(fields=["revision"])
     return services.save_entries(
-        sheet, by=by, revision=revision, values=values, notes=notes, vetoes=vetoes
+        sheet, by=by, revision=sheet.revision, values=values, notes=notes, vetoes=vetoes
+    )
+
+
+def _conflict_message(differences: list, lines: dict[str, int]) -> str:
+    shown = []
+    for d in differences:
+        where = f"第 {lines[d.code]} 行 {d.code}" if d.code in lines else d.code
+        parts = []
+        if d.value_differs:
+            parts.append(f"文件中为“{d.mine or '空'}”，网页上现为“{d.stored or '空'}”")
+        if d.note_differs:
+            parts.append(
+                f"说明文件中为“{d.mine_note or '空'}”，网页上现为“{d.stored_note or '空'}”"
+            )
+        shown.append(f"{where}：{'；'.join(parts)}")
+    return (
+        "上传未保存：下载此评分表之后，网页上的内容已有修改。"
+        f"文件中与网页现存内容不同的共 {len(differences)} 行——"
+        + "；".join(shown)
+        + "。请重新下载最新的评分表，在其中核对并填入上述各行后再上传。"
     )

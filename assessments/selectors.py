@@ -103,11 +103,20 @@ class Row:
 
 
 def sheet_rows(
-    sheet: ScoreSheet, rules: scoring.Rules, others: list[ScoreSheet]
+    sheet: ScoreSheet,
+    rules: scoring.Rules,
+    others: list[ScoreSheet],
+    *,
+    posted: tuple[dict, dict, dict] | None = None,
 ) -> list[tuple[scoring.Section, list[Row]]]:
-    """Everything the sheet page shows, from prefetched rows (no query per item)."""
+    """Everything the sheet page shows, from prefetched rows (no query per item).
+    ``posted`` (values, notes, vetoes) shows what a person typed instead of what is stored,
+    so a refused save gives the form back with nothing lost."""
     mine = {e.code: e for e in sheet.entries.all()}
     vetoes = {v.code: v.facts for v in sheet.vetoes.all()}
+    typed_values, typed_notes, typed_vetoes = posted or ({}, {}, None)
+    if typed_vetoes is not None:
+        vetoes = dict(typed_vetoes)
     evidence = defaultdict(list)
     for ev in sheet.evidence.all():
         evidence[ev.code].append(ev)
@@ -156,6 +165,9 @@ def sheet_rows(
             guidance=guidance.get(code, ""),
             **kwargs,
         )
+        if code in typed_values:
+            row.value = typed_values[code]
+            row.note = typed_notes.get(code, "")
         for entries, other_vetoes, other_evidence, other in other_values:
             files = other_evidence.get(code, [])
             if kind == scoring.VETO:

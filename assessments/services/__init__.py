@@ -39,10 +39,12 @@ from .results import (
 )
 from .sheets import (
     EVIDENCE_MAX_BYTES,
+    Difference,
     SaveResult,
     add_evidence,
     can_return,
     delete_evidence,
+    differences,
     entry_for,
     matches_stored,
     reopen_sheet,
@@ -61,6 +63,7 @@ __all__ = [
     "TEMPLATES",
     "AssessmentError",
     "Conflict",
+    "Difference",
     "SaveResult",
     "StageSpec",
     "add_evidence",
@@ -75,6 +78,7 @@ __all__ = [
     "create_campaign",
     "delete_evidence",
     "delete_stage",
+    "differences",
     "draw_cross_review",
     "draw_spot_check",
     "entry_for",

@@ -132,10 +132,7 @@ def save_entries(
         current = ScoreSheet.objects.filter(pk=sheet.pk).values_list("status", flat=True).first()
         if current not in EDITABLE:
             raise AssessmentError("该考评表已提交或已签发，不能再修改。")
-        raise Conflict(
-            "该考评表已在别处（另一窗口或他人）修改，您本次的输入尚未保存。"
-            "请复制保留您的输入后刷新页面。"
-        )
+        raise Conflict("该考评表已在别处（另一窗口或他人）修改，您本次的输入尚未保存。")
     notes = notes or {}
     with acting(by):
         for code, value in clean.items():
@@ -173,6 +170,87 @@ def matches_stored(sheet: ScoreSheet, values: dict[str, str], vetoes: dict[str, 
             return False
     stored_vetoes = {v.code: v.facts for v in sheet.vetoes.all()}
     return stored_vetoes == {c: (f or "").strip() for c, f in vetoes.items()}
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One line where what a person typed differs from what the sheet holds now."""
+
+    code: str
+    mine: str
+    stored: str
+    mine_note: str = ""
+    stored_note: str = ""
+
+    @property
+    def value_differs(self) -> bool:
+        return self.mine != self.stored
+
+    @property
+    def note_differs(self) -> bool:
+        return self.mine_note != self.stored_note
+
+
+def shown_value(rules: scoring.Rules, code: str, value: Decimal | None) -> str:
+    """A stored value as the sheet shows it: a number, or a checklist level's label."""
+    if value is None:
+        return ""
+    if rules.method == scoring.CHECKLIST:
+        item = next((i for i in rules.items() if i.code == code), None)
+        for label, fraction in rules.levels if item else ():
+            if item.points * fraction == value:
+                return label
+    return scoring.fmt(value)
+
+
+def differences(
+    sheet: ScoreSheet,
+    *,
+    values: dict[str, str],
+    notes: dict[str, str] | None = None,
+    vetoes: dict[str, str] | None = None,
+) -> list[Difference]:
+    """The lines whose posted value or note differs from what is stored now (read fresh),
+    in rubric order: what a save conflict would otherwise overwrite or lose."""
+    rules = sheet_rules(sheet)
+    entries = {e.code: e for e in SheetEntry.objects.filter(sheet_id=sheet.pk)}
+    stored_vetoes = dict(VetoFinding.objects.filter(sheet_id=sheet.pk).values_list("code", "facts"))
+    notes = notes or {}
+    out = []
+    for item in rules.items():
+        if item.kind == scoring.VETO:
+            if vetoes is None:
+                continue
+            mine_facts = vetoes.get(item.code)
+            stored_facts = stored_vetoes.get(item.code)
+            line = Difference(
+                item.code,
+                "是" if mine_facts is not None else "否",
+                "是" if stored_facts is not None else "否",
+                (mine_facts or "").strip(),
+                stored_facts or "",
+            )
+            if line.value_differs or line.note_differs:
+                out.append(line)
+            continue
+        for code in [p.code for p in item.parts] or [item.code]:
+            if code not in values:
+                continue
+            raw = (values[code] or "").strip()
+            entry = entries.get(code)
+            stored = entry.value if entry else None
+            mine = _to_points(rules, code, raw) if raw else None
+            stored_note = entry.note if entry else ""
+            mine_note = (notes.get(code) or "").strip() if code in notes else stored_note
+            value_differs = mine != stored or (raw != "" and mine is None)  # unreadable input
+            if value_differs or mine_note != stored_note:
+                shown = shown_value(rules, code, mine) if mine is not None else raw
+                out.append(
+                    Difference(
+                        code, shown, shown_value(rules, code, stored), mine_note, stored_note
+                    )
+                )
+    return out
 
 
 def _event(

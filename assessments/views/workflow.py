@@ -270,7 +270,7 @@ def draw_detail(request: HttpRequest, pk: int) -> HttpResponse:
 # -- sheets --------------------------------------------------------------------------------
 
 
-def _sheet_context(request: HttpRequest, sheet, rules, result=None, errors=None):
+def _sheet_context(request: HttpRequest, sheet, rules, result=None, errors=None, posted=None):
     others = selectors.other_sheets(sheet)
     user = request.user
     mine = sheet.assessor_id == user.pk
@@ -282,7 +282,7 @@ def _sheet_context(request: HttpRequest, sheet, rules, result=None, errors=None)
         "sheet": sheet,
         "rules": rules,
         "others": others,
-        "sections": selectors.sheet_rows(sheet, rules, others),
+        "sections": selectors.sheet_rows(sheet, rules, others, posted=posted),
         "result": result,
         "errors": errors or {},
         "editable": mine and sheet.editable,
@@ -376,14 +376,14 @@ def sheet_autosave(request: HttpRequest, pk: int) -> HttpResponse:
         return render(
             request,
             "assessments/_sheet_status.html",
-            {"conflict": str(exc), "sheet": sheet, "posted": values},
+            _conflict_context(sheet, exc, values, notes, vetoes),
             status=409,
         )
     except AssessmentError as exc:
         return render(
             request,
             "assessments/_sheet_status.html",
-            {"conflict": str(exc), "sheet": sheet, "posted": values},
+            {"conflict": str(exc), "sheet": sheet},
             status=409,
         )
     return render(
@@ -397,6 +397,31 @@ def sheet_autosave(request: HttpRequest, pk: int) -> HttpResponse:
             "saved": True,
         },
     )
+
+
+def _conflict_context(sheet, exc: Conflict, values: dict, notes: dict, vetoes: dict) -> dict:
+    """The status panel for a save conflict: only the lines that differ, both values, and
+    the current revision so the person can keep their input knowingly."""
+    sheet.refresh_from_db(fields=["revision", "status"])
+    return {
+        "conflict": str(exc),
+        "sheet": sheet,
+        "differences": services.differences(sheet, values=values, notes=notes, vetoes=vetoes),
+        "current_revision": sheet.revision,
+    }
+
+
+def _submit_conflict(request: HttpRequest, sheet, rules, exc: Conflict, posted) -> HttpResponse:
+    """A submit that lost a race: show what differs and keep every typed value and note."""
+    context = _conflict_context(sheet, exc, *posted)
+    if request.headers.get("HX-Request"):
+        response = render(request, "assessments/_sheet_status.html", context, status=409)
+        response["HX-Retarget"] = "#sheet-status"
+        response["HX-Reswap"] = "outerHTML"
+        return response
+    sheet = _load(sheet)
+    page = _sheet_context(request, sheet, rules, posted=posted)
+    return render(request, "assessments/sheet.html", {**context, **page}, status=409)
 
 
 def _back_to_sheet(request: HttpRequest, pk: int) -> HttpResponse:
@@ -437,10 +462,10 @@ def sheet_submit(request: HttpRequest, pk: int) -> HttpResponse:
                     vetoes=vetoes,
                     note=request.POST.get("note", ""),
                 )
-            except Conflict:
+            except Conflict as exc:
                 # Submitted while its own autosave was in flight: fine if nothing differs.
                 if not services.matches_stored(sheet, values, vetoes):
-                    raise
+                    return _submit_conflict(request, sheet, rules, exc, (values, notes, vetoes))
         submitted = services.submit_sheet(sheet, by=request.user)
     except (AssessmentError, ValueError) as exc:
         messages.error(request, str(exc))

@@ -4,6 +4,7 @@ evidence and notes beside a reviewer's scores, and save conflicts that lose noth
 import re
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from assessments import services
@@ -111,3 +112,99 @@ def test_outsider_cannot_download_the_branch_evidence(
     )
     client.force_login(outsider)
     assert client.get(reverse("evidence_download", args=[evidence.pk])).status_code == 404
+
+
+# -- point 11: a conflict lists only what differs and loses nothing ---------------------------
+
+
+def test_autosave_conflict_lists_only_the_differing_lines_with_both_values(
+    campaign, tree, secretary_a, client
+):
+    sheet = self_sheet(campaign, tree.a)
+    stale = sheet.revision
+    fill(sheet, secretary_a, {"1.1": "5", "1.2": "4"})  # another tab saved meanwhile
+    client.force_login(secretary_a)
+    response = client.post(
+        reverse("sheet_autosave", args=[sheet.pk]),
+        {"revision": stale, "v_1.1": "5", "n_1.1": "", "v_1.2": "3", "n_1.2": "少一次主题党日"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 409
+    html = response.content.decode()
+    start = html.index('id="conflict-differences"')
+    table = html[start : html.index("</table>", start)]
+    assert 'data-code="1.2"' in table and 'data-code="1.1"' not in table  # 1.1 is the same
+    text = text_of_html(table)
+    assert "3" in text and "4" in text and "少一次主题党日" in text
+    assert "复制" not in html
+    sheet.refresh_from_db()
+    assert f'{{"revision": "{sheet.revision}"}}' in html  # keep mine: save at the fresh revision
+    assert sheet.entries.get(code="1.2").value == 4  # nothing overwritten
+
+
+def test_submit_conflict_without_htmx_gives_the_form_back_with_values_and_notes(
+    campaign, tree, secretary_a, client
+):
+    sheet = self_sheet(campaign, tree.a)
+    stale = sheet.revision
+    fill(sheet, secretary_a, {"1.1": "5", "1.2": "4"})
+    client.force_login(secretary_a)
+    response = client.post(
+        reverse("sheet_submit", args=[sheet.pk]),
+        {"revision": stale, "v_1.1": "4.5", "n_1.1": "党课记录缺一次", "v_1.2": "4", "n_1.2": ""},
+    )
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert 'name="v_1.1" value="4.5"' in html
+    assert 'name="n_1.1" value="党课记录缺一次"' in html
+    start = html.index('id="conflict-differences"')
+    table = html[start : html.index("</table>", start)]
+    assert 'data-code="1.1"' in table and 'data-code="1.2"' not in table
+    assert ScoreSheet.objects.get(pk=sheet.pk).status == "draft"
+
+
+def test_submit_conflict_over_htmx_swaps_the_status_panel_not_the_page(
+    campaign, tree, secretary_a, client
+):
+    sheet = self_sheet(campaign, tree.a)
+    stale = sheet.revision
+    fill(sheet, secretary_a, {"1.1": "5", "1.2": "4"})
+    client.force_login(secretary_a)
+    response = client.post(
+        reverse("sheet_submit", args=[sheet.pk]),
+        {"revision": stale, "v_1.1": "3", "v_1.2": "4"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 409
+    assert response["HX-Retarget"] == "#sheet-status"
+    assert "HX-Redirect" not in response  # a redirect would reload the page and lose the input
+    assert 'data-code="1.1"' in response.content.decode()
+
+
+def test_offline_conflict_names_the_rows_that_differ_and_what_to_do(
+    campaign, tree, secretary_a, client
+):
+    from tests.assessments.test_sheet_files import filled_workbook
+
+    sheet = self_sheet(campaign, tree.a)
+    stale = filled_workbook(sheet, {"1.1": 5, "1.2": 3}, notes={"1.2": "少一次"})
+    fill(sheet, secretary_a, {"1.1": "5", "1.2": "4"})
+    client.force_login(secretary_a)
+    upload = SimpleUploadedFile("表.xlsx", stale)
+    response = client.post(reverse("sheet_upload", args=[sheet.pk]), {"file": upload}, follow=True)
+    text = text_of(response)
+    assert "第 3 行 1.2" in text and "文件中为“3”，网页上现为“4”" in text
+    assert "1.1" not in text.split("不同的共")[1].split("请重新下载")[0]
+    assert "请重新下载最新的评分表" in text and "复制" not in text
+    assert sheet.entries.get(code="1.2").value == 4
+
+
+def test_offline_file_identical_to_the_newer_sheet_is_accepted(campaign, tree, secretary_a):
+    from assessments import offline
+    from tests.assessments.test_sheet_files import filled_workbook
+
+    sheet = self_sheet(campaign, tree.a)
+    stale = filled_workbook(sheet, {"1.1": 5, "1.2": 4})
+    fill(sheet, secretary_a, {"1.1": "5", "1.2": "4"})
+    sheet.refresh_from_db()
+    assert offline.upload(sheet, by=secretary_a, content=stale).result.total == 9
