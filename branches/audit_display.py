@@ -47,7 +47,7 @@ def _field(model: str, name: str) -> models.Field | None:
         return None
     try:
         return found._meta.get_field(name)
-    except Exception:  # noqa: BLE001 - not a field of that model (a computed key)
+    except Exception:
         return None
 
 
