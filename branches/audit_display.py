@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 
 from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -47,7 +48,7 @@ def _field(model: str, name: str) -> models.Field | None:
         return None
     try:
         return found._meta.get_field(name)
-    except Exception:
+    except FieldDoesNotExist:  # a computed key, not a field of that model
         return None
 
 
