@@ -109,6 +109,41 @@ def trend(campaign: Campaign) -> list[tuple[str, float]]:
     ]
 
 
+def consequence_basis(rubric_code: str) -> str:
+    """The use of results that the campaign's own source document prescribes ("" if none):
+    the same rules consolidation applies, so a report never cites another document."""
+    from .services.results import FULING_BASIS, XIBEI_BASIS, XINING_BASIS
+
+    for prefix, basis in (
+        ("fuling", FULING_BASIS),
+        ("xibei", XIBEI_BASIS),
+        ("xining", XINING_BASIS),
+    ):
+        if rubric_code.startswith(prefix):
+            return basis
+    return ""
+
+
+def main_problems(campaign: Campaign, limit: int = 10) -> list[tuple[str, str, int]]:
+    """The indicators with the most rectification items: (code, the indicator's text, count)."""
+    from rubrics.models import Indicator, IndicatorPart
+
+    counts = Counter(
+        RectificationItem.objects.filter(campaign=campaign).values_list("code", flat=True)
+    ).most_common(limit)
+    codes = [code for code, _ in counts]
+    version = campaign.rubric_version_id
+    texts = dict(
+        IndicatorPart.objects.filter(indicator__version_id=version, code__in=codes).values_list(
+            "code", "text"
+        )
+    )
+    texts.update(
+        Indicator.objects.filter(version_id=version, code__in=codes).values_list("code", "text")
+    )
+    return [(code, texts.get(code, ""), n) for code, n in counts]
+
+
 def summary_context(campaign: Campaign, progress: Progress | None = None) -> dict:
     step = progress or (lambda percent, message: None)
     step(10, "汇总统计")
@@ -127,9 +162,7 @@ def summary_context(campaign: Campaign, progress: Progress | None = None) -> dic
         .select_related("organization")
         .order_by("deadline")
     )
-    problems = Counter(
-        RectificationItem.objects.filter(campaign=campaign).values_list("code", flat=True)
-    ).most_common(10)
+    bands = campaign.rubric_version.bands.all()
     return {
         "campaign": campaign,
         "summary": summary,
@@ -137,7 +170,9 @@ def summary_context(campaign: Campaign, progress: Progress | None = None) -> dic
         "failing": [r for r in results if r.passed is False],
         "inflated": [r for r in results if r.inflated_self],
         "overdue": list(overdue),
-        "problems": problems,
+        "problems": main_problems(campaign),
+        "failing_grades": [b.label for b in bands if not b.passed],
+        "consequence_basis": consequence_basis(campaign.rubric_version.rubric.code),
         "chart_enterprise": charts.bar_chart(
             by_enterprise, title="各企业达标率", unit="%", maximum=100, responsive=False
         ),
