@@ -238,31 +238,14 @@ def draw_detail(request: HttpRequest, pk: int) -> HttpResponse:
     record = get_object_or_404(Draw.objects.select_related("stage__campaign", "created_by"), pk=pk)
     campaign = selectors.get_campaign(request.user, record.stage.campaign_id)
     redrawn = services.redraw(record)
-    from branches.models import Organization
-
-    ids = {i for ids in record.selected.values() for i in ids}
-    names = dict(Organization.objects.filter(pk__in=ids).values_list("pk", "name"))
-    enterprise_names = dict(
-        Organization.objects.filter(pk__in=[int(k) for k in record.selected]).values_list(
-            "pk", "name"
-        )
-    )
-    rows = [
-        (
-            enterprise_names.get(int(e), e),
-            len(record.inputs["population"].get(e, [])),
-            [names.get(i, i) for i in chosen],
-        )
-        for e, chosen in record.selected.items()
-    ]
     return render(
         request,
         "assessments/draw_detail.html",
         {
             "record": record,
             "campaign": campaign,
-            "rows": rows,
             "matches": redrawn == record.selected,
+            **selectors.draw_details(record),
         },
     )
 

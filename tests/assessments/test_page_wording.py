@@ -1,0 +1,45 @@
+"""Small things people read: numbers as written, names instead of ids, honest messages."""
+
+import re
+
+from django.urls import reverse
+
+from assessments import services
+from tests.assessments.conftest import fill, self_sheet
+from tests.assessments.test_sampling import xining_like  # noqa: F401 - a fixture
+
+
+def text_of(response) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
+
+
+def test_draw_page_names_groups_and_reads_as_text(xining_like, client):  # noqa: F811
+    campaign, *_, admin = xining_like
+    record = services.draw_cross_review(campaign.stages.get(kind="cross"), by=admin, seed="42")
+    client.force_login(admin)
+    response = client.get(reverse("draw_detail", args=[record.pk]))
+    text = text_of(response)
+    assert re.search(r"第\d组 → 第\d组", text)
+    assert "抽样比例 30%" in text
+    assert "企业1党委（3 个）：企业1第1支部、企业1第2支部、企业1第3支部" in text
+    for raw in ("{'", "population", "[", "0.300"):
+        assert raw not in text, raw
+
+
+def test_ratio_shows_as_percent_on_the_campaign_page(xining_like, client):  # noqa: F811
+    campaign, *_, admin = xining_like
+    client.force_login(admin)
+    text = text_of(client.get(reverse("campaign_detail", args=[campaign.pk])))
+    assert "30%" in text and "0.300" not in text
+
+
+def test_scores_have_no_trailing_zeros(campaign, tree, secretary_a, client):
+    sheet = self_sheet(campaign, tree.a)
+    fill(sheet, secretary_a, {"1.1": "4.5", "1.2": "5"})
+    sheet.refresh_from_db()
+    services.submit_sheet(sheet, by=secretary_a)
+    client.force_login(secretary_a)
+    html = client.get(reverse("sheet_detail", args=[sheet.pk])).content.decode()
+    assert 'id="running-total">9.5<' in html
+    assert "提交时得分</strong> 9.5（" in html
+    assert "9.500" not in html and "10.000" not in html
