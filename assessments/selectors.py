@@ -577,3 +577,11 @@ def draw_details(record) -> dict:
             for e, members in population.items()
         ],
     }
+
+
+def sheets_by_stage(campaign: Campaign) -> list[tuple[Stage, int]]:
+    """Every stage of a campaign with the number of its score sheets, in order."""
+    return [
+        (stage, stage.n)
+        for stage in campaign.stages.annotate(n=Count("sheets")).order_by("position")
+    ]

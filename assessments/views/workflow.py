@@ -102,6 +102,19 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _opened_message(campaign) -> str:
+    """What opening actually created: sheets per stage, or what comes next."""
+    created = [
+        f"“{stage.name}”{n} 份"
+        + ("（已发给各支部书记）" if stage.assessor == Assessor.BRANCH else "")
+        for stage, n in selectors.sheets_by_stage(campaign)
+        if n
+    ]
+    if created:
+        return "考评活动已开始。已生成考评表：" + "，".join(created) + "。"
+    return "考评活动已开始。尚未生成考评表：请在各阶段分配考评员或抽样后生成。"
+
+
 @require_POST
 @login_required
 def campaign_open(request: HttpRequest, pk: int) -> HttpResponse:
@@ -111,7 +124,7 @@ def campaign_open(request: HttpRequest, pk: int) -> HttpResponse:
     except AssessmentError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, "考评活动已开始，自评表已发给各支部书记。")
+        messages.success(request, _opened_message(campaign))
         for warning in warnings:
             messages.warning(request, warning)
     return redirect("campaign_detail", pk=pk)

@@ -43,3 +43,37 @@ def test_scores_have_no_trailing_zeros(campaign, tree, secretary_a, client):
     assert 'id="running-total">9.5<' in html
     assert "提交时得分</strong> 9.5（" in html
     assert "9.500" not in html and "10.000" not in html
+
+
+def draft_campaign(template, tree, dept_admin):
+    from django.utils import timezone
+
+    from tests.assessments.conftest import simple_version
+
+    return services.create_campaign(
+        by=dept_admin,
+        name="开始消息",
+        version=simple_version(f"open-{template}"),
+        scope=tree.root,
+        year=2026,
+        quarter=None,
+        template=template,
+        start=timezone.localdate(),
+    )
+
+
+def test_opening_says_which_sheets_were_created(tree, dept_admin, secretary_a, secretary_b, client):
+    campaign = draft_campaign("standardization", tree, dept_admin)
+    client.force_login(dept_admin)
+    response = client.post(reverse("campaign_open", args=[campaign.pk]), follow=True)
+    assert "已生成考评表：“自查”2 份（已发给各支部书记）" in text_of(response)
+
+
+def test_opening_a_plan_without_self_assessment_does_not_claim_it(
+    tree, dept_admin, secretary_a, client
+):
+    campaign = draft_campaign("fuling", tree, dept_admin)
+    client.force_login(dept_admin)
+    text = text_of(client.post(reverse("campaign_open", args=[campaign.pk]), follow=True))
+    assert "考评活动已开始" in text and "尚未生成考评表" in text
+    assert "自评表已发给" not in text
