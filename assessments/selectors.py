@@ -312,7 +312,11 @@ def tasks_for(user: User) -> dict:
         campaign_id__in=scored.values("campaign_id"),
         organization_id__in=scored.values("organization_id"),
     ).select_related("organization")
+    # Kinds of sheet this person was ever given: the home page's "下一步" hints go once met.
+    kinds = set(ScoreSheet.objects.filter(assessor=user).values_list("stage__kind", flat=True))
     return {
+        "has_self_sheets": "self" in kinds,
+        "has_review_sheets": bool(kinds - {"self"}),
         "fix": list(fix[:20]),
         "verify": list(verify[:20]),
         "todo": todo,

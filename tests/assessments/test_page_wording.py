@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from assessments import services
 from tests.assessments.conftest import fill, self_sheet
+from tests.assessments.test_reports import signed_sheet  # noqa: F401 - a fixture
 from tests.assessments.test_sampling import xining_like  # noqa: F401 - a fixture
 
 
@@ -77,3 +78,32 @@ def test_opening_a_plan_without_self_assessment_does_not_claim_it(
     text = text_of(client.post(reverse("campaign_open", args=[campaign.pk]), follow=True))
     assert "考评活动已开始" in text and "尚未生成考评表" in text
     assert "自评表已发给" not in text
+
+
+def test_finished_report_says_done_once(signed_sheet, leader, client):  # noqa: F811
+    client.force_login(leader)
+    response = client.post(
+        reverse("report_start", args=[signed_sheet.campaign_id, "summary"]), follow=True
+    )
+    html = response.content.decode()
+    status = html[
+        html.index('id="report-status"') : html.index("</p>", html.index('id="report-status"'))
+    ]
+    assert "已完成" in status and "已完成：已完成" not in status
+
+
+def test_home_hints_go_once_the_work_is_there(campaign, tree, secretary_a, reviewer, client):
+    client.force_login(secretary_a)
+    html = client.get(reverse("home")).content.decode()
+    assert 'id="secretary-next"' not in html  # the self-assessment sheet is already there
+    client.force_login(reviewer)
+    assert 'id="reviewer-next"' in client.get(reverse("home")).content.decode()
+    services.assign_reviewers(
+        campaign.stages.get(position=1), by=campaign.created_by, reviewers=[reviewer]
+    )
+    assert 'id="reviewer-next"' not in client.get(reverse("home")).content.decode()
+
+
+def test_home_hint_shows_before_any_campaign(tree, secretary_a, client):
+    client.force_login(secretary_a)
+    assert 'id="secretary-next"' in client.get(reverse("home")).content.decode()
