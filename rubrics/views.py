@@ -109,10 +109,33 @@ def _back(version: RubricVersion):
     return redirect("rubric_version", code=version.rubric.code, number=version.number)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @login_required
 def version_publish(request: HttpRequest, code: str, number: int) -> HttpResponse:
+    """GET asks to confirm (publishing cannot be undone); POST publishes."""
     version = _manage_version(request, code, number)
+    if request.method == "GET":
+        if not version.is_draft:
+            messages.error(request, f"第 {version.number} 版不是草稿，不能发布。")
+            return _back(version)
+        if problems := services.check_publishable(version):
+            messages.error(request, "发布前需要解决：" + "；".join(problems))
+            return _back(version)
+        form = PublishForm(request.GET)
+        form.is_valid()
+        return render(
+            request,
+            "includes/confirm_action.html",
+            {
+                "title": f"确认发布《{version.rubric.name}》第 {version.number} 版",
+                "message": "发布后该版本不能再修改，只能另建新版本；新的考评活动将可以选用它。"
+                "确定发布吗？",
+                "hidden": [("confirm", "on")] if form.cleaned_data.get("confirm") else [],
+                "action_url": request.path,
+                "button": "确认发布",
+                "cancel_url": reverse("rubric_version", args=[version.rubric.code, version.number]),
+            },
+        )
     form = PublishForm(request.POST)
     form.is_valid()
     try:

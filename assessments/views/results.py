@@ -6,7 +6,8 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from branches import access
 from branches.access import Perm
@@ -310,10 +311,33 @@ def rectification_submit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @login_required
 def rectification_close(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks to confirm 销号 (it closes the item for good); POST closes it."""
     _require_verifier(request, pk)
+    if request.method == "GET":
+        item = selectors.get_rectification(request.user, pk)
+        if item.status != RectificationStatus.SUBMITTED:
+            messages.error(request, "该整改事项尚未提交销号申请，不能销号。")
+            return redirect("rectification_detail", pk=pk)
+        return render(
+            request,
+            "includes/confirm_action.html",
+            {
+                "title": f"确认销号：{item.organization.name} · {item.code}",
+                "message": "销号表示已核实整改到位，该事项随即关闭，支部不能再修改。确定销号吗？",
+                "details": [f"问题：{item.problem}", f"整改措施：{item.measure or '—'}"],
+                "note_field": {
+                    "name": "note",
+                    "label": "核实情况（可选）",
+                    "value": request.GET.get("note", ""),
+                },
+                "action_url": request.path,
+                "button": "确认销号",
+                "cancel_url": reverse("rectification_detail", args=[pk]),
+            },
+        )
     return _rectification_action(
         request,
         pk,

@@ -66,7 +66,9 @@ MATRIX = [
     ("rubric_export", "v1", "GET", [302, 200, 200, 200, 200, 200, 200]),
     ("rubric_export", "v2", "GET", [302, 404, 404, 404, 200, 404, 404]),
     ("rubric_score_sheet", "v1", "GET", [302, 200, 200, 200, 200, 200, 200]),
+    ("rubric_publish", "v2", "GET", [302, 404, 404, 404, 200, 404, 404]),  # confirm step
     ("rubric_publish", "v2", "POST", [302, 404, 404, 404, 302, 404, 404]),
+    ("rubric_publish", "v1", "GET", [302, 403, 403, 403, 302, 403, 403]),  # not a draft
     ("rubric_publish", "v1", "POST", [302, 403, 403, 403, 302, 403, 403]),
     ("rubric_retire", "v1", "POST", [302, 403, 403, 403, 302, 403, 403]),
     ("rubric_copy", "v1", "POST", [302, 403, 403, 403, 302, 403, 403]),
@@ -120,6 +122,7 @@ MATRIX = [
     ("rectification_measure", "item", "POST", [302, 404, 404, 404, 403, 403, 404]),
     ("rectification_evidence", "item", "POST", [302, 404, 404, 404, 403, 403, 404]),
     ("rectification_submit", "item", "POST", [302, 404, 404, 404, 403, 403, 404]),
+    ("rectification_close", "item", "GET", [302, 404, 404, 404, 302, 403, 404]),  # not submitted
     ("rectification_close", "item", "POST", [302, 404, 404, 404, 302, 403, 404]),
     ("rectification_return", "item", "POST", [302, 404, 404, 404, 302, 403, 404]),
     ("rectification_follow_up", "item", "POST", [302, 404, 404, 404, 302, 403, 404]),

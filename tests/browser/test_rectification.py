@@ -63,6 +63,8 @@ def test_secretary_rectifies_and_reviewer_closes(
     assert download.value.suggested_filename == "支委会记录.pdf"
     checker.get_by_label("核实情况").fill("已查阅支委会记录，属实")
     checker.get_by_role("button", name="核实销号").click()
+    expect(checker.locator("#confirm-step")).to_contain_text("销号表示已核实整改到位")
+    checker.get_by_role("button", name="确认销号").click()
     expect(checker.locator("#item-state")).to_have_text("已销号")
     item.refresh_from_db()
     assert item.status == "closed" and item.closed_by == reviewer
