@@ -104,6 +104,14 @@ class EvidenceForm(forms.Form):
 class OfflineUploadForm(forms.Form):
     file = forms.FileField(label="填好的评分表（.xlsx）")
 
+    def clean_file(self):
+        from branches.spreadsheets import not_xlsx_message
+
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith(".xlsx"):
+            raise forms.ValidationError(not_xlsx_message(upload.name))
+        return upload
+
 
 class MeasureForm(forms.Form):
     measure = forms.CharField(

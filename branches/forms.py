@@ -161,5 +161,7 @@ class UploadForm(forms.Form):
                 f"上限为 {settings.IMPORT_MAX_BYTES / 1024 / 1024:.1f} MB。"
             )
         if not upload.name.lower().endswith(".xlsx"):
-            raise forms.ValidationError("只接受 .xlsx 格式的 Excel 文件。")
+            from .spreadsheets import not_xlsx_message
+
+            raise forms.ValidationError(not_xlsx_message(upload.name))
         return upload

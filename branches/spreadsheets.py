@@ -42,6 +42,23 @@ def _mb(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} MB"
 
 
+SAVE_AS_XLSX = (
+    "请另存为 .xlsx 后再上传（在 Excel 中选“文件 → 另存为”，保存类型选“Excel 工作簿（*.xlsx）”）。"
+)
+
+
+def not_xlsx_message(filename: str = "") -> str:
+    """Why a file that is not .xlsx was refused, and how to fix it (另存为 .xlsx)."""
+    name = filename.lower()
+    if name.endswith(".xls"):
+        what = "这是旧版 Excel（.xls）文件，系统只接受 .xlsx。"
+    elif name.endswith(".csv"):
+        what = "这是 CSV 文件，系统只接受 Excel 的 .xlsx 文件。"
+    else:
+        what = "文件不是有效的 Excel（.xlsx）文件。"
+    return what + SAVE_AS_XLSX
+
+
 def check_xlsx_bytes(content: bytes) -> None:
     """Refuse hostile or oversized files before any XML parser sees them."""
     if len(content) > settings.IMPORT_MAX_BYTES:
@@ -49,7 +66,7 @@ def check_xlsx_bytes(content: bytes) -> None:
             f"文件过大（{_mb(len(content))}），上限为 {_mb(settings.IMPORT_MAX_BYTES)}。"
         )
     if not content or not zipfile.is_zipfile(io.BytesIO(content)):
-        raise SpreadsheetError("文件不是有效的 Excel（.xlsx）文件，请使用下载的模板填写后上传。")
+        raise SpreadsheetError(not_xlsx_message())
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
         members = archive.infolist()

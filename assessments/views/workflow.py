@@ -560,7 +560,8 @@ def sheet_upload(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     form = OfflineUploadForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, "请选择填好的 .xlsx 评分表。")
+        refused = "file" in request.FILES and form.errors.get("file")
+        messages.error(request, refused[0] if refused else "请选择填好的 .xlsx 评分表。")
         return redirect("sheet_detail", pk=pk)
     upload = form.cleaned_data["file"]
     from django.conf import settings

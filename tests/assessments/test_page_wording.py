@@ -2,6 +2,8 @@
 
 import re
 
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from assessments import services
@@ -107,3 +109,34 @@ def test_home_hints_go_once_the_work_is_there(campaign, tree, secretary_a, revie
 def test_home_hint_shows_before_any_campaign(tree, secretary_a, client):
     client.force_login(secretary_a)
     assert 'id="secretary-next"' in client.get(reverse("home")).content.decode()
+
+
+XLS = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512  # an old binary Excel file
+
+
+@pytest.mark.parametrize("name", ["组织.xls", "组织.csv"])
+def test_org_import_of_xls_or_csv_says_save_as_xlsx(tree, dept_admin, client, name):
+    client.force_login(dept_admin)
+    upload = SimpleUploadedFile(name, XLS if name.endswith(".xls") else b"a,b\n1,2\n")
+    text = text_of(client.post(reverse("import_upload", args=["organizations"]), {"file": upload}))
+    assert "请另存为 .xlsx" in text
+
+
+def test_offline_sheet_upload_of_xls_says_save_as_xlsx(campaign, tree, secretary_a, client):
+    sheet = self_sheet(campaign, tree.a)
+    client.force_login(secretary_a)
+    upload = SimpleUploadedFile("评分表.xls", XLS)
+    text = text_of(
+        client.post(reverse("sheet_upload", args=[sheet.pk]), {"file": upload}, follow=True)
+    )
+    assert "旧版 Excel（.xls）" in text and "请另存为 .xlsx" in text
+
+
+def test_xls_renamed_to_xlsx_still_says_save_as_xlsx(campaign, tree, secretary_a, client):
+    sheet = self_sheet(campaign, tree.a)
+    client.force_login(secretary_a)
+    upload = SimpleUploadedFile("评分表.xlsx", XLS)
+    text = text_of(
+        client.post(reverse("sheet_upload", args=[sheet.pk]), {"file": upload}, follow=True)
+    )
+    assert "请另存为 .xlsx" in text
