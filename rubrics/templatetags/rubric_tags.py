@@ -1,14 +1,18 @@
 from django import template
 
-from rubrics.scoring import VETO, fmt
+from rubrics.scoring import VETO, fmt, to_decimal
 
 register = template.Library()
 
 
 @register.filter
 def num(value):
-    """A Decimal as a person writes it: 5, 0.5, 89.9."""
-    return "" if value is None else fmt(value)
+    """A number as a person writes it: 5, 0.5, 89.9 (never 97.500 or 100.0). The one
+    number format of every page that shows a score, a rate or a threshold."""
+    if value is None or value == "":
+        return ""
+    number = to_decimal(value)
+    return str(value) if number is None else fmt(number)
 
 
 @register.filter

@@ -140,3 +140,18 @@ def test_xls_renamed_to_xlsx_still_says_save_as_xlsx(campaign, tree, secretary_a
         client.post(reverse("sheet_upload", args=[sheet.pk]), {"file": upload}, follow=True)
     )
     assert "请另存为 .xlsx" in text
+
+
+def test_num_filter_is_one_format_for_every_number():
+    from decimal import Decimal
+
+    from rubrics.templatetags.rubric_tags import num, percent
+
+    assert [num(Decimal("97.500")), num(100.0), num(66.7), num(5), num(None)] == [
+        "97.5",
+        "100",
+        "66.7",
+        "5",
+        "",
+    ]
+    assert percent(Decimal("0.300")) == "30%"
