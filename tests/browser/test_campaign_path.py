@@ -149,7 +149,10 @@ def test_a_second_tab_gets_a_conflict_not_an_overwrite(browser, live_server, gro
     expect(first.locator("#saved-at")).to_be_visible()
     second.get_by_label("1.2 得分").fill("2")
     expect(second.locator("#conflict")).to_contain_text("已在别处")
-    expect(second.locator("#sheet-status")).to_contain_text("1.2=2")  # the input is kept
+    # Only the lines that differ are listed, both values: 1.1 (saved by the other tab)…
+    expect(second.locator("#conflict-differences tr[data-code='1.1']")).to_contain_text("5")
+    # …and 1.2, typed here and kept in the form.
+    expect(second.locator("#conflict-differences tr[data-code='1.2']")).to_contain_text("2")
     expect(second.get_by_label("1.2 得分")).to_have_value("2")
     sheet.refresh_from_db()
     assert list(sheet.entries.values_list("code", flat=True)) == ["1.1"]

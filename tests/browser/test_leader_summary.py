@@ -37,7 +37,7 @@ def test_leader_downloads_the_summary(page, tree, dept_admin, leader, secretary_
 
     log_in(page, "leader")
     dashboard = page.locator(f"#dashboard-{campaign.pk}")
-    expect(dashboard).to_contain_text("达标率 50.0%")
+    expect(dashboard).to_contain_text("达标率 50%")
     expect(dashboard.locator("svg[aria-label='各企业达标率']")).to_be_visible()
     expect(dashboard.locator("svg[aria-label='各企业达标率']")).to_contain_text("一公司党委")
     dashboard.get_by_role("button", name="生成汇总报告（PDF）").click()
