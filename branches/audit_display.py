@@ -29,6 +29,9 @@ SOURCE_LABELS = {
 # Keys of values that are not model fields: the counts of an import.
 KEY_LABELS = {"new": "新增", "update": "更新", "skip": "跳过", "error": "错误", "counts": "结果"}
 
+# JSON list fields whose items are organization kinds (Rubric.assesses, Campaign.kinds).
+ORG_KIND_LISTS = {"assesses", "kinds"}
+
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 
 
@@ -55,7 +58,7 @@ def _field(model: str, name: str) -> models.Field | None:
 def _choices(field: models.Field | None, name: str) -> dict:
     if field is not None and getattr(field, "choices", None):
         return {str(k): str(v) for k, v in field.flatchoices}
-    if name == "assesses":  # a JSON list of organization kinds
+    if name in ORG_KIND_LISTS:
         from .models import OrgKind
 
         return {k: str(v) for k, v in OrgKind.choices}

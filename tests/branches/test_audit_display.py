@@ -75,6 +75,9 @@ def test_format_value_reads_every_kind_of_stored_value(db):
     assert format_value(True) == "是" and format_value(False) == "否"
     assert format_value("97.500", field="total", model="考评表") == "97.5"
     assert format_value(["branch"], field="assesses") == "党支部"
+    assert format_value(["general_branch", "branch"], field="kinds", model="考评活动") == (
+        "党总支、党支部"
+    )
     assert format_value("committee", field="kind", model="党组织") == "党委"
     assert format_value({"full_members": 7}, model="党组织") == "正式党员数：7"
     assert format_value("2026-01-01T00:00:00+00:00") == "2026-01-01 08:00"
