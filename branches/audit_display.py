@@ -81,9 +81,12 @@ def format_value(value, *, field: str = "", model: str = "") -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, dict):
+        # Known keys in their natural order (PostgreSQL's jsonb does not keep insertion order).
+        order = list(KEY_LABELS)
+        keys = sorted(value, key=lambda k: order.index(k) if k in order else len(order))
         return "；".join(
-            f"{key_label(str(k), model=model)}：{format_value(v, field=str(k), model=model)}"
-            for k, v in value.items()
+            f"{key_label(str(k), model=model)}：{format_value(value[k], field=str(k), model=model)}"
+            for k in keys
         )
     if isinstance(value, list | tuple):
         return "、".join(format_value(v, field=field, model=model) for v in value)
