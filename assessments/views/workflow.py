@@ -416,6 +416,7 @@ def _submit_conflict(request: HttpRequest, sheet, rules, exc: Conflict, posted) 
         response["HX-Reswap"] = "outerHTML"
         return response
     sheet = _load(sheet)
+    sheet.note = request.POST.get("note", sheet.note)  # shown as typed, not saved
     page = _sheet_context(request, sheet, rules, posted=posted)
     return render(request, "assessments/sheet.html", {**context, **page}, status=409)
 

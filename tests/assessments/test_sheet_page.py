@@ -151,12 +151,20 @@ def test_submit_conflict_without_htmx_gives_the_form_back_with_values_and_notes(
     client.force_login(secretary_a)
     response = client.post(
         reverse("sheet_submit", args=[sheet.pk]),
-        {"revision": stale, "v_1.1": "4.5", "n_1.1": "党课记录缺一次", "v_1.2": "4", "n_1.2": ""},
+        {
+            "revision": stale,
+            "v_1.1": "4.5",
+            "n_1.1": "党课记录缺一次",
+            "v_1.2": "4",
+            "n_1.2": "",
+            "note": "总体较好",
+        },
     )
     assert response.status_code == 409
     html = response.content.decode()
     assert 'name="v_1.1" value="4.5"' in html
     assert 'name="n_1.1" value="党课记录缺一次"' in html
+    assert ">总体较好</textarea>" in html
     start = html.index('id="conflict-differences"')
     table = html[start : html.index("</table>", start)]
     assert 'data-code="1.1"' in table and 'data-code="1.2"' not in table
