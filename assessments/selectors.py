@@ -204,6 +204,12 @@ def sheet_rows(
                         key=item.key,
                         has_parts=True,
                         guidance=guidance.get(item.code, ""),
+                        evidence=evidence.get(item.code, []),
+                        # One cell per earlier stage (scores are by part): its files for the item.
+                        others=[
+                            Earlier(other, "", False, evidence=other_evidence.get(item.code, []))
+                            for _, _, other_evidence, other in other_values
+                        ],
                     )
                 )
                 rows += [

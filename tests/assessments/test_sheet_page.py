@@ -216,3 +216,83 @@ def test_offline_file_identical_to_the_newer_sheet_is_accepted(campaign, tree, s
     fill(sheet, secretary_a, {"1.1": "5", "1.2": "4"})
     sheet.refresh_from_db()
     assert offline.upload(sheet, by=secretary_a, content=stale).result.total == 9
+
+
+def parts_version():
+    """1.1 scored by parts (1.1.a 3, 1.1.b 2) and 1.2 (5), like 涪陵's 4.1."""
+    from django.utils import timezone
+
+    from rubrics.models import (
+        GradeBand,
+        Indicator,
+        IndicatorPart,
+        Rubric,
+        RubricVersion,
+        Section,
+    )
+
+    rubric = Rubric.objects.create(
+        code="parts", name="分项标准", issuer="党群部", source_document="测试", assesses=["branch"]
+    )
+    version = RubricVersion.objects.create(rubric=rubric, number=1, method="points")
+    section = Section.objects.create(version=version, code="1", title="基本要求", points=10)
+    meetings = Indicator.objects.create(
+        version=version, section=section, code="1.1", text="三会一课", points=5
+    )
+    IndicatorPart.objects.create(indicator=meetings, code="1.1.a", text="支委会", points=3)
+    IndicatorPart.objects.create(
+        indicator=meetings, code="1.1.b", text="党课", points=2, position=1
+    )
+    Indicator.objects.create(
+        version=version, section=section, code="1.2", text="主题党日", points=5, position=1
+    )
+    GradeBand.objects.create(version=version, label="达标", minimum=8, position=0)
+    GradeBand.objects.create(
+        version=version, label="不达标", minimum=None, passed=False, position=1
+    )
+    RubricVersion.objects.filter(pk=version.pk).update(
+        status="published", published_at=timezone.now()
+    )
+    version.refresh_from_db()
+    return version
+
+
+def test_item_scored_by_parts_shows_earlier_evidence_and_keeps_the_columns(
+    tree, dept_admin, secretary_a, reviewer, client
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    campaign = services.create_campaign(
+        by=dept_admin,
+        name="分项",
+        version=parts_version(),
+        scope=tree.root,
+        year=2026,
+        quarter=None,
+        template="standardization",
+        start=timezone.localdate() - timedelta(days=1),
+    )
+    services.open_campaign(campaign, by=dept_admin)
+    sheet = self_sheet(campaign, tree.a)
+    fill(sheet, secretary_a, {"1.1.a": "3", "1.1.b": "2", "1.2": "5"})
+    evidence = services.add_evidence(
+        sheet, by=secretary_a, code="1.1", name="三会一课.pdf", content=b"%PDF-1.4 x"
+    )
+    sheet.refresh_from_db()
+    services.submit_sheet(sheet, by=secretary_a)
+    (review,) = services.assign_reviewers(
+        campaign.stages.get(position=1), by=dept_admin, reviewers=[reviewer], orgs=[tree.a]
+    )
+    client.force_login(reviewer)
+    html = client.get(reverse("sheet_detail", args=[review.pk])).content.decode()
+    item = html[html.index('id="row-1.1"') : html.index('id="row-1.1.a"')]
+    assert reverse("evidence_download", args=[evidence.pk]) in item
+
+    def cells(row_html):
+        spans = [re.search(r'colspan="(\d+)"', a) for a in re.findall(r"<td([^>]*)>", row_html)]
+        return sum(int(m.group(1)) if m else 1 for m in spans)
+
+    part = html[html.index('id="row-1.1.a"') : html.index('id="row-1.1.b"')]
+    assert cells(item) == cells(part)
