@@ -4,7 +4,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Count, Q, QuerySet
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -13,7 +14,7 @@ from branches.access import Perm
 from branches.models import Membership, Role, User
 from rubrics import scoring
 
-from .models import EDITABLE, Campaign, ScoreSheet, SheetStatus, Stage
+from .models import EDITABLE, Campaign, ScoreSheet, SheetStatus, Stage, StageKind
 
 
 def visible_campaigns(user: User) -> QuerySet[Campaign]:
@@ -30,21 +31,48 @@ def get_campaign(user: User, pk: int, perm: Perm = Perm.VIEW_RESULTS) -> Campaig
     ):
         raise Http404("考评活动不存在或无权查看")
     if not access.has_perm(user, perm, campaign.scope):
-        from django.core.exceptions import PermissionDenied
-
         raise PermissionDenied
     return campaign
+
+
+def reviews_sheet(user: User, sheet: ScoreSheet) -> bool:
+    """True if the user scores the sheet's organization in its campaign at a review stage
+    no earlier than the sheet's own: that stage's and later stages' reviewers check it.
+    A secretary's self-assessment does not count, so a secretary never reviews a review."""
+    return (
+        ScoreSheet.objects.filter(
+            campaign_id=sheet.campaign_id,
+            organization_id=sheet.organization_id,
+            assessor=user,
+            stage__position__gte=sheet.stage.position,
+        )
+        .exclude(stage__kind=StageKind.SELF)
+        .exclude(pk=sheet.pk)
+        .exists()
+    )
+
+
+def scored_pairs_q(user: User, prefix: str = "") -> Q:
+    """Rows whose (campaign, organization) pair this user scored at a review stage; exact
+    pairs, not "any campaign scored × any organization scored"."""
+    return Q(
+        Exists(
+            ScoreSheet.objects.filter(
+                assessor=user,
+                campaign_id=OuterRef(f"{prefix}campaign_id"),
+                organization_id=OuterRef(f"{prefix}organization_id"),
+            ).exclude(stage__kind=StageKind.SELF)
+        )
+    )
 
 
 def can_view_sheet(user: User, sheet: ScoreSheet) -> bool:
     if sheet.assessor_id == user.pk or access.has_perm(user, Perm.VIEW_RESULTS, sheet.organization):
         return True
     # A reviewer of the same organization in the same campaign sees it side by side.
-    if ScoreSheet.objects.filter(
-        campaign_id=sheet.campaign_id, organization_id=sheet.organization_id, assessor=user
-    ).exists():
+    if reviews_sheet(user, sheet):
         return True
-    # A secretary sees the signed reviews of their own branch.
+    # A secretary sees the reviews of their own branch once they are signed.
     return (
         sheet.status == SheetStatus.SIGNED
         and Membership.objects.filter(
@@ -66,7 +94,14 @@ def get_sheet(user: User, pk: int) -> ScoreSheet:
         .filter(pk=pk)
         .first()
     )
-    if sheet is None or not can_view_sheet(user, sheet):
+    if sheet is None:
+        raise Http404("考评表不存在或无权查看")
+    if not can_view_sheet(user, sheet):
+        if Membership.objects.filter(
+            user=user, role=Role.SECRETARY, organization_id=sheet.organization_id
+        ).exists():
+            # The branch's own secretary is an insider: a review not yet signed is a 403.
+            raise PermissionDenied
         raise Http404("考评表不存在或无权查看")
     return sheet
 
@@ -266,11 +301,8 @@ def tasks_for(user: User) -> dict:
         .select_related("organization")
         .order_by("deadline")
     )
-    scored = ScoreSheet.objects.filter(assessor=user).exclude(stage__kind="self")
     verify = RectificationItem.objects.filter(
-        status=RectificationStatus.SUBMITTED,
-        campaign_id__in=scored.values("campaign_id"),
-        organization_id__in=scored.values("organization_id"),
+        scored_pairs_q(user), status=RectificationStatus.SUBMITTED
     ).select_related("organization")
     return {
         "fix": list(fix[:20]),
@@ -405,11 +437,7 @@ def visible_rectifications(user: User) -> QuerySet:
         condition |= Q(
             organization__memberships__user=user, organization__memberships__role=Role.SECRETARY
         )
-        scored = ScoreSheet.objects.filter(assessor=user).exclude(stage__kind="self")
-        condition |= Q(
-            campaign_id__in=scored.values("campaign_id"),
-            organization_id__in=scored.values("organization_id"),
-        )
+        condition |= scored_pairs_q(user)
     return RectificationItem.objects.filter(condition).distinct()
 
 

@@ -248,15 +248,12 @@ def _inflated(sheet: ScoreSheet, total: Decimal) -> bool:
 
 
 def can_return(sheet: ScoreSheet, user: User) -> bool:
-    """The department, or a reviewer who scores the same organization in this campaign."""
-    if has_perm(user, Perm.MANAGE_CAMPAIGNS, sheet.organization):
-        return True
-    return (
-        ScoreSheet.objects.filter(
-            campaign=sheet.campaign, organization=sheet.organization, assessor=user
-        )
-        .exclude(pk=sheet.pk)
-        .exists()
+    """The department, or a reviewer of this organization at this stage or a later one
+    (never the branch's own secretary, who only holds the self-assessment)."""
+    from ..selectors import reviews_sheet
+
+    return has_perm(user, Perm.MANAGE_CAMPAIGNS, sheet.organization) or reviews_sheet(
+        sheet=sheet, user=user
     )
 
 
