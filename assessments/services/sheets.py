@@ -203,12 +203,28 @@ def _transition(sheet: ScoreSheet, *, old: tuple[str, ...], new: str, **fields) 
     return current
 
 
+def _lock(sheet: ScoreSheet) -> ScoreSheet:
+    """The sheet's row, locked for this transaction and read afresh (entries included), so
+    what is computed next is what is stored: an autosave in flight either commits first
+    or is refused after us, never half-seen."""
+    return (
+        ScoreSheet.objects.select_for_update(of=("self",))
+        .select_related("stage", "campaign", "organization", "assessor")
+        .get(pk=sheet.pk)
+    )
+
+
 @transaction.atomic
 def submit_sheet(sheet: ScoreSheet, *, by: User) -> ScoreSheet:
     _check_assessor(sheet, by)
-    rules = sheet_rules(sheet)
+    locked = _lock(sheet)
+    if locked.status not in EDITABLE:
+        raise AssessmentError(
+            f"当前状态为“{SheetStatus(locked.status).label}”，不能执行此操作（可能已被他人处理）。"
+        )
+    rules = sheet_rules(locked)
     try:
-        result = scoring.score(rules, entry_for(sheet, rules))
+        result = scoring.score(rules, entry_for(locked, rules))
     except scoring.ScoringError as exc:
         raise AssessmentError("不能提交：" + "；".join(exc.messages)) from None
     now = timezone.now()
@@ -220,13 +236,13 @@ def submit_sheet(sheet: ScoreSheet, *, by: User) -> ScoreSheet:
         "reasons": list(result.reasons),
         "unmet_key_items": list(result.unmet_key_items),
         "submitted_at": now,
-        "late": timezone.localdate(now) > sheet.stage.deadline,
-        "inflated_self": _inflated(sheet, result.total),
+        "late": timezone.localdate(now) > locked.stage.deadline,
+        "inflated_self": _inflated(locked, result.total),
     }
-    old = _transition(sheet, old=EDITABLE, new=SheetStatus.SUBMITTED, **fields)
-    _event(sheet, by, old, SheetStatus.SUBMITTED)
-    sheet.refresh_from_db()
-    return sheet
+    old = _transition(locked, old=EDITABLE, new=SheetStatus.SUBMITTED, **fields)
+    _event(locked, by, old, SheetStatus.SUBMITTED)
+    locked.refresh_from_db()
+    return locked
 
 
 def _inflated(sheet: ScoreSheet, total: Decimal) -> bool:
@@ -295,11 +311,18 @@ def sign_sheet(sheet: ScoreSheet, *, by: User) -> ScoreSheet:
     """审核签发: the department signs a submitted sheet; it becomes read-only history."""
     if not has_perm(by, Perm.MANAGE_CAMPAIGNS, sheet.organization):
         raise AssessmentError("只有党群部可以签发。")
-    locked = (
-        ScoreSheet.objects.select_for_update()
-        .select_related("organization", "assessor")
-        .get(pk=sheet.pk)
-    )
+    locked = _lock(sheet)
+    if locked.status == SheetStatus.SUBMITTED:
+        rules = sheet_rules(locked)
+        try:
+            total = scoring.score(rules, entry_for(locked, rules)).total
+        except scoring.ScoringError:
+            total = None
+        # The stored total has 3 decimal places; anything beyond rounding is a mismatch.
+        if total is None or locked.total is None or abs(total - locked.total) > Decimal("0.0005"):
+            raise AssessmentError(
+                f"“{locked}”的合计分与各项得分不一致，不能签发，请退回打分人重新提交。"
+            )
     digest = sheet_digest(locked)
     old = _transition(
         locked,
