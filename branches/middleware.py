@@ -9,6 +9,7 @@ from django.urls import reverse
 from . import audit
 
 IDLE_KEY = "last_activity"
+TOUCH_SECONDS = 60
 
 
 class IdleTimeoutMiddleware:
@@ -29,7 +30,10 @@ class IdleTimeoutMiddleware:
                     "为保护数据安全已自动退出，请重新登录。",
                 )
                 return redirect(f"{reverse('login')}?next={request.path}")
-            request.session[IDLE_KEY] = now
+            # Written at most once a minute: a session write per request is a database
+            # write per request, which on SQLite serializes every page behind every other.
+            if last is None or now - int(last) >= TOUCH_SECONDS:
+                request.session[IDLE_KEY] = now
         return self.get_response(request)
 
 

@@ -72,10 +72,11 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "axes",
     "import_export",
-    "django_tasks_db",
     "branches",
     "rubrics",
     "assessments",
+    # After assessments: its `db_worker` (which survives a locked database) overrides this one.
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -122,7 +123,15 @@ else:
     default_db = {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": VAR_DIR / "db.sqlite3",
-        "OPTIONS": {"init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"},
+        # WAL: readers never wait for the writer. IMMEDIATE: a transaction takes the write
+        # lock when it begins, so two writers queue instead of deadlocking on upgrade.
+        # timeout: a writer waits up to SQLITE_TIMEOUT seconds for the lock (busy timeout)
+        # instead of failing at once with "database is locked".
+        "OPTIONS": {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env_int("SQLITE_TIMEOUT", 20, minimum=1),
+        },
         # A file, not :memory:, so the browser tests' live-server threads get connections
         # of their own instead of sharing one across threads.
         "TEST": {"NAME": VAR_DIR / "test.sqlite3"},
