@@ -158,6 +158,17 @@ def summary_context(campaign: Campaign, progress: Progress | None = None) -> dic
     }
 
 
+def member_name(name: str) -> str:
+    """A zip member name safe on every unzip tool: no path separators, no characters
+    Windows refuses (\\ / : * ? " < > |), no control characters, no leading dots (no
+    ``..``), at most 150 characters."""
+    import re
+
+    cleaned = re.sub(r'[\\/:*?"<>|\x00-\x1f\x7f]', "_", name)
+    cleaned = re.sub(r"\.{2,}", "_", cleaned).strip(" .")
+    return cleaned[:150] or "报告"
+
+
 def branch_zip(campaign: Campaign, progress: Progress | None = None) -> bytes:
     """Every signed sheet's stored report in one zip, named by organization and stage."""
     import io
@@ -166,14 +177,19 @@ def branch_zip(campaign: Campaign, progress: Progress | None = None) -> bytes:
     sheets = list(
         ScoreSheet.objects.filter(campaign=campaign, status=SheetStatus.SIGNED)
         .select_related("organization", "stage", "assessor", "rubric_version")
+        .prefetch_related("entries", "vetoes")
         .order_by("organization__path", "stage__position", "pk")
     )
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for n, sheet in enumerate(sheets, start=1):
             org = sheet.organization
-            name = f"{org.code}-{org.name}-{sheet.stage.name}-{sheet.pk}.pdf"
-            archive.writestr(name.replace("/", "／"), branch_report(sheet))
+            name = member_name(f"{org.code}-{org.name}-{sheet.stage.name}-{sheet.pk}")
+            if services.tampered(sheet):
+                # Never ship a report whose sheet fails its digest: say so in its place.
+                archive.writestr(f"警告-{name}.txt", services.tamper_warning(sheet))
+            else:
+                archive.writestr(f"{name}.pdf", branch_report(sheet))
             if progress:
                 progress(min(95, 5 + 90 * n // max(len(sheets), 1)), f"已生成 {n}/{len(sheets)} 份")
         if not sheets:

@@ -233,7 +233,7 @@ def other_sheets(sheet: ScoreSheet) -> list[ScoreSheet]:
         )
         .exclude(pk=sheet.pk)
         .exclude(status=SheetStatus.DRAFT)
-        .select_related("stage", "assessor")
+        .select_related("stage", "assessor", "organization")
         .prefetch_related("entries", "vetoes")
         .order_by("stage__position", "pk")
     )

@@ -42,6 +42,7 @@ from .sheets import (
     SaveResult,
     add_evidence,
     can_return,
+    check_signed,
     delete_evidence,
     entry_for,
     matches_stored,
@@ -54,6 +55,8 @@ from .sheets import (
     sign_sheet,
     sniff,
     submit_sheet,
+    tamper_warning,
+    tampered,
 )
 
 __all__ = [
@@ -68,6 +71,7 @@ __all__ = [
     "assign_reviewers",
     "can_return",
     "can_verify",
+    "check_signed",
     "close_rectification",
     "conflicts",
     "consequences_for",
@@ -101,6 +105,8 @@ __all__ = [
     "standing_vetoes",
     "submit_rectification",
     "submit_sheet",
+    "tamper_warning",
+    "tampered",
     "targets",
     "write_measure",
 ]

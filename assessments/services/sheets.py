@@ -306,6 +306,30 @@ def sheet_digest(sheet: ScoreSheet) -> str:
     ).hexdigest()
 
 
+def tampered(sheet: ScoreSheet) -> bool:
+    """True if a signed sheet no longer matches the digest recorded when it was signed."""
+    return sheet.status == SheetStatus.SIGNED and sheet.digest != sheet_digest(sheet)
+
+
+def tamper_warning(sheet: ScoreSheet) -> str:
+    return (
+        f"警告：考评表“{sheet}”（编号 {sheet.pk}）的内容与签发时记录的摘要不一致，"
+        "可能在签发后被改动。请勿采信，并联系党群部核查。"
+    )
+
+
+def check_signed(sheets) -> None:
+    """Refuse (AssessmentError naming each sheet) if any signed sheet fails its digest.
+    ``sheets`` should carry organization, stage, assessor, entries and vetoes."""
+    bad = [sheet for sheet in sheets if tampered(sheet)]
+    if bad:
+        names = "、".join(f"“{sheet}”（编号 {sheet.pk}）" for sheet in bad)
+        raise AssessmentError(
+            f"以下已签发考评表的内容与签发摘要不一致，可能被改动，不能使用：{names}。"
+            "请联系党群部核查后重新打开、重新签发。"
+        )
+
+
 @transaction.atomic
 def sign_sheet(sheet: ScoreSheet, *, by: User) -> ScoreSheet:
     """审核签发: the department signs a submitted sheet; it becomes read-only history."""

@@ -278,6 +278,9 @@ def _sheet_context(request: HttpRequest, sheet, rules, result=None, errors=None)
         result = scoring.score(rules, services.entry_for(sheet, rules), complete=False)
     return {
         "sheet": sheet,
+        "tamper_warnings": [
+            services.tamper_warning(s) for s in [sheet, *others] if services.tampered(s)
+        ],
         "rules": rules,
         "others": others,
         "sections": selectors.sheet_rows(sheet, rules, others),
@@ -524,6 +527,9 @@ def sheet_reassign(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def sheet_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
     sheet = _load(selectors.get_sheet(request.user, pk))
+    if services.tampered(sheet):
+        messages.error(request, services.tamper_warning(sheet))
+        return redirect("sheet_detail", pk=pk)
     filename, content = offline.download(sheet)
     return attachment(content, filename=filename, content_type=XLSX_CONTENT_TYPE)
 
