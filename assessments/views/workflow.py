@@ -11,6 +11,7 @@ from branches import access
 from branches.access import Perm
 from branches.downloads import attachment, export_download
 from branches.models import Organization, Role, User
+from branches.params import int_param, text_param
 from branches.spreadsheets import XLSX_CONTENT_TYPE, SpreadsheetError
 from rubrics import scoring
 
@@ -121,9 +122,9 @@ def campaign_open(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def campaign_progress(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = selectors.get_campaign(request.user, pk)
-    enterprise = request.GET.get("enterprise") or None
-    status = request.GET.get("status", "")
-    q = request.GET.get("q", "").strip()
+    enterprise = int_param(request, "enterprise")
+    status = text_param(request, "status", max_length=20)
+    q = text_param(request, "q")
     sheets = campaign.sheets.select_related("stage", "organization", "assessor").order_by(
         "stage__position", "organization__path"
     )
@@ -358,10 +359,7 @@ def sheet_autosave(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     rules = services.sheet_rules(sheet)
     values, notes, vetoes = _posted(request, rules)
-    try:
-        revision = int(request.POST.get("revision", ""))
-    except ValueError:
-        revision = -1
+    revision = int_param(request, "revision", -1, minimum=0, data=request.POST)
     try:
         saved = services.save_entries(
             sheet,
@@ -431,7 +429,7 @@ def sheet_submit(request: HttpRequest, pk: int) -> HttpResponse:
                 services.save_entries(
                     sheet,
                     by=request.user,
-                    revision=int(request.POST.get("revision") or -1),
+                    revision=int_param(request, "revision", -1, minimum=0, data=request.POST),
                     values=values,
                     notes=notes,
                     vetoes=vetoes,
