@@ -24,6 +24,7 @@ from ..models import (
     StageKind,
     VetoFinding,
 )
+from ..models.workflow import named_for
 from .errors import AssessmentError, Conflict, acting
 
 # -- score sheets --------------------------------------------------------------------------
@@ -428,7 +429,8 @@ def store_upload(upload, *, by: User, name: str, content: bytes):
         raise AssessmentError(
             "只接受 PDF、JPG、PNG 图片和 Word / Excel / PowerPoint（.docx/.xlsx/.pptx）文件。"
         )
-    upload.original_name, upload.content_type = name[-200:], content_type
+    upload.content_type = content_type
+    upload.original_name = named_for(name[-200:], content_type)
     upload.size, upload.sha256 = len(content), hashlib.sha256(content).hexdigest()
     upload.uploaded_by = by
     upload.file.save("upload", ContentFile(content), save=False)

@@ -368,7 +368,7 @@ def rectification_evidence_download(request: HttpRequest, pk: int) -> FileRespon
         handle,
         content_type=evidence.content_type,
         as_attachment=True,
-        filename=evidence.original_name,
+        filename=evidence.download_name,
     )
 
 

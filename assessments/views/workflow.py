@@ -605,7 +605,7 @@ def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
         handle,
         content_type=evidence.content_type,
         as_attachment=True,
-        filename=evidence.original_name,
+        filename=evidence.download_name,
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response

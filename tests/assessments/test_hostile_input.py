@@ -161,3 +161,35 @@ def test_a_bad_diff_version_is_a_400(client, dept_admin):
     url = reverse("rubric_diff", args=["demo-rubric"])
     assert client.get(url + "?a=abc&b=1").status_code == 400
     assert client.get(url + "?a=1&b=" + "9" * 40).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("name", "stored"),
+    [
+        ("evil.html", "evil.pdf"),
+        ("evil", "evil.pdf"),
+        ("记录.PDF", "记录.pdf"),
+        (".htaccess", ".htaccess.pdf"),
+    ],
+)
+def test_evidence_is_stored_and_served_with_the_sniffed_types_extension(
+    client, campaign, tree, secretary_a, name, stored
+):
+    """A PDF/HTML polyglot named evil.html downloads as evil.pdf, stored as .pdf."""
+    from assessments.models import Evidence
+
+    polyglot = b"%PDF-1.4\n<html><script>alert(1)</script></html>\n%%EOF"
+    sheet = self_sheet(campaign, tree.a)
+    client.force_login(secretary_a)
+    client.post(
+        reverse("evidence_upload", args=[sheet.pk]),
+        {"code": "1.1", "file": SimpleUploadedFile(name, polyglot, "text/html")},
+    )
+    evidence = Evidence.objects.get()
+    assert evidence.original_name == stored
+    assert evidence.file.name.endswith(".pdf")
+    response = client.get(reverse("evidence_download", args=[evidence.pk]))
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"].startswith("attachment")
+    assert ".html" not in response["Content-Disposition"]
+    assert "pdf" in response["Content-Disposition"]
