@@ -164,7 +164,7 @@ def member_name(name: str) -> str:
     ``..``), at most 150 characters."""
     import re
 
-    cleaned = re.sub(r'[\\/:*?"<>|\x00-\x1f\x7f]', "_", name)
+    cleaned = re.sub(r'[\\/:*?"<>|\x00-\x1f\x7f]', "_", name.strip(" ."))
     cleaned = re.sub(r"\.{2,}", "_", cleaned).strip(" .")
     return cleaned[:150] or "报告"
 

@@ -212,11 +212,7 @@ def consolidate(campaign: Campaign, *, by: User) -> dict:
     )
     if not has_perm(by, Perm.MANAGE_CAMPAIGNS, campaign.scope):
         raise AssessmentError("只有党群部可以汇总考评结果。")
-    check_signed(
-        _signed_reviews(campaign)
-        .select_related("organization", "stage", "assessor")
-        .prefetch_related("entries", "vetoes")
-    )
+    check_signed(_signed_reviews(campaign))
     version = version_tree(campaign.rubric_version_id)
     rules = rules_for(version)
     finals = (

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from branches.access import Perm, has_perm
@@ -287,24 +287,119 @@ def return_sheet(sheet: ScoreSheet, *, by: User, reason: str) -> ScoreSheet:
     return sheet
 
 
-def sheet_digest(sheet: ScoreSheet) -> str:
-    """SHA-256 of what is signed: the organization, stage, version, every score and note,
-    the veto findings, the total and the grade."""
+def _digest(
+    *,
+    pk: int,
+    organization_code: str,
+    stage_id: int,
+    rubric_version_id: int,
+    assessor_username: str,
+    entries: list,
+    vetoes: list,
+    total,
+    grade: str,
+    note: str,
+) -> str:
     payload = {
-        "sheet": sheet.pk,
-        "organization": sheet.organization.code,
-        "stage": sheet.stage_id,
-        "rubric_version": sheet.rubric_version_id,
-        "assessor": sheet.assessor.username,
-        "entries": sorted([e.code, str(e.value), e.note] for e in sheet.entries.all()),
-        "vetoes": sorted([v.code, v.facts] for v in sheet.vetoes.all()),
-        "total": str(sheet.total),
-        "grade": sheet.grade,
-        "note": sheet.note,
+        "sheet": pk,
+        "organization": organization_code,
+        "stage": stage_id,
+        "rubric_version": rubric_version_id,
+        "assessor": assessor_username,
+        "entries": sorted(entries),
+        "vetoes": sorted(vetoes),
+        "total": str(total),
+        "grade": grade,
+        "note": note,
     }
     return hashlib.sha256(
         json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()
     ).hexdigest()
+
+
+def sheet_digest(sheet: ScoreSheet) -> str:
+    """SHA-256 of what is signed: the organization, stage, version, every score and note,
+    the veto findings, the total and the grade."""
+    return _digest(
+        pk=sheet.pk,
+        organization_code=sheet.organization.code,
+        stage_id=sheet.stage_id,
+        rubric_version_id=sheet.rubric_version_id,
+        assessor_username=sheet.assessor.username,
+        entries=[[e.code, str(e.value), e.note] for e in sheet.entries.all()],
+        vetoes=[[v.code, v.facts] for v in sheet.vetoes.all()],
+        total=sheet.total,
+        grade=sheet.grade,
+        note=sheet.note,
+    )
+
+
+def stored_digests(sheets: QuerySet[ScoreSheet]):
+    """(sheet pk, label, recorded digest, digest of what is stored now) for many sheets,
+    streamed: two ordered queries merged, no model per entry (a campaign can hold millions
+    of entries)."""
+    heads = sheets.order_by("pk").values_list(
+        "pk",
+        "organization__code",
+        "organization__name",
+        "stage__name",
+        "stage_id",
+        "rubric_version_id",
+        "assessor__username",
+        "total",
+        "grade",
+        "note",
+        "digest",
+    )
+    ids = sheets.values("pk")
+    vetoes: dict[int, list] = {}
+    for sheet_id, code, facts in VetoFinding.objects.filter(sheet__in=ids).values_list(
+        "sheet_id", "code", "facts"
+    ):
+        vetoes.setdefault(sheet_id, []).append([code, facts])
+    rows = (
+        SheetEntry.objects.filter(sheet__in=ids)
+        .order_by("sheet_id")
+        .values_list("sheet_id", "code", "value", "note")
+        .iterator(chunk_size=5000)
+    )
+    pending = next(rows, None)
+    for (
+        pk,
+        code,
+        org_name,
+        stage_name,
+        stage_id,
+        version_id,
+        username,
+        total,
+        grade,
+        note,
+        digest,
+    ) in heads.iterator(chunk_size=2000):
+        entries = []
+        while pending is not None and pending[0] < pk:
+            pending = next(rows, None)
+        while pending is not None and pending[0] == pk:
+            entries.append([pending[1], str(pending[2]), pending[3]])
+            pending = next(rows, None)
+        yield (
+            pk,
+            f"{org_name} · {stage_name}",
+            digest,
+            _digest(
+                pk=pk,
+                organization_code=code,
+                stage_id=stage_id,
+                rubric_version_id=version_id,
+                assessor_username=username,
+                entries=entries,
+                vetoes=vetoes.get(pk, []),
+                total=total,
+                grade=grade,
+                note=note,
+            ),
+        )
 
 
 def tampered(sheet: ScoreSheet) -> bool:
@@ -319,14 +414,17 @@ def tamper_warning(sheet: ScoreSheet) -> str:
     )
 
 
-def check_signed(sheets) -> None:
-    """Refuse (AssessmentError naming each sheet) if any signed sheet fails its digest.
-    ``sheets`` should carry organization, stage, assessor, entries and vetoes."""
-    bad = [sheet for sheet in sheets if tampered(sheet)]
+def check_signed(sheets: QuerySet[ScoreSheet]) -> None:
+    """Refuse (AssessmentError naming each sheet) if any signed sheet fails its digest."""
+    bad = [
+        f"“{label}”（编号 {pk}）"
+        for pk, label, recorded, actual in stored_digests(sheets)
+        if recorded != actual
+    ]
     if bad:
-        names = "、".join(f"“{sheet}”（编号 {sheet.pk}）" for sheet in bad)
+        shown = "、".join(bad[:20]) + (f" 等 {len(bad)} 份" if len(bad) > 20 else "")
         raise AssessmentError(
-            f"以下已签发考评表的内容与签发摘要不一致，可能被改动，不能使用：{names}。"
+            f"以下已签发考评表的内容与签发摘要不一致，可能被改动，不能使用：{shown}。"
             "请联系党群部核查后重新打开、重新签发。"
         )
 

@@ -86,7 +86,7 @@ def test_consolidation_refuses_a_tampered_sheet(signed, dept_admin, client):
 
 
 def test_zip_member_names_are_cleaned():
-    assert reports.member_name('..\\..\\a<b>:c"d|e?f*g/h') == "____a_b__c_d_e_f_g_h"
+    assert reports.member_name('..\\..\\a<b>:c"d|e?f*g/h') == "___a_b__c_d_e_f_g_h"
     assert reports.member_name("...") == "报告"
     assert reports.member_name("甲党支部-督导检查-7") == "甲党支部-督导检查-7"
 
