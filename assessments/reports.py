@@ -27,7 +27,7 @@ Progress = Callable[[int, str], None]
 
 def branch_context(sheet: ScoreSheet) -> dict:
     rules = services.sheet_rules(sheet)
-    others = selectors.other_sheets(sheet)
+    others = selectors.other_sheets(sheet, formal=True)
     rows = selectors.sheet_rows(sheet, rules, others)
     deductions = []
     entries = {e.code: e for e in sheet.entries.all()}

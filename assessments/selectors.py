@@ -222,9 +222,13 @@ def sheet_rows(
     return out
 
 
-def other_sheets(sheet: ScoreSheet) -> list[ScoreSheet]:
-    """The same organization's sheets in earlier stages (and the self-assessment)."""
-    return list(
+def other_sheets(
+    sheet: ScoreSheet, *, viewer: User | None = None, formal: bool = False
+) -> list[ScoreSheet]:
+    """The same organization's sheets in earlier stages (and the self-assessment), shown
+    side by side: only those the viewer may see; in a formal report (``formal``) only the
+    self-assessment and signed reviews."""
+    others = list(
         ScoreSheet.objects.filter(
             campaign_id=sheet.campaign_id,
             organization_id=sheet.organization_id,
@@ -237,6 +241,17 @@ def other_sheets(sheet: ScoreSheet) -> list[ScoreSheet]:
         .prefetch_related("entries", "vetoes")
         .order_by("stage__position", "pk")
     )
+    if formal:
+        others = [
+            o for o in others if o.status == SheetStatus.SIGNED or o.stage.kind == StageKind.SELF
+        ]
+    if (
+        others
+        and viewer is not None
+        and not access.has_perm(viewer, Perm.VIEW_RESULTS, sheet.organization)
+    ):
+        others = [o for o in others if can_view_sheet(viewer, o)]
+    return others
 
 
 @dataclass

@@ -272,7 +272,7 @@ def draw_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _sheet_context(request: HttpRequest, sheet, rules, result=None, errors=None):
-    others = selectors.other_sheets(sheet)
+    others = selectors.other_sheets(sheet, viewer=request.user)
     user = request.user
     mine = sheet.assessor_id == user.pk
     if result is None:

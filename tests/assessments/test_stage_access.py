@@ -81,3 +81,26 @@ def test_rectification_scope_is_the_exact_pairs_scored(campaign, tree, review_a,
         (other.pk, tree.b.pk),
     }
     assert RectificationItem.objects.filter(selectors.scored_pairs_q(reviewer)).count() == 0
+
+
+def test_a_signed_review_shows_the_secretary_no_unsigned_review_beside_it(
+    client, campaign, tree, review_a, secretary_a, dept_admin
+):
+    """Stage 1's review of A is submitted, not signed; stage 2's is signed: the secretary
+    reads stage 2's without stage 1's column beside it (the department sees both)."""
+    from tests.conftest import make_user
+
+    other = make_user("kp_b", (tree.root, "reviewer"), name="第二考评员")
+    (second,) = services.assign_reviewers(
+        campaign.stages.get(position=2), by=dept_admin, reviewers=[other], orgs=[tree.a]
+    )
+    fill(second, other, {"1.1": "1", "1.2": "1"})
+    second.refresh_from_db()
+    services.submit_sheet(second, by=other)
+    services.sign_sheet(second, by=dept_admin)
+    client.force_login(secretary_a)
+    page = client.get(reverse("sheet_detail", args=[second.pk])).content.decode()
+    assert "第二考评员" in page and "考评员</div>" not in page
+    client.force_login(dept_admin)
+    page = client.get(reverse("sheet_detail", args=[second.pk])).content.decode()
+    assert "考评员</div>" in page
