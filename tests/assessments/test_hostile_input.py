@@ -193,3 +193,15 @@ def test_evidence_is_stored_and_served_with_the_sniffed_types_extension(
     assert response["Content-Disposition"].startswith("attachment")
     assert ".html" not in response["Content-Disposition"]
     assert "pdf" in response["Content-Disposition"]
+
+
+def test_a_nul_character_anywhere_is_a_400(client, campaign, tree, secretary_a):
+    sheet = self_sheet(campaign, tree.a)
+    client.force_login(secretary_a)
+    response = client.post(
+        reverse("sheet_autosave", args=[sheet.pk]),
+        {"revision": sheet.revision, "v_1.1": "3", "n_1.1": "a\x00b"},
+    )
+    assert response.status_code == 400 and "NUL" in response.content.decode()
+    assert client.get(reverse("rectification_list"), {"q": "\x00"}).status_code == 400
+    assert not ScoreSheet.objects.get(pk=sheet.pk).entries.exists()

@@ -19,6 +19,7 @@ HOSTILE = [
     "abc",
     "9" * 30,
     "x" * 100_000,
+    "a\x00b",  # PostgreSQL refuses NUL in text
 ]
 QUERY = [
     "page",
