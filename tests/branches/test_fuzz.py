@@ -82,3 +82,22 @@ def test_no_hostile_value_gives_a_500(request, client, objects, role):  # noqa: 
     print(f"fuzz {role}: {count} requests in {elapsed:.1f}s")
     assert not failures, failures
     assert elapsed < 120
+
+
+def test_huge_ids_in_paths_are_404s_not_500s(client, objects, superuser):  # noqa: F811
+    client.raise_request_exception = False
+    client.force_login(superuser)
+    failures = []
+    rows = {(name, args, method) for name, args, method, _ in MATRIX if name not in SKIP_URLS}
+    for name, args, method in sorted(rows, key=lambda r: (r[0], str(r[1]), r[2])):
+        target = objects[args] if args else None
+        if isinstance(target, tuple):
+            target = target[0]
+        if not target or not any(isinstance(a, int) for a in target):
+            continue
+        huge = [10**20 if isinstance(a, int) else a for a in target]
+        url = reverse(name, args=huge)
+        response = client.get(url) if method == "GET" else client.post(url, {})
+        if response.status_code >= 500:
+            failures.append((method, url, response.status_code))
+    assert not failures, failures
