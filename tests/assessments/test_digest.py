@@ -99,3 +99,33 @@ def test_report_zip_member_names_carry_no_path_or_reserved_characters(signed):
     (name,) = archive.namelist()
     assert name.endswith(".pdf") and "甲" in name
     assert not set('\\/<>:"|?*') & set(name) and ".." not in name
+
+
+def test_sign_off_refuses_a_total_that_disagrees_with_the_entries(tree, dept_admin, reviewer):
+    """A submitted sheet whose entries changed underneath (an attacker, or the old
+    autosave/submit race) is not signed: sign-off scores what is stored under the lock."""
+    from assessments.models import ScoreSheet, SheetStatus
+
+    campaign = services.create_campaign(
+        by=dept_admin,
+        name="签发校验",
+        version=simple_version("sign-check"),
+        scope=tree.root,
+        year=2026,
+        quarter=None,
+        template="standardization",
+        start=timezone.localdate(),
+    )
+    services.open_campaign(campaign, by=dept_admin)
+    (sheet,) = services.assign_reviewers(
+        campaign.stages.get(position=1), by=dept_admin, reviewers=[reviewer], orgs=[tree.a]
+    )
+    services.save_entries(
+        sheet, by=reviewer, revision=sheet.revision, values={"1.1": "4", "1.2": "5"}
+    )
+    sheet.refresh_from_db()
+    services.submit_sheet(sheet, by=reviewer)
+    tamper(sheet)
+    with pytest.raises(services.AssessmentError, match="合计分与各项得分不一致"):
+        services.sign_sheet(sheet, by=dept_admin)
+    assert ScoreSheet.objects.get(pk=sheet.pk).status == SheetStatus.SUBMITTED
