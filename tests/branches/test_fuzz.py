@@ -45,6 +45,13 @@ SKIP_FIELDS = {"csrfmiddlewaretoken"}
 SKIP_URLS = {"logout", "admin:index"}
 
 
+def echoed_at_length(content: bytes, value: str) -> bool:
+    """The long value shown outside the form field that holds it (a message, a label)."""
+    text = content.decode(errors="replace")
+    text = text.replace(f'value="{value}"', "").replace(f">{value}</textarea>", ">")
+    return value[:1000] in text
+
+
 def field_names(client, url) -> set[str]:
     response = client.get(url)
     if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
@@ -77,6 +84,8 @@ def test_no_hostile_value_gives_a_500(request, client, objects, role):  # noqa: 
                 count += 1
                 if response.status_code >= 500:
                     failures.append((method, url, value[:20], response.status_code))
+                elif value.startswith("x") and echoed_at_length(response.content, value):
+                    failures.append((method, url, "echoed in a message", response.status_code))
             client.force_login(request.getfixturevalue(role))  # a POST may end the session
     elapsed = time.monotonic() - started
     print(f"fuzz {role}: {count} requests in {elapsed:.1f}s")
