@@ -6,6 +6,7 @@ from django.utils import timezone
 from branches.access import Perm, visible_orgs
 from branches.forms import ChineseForm, DateInput
 from branches.models import OrgKind, User
+from branches.params import BoundedModelMultipleChoiceField
 from rubrics.models import RubricVersion, VersionStatus
 
 from .models import Stage
@@ -67,7 +68,7 @@ class CampaignForm(ChineseForm, forms.Form):
 
 
 class PickPeopleForm(forms.Form):
-    people = forms.ModelMultipleChoiceField(
+    people = BoundedModelMultipleChoiceField(
         label="考评人员", queryset=User.objects.none(), widget=forms.CheckboxSelectMultiple
     )
 

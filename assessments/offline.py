@@ -5,11 +5,7 @@ stored all-or-nothing, and carries the revision it was downloaded at: if the she
 since, the upload is refused as a conflict rather than overwriting newer work.
 """
 
-import io
-
-import openpyxl
-
-from branches.spreadsheets import check_xlsx_bytes, read_xlsx, write_xlsx
+from branches.spreadsheets import read_pairs, read_xlsx, write_xlsx
 from rubrics import scoring
 from rubrics.sheets import score_sheet_rows
 
@@ -74,20 +70,9 @@ def download(sheet: ScoreSheet) -> tuple[str, bytes]:
 
 def upload(sheet: ScoreSheet, *, by, content: bytes) -> services.SaveResult:
     """Store every value of the file or none. Raises AssessmentError / Conflict."""
-    check_xlsx_bytes(content)
-    book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    try:
-        if INFO not in book.sheetnames:
-            raise services.AssessmentError(
-                "文件中没有“考评表信息”工作表，请使用从本表下载的评分表。"
-            )
-        info = {
-            str(r[0]): str(r[1])
-            for r in book[INFO].iter_rows(min_row=2, values_only=True)
-            if r and r[0] is not None
-        }
-    finally:
-        book.close()
+    info = read_pairs(content, INFO)
+    if info is None:
+        raise services.AssessmentError("文件中没有“考评表信息”工作表，请使用从本表下载的评分表。")
     if info.get("考评表编号") != str(sheet.pk):
         raise services.AssessmentError("该文件不是本考评表的评分表（考评表编号不符）。")
     try:
@@ -106,15 +91,12 @@ def upload(sheet: ScoreSheet, *, by, content: bytes) -> services.SaveResult:
         code = str(row[col["编码"]] or "").strip()
         lines[code] = number
         raw = row[col["得分 / 评定"]]
-        raw = (
-            ""
-            if raw is None
-            else (
-                scoring.fmt(scoring.to_decimal(raw))
-                if isinstance(raw, int | float)
-                else str(raw).strip()
-            )
-        )
+        if raw is None:
+            raw = ""
+        elif isinstance(raw, int | float) and scoring.to_decimal(raw) is not None:
+            raw = scoring.fmt(scoring.to_decimal(raw))
+        else:
+            raw = str(raw).strip()
         note = str(row[col["扣分说明 / 事实依据"]] or "").strip()
         if code in veto_codes:
             if raw in ("是", "√", "存在"):

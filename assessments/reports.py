@@ -5,7 +5,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from rubrics import scoring
@@ -27,7 +27,7 @@ Progress = Callable[[int, str], None]
 
 def branch_context(sheet: ScoreSheet) -> dict:
     rules = services.sheet_rules(sheet)
-    others = selectors.other_sheets(sheet)
+    others = selectors.other_sheets(sheet, formal=True)
     rows = selectors.sheet_rows(sheet, rules, others)
     deductions = []
     entries = {e.code: e for e in sheet.entries.all()}
@@ -73,20 +73,29 @@ def render_branch(sheet: ScoreSheet, *, fetcher: StaticOnlyFetcher | None = None
     return render_pdf("reports/branch.html", branch_context(sheet), fetcher=fetcher)
 
 
-@transaction.atomic
 def branch_report(sheet: ScoreSheet) -> bytes:
     """A signed sheet's report is rendered once and stored; every download is identical.
-    An unsigned sheet's report is rendered fresh and marked as not signed."""
+    An unsigned sheet's report is rendered fresh and marked as not signed.
+
+    No transaction is held while rendering (seconds of CPU): on SQLite an open write
+    transaction would block every other writer for the whole render."""
     if sheet.status != SheetStatus.SIGNED:
         return render_branch(sheet)
-    stored = StoredReport.objects.select_for_update().filter(sheet=sheet).first()
+    stored = StoredReport.objects.filter(sheet=sheet).first()
     if stored is not None and stored.file:
         with stored.file.open("rb") as handle:
             return handle.read()
     content = render_branch(sheet)
-    stored = StoredReport(sheet=sheet, sha256=hashlib.sha256(content).hexdigest())
-    stored.file.save("report.pdf", ContentFile(content), save=False)
-    stored.save()
+    try:
+        with transaction.atomic():
+            stored = StoredReport(sheet=sheet, sha256=hashlib.sha256(content).hexdigest())
+            stored.file.save("report.pdf", ContentFile(content), save=False)
+            stored.save()
+    except IntegrityError:
+        # Rendered twice at once: the first stored copy is the one every download gets.
+        stored = StoredReport.objects.get(sheet=sheet)
+        with stored.file.open("rb") as handle:
+            return handle.read()
     return content
 
 
@@ -184,6 +193,17 @@ def summary_context(campaign: Campaign, progress: Progress | None = None) -> dic
     }
 
 
+def member_name(name: str) -> str:
+    """A zip member name safe on every unzip tool: no path separators, no characters
+    Windows refuses (\\ / : * ? " < > |), no control characters, no leading dots (no
+    ``..``), at most 150 characters."""
+    import re
+
+    cleaned = re.sub(r'[\\/:*?"<>|\x00-\x1f\x7f]', "_", name.strip(" ."))
+    cleaned = re.sub(r"\.{2,}", "_", cleaned).strip(" .")
+    return cleaned[:150] or "报告"
+
+
 def branch_zip(campaign: Campaign, progress: Progress | None = None) -> bytes:
     """Every signed sheet's stored report in one zip, named by organization and stage."""
     import io
@@ -192,14 +212,19 @@ def branch_zip(campaign: Campaign, progress: Progress | None = None) -> bytes:
     sheets = list(
         ScoreSheet.objects.filter(campaign=campaign, status=SheetStatus.SIGNED)
         .select_related("organization", "stage", "assessor", "rubric_version")
+        .prefetch_related("entries", "vetoes")
         .order_by("organization__path", "stage__position", "pk")
     )
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for n, sheet in enumerate(sheets, start=1):
             org = sheet.organization
-            name = f"{org.code}-{org.name}-{sheet.stage.name}-{sheet.pk}.pdf"
-            archive.writestr(name.replace("/", "／"), branch_report(sheet))
+            name = member_name(f"{org.code}-{org.name}-{sheet.stage.name}-{sheet.pk}")
+            if services.tampered(sheet):
+                # Never ship a report whose sheet fails its digest: say so in its place.
+                archive.writestr(f"警告-{name}.txt", services.tamper_warning(sheet))
+            else:
+                archive.writestr(f"{name}.pdf", branch_report(sheet))
             if progress:
                 progress(min(95, 5 + 90 * n // max(len(sheets), 1)), f"已生成 {n}/{len(sheets)} 份")
         if not sheets:

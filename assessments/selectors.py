@@ -5,7 +5,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -14,7 +15,7 @@ from branches.access import Perm
 from branches.models import Membership, Role, User
 from rubrics import scoring
 
-from .models import EDITABLE, Campaign, Evidence, ScoreSheet, SheetStatus, Stage
+from .models import EDITABLE, Campaign, Evidence, ScoreSheet, SheetStatus, Stage, StageKind
 
 
 def visible_campaigns(user: User) -> QuerySet[Campaign]:
@@ -31,21 +32,48 @@ def get_campaign(user: User, pk: int, perm: Perm = Perm.VIEW_RESULTS) -> Campaig
     ):
         raise Http404("考评活动不存在或无权查看")
     if not access.has_perm(user, perm, campaign.scope):
-        from django.core.exceptions import PermissionDenied
-
         raise PermissionDenied
     return campaign
+
+
+def reviews_sheet(user: User, sheet: ScoreSheet) -> bool:
+    """True if the user scores the sheet's organization in its campaign at a review stage
+    no earlier than the sheet's own: that stage's and later stages' reviewers check it.
+    A secretary's self-assessment does not count, so a secretary never reviews a review."""
+    return (
+        ScoreSheet.objects.filter(
+            campaign_id=sheet.campaign_id,
+            organization_id=sheet.organization_id,
+            assessor=user,
+            stage__position__gte=sheet.stage.position,
+        )
+        .exclude(stage__kind=StageKind.SELF)
+        .exclude(pk=sheet.pk)
+        .exists()
+    )
+
+
+def scored_pairs_q(user: User, prefix: str = "") -> Q:
+    """Rows whose (campaign, organization) pair this user scored at a review stage; exact
+    pairs, not "any campaign scored × any organization scored"."""
+    return Q(
+        Exists(
+            ScoreSheet.objects.filter(
+                assessor=user,
+                campaign_id=OuterRef(f"{prefix}campaign_id"),
+                organization_id=OuterRef(f"{prefix}organization_id"),
+            ).exclude(stage__kind=StageKind.SELF)
+        )
+    )
 
 
 def can_view_sheet(user: User, sheet: ScoreSheet) -> bool:
     if sheet.assessor_id == user.pk or access.has_perm(user, Perm.VIEW_RESULTS, sheet.organization):
         return True
     # A reviewer of the same organization in the same campaign sees it side by side.
-    if ScoreSheet.objects.filter(
-        campaign_id=sheet.campaign_id, organization_id=sheet.organization_id, assessor=user
-    ).exists():
+    if reviews_sheet(user, sheet):
         return True
-    # A secretary sees the signed reviews of their own branch.
+    # A secretary sees the reviews of their own branch once they are signed.
     return (
         sheet.status == SheetStatus.SIGNED
         and Membership.objects.filter(
@@ -67,7 +95,14 @@ def get_sheet(user: User, pk: int) -> ScoreSheet:
         .filter(pk=pk)
         .first()
     )
-    if sheet is None or not can_view_sheet(user, sheet):
+    if sheet is None:
+        raise Http404("考评表不存在或无权查看")
+    if not can_view_sheet(user, sheet):
+        if Membership.objects.filter(
+            user=user, role=Role.SECRETARY, organization_id=sheet.organization_id
+        ).exists():
+            # The branch's own secretary is an insider: a review not yet signed is a 403.
+            raise PermissionDenied
         raise Http404("考评表不存在或无权查看")
     return sheet
 
@@ -231,9 +266,13 @@ def sheet_rows(
     return out
 
 
-def other_sheets(sheet: ScoreSheet) -> list[ScoreSheet]:
-    """The same organization's sheets in earlier stages (and the self-assessment)."""
-    return list(
+def other_sheets(
+    sheet: ScoreSheet, *, viewer: User | None = None, formal: bool = False
+) -> list[ScoreSheet]:
+    """The same organization's sheets in earlier stages (and the self-assessment), shown
+    side by side: only those the viewer may see; in a formal report (``formal``) only the
+    self-assessment and signed reviews."""
+    others = list(
         ScoreSheet.objects.filter(
             campaign_id=sheet.campaign_id,
             organization_id=sheet.organization_id,
@@ -242,12 +281,23 @@ def other_sheets(sheet: ScoreSheet) -> list[ScoreSheet]:
         )
         .exclude(pk=sheet.pk)
         .exclude(status=SheetStatus.DRAFT)
-        .select_related("stage", "assessor")
+        .select_related("stage", "assessor", "organization")
         .prefetch_related(
             "entries", "vetoes", Prefetch("evidence", queryset=Evidence.objects.order_by("pk"))
         )
         .order_by("stage__position", "pk")
     )
+    if formal:
+        others = [
+            o for o in others if o.status == SheetStatus.SIGNED or o.stage.kind == StageKind.SELF
+        ]
+    if (
+        others
+        and viewer is not None
+        and not access.has_perm(viewer, Perm.VIEW_RESULTS, sheet.organization)
+    ):
+        others = [o for o in others if can_view_sheet(viewer, o)]
+    return others
 
 
 @dataclass
@@ -312,11 +362,8 @@ def tasks_for(user: User) -> dict:
         .select_related("organization")
         .order_by("deadline")
     )
-    scored = ScoreSheet.objects.filter(assessor=user).exclude(stage__kind="self")
     verify = RectificationItem.objects.filter(
-        status=RectificationStatus.SUBMITTED,
-        campaign_id__in=scored.values("campaign_id"),
-        organization_id__in=scored.values("organization_id"),
+        scored_pairs_q(user), status=RectificationStatus.SUBMITTED
     ).select_related("organization")
     # Kinds of sheet this person was ever given: the home page's "下一步" hints go once met.
     kinds = set(ScoreSheet.objects.filter(assessor=user).values_list("stage__kind", flat=True))
@@ -455,11 +502,7 @@ def visible_rectifications(user: User) -> QuerySet:
         condition |= Q(
             organization__memberships__user=user, organization__memberships__role=Role.SECRETARY
         )
-        scored = ScoreSheet.objects.filter(assessor=user).exclude(stage__kind="self")
-        condition |= Q(
-            campaign_id__in=scored.values("campaign_id"),
-            organization_id__in=scored.values("organization_id"),
-        )
+        condition |= scored_pairs_q(user)
     return RectificationItem.objects.filter(condition).distinct()
 
 

@@ -109,7 +109,7 @@ def get_org(user: User, pk: int, perm: Perm = Perm.VIEW_ORG) -> Organization:
     """The organization if the user may see it (else 404) and holds perm on it (else 403)."""
     try:
         org = visible_orgs(user).select_related("parent", "enterprise").get(pk=pk)
-    except (Organization.DoesNotExist, ValueError):
+    except (Organization.DoesNotExist, ValueError, TypeError, OverflowError):
         raise Http404("组织不存在或无权查看") from None
     if not has_perm(user, perm, org):
         raise PermissionDenied

@@ -3,6 +3,7 @@ from django.contrib.auth.forms import AuthenticationForm
 
 from .access import Perm, grantable_roles, visible_orgs
 from .models import CrossReviewGroup, Organization, OrgKind, User
+from .params import BoundedModelMultipleChoiceField
 
 EMPTY_LABEL = "— 请选择 —"
 
@@ -126,7 +127,7 @@ class GrantRoleForm(ChineseForm, forms.Form):
 
 
 class CrossReviewGroupForm(ChineseForm, forms.ModelForm):
-    enterprises = forms.ModelMultipleChoiceField(
+    enterprises = BoundedModelMultipleChoiceField(
         label="成员企业",
         queryset=Organization.objects.none(),
         widget=forms.CheckboxSelectMultiple,

@@ -9,6 +9,7 @@ from django.urls import reverse
 from . import audit
 
 IDLE_KEY = "last_activity"
+TOUCH_SECONDS = 60
 
 
 class IdleTimeoutMiddleware:
@@ -29,7 +30,10 @@ class IdleTimeoutMiddleware:
                     "为保护数据安全已自动退出，请重新登录。",
                 )
                 return redirect(f"{reverse('login')}?next={request.path}")
-            request.session[IDLE_KEY] = now
+            # Written at most once a minute: a session write per request is a database
+            # write per request, which on SQLite serializes every page behind every other.
+            if last is None or now - int(last) >= TOUCH_SECONDS:
+                request.session[IDLE_KEY] = now
         return self.get_response(request)
 
 
@@ -44,3 +48,26 @@ class AuditContextMiddleware:
         actor = request.user if request.user.is_authenticated else None
         with audit.acting(actor, source):
             return self.get_response(request)
+
+
+class RejectNulMiddleware:
+    """A NUL character in a query or form value is a 400: no page needs one, and
+    PostgreSQL refuses to store or compare text holding it (a 500 deep in a view)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.core.exceptions import BadRequest
+
+        data = [request.GET]
+        if request.method == "POST" and request.content_type in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
+            data.append(request.POST)
+        for query in data:
+            for key, values in query.lists():
+                if "\x00" in key or any("\x00" in value for value in values):
+                    raise BadRequest(f"参数“{key[:20]}”含有不允许的字符（NUL）。")
+        return self.get_response(request)

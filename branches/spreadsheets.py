@@ -1,15 +1,18 @@
 """Reading untrusted .xlsx uploads safely, and writing .xlsx that never holds a formula.
 
-Every upload passes ``read_xlsx`` before anything parses it: size limit, a real zip,
-a zip-bomb check (declared sizes and ratios), no DTD or entity declarations in any XML
-part, and a row limit. openpyxl itself parses through defusedxml (installed), so an
-entity that slipped past the scan would still be refused.
+Every upload is read through this module and nothing else (``read_xlsx`` for a table,
+``read_pairs`` for a key/value sheet such as an offline sheet's info): size limit, a real
+zip, a zip-bomb check (declared sizes and ratios), no DTD or entity declarations in any
+XML part (in UTF-8 or UTF-16), and a row limit. openpyxl itself parses through defusedxml
+(installed), so an entity that slipped past the scan would still be refused; and any
+error while opening or reading is a SpreadsheetError with a Chinese message, never a 500.
 """
 
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -95,11 +98,15 @@ def check_xlsx_bytes(content: bytes) -> None:
                 seen += len(chunk)
                 if seen > settings.IMPORT_MAX_UNZIPPED_BYTES:
                     raise SpreadsheetError("文件解压后异常巨大（疑似压缩炸弹），已拒绝。")
-                if _DANGEROUS_XML.search(tail + chunk):
+                # UTF-16 and UTF-32 put NULs between ASCII letters: look through them.
+                window = tail + chunk
+                if _DANGEROUS_XML.search(window) or _DANGEROUS_XML.search(
+                    window.replace(b"\x00", b"")
+                ):
                     raise SpreadsheetError(
                         "文件包含不允许的 XML 实体或 DTD 声明（可能是恶意文件），已拒绝。"
                     )
-                tail = chunk[-16:]
+                tail = chunk[-40:]
 
 
 def _plain(value):
@@ -111,40 +118,77 @@ def _plain(value):
     return value
 
 
-def read_xlsx(content: bytes, *, required: Sequence[str] = ()) -> Sheet:
-    """The first worksheet of an upload: a header row and its data rows, blank rows left out."""
+@contextmanager
+def _guarded() -> Iterator[None]:
+    """Any failure of openpyxl or the XML parser while opening or reading becomes a
+    SpreadsheetError (it parses lazily: a hostile part may only fail while reading)."""
+    try:
+        yield
+    except SpreadsheetError:
+        raise
+    except Exception as exc:  # openpyxl, zipfile and defusedxml raise many kinds
+        name = type(exc).__name__
+        if "Entit" in name or "DTD" in name or "Forbidden" in name:
+            raise SpreadsheetError("文件包含不允许的 XML 实体或 DTD 声明，已拒绝。") from None
+        raise SpreadsheetError(
+            "无法读取该 Excel 文件，请确认是未损坏的 .xlsx 文件（可从本系统下载模板填写）。"
+        ) from None
+
+
+def _open(content: bytes):
     check_xlsx_bytes(content)
+    with _guarded():
+        return openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+
+
+def read_pairs(content: bytes, sheet_name: str) -> dict[str, str] | None:
+    """The (key, value) rows below the header of the named worksheet, or None if the file
+    has no such worksheet."""
+    book = _open(content)
     try:
-        book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl and defusedxml raise many kinds
-        if "Entit" in type(exc).__name__ or "DTD" in type(exc).__name__:
-            raise SpreadsheetError("文件包含不允许的 XML 实体声明，已拒绝。") from None
-        raise SpreadsheetError("无法读取该 Excel 文件，请确认文件未损坏。") from None
-    try:
-        sheet = book.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        header_row = next(rows, None)
-        if header_row is None:
-            raise SpreadsheetError("文件是空的：第一行应为表头。")
-        headers = [str(h).strip() if h is not None else "" for h in header_row]
-        while headers and headers[-1] == "":
-            headers.pop()
-        missing = [name for name in required if name not in headers]
-        if missing:
-            raise SpreadsheetError(f"缺少列：{'、'.join(missing)}。请使用下载的模板。")
-        data: list[tuple[int, list]] = []
-        for number, row in enumerate(rows, start=2):
-            values = [_plain(v) for v in list(row)[: len(headers)]]
-            values += [None] * (len(headers) - len(values))
-            if all(v is None for v in values):
-                continue
-            if len(data) >= settings.IMPORT_MAX_ROWS:
-                raise SpreadsheetError(
-                    f"数据行数超过上限 {settings.IMPORT_MAX_ROWS} 行，请分批导入。"
-                )
-            data.append((number, values))
+        with _guarded():
+            if sheet_name not in book.sheetnames:
+                return None
+            return {
+                str(r[0]): "" if len(r) < 2 or r[1] is None else str(r[1])
+                for r in book[sheet_name].iter_rows(min_row=2, values_only=True)
+                if r and r[0] is not None
+            }
     finally:
         book.close()
+
+
+def read_xlsx(content: bytes, *, required: Sequence[str] = ()) -> Sheet:
+    """The first worksheet of an upload: a header row and its data rows, blank rows left out."""
+    book = _open(content)
+    try:
+        with _guarded():
+            return _read_first(book, required)
+    finally:
+        book.close()
+
+
+def _read_first(book, required: Sequence[str]) -> Sheet:
+    sheet = book.worksheets[0]
+    rows = sheet.iter_rows(values_only=True)
+    header_row = next(rows, None)
+    if header_row is None:
+        raise SpreadsheetError("文件是空的：第一行应为表头。")
+    headers = [str(h).strip() if h is not None else "" for h in header_row]
+    while headers and headers[-1] == "":
+        headers.pop()
+    missing = [name for name in required if name not in headers]
+    if missing:
+        raise SpreadsheetError(f"缺少列：{'、'.join(missing)}。请使用下载的模板。")
+    data: list[tuple[int, list]] = []
+    for number, row in enumerate(rows, start=2):
+        values = [_plain(v) for v in list(row)[: len(headers)]]
+        values += [None] * (len(headers) - len(values))
+        if all(v is None for v in values):
+            continue
+        if len(data) >= settings.IMPORT_MAX_ROWS:
+            raise SpreadsheetError(f"数据行数超过上限 {settings.IMPORT_MAX_ROWS} 行，请分批导入。")
+        data.append((number, values))
     if not data:
         raise SpreadsheetError("文件中没有数据行。")
     return Sheet(headers=headers, rows=data)

@@ -30,6 +30,7 @@ from .models import (
     OrgKind,
     Role,
 )
+from .params import int_param, text_param
 from .services import BranchesError
 from .spreadsheets import SpreadsheetError
 
@@ -86,9 +87,9 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def org_tree(request: HttpRequest) -> HttpResponse:
     access.require(request.user, Perm.VIEW_ORG)
-    q = request.GET.get("q", "").strip()
-    kind = request.GET.get("kind", "")
-    flag = request.GET.get("flag", "")
+    q = text_param(request, "q")
+    kind = text_param(request, "kind", max_length=30)
+    flag = text_param(request, "flag", max_length=30)
     filtering = bool(q or kind or flag)
     context = {
         "q": q,
@@ -134,7 +135,7 @@ def org_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def org_create(request: HttpRequest) -> HttpResponse:
     access.require(request.user, Perm.MANAGE_ORG)
     initial = {}
-    if parent_id := request.GET.get("parent"):
+    if parent_id := int_param(request, "parent"):
         parent = access.get_org(request.user, parent_id, Perm.MANAGE_ORG)
         initial["parent"] = parent
         initial["kind"] = {
@@ -273,7 +274,7 @@ def _get_job(request: HttpRequest, pk) -> ImportJob:
 def import_preview(request: HttpRequest, pk) -> HttpResponse:
     job = _get_job(request, pk)
     report = job.summary
-    show = request.GET.get("show", "")
+    show = text_param(request, "show", max_length=30)
     rows = report.get("rows", [])
     if show == "errors":
         rows = [r for r in rows if r["action"] == "error"]
@@ -414,8 +415,8 @@ def group_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def people_list(request: HttpRequest) -> HttpResponse:
     access.require(request.user, Perm.MANAGE_PEOPLE)
-    q = request.GET.get("q", "").strip()
-    role = request.GET.get("role", "")
+    q = text_param(request, "q")
+    role = text_param(request, "role", max_length=30)
     users = access.visible_users(request.user)
     if q:
         users = users.filter(Q(username__icontains=q) | Q(name__icontains=q))
@@ -567,8 +568,8 @@ def people_template(request: HttpRequest) -> HttpResponse:
 @login_required
 def audit_list(request: HttpRequest) -> HttpResponse:
     access.require(request.user, Perm.VIEW_AUDIT)
-    q = request.GET.get("q", "").strip()
-    action = request.GET.get("action", "")
+    q = text_param(request, "q")
+    action = text_param(request, "action", max_length=30)
     return render(
         request,
         "branches/audit_list.html",

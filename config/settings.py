@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("DJANGO_VAR_DIR", BASE_DIR / "var"))
@@ -56,7 +57,11 @@ def _secret_key() -> str:
     return path.read_text().strip()
 
 
+# Production profile: DJANGO_SECURE=1 behind an HTTPS reverse proxy (see README).
+SECURE = env_bool("DJANGO_SECURE", False)
 DEBUG = env_bool("DJANGO_DEBUG", False)
+if SECURE and DEBUG:
+    raise ImproperlyConfigured("DJANGO_SECURE=1 (production) cannot run with DJANGO_DEBUG=1.")
 SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
@@ -72,14 +77,16 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "axes",
     "import_export",
-    "django_tasks_db",
     "branches",
     "rubrics",
     "assessments",
+    # After assessments: its `db_worker` (which survives a locked database) overrides this one.
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -87,6 +94,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "branches.middleware.RejectNulMiddleware",
     "branches.middleware.IdleTimeoutMiddleware",
     "branches.middleware.AuditContextMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -122,7 +130,15 @@ else:
     default_db = {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": VAR_DIR / "db.sqlite3",
-        "OPTIONS": {"init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"},
+        # WAL: readers never wait for the writer. IMMEDIATE: a transaction takes the write
+        # lock when it begins, so two writers queue instead of deadlocking on upgrade.
+        # timeout: a writer waits up to SQLITE_TIMEOUT seconds for the lock (busy timeout)
+        # instead of failing at once with "database is locked".
+        "OPTIONS": {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env_int("SQLITE_TIMEOUT", 20, minimum=1),
+        },
         # A file, not :memory:, so the browser tests' live-server threads get connections
         # of their own instead of sharing one across threads.
         "TEST": {"NAME": VAR_DIR / "test.sqlite3"},
@@ -154,7 +170,7 @@ SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30, minimum=1)
 SESSION_COOKIE_AGE = 12 * 60 * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", False)
+SESSION_COOKIE_SECURE = SECURE or env_bool("DJANGO_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 # Lockout by username after repeated failures (django-axes).
@@ -206,7 +222,13 @@ TASKS = {
     }
 }
 
-# Reminder emails go to the console unless an SMTP server is configured.
+# Reminder emails go to the console unless an SMTP server is configured; the production
+# profile requires one.
+if SECURE and not os.environ.get("EMAIL_HOST"):
+    raise ImproperlyConfigured(
+        "DJANGO_SECURE=1 requires EMAIL_HOST (an SMTP server for reminder emails); "
+        "see EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD and EMAIL_USE_TLS in the README."
+    )
 if email_host := os.environ.get("EMAIL_HOST"):
     MAILERS = {
         "default": {
@@ -227,10 +249,41 @@ DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "kaoping@localh
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# Content-Security-Policy in every profile (so tests catch an inline script): scripts and
+# style sheets only from our own static files; no inline <script>, no on*="" handlers.
+# Style *attributes* stay allowed (templates and the SVG charts use them); Bootstrap's
+# CSS draws some icons as data: images.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "style-src-attr": [CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+
+if SECURE:
+    # Behind a reverse proxy that terminates TLS and sets X-Forwarded-Proto: trust it
+    # for "is this request HTTPS?", so the redirect below does not loop.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 365 * 24 * 60 * 60, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", True)
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"refusals": {"()": "branches.logs.RefusalFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["refusals"]},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
 }
 

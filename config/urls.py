@@ -9,6 +9,8 @@ admin.site.site_header = "党支部标准化考评 · 管理后台"
 admin.site.site_title = "党支部标准化考评"
 admin.site.index_title = "数据管理"
 
+handler400 = "branches.params.bad_request"
+
 urlpatterns = [
     path("", branch_views.home, name="home"),
     path(

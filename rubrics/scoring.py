@@ -145,22 +145,46 @@ def fmt(value: Decimal) -> str:
     return text
 
 
+# Scores are small numbers with few decimals: anything outside these bounds is not a score
+# (and never reaches Decimal arithmetic, which overflows on 1E+999999999, or an error
+# message, which would echo hundreds of digits).
+MAX_INPUT_CHARS = 40
+MAX_EXPONENT = 8  # below 1E+9 (no arithmetic here: abs() itself overflows on 1E+999999999)
+MIN_EXPONENT = -6
+
+
 def to_decimal(value) -> Decimal | None:
+    """A finite, bounded number, or None."""
     if isinstance(value, bool):
         return None
     if isinstance(value, Decimal):
-        return value
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float):
-        return Decimal(repr(value))  # 89.9 stays 89.9, not 89.900000000000005684…
-    if isinstance(value, str):
+        number = value
+    elif isinstance(value, int):
+        if abs(value) >= 10 ** (MAX_EXPONENT + 1):
+            return None
+        number = Decimal(value)
+    elif isinstance(value, float):
+        number = Decimal(repr(value))  # 89.9 stays 89.9, not 89.900000000000005684…
+    elif isinstance(value, str):
+        if len(value) > MAX_INPUT_CHARS:
+            return None
         try:
             number = Decimal(value.strip())
         except InvalidOperation:
             return None
-        return number if number.is_finite() else None
-    return None
+    else:
+        return None
+    if not number.is_finite():
+        return None
+    if number and not MIN_EXPONENT <= number.adjusted() <= MAX_EXPONENT:
+        return None
+    return number
+
+
+def shown(raw, limit: int = 20) -> str:
+    """A value typed by a user, cut short for an error message."""
+    text = str(raw)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def band_for(bands: tuple[Band, ...], value: Decimal) -> Band | None:
@@ -220,7 +244,7 @@ def validate(rules: Rules, entry: Entry, *, complete: bool = True) -> dict[str, 
                     f"{label}（{fmt(item.points * fraction)}分）"
                     for label, fraction in rules.levels
                 )
-                errors.append(f"{code}：“{raw}”不是有效的评定，应为 {labels}")
+                errors.append(f"{code}：“{shown(raw)}”不是有效的评定，应为 {labels}")
                 continue
             values[code] = value
             continue
@@ -229,7 +253,7 @@ def validate(rules: Rules, entry: Entry, *, complete: bool = True) -> dict[str, 
         if item.kind == INPUT:
             points = HUNDRED
         if value is None:
-            errors.append(f"{code}：“{raw}”不是数字")
+            errors.append(f"{code}：“{shown(raw)}”不是数字")
         elif value < 0 or value > points:
             errors.append(f"{code}：{fmt(value)} 超出范围，应在 0 至 {fmt(points)} 之间")
         elif step and value % step != 0:
@@ -338,7 +362,7 @@ def rate_scale(bands: tuple[Band, ...], value) -> str:
     """A single 0–100 score on an auxiliary scale (帮扶成效, 党员履职)."""
     number = to_decimal(value)
     if number is None or number < 0 or number > HUNDRED:
-        raise ScoringError([f"“{value}”应为 0 至 100 之间的数字"])
+        raise ScoringError([f"“{shown(value)}”应为 0 至 100 之间的数字"])
     band = band_for(bands, number)
     return band.label if band else ""
 

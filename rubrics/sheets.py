@@ -4,14 +4,12 @@ Version layout (one row per item; parts in one cell, one per line as
 ``编码｜内容｜分值｜步长``) round-trips: export → import into a draft → export is identical.
 """
 
-import io
 import re
 from decimal import Decimal, InvalidOperation
 
-import openpyxl
 from django.db import transaction
 
-from branches.spreadsheets import SpreadsheetError, check_xlsx_bytes, read_xlsx, write_xlsx
+from branches.spreadsheets import SpreadsheetError, read_pairs, read_xlsx, write_xlsx
 
 from . import scoring
 from .models import Indicator, IndicatorKind, IndicatorPart, RubricVersion, Section, VersionStatus
@@ -313,24 +311,14 @@ def read_score_sheet(
     content: bytes, *, version: RubricVersion, rules: scoring.Rules
 ) -> scoring.Entry:
     """A filled offline sheet as an Entry. Raises SheetError (wrong rubric, bad layout)."""
-    check_xlsx_bytes(content)
-    book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    try:
-        if INFO_SHEET in book.sheetnames:
-            info = {
-                str(r[0]): str(r[1])
-                for r in book[INFO_SHEET].iter_rows(min_row=2, values_only=True)
-                if r and r[0] is not None
-            }
-            if info.get("标准编码") != version.rubric.code or info.get("版本") != str(
-                version.number
-            ):
-                raise SheetError(
-                    f"该评分表属于“{info.get('标准编码')}”第 {info.get('版本')} 版，"
-                    f"与“{version.rubric.code}”第 {version.number} 版不符。"
-                )
-    finally:
-        book.close()
+    info = read_pairs(content, INFO_SHEET)
+    if info is not None and (
+        info.get("标准编码") != version.rubric.code or info.get("版本") != str(version.number)
+    ):
+        raise SheetError(
+            f"该评分表属于“{info.get('标准编码', '')[:50]}”第 {info.get('版本', '')[:10]} 版，"
+            f"与“{version.rubric.code}”第 {version.number} 版不符。"
+        )
     sheet = read_xlsx(content, required=["编码", "得分 / 评定"])
     col = {h: i for i, h in enumerate(sheet.headers)}
     vetoes = {i.code for i in rules.items() if i.kind == scoring.VETO}

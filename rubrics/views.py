@@ -10,6 +10,7 @@ from branches import access, importing
 from branches.access import Perm
 from branches.downloads import attachment
 from branches.models import ImportKind, OrgKind
+from branches.params import int_param
 from branches.spreadsheets import XLSX_CONTENT_TYPE, SpreadsheetError
 
 from . import selectors, services, sheets
@@ -230,10 +231,8 @@ def version_import(request: HttpRequest, code: str, number: int) -> HttpResponse
 @login_required
 def version_diff(request: HttpRequest, code: str) -> HttpResponse:
     rubric = get_object_or_404(Rubric, code=code)
-    try:
-        a, b = int(request.GET.get("a", 0)), int(request.GET.get("b", 0))
-    except ValueError:
-        raise Http404 from None
+    a = int_param(request, "a", 0, maximum=10_000)
+    b = int_param(request, "b", 0, maximum=10_000)
     old, new = _get_version(request, code, a), _get_version(request, code, b)
     return render(
         request,
@@ -262,7 +261,9 @@ def slot_texts(request: HttpRequest, code: str, number: int) -> HttpResponse:
     if not slots:
         raise Http404("该版本没有个性指标")
     enterprise = None
-    if enterprise_id := request.GET.get("enterprise") or request.POST.get("enterprise"):
+    if enterprise_id := int_param(request, "enterprise") or int_param(
+        request, "enterprise", data=request.POST
+    ):
         enterprise = access.get_org(request.user, enterprise_id, Perm.MANAGE_ORG)
         if enterprise.kind != OrgKind.COMMITTEE:
             raise Http404

@@ -8,7 +8,7 @@ from django.db.models import Q
 
 from branches.models import Organization
 
-from .workflow import Campaign, ScoreSheet, Stage, UploadedFile
+from .workflow import EXTENSIONS, Campaign, ScoreSheet, Stage, UploadedFile
 
 
 class BranchResult(models.Model):
@@ -253,7 +253,9 @@ class RectificationEvent(models.Model):
 
 
 def rectification_path(instance: "RectificationEvidence", filename: str) -> str:
-    return f"rectification/{instance.item.campaign_id}/{uuid.uuid4().hex}"
+    return f"rectification/{instance.item.campaign_id}/{uuid.uuid4().hex}" + EXTENSIONS.get(
+        instance.content_type, ""
+    )
 
 
 class RectificationEvidence(UploadedFile):

@@ -344,9 +344,31 @@ class VetoFinding(models.Model):
         return self.code
 
 
+# The extension of each accepted content type (judged from the bytes, never the name).
+EXTENSIONS = {
+    "application/pdf": ".pdf",
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": ".pptx",
+}
+
+
+def named_for(name: str, content_type: str) -> str:
+    """``name`` with the extension of its sniffed content type: ``evil.html`` holding a
+    PDF is ``evil.pdf``."""
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or not stem or "/" in suffix or "\\" in suffix:
+        stem = name
+    return stem.strip()[:190] + EXTENSIONS.get(content_type, ".bin")
+
+
 def evidence_path(instance: "Evidence", filename: str) -> str:
-    # A random name: the original name is kept in the row, never used on disk.
-    return f"evidence/{instance.sheet.campaign_id}/{uuid.uuid4().hex}"
+    # A random name with the sniffed type's extension: the original name is kept in the row.
+    return f"evidence/{instance.sheet.campaign_id}/{uuid.uuid4().hex}" + EXTENSIONS.get(
+        instance.content_type, ""
+    )
 
 
 class UploadedFile(models.Model):
@@ -368,6 +390,11 @@ class UploadedFile(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+    @property
+    def download_name(self) -> str:
+        """The name a download is saved under: always the extension of the sniffed type."""
+        return named_for(self.original_name, self.content_type)
 
 
 class Evidence(UploadedFile):

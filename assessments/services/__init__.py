@@ -43,6 +43,7 @@ from .sheets import (
     SaveResult,
     add_evidence,
     can_return,
+    check_signed,
     delete_evidence,
     differences,
     entry_for,
@@ -55,7 +56,10 @@ from .sheets import (
     sheet_version,
     sign_sheet,
     sniff,
+    stored_digests,
     submit_sheet,
+    tamper_warning,
+    tampered,
 )
 
 __all__ = [
@@ -71,6 +75,7 @@ __all__ = [
     "assign_reviewers",
     "can_return",
     "can_verify",
+    "check_signed",
     "close_rectification",
     "conflicts",
     "consequences_for",
@@ -103,8 +108,11 @@ __all__ = [
     "sign_sheet",
     "sniff",
     "standing_vetoes",
+    "stored_digests",
     "submit_rectification",
     "submit_sheet",
+    "tamper_warning",
+    "tampered",
     "targets",
     "write_measure",
 ]

@@ -43,6 +43,7 @@ from ..models import (
     VetoOverturn,
 )
 from .errors import AssessmentError, acting
+from .sheets import check_signed
 
 # "The latest authoritative stage wins": spot-check over cross-review over full review.
 # A self-assessment is never final.
@@ -211,6 +212,7 @@ def consolidate(campaign: Campaign, *, by: User) -> dict:
     )
     if not has_perm(by, Perm.MANAGE_CAMPAIGNS, campaign.scope):
         raise AssessmentError("只有党群部可以汇总考评结果。")
+    check_signed(_signed_reviews(campaign))
     version = version_tree(campaign.rubric_version_id)
     rules = rules_for(version)
     finals = (

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from branches.access import Perm, has_perm
@@ -24,6 +24,7 @@ from ..models import (
     StageKind,
     VetoFinding,
 )
+from ..models.workflow import named_for
 from .errors import AssessmentError, Conflict, acting
 
 # -- score sheets --------------------------------------------------------------------------
@@ -281,12 +282,28 @@ def _transition(sheet: ScoreSheet, *, old: tuple[str, ...], new: str, **fields) 
     return current
 
 
+def _lock(sheet: ScoreSheet) -> ScoreSheet:
+    """The sheet's row, locked for this transaction and read afresh (entries included), so
+    what is computed next is what is stored: an autosave in flight either commits first
+    or is refused after us, never half-seen."""
+    return (
+        ScoreSheet.objects.select_for_update(of=("self",))
+        .select_related("stage", "campaign", "organization", "assessor")
+        .get(pk=sheet.pk)
+    )
+
+
 @transaction.atomic
 def submit_sheet(sheet: ScoreSheet, *, by: User) -> ScoreSheet:
     _check_assessor(sheet, by)
-    rules = sheet_rules(sheet)
+    locked = _lock(sheet)
+    if locked.status not in EDITABLE:
+        raise AssessmentError(
+            f"当前状态为“{SheetStatus(locked.status).label}”，不能执行此操作（可能已被他人处理）。"
+        )
+    rules = sheet_rules(locked)
     try:
-        result = scoring.score(rules, entry_for(sheet, rules))
+        result = scoring.score(rules, entry_for(locked, rules))
     except scoring.ScoringError as exc:
         raise AssessmentError("不能提交：" + "；".join(exc.messages)) from None
     now = timezone.now()
@@ -298,13 +315,13 @@ def submit_sheet(sheet: ScoreSheet, *, by: User) -> ScoreSheet:
         "reasons": list(result.reasons),
         "unmet_key_items": list(result.unmet_key_items),
         "submitted_at": now,
-        "late": timezone.localdate(now) > sheet.stage.deadline,
-        "inflated_self": _inflated(sheet, result.total),
+        "late": timezone.localdate(now) > locked.stage.deadline,
+        "inflated_self": _inflated(locked, result.total),
     }
-    old = _transition(sheet, old=EDITABLE, new=SheetStatus.SUBMITTED, **fields)
-    _event(sheet, by, old, SheetStatus.SUBMITTED)
-    sheet.refresh_from_db()
-    return sheet
+    old = _transition(locked, old=EDITABLE, new=SheetStatus.SUBMITTED, **fields)
+    _event(locked, by, old, SheetStatus.SUBMITTED)
+    locked.refresh_from_db()
+    return locked
 
 
 def _inflated(sheet: ScoreSheet, total: Decimal) -> bool:
@@ -326,15 +343,12 @@ def _inflated(sheet: ScoreSheet, total: Decimal) -> bool:
 
 
 def can_return(sheet: ScoreSheet, user: User) -> bool:
-    """The department, or a reviewer who scores the same organization in this campaign."""
-    if has_perm(user, Perm.MANAGE_CAMPAIGNS, sheet.organization):
-        return True
-    return (
-        ScoreSheet.objects.filter(
-            campaign=sheet.campaign, organization=sheet.organization, assessor=user
-        )
-        .exclude(pk=sheet.pk)
-        .exists()
+    """The department, or a reviewer of this organization at this stage or a later one
+    (never the branch's own secretary, who only holds the self-assessment)."""
+    from ..selectors import reviews_sheet
+
+    return has_perm(user, Perm.MANAGE_CAMPAIGNS, sheet.organization) or reviews_sheet(
+        sheet=sheet, user=user
     )
 
 
@@ -351,24 +365,146 @@ def return_sheet(sheet: ScoreSheet, *, by: User, reason: str) -> ScoreSheet:
     return sheet
 
 
-def sheet_digest(sheet: ScoreSheet) -> str:
-    """SHA-256 of what is signed: the organization, stage, version, every score and note,
-    the veto findings, the total and the grade."""
+def _digest(
+    *,
+    pk: int,
+    organization_code: str,
+    stage_id: int,
+    rubric_version_id: int,
+    assessor_username: str,
+    entries: list,
+    vetoes: list,
+    total,
+    grade: str,
+    note: str,
+) -> str:
     payload = {
-        "sheet": sheet.pk,
-        "organization": sheet.organization.code,
-        "stage": sheet.stage_id,
-        "rubric_version": sheet.rubric_version_id,
-        "assessor": sheet.assessor.username,
-        "entries": sorted([e.code, str(e.value), e.note] for e in sheet.entries.all()),
-        "vetoes": sorted([v.code, v.facts] for v in sheet.vetoes.all()),
-        "total": str(sheet.total),
-        "grade": sheet.grade,
-        "note": sheet.note,
+        "sheet": pk,
+        "organization": organization_code,
+        "stage": stage_id,
+        "rubric_version": rubric_version_id,
+        "assessor": assessor_username,
+        "entries": sorted(entries),
+        "vetoes": sorted(vetoes),
+        "total": str(total),
+        "grade": grade,
+        "note": note,
     }
     return hashlib.sha256(
         json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()
     ).hexdigest()
+
+
+def sheet_digest(sheet: ScoreSheet) -> str:
+    """SHA-256 of what is signed: the organization, stage, version, every score and note,
+    the veto findings, the total and the grade."""
+    return _digest(
+        pk=sheet.pk,
+        organization_code=sheet.organization.code,
+        stage_id=sheet.stage_id,
+        rubric_version_id=sheet.rubric_version_id,
+        assessor_username=sheet.assessor.username,
+        entries=[[e.code, str(e.value), e.note] for e in sheet.entries.all()],
+        vetoes=[[v.code, v.facts] for v in sheet.vetoes.all()],
+        total=sheet.total,
+        grade=sheet.grade,
+        note=sheet.note,
+    )
+
+
+def stored_digests(sheets: QuerySet[ScoreSheet]):
+    """(sheet pk, label, recorded digest, digest of what is stored now) for many sheets,
+    streamed: two ordered queries merged, no model per entry (a campaign can hold millions
+    of entries)."""
+    heads = sheets.order_by("pk").values_list(
+        "pk",
+        "organization__code",
+        "organization__name",
+        "stage__name",
+        "stage_id",
+        "rubric_version_id",
+        "assessor__username",
+        "total",
+        "grade",
+        "note",
+        "digest",
+    )
+    ids = sheets.values("pk")
+    vetoes: dict[int, list] = {}
+    for sheet_id, code, facts in VetoFinding.objects.filter(sheet__in=ids).values_list(
+        "sheet_id", "code", "facts"
+    ):
+        vetoes.setdefault(sheet_id, []).append([code, facts])
+    rows = (
+        SheetEntry.objects.filter(sheet__in=ids)
+        .order_by("sheet_id")
+        .values_list("sheet_id", "code", "value", "note")
+        .iterator(chunk_size=5000)
+    )
+    pending = next(rows, None)
+    for (
+        pk,
+        code,
+        org_name,
+        stage_name,
+        stage_id,
+        version_id,
+        username,
+        total,
+        grade,
+        note,
+        digest,
+    ) in heads.iterator(chunk_size=2000):
+        entries = []
+        while pending is not None and pending[0] < pk:
+            pending = next(rows, None)
+        while pending is not None and pending[0] == pk:
+            entries.append([pending[1], str(pending[2]), pending[3]])
+            pending = next(rows, None)
+        yield (
+            pk,
+            f"{org_name} · {stage_name}",
+            digest,
+            _digest(
+                pk=pk,
+                organization_code=code,
+                stage_id=stage_id,
+                rubric_version_id=version_id,
+                assessor_username=username,
+                entries=entries,
+                vetoes=vetoes.get(pk, []),
+                total=total,
+                grade=grade,
+                note=note,
+            ),
+        )
+
+
+def tampered(sheet: ScoreSheet) -> bool:
+    """True if a signed sheet no longer matches the digest recorded when it was signed."""
+    return sheet.status == SheetStatus.SIGNED and sheet.digest != sheet_digest(sheet)
+
+
+def tamper_warning(sheet: ScoreSheet) -> str:
+    return (
+        f"警告：考评表“{sheet}”（编号 {sheet.pk}）的内容与签发时记录的摘要不一致，"
+        "可能在签发后被改动。请勿采信，并联系党群部核查。"
+    )
+
+
+def check_signed(sheets: QuerySet[ScoreSheet]) -> None:
+    """Refuse (AssessmentError naming each sheet) if any signed sheet fails its digest."""
+    bad = [
+        f"“{label}”（编号 {pk}）"
+        for pk, label, recorded, actual in stored_digests(sheets)
+        if recorded != actual
+    ]
+    if bad:
+        shown = "、".join(bad[:20]) + (f" 等 {len(bad)} 份" if len(bad) > 20 else "")
+        raise AssessmentError(
+            f"以下已签发考评表的内容与签发摘要不一致，可能被改动，不能使用：{shown}。"
+            "请联系党群部核查后重新打开、重新签发。"
+        )
 
 
 @transaction.atomic
@@ -376,11 +512,18 @@ def sign_sheet(sheet: ScoreSheet, *, by: User) -> ScoreSheet:
     """审核签发: the department signs a submitted sheet; it becomes read-only history."""
     if not has_perm(by, Perm.MANAGE_CAMPAIGNS, sheet.organization):
         raise AssessmentError("只有党群部可以签发。")
-    locked = (
-        ScoreSheet.objects.select_for_update()
-        .select_related("organization", "assessor")
-        .get(pk=sheet.pk)
-    )
+    locked = _lock(sheet)
+    if locked.status == SheetStatus.SUBMITTED:
+        rules = sheet_rules(locked)
+        try:
+            total = scoring.score(rules, entry_for(locked, rules)).total
+        except scoring.ScoringError:
+            total = None
+        # The stored total has 3 decimal places; anything beyond rounding is a mismatch.
+        if total is None or locked.total is None or abs(total - locked.total) > Decimal("0.0005"):
+            raise AssessmentError(
+                f"“{locked}”的合计分与各项得分不一致，不能签发，请退回打分人重新提交。"
+            )
     digest = sheet_digest(locked)
     old = _transition(
         locked,
@@ -462,7 +605,8 @@ def store_upload(upload, *, by: User, name: str, content: bytes):
         raise AssessmentError(
             "只接受 PDF、JPG、PNG 图片和 Word / Excel / PowerPoint（.docx/.xlsx/.pptx）文件。"
         )
-    upload.original_name, upload.content_type = name[-200:], content_type
+    upload.content_type = content_type
+    upload.original_name = named_for(name[-200:], content_type)
     upload.size, upload.sha256 = len(content), hashlib.sha256(content).hexdigest()
     upload.uploaded_by = by
     upload.file.save("upload", ContentFile(content), save=False)

@@ -1,5 +1,6 @@
 """PDF downloads and background report jobs with a progress bar."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -7,7 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from branches.downloads import attachment
 
-from .. import reports, selectors
+from .. import reports, selectors, services
 from ..models import JobStatus, ReportJob, ReportKind
 
 
@@ -19,6 +20,9 @@ def _pdf(filename: str, content: bytes) -> HttpResponse:
 @login_required
 def sheet_report(request: HttpRequest, pk: int) -> HttpResponse:
     sheet = selectors.get_sheet(request.user, pk)
+    if services.tampered(sheet):
+        messages.error(request, services.tamper_warning(sheet))
+        return redirect("sheet_detail", pk=pk)
     content = reports.branch_report(sheet)
     return _pdf(f"{sheet.organization.name}-{sheet.stage.name}-考评报告.pdf", content)
 

@@ -13,6 +13,7 @@ from branches import access
 from branches.access import Perm
 from branches.downloads import export_download
 from branches.models import Organization
+from branches.params import int_param, text_param
 
 from .. import selectors, services
 from ..exports import RectificationExport, ResultsExport
@@ -28,9 +29,9 @@ from ..services import AssessmentError
 
 def _filters(request: HttpRequest) -> dict:
     return {
-        "enterprise": request.GET.get("enterprise") or None,
-        "grade": request.GET.get("grade", ""),
-        "q": request.GET.get("q", "").strip(),
+        "enterprise": int_param(request, "enterprise"),
+        "grade": text_param(request, "grade", max_length=30),
+        "q": text_param(request, "q"),
     }
 
 
@@ -183,17 +184,17 @@ def rectification_list(request: HttpRequest) -> HttpResponse:
     items = selectors.visible_rectifications(request.user).select_related(
         "organization", "campaign"
     )
-    status = request.GET.get("status", "")
-    q = request.GET.get("q", "").strip()
+    status = text_param(request, "status", max_length=20)
+    q = text_param(request, "q")
     if status == "overdue":
         items = items.exclude(status=RectificationStatus.CLOSED).filter(
             deadline__lt=timezone.localdate()
         )
     elif status:
         items = items.filter(status=status)
-    if org := request.GET.get("org"):
+    if org := int_param(request, "org"):
         items = items.filter(organization_id=org)
-    if campaign := request.GET.get("campaign"):
+    if campaign := int_param(request, "campaign"):
         items = items.filter(campaign_id=campaign)
     if q:
         from django.db.models import Q
@@ -391,7 +392,7 @@ def rectification_evidence_download(request: HttpRequest, pk: int) -> FileRespon
         handle,
         content_type=evidence.content_type,
         as_attachment=True,
-        filename=evidence.original_name,
+        filename=evidence.download_name,
     )
 
 

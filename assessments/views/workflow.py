@@ -11,6 +11,7 @@ from branches import access
 from branches.access import Perm
 from branches.downloads import attachment, export_download
 from branches.models import Organization, Role, User
+from branches.params import int_param, text_param
 from branches.spreadsheets import XLSX_CONTENT_TYPE, SpreadsheetError
 from rubrics import scoring
 
@@ -134,9 +135,9 @@ def campaign_open(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def campaign_progress(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = selectors.get_campaign(request.user, pk)
-    enterprise = request.GET.get("enterprise") or None
-    status = request.GET.get("status", "")
-    q = request.GET.get("q", "").strip()
+    enterprise = int_param(request, "enterprise")
+    status = text_param(request, "status", max_length=20)
+    q = text_param(request, "q")
     sheets = campaign.sheets.select_related("stage", "organization", "assessor").order_by(
         "stage__position", "organization__path"
     )
@@ -267,7 +268,7 @@ def draw_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _sheet_context(request: HttpRequest, sheet, rules, result=None, errors=None, posted=None):
-    others = selectors.other_sheets(sheet)
+    others = selectors.other_sheets(sheet, viewer=request.user)
     user = request.user
     mine = sheet.assessor_id == user.pk
     if result is None:
@@ -276,6 +277,9 @@ def _sheet_context(request: HttpRequest, sheet, rules, result=None, errors=None,
     returned = [e for e in events if e.to_status == SheetStatus.RETURNED]
     return {
         "sheet": sheet,
+        "tamper_warnings": [
+            services.tamper_warning(s) for s in [sheet, *others] if services.tampered(s)
+        ],
         "rules": rules,
         "others": others,
         "sections": selectors.sheet_rows(sheet, rules, others, posted=posted),
@@ -354,10 +358,7 @@ def sheet_autosave(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     rules = services.sheet_rules(sheet)
     values, notes, vetoes = _posted(request, rules)
-    try:
-        revision = int(request.POST.get("revision", ""))
-    except ValueError:
-        revision = -1
+    revision = int_param(request, "revision", -1, minimum=0, data=request.POST)
     try:
         saved = services.save_entries(
             sheet,
@@ -453,7 +454,7 @@ def sheet_submit(request: HttpRequest, pk: int) -> HttpResponse:
                 services.save_entries(
                     sheet,
                     by=request.user,
-                    revision=int(request.POST.get("revision") or -1),
+                    revision=int_param(request, "revision", -1, minimum=0, data=request.POST),
                     values=values,
                     notes=notes,
                     vetoes=vetoes,
@@ -549,6 +550,9 @@ def sheet_reassign(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def sheet_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
     sheet = _load(selectors.get_sheet(request.user, pk))
+    if services.tampered(sheet):
+        messages.error(request, services.tamper_warning(sheet))
+        return redirect("sheet_detail", pk=pk)
     filename, content = offline.download(sheet)
     return attachment(content, filename=filename, content_type=XLSX_CONTENT_TYPE)
 
@@ -627,7 +631,7 @@ def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
         handle,
         content_type=evidence.content_type,
         as_attachment=True,
-        filename=evidence.original_name,
+        filename=evidence.download_name,
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response

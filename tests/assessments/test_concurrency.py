@@ -74,3 +74,34 @@ def test_two_simultaneous_editors_give_one_conflict_and_lose_nothing(campaign, t
     stored = ScoreSheet.objects.get(pk=sheet.pk)
     assert stored.revision == revision + 1
     assert stored.entries.get(code="1.1").value == results[0].result.total
+
+
+def test_autosave_and_submit_at_once_store_a_total_equal_to_the_entries(
+    campaign, tree, secretary_a, dept_admin
+):
+    """Each trial: the sheet holds 0 + 0; an autosave of 1.1 = 3 races the submit. Whichever
+    wins, the submitted total equals what the entries hold (it once read 0 beside a 3)."""
+    from decimal import Decimal
+
+    sheet = self_sheet(campaign, tree.a)
+    for trial in range(10):
+        sheet.refresh_from_db()
+        services.save_entries(
+            sheet, by=secretary_a, revision=sheet.revision, values={"1.1": "0", "1.2": "0"}
+        )
+        sheet.refresh_from_db()
+        revision = sheet.revision
+        race(
+            lambda revision=revision: services.save_entries(
+                ScoreSheet.objects.get(pk=sheet.pk),
+                by=secretary_a,
+                revision=revision,
+                values={"1.1": "3"},
+            ),
+            lambda: services.submit_sheet(ScoreSheet.objects.get(pk=sheet.pk), by=secretary_a),
+        )
+        stored = ScoreSheet.objects.get(pk=sheet.pk)
+        assert stored.status == SheetStatus.SUBMITTED, f"trial {trial}"
+        entries = sum((e.value for e in stored.entries.all()), Decimal(0))
+        assert stored.total == entries, f"trial {trial}: total {stored.total}, entries {entries}"
+        services.return_sheet(stored, by=dept_admin, reason=f"第 {trial} 次")

@@ -20,14 +20,16 @@ from tests.assessments.conftest import simple_version
 from tests.conftest import make_user
 
 
-def signed(stage: Stage, org, assessor, admin, values, vetoes=None) -> ScoreSheet:
+def signed(stage: Stage, org, assessor, admin, values, vetoes=None, notes=None) -> ScoreSheet:
     sheet, _ = ScoreSheet.objects.get_or_create(
         stage=stage,
         organization=org,
         assessor=assessor,
         defaults={"campaign": stage.campaign, "rubric_version": stage.campaign.rubric_version},
     )
-    services.save_entries(sheet, by=assessor, revision=sheet.revision, values=values, vetoes=vetoes)
+    services.save_entries(
+        sheet, by=assessor, revision=sheet.revision, values=values, vetoes=vetoes, notes=notes
+    )
     sheet.refresh_from_db()
     services.submit_sheet(sheet, by=assessor)
     return services.sign_sheet(sheet, by=admin)
@@ -121,8 +123,14 @@ def test_veto_found_at_review_stands_unless_overturned_later(xining, tree, dept_
 
 
 def test_deductions_and_key_items_open_rectification_items(xining, tree, dept_admin, reviewer):
-    sheet = signed(stage(xining, "full"), tree.a, reviewer, dept_admin, {"1.1": "4", "1.2": "3.5"})
-    sheet.entries.filter(code="1.2").update(note="主题党日记录缺两次")
+    signed(
+        stage(xining, "full"),
+        tree.a,
+        reviewer,
+        dept_admin,
+        {"1.1": "4", "1.2": "3.5"},
+        notes={"1.2": "主题党日记录缺两次"},
+    )
     services.consolidate(xining, by=dept_admin)
     items = {i.code: i for i in RectificationItem.objects.filter(organization=tree.a)}
     assert items["1.1"].kind == "key_item" and items["1.2"].kind == "deduction"
