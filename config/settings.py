@@ -181,12 +181,20 @@ STATICFILES_DIRS = [
     ("vendor/bootstrap-icons", BASE_DIR / "node_modules" / "bootstrap-icons" / "font"),
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
 ]
+# Development and tests serve straight from the finders: no collectstatic step needed.
+# Production (`make serve`, the systemd units) sets DJANGO_STATIC_COLLECTED=1 and runs
+# collectstatic: WhiteNoise then serves the hashed, pre-compressed (gzip and brotli) copies
+# under STATIC_ROOT with far-future cache headers.
+STATIC_COLLECTED = env_bool("DJANGO_STATIC_COLLECTED", False)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_COLLECTED
+        else "whitenoise.storage.CompressedStaticFilesStorage"
+    },
 }
-# Serve straight from the finders: no collectstatic step is needed to run or test.
-WHITENOISE_USE_FINDERS = True
+WHITENOISE_USE_FINDERS = not STATIC_COLLECTED
 
 # Uploaded evidence lives outside static files and is served only through views that check access.
 MEDIA_ROOT = VAR_DIR / "media"
@@ -223,6 +231,12 @@ if email_host := os.environ.get("EMAIL_HOST"):
 else:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "kaoping@localhost")
+
+# Behind nginx terminating TLS (config/deploy/nginx-kaoping.conf): trust its
+# X-Forwarded-Proto so that request.is_secure() and CSRF origin checks see https.
+# Only set this when the app is reachable solely through that proxy.
+if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
