@@ -272,6 +272,11 @@ def _get_job(request: HttpRequest, pk) -> ImportJob:
 @login_required
 def import_preview(request: HttpRequest, pk) -> HttpResponse:
     job = _get_job(request, pk)
+    working = job.status in (ImportStatus.PENDING, ImportStatus.APPLYING)
+    if request.headers.get("HX-Request") and not working:
+        return HttpResponse(headers={"HX-Refresh": "true"})  # done: show the whole preview
+    if working:
+        return render(request, "branches/import_progress.html", {"job": job})
     report = job.summary
     show = request.GET.get("show", "")
     rows = report.get("rows", [])
@@ -300,7 +305,7 @@ def import_confirm(request: HttpRequest, pk) -> HttpResponse:
         messages.error(request, "预览中有错误行，不能导入。请修改文件后重新上传。")
         return redirect("import_preview", pk=job.pk)
     try:
-        report = importing.apply_import(job, by=request.user)
+        report = importing.confirm_import(job, by=request.user)
     except importing.ImportRejected:
         messages.error(
             request, "导入时发现错误（数据可能已被他人修改），未保存任何数据。请查看错误行。"
@@ -308,6 +313,8 @@ def import_confirm(request: HttpRequest, pk) -> HttpResponse:
         return redirect("import_preview", pk=job.pk)
     except SpreadsheetError as exc:
         messages.error(request, str(exc))
+        return redirect("import_preview", pk=job.pk)
+    if report is None:  # a large file: the task worker stores it
         return redirect("import_preview", pk=job.pk)
     counts = report["counts"]
     messages.success(
