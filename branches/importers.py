@@ -28,7 +28,11 @@ from .resources import MembershipResource, OrganizationResource, TextWidget
 
 Progress = Callable[[int, str], None]
 BATCH = 1000
-PROGRESS_EVERY = 500
+
+
+def _progress_step(total: int) -> int:
+    """Report progress every 500 rows, and at most 20 times whatever the size."""
+    return max(500, total // 20)
 
 
 def _no_progress(percent: int, message: str) -> None:
@@ -147,8 +151,9 @@ class OrganizationImport:
         ids = iter(_reserve_ids(Organization, len(new_codes), dry_run=dry_run))
 
         report, created, updated, moved = [], [], [], set()
+        step = _progress_step(len(rows))
         for position, (number, values) in enumerate(rows, start=1):
-            if position % PROGRESS_EVERY == 0:
+            if position % step == 0:
                 progress(int(90 * position / len(rows)), f"已检查 {position} / {len(rows)} 行")
             row = dict(zip(headers, values, strict=False))
             errors: dict[str, list[str]] = defaultdict(list)
@@ -260,8 +265,9 @@ class PeopleImport:
         new_grants: list[Membership] = []
         planned: set[tuple] = set()
         report = []
+        step = _progress_step(len(rows))
         for position, (number, values) in enumerate(rows, start=1):
-            if position % PROGRESS_EVERY == 0:
+            if position % step == 0:
                 progress(int(90 * position / len(rows)), f"已检查 {position} / {len(rows)} 行")
             row = dict(zip(headers, values, strict=False))
             # The account named by 工号, created or updated with its 姓名, 邮箱 and 手机.
