@@ -17,6 +17,7 @@ from django.db import connection
 from django.test import Client
 
 from branches.models import User
+from tests.deploy.postgres import url_for
 
 PAGES = ["/", "/orgs/", "/campaigns/", "/orgs/terms/", "/groups/", "/audit/"]
 
@@ -27,6 +28,7 @@ import django
 django.setup()
 from django.test import Client
 from branches.models import User
+from tests.deploy.postgres import url_for
 client = Client()
 client.force_login(User.objects.get(username="dq01"))
 print(json.dumps({url: [r.status_code, r.content.decode()] for url in sys.argv[1:]
@@ -37,12 +39,6 @@ print(json.dumps({url: [r.status_code, r.content.decode()] for url in sys.argv[1
 def _normalized(html: str) -> str:
     """The page without its CSRF tokens (64 random characters, new for every session)."""
     return re.sub(r"\b[A-Za-z0-9]{64}\b", "CSRF", html)
-
-
-def _url(name: str) -> str:
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgresql://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{name}"
 
 
 def _counts(cursor) -> dict[str, int]:
@@ -67,7 +63,7 @@ def test_a_pg_dump_restores_into_an_empty_database(tmp_path):
     dump = tmp_path / "kaoping.dump"
     # The commands of the README's backup and restore sections.
     subprocess.run(
-        ["pg_dump", "--format=custom", "--no-owner", f"--file={dump}", _url(source)],
+        ["pg_dump", "--format=custom", "--no-owner", f"--file={dump}", url_for(source)],
         check=True,
         timeout=120,
     )
@@ -75,7 +71,13 @@ def test_a_pg_dump_restores_into_an_empty_database(tmp_path):
         cursor.execute(f'CREATE DATABASE "{fresh}"')
     try:
         subprocess.run(
-            ["pg_restore", "--no-owner", "--exit-on-error", f"--dbname={_url(fresh)}", str(dump)],
+            [
+                "pg_restore",
+                "--no-owner",
+                "--exit-on-error",
+                f"--dbname={url_for(fresh)}",
+                str(dump),
+            ],
             check=True,
             timeout=120,
         )
@@ -83,13 +85,13 @@ def test_a_pg_dump_restores_into_an_empty_database(tmp_path):
 
         with connection.cursor() as cursor:
             expected = _counts(cursor)
-        with psycopg.connect(_url(fresh)) as restored, restored.cursor() as cursor:
+        with psycopg.connect(url_for(fresh)) as restored, restored.cursor() as cursor:
             assert _counts(cursor) == expected
         assert expected["branches_organization"] > 10 and expected["assessments_scoresheet"]
 
         env = {
             **os.environ,
-            "DATABASE_URL": _url(fresh),
+            "DATABASE_URL": url_for(fresh),
             "DJANGO_ALLOWED_HOSTS": "testserver",
             "DJANGO_SETTINGS_MODULE": "config.settings",
         }
