@@ -186,8 +186,40 @@ STATICFILES_DIRS = [
 # collectstatic: WhiteNoise then serves the hashed, pre-compressed (gzip and brotli) copies
 # under STATIC_ROOT with far-future cache headers.
 STATIC_COLLECTED = env_bool("DJANGO_STATIC_COLLECTED", False)
+
+
+def _media_storage() -> dict:
+    """Uploads and stored reports: var/media on this disk, or, when STORAGE_S3_BUCKET is set,
+    a bucket on an S3-compatible store (MinIO on the intranet, or a cloud one) that several
+    app servers share. Files are always served through views that check access, never by
+    their storage URL."""
+    bucket = os.environ.get("STORAGE_S3_BUCKET")
+    if not bucket:
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    style = os.environ.get("STORAGE_S3_ADDRESSING_STYLE", "path")
+    if style not in {"path", "virtual", "auto"}:
+        raise ImproperlyConfigured(
+            f"STORAGE_S3_ADDRESSING_STYLE must be path, virtual or auto, got {style!r}"
+        )
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": os.environ.get("STORAGE_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("STORAGE_S3_REGION") or None,
+            "access_key": os.environ.get("STORAGE_S3_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("STORAGE_S3_SECRET_ACCESS_KEY") or None,
+            "location": os.environ.get("STORAGE_S3_PREFIX", ""),
+            "addressing_style": style,
+            "signature_version": "s3v4",
+            "default_acl": None,  # the bucket's own policy: private
+            "file_overwrite": False,
+        },
+    }
+
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _media_storage(),
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if STATIC_COLLECTED
