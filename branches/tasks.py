@@ -38,6 +38,8 @@ def apply_import_in_background(*, job_id: str, by_id: int) -> str:
         importing.apply_import(job, by=User.objects.get(pk=by_id))
     except importing.ImportRejected:
         return "rejected"
+    except importing.SpreadsheetError:  # already stored by an earlier run of this task
+        return "applied"
     except Exception as exc:
         ImportJob.objects.filter(pk=job_id).update(
             status=ImportStatus.PREVIEWED, message=f"导入失败：{type(exc).__name__}: {exc}"[:200]
