@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -256,6 +257,9 @@ def import_upload(request: HttpRequest, kind: str) -> HttpResponse:
             "kind": kind,
             "kind_label": ImportKind(kind).label,
             "template_url": IMPORT_TEMPLATES[kind],
+            "max_rows": settings.IMPORT_MAX_ROWS,
+            "background_rows": settings.IMPORT_BACKGROUND_ROWS,
+            "max_mb": settings.IMPORT_MAX_BYTES // (1024 * 1024),
         },
     )
 

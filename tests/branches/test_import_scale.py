@@ -157,3 +157,10 @@ def test_a_large_file_is_previewed_and_stored_by_the_worker(tree, dept_admin, cl
     assert ImportJob.objects.get().status == ImportStatus.APPLIED
     assert Organization.objects.filter(code__startswith="N").count() == 7
     assert "该文件已于" in client.get(url).content.decode()
+
+
+def test_the_upload_page_states_the_limits_in_force(tree, dept_admin, client, settings):
+    settings.IMPORT_MAX_ROWS, settings.IMPORT_BACKGROUND_ROWS = 20_000, 1000
+    client.force_login(dept_admin)
+    page = client.get(reverse("import_upload", args=["organizations"])).content.decode()
+    assert "不超过 5 MB、20000 行（1000 行以上由后台处理" in page
