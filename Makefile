@@ -8,8 +8,10 @@ MANAGE  := $(BIN)/python manage.py
 PORT    ?= 8000
 PIP_VERSION := 26.3
 # Debian packages the app needs: CJK fonts and HarfBuzz subsetting for WeasyPrint PDFs,
-# poppler-utils (pdftotext) to read PDFs back in tests, Chromium for browser tests.
-DEBIAN_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 poppler-utils chromium
+# poppler-utils (pdftotext) to read PDFs back in tests, Chromium for browser tests,
+# systemd (systemd-analyze verifies the shipped units) and postgresql-client (pg_dump and
+# pg_restore for backups and the restore test).
+DEBIAN_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 poppler-utils chromium systemd postgresql-client
 # Python >= 3.12 (Django 6 refuses 3.11): python3.12 on PATH, or the pyenv 3.12.
 PYTHON ?= $(shell for c in python3.13 python3.12; do \
 	  if $$c -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null; then echo $$c; exit; fi; done; \
@@ -17,10 +19,11 @@ PYTHON ?= $(shell for c in python3.13 python3.12; do \
 	    v=$$(pyenv versions --bare | grep -E '^3\.1[2-9]' | sort -V | head -n1); \
 	    [ -n "$$v" ] && echo "$$(pyenv root)/versions/$$v/bin/python3"; fi)
 
-.PHONY: help install system-deps run test test-sqlite test-postgres lint bench clean
+.PHONY: help install system-deps run serve test test-sqlite test-postgres lint bench clean
 
 help:
 	@echo "make run   — install, migrate, load demo data, serve on http://127.0.0.1:$(PORT)/ with the task worker"
+	@echo "make serve — as in production: migrate, collectstatic, gunicorn (2×cores+1 workers) + supervised task worker"
 	@echo "make test  — install, lint, check migrations, run the suite on SQLite (and PostgreSQL if DATABASE_URL is set)"
 	@echo "make bench — speed measurements (score sheet page beside a plain page)"
 
@@ -59,9 +62,26 @@ run: install
 	@echo "    ld01  领导                               xt01  系统管理员"
 	@echo "    kp02 / kp03 / kp04  互评考评员 (华西特钢 / 能化 / 物流)"
 	@echo ""
-	@$(MANAGE) db_worker & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	@$(MANAGE) supervise_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(MANAGE) runserver 127.0.0.1:$(PORT)
+
+# Production serving on this machine: PostgreSQL from DATABASE_URL (SQLite without it),
+# static files collected, hashed and compressed (WhiteNoise), gunicorn with
+# GUNICORN_WORKERS (default 2 × cores + 1), the task worker restarted whenever it exits.
+# No demo data: run `make run` once first to try it with the demo logins.
+serve: export DJANGO_STATIC_COLLECTED = 1
+serve: export GUNICORN_BIND ?= 127.0.0.1:$(PORT)
+serve: install
+	$(MANAGE) migrate --noinput
+	$(MANAGE) load_rubrics
+	$(MANAGE) collectstatic --noinput --verbosity 0
+	@echo ""
+	@echo "  党支部标准化考评 (production mode) at  http://$$GUNICORN_BIND/"
+	@echo ""
+	@$(MANAGE) supervise_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	$(BIN)/gunicorn --config config/deploy/gunicorn.conf.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -97,11 +97,16 @@ def _org_path(instance: models.Model) -> str:
 
 
 def _write(instance: models.Model, action: str, changes: dict) -> None:
+    _entry(instance, action, changes).save()
+
+
+def _entry(instance: models.Model, action: str, changes: dict):
+    """The unsaved audit entry for ``instance`` in the current context."""
     from .models import AuditEntry
 
     ctx = current()
     actor = ctx.actor if getattr(ctx.actor, "pk", None) else None
-    AuditEntry.objects.create(
+    return AuditEntry(
         actor=actor,
         actor_repr=str(actor) if actor else "系统",
         source=ctx.source,
@@ -126,6 +131,15 @@ def _post_save(sender, instance, created, raw=False, **kwargs) -> None:
     if raw:
         return
     before = getattr(instance, "_audit_before", None)
+    changes = _changes(instance, before, created)
+    if created or before is None:
+        _write(instance, "create", changes)
+    elif changes:
+        _write(instance, "update", changes)
+
+
+def _changes(instance: models.Model, before: models.Model | None, created: bool) -> dict:
+    """Field label, old and new value of every audited field that differs from ``before``."""
     changes: dict[str, dict] = {}
     for name, (label, value, field) in _snapshot(instance).items():
         if created or before is None:
@@ -146,10 +160,7 @@ def _post_save(sender, instance, created, raw=False, **kwargs) -> None:
                 "old": _display(before, field),
                 "new": _display(instance, field),
             }
-    if created or before is None:
-        _write(instance, "create", changes)
-    elif changes:
-        _write(instance, "update", changes)
+    return changes
 
 
 def _post_delete(sender, instance, **kwargs) -> None:
@@ -174,6 +185,24 @@ def connect_signals(models_: list[type[models.Model]] | None = None) -> None:
         pre_save.connect(_pre_save, sender=model, dispatch_uid=f"{uid}-pre")
         post_save.connect(_post_save, sender=model, dispatch_uid=f"{uid}-post")
         post_delete.connect(_post_delete, sender=model, dispatch_uid=f"{uid}-del")
+
+
+def record_bulk(saved: list[tuple[models.Model, models.Model | None]]) -> None:
+    """Audit rows written with bulk_create / bulk_update (which send no signals).
+
+    ``saved`` holds (instance as stored, instance before the change or None if created);
+    one INSERT writes every entry, with the same content the signals would have written.
+    """
+    from .models import AuditEntry
+
+    entries = []
+    for instance, before in saved:
+        changes = _changes(instance, before, before is None)
+        if before is None:
+            entries.append(_entry(instance, "create", changes))
+        elif changes:
+            entries.append(_entry(instance, "update", changes))
+    AuditEntry.objects.bulk_create(entries, batch_size=2000)
 
 
 def record(instance: models.Model, action: str, changes: dict | None = None) -> None:

@@ -2,20 +2,21 @@
 
 Confirming re-runs the whole file in one transaction: either every row is stored or
 none is (all-or-nothing), and the result is recorded on the ImportJob and the audit trail.
+A file of IMPORT_BACKGROUND_ROWS rows or more is checked and stored by the task worker
+(branches/tasks.py); its page shows the progress, then the preview.
 """
 
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import tablib
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from import_export.results import RowResult
 
 from . import audit
+from .importers import OrganizationImport, PeopleImport, Progress
 from .models import AuditAction, ImportJob, ImportKind, ImportStatus, User
-from .resources import ROW_HEADER, MembershipResource, OrganizationResource, ScopedResource
 from .spreadsheets import Sheet, SpreadsheetError, read_xlsx
 
 
@@ -30,7 +31,7 @@ class ImportRejected(Exception):
 @dataclass(frozen=True)
 class ImportSpec:
     kind: str
-    resource: type[ScopedResource]
+    importer: type[OrganizationImport | PeopleImport]
     required: tuple[str, ...]
     key_columns: tuple[str, ...]  # columns that identify a row (duplicates are refused)
 
@@ -38,25 +39,19 @@ class ImportSpec:
 SPECS = {
     ImportKind.ORGANIZATIONS: ImportSpec(
         ImportKind.ORGANIZATIONS,
-        OrganizationResource,
+        OrganizationImport,
         ("编码", "名称", "类型", "上级编码"),
         ("编码",),
     ),
     ImportKind.PEOPLE: ImportSpec(
         ImportKind.PEOPLE,
-        MembershipResource,
+        PeopleImport,
         ("工号", "姓名", "组织编码", "角色"),
         ("工号", "组织编码", "角色"),
     ),
 }
 
-ACTION_LABELS = {
-    RowResult.IMPORT_TYPE_NEW: "新增",
-    RowResult.IMPORT_TYPE_UPDATE: "更新",
-    RowResult.IMPORT_TYPE_SKIP: "无变化",
-    RowResult.IMPORT_TYPE_ERROR: "错误",
-    RowResult.IMPORT_TYPE_INVALID: "错误",
-}
+ACTION_LABELS = {"new": "新增", "update": "更新", "skip": "无变化", "error": "错误"}
 
 
 def _text(value) -> str:
@@ -134,31 +129,6 @@ def _parents_first(sheet: Sheet, index: dict, problems: dict) -> list[tuple[int,
     return ordered
 
 
-def _dataset(sheet: Sheet, rows: list[tuple[int, list]]) -> tablib.Dataset:
-    data = tablib.Dataset(headers=[*sheet.headers, ROW_HEADER])
-    for number, values in rows:
-        data.append([*values, number])
-    return data
-
-
-def _messages(resource: ScopedResource, row_result) -> list[str]:
-    labels = {f.attribute: f.column_name for f in resource.fields.values()}
-    labels.update({"user": "工号", "__all__": ""})
-    out: list[str] = []
-    if row_result.validation_error is not None:
-        error = row_result.validation_error
-        if hasattr(error, "error_dict"):
-            for field, errs in error.message_dict.items():
-                label = labels.get(field, field)
-                for message in errs:
-                    out.append(f"{label}：{message}" if label else message)
-        else:
-            out.extend(error.messages)
-    for err in row_result.errors:
-        out.append(str(err.error))
-    return out
-
-
 # Other apps plug in their own importers: kind → run(job, by=..., dry_run=...) -> report.
 RUNNERS: dict[str, Callable[..., dict]] = {}
 REQUIRED: dict[str, tuple[str, ...]] = {}
@@ -179,62 +149,93 @@ def summarize(rows: list[dict], total: int) -> dict:
     }
 
 
-def _run(job: ImportJob, *, by: User, dry_run: bool) -> dict:
+def _run(
+    job: ImportJob,
+    *,
+    by: User,
+    dry_run: bool,
+    sheet: Sheet | None = None,
+    progress: Progress | None = None,
+) -> dict:
     if job.kind in RUNNERS:
         return RUNNERS[job.kind](job, by=by, dry_run=dry_run)
     spec = SPECS[ImportKind(job.kind)]
-    sheet = read_xlsx(bytes(job.content), required=spec.required)
+    if sheet is None:
+        sheet = read_xlsx(bytes(job.content), required=spec.required)
     rows, problems = _file_problems(spec, sheet)
-    resource = spec.resource(by=by, problems=problems)
-    result = resource.import_data(
-        _dataset(sheet, rows),
-        dry_run=dry_run,
-        use_transactions=True,
-        rollback_on_validation_errors=True,
-    )
-    report_rows = []
-    for row_result in result.rows:
-        number = row_result.row_values.get(ROW_HEADER)
-        messages = _messages(resource, row_result)
-        action = "error" if messages else row_result.import_type
-        report_rows.append(
-            {
-                "row": number,
-                "action": action,
-                "action_label": ACTION_LABELS.get(action, "错误"),
-                "label": row_result.object_repr or "",
-                "errors": messages,
-            }
-        )
-    # Errors raised outside any row (a broken header, a database error) still count.
-    for base_error in result.base_errors:
-        report_rows.append(
-            {
-                "row": None,
-                "action": "error",
-                "action_label": "错误",
-                "label": "",
-                "errors": [str(base_error.error)],
-            }
-        )
+    importer = spec.importer(by=by, problems=problems)
+    kwargs = {"progress": progress} if progress else {}
+    report_rows = importer.run(sheet.headers, rows, dry_run=dry_run, **kwargs)
+    for row in report_rows:
+        row["action_label"] = ACTION_LABELS[row["action"]]
     report_rows.sort(key=lambda r: (r["row"] is None, r["row"] or 0))
     return summarize(report_rows, len(sheet.rows))
+
+
+def _progress(job: ImportJob) -> Progress:
+    def progress(percent: int, message: str) -> None:
+        ImportJob.objects.filter(pk=job.pk).update(progress=percent, message=message[:200])
+
+    return progress
+
+
+def in_background(job: ImportJob) -> bool:
+    """Large tree and people files are checked and stored by the task worker."""
+    total = job.summary.get("total") or job.row_count
+    return job.kind in SPECS and total >= settings.IMPORT_BACKGROUND_ROWS
 
 
 def start_import(
     *, by: User, kind: str, filename: str, content: bytes, target_id: int | None = None
 ) -> ImportJob:
-    """Store the upload and its dry-run preview. Raises SpreadsheetError for a hostile file."""
+    """Store the upload and its dry-run preview. Raises SpreadsheetError for a hostile file.
+
+    A large file's preview is left to the task worker: the job comes back PENDING.
+    """
     required = REQUIRED[kind] if kind in REQUIRED else SPECS[ImportKind(kind)].required
-    read_xlsx(content, required=required)  # refuse before storing anything
+    sheet = read_xlsx(content, required=required)  # refuse before storing anything
     job = ImportJob.objects.create(
-        kind=kind, created_by=by, filename=filename[:200], content=content, target_id=target_id
+        kind=kind,
+        created_by=by,
+        filename=filename[:200],
+        content=content,
+        target_id=target_id,
+        row_count=len(sheet.rows),
     )
-    report = _run(job, by=by, dry_run=True)
+    if in_background(job):
+        from .tasks import preview_import
+
+        ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.PENDING, message="排队中")
+        preview_import.enqueue(job_id=str(job.pk))
+        job.refresh_from_db()
+        return job
+    preview(job, by=by, sheet=sheet if kind in SPECS else None)
+    return job
+
+
+def preview(job: ImportJob, *, by: User, sheet: Sheet | None = None) -> dict:
+    """The dry run: every row checked, nothing stored; the report goes on the job."""
+    report = _run(job, by=by, dry_run=True, sheet=sheet, progress=_progress(job))
     job.summary = report
     job.status = ImportStatus.PREVIEWED if report["ok"] else ImportStatus.REJECTED
-    job.save(update_fields=["summary", "status"])
-    return job
+    job.progress, job.message = 100, ""
+    job.save(update_fields=["summary", "status", "progress", "message"])
+    return report
+
+
+def confirm_import(job: ImportJob, *, by: User) -> dict | None:
+    """Store the previewed file now, or queue it when it is large (returns None then)."""
+    if not in_background(job):
+        return apply_import(job, by=by)
+    from .tasks import apply_import_in_background
+
+    queued = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.PREVIEWED).update(
+        status=ImportStatus.APPLYING, progress=0, message="排队中"
+    )
+    if not queued:
+        raise SpreadsheetError("该文件已经导入过了，或正在导入。")
+    apply_import_in_background.enqueue(job_id=str(job.pk), by_id=by.pk)
+    return None
 
 
 def apply_import(job: ImportJob, *, by: User) -> dict:
@@ -244,12 +245,13 @@ def apply_import(job: ImportJob, *, by: User) -> dict:
         if job.status == ImportStatus.APPLIED:
             raise SpreadsheetError("该文件已经导入过了。")
         with audit.acting(by, "import"):
-            report = _run(job, by=by, dry_run=False)
+            report = _run(job, by=by, dry_run=False, progress=_progress(job))
             if not report["ok"]:
                 transaction.set_rollback(True)
         if report["ok"]:
             job.status, job.applied_at, job.summary = ImportStatus.APPLIED, timezone.now(), report
-            job.save(update_fields=["status", "applied_at", "summary"])
+            job.progress, job.message = 100, ""
+            job.save(update_fields=["status", "applied_at", "summary", "progress", "message"])
             with audit.acting(by, "import"):
                 audit.record(
                     job,
@@ -262,4 +264,11 @@ def apply_import(job: ImportJob, *, by: User) -> dict:
     return report
 
 
-__all__ = ["ImportRejected", "SpreadsheetError", "apply_import", "start_import"]
+__all__ = [
+    "ImportRejected",
+    "SpreadsheetError",
+    "apply_import",
+    "confirm_import",
+    "in_background",
+    "start_import",
+]

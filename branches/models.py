@@ -366,7 +366,9 @@ class ImportKind(models.TextChoices):
 
 
 class ImportStatus(models.TextChoices):
+    PENDING = "pending", "正在试导入"  # a large file, checked by the task worker
     PREVIEWED = "previewed", "已预览"
+    APPLYING = "applying", "正在导入"  # a large file, stored by the task worker
     APPLIED = "applied", "已导入"
     REJECTED = "rejected", "有错误"
 
@@ -389,7 +391,11 @@ class ImportJob(models.Model):
         "导入目标", null=True, blank=True, help_text="考评标准草稿导入：草稿版本的编号"
     )
     content = models.BinaryField("文件内容")
+    row_count = models.PositiveIntegerField("数据行数", default=0)
     summary = models.JSONField("结果摘要", default=dict, blank=True)
+    # Progress of a large file handled by the task worker.
+    progress = models.PositiveSmallIntegerField("进度", default=0)
+    message = models.CharField("进度说明", max_length=200, blank=True)
 
     class Meta:
         verbose_name = "导入记录"

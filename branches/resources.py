@@ -1,16 +1,13 @@
-"""Excel import and export of the organization tree and of people with their roles
-(django-import-export resources with Chinese column headers and Chinese row errors)."""
+"""The spreadsheet layout of the organization tree and of people with their roles:
+django-import-export resources with Chinese column headers, and the widgets that read and
+write each cell with Chinese errors. Exports render through them; the imports
+(branches/importers.py) read each cell with the same widgets."""
 
 from datetime import date, datetime
 
-from django.core.exceptions import ValidationError
 from import_export import fields, resources, widgets
 
-from .access import Perm, grantable_roles, has_perm
 from .models import Category, Membership, Organization, OrgKind, Role, User
-from .services import place_subtree
-
-ROW_HEADER = "__excel_row__"
 
 
 class TextWidget(widgets.CharWidget):
@@ -151,15 +148,11 @@ def _field(attribute, column, widget):
 
 
 class ScopedResource(resources.ModelResource):
-    """A resource that knows who imports and checks each row against their scope."""
+    """A resource for one person: exports list what they may see."""
 
-    def __init__(self, *, by: User, problems: dict[int, list[str]] | None = None):
+    def __init__(self, *, by: User):
         super().__init__()
         self.by = by
-        self.problems = problems or {}
-
-    def row_problems(self, row) -> list[str]:
-        return self.problems.get(row.get(ROW_HEADER), [])
 
 
 class OrganizationResource(ScopedResource):
@@ -219,33 +212,6 @@ class OrganizationResource(ScopedResource):
     def get_export_queryset(self, request=None):
         return Organization.objects.select_related("parent").order_by("path")
 
-    def import_instance(self, instance, row, **kwargs):
-        errors: dict = {}
-        try:
-            super().import_instance(instance, row, **kwargs)
-        except ValidationError as exc:
-            errors = exc.update_error_dict(errors)
-        problems = list(self.row_problems(row))
-        if instance.pk and not has_perm(self.by, Perm.MANAGE_ORG, instance):
-            problems.append(f"编码“{instance.code}”属于您管理范围之外的组织，不能修改")
-        if "parent" not in errors:
-            if instance.parent_id is None and not self.by.is_superuser:
-                was_root = (
-                    bool(instance.pk)
-                    and Organization.objects.filter(pk=instance.pk, parent__isnull=True).exists()
-                )
-                if not was_root:
-                    problems.append("只有超级管理员可以导入顶层党委（请填写上级编码）")
-            elif instance.parent_id and not has_perm(self.by, Perm.MANAGE_ORG, instance.parent):
-                problems.append(f"上级“{instance.parent.code}”不在您的管理范围内")
-        if problems:
-            errors.setdefault("__all__", []).extend(problems)
-        if errors:
-            raise ValidationError(errors)
-
-    def after_save_instance(self, instance, row, **kwargs):
-        place_subtree(instance)
-
 
 class MembershipResource(ScopedResource):
     """One row per role grant; the account is created or updated from the same row."""
@@ -277,59 +243,3 @@ class MembershipResource(ScopedResource):
         return Membership.objects.select_related("user", "organization").order_by(
             "user__username", "organization__path", "role"
         )
-
-    def before_import_row(self, row, **kwargs):
-        """Create or update the account named by 工号 with its 姓名, 邮箱 and 手机."""
-        username = TextWidget(label="工号", required=True, max_length=150).clean(row.get("工号"))
-        name = TextWidget(label="姓名", required=True, max_length=50).clean(row.get("姓名"))
-        email = TextWidget(label="邮箱", max_length=254).clean(row.get("邮箱"))
-        phone = TextWidget(label="手机", max_length=20).clean(row.get("手机"))
-        user = User.objects.filter(username=username).first()
-        if user is None:
-            user = User(username=username)
-            user.set_unusable_password()
-        user.name, user.email, user.phone = name, email, phone
-        try:
-            user.full_clean(exclude=["password"])
-        except ValidationError as exc:
-            raise ValueError("；".join(exc.messages)) from None
-        user.save()
-        row["工号"] = username
-
-    @staticmethod
-    def _account_only(row) -> bool:
-        """A row with neither organization nor role only creates or updates the account."""
-        return not row.get("组织编码") and not row.get("角色")
-
-    def skip_row(self, instance, original, row, import_validation_errors=None):
-        if self._account_only(row) and not self.row_problems(row):
-            return True
-        return super().skip_row(instance, original, row, import_validation_errors)
-
-    def import_instance(self, instance, row, **kwargs):
-        errors: dict = {}
-        try:
-            super().import_instance(instance, row, **kwargs)
-        except ValidationError as exc:
-            errors = exc.update_error_dict(errors)
-        problems = list(self.row_problems(row))
-        if self._account_only(row) and not problems:
-            return
-        if not instance.organization_id and "organization" not in errors:
-            problems.append("填写了角色就必须填写组织编码")
-        if not instance.role and "role" not in errors:
-            problems.append("填写了组织编码就必须填写角色")
-        if (
-            instance.pk is None
-            and instance.role
-            and instance.role not in dict(grantable_roles(self.by))
-        ):
-            problems.append(f"您不能授予“{Role(instance.role).label}”角色")
-        if instance.organization_id and not has_perm(
-            self.by, Perm.MANAGE_PEOPLE, instance.organization
-        ):
-            problems.append(f"组织“{instance.organization.code}”不在您的管理范围内")
-        if problems:
-            errors.setdefault("__all__", []).extend(problems)
-        if errors:
-            raise ValidationError(errors)

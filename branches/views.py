@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -257,6 +258,9 @@ def import_upload(request: HttpRequest, kind: str) -> HttpResponse:
             "kind": kind,
             "kind_label": ImportKind(kind).label,
             "template_url": IMPORT_TEMPLATES[kind],
+            "max_rows": settings.IMPORT_MAX_ROWS,
+            "background_rows": settings.IMPORT_BACKGROUND_ROWS,
+            "max_mb": settings.IMPORT_MAX_BYTES // (1024 * 1024),
         },
     )
 
@@ -273,6 +277,11 @@ def _get_job(request: HttpRequest, pk) -> ImportJob:
 @login_required
 def import_preview(request: HttpRequest, pk) -> HttpResponse:
     job = _get_job(request, pk)
+    working = job.status in (ImportStatus.PENDING, ImportStatus.APPLYING)
+    if request.headers.get("HX-Request") and not working:
+        return HttpResponse(headers={"HX-Refresh": "true"})  # done: show the whole preview
+    if working:
+        return render(request, "branches/import_progress.html", {"job": job})
     report = job.summary
     show = text_param(request, "show", max_length=30)
     rows = report.get("rows", [])
@@ -301,7 +310,7 @@ def import_confirm(request: HttpRequest, pk) -> HttpResponse:
         messages.error(request, "预览中有错误行，不能导入。请修改文件后重新上传。")
         return redirect("import_preview", pk=job.pk)
     try:
-        report = importing.apply_import(job, by=request.user)
+        report = importing.confirm_import(job, by=request.user)
     except importing.ImportRejected:
         messages.error(
             request, "导入时发现错误（数据可能已被他人修改），未保存任何数据。请查看错误行。"
@@ -309,6 +318,8 @@ def import_confirm(request: HttpRequest, pk) -> HttpResponse:
         return redirect("import_preview", pk=job.pk)
     except SpreadsheetError as exc:
         messages.error(request, str(exc))
+        return redirect("import_preview", pk=job.pk)
+    if report is None:  # a large file: the task worker stores it
         return redirect("import_preview", pk=job.pk)
     counts = report["counts"]
     messages.success(

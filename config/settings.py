@@ -197,12 +197,52 @@ STATICFILES_DIRS = [
     ("vendor/bootstrap-icons", BASE_DIR / "node_modules" / "bootstrap-icons" / "font"),
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
 ]
+# Development and tests serve straight from the finders: no collectstatic step needed.
+# Production (`make serve`, the systemd units) sets DJANGO_STATIC_COLLECTED=1 and runs
+# collectstatic: WhiteNoise then serves the hashed, pre-compressed (gzip and brotli) copies
+# under STATIC_ROOT with far-future cache headers.
+STATIC_COLLECTED = env_bool("DJANGO_STATIC_COLLECTED", False)
+
+
+def _media_storage() -> dict:
+    """Uploads and stored reports: var/media on this disk, or, when STORAGE_S3_BUCKET is set,
+    a bucket on an S3-compatible store (MinIO on the intranet, or a cloud one) that several
+    app servers share. Files are always served through views that check access, never by
+    their storage URL."""
+    bucket = os.environ.get("STORAGE_S3_BUCKET")
+    if not bucket:
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    style = os.environ.get("STORAGE_S3_ADDRESSING_STYLE", "path")
+    if style not in {"path", "virtual", "auto"}:
+        raise ImproperlyConfigured(
+            f"STORAGE_S3_ADDRESSING_STYLE must be path, virtual or auto, got {style!r}"
+        )
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": os.environ.get("STORAGE_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("STORAGE_S3_REGION") or None,
+            "access_key": os.environ.get("STORAGE_S3_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("STORAGE_S3_SECRET_ACCESS_KEY") or None,
+            "location": os.environ.get("STORAGE_S3_PREFIX", ""),
+            "addressing_style": style,
+            "signature_version": "s3v4",
+            "default_acl": None,  # the bucket's own policy: private
+            "file_overwrite": False,
+        },
+    }
+
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "default": _media_storage(),
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_COLLECTED
+        else "whitenoise.storage.CompressedStaticFilesStorage"
+    },
 }
-# Serve straight from the finders: no collectstatic step is needed to run or test.
-WHITENOISE_USE_FINDERS = True
+WHITENOISE_USE_FINDERS = not STATIC_COLLECTED
 
 # Uploaded evidence lives outside static files and is served only through views that check access.
 MEDIA_ROOT = VAR_DIR / "media"
@@ -212,7 +252,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Spreadsheet imports: refused before parsing past these bounds.
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
-IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 5000, minimum=1)
+# 20,000 rows: a whole provincial tree in one file. Memory while importing grows with the
+# rows of the file and the rows already stored (README, "Excel import and export").
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 20_000, minimum=1)
+# From this many rows on, the task worker checks and stores the file (progress bar).
+IMPORT_BACKGROUND_ROWS = env_int("IMPORT_BACKGROUND_ROWS", 1000, minimum=1)
 IMPORT_MAX_UNZIPPED_BYTES = env_int("IMPORT_MAX_UNZIPPED_BYTES", 50 * 1024 * 1024, minimum=1024)
 
 TASKS = {
@@ -245,6 +289,12 @@ if email_host := os.environ.get("EMAIL_HOST"):
 else:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "kaoping@localhost")
+
+# Behind nginx terminating TLS (config/deploy/nginx-kaoping.conf): trust its
+# X-Forwarded-Proto so that request.is_secure() and CSRF origin checks see https.
+# Only set this when the app is reachable solely through that proxy.
+if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"

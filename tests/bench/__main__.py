@@ -8,6 +8,9 @@ Runs against a throw-away SQLite database under a temporary DJANGO_VAR_DIR:
   `runserver` on 127.0.0.1, one user downloading a draft sheet's PDF in a loop, and the
   task worker rendering a report meanwhile (errors counted, worker checked alive).
 
+- importing 10,000 branches from .xlsx (dry run, then confirm) beside the floor: reading
+  the same file with openpyxl and one bulk insert. `BENCH_ONLY=import` runs only this one.
+
 `python -m tests.bench load` runs the load test alone.
 """
 
@@ -64,10 +67,82 @@ def measure(client: Client, url: str) -> tuple[float, float, int]:
     return statistics.median(times), times[int(len(times) * 0.95) - 1], len(queries)
 
 
-def main() -> None:
+def setup() -> None:
     call_command("migrate", verbosity=0)
     call_command("load_rubrics", verbosity=0)
     call_command("load_demo", verbosity=0)
+
+
+def import_bench(count: int = 10_000) -> None:
+    """The tree import of ``count`` new branches: dry run and confirm, against the floor."""
+    import io
+
+    import openpyxl
+    from django.db import transaction
+
+    from branches import importing
+    from branches.exports import OrganizationTemplate
+    from branches.models import ImportKind, Organization, OrgKind, User
+    from branches.spreadsheets import write_xlsx
+
+    admin = User.objects.get(username="dq01")
+    headers = OrganizationTemplate(by=admin).headers()
+    parent = Organization.objects.get(code="GT")
+    template = {
+        "类型": "党支部",
+        "上级编码": parent.code,
+        "联合党支部": "否",
+        "成立日期": "2015-03-01",
+        "正式党员数": 12,
+        "预备党员数": 1,
+        "类别": "一般",
+        "软弱涣散": "否",
+        "星级": 3,
+        "书记": "张三",
+        "委员": "李四、王五",
+    }
+    rows = [
+        [{**template, "编码": f"IMP-{n:05d}", "名称": f"导入基准党支部{n}"}.get(h) for h in headers]
+        for n in range(count)
+    ]
+    content = write_xlsx([("组织", headers, rows)])
+
+    # The floor: read the file and insert its rows in one bulk insert, rolled back.
+    start = time.perf_counter()
+    with transaction.atomic():
+        book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        read = list(book.worksheets[0].iter_rows(values_only=True))[1:]
+        book.close()
+        reading = time.perf_counter() - start
+        Organization.objects.bulk_create(
+            [Organization(code=r[0], name=r[1], kind=OrgKind.BRANCH, parent=parent) for r in read]
+        )
+        transaction.set_rollback(True)
+    floor = time.perf_counter() - start
+
+    import resource
+
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with override_settings(IMPORT_BACKGROUND_ROWS=count + 1):
+        start = time.perf_counter()
+        job = importing.start_import(
+            by=admin, kind=ImportKind.ORGANIZATIONS, filename="bench.xlsx", content=content
+        )
+        dry = time.perf_counter() - start
+        assert job.summary["ok"] and job.summary["counts"]["new"] == count, job.summary["counts"]
+        start = time.perf_counter()
+        importing.apply_import(job, by=admin)
+        confirm = time.perf_counter() - start
+    rss_growth = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
+    assert Organization.objects.filter(code__startswith="IMP-").count() == count
+    print(f"\nimport of {count:,} branches from .xlsx ({len(content) / 1024:.0f} KB)")
+    print(f"{'floor: openpyxl read + one bulk insert':<44}{floor:>8.2f} s  (read {reading:.2f} s)")
+    print(f"{'dry run (preview)':<44}{dry:>8.2f} s  ({dry / floor:.1f}× the floor)")
+    print(f"{'confirm (store, audit)':<44}{confirm:>8.2f} s  ({confirm / floor:.1f}× the floor)")
+    print(f"{'peak memory growth (max RSS)':<44}{rss_growth:>8.0f} MB\n")
+
+
+def main() -> None:
     from assessments import services
     from assessments.models import ScoreSheet
     from branches.models import Organization, User
@@ -313,8 +388,13 @@ if __name__ == "__main__":
 
         load_test()
         sys.exit(0)
+    setup()
+    if os.environ.get("BENCH_ONLY") == "import":
+        import_bench(int(os.environ.get("BENCH_IMPORT_ROWS", "10000")))
+        sys.exit()
     main()
     report_bench()
+    import_bench()
     if os.environ.get("BENCH_SKIP_CONSOLIDATION") != "1":
         consolidation()
     from tests.bench.load import load_test
