@@ -9,6 +9,7 @@ import io
 
 import openpyxl
 
+from branches import audit
 from branches.spreadsheets import check_xlsx_bytes, read_xlsx, write_xlsx
 from rubrics import scoring
 from rubrics.sheets import score_sheet_rows
@@ -132,6 +133,7 @@ def upload(sheet: ScoreSheet, *, by, content: bytes) -> services.SaveResult:
         raise services.AssessmentError("上传失败，未保存任何数据：" + "；".join(errors))
     for code in scorable - set(values):
         values[code] = ""  # a code missing from the file is cleared, as in the form
-    return services.save_entries(
-        sheet, by=by, revision=revision, values=values, notes=notes, vetoes=vetoes
-    )
+    with audit.acting(by, "upload"):  # the audit row says the values came from a file
+        return services.save_entries(
+            sheet, by=by, revision=revision, values=values, notes=notes, vetoes=vetoes
+        )

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from .forms import AdminCreateUserForm, AdminSetPasswordForm
 from .models import (
     AuditEntry,
     CrossReviewGroup,
@@ -28,9 +29,12 @@ class UserAdmin(BaseUserAdmin):
         (None, {"fields": ["username", "password"]}),
         ("个人信息", {"fields": ["name", "email", "phone"]}),
         ("权限", {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
+        ("密码", {"fields": ["must_change_password", "password_changed_at"]}),
         ("时间", {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"fields": ["username", "name", "password1", "password2"]})]
+    add_form = AdminCreateUserForm
+    change_password_form = AdminSetPasswordForm
     inlines = [MembershipInline]
 
 

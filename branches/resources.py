@@ -6,7 +6,7 @@ from datetime import date, datetime
 from django.core.exceptions import ValidationError
 from import_export import fields, resources, widgets
 
-from .access import Perm, grantable_roles, has_perm
+from .access import Perm, account_refusal, grantable_roles, has_perm
 from .models import Category, Membership, Organization, OrgKind, Role, User
 from .services import place_subtree
 
@@ -285,6 +285,13 @@ class MembershipResource(ScopedResource):
         email = TextWidget(label="邮箱", max_length=254).clean(row.get("邮箱"))
         phone = TextWidget(label="手机", max_length=20).clean(row.get("手机"))
         user = User.objects.filter(username=username).first()
+        if user is not None and (reason := account_refusal(self.by, user)):
+            # 三员分立: an account the importer may not manage is left as it is (an
+            # exported row of it round-trips unchanged); changing it is refused.
+            if (user.name, user.email, user.phone) != (name, email, phone):
+                raise ValueError(reason.rstrip("。"))
+            row["工号"] = username
+            return
         if user is None:
             user = User(username=username)
             user.set_unusable_password()
@@ -325,6 +332,12 @@ class MembershipResource(ScopedResource):
             and instance.role not in dict(grantable_roles(self.by))
         ):
             problems.append(f"您不能授予“{Role(instance.role).label}”角色")
+        if (
+            instance.pk is None
+            and instance.user_id
+            and (reason := account_refusal(self.by, instance.user))
+        ):
+            problems.append(reason.rstrip("。"))
         if instance.organization_id and not has_perm(
             self.by, Perm.MANAGE_PEOPLE, instance.organization
         ):

@@ -24,6 +24,7 @@ from ..models import (
     StageKind,
     VetoFinding,
 )
+from . import entry_audit
 from .errors import AssessmentError, Conflict, acting
 
 # -- score sheets --------------------------------------------------------------------------
@@ -123,6 +124,7 @@ def save_entries(
             errors[code] = f"{code}：不是反向（否决）指标"
         elif not facts:
             errors[code] = f"{code}：认定否决项须写明事实依据"
+    before = entry_audit.snapshot(sheet, list(clean), vetoes=vetoes_given, note=note is not None)
     updated = ScoreSheet.objects.filter(pk=sheet.pk, revision=revision, status__in=EDITABLE).update(
         revision=F("revision") + 1,
         updated_at=timezone.now(),
@@ -155,6 +157,7 @@ def save_entries(
                     VetoFinding.objects.update_or_create(
                         sheet=sheet, code=code, defaults={"facts": facts[:2000]}
                     )
+        entry_audit.record(sheet, before, values=clean, notes=notes, note=note)
     sheet.refresh_from_db()
     return SaveResult(
         sheet.revision, errors, scoring.score(rules, entry_for(sheet, rules), complete=False)

@@ -62,13 +62,16 @@ def test_changes_through_the_admin_are_attributed(tree, superuser, client):
     assert Membership.objects.filter(user=superuser, role=Role.LEADER).exists()
 
 
-def test_audit_page_is_scoped(tree, dept_admin, dept_admin_e2, client):
+def test_audit_page_is_scoped(tree, dept_admin, auditor, client):
+    from tests.conftest import make_user
+
+    auditor_e2 = make_user("auditor_e2", (tree.e2, Role.AUDITOR))
     services.update_organization(tree.a, by=dept_admin, data={"name": "甲党支部（改）"})
     services.update_organization(tree.b, by=dept_admin, data={"name": "乙党支部（改）"})
-    client.force_login(dept_admin_e2)
+    client.force_login(auditor_e2)
     page = client.get(reverse("audit_list")).content.decode()
     assert "乙党支部（改）" in page
     assert "甲党支部（改）" not in page
-    client.force_login(dept_admin)
+    client.force_login(auditor)
     page = client.get(reverse("audit_list")).content.decode()
     assert "甲党支部（改）" in page and "甲党支部</span> → 甲党支部（改）" in page
