@@ -226,3 +226,16 @@ def test_auditor_exports_the_filtered_trail_as_values(tree, dept_admin, sysadmin
     # The export itself is in the trail: who read it, with which filter.
     export = AuditEntry.objects.get(action="export")
     assert export.actor == auditor and "model=用户" in export.changes["filters"]["new"]
+
+
+def test_the_audit_page_reads_in_constant_queries(
+    tree, dept_admin, auditor, client, django_assert_max_num_queries
+):
+    client.force_login(auditor)
+    for n in range(30):
+        services.update_organization(tree.a, by=dept_admin, data={"full_members": n + 20})
+    with django_assert_max_num_queries(10):
+        page = client.get(reverse("audit_list"), {"model": "党组织"})
+    assert len(page.context["page"]) == 37  # 30 updates and the 7 organizations created
+    page = client.get(reverse("home")).content.decode()
+    assert reverse("audit_list") in page and "审计员" in page
