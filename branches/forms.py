@@ -229,7 +229,9 @@ class AuditFilterForm(ChineseForm, forms.Form):
         return data
 
     def filters(self) -> dict:
-        """The valid filters (empty when the form is invalid: then nothing is narrowed)."""
-        if not self.is_valid():
+        """The filters whose values are valid (an invalid one is shown as an error and
+        narrows nothing; the reader's scope always applies, in the selector)."""
+        if not self.is_bound:
             return {}
+        self.is_valid()
         return {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}
