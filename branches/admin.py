@@ -33,6 +33,7 @@ class UserAdmin(BaseUserAdmin):
         ("时间", {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"fields": ["username", "name", "password1", "password2"]})]
+    readonly_fields = ["password_changed_at"]
     add_form = AdminCreateUserForm
     change_password_form = AdminSetPasswordForm
     inlines = [MembershipInline]
@@ -73,7 +74,7 @@ class CrossReviewGroupAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(admin.ModelAdmin):
-    list_display = ["at", "actor_repr", "source", "action", "model", "object_repr"]
+    list_display = ["at", "actor_repr", "source", "ip", "action", "model", "object_repr"]
     list_filter = ["action", "model", "source"]
     search_fields = ["object_repr", "actor_repr"]
 
