@@ -14,6 +14,16 @@ from .models import (
 from .services import place_subtree
 
 
+def _superuser_only(request) -> bool:
+    """三员分立: the admin edits every model, is_superuser and the administrator roles
+    included, so only a superuser opens it; a staff flag with model permissions is not
+    enough (else a 系统管理员 who reset such an account's password could escalate)."""
+    return request.user.is_active and request.user.is_superuser
+
+
+admin.site.has_permission = _superuser_only
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0

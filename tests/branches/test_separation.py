@@ -206,3 +206,26 @@ def test_sysadmin_still_manages_ordinary_accounts(client, tree, sysadmin, secret
     )
     assert grant.status_code == 302
     assert secretary_b.memberships.filter(role=Role.LEADER).exists()
+
+
+def test_a_staff_account_that_is_not_a_superuser_cannot_use_the_admin(client, tree):
+    """The admin edits is_superuser and grants every role: a staff flag (with model
+    permissions) must not open it, or a 系统管理员 could escalate through such an account."""
+    from django.contrib.auth.models import Permission
+
+    staff = make_user("staff", is_staff=True)
+    staff.user_permissions.set(Permission.objects.filter(content_type__app_label="branches"))
+    client.force_login(staff)
+    assert client.get(reverse("admin:index")).status_code == 302  # to the admin login
+    made_superuser = client.post(
+        reverse("admin:branches_user_change", args=[staff.pk]),
+        {"username": "staff", "is_active": "on", "is_staff": "on", "is_superuser": "on"},
+    )
+    granted = client.post(
+        reverse("admin:branches_membership_add"),
+        {"user": staff.pk, "organization": tree.root.pk, "role": Role.SYSADMIN},
+    )
+    assert made_superuser.status_code == granted.status_code == 302
+    staff.refresh_from_db()
+    assert not staff.is_superuser and not staff.memberships.exists()
+    assert "管理后台" not in client.get(reverse("password_change")).content.decode()
