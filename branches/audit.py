@@ -84,6 +84,8 @@ def _display(instance: models.Model, field: models.Field):
         related = getattr(instance, field.name, None)
         return str(related) if related is not None else related_id
     value = getattr(instance, field.attname)
+    if isinstance(value, bool):
+        return "是" if value else "否"
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))
     return _plain(value)
@@ -200,12 +202,12 @@ def record(instance: models.Model, action: str, changes: dict | None = None) -> 
     _write(instance, action, changes or {})
 
 
-def record_export(*, by, what: str, filters: dict) -> None:
-    """Write an entry for an export of the audit trail itself (who read it, how)."""
+def record_export(*, by, what: str, summary: str) -> None:
+    """Write an entry for an export of the audit trail itself (who read it, with which
+    filters, as the auditor reads them)."""
     from .models import AuditEntry
 
     ctx = current()
-    text = "；".join(f"{k}={v}" for k, v in filters.items()) or "（无）"
     AuditEntry.objects.create(
         actor=by,
         actor_repr=str(by),
@@ -214,7 +216,7 @@ def record_export(*, by, what: str, filters: dict) -> None:
         model=str(AuditEntry._meta.verbose_name),
         object_id="",
         object_repr=what[:200],
-        changes={"filters": {"label": "筛选条件", "old": None, "new": text}},
+        changes={"filters": {"label": "筛选条件", "old": None, "new": summary}},
         org_path="",
         ip=ctx.ip,
     )

@@ -168,16 +168,6 @@ class PeopleTemplate(PeopleExport):
         return [("填写说明", ["列", "说明"], PEOPLE_GUIDE)]
 
 
-SOURCES = {
-    "web": "网页",
-    "admin": "管理后台",
-    "import": "导入",
-    "upload": "离线评分表上传",
-    "command": "命令行",
-    "system": "系统",
-}
-
-
 def _side(value) -> str:
     return "（空）" if value in (None, "") else str(value)
 
@@ -233,7 +223,7 @@ class AuditExport(Export):
             yield [
                 timezone.localtime(entry.at).strftime("%Y-%m-%d %H:%M:%S"),
                 entry.actor_repr,
-                SOURCES.get(entry.source, entry.source),
+                entry.source_label,
                 entry.ip or "",
                 entry.get_action_display(),
                 entry.model,

@@ -228,6 +228,18 @@ class AuditFilterForm(ChineseForm, forms.Form):
             raise forms.ValidationError("起始日期不能晚于截止日期。")
         return data
 
+    def summary(self) -> str:
+        """The applied filters as the auditor reads them: "操作=登录失败；操作人=sj01"."""
+        parts = []
+        for name, value in self.filters().items():
+            field = self.fields[name]
+            if isinstance(value, Organization):
+                value = f"{value.code} {value.name}"
+            elif isinstance(field, forms.ChoiceField):
+                value = dict(field.choices).get(value, value)
+            parts.append(f"{field.label}={value}")
+        return "；".join(parts) or "（无）"
+
     def filters(self) -> dict:
         """The filters whose values are valid (an invalid one is shown as an error and
         narrows nothing; the reader's scope always applies, in the selector)."""

@@ -355,6 +355,17 @@ class AuditAction(models.TextChoices):
     EXPORT = "export", "导出"
 
 
+# Where a change came from (AuditEntry.source), as the auditor reads it.
+AUDIT_SOURCES = {
+    "web": "网页",
+    "admin": "管理后台",
+    "import": "导入",
+    "upload": "离线评分表上传",
+    "command": "命令行",
+    "system": "系统",
+}
+
+
 class AuditRetentionError(Exception):
     """The audit trail is append-only: entries are never changed or deleted."""
 
@@ -420,6 +431,10 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AuditRetentionError(AUDIT_READ_ONLY)
+
+    @property
+    def source_label(self) -> str:
+        return AUDIT_SOURCES.get(self.source, self.source)
 
 
 class PasswordHistory(models.Model):

@@ -269,12 +269,12 @@ def delete_cross_review_group(group: CrossReviewGroup, *, by: User) -> None:
 # -- the audit trail (read-only: only its exports are recorded) ----------------------------
 
 
-def export_audit(*, by: User, filters: dict) -> tuple[str, str, bytes]:
-    """The auditor's Excel export of the filtered trail; the export itself is recorded."""
+def export_audit(*, by: User, filters: dict, summary: str) -> tuple[str, str, bytes]:
+    """The auditor's Excel export of the filtered trail (``summary``: the filters as
+    the auditor reads them); the export itself is recorded."""
     from .exports import AuditExport
 
     with transaction.atomic(), audit.acting(by, audit.current().source):
         rendered = AuditExport(by=by, filters=filters).render()
-        shown = {k: getattr(v, "code", v) for k, v in filters.items()}
-        audit.record_export(by=by, what="导出审计记录（Excel）", filters=shown)
+        audit.record_export(by=by, what="导出审计记录（Excel）", summary=summary)
     return rendered

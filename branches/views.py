@@ -607,5 +607,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
 def audit_export(request: HttpRequest) -> HttpResponse:
     access.require(request.user, Perm.VIEW_AUDIT)
     form = AuditFilterForm(request.GET or None, user=request.user)
-    filename, content_type, content = services.export_audit(by=request.user, filters=form.filters())
+    filename, content_type, content = services.export_audit(
+        by=request.user, filters=form.filters(), summary=form.summary()
+    )
     return attachment(content, filename=filename, content_type=content_type)

@@ -225,7 +225,7 @@ def test_auditor_exports_the_filtered_trail_as_values(tree, dept_admin, sysadmin
     assert any("原因：工号不存在" in (r[8] or "") for r in rows[1:])
     # The export itself is in the trail: who read it, with which filter.
     export = AuditEntry.objects.get(action="export")
-    assert export.actor == auditor and "model=用户" in export.changes["filters"]["new"]
+    assert export.actor == auditor and export.changes["filters"]["new"] == "对象类型=用户"
 
 
 def test_the_audit_page_reads_in_constant_queries(
@@ -239,3 +239,24 @@ def test_the_audit_page_reads_in_constant_queries(
     assert len(page.context["page"]) == 37  # 30 updates and the 7 organizations created
     page = client.get(reverse("home")).content.decode()
     assert reverse("audit_list") in page and "审计员" in page
+
+
+def test_the_audit_page_reads_in_chinese_and_fits_a_phone(
+    tree, sysadmin, secretary_b, auditor, client
+):
+    """Sources and yes/no values are Chinese, long change lists fold away, the table
+    scrolls inside its own box; an export names its filters by their labels."""
+    client.force_login(sysadmin)
+    client.post(
+        reverse("person_detail", args=[secretary_b.pk]),
+        {"name": secretary_b.name, "email": "", "phone": ""},  # is_active unticked
+    )
+    client.force_login(auditor)
+    page = client.get(reverse("audit_list"), {"model": "用户", "action": "update"})
+    html = page.content.decode()
+    assert '有效</strong>：<span class="diff-old">是</span> → 否' in html
+    assert "网页 · 127.0.0.1" in html and ">web<" not in html
+    assert '<div class="table-responsive">' in html and "text-break" in html
+    client.get(reverse("audit_export"), {"action": "update", "actor": "sysadmin"})
+    export = AuditEntry.objects.get(action="export")
+    assert export.changes["filters"]["new"] == "操作人=sysadmin；操作=修改"
