@@ -1,8 +1,9 @@
 """The audit row of a score-sheet save: old → new for every entry value, note and veto
 finding it changes, per indicator code, on the sheet (its organization and stage named).
 
-One row per save, read in at most three small queries and written in one insert, so
-the autosave path stays cheap; a save that changes nothing writes nothing.
+One row per save, read in at most three small queries before the save and written in
+one insert (what the save stored is passed in, not read back), so the autosave path
+stays cheap; a save that changes nothing writes nothing.
 """
 
 from decimal import Decimal
@@ -32,8 +33,9 @@ def snapshot(sheet: ScoreSheet, codes: list[str], *, vetoes: bool, note: bool) -
             VetoFinding.objects.filter(sheet=sheet).values_list("code", "facts")
         )
     if note:
+        # order_by(): the model's default ordering would join stage and organization.
         before["note"] = (
-            ScoreSheet.objects.filter(pk=sheet.pk).values_list("note", flat=True).first()
+            ScoreSheet.objects.filter(pk=sheet.pk).order_by().values_list("note", flat=True).first()
         )
     return before
 
@@ -42,18 +44,17 @@ def record(
     sheet: ScoreSheet,
     before: dict,
     *,
-    values: dict[str, Decimal | None],
-    notes: dict[str, str],
+    entries: dict[str, tuple[Decimal | None, str] | None],
+    vetoes: dict[str, str] | None,
     note: str | None,
 ) -> None:
-    """Compare with what the save stored (entries as save_entries writes them; veto
-    findings re-read, one query) and write one audit row if anything changed."""
+    """Compare with what the save stored (``entries``: code → (value, note), None when
+    removed; ``vetoes``: the findings now held, None when the save left them alone) and
+    write one audit row if anything changed. No query but the insert."""
     changes: dict[str, dict] = {}
-    for code, value in values.items():
+    for code, entry in entries.items():
         old_value, old_note = before["entries"].get(code, (None, ""))
-        new_note = notes.get(code, "")[:500]
-        if value is None and not notes.get(code):
-            new_note = ""
+        value, new_note = entry or (None, "")
         if old_value != value:
             changes[code] = {
                 "label": f"{code} 得分",
@@ -66,10 +67,9 @@ def record(
                 "old": old_note or None,
                 "new": new_note or None,
             }
-    if "vetoes" in before:
-        after = dict(VetoFinding.objects.filter(sheet=sheet).values_list("code", "facts"))
-        for code in sorted(set(before["vetoes"]) | set(after)):
-            old, new = before["vetoes"].get(code), after.get(code)
+    if vetoes is not None:
+        for code in sorted(set(before["vetoes"]) | set(vetoes)):
+            old, new = before["vetoes"].get(code), vetoes.get(code)
             if old != new:
                 changes[f"{code} 否决"] = {
                     "label": f"{code} 否决项（事实依据）",

@@ -139,25 +139,32 @@ def save_entries(
             "请复制保留您的输入后刷新页面。"
         )
     notes = notes or {}
+    # What each code will hold: (value, note), or None when the entry is removed.
+    stored = {
+        code: None if value is None and not notes.get(code) else (value, notes.get(code, "")[:500])
+        for code, value in clean.items()
+    }
+    findings = {
+        code: facts[:2000] for code, facts in vetoes.items() if code in veto_codes and facts
+    }
     with acting(by):
-        for code, value in clean.items():
-            if value is None and not notes.get(code):
+        for code, entry in stored.items():
+            if entry is None:
                 SheetEntry.objects.filter(sheet=sheet, code=code).delete()
             else:
                 SheetEntry.objects.update_or_create(
-                    sheet=sheet,
-                    code=code,
-                    defaults={"value": value, "note": notes.get(code, "")[:500]},
+                    sheet=sheet, code=code, defaults={"value": entry[0], "note": entry[1]}
                 )
         if vetoes_given:
             # The posted findings are the whole set: unchecked ones are withdrawn.
             VetoFinding.objects.filter(sheet=sheet).exclude(code__in=list(vetoes)).delete()
-            for code, facts in vetoes.items():
-                if code in veto_codes and facts:
-                    VetoFinding.objects.update_or_create(
-                        sheet=sheet, code=code, defaults={"facts": facts[:2000]}
-                    )
-        entry_audit.record(sheet, before, values=clean, notes=notes, note=note)
+            for code, facts in findings.items():
+                VetoFinding.objects.update_or_create(
+                    sheet=sheet, code=code, defaults={"facts": facts}
+                )
+        entry_audit.record(
+            sheet, before, entries=stored, vetoes=findings if vetoes_given else None, note=note
+        )
     sheet.refresh_from_db()
     return SaveResult(
         sheet.revision, errors, scoring.score(rules, entry_for(sheet, rules), complete=False)
