@@ -229,3 +229,21 @@ def test_a_staff_account_that_is_not_a_superuser_cannot_use_the_admin(client, tr
     staff.refresh_from_db()
     assert not staff.is_superuser and not staff.memberships.exists()
     assert "管理后台" not in client.get(reverse("password_change")).content.decode()
+
+
+def test_the_menu_shows_each_administrator_only_their_pages(
+    client, sysadmin, auditor, dept_admin, secretary_a
+):
+    rectifications = reverse("rectification_list")
+    audit = reverse("audit_list")
+    menus = {}
+    for user in (sysadmin, auditor, dept_admin, secretary_a):
+        client.force_login(user)
+        page = client.get(reverse("home")).content.decode()
+        menus[user.username] = (rectifications in page, audit in page)
+    assert menus == {
+        "sysadmin": (False, False),
+        "auditor": (False, True),
+        "dept": (True, False),
+        "sec_a": (True, False),
+    }
