@@ -47,11 +47,16 @@ def _check_account(by: User, user: User) -> None:
         raise BranchesError(reason)
 
 
+def _joined(exc: ValidationError) -> str:
+    """Several messages as one sentence: "密码太短；不能包含工号。" (not "。；")."""
+    return "；".join(m.rstrip("。") for m in exc.messages) + "。"
+
+
 def _full_clean(obj, **kwargs) -> None:
     try:
         obj.full_clean(**kwargs)
     except ValidationError as exc:
-        raise BranchesError("；".join(exc.messages)) from None
+        raise BranchesError(_joined(exc)) from None
 
 
 # -- the tree ---------------------------------------------------------------------------
@@ -151,7 +156,7 @@ def create_user(
         try:
             validate_password(password, user)
         except ValidationError as exc:
-            raise BranchesError("；".join(exc.messages)) from None
+            raise BranchesError(_joined(exc)) from None
         user.set_password(password)
         user.must_change_password = True  # an initial password is the administrator's
     else:
@@ -186,7 +191,7 @@ def set_password(user: User, *, by: User, password: str) -> User:
     try:
         validate_password(password, user)
     except ValidationError as exc:
-        raise BranchesError("；".join(exc.messages)) from None
+        raise BranchesError(_joined(exc)) from None
     user.set_password(password)
     user.must_change_password = user.pk != by.pk
     user.save()

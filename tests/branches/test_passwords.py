@@ -150,3 +150,14 @@ def test_history_validator_messages_are_chinese(secretary_a):
     with pytest.raises(ValidationError) as exc:
         validate_password(PASSWORD, secretary_a)
     assert exc.value.messages == ["新密码不能与当前密码或最近 5 次使用过的密码相同。"]
+
+
+def test_an_administrators_weak_password_reads_as_one_sentence(client, sysadmin):
+    client.force_login(sysadmin)
+    page = client.post(
+        reverse("person_create"),
+        {"username": "weak01", "name": "弱密码", "password": "weak01abc"},
+    ).content.decode()
+    assert "3 类（当前只有 2 类）；密码不能包含工号（登录名）。" in page
+    assert "。；" not in page
+    assert not User.objects.filter(username="weak01").exists()
