@@ -260,3 +260,12 @@ def test_the_audit_page_reads_in_chinese_and_fits_a_phone(
     client.get(reverse("audit_export"), {"action": "update", "actor": "sysadmin"})
     export = AuditEntry.objects.get(action="export")
     assert export.changes["filters"]["new"] == "操作人=sysadmin；操作=修改"
+
+
+def test_an_invalid_filter_is_named_not_silently_dropped(tree, dept_admin, auditor, client):
+    services.update_organization(tree.a, by=dept_admin, data={"name": "甲党支部（改）"})
+    client.force_login(auditor)
+    page = client.get(reverse("audit_list"), {"start": "2026-13-01", "action": "update"})
+    html = page.content.decode()
+    assert "起始日期：输入一个有效的日期。（此条件未使用）" in html
+    assert [e.object_repr for e in page.context["page"]] == ["甲党支部（改）"]
