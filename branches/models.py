@@ -14,6 +14,16 @@ from django.utils import timezone
 class User(AbstractUser):
     """A person who logs in. ``username`` is the employee number (工号)."""
 
+    # AbstractUser's field, named 工号 so that messages (e.g. the password similarity
+    # check: "密码跟 工号 太相似了") use the word people know.
+    username = models.CharField(
+        "工号",
+        max_length=150,
+        unique=True,
+        help_text="必填；不超过 150 个字符，只能包含字母、数字和 @ . + - _。",
+        validators=[AbstractUser.username_validator],
+        error_messages={"unique": "该工号已存在。"},
+    )
     name = models.CharField("姓名", max_length=50, blank=True)
     phone = models.CharField("手机", max_length=20, blank=True)
     # Set when an administrator sets the password; cleared when the owner changes it.

@@ -161,3 +161,10 @@ def test_an_administrators_weak_password_reads_as_one_sentence(client, sysadmin)
     assert "3 类（当前只有 2 类）；密码不能包含工号（登录名）。" in page
     assert "。；" not in page
     assert not User.objects.filter(username="weak01").exists()
+
+
+def test_a_password_like_the_username_names_the_工号(client, tree):
+    user = make_user("zhangwei88", (tree.a, Role.SECRETARY))
+    client.force_login(user)
+    page = errors_of(change(client, PASSWORD, "Zhangwei8#"))
+    assert "密码跟 工号 太相似了" in page and "用户名" not in page
