@@ -168,25 +168,12 @@ class PeopleTemplate(PeopleExport):
         return [("填写说明", ["列", "说明"], PEOPLE_GUIDE)]
 
 
-def _side(value) -> str:
-    return "（空）" if value in (None, "") else str(value)
-
-
 def changes_text(entry: AuditEntry) -> str:
-    """The entry's changes, one "label：old → new" line each."""
-    lines = []
-    for change in (entry.changes or {}).values():
-        if not isinstance(change, dict):
-            continue
-        label = change.get("label", "")
-        old, new = change.get("old"), change.get("new")
-        if entry.action == "update":
-            lines.append(f"{label}：{_side(old)} → {_side(new)}")
-        elif entry.action == "delete":
-            lines.append(f"{label}：{_side(old)}")
-        else:
-            lines.append(f"{label}：{_side(new)}")
-    return "\n".join(lines)
+    """The entry's changes, one "label：old → new" line each (AuditEntry.change_lines)."""
+    return "\n".join(
+        f"{label}：" + " → ".join(side for side in (old, new) if side is not None)
+        for label, old, new in entry.change_lines()
+    )
 
 
 class AuditExport(Export):

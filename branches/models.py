@@ -446,6 +446,25 @@ class AuditEntry(models.Model):
     def source_label(self) -> str:
         return AUDIT_SOURCES.get(self.source, self.source)
 
+    def change_lines(self) -> list[tuple[str, str | None, str | None]]:
+        """Each change as the auditor reads it (page and export alike): (label, old, new)
+        with an empty side shown as "（空）". An update shows both sides, a delete the
+        removed value only (new is None), anything else the new value only (old is None)."""
+        lines = []
+        for change in (self.changes or {}).values():
+            if not isinstance(change, dict):
+                continue
+            old, new = (
+                "（空）" if value in (None, "") else str(value)
+                for value in (change.get("old"), change.get("new"))
+            )
+            if self.action == AuditAction.DELETE:
+                new = None
+            elif self.action != AuditAction.UPDATE:
+                old = None
+            lines.append((str(change.get("label", "")), old, new))
+        return lines
+
 
 class PasswordHistory(models.Model):
     """The hashes of a user's recent passwords (none may be reused); written by

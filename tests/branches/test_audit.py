@@ -269,3 +269,19 @@ def test_an_invalid_filter_is_named_not_silently_dropped(tree, dept_admin, audit
     html = page.content.decode()
     assert "起始日期：输入一个有效的日期。（此条件未使用）" in html
     assert [e.object_repr for e in page.context["page"]] == ["甲党支部（改）"]
+
+
+def test_the_page_and_the_export_show_an_empty_side_alike(tree, auditor, client):
+    """A top-level organization's creation has no 上级组织: "（空）" on the page and in
+    the export, never Python's "None"."""
+    import io
+
+    import openpyxl
+
+    client.force_login(auditor)
+    filters = {"model": "党组织", "action": "create", "q": tree.root.name}
+    html = client.get(reverse("audit_list"), filters).content.decode()
+    assert "上级组织</strong>：（空）" in html and "None" not in html
+    book = openpyxl.load_workbook(io.BytesIO(client.get(reverse("audit_export"), filters).content))
+    (row,) = list(book.worksheets[0].iter_rows(min_row=2, values_only=True))
+    assert "上级组织：（空）" in row[8].split("\n")
