@@ -220,7 +220,7 @@ class AuditFilterForm(ChineseForm, forms.Form):
         self.fields["organization"].empty_label = "全部组织"
         for field in self.fields.values():
             kind = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
-            field.widget.attrs["class"] = f"{kind} form-control-sm"
+            field.widget.attrs["class"] = f"{kind} {kind}-sm"
 
     def clean(self):
         data = super().clean()

@@ -257,6 +257,7 @@ def test_the_audit_page_reads_in_chinese_and_fits_a_phone(
     assert '有效</strong>：<span class="diff-old">是</span> → 否' in html
     assert "网页 · 127.0.0.1" in html and ">web<" not in html
     assert '<div class="table-responsive">' in html and "text-break" in html
+    assert 'class="form-select form-select-sm"' in html  # as small as the text boxes
     client.get(reverse("audit_export"), {"action": "update", "actor": "sysadmin"})
     export = AuditEntry.objects.get(action="export")
     assert export.changes["filters"]["new"] == "操作人=sysadmin；操作=修改"
