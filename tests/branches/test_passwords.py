@@ -168,3 +168,20 @@ def test_a_password_like_the_username_names_the_工号(client, tree):
     client.force_login(user)
     page = errors_of(change(client, PASSWORD, "Zhangwei8#"))
     assert "密码跟 工号 太相似了" in page and "用户名" not in page
+
+
+def test_a_weak_password_is_refused_without_hashing_the_history(client, secretary_a, monkeypatch):
+    """Comparing with the last passwords costs a full hashing each: a password the cheap
+    rules refuse anyway is not compared, so each weak attempt answers at once."""
+    import branches.passwords
+
+    compared = []
+    real = branches.passwords.check_password
+    monkeypatch.setattr(
+        branches.passwords, "check_password", lambda *a: compared.append(1) or real(*a)
+    )
+    client.force_login(secretary_a)
+    assert "当前只有 1 类" in errors_of(change(client, PASSWORD, "abcdefghij"))
+    assert compared == []
+    assert "最近 5 次" in errors_of(change(client, PASSWORD, PASSWORD))  # still refused
+    assert compared
