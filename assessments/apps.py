@@ -19,5 +19,9 @@ class AssessmentsConfig(AppConfig):
                 models.Rerating,
                 models.VetoOverturn,
                 models.RectificationItem,
+                # Score sheets: evidence added or removed, and every transition (the
+                # entries themselves are recorded in bulk by services.save_entries).
+                models.Evidence,
+                models.SheetEvent,
             ]
         )

@@ -5,6 +5,7 @@ stored all-or-nothing, and carries the revision it was downloaded at: if the she
 since, the upload is refused as a conflict rather than overwriting newer work.
 """
 
+from branches import audit
 from branches.spreadsheets import read_pairs, read_xlsx, write_xlsx
 from rubrics import scoring
 from rubrics.sheets import score_sheet_rows
@@ -116,18 +117,20 @@ def upload(sheet: ScoreSheet, *, by, content: bytes) -> services.SaveResult:
     for code in scorable - set(values):
         values[code] = ""  # a code missing from the file is cleared, as in the form
     try:
-        return services.save_entries(
-            sheet, by=by, revision=revision, values=values, notes=notes, vetoes=vetoes
-        )
+        with audit.acting(by, "upload"):  # the audit row says the values came from a file
+            return services.save_entries(
+                sheet, by=by, revision=revision, values=values, notes=notes, vetoes=vetoes
+            )
     except services.Conflict:
         differences = services.differences(sheet, values=values, notes=notes, vetoes=vetoes)
         if differences:
             raise services.Conflict(_conflict_message(differences, lines)) from None
     # Downloaded before a later change, but the file says exactly what the sheet holds now.
     sheet.refresh_from_db(fields=["revision"])
-    return services.save_entries(
-        sheet, by=by, revision=sheet.revision, values=values, notes=notes, vetoes=vetoes
-    )
+    with audit.acting(by, "upload"):
+        return services.save_entries(
+            sheet, by=by, revision=sheet.revision, values=values, notes=notes, vetoes=vetoes
+        )
 
 
 def _conflict_message(differences: list, lines: dict[str, int]) -> str:

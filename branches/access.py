@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from .models import Membership, Organization, Role, User
+from .models import ADMIN_ROLES, Membership, Organization, Role, User
 
 
 class Perm(StrEnum):
@@ -19,7 +19,7 @@ class Perm(StrEnum):
     MANAGE_ORG = "manage_org"  # create, edit, delete, import organizations; cross-review groups
     VIEW_TERMS = "view_terms"  # term reminders (换届提醒)
     MANAGE_PEOPLE = "manage_people"  # accounts and role grants
-    VIEW_AUDIT = "view_audit"  # read the audit trail
+    VIEW_AUDIT = "view_audit"  # read and export the audit trail (the 审计员 alone)
     MANAGE_RUBRICS = "manage_rubrics"  # rubric drafts, publishing, new versions
     MANAGE_CAMPAIGNS = "manage_campaigns"  # campaigns, assignment, draws, return, sign-off
     VIEW_RESULTS = "view_results"  # read every sheet and result in scope
@@ -33,14 +33,16 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.VIEW_ORG,
             Perm.MANAGE_ORG,
             Perm.VIEW_TERMS,
-            Perm.VIEW_AUDIT,
             Perm.MANAGE_RUBRICS,
             Perm.MANAGE_CAMPAIGNS,
             Perm.VIEW_RESULTS,
         }
     ),
     Role.LEADER: frozenset({Perm.VIEW_ORG, Perm.VIEW_TERMS, Perm.VIEW_RESULTS}),
-    Role.SYSADMIN: frozenset({Perm.VIEW_ORG, Perm.MANAGE_PEOPLE, Perm.VIEW_AUDIT}),
+    # 三员分立: the system administrator manages accounts (never scores, never the audit
+    # trail); the auditor reads the audit trail and nothing else.
+    Role.SYSADMIN: frozenset({Perm.VIEW_ORG, Perm.MANAGE_PEOPLE}),
+    Role.AUDITOR: frozenset({Perm.VIEW_AUDIT}),
 }
 
 
@@ -118,31 +120,73 @@ def get_org(user: User, pk: int, perm: Perm = Perm.VIEW_ORG) -> Organization:
 
 def visible_users(user: User) -> QuerySet[User]:
     """Accounts a people manager may see: those holding a role inside their subtrees,
-    and accounts with no role yet (just created or imported)."""
+    and accounts with no role yet (just created or imported). Superusers are invisible
+    to everyone but a superuser."""
     qs = User.objects.all()
     if user.is_superuser:
         return qs
     paths = _roots(user, Perm.MANAGE_PEOPLE)
     if not paths:
         return qs.none()
-    return qs.filter(
-        Q(pk__in=Membership.objects.filter(_subtree_q(paths, "organization__path")).values("user"))
-        | Q(memberships__isnull=True)
-    ).distinct()
+    return (
+        qs.filter(
+            Q(
+                pk__in=Membership.objects.filter(_subtree_q(paths, "organization__path")).values(
+                    "user"
+                )
+            )
+            | Q(memberships__isnull=True)
+        )
+        .exclude(is_superuser=True)
+        .distinct()
+    )
 
 
-def get_user(user: User, pk: int) -> User:
+def account_refusal(user: User, person: User, *, admin_ids: set[int] | None = None) -> str | None:
+    """Why ``user`` may not change ``person``'s account, password or roles (None: may).
+
+    三员分立: a system administrator manages other people's accounts only: never its own
+    (it uses 修改密码 like everyone), never a superuser's, never another system
+    administrator's or an auditor's (a superuser manages those). ``admin_ids`` (the
+    holders of those roles, from ``admin_role_holders``) saves a query per person when
+    many are checked at once, as an import does."""
+    if user.is_superuser:
+        return None
+    if person.pk == user.pk:
+        return "不能在人员管理中修改自己的账号、密码或角色（修改自己的密码请用“修改密码”）。"
+    if person.is_superuser:
+        return "不能管理超级管理员的账号。"
+    if admin_ids is not None:
+        is_admin = person.pk in admin_ids
+    else:
+        is_admin = person.memberships.filter(role__in=ADMIN_ROLES).exists()
+    if is_admin:
+        return "不能管理系统管理员或审计员的账号，请联系超级管理员。"
+    return None
+
+
+def admin_role_holders() -> set[int]:
+    """The ids of everyone holding 系统管理员 or 审计员 (see ``account_refusal``)."""
+    return set(Membership.objects.filter(role__in=ADMIN_ROLES).values_list("user_id", flat=True))
+
+
+def get_user(user: User, pk: int, *, manage: bool = False) -> User:
+    """The account if the user may see it (else 404); with ``manage``, 403 unless the
+    user may also change it (account_refusal)."""
     require(user, Perm.MANAGE_PEOPLE)
     try:
-        return visible_users(user).get(pk=pk)
+        person = visible_users(user).get(pk=pk)
     except (User.DoesNotExist, ValueError):
         raise Http404("用户不存在或无权查看") from None
+    if manage and account_refusal(user, person):
+        raise PermissionDenied
+    return person
 
 
 def grantable_roles(user: User) -> list[tuple[str, str]]:
-    """Roles a people manager may grant: only a superuser grants 系统管理员."""
+    """Roles a people manager may grant: only a superuser grants 系统管理员 and 审计员."""
     return [
         (value, label)
         for value, label in Role.choices
-        if user.is_superuser or value != Role.SYSADMIN
+        if user.is_superuser or value not in ADMIN_ROLES
     ]

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from .forms import AdminCreateUserForm, AdminSetPasswordForm
 from .models import (
     AuditEntry,
     CrossReviewGroup,
@@ -11,6 +12,16 @@ from .models import (
     User,
 )
 from .services import place_subtree
+
+
+def _superuser_only(request) -> bool:
+    """三员分立: the admin edits every model, is_superuser and the administrator roles
+    included, so only a superuser opens it; a staff flag with model permissions is not
+    enough (else a 系统管理员 who reset such an account's password could escalate)."""
+    return request.user.is_active and request.user.is_superuser
+
+
+admin.site.has_permission = _superuser_only
 
 
 class MembershipInline(admin.TabularInline):
@@ -28,9 +39,13 @@ class UserAdmin(BaseUserAdmin):
         (None, {"fields": ["username", "password"]}),
         ("个人信息", {"fields": ["name", "email", "phone"]}),
         ("权限", {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
+        ("密码", {"fields": ["must_change_password", "password_changed_at"]}),
         ("时间", {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"fields": ["username", "name", "password1", "password2"]})]
+    readonly_fields = ["password_changed_at"]
+    add_form = AdminCreateUserForm
+    change_password_form = AdminSetPasswordForm
     inlines = [MembershipInline]
 
 
@@ -69,7 +84,7 @@ class CrossReviewGroupAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(admin.ModelAdmin):
-    list_display = ["at", "actor_repr", "source", "action", "model", "object_repr"]
+    list_display = ["at", "actor_repr", "source", "ip", "action", "model", "object_repr"]
     list_filter = ["action", "model", "source"]
     search_fields = ["object_repr", "actor_repr"]
 

@@ -9,3 +9,4 @@ class BranchesConfig(AppConfig):
         from . import audit
 
         audit.connect_signals()
+        audit.connect_auth_signals()

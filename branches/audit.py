@@ -1,9 +1,13 @@
 """The audit trail: every create, update and delete of organizations, memberships,
-users and cross-review groups is recorded with who, when and old → new.
+users and cross-review groups is recorded with who, when and old → new; so are
+logins, logouts and failed logins (Django's auth signals), and score-sheet changes
+(entries, veto findings and notes, recorded in bulk by the sheet services, one row per
+save; evidence and transitions through the model signals).
 
 Recording hangs on model signals so that every path (views, services, the admin,
-imports, management commands) is covered; the acting user and the source come from
-a context variable that the middleware, the import service and commands set.
+imports, management commands) is covered; the acting user, the source and the client
+address come from a context variable that the middleware, the import service and
+commands set. Entries are append-only (see AuditEntry).
 """
 
 import contextvars
@@ -14,17 +18,27 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import models
+from django.db.models.fields.files import FieldFile
 from django.db.models.signals import post_delete, post_save, pre_save
 
 # Fields whose change is noise or secret: never diffed (passwords are noted, not shown).
-IGNORED_FIELDS = {"path", "depth", "enterprise", "updated_at", "created_at", "last_login"}
+IGNORED_FIELDS = {
+    "path",
+    "depth",
+    "enterprise",
+    "updated_at",
+    "created_at",
+    "last_login",
+    "password_changed_at",
+}
 SECRET_FIELDS = {"password"}
 
 
 @dataclass(frozen=True)
 class AuditContext:
     actor: object | None  # a User, or None for the system
-    source: str  # "web", "admin", "import", "command", "system"
+    source: str  # "web", "admin", "import", "upload", "command", "system"
+    ip: str | None = None  # the client's address, for requests
 
 
 SYSTEM = AuditContext(actor=None, source="system")
@@ -34,9 +48,11 @@ _context: contextvars.ContextVar[AuditContext | None] = contextvars.ContextVar(
 
 
 @contextmanager
-def acting(actor, source: str) -> Iterator[None]:
-    """Attribute every change made inside the block to ``actor``."""
-    token = _context.set(AuditContext(actor=actor, source=source))
+def acting(actor, source: str, ip: str | None = None) -> Iterator[None]:
+    """Attribute every change made inside the block to ``actor`` (from the request's
+    address ``ip``; by default the enclosing block's)."""
+    ip = ip or current().ip
+    token = _context.set(AuditContext(actor=actor, source=source, ip=ip))
     try:
         yield
     finally:
@@ -54,6 +70,8 @@ def _plain(value):
         return str(value)
     if isinstance(value, models.Model):
         return str(value)
+    if isinstance(value, FieldFile):
+        return value.name or None
     return value
 
 
@@ -66,6 +84,8 @@ def _display(instance: models.Model, field: models.Field):
         related = getattr(instance, field.name, None)
         return str(related) if related is not None else related_id
     value = getattr(instance, field.attname)
+    if isinstance(value, bool):
+        return "是" if value else "否"
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))
     return _plain(value)
@@ -116,6 +136,7 @@ def _entry(instance: models.Model, action: str, changes: dict):
         object_repr=str(instance)[:200],
         changes=changes,
         org_path=_org_path(instance),
+        ip=ctx.ip,
     )
 
 
@@ -206,5 +227,93 @@ def record_bulk(saved: list[tuple[models.Model, models.Model | None]]) -> None:
 
 
 def record(instance: models.Model, action: str, changes: dict | None = None) -> None:
-    """Write an entry for an event that is not a row change (login, import)."""
+    """Write an entry for an event that is not a row change (import, a sheet's entries)."""
     _write(instance, action, changes or {})
+
+
+def record_export(*, by, what: str, summary: str) -> None:
+    """Write an entry for an export of the audit trail itself (who read it, with which
+    filters, as the auditor reads them)."""
+    from .models import AuditEntry
+
+    ctx = current()
+    AuditEntry.objects.create(
+        actor=by,
+        actor_repr=str(by),
+        source=ctx.source,
+        action="export",
+        model=str(AuditEntry._meta.verbose_name),
+        object_id="",
+        object_repr=what[:200],
+        changes={"filters": {"label": "筛选条件", "old": None, "new": summary}},
+        org_path="",
+        ip=ctx.ip,
+    )
+
+
+# -- logins -------------------------------------------------------------------------------
+
+
+def client_ip(request) -> str | None:
+    """The client's address as the server sees it (REMOTE_ADDR; a proxy in front must
+    pass the real address, e.g. with uWSGI/gunicorn's forwarded-allow settings)."""
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _auth_entry(request, *, action: str, user, username: str, changes: dict) -> None:
+    from .models import AuditEntry, User
+
+    actor = user if getattr(user, "pk", None) else None
+    AuditEntry.objects.create(
+        actor=actor,
+        actor_repr=str(actor) if actor else (username[:120] or "（未填工号）"),
+        source="admin" if request is not None and request.path.startswith("/admin/") else "web",
+        action=action,
+        model=str(User._meta.verbose_name),
+        object_id=str(actor.pk) if actor else "",
+        object_repr=(str(actor) if actor else username)[:200],
+        changes=changes,
+        org_path="",
+        ip=client_ip(request),
+    )
+
+
+def _logged_in(sender, request, user, **kwargs) -> None:
+    _auth_entry(request, action="login", user=user, username=user.get_username(), changes={})
+
+
+def _logged_out(sender, request, user, **kwargs) -> None:
+    if user is not None and user.is_authenticated:
+        _auth_entry(request, action="logout", user=user, username=user.get_username(), changes={})
+
+
+def _login_failed(sender, credentials, request=None, **kwargs) -> None:
+    from .models import User
+
+    username = str(credentials.get("username") or "")[:150]
+    known = User.objects.filter(username=username).first() if username else None
+    if getattr(request, "axes_locked_out", False):
+        reason = "账号已被暂时锁定（连续登录失败次数过多）"
+    elif known is None:
+        reason = "工号不存在"
+    elif not known.is_active:
+        reason = "账号已停用"
+    else:
+        reason = "密码错误"
+    _auth_entry(
+        request,
+        action="login_failed",
+        user=None,
+        username=username,
+        changes={"reason": {"label": "原因", "old": None, "new": reason}},
+    )
+
+
+def connect_auth_signals() -> None:
+    from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+
+    user_logged_in.connect(_logged_in, dispatch_uid="audit-login")
+    user_logged_out.connect(_logged_out, dispatch_uid="audit-logout")
+    user_login_failed.connect(_login_failed, dispatch_uid="audit-login-failed")

@@ -14,14 +14,13 @@ from django.db import models
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from rubrics.scoring import fmt
-
 EMPTY = "（空）"
 
 SOURCE_LABELS = {
     "web": "网页",
     "admin": "管理后台",
     "import": "导入",
+    "upload": "离线评分表上传",
     "command": "命令行",
     "system": "系统",
 }
@@ -33,6 +32,11 @@ KEY_LABELS = {"new": "新增", "update": "更新", "skip": "跳过", "error": "�
 ORG_KIND_LISTS = {"assesses", "kinds"}
 
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+
+
+def _number(value: Decimal) -> str:
+    """89.9, 80, 0.5: never 80.00 or 8E+1."""
+    return format(value.normalize(), "f")
 
 
 def source_label(source: str) -> str:
@@ -92,7 +96,7 @@ def format_value(value, *, field: str = "", model: str = "") -> str:
         return "、".join(format_value(v, field=field, model=model) for v in value)
     model_field = _field(model, field)
     if isinstance(value, int | float | Decimal):
-        return fmt(Decimal(str(value)))
+        return _number(Decimal(str(value)))
     text = str(value)
     label = _choices(model_field, field).get(text)
     if label is not None:
@@ -105,7 +109,7 @@ def format_value(value, *, field: str = "", model: str = "") -> str:
             return moment.strftime("%Y-%m-%d %H:%M")
     if isinstance(model_field, models.DecimalField | models.FloatField):
         try:
-            return fmt(Decimal(text))
+            return _number(Decimal(text))
         except InvalidOperation:
             pass
     return text

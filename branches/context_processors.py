@@ -1,5 +1,5 @@
 from .access import Perm, has_perm, roles
-from .models import Role
+from .models import ADMIN_ROLES, Role
 
 
 def navigation(request):
@@ -17,6 +17,8 @@ def navigation(request):
             "groups": user.is_superuser
             or bool(my_roles & {Role.DEPT_ADMIN, Role.REVIEWER, Role.LEADER}),
             "manage_org": has_perm(user, Perm.MANAGE_ORG),
+            # 三员分立: the system administrator and the auditor have no rectifications.
+            "rectifications": user.is_superuser or bool(my_roles - ADMIN_ROLES),
             "terms": has_perm(user, Perm.VIEW_TERMS),
             "people": has_perm(user, Perm.MANAGE_PEOPLE),
             "audit": has_perm(user, Perm.VIEW_AUDIT),

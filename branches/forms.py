@@ -1,8 +1,13 @@
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import (
+    AdminPasswordChangeForm,
+    AdminUserCreationForm,
+    AuthenticationForm,
+    PasswordChangeForm,
+)
 
 from .access import Perm, grantable_roles, visible_orgs
-from .models import CrossReviewGroup, Organization, OrgKind, User
+from .models import AuditAction, AuditEntry, CrossReviewGroup, Organization, OrgKind, User
 from .params import BoundedModelMultipleChoiceField
 
 EMPTY_LABEL = "— 请选择 —"
@@ -37,6 +42,32 @@ class LoginForm(AuthenticationForm):
         "invalid_login": "工号或密码不正确。连续多次输错后账号将被暂时锁定。",
         "inactive": "该账号已停用，请联系系统管理员。",
     }
+
+
+class OwnPasswordChangeForm(PasswordChangeForm):
+    """The owner changes their password: an administrator's password is then replaced."""
+
+    def save(self, commit: bool = True):
+        self.user.must_change_password = False
+        return super().save(commit=commit)
+
+
+class AdminSetPasswordForm(AdminPasswordChangeForm):
+    """A superuser sets a password in the admin: the owner must change it at next login."""
+
+    def save(self, commit: bool = True):
+        self.user.must_change_password = True
+        return super().save(commit=commit)
+
+
+class AdminCreateUserForm(AdminUserCreationForm):
+    def save(self, commit: bool = True):
+        user = super().save(commit=False)
+        user.must_change_password = user.has_usable_password()
+        if commit:
+            user.save()
+            self.save_m2m()
+        return user
 
 
 class OrganizationForm(ChineseForm, forms.ModelForm):
@@ -91,7 +122,8 @@ class UserCreateForm(forms.Form):
         label="初始密码",
         widget=forms.PasswordInput,
         required=False,
-        help_text="留空则账号暂不能登录，稍后再设置密码。至少 8 位，不能全为数字或过于常见。",
+        help_text="留空则账号暂不能登录，稍后再设置密码。至少 8 位，含大写字母、小写字母、数字、"
+        "符号中的 3 类，不能包含工号；本人首次登录时须修改。",
     )
 
 
@@ -166,3 +198,55 @@ class UploadForm(forms.Form):
 
             raise forms.ValidationError(not_xlsx_message(upload.name))
         return upload
+
+
+class AuditFilterForm(ChineseForm, forms.Form):
+    """The auditor's filter: time range, actor, action, object type, organization, text."""
+
+    start = forms.DateField(label="起始日期", required=False, widget=DateInput())
+    end = forms.DateField(label="截止日期", required=False, widget=DateInput())
+    actor = forms.CharField(label="操作人", required=False, max_length=150)
+    action = forms.ChoiceField(label="操作", required=False)
+    model = forms.ChoiceField(label="对象类型", required=False)
+    organization = forms.ModelChoiceField(
+        label="组织（含下级）", required=False, queryset=Organization.objects.none()
+    )
+    q = forms.CharField(label="关键词", required=False, max_length=100)
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = [("", "全部操作"), *AuditAction.choices]
+        models = AuditEntry.objects.order_by().values_list("model", flat=True).distinct()
+        self.fields["model"].choices = [("", "全部类型"), *((m, m) for m in sorted(models))]
+        self.fields["organization"].queryset = visible_orgs(user, Perm.VIEW_AUDIT).order_by("path")
+        self.fields["organization"].label_from_instance = lambda o: f"{o.code} {o.name}"
+        self.fields["organization"].empty_label = "全部组织"
+        for field in self.fields.values():
+            kind = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            field.widget.attrs["class"] = f"{kind} {kind}-sm"
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            raise forms.ValidationError("起始日期不能晚于截止日期。")
+        return data
+
+    def summary(self) -> str:
+        """The applied filters as the auditor reads them: "操作=登录失败；操作人=sj01"."""
+        parts = []
+        for name, value in self.filters().items():
+            field = self.fields[name]
+            if isinstance(value, Organization):
+                value = f"{value.code} {value.name}"
+            elif isinstance(field, forms.ChoiceField):
+                value = dict(field.choices).get(value, value)
+            parts.append(f"{field.label}={value}")
+        return "；".join(parts) or "（无）"
+
+    def filters(self) -> dict:
+        """The filters whose values are valid (an invalid one is shown as an error and
+        narrows nothing; the reader's scope always applies, in the selector)."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()
+        return {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}

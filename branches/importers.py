@@ -22,7 +22,7 @@ from django.db import connection
 from django.utils import timezone
 
 from . import audit
-from .access import Perm, grantable_roles, has_perm
+from .access import Perm, account_refusal, admin_role_holders, grantable_roles, has_perm
 from .models import Membership, Organization, OrgKind, Role, User
 from .resources import MembershipResource, OrganizationResource, TextWidget
 
@@ -253,6 +253,7 @@ class PeopleImport:
         orgs = {o.code: o for o in Organization.objects.only("pk", "code", "name", "kind", "path")}
         grants = set(Membership.objects.values_list("user_id", "organization_id", "role"))
         grantable = dict(grantable_roles(self.by))
+        admin_ids = admin_role_holders()
         role_widget = self.resource.fields["role"].widget
         widgets = {
             "工号": TextWidget(label="工号", required=True, max_length=150),
@@ -278,6 +279,16 @@ class PeopleImport:
                 continue
             username = text["工号"]
             user = users.get(username)
+            refusal = user is not None and account_refusal(self.by, user, admin_ids=admin_ids)
+            if refusal and (user.name, user.email, user.phone) != (
+                text["姓名"],
+                text["邮箱"],
+                text["手机"],
+            ):
+                # 三员分立: an account the importer may not manage is left as it is (an
+                # exported row of it round-trips unchanged); changing it is refused.
+                report.append(_report_row(number, "error", "", [refusal.rstrip("。")]))
+                continue
             before = None
             if user is None:
                 user = User(username=username)
@@ -324,6 +335,8 @@ class PeopleImport:
             exists = user.pk is not None and key in grants
             if not exists and role and role not in grantable:
                 problems.append(f"您不能授予“{Role(role).label}”角色")
+            if not exists and role and refusal:
+                problems.append(refusal.rstrip("。"))
             if org is not None and not has_perm(self.by, Perm.MANAGE_PEOPLE, org):
                 problems.append(f"组织“{org.code}”不在您的管理范围内")
             if not errors and org is not None and role:

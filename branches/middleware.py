@@ -3,10 +3,11 @@ import time
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from . import audit
+from . import audit, passwords
 
 IDLE_KEY = "last_activity"
 TOUCH_SECONDS = 60
@@ -46,7 +47,7 @@ class AuditContextMiddleware:
     def __call__(self, request):
         source = "admin" if request.path.startswith("/admin/") else "web"
         actor = request.user if request.user.is_authenticated else None
-        with audit.acting(actor, source):
+        with audit.acting(actor, source, audit.client_ip(request)):
             return self.get_response(request)
 
 
@@ -71,3 +72,25 @@ class RejectNulMiddleware:
                 if "\x00" in key or any("\x00" in value for value in values):
                     raise BadRequest(f"参数“{key[:20]}”含有不允许的字符（NUL）。")
         return self.get_response(request)
+
+
+class PasswordChangeRequiredMiddleware:
+    """Send a user whose password must be changed (set by an administrator, or expired)
+    to the change-password page until it is done; logging out stays possible."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if passwords.change_required(request.user) and not self._exempt(request.path):
+            if request.headers.get("HX-Request"):
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = reverse("password_change")
+                return response
+            return redirect("password_change")
+        return self.get_response(request)
+
+    @staticmethod
+    def _exempt(path: str) -> bool:
+        allowed = {reverse("password_change"), reverse("password_change_done"), reverse("logout")}
+        return path in allowed or path.startswith(settings.STATIC_URL)

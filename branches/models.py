@@ -10,12 +10,29 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from . import audit_display
+
 
 class User(AbstractUser):
     """A person who logs in. ``username`` is the employee number (工号)."""
 
+    # AbstractUser's field, named 工号 so that messages (e.g. the password similarity
+    # check: "密码跟 工号 太相似了") use the word people know.
+    username = models.CharField(
+        "工号",
+        max_length=150,
+        unique=True,
+        help_text="必填；不超过 150 个字符，只能包含字母、数字和 @ . + - _。",
+        validators=[AbstractUser.username_validator],
+        error_messages={"unique": "该工号已存在。"},
+    )
     name = models.CharField("姓名", max_length=50, blank=True)
     phone = models.CharField("手机", max_length=20, blank=True)
+    # Set when an administrator sets the password; cleared when the owner changes it.
+    # While set (or while the password is older than PASSWORD_MAX_AGE_DAYS) every page
+    # sends the user to the change-password page (branches.middleware).
+    must_change_password = models.BooleanField("下次登录须修改密码", default=False)
+    password_changed_at = models.DateTimeField("密码修改时间", default=timezone.now)
 
     class Meta:
         verbose_name = "用户"
@@ -214,6 +231,13 @@ class Role(models.TextChoices):
     DEPT_ADMIN = "dept_admin", "党群部管理员"
     LEADER = "leader", "领导"
     SYSADMIN = "sysadmin", "系统管理员"
+    AUDITOR = "auditor", "审计员"
+
+
+# 三员分立 (GB/T 22239-2019 level 3): the system administrator and the audit administrator
+# are granted only by a superuser, to different people, and never together with a business
+# role, so neither can score, sign or read what audits their own actions.
+ADMIN_ROLES = frozenset({Role.SYSADMIN, Role.AUDITOR})
 
 
 # A secretary's membership names the organization they lead and score.
@@ -257,6 +281,20 @@ class Membership(models.Model):
             and self.organization.kind not in SECRETARY_KINDS
         ):
             raise ValidationError({"organization": "支部书记角色只能授予党支部或党总支。"})
+        if self.user_id and self.role:
+            others = set(
+                Membership.objects.filter(user_id=self.user_id)
+                .exclude(pk=self.pk)
+                .values_list("role", flat=True)
+            )
+            clash = others - {self.role} if self.role in ADMIN_ROLES else others & ADMIN_ROLES
+            if clash:
+                raise ValidationError(
+                    {
+                        "role": "三员分立：系统管理员、审计员不能与其他角色由同一人兼任"
+                        f"（该用户已有“{'、'.join(Role(r).label for r in sorted(clash))}”）。"
+                    }
+                )
 
 
 class CrossReviewGroup(models.Model):
@@ -324,7 +362,28 @@ class AuditAction(models.TextChoices):
     DELETE = "delete", "删除"
     LOGIN = "login", "登录"
     LOGOUT = "logout", "退出"
+    LOGIN_FAILED = "login_failed", "登录失败"
     IMPORT = "import", "导入"
+    EXPORT = "export", "导出"
+
+
+class AuditRetentionError(Exception):
+    """The audit trail is append-only: entries are never changed or deleted."""
+
+
+AUDIT_READ_ONLY = "审计记录只能新增，不能修改或删除（至少保存 180 天，本系统不提供删除途径）。"
+
+
+class AuditQuerySet(models.QuerySet):
+    def delete(self):
+        raise AuditRetentionError(AUDIT_READ_ONLY)
+
+    delete.queryset_only = True
+
+    def update(self, **kwargs):
+        raise AuditRetentionError(AUDIT_READ_ONLY)
+
+    update.queryset_only = True
 
 
 class AuditEntry(models.Model):
@@ -341,22 +400,84 @@ class AuditEntry(models.Model):
     )
     actor_repr = models.CharField("操作人", max_length=120, blank=True)
     source = models.CharField("来源", max_length=20, blank=True)
-    action = models.CharField("操作", max_length=10, choices=AuditAction)
+    action = models.CharField("操作", max_length=20, choices=AuditAction)
     model = models.CharField("对象类型", max_length=50, db_index=True)
     object_id = models.CharField("对象编号", max_length=64, db_index=True)
     object_repr = models.CharField("对象", max_length=200)
     changes = models.JSONField("变更", default=dict, blank=True)
-    # The organization the change concerns, so department admins see their subtree only.
+    # The organization the change concerns, so an auditor sees their subtree only
+    # (logins and account changes concern no organization: every auditor sees them).
     org_path = models.CharField(max_length=512, blank=True, db_index=True)
+    ip = models.GenericIPAddressField("IP 地址", null=True, blank=True)
+
+    # Retention: append-only, no delete path anywhere (no view, no admin action, and the
+    # default manager refuses delete() and update()); kept at least 180 days as GB/T
+    # 22239-2019 level 3 and the Cybersecurity Law (art. 21) require.
+    objects = AuditQuerySet.as_manager()
 
     class Meta:
         verbose_name = "审计记录"
         verbose_name_plural = "审计记录"
         ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["actor", "at"]), models.Index(fields=["action", "at"])]
 
     def __str__(self) -> str:
         action = self.get_action_display()
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_repr} {action} {self.object_repr}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise AuditRetentionError(AUDIT_READ_ONLY)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditRetentionError(AUDIT_READ_ONLY)
+
+    @property
+    def source_label(self) -> str:
+        return audit_display.source_label(self.source)
+
+    def change_lines(self) -> list[tuple[str, str | None, str | None]]:
+        """Each change as the auditor reads it (page and export alike): (label, old, new)
+        in readable Chinese (audit_display.format_value: 是/否, （空）, choice labels, local
+        times). An update shows both sides, a delete the removed value only (new is
+        None), anything else the new value only (old is None)."""
+        lines = []
+        for name, change in (self.changes or {}).items():
+            if not isinstance(change, dict):
+                continue
+            old, new = (
+                audit_display.format_value(change.get(side), field=name, model=self.model)
+                for side in ("old", "new")
+            )
+            if self.action == AuditAction.DELETE:
+                new = None
+            elif self.action != AuditAction.UPDATE:
+                old = None
+            lines.append((str(change.get("label", "")), old, new))
+        return lines
+
+
+class PasswordHistory(models.Model):
+    """The hashes of a user's recent passwords (none may be reused); written by
+    branches.passwords when a password changes, the newest few kept."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="用户",
+        on_delete=models.CASCADE,
+        related_name="password_history",
+    )
+    password = models.CharField("密码哈希", max_length=128)
+    created_at = models.DateTimeField("设置时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "历史密码"
+        verbose_name_plural = "历史密码"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.created_at:%Y-%m-%d}"
 
 
 class ImportKind(models.TextChoices):

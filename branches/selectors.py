@@ -1,7 +1,7 @@
 """Reads that need care: scoping and building the tree in one query."""
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -90,10 +90,22 @@ def ancestors(org: Organization) -> list[Organization]:
     return [found[i] for i in ids if i in found]
 
 
-def audit_entries(user: User, *, q: str = "", action: str = "") -> QuerySet[AuditEntry]:
-    qs = AuditEntry.objects.select_related("actor")
+def audit_entries(
+    user: User,
+    *,
+    q: str = "",
+    action: str = "",
+    start: date | None = None,
+    end: date | None = None,
+    actor: str = "",
+    model: str = "",
+    organization: Organization | None = None,
+) -> QuerySet[AuditEntry]:
+    """The audit trail the user may read (an auditor: their subtree and the global
+    entries), narrowed by the filters; dates are local days, both ends included."""
+    qs = AuditEntry.objects.all()
     if not user.is_superuser:
-        # Changes that concern no organization (rubrics, accounts) are global.
+        # Changes that concern no organization (rubrics, accounts, logins) are global.
         qs = qs.filter(scope_q(user, Perm.VIEW_AUDIT, "org_path") | Q(org_path=""))
     if q:
         qs = qs.filter(
@@ -101,4 +113,18 @@ def audit_entries(user: User, *, q: str = "", action: str = "") -> QuerySet[Audi
         )
     if action:
         qs = qs.filter(action=action)
-    return qs
+    if start:
+        qs = qs.filter(at__gte=_day_start(start))
+    if end:
+        qs = qs.filter(at__lt=_day_start(end + timedelta(days=1)))
+    if actor:
+        qs = qs.filter(Q(actor_repr__icontains=actor) | Q(actor__username__iexact=actor))
+    if model:
+        qs = qs.filter(model=model)
+    if organization is not None:
+        qs = qs.filter(org_path__startswith=organization.path)
+    return qs.order_by("-at", "-id")
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))

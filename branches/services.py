@@ -40,11 +40,23 @@ def service[**P, R](func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def _check_account(by: User, user: User) -> None:
+    from .access import account_refusal
+
+    if reason := account_refusal(by, user):
+        raise BranchesError(reason)
+
+
+def _joined(exc: ValidationError) -> str:
+    """Several messages as one sentence: "密码太短；不能包含工号。" (not "。；")."""
+    return "；".join(m.rstrip("。") for m in exc.messages) + "。"
+
+
 def _full_clean(obj, **kwargs) -> None:
     try:
         obj.full_clean(**kwargs)
     except ValidationError as exc:
-        raise BranchesError("；".join(exc.messages)) from None
+        raise BranchesError(_joined(exc)) from None
 
 
 # -- the tree ---------------------------------------------------------------------------
@@ -144,8 +156,9 @@ def create_user(
         try:
             validate_password(password, user)
         except ValidationError as exc:
-            raise BranchesError("；".join(exc.messages)) from None
+            raise BranchesError(_joined(exc)) from None
         user.set_password(password)
+        user.must_change_password = True  # an initial password is the administrator's
     else:
         user.set_unusable_password()
     _full_clean(user, exclude=["password"])
@@ -159,6 +172,7 @@ def update_user(
 ) -> User:
     if user.pk == by.pk and not is_active:
         raise BranchesError("不能停用自己的账号。")
+    _check_account(by, user)
     user.name, user.email, user.phone, user.is_active = (
         name.strip(),
         email.strip(),
@@ -172,11 +186,14 @@ def update_user(
 
 @service
 def set_password(user: User, *, by: User, password: str) -> User:
+    """An administrator sets someone's password: they must change it at their next login."""
+    _check_account(by, user)
     try:
         validate_password(password, user)
     except ValidationError as exc:
-        raise BranchesError("；".join(exc.messages)) from None
+        raise BranchesError(_joined(exc)) from None
     user.set_password(password)
+    user.must_change_password = user.pk != by.pk
     user.save()
     return user
 
@@ -186,7 +203,8 @@ def grant_role(*, by: User, user: User, organization: Organization, role: str) -
     from .access import Perm, grantable_roles, has_perm
 
     if role not in dict(grantable_roles(by)):
-        raise BranchesError("您不能授予该角色。")
+        raise BranchesError("您不能授予该角色（系统管理员、审计员只能由超级管理员授予）。")
+    _check_account(by, user)
     if not has_perm(by, Perm.MANAGE_PEOPLE, organization):
         raise BranchesError("该组织不在您的管理范围内。")
     membership = Membership(user=user, organization=organization, role=role)
@@ -199,6 +217,7 @@ def grant_role(*, by: User, user: User, organization: Organization, role: str) -
 def revoke_role(membership: Membership, *, by: User) -> None:
     if membership.user_id == by.pk and membership.role == Role.SYSADMIN:
         raise BranchesError("不能撤销自己的系统管理员角色。")
+    _check_account(by, membership.user)
     membership.delete()
 
 
@@ -250,3 +269,17 @@ def delete_cross_review_group(group: CrossReviewGroup, *, by: User) -> None:
     for member in group.members.all():
         member.delete()
     group.delete()
+
+
+# -- the audit trail (read-only: only its exports are recorded) ----------------------------
+
+
+def export_audit(*, by: User, filters: dict, summary: str) -> tuple[str, str, bytes]:
+    """The auditor's Excel export of the filtered trail (``summary``: the filters as
+    the auditor reads them); the export itself is recorded."""
+    from .exports import AuditExport
+
+    with transaction.atomic(), audit.acting(by, audit.current().source):
+        rendered = AuditExport(by=by, filters=filters).render()
+        audit.record_export(by=by, what="导出审计记录（Excel）", summary=summary)
+    return rendered

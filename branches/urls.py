@@ -27,4 +27,5 @@ urlpatterns = [
     path("people/export.xlsx", views.people_export, name="people_export"),
     path("people/template.xlsx", views.people_template, name="people_template"),
     path("audit/", views.audit_list, name="audit_list"),
+    path("audit/export.xlsx", views.audit_export, name="audit_export"),
 ]

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -9,20 +10,21 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import access, exports, importing, selectors, services
+from . import access, exports, importing, passwords, selectors, services
 from .access import Perm
-from .downloads import export_download
+from .downloads import attachment, export_download
 from .forms import (
+    AuditFilterForm,
     CrossReviewGroupForm,
     GrantRoleForm,
     OrganizationForm,
+    OwnPasswordChangeForm,
     SetPasswordForm,
     UploadForm,
     UserCreateForm,
     UserEditForm,
 )
 from .models import (
-    AuditAction,
     CrossReviewGroup,
     ImportJob,
     ImportKind,
@@ -57,6 +59,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "is_dept_admin": Role.DEPT_ADMIN in my_roles or user.is_superuser,
         "is_leader": Role.LEADER in my_roles,
         "is_sysadmin": Role.SYSADMIN in my_roles or user.is_superuser,
+        "is_auditor": Role.AUDITOR in my_roles or user.is_superuser,
         "secretary_of": secretary_of,
         "memberships": access.memberships(user),
         "no_role": not my_roles and not user.is_superuser,
@@ -465,7 +468,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    person = access.get_user(request.user, pk)
+    person = access.get_user(request.user, pk, manage=request.method == "POST")
     form = UserEditForm(
         request.POST or None,
         initial={
@@ -488,6 +491,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "branches/person_detail.html",
         {
             "person": person,
+            "refusal": access.account_refusal(request.user, person),
             "form": form,
             "grant_form": GrantRoleForm(user=request.user),
             "password_form": SetPasswordForm(),
@@ -501,7 +505,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def person_set_password(request: HttpRequest, pk: int) -> HttpResponse:
-    person = access.get_user(request.user, pk)
+    person = access.get_user(request.user, pk, manage=True)
     form = SetPasswordForm(request.POST)
     if form.is_valid():
         try:
@@ -510,7 +514,7 @@ def person_set_password(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, f"密码未设置：{exc}")
         else:
             messages.success(
-                request, f"已为 {person} 设置新密码，请线下告知本人并提醒其登录后修改。"
+                request, f"已为 {person} 设置新密码，请线下告知本人；其下次登录时须先修改密码。"
             )
     else:
         messages.error(
@@ -522,7 +526,7 @@ def person_set_password(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def person_grant_role(request: HttpRequest, pk: int) -> HttpResponse:
-    person = access.get_user(request.user, pk)
+    person = access.get_user(request.user, pk, manage=True)
     form = GrantRoleForm(request.POST, user=request.user)
     if form.is_valid():
         try:
@@ -549,6 +553,8 @@ def membership_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if membership is None:
         raise Http404
+    if access.account_refusal(request.user, membership.user):
+        raise PermissionDenied
     try:
         services.revoke_role(membership, by=request.user)
     except BranchesError as exc:
@@ -572,6 +578,20 @@ def people_template(request: HttpRequest) -> HttpResponse:
     return export_download(exports.PeopleTemplate(by=request.user))
 
 
+# -- own password -------------------------------------------------------------------------
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """修改密码, also where a user whose password must be changed is sent (and why)."""
+
+    form_class = OwnPasswordChangeForm
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["change_reason"] = passwords.change_required(self.request.user)
+        return context
+
+
 # -- audit ------------------------------------------------------------------------------
 
 
@@ -579,15 +599,27 @@ def people_template(request: HttpRequest) -> HttpResponse:
 @login_required
 def audit_list(request: HttpRequest) -> HttpResponse:
     access.require(request.user, Perm.VIEW_AUDIT)
-    q = text_param(request, "q")
-    action = text_param(request, "action", max_length=30)
+    form = AuditFilterForm(request.GET or None, user=request.user)
+    filters = form.filters()
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "branches/audit_list.html",
         {
-            "page": _page(request, selectors.audit_entries(request.user, q=q, action=action)),
-            "q": q,
-            "action": action,
-            "actions": AuditAction.choices,
+            "form": form,
+            "page": _page(request, selectors.audit_entries(request.user, **filters)),
+            "query": query.urlencode(),
         },
     )
+
+
+@require_GET
+@login_required
+def audit_export(request: HttpRequest) -> HttpResponse:
+    access.require(request.user, Perm.VIEW_AUDIT)
+    form = AuditFilterForm(request.GET or None, user=request.user)
+    filename, content_type, content = services.export_audit(
+        by=request.user, filters=form.filters(), summary=form.summary()
+    )
+    return attachment(content, filename=filename, content_type=content_type)

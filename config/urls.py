@@ -23,7 +23,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password/",
-        auth_views.PasswordChangeView.as_view(),
+        branch_views.PasswordChangeView.as_view(),
         name="password_change",
     ),
     path(

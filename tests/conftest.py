@@ -1,6 +1,6 @@
 """Shared fixtures: a small organization tree and one person per role.
 
-R  华西集团党委 (committee, root)          ← reviewer, dept_admin, leader, sysadmin
+R  华西集团党委 (committee, root)          ← reviewer, dept_admin, leader, sysadmin, auditor
 ├─ E1 一公司党委 (committee)
 │   └─ G 一厂党总支 (general branch)
 │       └─ A 甲党支部 (branch)              ← secretary_a
@@ -108,6 +108,11 @@ def leader(tree) -> User:
 @pytest.fixture
 def sysadmin(tree) -> User:
     return make_user("sysadmin", (tree.root, Role.SYSADMIN), name="系统管理员")
+
+
+@pytest.fixture
+def auditor(tree) -> User:
+    return make_user("auditor", (tree.root, Role.AUDITOR), name="审计员")
 
 
 @pytest.fixture

@@ -408,6 +408,9 @@ class Evidence(UploadedFile):
         verbose_name = "佐证材料"
         verbose_name_plural = "佐证材料"
 
+    def audit_org_path(self) -> str:
+        return self.sheet.organization.path
+
 
 class SheetEvent(models.Model):
     """Every state change of a sheet: who, when, from, to, why."""
@@ -431,3 +434,6 @@ class SheetEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_from_status_display()} → {self.get_to_status_display()}"
+
+    def audit_org_path(self) -> str:
+        return self.sheet.organization.path

@@ -25,6 +25,7 @@ from ..models import (
     VetoFinding,
 )
 from ..models.workflow import named_for
+from . import entry_audit
 from .errors import AssessmentError, Conflict, acting
 
 # -- score sheets --------------------------------------------------------------------------
@@ -124,6 +125,7 @@ def save_entries(
             errors[code] = f"{code}：不是反向（否决）指标"
         elif not facts:
             errors[code] = f"{code}：认定否决项须写明事实依据"
+    before = entry_audit.snapshot(sheet, list(clean), vetoes=vetoes_given, note=note is not None)
     updated = ScoreSheet.objects.filter(pk=sheet.pk, revision=revision, status__in=EDITABLE).update(
         revision=F("revision") + 1,
         updated_at=timezone.now(),
@@ -135,24 +137,32 @@ def save_entries(
             raise AssessmentError("该考评表已提交或已签发，不能再修改。")
         raise Conflict("该考评表已在别处（另一窗口或他人）修改，您本次的输入尚未保存。")
     notes = notes or {}
+    # What each code will hold: (value, note), or None when the entry is removed.
+    stored = {
+        code: None if value is None and not notes.get(code) else (value, notes.get(code, "")[:500])
+        for code, value in clean.items()
+    }
+    findings = {
+        code: facts[:2000] for code, facts in vetoes.items() if code in veto_codes and facts
+    }
     with acting(by):
-        for code, value in clean.items():
-            if value is None and not notes.get(code):
+        for code, entry in stored.items():
+            if entry is None:
                 SheetEntry.objects.filter(sheet=sheet, code=code).delete()
             else:
                 SheetEntry.objects.update_or_create(
-                    sheet=sheet,
-                    code=code,
-                    defaults={"value": value, "note": notes.get(code, "")[:500]},
+                    sheet=sheet, code=code, defaults={"value": entry[0], "note": entry[1]}
                 )
         if vetoes_given:
             # The posted findings are the whole set: unchecked ones are withdrawn.
             VetoFinding.objects.filter(sheet=sheet).exclude(code__in=list(vetoes)).delete()
-            for code, facts in vetoes.items():
-                if code in veto_codes and facts:
-                    VetoFinding.objects.update_or_create(
-                        sheet=sheet, code=code, defaults={"facts": facts[:2000]}
-                    )
+            for code, facts in findings.items():
+                VetoFinding.objects.update_or_create(
+                    sheet=sheet, code=code, defaults={"facts": facts}
+                )
+        entry_audit.record(
+            sheet, before, entries=stored, vetoes=findings if vetoes_given else None, note=note
+        )
     sheet.refresh_from_db()
     return SaveResult(
         sheet.revision, errors, scoring.score(rules, entry_for(sheet, rules), complete=False)

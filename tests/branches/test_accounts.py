@@ -98,6 +98,7 @@ def test_logout_is_a_post(client, secretary_a):
         ("dq01", "党群部管理员"),
         ("ld01", "领导"),
         ("xt01", "系统管理员"),
+        ("sh01", "审计员"),
     ],
 )
 def test_each_demo_login_lands_on_its_role_home(client, db, username, expected):
@@ -120,5 +121,5 @@ def test_no_account_outside_the_demo_has_a_known_password(db):
     call_command("migrate", verbosity=0)
     assert not User.objects.exists()  # migrations create no account
     call_command("load_demo")
-    demo = {"sj01", "sj02", "kp01", "kp02", "kp03", "kp04", "dq01", "ld01", "xt01"}
+    demo = {"sj01", "sj02", "kp01", "kp02", "kp03", "kp04", "dq01", "ld01", "xt01", "sh01"}
     assert set(User.objects.values_list("username", flat=True)) == demo
