@@ -17,7 +17,7 @@ def page_text(client) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", table))
 
 
-def test_audit_page_shows_readable_values(tree, sysadmin, client):
+def test_audit_page_shows_readable_values(tree, sysadmin, auditor, client):
     with audit.acting(sysadmin, "import"):
         Rubric.objects.create(
             code="x",
@@ -59,7 +59,7 @@ def test_audit_page_shows_readable_values(tree, sysadmin, client):
             "key_items_cap_top": {"label": "▲封顶", "old": False, "new": True},
         },
     )
-    client.force_login(sysadmin)
+    client.force_login(auditor)  # 三员分立: only the 审计员 reads the trail
     text = page_text(client)
     for raw in ("True", "False", "None", "['", "{'", "general_branch", "+00:00"):
         assert raw not in text, raw
