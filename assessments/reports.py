@@ -12,6 +12,7 @@ from rubrics import scoring
 
 from . import charts, selectors, services
 from .models import (
+    SETTLED,
     BranchResult,
     Campaign,
     RectificationItem,
@@ -123,12 +124,14 @@ def summary_context(campaign: Campaign, progress: Progress | None = None) -> dic
     today = timezone.localdate()
     overdue = (
         RectificationItem.objects.filter(campaign=campaign, deadline__lt=today)
-        .exclude(status=RectificationStatus.CLOSED)
+        .exclude(status__in=SETTLED)
         .select_related("organization")
         .order_by("deadline")
     )
     problems = Counter(
-        RectificationItem.objects.filter(campaign=campaign).values_list("code", flat=True)
+        RectificationItem.objects.filter(campaign=campaign)
+        .exclude(status=RectificationStatus.WITHDRAWN)
+        .values_list("code", flat=True)
     ).most_common(10)
     return {
         "campaign": campaign,

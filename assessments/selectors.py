@@ -4,13 +4,13 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, CharField, Count, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 
 from branches import access
 from branches.access import Perm
-from branches.models import Membership, Role, User
+from branches.models import Membership, Organization, Role, User
 from rubrics import scoring
 
 from .models import EDITABLE, Campaign, ScoreSheet, SheetStatus, Stage
@@ -351,14 +351,31 @@ def results_ledger(
         qs = qs.filter(grade=grade)
     if q:
         qs = qs.filter(Q(organization__name__icontains=q) | Q(organization__code__icontains=q))
-    return qs.order_by("-total", "organization__code")
+    # Rank by grade tier first (a capped 99.5 基本合格 ranks below a 95.5 合格), then score.
+    bands = [b.label for b in campaign.rubric_version.bands.all() if not b.scale]
+    tier = Case(
+        *[When(grade=label, then=Value(n)) for n, label in enumerate(bands)],
+        default=Value(len(bands)),
+        output_field=IntegerField(),
+    )
+    return qs.annotate(
+        tier=tier, top_grade=Value(bands[0] if bands else "", output_field=CharField())
+    ).order_by("tier", "-total", "organization__code")
 
 
 def campaign_summary(campaign: Campaign) -> dict:
     """The consolidation stage's numbers: pass rates, distribution, flags, rectification."""
-    from .models import BranchResult, RectificationItem, RectificationStatus
+    from .models import SETTLED, BranchResult, RectificationItem, RectificationStatus
 
     results = BranchResult.objects.filter(campaign=campaign)
+    in_scope = Organization.objects.filter(
+        path__startswith=campaign.scope.path, kind__in=campaign.kinds
+    )
+    scope_by_enterprise = dict(
+        in_scope.values("enterprise__name")
+        .annotate(n=Count("id"))
+        .values_list("enterprise__name", "n")
+    )
     totals = results.aggregate(
         n=Count("id"),
         passed=Count("id", filter=Q(passed=True)),
@@ -366,19 +383,37 @@ def campaign_summary(campaign: Campaign) -> dict:
         vetoed=Count("id", filter=~Q(vetoes=[])),
     )
     distribution = list(results.values("grade").annotate(n=Count("id")).order_by("-n", "grade"))
-    by_enterprise = [
-        {**row, "rate": round(row["passed"] * 100 / row["n"], 1) if row["n"] else None}
-        for row in results.values("organization__enterprise__name")
+    # Rates count every object in scope: one result out of 17 is not "100%".
+    by_enterprise = []
+    for row in (
+        results.values("organization__enterprise__name")
         .annotate(n=Count("id"), passed=Count("id", filter=Q(passed=True)))
         .order_by("organization__enterprise__name")
-    ]
+    ):
+        scope_n = max(scope_by_enterprise.get(row["organization__enterprise__name"], 0), row["n"])
+        rate = round(row["passed"] * 100 / scope_n, 1) if scope_n else None
+        by_enterprise.append({**row, "scope": scope_n, "rate": rate})
+    scope_total = max(sum(scope_by_enterprise.values()), totals["n"])
+    missing = scope_total - totals["n"]
+    # Provisional until every object has a result and no scored sheet is still open.
+    open_sheets = (
+        ScoreSheet.objects.filter(campaign=campaign)
+        .exclude(stage__kind="self")
+        .exclude(status=SheetStatus.SIGNED)
+        .exists()
+    )
     today = timezone.localdate()
-    items = RectificationItem.objects.filter(campaign=campaign)
-    open_items = items.exclude(status=RectificationStatus.CLOSED)
+    items = RectificationItem.objects.filter(campaign=campaign).exclude(
+        status=RectificationStatus.WITHDRAWN
+    )
+    open_items = items.exclude(status__in=SETTLED)
     return {
         "results": totals["n"],
         "passed": totals["passed"],
-        "rate": round(totals["passed"] * 100 / totals["n"], 1) if totals["n"] else None,
+        "rate": round(totals["passed"] * 100 / scope_total, 1) if totals["n"] else None,
+        "in_scope": scope_total,
+        "missing": missing,
+        "provisional": bool(totals["n"]) and (missing > 0 or open_sheets),
         "inflated": totals["inflated"],
         "vetoed": totals["vetoed"],
         "distribution": distribution,
@@ -427,17 +462,21 @@ def get_rectification(user: User, pk: int):
 
 def branch_history(org) -> list:
     """Every campaign's result for one branch, across years and rubric versions."""
-    from .models import BranchResult, RectificationStatus
+    from .models import SETTLED, BranchResult, RectificationStatus
 
     return list(
         BranchResult.objects.filter(organization=org)
         .select_related("campaign__rubric_version__rubric")
         .annotate(
-            items=Count("rectifications", distinct=True),
+            items=Count(
+                "rectifications",
+                distinct=True,
+                filter=~Q(rectifications__status=RectificationStatus.WITHDRAWN),
+            ),
             open_items=Count(
                 "rectifications",
                 distinct=True,
-                filter=~Q(rectifications__status=RectificationStatus.CLOSED),
+                filter=~Q(rectifications__status__in=SETTLED),
             ),
         )
         .prefetch_related("consequences", "reratings")

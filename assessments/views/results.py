@@ -17,6 +17,7 @@ from .. import selectors, services
 from ..exports import RectificationExport, ResultsExport
 from ..forms import FollowUpForm, MeasureForm, OverturnForm, RerateForm
 from ..models import (
+    SETTLED,
     BranchResult,
     Consequence,
     RectificationEvidence,
@@ -185,9 +186,7 @@ def rectification_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     q = request.GET.get("q", "").strip()
     if status == "overdue":
-        items = items.exclude(status=RectificationStatus.CLOSED).filter(
-            deadline__lt=timezone.localdate()
-        )
+        items = items.exclude(status__in=SETTLED).filter(deadline__lt=timezone.localdate())
     elif status:
         items = items.filter(status=status)
     if org := request.GET.get("org"):

@@ -75,6 +75,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
                 start=data["start"],
                 committee_version=data["committee_version"],
                 threshold=data["threshold"],
+                kinds=data["kinds"],
             )
         except AssessmentError as exc:
             form.add_error(None, str(exc))
@@ -98,6 +99,14 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_manage": access.has_perm(request.user, Perm.MANAGE_CAMPAIGNS, campaign.scope),
             "target_count": services.targets(campaign).count(),
             "deadline_form": DeadlineForm(),
+            "draw_problems": [
+                (stage, problem)
+                for stage in stages
+                if stage.assessor == Assessor.CROSS_GROUP
+                and campaign.status != "closed"
+                and not stage.draws.all()
+                and (problem := services.cross_review_problem(campaign, stage))
+            ],
         },
     )
 
@@ -165,6 +174,22 @@ def campaign_progress(request: HttpRequest, pk: int) -> HttpResponse:
             "can_manage": access.has_perm(request.user, Perm.MANAGE_CAMPAIGNS, campaign.scope),
         },
     )
+
+
+@require_POST
+@login_required
+def campaign_reissue(request: HttpRequest, pk: int) -> HttpResponse:
+    """补发: self-assessment sheets for branches whose secretary was granted later."""
+    campaign = selectors.get_campaign(request.user, pk, Perm.MANAGE_CAMPAIGNS)
+    try:
+        created, warnings = services.reissue_self_sheets(campaign, by=request.user)
+    except AssessmentError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"已补发 {created} 份自评表。")
+        for warning in warnings:
+            messages.warning(request, warning)
+    return redirect("campaign_progress", pk=pk)
 
 
 @require_POST
@@ -635,7 +660,8 @@ def stage_edit(
     else:
         stage = None
         campaign = selectors.get_campaign(request.user, campaign_pk, Perm.MANAGE_CAMPAIGNS)
-    form = StageForm(request.POST or None, instance=stage)
+    draw_only = campaign.status != "draft" and stage is not None
+    form = StageForm(request.POST or None, instance=stage, draw_only=draw_only)
     if request.method == "POST" and form.is_valid():
         try:
             services.save_stage(campaign, by=request.user, data=form.cleaned_data, stage=stage)
