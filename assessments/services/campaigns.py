@@ -590,7 +590,7 @@ def save_stage(campaign: Campaign, *, by: User, data: dict, stage: Stage | None 
     Once it is open, a sampled stage's draw options stay editable until its draw runs."""
     values = {key: data.get(key) for key in STAGE_FIELDS}
     values["instrument"] = values["instrument"] or ""
-    if stage is not None and _is_open_undrawn(campaign, stage):
+    if stage is not None and _is_open_sampled(campaign, stage):
         return _save_draw_options(stage, by=by, values=values)
     campaign = _draft_campaign(campaign, by)
     _check_stage_data(data)
@@ -607,12 +607,11 @@ def save_stage(campaign: Campaign, *, by: User, data: dict, stage: Stage | None 
     return stage
 
 
-def _is_open_undrawn(campaign: Campaign, stage: Stage) -> bool:
+def _is_open_sampled(campaign: Campaign, stage: Stage) -> bool:
     status = Campaign.objects.filter(pk=campaign.pk).values_list("status", flat=True).first()
-    return (
-        status == CampaignStatus.OPEN
-        and stage.assessor in (Assessor.CROSS_GROUP, Assessor.INSPECTORS)
-        and not stage.draws.exists()
+    return status == CampaignStatus.OPEN and stage.assessor in (
+        Assessor.CROSS_GROUP,
+        Assessor.INSPECTORS,
     )
 
 
