@@ -370,7 +370,7 @@ def campaign_summary(campaign: Campaign) -> dict:
     results = BranchResult.objects.filter(campaign=campaign)
     in_scope = Organization.objects.filter(
         path__startswith=campaign.scope.path, kind__in=campaign.kinds
-    )
+    ).exclude(pk=campaign.scope_id)  # as services.targets
     scope_by_enterprise = dict(
         in_scope.values("enterprise__name")
         .annotate(n=Count("id"))

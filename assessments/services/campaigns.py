@@ -172,10 +172,13 @@ def assessed_kinds(version: RubricVersion, chosen: list[str] | None) -> list[str
 
 
 def targets(campaign: Campaign):
-    """The organizations a campaign assesses: its scope's subtree, of the assessed kinds."""
-    return Organization.objects.filter(
-        path__startswith=campaign.scope.path, kind__in=campaign.kinds
-    ).order_by("path")
+    """The organizations a campaign assesses: below its scope (the assessing 党委 does not
+    assess itself), of the assessed kinds."""
+    return (
+        Organization.objects.filter(path__startswith=campaign.scope.path, kind__in=campaign.kinds)
+        .exclude(pk=campaign.scope_id)
+        .order_by("path")
+    )
 
 
 def conflicts(

@@ -248,6 +248,13 @@ def consolidate(campaign: Campaign, *, by: User) -> dict:
         if vetoes and failing is not None:
             grade, passed = failing.label, failing.passed
             note += "；否决项" + "、".join(vetoes) + f"成立，定为“{failing.label}”"
+        elif overturned.get(f.organization_id) and (
+            band := scoring.grade_for(rules, f.total, f.unmet)
+        ):
+            # The source sheet's own grade counted the veto a later stage overturned.
+            grade, passed = band.label, band.passed
+            codes = "、".join(o["code"] for o in overturned[f.organization_id])
+            note += f"；否决项{codes}已被推翻，按得分定为“{band.label}”"
         values = dict(
             source_stage_id=f.stage_id,
             source_sheet_id=f.sheet_id,

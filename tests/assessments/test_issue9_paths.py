@@ -189,7 +189,7 @@ def test_committees_are_assessed_by_default_and_kinds_can_be_chosen(tree, dept_a
     client.post(reverse("campaign_create"), data)
     campaign = Campaign.objects.get(name="涪陵年度")
     codes = set(services.targets(campaign).values_list("code", flat=True))
-    assert codes == {"R", "E1", "E2", "G", "A", "B"}
+    assert codes == {"E1", "E2", "G", "A", "B"}  # the assessing 党委 R is not assessed
     client.post(reverse("campaign_create"), data | {"name": "只考支部", "kinds": ["branch"]})
     assert set(
         services.targets(Campaign.objects.get(name="只考支部")).values_list("code", flat=True)
@@ -274,10 +274,10 @@ def test_rank_by_grade_tier_with_reason_and_provisional_rates(tree, dept_admin, 
     client.force_login(dept_admin)
     page = client.get(reverse("campaign_results", args=[campaign.pk])).content.decode()
     assert reason in page
-    # 8: two results out of six objects in scope (R, E1, E2, G, A, B): provisional.
-    assert "暂定结果" in page and "4 个对象尚无结果" in page
+    # 8: two results out of five objects in scope (E1, E2, G, A, B): provisional.
+    assert "暂定结果" in page and "3 个对象尚无结果" in page
     summary = selectors.campaign_summary(campaign)
-    assert (summary["in_scope"], summary["rate"], summary["provisional"]) == (6, 33.3, True)
+    assert (summary["in_scope"], summary["rate"], summary["provisional"]) == (5, 40.0, True)
     # 12: numbers are numbers, the reason is in the ledger export.
     rows = _xlsx(client.get(reverse("results_export", args=[campaign.pk])).content)
     assert rows[1][4] == 95.5 and isinstance(rows[1][5], int | float)
