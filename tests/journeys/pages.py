@@ -164,6 +164,17 @@ class Page:
         raise AssertionError(f"no row with {texts} on {self.url}")
 
 
+def row_form(page: Page, *texts: str, action: str) -> Form:
+    """The form inside the table row that mentions every one of ``texts``."""
+    for row in re.findall(r"<tr\b.*?</tr>", page.html, re.S):
+        plain = re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", row)))
+        if all(text in plain for text in texts):
+            parser = _Parser()
+            parser.feed(row)
+            return next(f for f in parser.forms if action in f.action)
+    raise AssertionError(f"no row with {texts} on {page.url}")
+
+
 def login(client, username: str) -> Page:
     client.logout()
     response = client.post("/accounts/login/", {"username": username, "password": PASSWORD})
