@@ -30,6 +30,7 @@ class ResultsExport(Export):
             "等次说明",
             "结果来源",
             "后果",
+            "得分率（%）",
         ]
 
     def rows(self):
@@ -52,6 +53,7 @@ class ResultsExport(Export):
                 r.grade_reason,
                 r.source_note,
                 "；".join(c.text for c in r.consequences.all()),
+                r.rate,
             ]
 
 

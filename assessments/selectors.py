@@ -4,7 +4,17 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Case, CharField, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    IntegerField,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.http import Http404
 from django.utils import timezone
 
@@ -377,6 +387,9 @@ def campaign_summary(campaign: Campaign) -> dict:
         .values_list("enterprise__name", "n")
     )
     totals = results.aggregate(
+        points=Sum("total"),
+        max_points=Sum("max_total"),
+        tiered=Count("id", filter=Q(passed__isnull=False)),
         n=Count("id"),
         passed=Count("id", filter=Q(passed=True)),
         inflated=Count("id", filter=Q(inflated_self=True)),
@@ -411,6 +424,10 @@ def campaign_summary(campaign: Campaign) -> dict:
         "results": totals["n"],
         "passed": totals["passed"],
         "rate": round(totals["passed"] * 100 / scope_total, 1) if totals["n"] else None,
+        # A checklist (河钢) has no tiers: its rate is the share of points met.
+        "compliance": round(totals["points"] * 100 / totals["max_points"], 2)
+        if totals["n"] and not totals["tiered"] and totals["max_points"]
+        else None,
         "in_scope": scope_total,
         "missing": missing,
         "provisional": bool(totals["n"]) and (missing > 0 or open_sheets),

@@ -68,6 +68,15 @@ class BranchResult(models.Model):
         return f"{self.organization.name} · {self.campaign.name} · {self.grade}"
 
     @property
+    def rate(self):
+        """Score as a share of the maximum, in percent (a checklist's compliance rate)."""
+        from decimal import Decimal
+
+        if not self.max_total:
+            return None
+        return (self.total / self.max_total * 100).quantize(Decimal("0.01"))
+
+    @property
     def grade_reason(self) -> str:
         """Why the grade is not what the score alone gives (shown wherever the rank is)."""
         reasons = []

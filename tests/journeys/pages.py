@@ -28,6 +28,9 @@ class Form:
     buttons: list[str] = field(default_factory=list)
 
 
+BLOCKS = {"div", "p", "td", "th", "tr", "li", "br", "h1", "h2", "h3", "h4", "h5", "h6"}
+
+
 class _Parser(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
@@ -45,6 +48,8 @@ class _Parser(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         a = {k: (v or "") for k, v in attrs}
+        if tag in BLOCKS:
+            self.text.append(" ")  # text of separate boxes reads apart
         if tag in ("script", "style"):
             self._skip += 1
         elif tag == "a" and "href" in a:
@@ -172,6 +177,15 @@ def row_form(page: Page, *texts: str, action: str) -> Form:
             parser = _Parser()
             parser.feed(row)
             return next(f for f in parser.forms if action in f.action)
+    raise AssertionError(f"no row with {texts} on {page.url}")
+
+
+def row_link(page: Page, *texts: str) -> str:
+    """The first link inside the table row that mentions every one of ``texts``."""
+    for row in re.findall(r"<tr\b.*?</tr>", page.html, re.S):
+        plain = re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", row)))
+        if all(text in plain for text in texts):
+            return unescape(re.search(r'href="([^"]+)"', row).group(1))
     raise AssertionError(f"no row with {texts} on {page.url}")
 
 
