@@ -305,7 +305,15 @@ def consolidate(campaign: Campaign, *, by: User) -> dict:
         results = list(BranchResult.objects.filter(campaign=campaign))
         consequences = _consequences(campaign, version.rubric.code, results)
         items = _rectifications(campaign, rules, results, veto_text, by)
-    return {"results": len(results), "consequences": consequences, "rectifications": items}
+    from .campaigns import targets
+
+    missing = targets(campaign).exclude(pk__in=[r.organization_id for r in results]).count()
+    return {
+        "results": len(results),
+        "missing": missing,
+        "consequences": consequences,
+        "rectifications": items,
+    }
 
 
 # -- consequences -------------------------------------------------------------------------

@@ -74,6 +74,10 @@ def campaign_consolidate(request: HttpRequest, pk: int) -> HttpResponse:
             f"已汇总 {done['results']} 个组织的考评结果，"
             f"整改事项 {done['rectifications']} 项，结果运用 {done['consequences']} 项。",
         )
+        if done["missing"]:
+            messages.warning(
+                request, f"暂定结果：{done['missing']} 个对象尚无结果，达标率按全部考评对象计算。"
+            )
     return redirect("campaign_results", pk=pk)
 
 

@@ -165,6 +165,9 @@ def test_reissue_gives_a_sheet_to_a_secretary_granted_after_opening(
     assert ScoreSheet.objects.filter(campaign=campaign, organization=tree.b, assessor=late).exists()
     client.post(reverse("campaign_reissue", args=[campaign.pk]))  # idempotent
     assert ScoreSheet.objects.filter(campaign=campaign, organization=tree.b).count() == 1
+    draft = _campaign(dept_admin, simple_version("other"), tree.root, "standardization")
+    with pytest.raises(services.AssessmentError, match="只有进行中的考评活动可以补发"):
+        services.reissue_self_sheets(draft, by=dept_admin)
 
 
 # 5 ------------------------------------------------------------------------------------------
@@ -272,8 +275,10 @@ def test_rank_by_grade_tier_with_reason_and_provisional_rates(tree, dept_admin, 
     reason = f"▲项 {key.code} 未达标：等次不能为“合格”"
     assert ranked[1].grade_reason == reason
     client.force_login(dept_admin)
-    page = client.get(reverse("campaign_results", args=[campaign.pk])).content.decode()
-    assert reason in page
+    page = client.post(
+        reverse("campaign_consolidate", args=[campaign.pk]), follow=True
+    ).content.decode()
+    assert reason in page and "暂定结果：3 个对象尚无结果" in page
     # 8: two results out of five objects in scope (E1, E2, G, A, B): provisional.
     assert "暂定结果" in page and "3 个对象尚无结果" in page
     summary = selectors.campaign_summary(campaign)
