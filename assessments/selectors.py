@@ -343,6 +343,22 @@ def progress(
     ]
 
 
+def draw_problems(campaign: Campaign, stages: list[Stage]) -> list[tuple[Stage, str]]:
+    """Cross-review stages not drawn yet whose plan cannot be drawn, with the reason (shown
+    on the campaign page while the plan can still be changed)."""
+    from .services import cross_review_problem
+
+    if campaign.status == "closed":
+        return []
+    return [
+        (stage, problem)
+        for stage in stages
+        if stage.assessor == "cross_group"
+        and not stage.draws.all()
+        and (problem := cross_review_problem(campaign, stage))
+    ]
+
+
 # -- results, ledgers, rectification --------------------------------------------------------
 
 

@@ -99,14 +99,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_manage": access.has_perm(request.user, Perm.MANAGE_CAMPAIGNS, campaign.scope),
             "target_count": services.targets(campaign).count(),
             "deadline_form": DeadlineForm(),
-            "draw_problems": [
-                (stage, problem)
-                for stage in stages
-                if stage.assessor == Assessor.CROSS_GROUP
-                and campaign.status != "closed"
-                and not stage.draws.all()
-                and (problem := services.cross_review_problem(campaign, stage))
-            ],
+            "draw_problems": selectors.draw_problems(campaign, stages),
         },
     )
 

@@ -79,6 +79,16 @@ def test_fuling_annual_with_committees_and_key_item_cap(client):
     consequences = open_page(client, ledger.link("结果运用"))
     assert "谈话提醒" in consequences.row("炼钢二作业区党支部")
 
+    # The leader reads the same ranking and reasons, and cannot change anything.
+    login(client, "ld01")
+    campaigns = open_page(client, "/campaigns/")
+    ledger = open_page(client, open_page(client, campaigns.link("2026年度涪陵")).link("结果与台账"))
+    assert "▲项 2.5 未达标：等次不能为“合格”" in ledger.row("炼钢二作业区党支部")
+    assert not [f for f in ledger.forms if "/consolidate/" in f.action or "/rerate/" in f.action]
+    assert (
+        client.post(open_page(client, "/campaigns/").link("2026年度涪陵") + "open/").status_code
+        == 403
+    )
     text = report(client, ledger, "生成汇总报告")
     assert "▲项 2.5 未达标" in text
     assert text.index("连铸作业区党支部") < text.index("炼钢二作业区党支部")
