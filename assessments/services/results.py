@@ -512,7 +512,7 @@ def overturn_veto(
     if stage.campaign_id != campaign.pk or stage.position <= earliest:
         raise AssessmentError("只有在认定否决项之后的阶段才能推翻。")
     with acting(by):
-        return VetoOverturn.objects.create(
+        overturn = VetoOverturn.objects.create(
             campaign=campaign,
             organization=organization,
             code=code,
@@ -520,6 +520,11 @@ def overturn_veto(
             reason=reason.strip(),
             by=by,
         )
+    if BranchResult.objects.filter(campaign=campaign).exists():
+        # Results already published: the grade, its consequences and the veto's
+        # rectification item follow the decision at once.
+        consolidate(campaign, by=by)
+    return overturn
 
 
 # -- rectification ------------------------------------------------------------------------

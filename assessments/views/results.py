@@ -113,7 +113,7 @@ def veto_overturn(request: HttpRequest, pk: int) -> HttpResponse:
     except AssessmentError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, "已登记推翻决定。请重新汇总结果。")
+        messages.success(request, "已登记推翻决定，考评结果已按该决定重新汇总。")
     return redirect("campaign_results", pk=pk)
 
 
