@@ -11,7 +11,7 @@ import openpyxl
 
 from branches.spreadsheets import check_xlsx_bytes, read_xlsx, write_xlsx
 from rubrics import scoring
-from rubrics.sheets import score_sheet_rows
+from rubrics.sheets import cell_number, score_sheet_rows
 
 from . import services
 from .models import ScoreSheet
@@ -49,7 +49,7 @@ def download(sheet: ScoreSheet) -> tuple[str, bytes]:
         elif code in values:
             entry = values[code]
             if entry.value is not None:
-                value = levels.get((code, entry.value)) or scoring.fmt(entry.value)
+                value = levels.get((code, entry.value)) or cell_number(entry.value)
             note = entry.note
         rows.append([*row[:6], value, note])
     info = [

@@ -322,3 +322,12 @@ def create_campaign(client, **choices) -> Page:
     created = submit(client, form, data, page=page)
     assert "已创建" in created.text, created.text[:800]
     return created
+
+
+def upload(client, form: Form, content: bytes, name: str = "评分表.xlsx") -> Page:
+    """Post a file-upload form with one file (the ``file`` field)."""
+    handle = io.BytesIO(content)
+    handle.name = name
+    response = client.post(form.action, {**form.fields, "file": handle}, follow=True)
+    assert response.status_code == 200, (form.action, response.status_code)
+    return Page(response)

@@ -1,7 +1,10 @@
 """西宁 2021 (000): publish the rubric, write each enterprise's 个性指标, run the five
 stages on the demo's three 互评组, find a veto, overturn it, and read the ledger."""
 
+import io
 from datetime import date
+
+import openpyxl
 
 from .pages import (
     create_campaign,
@@ -14,8 +17,23 @@ from .pages import (
     report,
     sign_submitted,
     submit,
+    upload,
     xlsx_rows,
 )
+
+
+def fill_offline(content: bytes) -> bytes:
+    """What a secretary does in Excel: full points in every scored row, no veto."""
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    for row in book["评分表"].iter_rows(min_row=2):
+        kind = row[5].value
+        if kind == "反向（否决）指标":
+            row[6].value = "否"
+        elif isinstance(row[2].value, int | float):
+            row[6].value = row[2].value
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
 
 
 def test_xining_five_stages(client):
@@ -59,10 +77,15 @@ def test_xining_five_stages(client):
     page = open_page(client, self_sheet)
     assert "华西特钢公司个性指标1：安全生产与党建融合" in page
     assert "由各单位" not in page.text
-    offline = xlsx_rows(download(client, page.link("下载离线评分表")))
-    assert any("华西特钢公司个性指标5" in str(cell) for row in offline for cell in row)
+    workbook = download(client, page.link("下载离线评分表"))
+    offline = xlsx_rows(workbook)
+    p5 = next(row for row in offline if row[0] == "P5")
+    assert p5[1] == "华西特钢公司个性指标5：安全生产与党建融合" and p5[2] == 5  # a number
     assert "华西特钢公司个性指标1" in pdf_text(download(client, page.link("考评报告 PDF")))
-    fill_sheet(client, self_sheet)
+    # She fills the sheet offline (in Excel) and uploads it, then submits on the page.
+    uploaded = upload(client, page.form(action="/upload/"), fill_offline(workbook))
+    assert "已导入离线评分表。当前得分 100" in uploaded
+    assert "已提交" in submit(client, uploaded.form(action="/submit/"))
 
     # 全面考评: the department assigns kp01, who scores every branch; one has a veto.
     login(client, "dq01")
