@@ -389,6 +389,18 @@ def results_ledger(
     ).order_by("tier", "-total", "organization__code")
 
 
+def vetoed_results(campaign: Campaign) -> QuerySet:
+    """Results with a standing veto: what a 推翻 decision can be recorded against."""
+    from .models import BranchResult
+
+    return (
+        BranchResult.objects.filter(campaign=campaign)
+        .exclude(vetoes=[])
+        .select_related("organization")
+        .order_by("organization__path")
+    )
+
+
 def campaign_summary(campaign: Campaign) -> dict:
     """The consolidation stage's numbers: pass rates, distribution, flags, rectification."""
     from .models import SETTLED, BranchResult, RectificationItem, RectificationStatus

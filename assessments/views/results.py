@@ -56,6 +56,7 @@ def campaign_results(request: HttpRequest, pk: int) -> HttpResponse:
             ).order_by("path"),
             "can_manage": access.has_perm(request.user, Perm.MANAGE_CAMPAIGNS, campaign.scope),
             "stages": campaign.stages.all(),
+            "vetoed": selectors.vetoed_results(campaign),
         },
     )
 

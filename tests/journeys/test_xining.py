@@ -158,7 +158,7 @@ def test_xining_five_stages(client):
         client,
         form,
         {
-            "organization": veto_row[header.index("编码")],
+            "organization": ledger.option(form, "organization", "炼钢一作业区党支部（V3）"),
             "code": "V3",
             "stage": ledger.option(form, "stage", "抽查点评"),
             "reason": "抽查核实：已按期开展组织生活，原认定有误",
