@@ -29,7 +29,7 @@ def test_fuling_annual_with_committees_and_key_item_cap(client):
         start=date.today().isoformat(),
     )
     # Every kind the rubric lists, enterprise 党委 included (the assessing 党委 is not).
-    assert "19 个考评对象" in detail
+    assert "华西能源集团党委所属党委、党总支、党支部（19 个考评对象）" in detail
     opened = submit(client, detail.form(action="/open/"))
     assert "考评活动已开始" in opened
     campaign = opened.url
