@@ -436,11 +436,17 @@ def campaign_summary(campaign: Campaign) -> dict:
         by_enterprise.append({**row, "scope": scope_n, "rate": rate})
     scope_total = max(sum(scope_by_enterprise.values()), totals["n"])
     missing = scope_total - totals["n"]
-    # Provisional until every object has a result and no scored sheet is still open.
+    # Provisional until the last stage closes: every object has a result, no review sheet
+    # is still open, and no review stage still to come (not yet assigned or drawn, its
+    # deadline not passed).
     open_sheets = (
         ScoreSheet.objects.filter(campaign=campaign)
         .exclude(stage__kind="self")
         .exclude(status=SheetStatus.SIGNED)
+        .exists()
+    ) or (
+        campaign.stages.exclude(assessor__in=["branch", "none"])
+        .filter(sheets__isnull=True, deadline__gte=timezone.localdate())
         .exists()
     )
     today = timezone.localdate()

@@ -297,3 +297,16 @@ def test_rank_by_grade_tier_with_reason_and_provisional_rates(tree, dept_admin, 
     pdf = reports.render_summary(campaign)
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
     assert "暂定结果" in text and key.code in text
+
+
+def test_results_stay_provisional_while_a_later_review_stage_is_to_come(tree, dept_admin, reviewer):
+    campaign = _campaign(dept_admin, simple_version(), tree.root, "xining")
+    services.delete_stage(campaign.stages.get(kind="cross"), by=dept_admin)
+    services.open_campaign(campaign, by=dept_admin)
+    full = campaign.stages.get(kind="full")
+    for org in (tree.a, tree.b):
+        signed(full, org, reviewer, dept_admin, {"1.1": "5", "1.2": "5"})
+    services.consolidate(campaign, by=dept_admin)
+    summary = selectors.campaign_summary(campaign)
+    # Every object has a result, but the spot-check has not been drawn yet.
+    assert (summary["missing"], summary["rate"], summary["provisional"]) == (0, 100.0, True)
