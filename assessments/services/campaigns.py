@@ -636,6 +636,11 @@ def _save_draw_options(stage: Stage, *, by: User, values: dict) -> Stage:
     _check_stage_data({**{k: getattr(stage, k) for k in STAGE_FIELDS}, **values})
     if values["deadline"] != stage.deadline and values["deadline"] < stage.opens_on:
         raise AssessmentError("截止日期不能早于开始日期。")
+    # The draw uses the ratio or the count the selection names, never a stale other one.
+    if values["selection"] != Selection.RATIO:
+        values["ratio"] = None
+    if values["selection"] != Selection.COUNT:
+        values["count"] = None
     with acting(by):
         for key in (*DRAW_FIELDS, "deadline"):
             setattr(stage, key, values[key])
