@@ -38,8 +38,33 @@ def test_standardization_plan_on_the_demo(client):
     campaign = campaigns.link(DEMO)
     progress = open_page(client, campaign).link("进度")
     assert sign_submitted(client, progress) == 3
+    # 炼钢二作业区党支部 had no secretary account when the campaign opened. The system
+    # administrator adds one; the department then 补发 the self-assessment from 进度.
+    login(client, "xt01")
+    people = open_page(client, "/people/")
+    new = open_page(client, people.link("新增"))
+    person = submit(
+        client,
+        new.form(button="保存"),
+        {"username": "sj03", "name": "朱立伟", "password": "Dangjian@2026"},
+    )
+    assert "已新增账号" in person
+    form = person.form(action="/roles/")
+    granted = submit(
+        client,
+        form,
+        {
+            "organization": person.option(form, "organization", "GT-LG-02"),
+            "role": person.option(form, "role", "支部书记"),
+        },
+    )
+    assert "已授予角色" in granted
+    login(client, "dq01")
     reissued = submit(client, open_page(client, progress).form(action="/reissue/"))
-    assert "已补发 0 份自评表" in reissued and "没有支部书记账号" in reissued
+    assert "已补发 1 份自评表" in reissued and "没有支部书记账号" in reissued
+    login(client, "sj03")
+    assert [name for _, name in my_sheets(client, "自查")] == ["炼钢二作业区党支部"]
+    login(client, "dq01")
     detail = open_page(client, campaign)
     acceptance = detail.links_to(r"/stages/\d+/assign/")[-1][0]  # the last stage: 考核验收
     assign = open_page(client, acceptance)
