@@ -1,16 +1,13 @@
 """Spreadsheet exports of results, ledgers and rectification lists (values, never formulas)."""
 
-from django.utils import timezone
-
 from branches.exports import Export
-from rubrics.scoring import fmt
 
 from . import selectors
 
 
 class ResultsExport(Export):
     identifier = "results"
-    widths = {"组织": 28, "所属党委": 20, "结果来源": 36, "否决项": 12, "后果": 40}
+    widths = {"组织": 28, "所属党委": 20, "等次说明": 36, "结果来源": 36, "否决项": 12, "后果": 40}
 
     def __init__(self, *, by, campaign, **filters):
         super().__init__(by=by)
@@ -30,8 +27,10 @@ class ResultsExport(Export):
             "否决项",
             "未达标▲项",
             "自评虚高",
+            "等次说明",
             "结果来源",
             "后果",
+            "得分率（%）",
         ]
 
     def rows(self):
@@ -44,15 +43,17 @@ class ResultsExport(Export):
                 r.organization.code,
                 r.organization.name,
                 r.organization.enterprise.name if r.organization.enterprise else "",
-                fmt(r.total),
-                fmt(r.max_total),
+                r.total,
+                r.max_total,
                 r.grade,
                 "" if r.passed is None else ("是" if r.passed else "否"),
                 "、".join(r.vetoes),
                 "、".join(r.unmet_key_items),
                 "是" if r.inflated_self else "否",
+                r.grade_reason,
                 r.source_note,
                 "；".join(c.text for c in r.consequences.all()),
+                r.rate,
             ]
 
 
@@ -83,7 +84,6 @@ class RectificationExport(Export):
         ]
 
     def rows(self):
-        today = timezone.localdate()
         for i in self.queryset.select_related("organization", "campaign", "closed_by"):
             yield [
                 i.organization.name,
@@ -95,9 +95,9 @@ class RectificationExport(Export):
                 i.responsible,
                 i.deadline,
                 i.get_status_display(),
-                "是" if i.status != "closed" and i.deadline < today else "否",
+                "是" if i.overdue else "否",
                 str(i.closed_by) if i.closed_by else "",
-                timezone.localtime(i.closed_at).strftime("%Y-%m-%d %H:%M") if i.closed_at else "",
+                i.closed_at or "",
                 i.follow_up,
             ]
 
@@ -132,12 +132,10 @@ class ProgressExport(Export):
                 s.organization.name,
                 s.assessor.name or s.assessor.username,
                 s.get_status_display(),
-                fmt(s.total) if s.total is not None else "",
+                s.total if s.total is not None else "",
                 s.grade,
                 s.stage.deadline,
-                timezone.localtime(s.submitted_at).strftime("%Y-%m-%d %H:%M")
-                if s.submitted_at
-                else "",
+                s.submitted_at or "",
                 "是" if s.late else "否",
                 "是" if s.inflated_self else "否",
             ]
@@ -165,5 +163,5 @@ class ConsequenceExport(Export):
                 c.get_status_display(),
                 c.action,
                 str(c.done_by) if c.done_by else "",
-                timezone.localtime(c.done_at).strftime("%Y-%m-%d %H:%M") if c.done_at else "",
+                c.done_at or "",
             ]

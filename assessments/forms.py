@@ -12,6 +12,8 @@ from rubrics.models import RubricVersion, VersionStatus
 from .models import Stage
 from .services import TEMPLATES
 
+ASSESSABLE_KINDS = (OrgKind.COMMITTEE, OrgKind.GENERAL_BRANCH, OrgKind.BRANCH)
+
 
 class CampaignForm(ChineseForm, forms.Form):
     name = forms.CharField(label="名称", max_length=120)
@@ -43,6 +45,13 @@ class CampaignForm(ChineseForm, forms.Form):
     start = forms.DateField(label="第一阶段开始日期", widget=DateInput())
     threshold = forms.DecimalField(
         label="自评虚高阈值（分）", min_value=0, max_digits=5, decimal_places=2, initial=10
+    )
+    kinds = forms.MultipleChoiceField(
+        label="考评对象类型",
+        required=False,
+        choices=[(k, OrgKind(k).label) for k in ASSESSABLE_KINDS],
+        widget=forms.CheckboxSelectMultiple,
+        help_text="不勾选则为所选考评标准列出的全部类型（含企业党委）",
     )
 
     def __init__(self, *args, user: User, **kwargs):
@@ -160,3 +169,14 @@ class StageForm(ChineseForm, forms.ModelForm):
             "deadline",
         ]
         widgets = {"opens_on": DateInput(), "deadline": DateInput()}
+
+    # After opening, a sampled stage's draw options (and deadline) stay editable until its
+    # draw runs; everything else is shown but fixed.
+    DRAW_OPTIONS = ("selection", "ratio", "count", "avoid_reciprocal", "deadline")
+
+    def __init__(self, *args, draw_only: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if draw_only:
+            for name, field in self.fields.items():
+                if name not in self.DRAW_OPTIONS:
+                    field.disabled = True

@@ -8,7 +8,7 @@ since, the upload is refused as a conflict rather than overwriting newer work.
 from branches import audit
 from branches.spreadsheets import read_pairs, read_xlsx, write_xlsx
 from rubrics import scoring
-from rubrics.sheets import score_sheet_rows
+from rubrics.sheets import cell_number, score_sheet_rows
 
 from . import services
 from .models import ScoreSheet
@@ -46,7 +46,7 @@ def download(sheet: ScoreSheet) -> tuple[str, bytes]:
         elif code in values:
             entry = values[code]
             if entry.value is not None:
-                value = levels.get((code, entry.value)) or scoring.fmt(entry.value)
+                value = levels.get((code, entry.value)) or cell_number(entry.value)
             note = entry.note
         rows.append([*row[:6], value, note])
     info = [

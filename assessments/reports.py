@@ -12,6 +12,7 @@ from rubrics import scoring
 
 from . import charts, selectors, services
 from .models import (
+    SETTLED,
     BranchResult,
     Campaign,
     RectificationItem,
@@ -138,7 +139,9 @@ def main_problems(campaign: Campaign, limit: int = 10) -> list[tuple[str, str, i
     from rubrics.models import Indicator, IndicatorPart
 
     counts = Counter(
-        RectificationItem.objects.filter(campaign=campaign).values_list("code", flat=True)
+        RectificationItem.objects.filter(campaign=campaign)
+        .exclude(status=RectificationStatus.WITHDRAWN)
+        .values_list("code", flat=True)
     ).most_common(limit)
     codes = [code for code, _ in counts]
     version = campaign.rubric_version_id
@@ -167,7 +170,7 @@ def summary_context(campaign: Campaign, progress: Progress | None = None) -> dic
     today = timezone.localdate()
     overdue = (
         RectificationItem.objects.filter(campaign=campaign, deadline__lt=today)
-        .exclude(status=RectificationStatus.CLOSED)
+        .exclude(status__in=SETTLED)
         .select_related("organization")
         .order_by("deadline")
     )

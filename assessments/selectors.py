@@ -6,13 +6,26 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.http import Http404
 from django.utils import timezone
 
 from branches import access
 from branches.access import Perm
-from branches.models import Membership, Role, User
+from branches.models import Membership, Organization, Role, User
 from rubrics import scoring
 
 from .models import EDITABLE, Campaign, Evidence, ScoreSheet, SheetStatus, Stage, StageKind
@@ -430,6 +443,22 @@ def progress(
     ]
 
 
+def draw_problems(campaign: Campaign, stages: list[Stage]) -> list[tuple[Stage, str]]:
+    """Cross-review stages not drawn yet whose plan cannot be drawn, with the reason (shown
+    on the campaign page while the plan can still be changed)."""
+    from .services import cross_review_problem
+
+    if campaign.status == "closed":
+        return []
+    return [
+        (stage, problem)
+        for stage in stages
+        if stage.assessor == "cross_group"
+        and not stage.draws.all()
+        and (problem := cross_review_problem(campaign, stage))
+    ]
+
+
 # -- results, ledgers, rectification --------------------------------------------------------
 
 
@@ -448,34 +477,94 @@ def results_ledger(
         qs = qs.filter(grade=grade)
     if q:
         qs = qs.filter(Q(organization__name__icontains=q) | Q(organization__code__icontains=q))
-    return qs.order_by("-total", "organization__code")
+    # Rank by grade tier first (a capped 99.5 基本合格 ranks below a 95.5 合格), then score.
+    bands = [b.label for b in campaign.rubric_version.bands.all() if not b.scale]
+    tier = Case(
+        *[When(grade=label, then=Value(n)) for n, label in enumerate(bands)],
+        default=Value(len(bands)),
+        output_field=IntegerField(),
+    )
+    return qs.annotate(
+        tier=tier, top_grade=Value(bands[0] if bands else "", output_field=CharField())
+    ).order_by("tier", "-total", "organization__code")
+
+
+def vetoed_results(campaign: Campaign) -> QuerySet:
+    """Results with a standing veto: what a 推翻 decision can be recorded against."""
+    from .models import BranchResult
+
+    return (
+        BranchResult.objects.filter(campaign=campaign)
+        .exclude(vetoes=[])
+        .select_related("organization")
+        .order_by("organization__path")
+    )
 
 
 def campaign_summary(campaign: Campaign) -> dict:
     """The consolidation stage's numbers: pass rates, distribution, flags, rectification."""
-    from .models import BranchResult, RectificationItem, RectificationStatus
+    from .models import SETTLED, BranchResult, RectificationItem, RectificationStatus
 
     results = BranchResult.objects.filter(campaign=campaign)
+    in_scope = Organization.objects.filter(
+        path__startswith=campaign.scope.path, kind__in=campaign.kinds
+    ).exclude(pk=campaign.scope_id)  # as services.targets
+    scope_by_enterprise = dict(
+        in_scope.values("enterprise__name")
+        .annotate(n=Count("id"))
+        .values_list("enterprise__name", "n")
+    )
     totals = results.aggregate(
+        points=Sum("total"),
+        max_points=Sum("max_total"),
+        tiered=Count("id", filter=Q(passed__isnull=False)),
         n=Count("id"),
         passed=Count("id", filter=Q(passed=True)),
         inflated=Count("id", filter=Q(inflated_self=True)),
         vetoed=Count("id", filter=~Q(vetoes=[])),
     )
     distribution = list(results.values("grade").annotate(n=Count("id")).order_by("-n", "grade"))
-    by_enterprise = [
-        {**row, "rate": round(row["passed"] * 100 / row["n"], 1) if row["n"] else None}
-        for row in results.values("organization__enterprise__name")
+    # Rates count every object in scope: one result out of 17 is not "100%".
+    by_enterprise = []
+    for row in (
+        results.values("organization__enterprise__name")
         .annotate(n=Count("id"), passed=Count("id", filter=Q(passed=True)))
         .order_by("organization__enterprise__name")
-    ]
+    ):
+        scope_n = max(scope_by_enterprise.get(row["organization__enterprise__name"], 0), row["n"])
+        rate = round(row["passed"] * 100 / scope_n, 1) if scope_n else None
+        by_enterprise.append({**row, "scope": scope_n, "rate": rate})
+    scope_total = max(sum(scope_by_enterprise.values()), totals["n"])
+    missing = scope_total - totals["n"]
+    # Provisional until the last stage closes: every object has a result, no review sheet
+    # is still open, and no review stage still to come (not yet assigned or drawn, its
+    # deadline not passed).
+    open_sheets = (
+        ScoreSheet.objects.filter(campaign=campaign)
+        .exclude(stage__kind="self")
+        .exclude(status=SheetStatus.SIGNED)
+        .exists()
+    ) or (
+        campaign.stages.exclude(assessor__in=["branch", "none"])
+        .filter(sheets__isnull=True, deadline__gte=timezone.localdate())
+        .exists()
+    )
     today = timezone.localdate()
-    items = RectificationItem.objects.filter(campaign=campaign)
-    open_items = items.exclude(status=RectificationStatus.CLOSED)
+    items = RectificationItem.objects.filter(campaign=campaign).exclude(
+        status=RectificationStatus.WITHDRAWN
+    )
+    open_items = items.exclude(status__in=SETTLED)
     return {
         "results": totals["n"],
         "passed": totals["passed"],
-        "rate": round(totals["passed"] * 100 / totals["n"], 1) if totals["n"] else None,
+        "rate": round(totals["passed"] * 100 / scope_total, 1) if totals["n"] else None,
+        # A checklist (河钢) has no tiers: its rate is the share of points met.
+        "compliance": round(totals["points"] * 100 / totals["max_points"], 2)
+        if totals["n"] and not totals["tiered"] and totals["max_points"]
+        else None,
+        "in_scope": scope_total,
+        "missing": missing,
+        "provisional": bool(totals["n"]) and (missing > 0 or open_sheets),
         "inflated": totals["inflated"],
         "vetoed": totals["vetoed"],
         "distribution": distribution,
@@ -520,17 +609,21 @@ def get_rectification(user: User, pk: int):
 
 def branch_history(org) -> list:
     """Every campaign's result for one branch, across years and rubric versions."""
-    from .models import BranchResult, RectificationStatus
+    from .models import SETTLED, BranchResult, RectificationStatus
 
     return list(
         BranchResult.objects.filter(organization=org)
         .select_related("campaign__rubric_version__rubric")
         .annotate(
-            items=Count("rectifications", distinct=True),
+            items=Count(
+                "rectifications",
+                distinct=True,
+                filter=~Q(rectifications__status=RectificationStatus.WITHDRAWN),
+            ),
             open_items=Count(
                 "rectifications",
                 distinct=True,
-                filter=~Q(rectifications__status=RectificationStatus.CLOSED),
+                filter=~Q(rectifications__status__in=SETTLED),
             ),
         )
         .prefetch_related("consequences", "reratings")

@@ -9,6 +9,7 @@ urlpatterns = [
     path("campaigns/<int:pk>/open/", workflow.campaign_open, name="campaign_open"),
     path("campaigns/<int:pk>/progress/", workflow.campaign_progress, name="campaign_progress"),
     path("campaigns/<int:pk>/remind/", workflow.campaign_remind, name="campaign_remind"),
+    path("campaigns/<int:pk>/reissue/", workflow.campaign_reissue, name="campaign_reissue"),
     path("stages/<int:pk>/assign/", workflow.stage_assign, name="stage_assign"),
     path("stages/<int:pk>/deadline/", workflow.stage_deadline, name="stage_deadline"),
     path("campaigns/<int:campaign_pk>/stages/new/", workflow.stage_edit, name="stage_create"),

@@ -18,6 +18,7 @@ from datetime import date, datetime
 
 import openpyxl
 from django.conf import settings
+from django.utils import timezone
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -197,6 +198,9 @@ def _read_first(book, required: Sequence[str]) -> Sheet:
 def _cell_value(value):
     if isinstance(value, bool):
         return "是" if value else "否"
+    if isinstance(value, datetime):
+        # Excel has no time zones: local wall-clock time, kept as a date-time value.
+        return timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
     return value
 
 
@@ -235,6 +239,8 @@ def write_xlsx(
                 if isinstance(value, str):
                     cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
                     cell.data_type = "s"  # never "f": a leading "=" stays text
+                elif isinstance(value, datetime):
+                    cell.number_format = "yyyy-mm-dd hh:mm"
                 elif isinstance(value, date):
                     cell.number_format = "yyyy-mm-dd"
                 cells.append(cell)

@@ -195,6 +195,17 @@ def band_for(bands: tuple[Band, ...], value: Decimal) -> Band | None:
     return None
 
 
+def grade_for(rules: Rules, total: Decimal, unmet_key_items=()) -> Band | None:
+    """The grade a total earns without any veto: its band, kept out of the top tier by an
+    unmet ▲ item (used when a later stage overturns a veto found earlier)."""
+    if not rules.bands:
+        return None
+    band = band_for(rules.bands, total)
+    if unmet_key_items and rules.key_items_cap_top and band is rules.bands[0]:
+        band = rules.bands[1] if len(rules.bands) > 1 else band
+    return band
+
+
 def _level_value(rules: Rules, item: Item, raw) -> Decimal | None:
     """A checklist entry: a level label, or the points of a level."""
     if isinstance(raw, str) and to_decimal(raw) is None:

@@ -3,7 +3,15 @@
 from django.db.models import Prefetch, QuerySet
 
 from . import scoring
-from .models import GradeBand, Indicator, Rubric, RubricVersion, Section, VersionStatus
+from .models import (
+    CustomSlotText,
+    GradeBand,
+    Indicator,
+    Rubric,
+    RubricVersion,
+    Section,
+    VersionStatus,
+)
 
 
 def version_tree(version_id: int) -> RubricVersion:
@@ -66,6 +74,38 @@ def rules_for(version: RubricVersion) -> scoring.Rules:
         levels=scoring.ordered_levels(version.level_points),
         scales={k: tuple(v) for k, v in scales.items()},
     )
+
+
+def slot_texts(version_id: int, enterprise_id: int | None) -> dict[str, str]:
+    """An enterprise's own texts for a version's custom slots (个性指标), by code."""
+    if enterprise_id is None:
+        return {}
+    return dict(
+        CustomSlotText.objects.filter(
+            indicator__section__version_id=version_id, enterprise_id=enterprise_id
+        ).values_list("indicator__code", "text")
+    )
+
+
+def with_slot_texts(rules: scoring.Rules, texts: dict[str, str]) -> scoring.Rules:
+    """The rules with each custom slot's placeholder replaced by the enterprise's text."""
+    if not texts:
+        return rules
+    sections = tuple(
+        scoring.Section(
+            s.code,
+            s.title,
+            tuple(
+                scoring.Item(**{**i.__dict__, "text": texts[i.code]})
+                if i.kind == scoring.CUSTOM and i.code in texts
+                else i
+                for i in s.items
+            ),
+            s.points,
+        )
+        for s in rules.sections
+    )
+    return scoring.Rules(**{**rules.__dict__, "sections": sections})
 
 
 def rubric_list() -> QuerySet[Rubric]:

@@ -233,6 +233,11 @@ SCORE_HEADERS = ["编码", "指标内容", "分值", "评分步长", "▲", "类
 INFO_SHEET = "填写说明"
 
 
+def cell_number(number: Decimal) -> int | Decimal:
+    """A number as an Excel number cell (5, 0.5), never as text."""
+    return int(number) if number == number.to_integral_value() else number.normalize()
+
+
 def score_sheet_rows(version: RubricVersion, rules: scoring.Rules) -> list[list]:
     rows = []
     for item in rules.items():
@@ -244,7 +249,7 @@ def score_sheet_rows(version: RubricVersion, rules: scoring.Rules) -> list[list]
                 [
                     item.code,
                     item.text,
-                    fmt(item.points),
+                    cell_number(item.points),
                     "",
                     "▲" if item.key else "",
                     kind_label,
@@ -257,8 +262,8 @@ def score_sheet_rows(version: RubricVersion, rules: scoring.Rules) -> list[list]
                     [
                         part.code,
                         f"　　{part.text}",
-                        fmt(part.points),
-                        fmt(part.step),
+                        cell_number(part.points),
+                        cell_number(part.step),
                         "",
                         "分项",
                         "",
@@ -268,16 +273,25 @@ def score_sheet_rows(version: RubricVersion, rules: scoring.Rules) -> list[list]
         elif rules.method == scoring.CHECKLIST:
             levels = " / ".join(label for label, _ in rules.levels)
             rows.append(
-                [item.code, item.text, fmt(item.points), "", "", kind_label, "", f"填写：{levels}"]
+                [
+                    item.code,
+                    item.text,
+                    cell_number(item.points),
+                    "",
+                    "",
+                    kind_label,
+                    "",
+                    f"填写：{levels}",
+                ]
             )
         else:
-            top = "100" if item.kind == scoring.INPUT else fmt(item.points)
+            top = 100 if item.kind == scoring.INPUT else cell_number(item.points)
             rows.append(
                 [
                     item.code,
                     item.text,
                     top,
-                    fmt(item.step),
+                    cell_number(item.step),
                     "▲" if item.key else "",
                     kind_label,
                     "",

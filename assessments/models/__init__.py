@@ -2,6 +2,7 @@
 results (final results, consequences, rectification lists)."""
 
 from .results import (
+    SETTLED,
     BranchResult,
     Consequence,
     ConsequenceStatus,
@@ -38,6 +39,7 @@ from .workflow import (
 
 __all__ = [
     "EDITABLE",
+    "SETTLED",
     "Assessor",
     "BranchResult",
     "Campaign",

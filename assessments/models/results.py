@@ -67,6 +67,28 @@ class BranchResult(models.Model):
     def __str__(self) -> str:
         return f"{self.organization.name} · {self.campaign.name} · {self.grade}"
 
+    @property
+    def rate(self):
+        """Score as a share of the maximum, in percent (a checklist's compliance rate)."""
+        from decimal import Decimal
+
+        if not self.max_total:
+            return None
+        return (self.total / self.max_total * 100).quantize(Decimal("0.01"))
+
+    @property
+    def grade_reason(self) -> str:
+        """Why the grade is not what the score alone gives (shown wherever the rank is)."""
+        reasons = []
+        if self.vetoes:
+            reasons.append(f"否决项 {'、'.join(self.vetoes)} 成立，直接定为“{self.grade}”")
+        elif self.unmet_key_items:
+            top = getattr(self, "top_grade", "") or "最高等次"
+            reasons.append(f"▲项 {'、'.join(self.unmet_key_items)} 未达标：等次不能为“{top}”")
+        if self.original_grade:
+            reasons.append(f"原评定“{self.original_grade}”，经决定改评为“{self.grade}”")
+        return "；".join(reasons)
+
     def audit_org_path(self) -> str:
         return self.organization.path
 
@@ -166,6 +188,11 @@ class RectificationStatus(models.TextChoices):
     SUBMITTED = "submitted", "待销号"
     RETURNED = "returned", "已退回"
     CLOSED = "closed", "已销号"
+    WITHDRAWN = "withdrawn", "已撤销"  # its veto was overturned: no longer a problem
+
+
+# Items no longer waiting for anyone: closed by a reviewer, or withdrawn.
+SETTLED = (RectificationStatus.CLOSED, RectificationStatus.WITHDRAWN)
 
 
 class RectificationItem(models.Model):
@@ -225,7 +252,7 @@ class RectificationItem(models.Model):
     def overdue(self) -> bool:
         from django.utils import timezone
 
-        return self.status != RectificationStatus.CLOSED and self.deadline < timezone.localdate()
+        return self.status not in SETTLED and self.deadline < timezone.localdate()
 
     def audit_org_path(self) -> str:
         return self.organization.path

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from branches.models import CrossReviewGroup, Organization
+from branches.models import CrossReviewGroup, Organization, OrgKind
 from rubrics.models import RubricVersion
 
 
@@ -79,6 +79,10 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def kinds_labels(self) -> list[str]:
+        return [OrgKind(k).label for k in self.kinds]
 
     @property
     def period_label(self) -> str:

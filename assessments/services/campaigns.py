@@ -11,6 +11,7 @@ from branches import audit
 from branches.access import Perm, has_perm
 from branches.models import CrossReviewGroup, Membership, Organization, OrgKind, Role, User
 from rubrics.models import IndicatorKind, RubricVersion, VersionStatus
+from rubrics.scoring import COMPOSITE
 from rubrics.services import empty_slots
 
 from .. import sampling
@@ -114,6 +115,7 @@ def create_campaign(
     start: date,
     committee_version: RubricVersion | None = None,
     threshold: Decimal = Decimal(10),
+    kinds: list[str] | None = None,
 ) -> Campaign:
     _require(by, Perm.MANAGE_CAMPAIGNS, scope)
     if version.status != VersionStatus.PUBLISHED:
@@ -122,9 +124,7 @@ def create_campaign(
         raise AssessmentError("党委评估清单须为已发布的版本。")
     if template not in TEMPLATES:
         raise AssessmentError("未知的阶段方案。")
-    kinds = [k for k in version.rubric.assesses if k != OrgKind.COMMITTEE] or list(
-        version.rubric.assesses
-    )
+    kinds = assessed_kinds(version, kinds)
     with acting(by):
         campaign = Campaign.objects.create(
             name=name.strip(),
@@ -136,6 +136,8 @@ def create_campaign(
             quarter=quarter,
             created_by=by,
             discrepancy_threshold=threshold,
+            # Informational: consolidation always follows the rubric's method.
+            consolidation="composite" if version.method == COMPOSITE else "latest",
         )
         opens = start
         for position, spec in enumerate(TEMPLATES[template][1]):
@@ -157,11 +159,26 @@ def create_campaign(
     return campaign
 
 
+def assessed_kinds(version: RubricVersion, chosen: list[str] | None) -> list[str]:
+    """The kinds of organization a campaign assesses: those the department chose, by
+    default every kind the rubric lists (enterprise 党委 included)."""
+    listed = list(version.rubric.assesses)
+    if not chosen:
+        return listed
+    if unknown := [k for k in chosen if k not in listed]:
+        names = "、".join(OrgKind(k).label for k in unknown)
+        raise AssessmentError(f"所选考评标准不考评{names}。")
+    return [k for k in listed if k in chosen]
+
+
 def targets(campaign: Campaign):
-    """The organizations a campaign assesses: its scope's subtree, of the assessed kinds."""
-    return Organization.objects.filter(
-        path__startswith=campaign.scope.path, kind__in=campaign.kinds
-    ).order_by("path")
+    """The organizations a campaign assesses: below its scope (the assessing 党委 does not
+    assess itself), of the assessed kinds."""
+    return (
+        Organization.objects.filter(path__startswith=campaign.scope.path, kind__in=campaign.kinds)
+        .exclude(pk=campaign.scope_id)
+        .order_by("path")
+    )
 
 
 def conflicts(
@@ -216,6 +233,9 @@ def open_campaign(campaign: Campaign, *, by: User) -> list[str]:
                 missing.append(f"{enterprise.name}（{'、'.join(i.code for i in empty)}）")
         if missing:
             raise AssessmentError("以下企业的个性指标尚未填写，不能开始：" + "；".join(missing))
+    for stage in campaign.stages.filter(assessor=Assessor.CROSS_GROUP):
+        if problem := cross_review_problem(campaign, stage):
+            raise AssessmentError(f"“{stage.name}”无法抽样，不能开始：{problem}")
     warnings: list[str] = []
     with acting(by):
         for stage in campaign.stages.filter(assessor=Assessor.BRANCH):
@@ -225,7 +245,27 @@ def open_campaign(campaign: Campaign, *, by: User) -> list[str]:
     return warnings
 
 
+@transaction.atomic
+def reissue_self_sheets(campaign: Campaign, *, by: User) -> tuple[int, list[str]]:
+    """补发: self-assessment sheets for organizations that had no secretary account when
+    the campaign opened (or whose sheet was never made). Returns (created, warnings)."""
+    campaign = Campaign.objects.select_for_update().select_related("scope").get(pk=campaign.pk)
+    _require(by, Perm.MANAGE_CAMPAIGNS, campaign.scope)
+    if campaign.status != CampaignStatus.OPEN:
+        raise AssessmentError("只有进行中的考评活动可以补发自评表。")
+    orgs = list(targets(campaign))
+    created, warnings = 0, []
+    with acting(by):
+        for stage in campaign.stages.filter(assessor=Assessor.BRANCH):
+            before = stage.sheets.count()
+            warnings += _create_self_sheets(stage, orgs)
+            created += stage.sheets.count() - before
+    return created, warnings
+
+
 def _create_self_sheets(stage: Stage, orgs: list[Organization]) -> list[str]:
+    have = set(stage.sheets.values_list("organization_id", flat=True))
+    orgs = [o for o in orgs if o.pk not in have]
     secretaries = {
         m.organization_id: m.user
         for m in Membership.objects.filter(
@@ -340,6 +380,42 @@ def reassign_sheet(sheet: ScoreSheet, *, by: User, assessor: User) -> ScoreSheet
     return sheet
 
 
+def _groups(campaign: Campaign) -> list[CrossReviewGroup]:
+    return list(
+        CrossReviewGroup.objects.filter(members__enterprise__path__startswith=campaign.scope.path)
+        .distinct()
+        .prefetch_related("members__enterprise")
+        .order_by("pk")
+    )
+
+
+def _group_reviewers(group: CrossReviewGroup) -> list[User]:
+    return list(
+        User.objects.filter(
+            is_active=True,
+            memberships__role=Role.REVIEWER,
+            memberships__organization__enterprise__in=[m.enterprise for m in group.members.all()],
+        )
+        .distinct()
+        .order_by("username")
+    )
+
+
+def cross_review_problem(campaign: Campaign, stage: Stage) -> str | None:
+    """Why a cross-review stage's draw cannot run as planned (None if it can): the plan is
+    checked before the campaign opens and shown on the campaign page."""
+    groups = _groups(campaign)
+    try:
+        sampling.group_plan(
+            [g.pk for g in groups], seed="check", avoid_reciprocal=stage.avoid_reciprocal
+        )
+    except sampling.SamplingError as exc:
+        return f"考评范围内有 {len(groups)} 个互评组。{exc}"
+    if empty := [g.name for g in groups if not _group_reviewers(g)]:
+        return "以下互评组没有考评员：" + "、".join(empty)
+    return None
+
+
 def _population(campaign: Campaign, enterprises: list[Organization]) -> dict[str, list[int]]:
     orgs = targets(campaign).filter(enterprise__in=enterprises)
     population: dict[str, list[int]] = {str(e.pk): [] for e in enterprises}
@@ -356,12 +432,7 @@ def draw_cross_review(stage: Stage, *, by: User, seed: str | None = None) -> Dra
     if stage.draws.exists():
         raise AssessmentError("本阶段已经抽样，抽样结果不能重抽。")
     seed = seed or secrets.token_hex(8)
-    groups = list(
-        CrossReviewGroup.objects.filter(members__enterprise__path__startswith=campaign.scope.path)
-        .distinct()
-        .prefetch_related("members__enterprise")
-        .order_by("pk")
-    )
+    groups = _groups(campaign)
     try:
         plan = sampling.group_plan(
             [g.pk for g in groups], seed=seed, avoid_reciprocal=stage.avoid_reciprocal
@@ -389,16 +460,7 @@ def draw_cross_review(stage: Stage, *, by: User, seed: str | None = None) -> Dra
             CrossReviewPair.objects.create(
                 stage=stage, reviewer=by_id[reviewer_id], reviewed=by_id[reviewed_id]
             )
-            reviewing_enterprises = [m.enterprise for m in by_id[reviewer_id].members.all()]
-            reviewers = list(
-                User.objects.filter(
-                    is_active=True,
-                    memberships__role=Role.REVIEWER,
-                    memberships__organization__enterprise__in=reviewing_enterprises,
-                )
-                .distinct()
-                .order_by("username")
-            )
+            reviewers = _group_reviewers(by_id[reviewer_id])
             if not reviewers:
                 raise AssessmentError(f"互评组“{by_id[reviewer_id].name}”没有考评员，无法分配。")
             reviewed_enterprises = [m.enterprise for m in by_id[reviewed_id].members.all()]
@@ -502,6 +564,10 @@ STAGE_FIELDS = (
 )
 
 
+# What a sampled stage may still change after opening, until its draw has run.
+DRAW_FIELDS = ("selection", "ratio", "count", "avoid_reciprocal")
+
+
 def _draft_campaign(campaign: Campaign, by: User) -> Campaign:
     campaign = Campaign.objects.select_for_update().select_related("scope").get(pk=campaign.pk)
     _require(by, Perm.MANAGE_CAMPAIGNS, campaign.scope)
@@ -523,11 +589,14 @@ def _check_stage_data(data: dict) -> None:
 
 @transaction.atomic
 def save_stage(campaign: Campaign, *, by: User, data: dict, stage: Stage | None = None) -> Stage:
-    """Add a stage to a campaign's plan, or change one, while the campaign is 筹备中."""
-    campaign = _draft_campaign(campaign, by)
-    _check_stage_data(data)
+    """Add a stage to a campaign's plan, or change one, while the campaign is 筹备中.
+    Once it is open, a sampled stage's draw options stay editable until its draw runs."""
     values = {key: data.get(key) for key in STAGE_FIELDS}
     values["instrument"] = values["instrument"] or ""
+    if stage is not None and _is_open_sampled(campaign, stage):
+        return _save_draw_options(stage, by=by, values=values)
+    campaign = _draft_campaign(campaign, by)
+    _check_stage_data(data)
     with acting(by):
         if stage is None:
             last = campaign.stages.order_by("-position").values_list("position", flat=True)
@@ -537,6 +606,44 @@ def save_stage(campaign: Campaign, *, by: User, data: dict, stage: Stage | None 
         else:
             for key, value in values.items():
                 setattr(stage, key, value)
+        stage.save()
+    return stage
+
+
+def _is_open_sampled(campaign: Campaign, stage: Stage) -> bool:
+    status = Campaign.objects.filter(pk=campaign.pk).values_list("status", flat=True).first()
+    return status == CampaignStatus.OPEN and stage.assessor in (
+        Assessor.CROSS_GROUP,
+        Assessor.INSPECTORS,
+    )
+
+
+def _save_draw_options(stage: Stage, *, by: User, values: dict) -> Stage:
+    stage = Stage.objects.select_for_update().select_related("campaign__scope").get(pk=stage.pk)
+    _require(by, Perm.MANAGE_CAMPAIGNS, stage.campaign.scope)
+    if stage.draws.exists():
+        raise AssessmentError("本阶段已经抽样，抽样选项不能再修改。")
+    fixed = [
+        Stage._meta.get_field(key).verbose_name
+        for key in STAGE_FIELDS
+        if key not in DRAW_FIELDS and key != "deadline" and values[key] != getattr(stage, key)
+    ]
+    if fixed:
+        raise AssessmentError(
+            "考评活动开始后只能修改抽样选项（抽样前）和截止日期，不能修改："
+            + "、".join(str(f) for f in fixed)
+        )
+    _check_stage_data({**{k: getattr(stage, k) for k in STAGE_FIELDS}, **values})
+    if values["deadline"] != stage.deadline and values["deadline"] < stage.opens_on:
+        raise AssessmentError("截止日期不能早于开始日期。")
+    # The draw uses the ratio or the count the selection names, never a stale other one.
+    if values["selection"] != Selection.RATIO:
+        values["ratio"] = None
+    if values["selection"] != Selection.COUNT:
+        values["count"] = None
+    with acting(by):
+        for key in (*DRAW_FIELDS, "deadline"):
+            setattr(stage, key, values[key])
         stage.save()
     return stage
 

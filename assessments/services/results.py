@@ -6,12 +6,13 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import (
+    Avg,
     Case,
     CharField,
+    Count,
     DecimalField,
     F,
     IntegerField,
-    Max,
     Sum,
     Value,
     When,
@@ -139,22 +140,24 @@ def _latest_authoritative(campaign: Campaign) -> list[Final]:
 
 
 def _composite(campaign: Campaign, rules: scoring.Rules) -> list[Final]:
-    """亮牌: each instrument's signed score, weighted, in one aggregate query."""
+    """亮牌: each instrument's signed score, weighted, in one aggregate query. When an
+    instrument has several signed scores for a branch, their average counts (and the
+    result says so)."""
     inputs = [i for i in rules.items() if i.kind == scoring.INPUT]
+    when = {
+        i.code: Case(
+            When(stage__instrument=i.code, then=F("total")),
+            output_field=DecimalField(max_digits=7, decimal_places=3),
+        )
+        for i in inputs
+    }
     rows = (
         _signed_reviews(campaign)
         .filter(stage__instrument__in=[i.code for i in inputs])
         .values("organization_id")
         .annotate(
-            **{
-                f"s_{i.code}": Max(
-                    Case(
-                        When(stage__instrument=i.code, then=F("total")),
-                        output_field=DecimalField(max_digits=7, decimal_places=3),
-                    )
-                )
-                for i in inputs
-            }
+            **{f"s_{code}": Avg(expr) for code, expr in when.items()},
+            **{f"n_{code}": Count(expr) for code, expr in when.items()},
         )
     )
     out = []
@@ -162,7 +165,20 @@ def _composite(campaign: Campaign, rules: scoring.Rules) -> list[Final]:
         scores = {i.code: r[f"s_{i.code}"] for i in inputs}
         if any(v is None for v in scores.values()):
             continue  # not every instrument is signed yet
+        # Avg may come back as float or with many places: keep exact decimals.
+        scores = {
+            code: Decimal(str(v)).quantize(Decimal("0.001")).normalize()
+            for code, v in scores.items()
+        }
         result = scoring.score(rules, scoring.Entry(scores))
+        averaged = [
+            f"{i.text}取 {r[f'n_{i.code}']} 份已签发评分的平均分 {scoring.fmt(scores[i.code])}"
+            for i in inputs
+            if r[f"n_{i.code}"] > 1
+        ]
+        note = "最终结果为加权综合：" + result.reasons[0]
+        if averaged:
+            note += "（" + "；".join(averaged) + "）"
         out.append(
             Final(
                 r["organization_id"],
@@ -172,7 +188,7 @@ def _composite(campaign: Campaign, rules: scoring.Rules) -> list[Final]:
                 result.passed,
                 None,
                 None,
-                "最终结果为" + "、".join(i.text for i in inputs) + "的加权综合",
+                note,
                 [],
                 False,
             )
@@ -215,9 +231,10 @@ def consolidate(campaign: Campaign, *, by: User) -> dict:
     check_signed(_signed_reviews(campaign))
     version = version_tree(campaign.rubric_version_id)
     rules = rules_for(version)
+    # The rubric's method decides: a composite rubric consolidates by its weights.
     finals = (
         _composite(campaign, rules)
-        if campaign.consolidation == "composite"
+        if rules.method == scoring.COMPOSITE
         else _latest_authoritative(campaign)
     )
     if not finals:
@@ -233,6 +250,13 @@ def consolidate(campaign: Campaign, *, by: User) -> dict:
         if vetoes and failing is not None:
             grade, passed = failing.label, failing.passed
             note += "；否决项" + "、".join(vetoes) + f"成立，定为“{failing.label}”"
+        elif overturned.get(f.organization_id) and (
+            band := scoring.grade_for(rules, f.total, f.unmet)
+        ):
+            # The source sheet's own grade counted the veto a later stage overturned.
+            grade, passed = band.label, band.passed
+            codes = "、".join(o["code"] for o in overturned[f.organization_id])
+            note += f"；否决项{codes}已被推翻，按得分定为“{band.label}”"
         values = dict(
             source_stage_id=f.stage_id,
             source_sheet_id=f.sheet_id,
@@ -282,8 +306,16 @@ def consolidate(campaign: Campaign, *, by: User) -> dict:
         )
         results = list(BranchResult.objects.filter(campaign=campaign))
         consequences = _consequences(campaign, version.rubric.code, results)
-        items = _rectifications(campaign, rules, results, veto_text)
-    return {"results": len(results), "consequences": consequences, "rectifications": items}
+        items = _rectifications(campaign, rules, results, veto_text, by)
+    from .campaigns import targets
+
+    missing = targets(campaign).exclude(pk__in=[r.organization_id for r in results]).count()
+    return {
+        "results": len(results),
+        "missing": missing,
+        "consequences": consequences,
+        "rectifications": items,
+    }
 
 
 # -- consequences -------------------------------------------------------------------------
@@ -302,7 +334,7 @@ FULING_BASIS = (
 )
 XIBEI_BASIS = (
     "西北能化“亮牌”机制：连续2个季度示范牌书记考核加5分；争先牌取消当季评优、书面检讨；"
-    "连续2个季度争先牌约谈书记"
+    "连续2个季度争先牌约谈书记；整改后达标者可更换为达标牌"
 )
 XINING_BASIS = "西钢集团党字〔2021〕12号：对未达标党支部，连同党支部书记不得参加评先评优"
 
@@ -339,6 +371,13 @@ def consequences_for(rubric_code: str, grade: str, previous: str | None) -> list
         if grade == "争先牌":
             rules.append(
                 Rule("no_awards", "取消当季度所有评优资格，支部书记向党委作书面检讨", XIBEI_BASIS)
+            )
+            rules.append(
+                Rule(
+                    "rectify_or_extend",
+                    "限期整改：整改后达标的经决定可改评为“达标牌”；未整改到位的延长争先牌期限",
+                    XIBEI_BASIS,
+                )
             )
             if previous == "争先牌":
                 rules.append(
@@ -415,6 +454,10 @@ def record_consequence(consequence: Consequence, *, by: User, action: str) -> Co
     return consequence
 
 
+# Re-ratings a rubric's document allows (西北能化: 争先牌 → 达标牌 after rectification only).
+RERATINGS = {"xibei": [("争先牌", "达标牌")]}
+
+
 @transaction.atomic
 def rerate(result: BranchResult, *, by: User, to_grade: str, reason: str) -> BranchResult:
     """Re-rate after rectification (e.g. 争先牌 → 达标牌) only through a recorded decision."""
@@ -431,6 +474,11 @@ def rerate(result: BranchResult, *, by: User, to_grade: str, reason: str) -> Bra
     target = next((b for b in bands if b.label == to_grade), None)
     if target is None or to_grade == result.grade:
         raise AssessmentError("请选择一个不同的等次。")
+    allowed = RERATINGS.get(result.rubric_code.split("-")[0])
+    if allowed is not None and (result.grade, to_grade) not in allowed:
+        raise AssessmentError(
+            "按本考评标准，只有" + "、".join(f"“{a}”整改后改评为“{b}”" for a, b in allowed) + "。"
+        )
     with acting(by):
         Rerating.objects.create(
             result=result,
@@ -466,7 +514,7 @@ def overturn_veto(
     if stage.campaign_id != campaign.pk or stage.position <= earliest:
         raise AssessmentError("只有在认定否决项之后的阶段才能推翻。")
     with acting(by):
-        return VetoOverturn.objects.create(
+        overturn = VetoOverturn.objects.create(
             campaign=campaign,
             organization=organization,
             code=code,
@@ -474,13 +522,22 @@ def overturn_veto(
             reason=reason.strip(),
             by=by,
         )
+    if BranchResult.objects.filter(campaign=campaign).exists():
+        # Results already published: the grade, its consequences and the veto's
+        # rectification item follow the decision at once.
+        consolidate(campaign, by=by)
+    return overturn
 
 
 # -- rectification ------------------------------------------------------------------------
 
 
 def _rectifications(
-    campaign: Campaign, rules: scoring.Rules, results: list[BranchResult], veto_text: dict[str, str]
+    campaign: Campaign,
+    rules: scoring.Rules,
+    results: list[BranchResult],
+    veto_text: dict[str, str],
+    by: User,
 ) -> int:
     """Every deduction, unmet ▲ item and standing veto of the authoritative sheet opens an
     item (one aggregate query over the entries, whatever the number of branches)."""
@@ -551,12 +608,35 @@ def _rectifications(
                     deadline=deadline,
                 )
             )
+    _withdraw_overturned(campaign, results, by)
     have = set(
         RectificationItem.objects.filter(campaign=campaign).values_list("result_id", "code", "kind")
     )
     new = [i for i in new if (i.result_id, i.code, i.kind) not in have]
     RectificationItem.objects.bulk_create(new, ignore_conflicts=True, batch_size=1000)
     return len(have) + len(new)
+
+
+def _withdraw_overturned(campaign: Campaign, results: list[BranchResult], by: User) -> None:
+    """A veto item whose veto no longer stands (overturned by a later stage) is withdrawn,
+    with an event row saying why, and no longer counts anywhere; one whose veto stands
+    again is reopened."""
+    standing = {(r.pk, code) for r in results for code in r.vetoes}
+    for item in RectificationItem.objects.filter(
+        campaign=campaign, kind=RectificationKind.VETO
+    ).exclude(status=RectificationStatus.CLOSED):
+        stands = (item.result_id, item.code) in standing
+        if stands == (item.status != RectificationStatus.WITHDRAWN):
+            continue
+        new = RectificationStatus.OPEN if stands else RectificationStatus.WITHDRAWN
+        RectificationEvent.objects.create(
+            item=item,
+            actor=by,
+            from_status=item.status,
+            to_status=new,
+            note="否决项重新成立，整改事项恢复" if stands else "否决项已被推翻，整改事项撤销",
+        )
+        RectificationItem.objects.filter(pk=item.pk).update(status=new)
 
 
 def is_secretary_of(user: User, organization) -> bool:

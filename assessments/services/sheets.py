@@ -12,7 +12,7 @@ from django.utils import timezone
 from branches.access import Perm, has_perm
 from branches.models import User
 from rubrics import scoring
-from rubrics.selectors import rules_for, version_tree
+from rubrics.selectors import rules_for, slot_texts, version_tree, with_slot_texts
 
 from ..models import (
     EDITABLE,
@@ -42,6 +42,12 @@ def sheet_version(sheet: ScoreSheet):
 def sheet_rules(sheet: ScoreSheet) -> scoring.Rules:
     """The rules a sheet is scored by (an instrument stage scores only its own input)."""
     rules = rules_for(sheet_version(sheet))
+    if any(i.kind == scoring.CUSTOM for i in rules.items()):
+        # Each enterprise's own 个性指标 texts, on every page, offline sheet and PDF.
+        if getattr(sheet, "_slot_texts", None) is None:
+            enterprise_id = sheet.organization.enterprise_id
+            sheet._slot_texts = slot_texts(sheet.rubric_version_id, enterprise_id)
+        rules = with_slot_texts(rules, sheet._slot_texts)
     instrument = sheet.stage.instrument
     if instrument and sheet.rubric_version_id == sheet.campaign.rubric_version_id:
         sections = tuple(

@@ -19,6 +19,7 @@ from .. import selectors, services
 from ..exports import RectificationExport, ResultsExport
 from ..forms import FollowUpForm, MeasureForm, OverturnForm, RerateForm
 from ..models import (
+    SETTLED,
     BranchResult,
     Consequence,
     RectificationEvidence,
@@ -57,6 +58,7 @@ def campaign_results(request: HttpRequest, pk: int) -> HttpResponse:
             ).order_by("path"),
             "can_manage": access.has_perm(request.user, Perm.MANAGE_CAMPAIGNS, campaign.scope),
             "stages": campaign.stages.all(),
+            "vetoed": selectors.vetoed_results(campaign),
         },
     )
 
@@ -75,6 +77,10 @@ def campaign_consolidate(request: HttpRequest, pk: int) -> HttpResponse:
             f"已汇总 {done['results']} 个组织的考评结果，"
             f"整改事项 {done['rectifications']} 项，结果运用 {done['consequences']} 项。",
         )
+        if done["missing"]:
+            messages.warning(
+                request, f"暂定结果：{done['missing']} 个对象尚无结果，达标率按全部考评对象计算。"
+            )
     return redirect("campaign_results", pk=pk)
 
 
@@ -110,7 +116,7 @@ def veto_overturn(request: HttpRequest, pk: int) -> HttpResponse:
     except AssessmentError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, "已登记推翻决定。请重新汇总结果。")
+        messages.success(request, "已登记推翻决定，考评结果已按该决定重新汇总。")
     return redirect("campaign_results", pk=pk)
 
 
@@ -187,9 +193,7 @@ def rectification_list(request: HttpRequest) -> HttpResponse:
     status = text_param(request, "status", max_length=20)
     q = text_param(request, "q")
     if status == "overdue":
-        items = items.exclude(status=RectificationStatus.CLOSED).filter(
-            deadline__lt=timezone.localdate()
-        )
+        items = items.exclude(status__in=SETTLED).filter(deadline__lt=timezone.localdate())
     elif status:
         items = items.filter(status=status)
     if org := int_param(request, "org"):

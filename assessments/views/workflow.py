@@ -76,6 +76,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
                 start=data["start"],
                 committee_version=data["committee_version"],
                 threshold=data["threshold"],
+                kinds=data["kinds"],
             )
         except AssessmentError as exc:
             form.add_error(None, str(exc))
@@ -99,6 +100,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_manage": access.has_perm(request.user, Perm.MANAGE_CAMPAIGNS, campaign.scope),
             "target_count": services.targets(campaign).count(),
             "deadline_form": DeadlineForm(),
+            "draw_problems": selectors.draw_problems(campaign, stages),
         },
     )
 
@@ -179,6 +181,22 @@ def campaign_progress(request: HttpRequest, pk: int) -> HttpResponse:
             "can_manage": access.has_perm(request.user, Perm.MANAGE_CAMPAIGNS, campaign.scope),
         },
     )
+
+
+@require_POST
+@login_required
+def campaign_reissue(request: HttpRequest, pk: int) -> HttpResponse:
+    """补发: self-assessment sheets for branches whose secretary was granted later."""
+    campaign = selectors.get_campaign(request.user, pk, Perm.MANAGE_CAMPAIGNS)
+    try:
+        created, warnings = services.reissue_self_sheets(campaign, by=request.user)
+    except AssessmentError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"已补发 {created} 份自评表。")
+        for warning in warnings:
+            messages.warning(request, warning)
+    return redirect("campaign_progress", pk=pk)
 
 
 @require_POST
@@ -665,7 +683,8 @@ def stage_edit(
     else:
         stage = None
         campaign = selectors.get_campaign(request.user, campaign_pk, Perm.MANAGE_CAMPAIGNS)
-    form = StageForm(request.POST or None, instance=stage)
+    draw_only = campaign.status != "draft" and stage is not None
+    form = StageForm(request.POST or None, instance=stage, draw_only=draw_only)
     if request.method == "POST" and form.is_valid():
         try:
             services.save_stage(campaign, by=request.user, data=form.cleaned_data, stage=stage)

@@ -143,7 +143,7 @@ def test_ledger_exports_read_back_to_the_same_rows(consolidated, tree, dept_admi
     assert sheet[0] == expected[0]
     assert sheet[1:] == expected[1:]
     assert [r[2] for r in sheet[1:]] == ["乙党支部", "甲党支部"]  # ranked by score
-    assert (sheet[2][4], sheet[2][6], sheet[2][9]) == ("9", "达标", "1.1")
+    assert (sheet[2][4], sheet[2][6], sheet[2][9]) == (9, "达标", "1.1")  # numbers are numbers
     items = RectificationExport(by=dept_admin, queryset=RectificationItem.objects.all())
     response = client.get(reverse("rectification_list") + "?format=xlsx")
     assert rows(response.content) == [

@@ -47,6 +47,9 @@ def xining(tree, dept_admin, secretary_a, reviewer):
         template="xining",
         start=timezone.localdate() - timedelta(days=3),
     )
+    # This tree has no cross-review groups: a plan that cannot be drawn is refused before
+    # opening, so these consolidation tests do without the cross-review stage.
+    services.delete_stage(campaign.stages.get(kind="cross"), by=dept_admin)
     services.open_campaign(campaign, by=dept_admin)
     return campaign
 
@@ -164,8 +167,8 @@ def test_xining_failing_branch_is_excluded_from_awards(xining, tree, dept_admin,
         ("fuling-2017", "不合格", "不合格", ["admonish", "adjust_secretary"]),
         ("xibei-2025", "示范牌", "示范牌", ["bonus"]),
         ("xibei-2025", "示范牌", "达标牌", []),
-        ("xibei-2025", "争先牌", "达标牌", ["no_awards"]),
-        ("xibei-2025", "争先牌", "争先牌", ["no_awards", "talk_secretary"]),
+        ("xibei-2025", "争先牌", "达标牌", ["no_awards", "rectify_or_extend"]),
+        ("xibei-2025", "争先牌", "争先牌", ["no_awards", "rectify_or_extend", "talk_secretary"]),
         ("xining-2021", "不达标", None, ["excluded"]),
         ("xining-2021", "达标", "不达标", []),
     ],
@@ -269,8 +272,6 @@ def test_xibei_quarters_composite_and_consecutive_plaques(tree, dept_admin, revi
             template="xibei",
             start=timezone.localdate(),
         )
-        Campaign.objects.filter(pk=campaign.pk).update(consolidation="composite")
-        campaign.refresh_from_db()
         services.open_campaign(campaign, by=dept_admin)
         for instrument, value in zip(("star", "inspection", "pairing"), scores, strict=True):
             signed(
@@ -288,12 +289,15 @@ def test_xibei_quarters_composite_and_consecutive_plaques(tree, dept_admin, revi
     assert grades == [
         (Decimal("95"), "示范牌", []),
         (Decimal("92.6"), "示范牌", ["bonus"]),
-        (Decimal("61.5"), "争先牌", ["no_awards"]),
-        (Decimal("63"), "争先牌", ["no_awards", "talk_secretary"]),
+        (Decimal("61.5"), "争先牌", ["no_awards", "rectify_or_extend"]),
+        (Decimal("63"), "争先牌", ["no_awards", "rectify_or_extend", "talk_secretary"]),
     ]
     q4 = BranchResult.objects.get(campaign__quarter=4, organization=tree.a)
     with pytest.raises(services.AssessmentError, match="必须写明决定理由"):
         services.rerate(q4, by=dept_admin, to_grade="达标牌", reason="")
+    # After rectification a 争先 branch may be re-rated 达标牌, and only that.
+    with pytest.raises(services.AssessmentError, match="争先牌”整改后改评为“达标牌"):
+        services.rerate(q4, by=dept_admin, to_grade="示范牌", reason="整改很好")
     rerated = services.rerate(
         q4, by=dept_admin, to_grade="达标牌", reason="整改到位，经党委会研究更换为达标牌"
     )

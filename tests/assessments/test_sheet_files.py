@@ -40,7 +40,7 @@ def test_offline_round_trip(campaign, tree, secretary_a):
     sheet.refresh_from_db()
     _, again = offline.download(sheet)
     rows = list(openpyxl.load_workbook(io.BytesIO(again))["评分表"].iter_rows(values_only=True))
-    assert [r[6] for r in rows[1:3]] == ["4.5", "5"]
+    assert [r[6] for r in rows[1:3]] == [4.5, 5]  # entered scores are numbers in Excel
 
 
 def test_offline_upload_is_all_or_nothing(campaign, tree, secretary_a):

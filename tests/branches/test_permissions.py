@@ -110,6 +110,7 @@ MATRIX = [
     ("campaign_open", "campaign", "POST", [302, 404, 403, 404, 302, 403, 404, 404]),
     ("campaign_progress", "campaign", "GET", [302, 404, 403, 404, 200, 200, 404, 404]),
     ("campaign_remind", "campaign", "POST", [302, 404, 403, 404, 302, 403, 404, 404]),
+    ("campaign_reissue", "campaign", "POST", [302, 404, 403, 404, 302, 403, 404, 404]),
     ("stage_assign", "stage", "GET", [302, 404, 403, 404, 200, 403, 404, 404]),
     ("stage_assign", "stage", "POST", [302, 404, 403, 404, 200, 403, 404, 404]),
     ("stage_deadline", "stage", "POST", [302, 404, 403, 404, 302, 403, 404, 404]),

@@ -357,3 +357,29 @@ def test_composite_is_the_exact_weighted_sum(star, inspection, pairing):
     assert result.grade == (
         "示范牌" if expected >= 90 else "达标牌" if expected >= 70 else "争先牌"
     )
+
+
+@pytest.mark.parametrize(
+    ("total", "unmet", "grade"),
+    [
+        ("80", (), "合格"),
+        ("99.5", ("2.5",), "基本合格"),  # an unmet ▲ item keeps it out of the top tier
+        ("79.5", (), "基本合格"),
+        ("60", ("2.5",), "基本合格"),
+        ("59.5", (), "不合格"),
+    ],
+)
+def test_grade_for_a_total_without_vetoes(total, unmet, grade):
+    rules = scoring.Rules(
+        code="t",
+        version=1,
+        method=scoring.POINTS,
+        sections=(),
+        bands=(
+            scoring.Band("合格", Decimal(80), True),
+            scoring.Band("基本合格", Decimal(60), True),
+            scoring.Band("不合格", None, False),
+        ),
+        key_items_cap_top=True,
+    )
+    assert scoring.grade_for(rules, Decimal(total), unmet).label == grade
