@@ -62,7 +62,19 @@ def test_standardization_plan_on_the_demo(client):
     login(client, "dq01")
     reissued = submit(client, open_page(client, progress).form(action="/reissue/"))
     assert "已补发 1 份自评表" in reissued and "没有支部书记账号" in reissued
-    login(client, "sj03")
+    first = login(client, "sj03")
+    # The administrator chose her password: she must set her own before anything else.
+    assert "修改密码" in first and "管理员" in first
+    changed = submit(
+        client,
+        first.form(button="保存新密码"),
+        {
+            "old_password": "Dangjian@2026",
+            "new_password1": "Zhu#Liwei2026",
+            "new_password2": "Zhu#Liwei2026",
+        },
+    )
+    assert "密码已修改" in changed
     assert [name for _, name in my_sheets(client, "自查")] == ["炼钢二作业区党支部"]
     login(client, "dq01")
     detail = open_page(client, campaign)
