@@ -13,8 +13,6 @@ from tests.assessments import test_reports
 from tests.assessments.conftest import self_sheet
 from tests.assessments.test_sheet_files import PDF
 
-PORT = 8108  # this checkout's ports are 8105–8109
-ENDPOINT = f"http://127.0.0.1:{PORT}"
 BUCKET = "kaoping-media"
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
@@ -22,17 +20,20 @@ signed_sheet = test_reports.signed_sheet  # the fixture: a reviewed, signed, con
 
 
 @pytest.fixture(scope="module")
-def s3_server():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=PORT, verbose=False)
+def s3_server() -> str:
+    """A moto S3 server on a free loopback port (port 0: the OS picks one, so parallel
+    runs on one machine never meet); yields its endpoint URL."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
-    yield
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
     server.stop()
 
 
 @pytest.fixture
 def bucket(s3_server, settings):
     """A fresh bucket, and the settings that STORAGE_S3_* environment variables produce."""
-    client = boto3.client("s3", endpoint_url=ENDPOINT, region_name="us-east-1", **CREDENTIALS)
+    client = boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1", **CREDENTIALS)
     client.create_bucket(Bucket=BUCKET)
     settings.STORAGES = {
         **settings.STORAGES,
@@ -40,7 +41,7 @@ def bucket(s3_server, settings):
             "BACKEND": "storages.backends.s3.S3Storage",
             "OPTIONS": {
                 "bucket_name": BUCKET,
-                "endpoint_url": ENDPOINT,
+                "endpoint_url": s3_server,
                 "region_name": "us-east-1",
                 "access_key": "testing",
                 "secret_key": "testing",
@@ -70,13 +71,13 @@ def test_settings_build_the_s3_storage_from_the_environment(monkeypatch):
     import config.settings
 
     monkeypatch.setenv("STORAGE_S3_BUCKET", BUCKET)
-    monkeypatch.setenv("STORAGE_S3_ENDPOINT_URL", ENDPOINT)
+    monkeypatch.setenv("STORAGE_S3_ENDPOINT_URL", "http://minio.intranet:9000")
     options = importlib.reload(config.settings).STORAGES["default"]
     monkeypatch.delenv("STORAGE_S3_BUCKET")
     importlib.reload(config.settings)
     assert options["BACKEND"] == "storages.backends.s3.S3Storage"
     assert options["OPTIONS"]["bucket_name"] == BUCKET
-    assert options["OPTIONS"]["endpoint_url"] == ENDPOINT
+    assert options["OPTIONS"]["endpoint_url"] == "http://minio.intranet:9000"
 
 
 def test_evidence_goes_to_the_bucket_and_comes_back_identical(

@@ -2,6 +2,7 @@
 it boots the application and answers through the same WSGI entry point."""
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -10,15 +11,21 @@ from pathlib import Path
 
 from django.conf import settings
 
-PORT = 8109  # this checkout's ports are 8105–8109
+
+def free_port() -> int:
+    """A loopback port nobody holds now (so parallel runs on one machine never meet)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def test_gunicorn_boots_the_app_with_the_shipped_config(tmp_path):
+    port = free_port()
     gunicorn = Path(sys.executable).with_name("gunicorn")
     env = {
         **os.environ,
         "DJANGO_VAR_DIR": str(tmp_path),  # a throw-away SQLite database and secret key
-        "GUNICORN_BIND": f"127.0.0.1:{PORT}",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
         "GUNICORN_WORKERS": "1",
     }
     env.pop("DATABASE_URL", None)
@@ -34,7 +41,7 @@ def test_gunicorn_boots_the_app_with_the_shipped_config(tmp_path):
         deadline = time.monotonic() + 60
         while True:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/accounts/login/") as page:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/") as page:
                     body = page.read().decode()
                     break
             except OSError:
@@ -42,7 +49,7 @@ def test_gunicorn_boots_the_app_with_the_shipped_config(tmp_path):
                 assert time.monotonic() < deadline, "gunicorn did not answer within 60 s"
                 time.sleep(0.3)
         assert "登录" in body and "/static/css/app.css" in body
-        with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/static/css/app.css") as css:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/css/app.css") as css:
             assert css.status == 200 and css.headers["Content-Type"].startswith("text/css")
     finally:
         server.terminate()
