@@ -10,7 +10,7 @@ from branches.spreadsheets import read_pairs, read_xlsx, write_xlsx
 from rubrics import scoring
 from rubrics.sheets import cell_number, score_sheet_rows
 
-from . import services
+from . import selectors, services
 from .models import ScoreSheet
 
 HEADERS = [
@@ -27,7 +27,7 @@ INFO = "考评表信息"
 
 
 def download(sheet: ScoreSheet) -> tuple[str, bytes]:
-    rules = services.sheet_rules(sheet)
+    rules = selectors.sheet_rules(sheet)
     values = {e.code: e for e in sheet.entries.all()}
     vetoes = {v.code: v.facts for v in sheet.vetoes.all()}
     levels = {}
@@ -82,7 +82,7 @@ def upload(sheet: ScoreSheet, *, by, content: bytes) -> services.SaveResult:
         raise services.AssessmentError("评分表中的修订号已损坏，请重新下载。") from None
     data = read_xlsx(content, required=HEADERS[:1] + HEADERS[6:])
     col = {h: i for i, h in enumerate(data.headers)}
-    rules = services.sheet_rules(sheet)
+    rules = selectors.sheet_rules(sheet)
     veto_codes = {i.code for i in rules.items() if i.kind == scoring.VETO}
     scorable = {i.code for i in rules.items() if i.kind != scoring.VETO and not i.parts} | {
         p.code for i in rules.items() for p in i.parts

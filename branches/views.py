@@ -64,7 +64,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "memberships": access.memberships(user),
         "no_role": not my_roles and not user.is_superuser,
     }
-    from assessments.selectors import dashboard, tasks_for
+    from assessments.pages import dashboard
+    from assessments.selectors import tasks_for
 
     context["tasks"] = tasks_for(user)
     context["dashboard"] = dashboard(user)

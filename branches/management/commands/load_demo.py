@@ -158,7 +158,7 @@ class Command(BaseCommand):
         dashboards, ledgers, consequences and rectification lists have something to show."""
         from decimal import Decimal
 
-        from assessments import services
+        from assessments import selectors, services
         from assessments.models import Campaign
         from rubrics.models import RubricVersion, VersionStatus
 
@@ -187,7 +187,7 @@ class Command(BaseCommand):
         )
         services.open_campaign(campaign, by=admin)
         sheets = services.assign_reviewers(campaign.stages.get(), by=admin, reviewers=[reviewer])
-        rules = services.sheet_rules(sheets[0])
+        rules = selectors.sheet_rules(sheets[0])
         half = Decimal("0.5")
 
         def step_down(value: Decimal) -> Decimal:
