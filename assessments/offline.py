@@ -26,15 +26,16 @@ HEADERS = [
 INFO = "考评表信息"
 
 
+def _level(rules: scoring.Rules, code: str, value) -> str | None:
+    """A checklist item's stored points as its level's label (None otherwise)."""
+    item = scoring.item_for(rules, code) if rules.method == scoring.CHECKLIST else None
+    return scoring.level_label(item, rules.levels, value) if item else None
+
+
 def download(sheet: ScoreSheet) -> tuple[str, bytes]:
     rules = selectors.sheet_rules(sheet)
     values = {e.code: e for e in sheet.entries.all()}
     vetoes = {v.code: v.facts for v in sheet.vetoes.all()}
-    levels = {}
-    if rules.method == scoring.CHECKLIST:
-        for item in rules.items():
-            for label, fraction in rules.levels:
-                levels[(item.code, item.points * fraction)] = label
     rows = []
     for row in score_sheet_rows(sheet.rubric_version, rules):
         code = row[0]
@@ -46,7 +47,7 @@ def download(sheet: ScoreSheet) -> tuple[str, bytes]:
         elif code in values:
             entry = values[code]
             if entry.value is not None:
-                value = levels.get((code, entry.value)) or cell_number(entry.value)
+                value = _level(rules, code, entry.value) or cell_number(entry.value)
             note = entry.note
         rows.append([*row[:6], value, note])
     info = [

@@ -46,6 +46,126 @@ class Row:
     guidance: str = ""
 
 
+@dataclass
+class _Recorded:
+    """One sheet's stored findings by code: entries, veto facts and evidence files."""
+
+    sheet: ScoreSheet
+    entries: dict
+    vetoes: dict[str, str]
+    evidence: dict[str, list]
+
+
+def _recorded(sheet: ScoreSheet) -> _Recorded:
+    evidence = defaultdict(list)
+    for ev in sheet.evidence.all():
+        evidence[ev.code].append(ev)
+    return _Recorded(
+        sheet,
+        {e.code: e for e in sheet.entries.all()},
+        {v.code: v.facts for v in sheet.vetoes.all()},
+        evidence,
+    )
+
+
+@dataclass
+class _Page:
+    """What every line of the sheet page is built from."""
+
+    rules: scoring.Rules
+    mine: _Recorded
+    vetoes: dict[str, str]  # as stored, or as typed in a refused save
+    typed_values: dict
+    typed_notes: dict
+    others: list[_Recorded]
+    guidance: dict[str, str]
+
+
+def _guidance(sheet: ScoreSheet) -> dict[str, str]:
+    return {
+        i.code: i.guidance
+        for section in sheet_version(sheet).sections.all()
+        for i in section.indicators.all()
+    }
+
+
+def _earlier(page: _Page, other: _Recorded, code: str, kind: str, value: str) -> Earlier:
+    """An earlier sheet's finding on one line, and whether it differs from this sheet's."""
+    files = other.evidence.get(code, [])
+    if kind == scoring.VETO:
+        shown = "是" if code in other.vetoes else "否"
+        differs = (code in other.vetoes) != (code in page.vetoes)
+        return Earlier(other.sheet, shown, differs, other.vetoes.get(code, ""), files)
+    entry = other.entries.get(code)
+    shown = scoring.shown_value(page.rules, code, entry.value) if entry else ""
+    differs = bool(value and shown and shown != value)
+    return Earlier(other.sheet, shown, differs, entry.note if entry else "", files)
+
+
+def _line(page: _Page, code: str, text: str, points: str, step: str, kind: str, **kwargs) -> Row:
+    """A line that takes a value: an item without parts, a part, or a veto."""
+    entry = page.mine.entries.get(code)
+    row = Row(
+        code=code,
+        text=text,
+        points=points,
+        step=step,
+        kind=kind,
+        value=scoring.shown_value(page.rules, code, entry.value) if entry else "",
+        note=entry.note if entry else "",
+        evidence=page.mine.evidence.get(code, []),
+        guidance=page.guidance.get(code, ""),
+        **kwargs,
+    )
+    if code in page.typed_values:
+        row.value = page.typed_values[code]
+        row.note = page.typed_notes.get(code, "")
+    row.others = [_earlier(page, other, code, kind, row.value) for other in page.others]
+    return row
+
+
+def _parent(page: _Page, item: scoring.Item, points: str) -> Row:
+    """An item scored by its parts: a heading line with the item's files."""
+    return Row(
+        code=item.code,
+        text=item.text,
+        points=points,
+        step="",
+        kind=item.kind,
+        key=item.key,
+        has_parts=True,
+        guidance=page.guidance.get(item.code, ""),
+        evidence=page.mine.evidence.get(item.code, []),
+        # One cell per earlier stage (scores are by part): its files for the item.
+        others=[
+            Earlier(other.sheet, "", False, evidence=other.evidence.get(item.code, []))
+            for other in page.others
+        ],
+    )
+
+
+def _item_rows(page: _Page, item: scoring.Item) -> list[Row]:
+    if item.kind == scoring.VETO:
+        veto_facts = page.vetoes.get(item.code)
+        return [_line(page, item.code, item.text, "", "", item.kind, veto_facts=veto_facts)]
+    top = "100" if item.kind == scoring.INPUT else scoring.fmt(item.points)
+    if not item.parts:
+        step = scoring.fmt(item.step)
+        return [_line(page, item.code, item.text, top, step, item.kind, key=item.key)]
+    return [_parent(page, item, top)] + [
+        _line(
+            page,
+            p.code,
+            p.text,
+            scoring.fmt(p.points),
+            scoring.fmt(p.step),
+            item.kind,
+            is_part=True,
+        )
+        for p in item.parts
+    ]
+
+
 def sheet_rows(
     sheet: ScoreSheet,
     rules: scoring.Rules,
@@ -56,120 +176,21 @@ def sheet_rows(
     """Everything the sheet page shows, from prefetched rows (no query per item).
     ``posted`` (values, notes, vetoes) shows what a person typed instead of what is stored,
     so a refused save gives the form back with nothing lost."""
-    mine = {e.code: e for e in sheet.entries.all()}
-    vetoes = {v.code: v.facts for v in sheet.vetoes.all()}
     typed_values, typed_notes, typed_vetoes = posted or ({}, {}, None)
-    if typed_vetoes is not None:
-        vetoes = dict(typed_vetoes)
-    evidence = defaultdict(list)
-    for ev in sheet.evidence.all():
-        evidence[ev.code].append(ev)
-    other_values = []
-    for o in others:
-        other_evidence = defaultdict(list)
-        for ev in o.evidence.all():
-            other_evidence[ev.code].append(ev)
-        other_values.append(
-            (
-                {e.code: e for e in o.entries.all()},
-                {v.code: v.facts for v in o.vetoes.all()},
-                other_evidence,
-                o,
-            )
-        )
-    guidance = {
-        i.code: i.guidance
-        for section in sheet_version(sheet).sections.all()
-        for i in section.indicators.all()
-    }
-
-    def show(value, code):
-        if value is None:
-            return ""
-        if rules.method == scoring.CHECKLIST:
-            item = next(i for i in rules.items() if i.code == code)
-            for label, fraction in rules.levels:
-                if item.points * fraction == value:
-                    return label
-        return scoring.fmt(value)
-
-    def line(code, text, points, step, kind, **kwargs) -> Row:
-        entry = mine.get(code)
-        row = Row(
-            code=code,
-            text=text,
-            points=points,
-            step=step,
-            kind=kind,
-            value=show(entry.value, code) if entry else "",
-            note=entry.note if entry else "",
-            evidence=evidence.get(code, []),
-            guidance=guidance.get(code, ""),
-            **kwargs,
-        )
-        if code in typed_values:
-            row.value = typed_values[code]
-            row.note = typed_notes.get(code, "")
-        for entries, other_vetoes, other_evidence, other in other_values:
-            files = other_evidence.get(code, [])
-            if kind == scoring.VETO:
-                shown = "是" if code in other_vetoes else "否"
-                differs = (code in other_vetoes) != (code in vetoes)
-                note = other_vetoes.get(code, "")
-            else:
-                other_entry = entries.get(code)
-                shown = show(other_entry.value, code) if other_entry else ""
-                differs = bool(row.value and shown and shown != row.value)
-                note = other_entry.note if other_entry else ""
-            row.others.append(Earlier(other, shown, differs, note, files))
-        return row
-
-    out = []
-    for section in rules.sections:
-        rows = []
-        for item in section.items:
-            if item.kind == scoring.VETO:
-                rows.append(
-                    line(item.code, item.text, "", "", item.kind, veto_facts=vetoes.get(item.code))
-                )
-                continue
-            top = "100" if item.kind == scoring.INPUT else scoring.fmt(item.points)
-            if item.parts:
-                rows.append(
-                    Row(
-                        code=item.code,
-                        text=item.text,
-                        points=top,
-                        step="",
-                        kind=item.kind,
-                        key=item.key,
-                        has_parts=True,
-                        guidance=guidance.get(item.code, ""),
-                        evidence=evidence.get(item.code, []),
-                        # One cell per earlier stage (scores are by part): its files for the item.
-                        others=[
-                            Earlier(other, "", False, evidence=other_evidence.get(item.code, []))
-                            for _, _, other_evidence, other in other_values
-                        ],
-                    )
-                )
-                rows += [
-                    line(
-                        p.code,
-                        p.text,
-                        scoring.fmt(p.points),
-                        scoring.fmt(p.step),
-                        item.kind,
-                        is_part=True,
-                    )
-                    for p in item.parts
-                ]
-            else:
-                rows.append(
-                    line(item.code, item.text, top, scoring.fmt(item.step), item.kind, key=item.key)
-                )
-        out.append((section, rows))
-    return out
+    mine = _recorded(sheet)
+    page = _Page(
+        rules=rules,
+        mine=mine,
+        vetoes=mine.vetoes if typed_vetoes is None else dict(typed_vetoes),
+        typed_values=typed_values,
+        typed_notes=typed_notes,
+        others=[_recorded(o) for o in others],
+        guidance=_guidance(sheet),
+    )
+    return [
+        (section, [row for item in section.items for row in _item_rows(page, item)])
+        for section in rules.sections
+    ]
 
 
 def draw_problems(campaign: Campaign, stages: list[Stage]) -> list[tuple[Stage, str]]:

@@ -206,16 +206,51 @@ def grade_for(rules: Rules, total: Decimal, unmet_key_items=()) -> Band | None:
     return band
 
 
+def item_for(rules: Rules, code: str) -> Item | None:
+    """The item with this code (None for a part's code or an unknown one)."""
+    return next((i for i in rules.items() if i.code == code), None)
+
+
+def level_points(item: Item, levels: tuple[tuple[str, Decimal], ...], label: str) -> Decimal | None:
+    """The points a checklist level is worth on an item (None if no level has that label):
+    the one place where a level becomes points."""
+    for name, fraction in levels:
+        if label == name:
+            return item.points * fraction
+    return None
+
+
+def level_label(item: Item, levels: tuple[tuple[str, Decimal], ...], points) -> str | None:
+    """The checklist level an item's points stand for (None if they stand for none): the
+    one place where points become a level."""
+    for name, fraction in levels:
+        if item.points * fraction == points:
+            return name
+    return None
+
+
+def shown_value(rules: Rules, code: str, value: Decimal | None) -> str:
+    """A stored value as a sheet shows it: a number, or a checklist level's label."""
+    if value is None:
+        return ""
+    item = item_for(rules, code) if rules.method == CHECKLIST else None
+    label = level_label(item, rules.levels, value) if item else None
+    return label if label is not None else fmt(value)
+
+
+def to_points(rules: Rules, code: str, raw: str) -> Decimal | None:
+    """An entered value as stored: numbers as they are; checklist levels as their points."""
+    item = item_for(rules, code) if rules.method == CHECKLIST else None
+    points = level_points(item, rules.levels, raw) if item else None
+    return points if points is not None else to_decimal(raw)
+
+
 def _level_value(rules: Rules, item: Item, raw) -> Decimal | None:
     """A checklist entry: a level label, or the points of a level."""
     if isinstance(raw, str) and to_decimal(raw) is None:
-        for label, fraction in rules.levels:
-            if raw.strip() == label:
-                return item.points * fraction
-        return None
+        return level_points(item, rules.levels, raw.strip())
     number = to_decimal(raw)
-    allowed = {item.points * fraction for _, fraction in rules.levels}
-    return number if number in allowed else None
+    return number if level_label(item, rules.levels, number) is not None else None
 
 
 def validate(rules: Rules, entry: Entry, *, complete: bool = True) -> dict[str, Decimal]:

@@ -31,16 +31,6 @@ from .errors import AssessmentError, Conflict, acting
 # -- score sheets --------------------------------------------------------------------------
 
 
-def _to_points(rules: scoring.Rules, code: str, raw: str) -> Decimal:
-    """A checked value as stored: numbers as they are; checklist levels as their points."""
-    item = next((i for i in rules.items() if i.code == code), None)
-    if rules.method == scoring.CHECKLIST and item is not None:
-        for label, fraction in rules.levels:
-            if raw == label:
-                return item.points * fraction
-    return scoring.to_decimal(raw)
-
-
 @dataclass
 class SaveResult:
     revision: int
@@ -81,7 +71,7 @@ def save_entries(
         except scoring.ScoringError as exc:
             errors[code] = exc.messages[0]
             continue
-        clean[code] = _to_points(rules, code, raw)
+        clean[code] = scoring.to_points(rules, code, raw)
     vetoes_given = vetoes is not None
     vetoes = {code: (facts or "").strip() for code, facts in (vetoes or {}).items()}
     for code, facts in vetoes.items():
@@ -140,7 +130,7 @@ def matches_stored(sheet: ScoreSheet, values: dict[str, str], vetoes: dict[str, 
     stored = {e.code: e.value for e in sheet.entries.all()}
     for code, raw in values.items():
         raw = (raw or "").strip()
-        value = _to_points(rules, code, raw) if raw else None
+        value = scoring.to_points(rules, code, raw) if raw else None
         if stored.get(code) != value:
             return False
     stored_vetoes = {v.code: v.facts for v in sheet.vetoes.all()}
@@ -164,18 +154,6 @@ class Difference:
     @property
     def note_differs(self) -> bool:
         return self.mine_note != self.stored_note
-
-
-def shown_value(rules: scoring.Rules, code: str, value: Decimal | None) -> str:
-    """A stored value as the sheet shows it: a number, or a checklist level's label."""
-    if value is None:
-        return ""
-    if rules.method == scoring.CHECKLIST:
-        item = next((i for i in rules.items() if i.code == code), None)
-        for label, fraction in rules.levels if item else ():
-            if item.points * fraction == value:
-                return label
-    return scoring.fmt(value)
 
 
 def differences(
@@ -214,15 +192,19 @@ def differences(
             raw = (values[code] or "").strip()
             entry = entries.get(code)
             stored = entry.value if entry else None
-            mine = _to_points(rules, code, raw) if raw else None
+            mine = scoring.to_points(rules, code, raw) if raw else None
             stored_note = entry.note if entry else ""
             mine_note = (notes.get(code) or "").strip() if code in notes else stored_note
             value_differs = mine != stored or (raw != "" and mine is None)  # unreadable input
             if value_differs or mine_note != stored_note:
-                shown = shown_value(rules, code, mine) if mine is not None else raw
+                shown = scoring.shown_value(rules, code, mine) if mine is not None else raw
                 out.append(
                     Difference(
-                        code, shown, shown_value(rules, code, stored), mine_note, stored_note
+                        code,
+                        shown,
+                        scoring.shown_value(rules, code, stored),
+                        mine_note,
+                        stored_note,
                     )
                 )
     return out
