@@ -5,8 +5,8 @@ stored all-or-nothing, and carries the revision it was downloaded at: if the she
 since, the upload is refused as a conflict rather than overwriting newer work.
 """
 
-from branches import audit
-from branches.spreadsheets import read_pairs, read_xlsx, write_xlsx
+from branches.toolkit import audit
+from branches.toolkit.spreadsheets import read_pairs, read_xlsx, write_xlsx
 from rubrics import scoring
 from rubrics.sheets import cell_number, score_sheet_rows
 

@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from . import audit_display
+from .toolkit import audit_display
 
 
 class User(AbstractUser):
@@ -30,7 +30,7 @@ class User(AbstractUser):
     phone = models.CharField("手机", max_length=20, blank=True)
     # Set when an administrator sets the password; cleared when the owner changes it.
     # While set (or while the password is older than PASSWORD_MAX_AGE_DAYS) every page
-    # sends the user to the change-password page (branches.middleware).
+    # sends the user to the change-password page (branches.toolkit.middleware).
     must_change_password = models.BooleanField("下次登录须修改密码", default=False)
     password_changed_at = models.DateTimeField("密码修改时间", default=timezone.now)
 
@@ -387,7 +387,7 @@ class AuditQuerySet(models.QuerySet):
 
 
 class AuditEntry(models.Model):
-    """One recorded change: who, when, what, old → new. Written by branches.audit."""
+    """One recorded change: who, when, what, old → new. Written by branches.toolkit.audit."""
 
     at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 
-from branches.spreadsheets import SpreadsheetError, read_pairs, read_xlsx, write_xlsx
+from branches.toolkit.spreadsheets import SpreadsheetError, read_pairs, read_xlsx, write_xlsx
 
 from . import scoring
 from .models import Indicator, IndicatorKind, IndicatorPart, RubricVersion, Section, VersionStatus

@@ -9,10 +9,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from branches import access
 from branches.access import Perm
-from branches.downloads import attachment, export_download
 from branches.models import Organization, Role, User
-from branches.params import int_param, text_param
-from branches.spreadsheets import XLSX_CONTENT_TYPE, SpreadsheetError
+from branches.toolkit.downloads import attachment, export_download
+from branches.toolkit.params import int_param, text_param
+from branches.toolkit.spreadsheets import XLSX_CONTENT_TYPE, SpreadsheetError
 from rubrics import scoring
 
 from .. import offline, pages, selectors, services
