@@ -26,12 +26,6 @@ HEADERS = [
 INFO = "考评表信息"
 
 
-def _level(rules: scoring.Rules, code: str, value) -> str | None:
-    """A checklist item's stored points as its level's label (None otherwise)."""
-    item = scoring.item_for(rules, code) if rules.method == scoring.CHECKLIST else None
-    return scoring.level_label(item, rules.levels, value) if item else None
-
-
 def download(sheet: ScoreSheet) -> tuple[str, bytes]:
     rules = selectors.sheet_rules(sheet)
     values = {e.code: e for e in sheet.entries.all()}
@@ -47,7 +41,7 @@ def download(sheet: ScoreSheet) -> tuple[str, bytes]:
         elif code in values:
             entry = values[code]
             if entry.value is not None:
-                value = _level(rules, code, entry.value) or cell_number(entry.value)
+                value = scoring.stored_level(rules, code, entry.value) or cell_number(entry.value)
             note = entry.note
         rows.append([*row[:6], value, note])
     info = [

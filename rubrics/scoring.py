@@ -229,12 +229,17 @@ def level_label(item: Item, levels: tuple[tuple[str, Decimal], ...], points) -> 
     return None
 
 
+def stored_level(rules: Rules, code: str, value) -> str | None:
+    """A checklist item's stored points as its level's label (None for anything else)."""
+    item = item_for(rules, code) if rules.method == CHECKLIST else None
+    return level_label(item, rules.levels, value) if item else None
+
+
 def shown_value(rules: Rules, code: str, value: Decimal | None) -> str:
     """A stored value as a sheet shows it: a number, or a checklist level's label."""
     if value is None:
         return ""
-    item = item_for(rules, code) if rules.method == CHECKLIST else None
-    label = level_label(item, rules.levels, value) if item else None
+    label = stored_level(rules, code, value)
     return label if label is not None else fmt(value)
 
 
