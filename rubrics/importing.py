@@ -1,13 +1,19 @@
 """Importing a rubric draft from .xlsx through the shared preview → confirm flow."""
 
+from django.db import models
 from django.urls import reverse
 
 from branches.access import Perm
-from branches.models import ImportKind
 from branches.toolkit import import_registry
 
 from .models import RubricVersion, VersionStatus
 from .sheets import VERSION_HEADERS, SheetError, parse_version_sheet, replace_draft_content
+
+
+class ImportKind(models.TextChoices):
+    """The import kinds rubrics registers with the shared import flow."""
+
+    RUBRIC = "rubric", "考评标准草稿"
 
 
 def run(job, *, by, dry_run: bool) -> dict:
@@ -75,6 +81,7 @@ def done(job) -> str:
 def register() -> None:
     import_registry.register(
         ImportKind.RUBRIC,
+        ImportKind.RUBRIC.label,
         run,
         required=tuple(VERSION_HEADERS[:8]),
         perm=Perm.MANAGE_RUBRICS,

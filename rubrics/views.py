@@ -7,13 +7,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from branches import access, importing
 from branches.access import Perm
-from branches.models import ImportKind, OrgKind
+from branches.models import OrgKind
 from branches.toolkit.downloads import attachment
 from branches.toolkit.params import int_param
 from branches.toolkit.spreadsheets import XLSX_CONTENT_TYPE, SpreadsheetError
 
 from . import selectors, services, sheets
 from .forms import PublishForm, SlotTextsForm, UploadForm
+from .importing import ImportKind
 from .models import IndicatorKind, Rubric, RubricVersion
 from .services import RubricError
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Registration:
     kind: str
+    label: str  # as people read it: 考评标准草稿
     run: Callable[..., dict]  # run(job, *, by, dry_run) -> report (see summarize)
     required: tuple[str, ...]  # the columns a file must have
     perm: str  # the permission needed to upload, preview and confirm
@@ -21,13 +22,14 @@ REGISTRY: dict[str, Registration] = {}
 
 def register(
     kind: str,
+    label: str,
     run: Callable[..., dict],
     *,
     required: tuple[str, ...],
     perm: str,
     done: Callable[..., str],
 ) -> None:
-    REGISTRY[kind] = Registration(kind, run, required, perm, done)
+    REGISTRY[kind] = Registration(kind, label, run, required, perm, done)
 
 
 def summarize(rows: list[dict], total: int) -> dict:
