@@ -6,7 +6,7 @@ class AssessmentsConfig(AppConfig):
     verbose_name = "考评活动"
 
     def ready(self) -> None:
-        from branches import audit
+        from branches.toolkit import audit
 
         from . import models
 

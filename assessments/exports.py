@@ -1,6 +1,6 @@
 """Spreadsheet exports of results, ledgers and rectification lists (values, never formulas)."""
 
-from branches.exports import Export
+from branches.toolkit.exports import Export
 
 from . import selectors
 

@@ -6,7 +6,7 @@ from django.utils import timezone
 from branches.access import Perm, visible_orgs
 from branches.forms import ChineseForm, DateInput
 from branches.models import OrgKind, User
-from branches.params import BoundedModelMultipleChoiceField
+from branches.toolkit.params import BoundedModelMultipleChoiceField
 from rubrics.models import RubricVersion, VersionStatus
 
 from .models import Stage
@@ -115,7 +115,7 @@ class OfflineUploadForm(forms.Form):
     file = forms.FileField(label="填好的评分表（.xlsx）")
 
     def clean_file(self):
-        from branches.spreadsheets import not_xlsx_message
+        from branches.toolkit.spreadsheets import not_xlsx_message
 
         upload = self.cleaned_data["file"]
         if not upload.name.lower().endswith(".xlsx"):

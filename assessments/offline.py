@@ -5,12 +5,12 @@ stored all-or-nothing, and carries the revision it was downloaded at: if the she
 since, the upload is refused as a conflict rather than overwriting newer work.
 """
 
-from branches import audit
-from branches.spreadsheets import read_pairs, read_xlsx, write_xlsx
+from branches.toolkit import audit
+from branches.toolkit.spreadsheets import read_pairs, read_xlsx, write_xlsx
 from rubrics import scoring
 from rubrics.sheets import cell_number, score_sheet_rows
 
-from . import services
+from . import selectors, services
 from .models import ScoreSheet
 
 HEADERS = [
@@ -27,14 +27,9 @@ INFO = "考评表信息"
 
 
 def download(sheet: ScoreSheet) -> tuple[str, bytes]:
-    rules = services.sheet_rules(sheet)
+    rules = selectors.sheet_rules(sheet)
     values = {e.code: e for e in sheet.entries.all()}
     vetoes = {v.code: v.facts for v in sheet.vetoes.all()}
-    levels = {}
-    if rules.method == scoring.CHECKLIST:
-        for item in rules.items():
-            for label, fraction in rules.levels:
-                levels[(item.code, item.points * fraction)] = label
     rows = []
     for row in score_sheet_rows(sheet.rubric_version, rules):
         code = row[0]
@@ -46,7 +41,7 @@ def download(sheet: ScoreSheet) -> tuple[str, bytes]:
         elif code in values:
             entry = values[code]
             if entry.value is not None:
-                value = levels.get((code, entry.value)) or cell_number(entry.value)
+                value = scoring.stored_level(rules, code, entry.value) or cell_number(entry.value)
             note = entry.note
         rows.append([*row[:6], value, note])
     info = [
@@ -82,7 +77,7 @@ def upload(sheet: ScoreSheet, *, by, content: bytes) -> services.SaveResult:
         raise services.AssessmentError("评分表中的修订号已损坏，请重新下载。") from None
     data = read_xlsx(content, required=HEADERS[:1] + HEADERS[6:])
     col = {h: i for i, h in enumerate(data.headers)}
-    rules = services.sheet_rules(sheet)
+    rules = selectors.sheet_rules(sheet)
     veto_codes = {i.code for i in rules.items() if i.kind == scoring.VETO}
     scorable = {i.code for i in rules.items() if i.kind != scoring.VETO and not i.parts} | {
         p.code for i in rules.items() for p in i.parts

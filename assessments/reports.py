@@ -10,10 +10,9 @@ from django.utils import timezone
 
 from rubrics import scoring
 
-from . import charts, selectors, services
+from . import charts, pages, selectors, services
 from .models import (
     SETTLED,
-    BranchResult,
     Campaign,
     RectificationItem,
     RectificationStatus,
@@ -27,9 +26,9 @@ Progress = Callable[[int, str], None]
 
 
 def branch_context(sheet: ScoreSheet) -> dict:
-    rules = services.sheet_rules(sheet)
+    rules = selectors.sheet_rules(sheet)
     others = selectors.other_sheets(sheet, formal=True)
-    rows = selectors.sheet_rows(sheet, rules, others)
+    rows = pages.sheet_rows(sheet, rules, others)
     deductions = []
     entries = {e.code: e for e in sheet.entries.all()}
     for item in rules.items():
@@ -98,25 +97,6 @@ def branch_report(sheet: ScoreSheet) -> bytes:
         with stored.file.open("rb") as handle:
             return handle.read()
     return content
-
-
-def trend(campaign: Campaign) -> list[tuple[str, float]]:
-    """The pass rate of every campaign on the same rubric in the same scope, oldest first."""
-    from django.db.models import Count, Q
-
-    rows = (
-        BranchResult.objects.filter(
-            rubric_code=campaign.rubric_version.rubric.code, campaign__scope=campaign.scope
-        )
-        .values("campaign_id", "year", "quarter")
-        .annotate(n=Count("id"), passed=Count("id", filter=Q(passed=True)))
-        .order_by("year", "quarter", "campaign_id")
-    )
-    return [
-        (f"{r['year']}" + (f"Q{r['quarter']}" if r["quarter"] else ""), r["passed"] * 100 / r["n"])
-        for r in rows
-        if r["n"]
-    ]
 
 
 def consequence_basis(rubric_code: str) -> str:
@@ -191,7 +171,9 @@ def summary_context(campaign: Campaign, progress: Progress | None = None) -> dic
         "chart_grades": charts.bar_chart(
             distribution, title="等次分布", unit=" 个", responsive=False
         ),
-        "chart_trend": charts.line_chart(trend(campaign), title="历次考评达标率", responsive=False),
+        "chart_trend": charts.line_chart(
+            selectors.trend(campaign), title="历次考评达标率", responsive=False
+        ),
         "generated_at": timezone.localtime(),
     }
 

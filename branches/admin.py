@@ -100,7 +100,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
 @admin.register(ImportJob)
 class ImportJobAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "kind", "filename", "status", "created_by"]
+    list_display = ["created_at", "kind_label", "filename", "status", "created_by"]
     list_filter = ["kind", "status"]
     exclude = ["content"]
 

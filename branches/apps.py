@@ -6,7 +6,7 @@ class BranchesConfig(AppConfig):
     verbose_name = "组织与人员"
 
     def ready(self) -> None:
-        from . import audit
+        from .toolkit import audit
 
         audit.connect_signals()
         audit.connect_auth_signals()

@@ -1,39 +1,11 @@
 """Spreadsheet exports of the organization tree and of people with their roles."""
 
-from collections.abc import Iterable, Sequence
-
 from django.utils import timezone
 
 from .access import Perm, scope_q, visible_orgs
 from .models import AuditEntry, Category, Membership, OrgKind, Role, User
 from .resources import MembershipResource, OrganizationResource
-from .spreadsheets import XLSX_CONTENT_TYPE, write_xlsx
-
-
-class Export:
-    identifier: str
-    verbose_name: str
-    widths: dict[str, int] = {}
-
-    def __init__(self, *, by: User):
-        self.by = by
-
-    def headers(self) -> Sequence[str]:
-        raise NotImplementedError
-
-    def rows(self) -> Iterable[Sequence]:
-        raise NotImplementedError
-
-    def extra_sheets(self) -> list[tuple[str, Sequence[str], Iterable[Sequence]]]:
-        return []
-
-    def render(self) -> tuple[str, str, bytes]:
-        content = write_xlsx(
-            [(self.verbose_name, self.headers(), self.rows()), *self.extra_sheets()],
-            widths=self.widths,
-        )
-        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-        return f"{self.verbose_name}-{stamp}.xlsx", XLSX_CONTENT_TYPE, content
+from .toolkit.exports import Export
 
 
 def _resource_rows(resource, queryset) -> tuple[list[str], list[list]]:

@@ -8,7 +8,7 @@ from django.contrib.auth.forms import (
 
 from .access import Perm, grantable_roles, visible_orgs
 from .models import AuditAction, AuditEntry, CrossReviewGroup, Organization, OrgKind, User
-from .params import BoundedModelMultipleChoiceField
+from .toolkit.params import BoundedModelMultipleChoiceField
 
 EMPTY_LABEL = "— 请选择 —"
 
@@ -194,7 +194,7 @@ class UploadForm(forms.Form):
                 f"上限为 {settings.IMPORT_MAX_BYTES / 1024 / 1024:.1f} MB。"
             )
         if not upload.name.lower().endswith(".xlsx"):
-            from .spreadsheets import not_xlsx_message
+            from .toolkit.spreadsheets import not_xlsx_message
 
             raise forms.ValidationError(not_xlsx_message(upload.name))
         return upload

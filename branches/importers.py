@@ -21,10 +21,10 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import connection
 from django.utils import timezone
 
-from . import audit
 from .access import Perm, account_refusal, admin_role_holders, grantable_roles, has_perm
 from .models import Membership, Organization, OrgKind, Role, User
 from .resources import MembershipResource, OrganizationResource, TextWidget
+from .toolkit import audit
 
 Progress = Callable[[int, str], None]
 BATCH = 1000

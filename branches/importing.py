@@ -6,18 +6,17 @@ A file of IMPORT_BACKGROUND_ROWS rows or more is checked and stored by the task 
 (branches/tasks.py); its page shows the progress, then the preview.
 """
 
-from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from . import audit
 from .importers import OrganizationImport, PeopleImport, Progress
 from .models import AuditAction, ImportJob, ImportKind, ImportStatus, User
-from .spreadsheets import Sheet, SpreadsheetError, read_xlsx
+from .toolkit import audit
+from .toolkit.import_registry import REGISTRY, summarize
+from .toolkit.spreadsheets import Sheet, SpreadsheetError, read_xlsx
 
 
 class ImportRejected(Exception):
@@ -129,26 +128,6 @@ def _parents_first(sheet: Sheet, index: dict, problems: dict) -> list[tuple[int,
     return ordered
 
 
-# Other apps plug in their own importers: kind → run(job, by=..., dry_run=...) -> report.
-RUNNERS: dict[str, Callable[..., dict]] = {}
-REQUIRED: dict[str, tuple[str, ...]] = {}
-
-
-def register(kind: str, run, *, required: tuple[str, ...]) -> None:
-    RUNNERS[kind] = run
-    REQUIRED[kind] = required
-
-
-def summarize(rows: list[dict], total: int) -> dict:
-    counts = Counter(r["action"] for r in rows)
-    return {
-        "ok": counts["error"] == 0,
-        "total": total,
-        "counts": {k: counts.get(k, 0) for k in ("new", "update", "skip", "error")},
-        "rows": rows,
-    }
-
-
 def _run(
     job: ImportJob,
     *,
@@ -157,8 +136,8 @@ def _run(
     sheet: Sheet | None = None,
     progress: Progress | None = None,
 ) -> dict:
-    if job.kind in RUNNERS:
-        return RUNNERS[job.kind](job, by=by, dry_run=dry_run)
+    if job.kind in REGISTRY:
+        return REGISTRY[job.kind].run(job, by=by, dry_run=dry_run)
     spec = SPECS[ImportKind(job.kind)]
     if sheet is None:
         sheet = read_xlsx(bytes(job.content), required=spec.required)
@@ -192,7 +171,7 @@ def start_import(
 
     A large file's preview is left to the task worker: the job comes back PENDING.
     """
-    required = REQUIRED[kind] if kind in REQUIRED else SPECS[ImportKind(kind)].required
+    required = REGISTRY[kind].required if kind in REGISTRY else SPECS[ImportKind(kind)].required
     sheet = read_xlsx(content, required=required)  # refuse before storing anything
     job = ImportJob.objects.create(
         kind=kind,

@@ -10,7 +10,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from . import audit_display
+from .toolkit import audit_display
+from .toolkit.import_registry import REGISTRY
 
 
 class User(AbstractUser):
@@ -30,7 +31,7 @@ class User(AbstractUser):
     phone = models.CharField("手机", max_length=20, blank=True)
     # Set when an administrator sets the password; cleared when the owner changes it.
     # While set (or while the password is older than PASSWORD_MAX_AGE_DAYS) every page
-    # sends the user to the change-password page (branches.middleware).
+    # sends the user to the change-password page (branches.toolkit.middleware).
     must_change_password = models.BooleanField("下次登录须修改密码", default=False)
     password_changed_at = models.DateTimeField("密码修改时间", default=timezone.now)
 
@@ -387,7 +388,7 @@ class AuditQuerySet(models.QuerySet):
 
 
 class AuditEntry(models.Model):
-    """One recorded change: who, when, what, old → new. Written by branches.audit."""
+    """One recorded change: who, when, what, old → new. Written by branches.toolkit.audit."""
 
     at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
@@ -483,7 +484,7 @@ class PasswordHistory(models.Model):
 class ImportKind(models.TextChoices):
     ORGANIZATIONS = "organizations", "组织架构"
     PEOPLE = "people", "人员与角色"
-    RUBRIC = "rubric", "考评标准草稿"
+    # Other apps' kinds (a rubric draft, …) come from the import registry.
 
 
 class ImportStatus(models.TextChoices):
@@ -498,7 +499,8 @@ class ImportJob(models.Model):
     """An uploaded spreadsheet awaiting confirmation after its dry-run preview."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    kind = models.CharField("导入类型", max_length=20, choices=ImportKind)
+    # An ImportKind, or a kind another app registered (toolkit/import_registry.py).
+    kind = models.CharField("导入类型", max_length=20)
     status = models.CharField(
         "状态", max_length=20, choices=ImportStatus, default=ImportStatus.PREVIEWED
     )
@@ -509,7 +511,7 @@ class ImportJob(models.Model):
     applied_at = models.DateTimeField("导入时间", null=True, blank=True)
     filename = models.CharField("文件名", max_length=200)
     target_id = models.PositiveBigIntegerField(
-        "导入目标", null=True, blank=True, help_text="考评标准草稿导入：草稿版本的编号"
+        "导入目标", null=True, blank=True, help_text="导入到已有对象时：该对象的编号"
     )
     content = models.BinaryField("文件内容")
     row_count = models.PositiveIntegerField("数据行数", default=0)
@@ -524,4 +526,11 @@ class ImportJob(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} · {self.filename}"
+        return f"{self.kind_label} · {self.filename}"
+
+    @property
+    def kind_label(self) -> str:
+        if self.kind in ImportKind.values:
+            return ImportKind(self.kind).label
+        registered = REGISTRY.get(self.kind)
+        return registered.label if registered else self.kind

@@ -7,9 +7,12 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from .access import Perm, scope_q, visible_orgs
-from .models import AuditEntry, Organization, OrgKind, User
+from .models import MIN_BRANCH_FULL_MEMBERS, AuditEntry, Organization, OrgKind, User
 
 TERM_WARNING_DAYS = 90
+
+# The query twin of Organization.below_minimum.
+BELOW_MINIMUM = Q(kind=OrgKind.BRANCH, is_joint=False, full_members__lt=MIN_BRANCH_FULL_MEMBERS)
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,7 @@ def search_orgs(user: User, *, q: str = "", kind: str = "", flag: str = "") -> Q
         qs = qs.filter(kind=kind)
     today = timezone.localdate()
     if flag == "below_minimum":
-        qs = qs.filter(kind=OrgKind.BRANCH, is_joint=False, full_members__lt=3)
+        qs = qs.filter(BELOW_MINIMUM)
     elif flag == "weak":
         qs = qs.filter(weak_and_lax=True)
     elif flag == "term_due":

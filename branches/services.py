@@ -1,7 +1,7 @@
 """Every write to organizations, people, roles and cross-review groups.
 
 Services take the acting user as ``by`` and run inside a transaction; the audit
-trail is written by branches.audit for each row they change.
+trail is written by branches.toolkit.audit for each row they change.
 """
 
 import functools
@@ -13,7 +13,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
 
-from . import audit
 from .models import (
     CrossReviewGroup,
     CrossReviewGroupMember,
@@ -23,6 +22,7 @@ from .models import (
     Role,
     User,
 )
+from .toolkit import audit
 
 
 class BranchesError(Exception):

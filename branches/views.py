@@ -12,7 +12,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from . import access, exports, importing, passwords, selectors, services
 from .access import Perm
-from .downloads import attachment, export_download
 from .forms import (
     AuditFilterForm,
     CrossReviewGroupForm,
@@ -33,55 +32,17 @@ from .models import (
     OrgKind,
     Role,
 )
-from .params import int_param, text_param
 from .services import BranchesError
-from .spreadsheets import SpreadsheetError
+from .toolkit.downloads import attachment, export_download
+from .toolkit.import_registry import REGISTRY
+from .toolkit.params import int_param, text_param
+from .toolkit.spreadsheets import SpreadsheetError
 
 PAGE_SIZE = 50
 
 
 def _page(request: HttpRequest, queryset, size: int = PAGE_SIZE):
     return Paginator(queryset, size).get_page(request.GET.get("page"))
-
-
-# -- home -------------------------------------------------------------------------------
-
-
-@require_GET
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    my_roles = access.roles(user)
-    secretary_of = [m.organization for m in access.memberships(user) if m.role == Role.SECRETARY]
-    context = {
-        "is_secretary": Role.SECRETARY in my_roles,
-        "is_reviewer": Role.REVIEWER in my_roles,
-        "is_dept_admin": Role.DEPT_ADMIN in my_roles or user.is_superuser,
-        "is_leader": Role.LEADER in my_roles,
-        "is_sysadmin": Role.SYSADMIN in my_roles or user.is_superuser,
-        "is_auditor": Role.AUDITOR in my_roles or user.is_superuser,
-        "secretary_of": secretary_of,
-        "memberships": access.memberships(user),
-        "no_role": not my_roles and not user.is_superuser,
-    }
-    from assessments.selectors import dashboard, tasks_for
-
-    context["tasks"] = tasks_for(user)
-    context["dashboard"] = dashboard(user)
-    if access.has_perm(user, Perm.VIEW_TERMS):
-        reminders = selectors.term_reminders(user)
-        context["term_reminders"] = reminders[:8]
-        context["term_reminder_count"] = reminders.count()
-    if access.has_perm(user, Perm.VIEW_ORG):
-        visible = access.visible_orgs(user)
-        context["org_counts"] = {
-            "branches": visible.filter(kind=OrgKind.BRANCH).count(),
-            "below_minimum": visible.filter(
-                kind=OrgKind.BRANCH, is_joint=False, full_members__lt=3
-            ).count(),
-            "weak": visible.filter(weak_and_lax=True).count(),
-        }
-    return render(request, "branches/home.html", context)
 
 
 # -- organizations ----------------------------------------------------------------------
@@ -231,7 +192,6 @@ def org_template(request: HttpRequest) -> HttpResponse:
 IMPORT_PERMS = {
     ImportKind.ORGANIZATIONS: Perm.MANAGE_ORG,
     ImportKind.PEOPLE: Perm.MANAGE_PEOPLE,
-    ImportKind.RUBRIC: Perm.MANAGE_RUBRICS,
 }
 IMPORT_TEMPLATES = {ImportKind.ORGANIZATIONS: "org_template", ImportKind.PEOPLE: "people_template"}
 
@@ -272,7 +232,8 @@ def _get_job(request: HttpRequest, pk) -> ImportJob:
     job = get_object_or_404(ImportJob.objects.defer("content"), pk=pk)
     if job.created_by_id != request.user.pk:
         raise Http404
-    access.require(request.user, IMPORT_PERMS[job.kind])
+    perm = REGISTRY[job.kind].perm if job.kind in REGISTRY else IMPORT_PERMS[job.kind]
+    access.require(request.user, perm)
     return job
 
 
@@ -332,11 +293,8 @@ def import_confirm(request: HttpRequest, pk) -> HttpResponse:
     )
     if job.kind == ImportKind.ORGANIZATIONS:
         return redirect("org_tree")
-    if job.kind == ImportKind.RUBRIC:
-        from rubrics.models import RubricVersion
-
-        version = RubricVersion.objects.select_related("rubric").get(pk=job.target_id)
-        return redirect("rubric_version", code=version.rubric.code, number=version.number)
+    if job.kind in REGISTRY:
+        return redirect(REGISTRY[job.kind].done(job))
     return redirect("people_list")
 
 

@@ -94,10 +94,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "branches.middleware.RejectNulMiddleware",
-    "branches.middleware.IdleTimeoutMiddleware",
-    "branches.middleware.PasswordChangeRequiredMiddleware",
-    "branches.middleware.AuditContextMiddleware",
+    "branches.toolkit.middleware.RejectNulMiddleware",
+    "branches.toolkit.middleware.IdleTimeoutMiddleware",
+    "branches.toolkit.middleware.PasswordChangeRequiredMiddleware",
+    "branches.toolkit.middleware.AuditContextMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -338,7 +338,7 @@ if SECURE:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"refusals": {"()": "branches.logs.RefusalFilter"}},
+    "filters": {"refusals": {"()": "branches.toolkit.logs.RefusalFilter"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "filters": ["refusals"]},
     },

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from assessments.views import home
 from branches import views as branch_views
 from branches.forms import LoginForm
 
@@ -9,10 +10,10 @@ admin.site.site_header = "党支部标准化考评 · 管理后台"
 admin.site.site_title = "党支部标准化考评"
 admin.site.index_title = "数据管理"
 
-handler400 = "branches.params.bad_request"
+handler400 = "branches.toolkit.params.bad_request"
 
 urlpatterns = [
-    path("", branch_views.home, name="home"),
+    path("", home.home, name="home"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(

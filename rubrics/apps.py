@@ -6,7 +6,7 @@ class RubricsConfig(AppConfig):
     verbose_name = "考评标准"
 
     def ready(self) -> None:
-        from branches import audit
+        from branches.toolkit import audit
 
         from . import importing, models
 

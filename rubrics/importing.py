@@ -1,10 +1,19 @@
 """Importing a rubric draft from .xlsx through the shared preview → confirm flow."""
 
-from branches import importing
-from branches.models import ImportKind
+from django.db import models
+from django.urls import reverse
+
+from branches.access import Perm
+from branches.toolkit import import_registry
 
 from .models import RubricVersion, VersionStatus
 from .sheets import VERSION_HEADERS, SheetError, parse_version_sheet, replace_draft_content
+
+
+class ImportKind(models.TextChoices):
+    """The import kinds rubrics registers with the shared import flow."""
+
+    RUBRIC = "rubric", "考评标准草稿"
 
 
 def run(job, *, by, dry_run: bool) -> dict:
@@ -45,7 +54,7 @@ def run(job, *, by, dry_run: bool) -> dict:
                 "errors": ["只能导入到草稿版本；已发布的版本不能修改。"],
             }
         )
-    result = importing.summarize(rows, len(report))
+    result = import_registry.summarize(rows, len(report))
     if result["ok"] and not dry_run:
         try:
             replace_draft_content(version, sections)
@@ -63,5 +72,18 @@ def run(job, *, by, dry_run: bool) -> dict:
     return result
 
 
+def done(job) -> str:
+    """After a confirmed import: the draft version's page."""
+    version = RubricVersion.objects.select_related("rubric").get(pk=job.target_id)
+    return reverse("rubric_version", kwargs={"code": version.rubric.code, "number": version.number})
+
+
 def register() -> None:
-    importing.register(ImportKind.RUBRIC, run, required=tuple(VERSION_HEADERS[:8]))
+    import_registry.register(
+        ImportKind.RUBRIC,
+        ImportKind.RUBRIC.label,
+        run,
+        required=tuple(VERSION_HEADERS[:8]),
+        perm=Perm.MANAGE_RUBRICS,
+        done=done,
+    )

@@ -9,6 +9,8 @@ from django.db.models import Q
 
 from branches.models import Organization, OrgKind
 
+from .scoring import ordered_levels
+
 
 class RubricFrozen(ValidationError):
     """A change to a published or retired version was attempted."""
@@ -184,8 +186,6 @@ class RubricVersion(models.Model):
 
     @property
     def levels(self):
-        from .scoring import ordered_levels
-
         return ordered_levels(self.level_points)
 
     def check_editable(self) -> None:

@@ -206,22 +206,60 @@ def grade_for(rules: Rules, total: Decimal, unmet_key_items=()) -> Band | None:
     return band
 
 
+def item_for(rules: Rules, code: str) -> Item | None:
+    """The item with this code (None for a part's code or an unknown one)."""
+    return next((i for i in rules.items() if i.code == code), None)
+
+
+def level_points(item: Item, levels: tuple[tuple[str, Decimal], ...], label: str) -> Decimal | None:
+    """The points a checklist level is worth on an item (None if no level has that label):
+    the one place where a level becomes points."""
+    for name, fraction in levels:
+        if label == name:
+            return item.points * fraction
+    return None
+
+
+def level_label(item: Item, levels: tuple[tuple[str, Decimal], ...], points) -> str | None:
+    """The checklist level an item's points stand for (None if they stand for none): the
+    one place where points become a level."""
+    for name, fraction in levels:
+        if item.points * fraction == points:
+            return name
+    return None
+
+
+def stored_level(rules: Rules, code: str, value) -> str | None:
+    """A checklist item's stored points as its level's label (None for anything else)."""
+    item = item_for(rules, code) if rules.method == CHECKLIST else None
+    return level_label(item, rules.levels, value) if item else None
+
+
+def shown_value(rules: Rules, code: str, value: Decimal | None) -> str:
+    """A stored value as a sheet shows it: a number, or a checklist level's label."""
+    if value is None:
+        return ""
+    label = stored_level(rules, code, value)
+    return label if label is not None else fmt(value)
+
+
+def to_points(rules: Rules, code: str, raw: str) -> Decimal | None:
+    """An entered value as stored: numbers as they are; checklist levels as their points."""
+    item = item_for(rules, code) if rules.method == CHECKLIST else None
+    points = level_points(item, rules.levels, raw) if item else None
+    return points if points is not None else to_decimal(raw)
+
+
 def _level_value(rules: Rules, item: Item, raw) -> Decimal | None:
     """A checklist entry: a level label, or the points of a level."""
     if isinstance(raw, str) and to_decimal(raw) is None:
-        for label, fraction in rules.levels:
-            if raw.strip() == label:
-                return item.points * fraction
-        return None
+        return level_points(item, rules.levels, raw.strip())
     number = to_decimal(raw)
-    allowed = {item.points * fraction for _, fraction in rules.levels}
-    return number if number in allowed else None
+    return number if level_label(item, rules.levels, number) is not None else None
 
 
-def validate(rules: Rules, entry: Entry, *, complete: bool = True) -> dict[str, Decimal]:
-    """Check every entered value; return the values by code. Raises ScoringError."""
-    errors: list[str] = []
-    values: dict[str, Decimal] = {}
+def _expected(rules: Rules) -> dict[str, tuple[Item, Part | None]]:
+    """Every code that takes a value (items without parts, and parts), with its item."""
     expected: dict[str, tuple[Item, Part | None]] = {}
     for item in rules.items():
         if item.kind == VETO:
@@ -231,46 +269,62 @@ def validate(rules: Rules, entry: Entry, *, complete: bool = True) -> dict[str, 
                 expected[part.code] = (item, part)
         else:
             expected[item.code] = (item, None)
-    parts_of = {i.code: i for i in rules.items() if i.parts}
-    vetoes = {i.code for i in rules.items() if i.kind == VETO}
+    return expected
 
+
+def _checklist_value(rules: Rules, code: str, item: Item, raw) -> tuple[Decimal | None, str]:
+    value = _level_value(rules, item, raw)
+    if value is None:
+        labels = "、".join(
+            f"{label}（{fmt(item.points * fraction)}分）" for label, fraction in rules.levels
+        )
+        return None, f"{code}：“{shown(raw)}”不是有效的评定，应为 {labels}"
+    return value, ""
+
+
+def _number_value(code: str, item: Item, part: Part | None, raw) -> tuple[Decimal | None, str]:
+    value = to_decimal(raw)
+    points, step = (part.points, part.step) if part else (item.points, item.step)
+    if item.kind == INPUT:
+        points = HUNDRED
+    if value is None:
+        return None, f"{code}：“{shown(raw)}”不是数字"
+    if value < 0 or value > points:
+        return None, f"{code}：{fmt(value)} 超出范围，应在 0 至 {fmt(points)} 之间"
+    if step and value % step != 0:
+        return None, f"{code}：{fmt(value)} 不符合评分步长 {fmt(step)}"
+    return value, ""
+
+
+def _entered_value(rules: Rules, expected: dict, code: str, raw) -> tuple[Decimal | None, str]:
+    """One entered value checked: (the value, "") or (None, why it is refused)."""
+    item = item_for(rules, code)
+    if item is not None and item.parts:
+        return None, (
+            f"{code}：该项按分项打分，请填写分项 " + "、".join(p.code for p in item.parts)
+        )
+    if item is not None and item.kind == VETO:
+        return None, f"{code}：反向指标不打分，请在否决项中勾选"
+    if code not in expected:
+        return None, f"{code}：没有这个指标编码"
+    item, part = expected[code]
+    if rules.method == CHECKLIST:
+        return _checklist_value(rules, code, item, raw)
+    return _number_value(code, item, part, raw)
+
+
+def validate(rules: Rules, entry: Entry, *, complete: bool = True) -> dict[str, Decimal]:
+    """Check every entered value; return the values by code. Raises ScoringError."""
+    errors: list[str] = []
+    values: dict[str, Decimal] = {}
+    expected = _expected(rules)
     for code, raw in entry.scores.items():
-        if code in parts_of:
-            errors.append(
-                f"{code}：该项按分项打分，请填写分项 "
-                + "、".join(p.code for p in parts_of[code].parts)
-            )
-            continue
-        if code in vetoes:
-            errors.append(f"{code}：反向指标不打分，请在否决项中勾选")
-            continue
-        if code not in expected:
-            errors.append(f"{code}：没有这个指标编码")
-            continue
-        item, part = expected[code]
-        if rules.method == CHECKLIST:
-            value = _level_value(rules, item, raw)
-            if value is None:
-                labels = "、".join(
-                    f"{label}（{fmt(item.points * fraction)}分）"
-                    for label, fraction in rules.levels
-                )
-                errors.append(f"{code}：“{shown(raw)}”不是有效的评定，应为 {labels}")
-                continue
-            values[code] = value
-            continue
-        value = to_decimal(raw)
-        points, step = (part.points, part.step) if part else (item.points, item.step)
-        if item.kind == INPUT:
-            points = HUNDRED
-        if value is None:
-            errors.append(f"{code}：“{shown(raw)}”不是数字")
-        elif value < 0 or value > points:
-            errors.append(f"{code}：{fmt(value)} 超出范围，应在 0 至 {fmt(points)} 之间")
-        elif step and value % step != 0:
-            errors.append(f"{code}：{fmt(value)} 不符合评分步长 {fmt(step)}")
+        value, error = _entered_value(rules, expected, code, raw)
+        if error:
+            errors.append(error)
         else:
             values[code] = value
+    vetoes = {i.code for i in rules.items() if i.kind == VETO}
     for code in sorted(entry.vetoes - vetoes):
         errors.append(f"{code}：不是反向（否决）指标")
     if complete:
@@ -282,11 +336,17 @@ def validate(rules: Rules, entry: Entry, *, complete: bool = True) -> dict[str, 
     return values
 
 
-def score(rules: Rules, entry: Entry, *, complete: bool = True) -> Result:
-    """Score an entry. With complete=False, unscored items count as 0 (a draft's running
-    total) and no error is raised for them."""
-    values = validate(rules, entry, complete=complete)
-    reasons: list[str] = []
+def _item_score(item: Item, values: dict[str, Decimal]) -> Decimal:
+    if item.parts:
+        got = sum((values.get(p.code, ZERO) for p in item.parts), ZERO)
+        return min(got, item.points)  # the item scores its parts, capped at its points
+    return values.get(item.code, ZERO)
+
+
+def _tally(
+    rules: Rules, values: dict[str, Decimal]
+) -> tuple[Decimal, list[SectionResult], list[ItemResult]]:
+    """The total, each section's total and each item's score (weighted if composite)."""
     item_results: list[ItemResult] = []
     section_results: list[SectionResult] = []
     total = ZERO
@@ -295,11 +355,7 @@ def score(rules: Rules, entry: Entry, *, complete: bool = True) -> Result:
         for item in section.items:
             if item.kind == VETO:
                 continue
-            if item.parts:
-                got = sum((values.get(p.code, ZERO) for p in item.parts), ZERO)
-                got = min(got, item.points)  # the item scores its parts, capped at its points
-            else:
-                got = values.get(item.code, ZERO)
+            got = _item_score(item, values)
             if rules.method == COMPOSITE:
                 weight = item.weight or ZERO
                 section_total += got * weight
@@ -314,20 +370,29 @@ def score(rules: Rules, entry: Entry, *, complete: bool = True) -> Result:
         section_results.append(
             SectionResult(section.code, section.title, section_total, section_max)
         )
-    maximum = rules.max_total
-    present_vetoes = tuple(i.code for i in rules.items() if i.code in entry.vetoes)
-    unmet_keys = tuple(r.code for r in item_results if r.key and r.shortfall > 0)
+    return total, section_results, item_results
 
+
+def _total_reason(rules: Rules, values: dict[str, Decimal], total: Decimal) -> str:
     if rules.method == COMPOSITE:
         parts = " + ".join(
             f"{fmt(values.get(i.code, ZERO))}×{fmt(i.weight * HUNDRED)}%"
             for i in rules.items()
             if i.kind == INPUT
         )
-        reasons.append(f"综合得分 = {parts} = {fmt(total)}")
-    else:
-        reasons.append(f"得分 {fmt(total)} / {fmt(maximum)}")
+        return f"综合得分 = {parts} = {fmt(total)}"
+    return f"得分 {fmt(total)} / {fmt(rules.max_total)}"
 
+
+def _grade(
+    rules: Rules,
+    total: Decimal,
+    present_vetoes: tuple[str, ...],
+    unmet_keys: tuple[str, ...],
+    reasons: list[str],
+) -> Band | None:
+    """The grade by band, then a veto's bottom band or an unmet ▲ item's cap, each with
+    its reason."""
     grade: Band | None = band_for(rules.bands, total) if rules.bands else None
     if grade is not None:
         reasons.append(f"按分档（{_describe(rules.bands)}）为“{grade.label}”")
@@ -336,16 +401,27 @@ def score(rules: Rules, entry: Entry, *, complete: bool = True) -> Result:
         for code in present_vetoes:
             text = next(i.text for i in rules.items() if i.code == code)
             reasons.append(f"存在反向指标 {code}（{text}）：直接确定为“{bottom.label}”")
-        grade = bottom
-    elif (
-        unmet_keys and rules.key_items_cap_top and grade is rules.bands[0] and len(rules.bands) > 1
-    ):
+        return bottom
+    if unmet_keys and rules.key_items_cap_top and grade is rules.bands[0] and len(rules.bands) > 1:
         capped = rules.bands[1]
         codes = "、".join(unmet_keys)
         reasons.append(f"▲项 {codes} 未达标：等次不能为“{grade.label}”，定为“{capped.label}”")
-        grade = capped
-    elif unmet_keys and rules.key_items_cap_top:
+        return capped
+    if unmet_keys and rules.key_items_cap_top:
         reasons.append(f"▲项 {'、'.join(unmet_keys)} 未达标")
+    return grade
+
+
+def score(rules: Rules, entry: Entry, *, complete: bool = True) -> Result:
+    """Score an entry. With complete=False, unscored items count as 0 (a draft's running
+    total) and no error is raised for them."""
+    values = validate(rules, entry, complete=complete)
+    total, section_results, item_results = _tally(rules, values)
+    maximum = rules.max_total
+    present_vetoes = tuple(i.code for i in rules.items() if i.code in entry.vetoes)
+    unmet_keys = tuple(r.code for r in item_results if r.key and r.shortfall > 0)
+    reasons = [_total_reason(rules, values, total)]
+    grade = _grade(rules, total, present_vetoes, unmet_keys, reasons)
     if rules.method == CHECKLIST:
         rate = (total / maximum * HUNDRED).quantize(Decimal("0.01")) if maximum else ZERO
         reasons.append(f"达标率 {fmt(rate)}%")

@@ -1,6 +1,6 @@
 """Reads of rubric versions: one prefetch, then plain scoring data."""
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 
 from . import scoring
 from .models import (
@@ -84,6 +84,25 @@ def slot_texts(version_id: int, enterprise_id: int | None) -> dict[str, str]:
         CustomSlotText.objects.filter(
             indicator__section__version_id=version_id, enterprise_id=enterprise_id
         ).values_list("indicator__code", "text")
+    )
+
+
+def slot_texts_by_indicator(slots: list, enterprise) -> dict[int, str]:
+    """An enterprise's texts for the given custom slots, by indicator id."""
+    return dict(
+        CustomSlotText.objects.filter(indicator__in=slots, enterprise=enterprise).values_list(
+            "indicator_id", "text"
+        )
+    )
+
+
+def slots_filled(slots: list, enterprises) -> dict[int, int]:
+    """How many of the slots each enterprise has written, in one query."""
+    return dict(
+        CustomSlotText.objects.filter(indicator__in=slots, enterprise__in=enterprises)
+        .values("enterprise_id")
+        .annotate(n=Count("id"))
+        .values_list("enterprise_id", "n")
     )
 
 

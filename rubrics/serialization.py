@@ -122,9 +122,8 @@ def create_version_from_document(
     return version
 
 
-def export_full_document(version: RubricVersion) -> dict:
-    """Every field of a version, in the fixture layout (used to copy a version)."""
-    rubric = version.rubric
+def _bands_document(version: RubricVersion) -> tuple[list[dict], dict[str, dict]]:
+    """The grade bands, and the bands of each auxiliary scale, in the fixture layout."""
     scales: dict[str, dict] = {}
     grades = []
     for b in version.bands.order_by("scale", "position"):
@@ -137,6 +136,42 @@ def export_full_document(version: RubricVersion) -> dict:
             scales.setdefault(b.scale, {"name": b.scale_name, "bands": []})["bands"].append(entry)
         else:
             grades.append(entry)
+    return grades, scales
+
+
+def _item_document(i) -> dict:
+    return {
+        "code": i.code,
+        "text": i.text,
+        "points": str(i.points),
+        "step": str(i.step),
+        "key": i.is_key,
+        "veto": i.kind == "veto",
+        "kind": i.kind,
+        "weight": str(i.weight) if i.weight is not None else None,
+        "guidance": i.guidance,
+        "template": i.is_template,
+        "parts": [
+            {"code": p.code, "text": p.text, "points": str(p.points), "step": str(p.step)}
+            for p in i.parts.order_by("position")
+        ],
+    }
+
+
+def _section_document(s) -> dict:
+    return {
+        "code": s.code,
+        "title": s.title,
+        "points": str(s.points) if s.points is not None else None,
+        "slogan": s.slogan,
+        "items": [_item_document(i) for i in s.indicators.order_by("position")],
+    }
+
+
+def export_full_document(version: RubricVersion) -> dict:
+    """Every field of a version, in the fixture layout (used to copy a version)."""
+    rubric = version.rubric
+    grades, scales = _bands_document(version)
     return {
         "code": rubric.code,
         "name": rubric.name,
@@ -154,37 +189,5 @@ def export_full_document(version: RubricVersion) -> dict:
         "notes": version.notes,
         "grades": grades,
         "scales": scales,
-        "sections": [
-            {
-                "code": s.code,
-                "title": s.title,
-                "points": str(s.points) if s.points is not None else None,
-                "slogan": s.slogan,
-                "items": [
-                    {
-                        "code": i.code,
-                        "text": i.text,
-                        "points": str(i.points),
-                        "step": str(i.step),
-                        "key": i.is_key,
-                        "veto": i.kind == "veto",
-                        "kind": i.kind,
-                        "weight": str(i.weight) if i.weight is not None else None,
-                        "guidance": i.guidance,
-                        "template": i.is_template,
-                        "parts": [
-                            {
-                                "code": p.code,
-                                "text": p.text,
-                                "points": str(p.points),
-                                "step": str(p.step),
-                            }
-                            for p in i.parts.order_by("position")
-                        ],
-                    }
-                    for i in s.indicators.order_by("position")
-                ],
-            }
-            for s in version.sections.order_by("position")
-        ],
+        "sections": [_section_document(s) for s in version.sections.order_by("position")],
     }

@@ -8,8 +8,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from branches import audit
 from branches.models import Organization, OrgKind, User
+from branches.toolkit import audit
 
 from .models import (
     CustomSlotText,

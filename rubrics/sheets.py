@@ -5,11 +5,12 @@ Version layout (one row per item; parts in one cell, one per line as
 """
 
 import re
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 
-from branches.spreadsheets import SpreadsheetError, read_pairs, read_xlsx, write_xlsx
+from branches.toolkit.spreadsheets import SpreadsheetError, read_pairs, read_xlsx, write_xlsx
 
 from . import scoring
 from .models import Indicator, IndicatorKind, IndicatorPart, RubricVersion, Section, VersionStatus
@@ -103,6 +104,84 @@ def _dec(value, label: str, errors: list[str], *, blank_ok: bool = False) -> Dec
     return number
 
 
+def _cells(col: dict[str, int], values: list) -> Callable[[str], str]:
+    """A row's cells by header, as trimmed text ("" when blank or absent)."""
+
+    def get(header: str) -> str:
+        value = values[col[header]] if header in col else None
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return "" if value is None else str(value).strip()
+
+    return get
+
+
+def _parse_parts(cell: str, errors: list[str]) -> list[dict]:
+    """The 分项 cell: one part a line, 编码｜内容｜分值｜步长 (步长 optional)."""
+    parts = []
+    for line in [ln for ln in cell.split("\n") if ln.strip()]:
+        bits = [b.strip() for b in re.split(r"[｜|]", line)]
+        if len(bits) not in (3, 4) or not bits[0] or not bits[1]:
+            errors.append(f"分项“{line}”格式应为 编码｜内容｜分值｜步长")
+            continue
+        p_points = _dec(bits[2], f"分项 {bits[0]} 分值", errors)
+        p_step = _dec(
+            bits[3] if len(bits) == 4 and bits[3] else "0.5", f"分项 {bits[0]} 步长", errors
+        )
+        parts.append({"code": bits[0], "text": bits[1], "points": p_points, "step": p_step})
+    return parts
+
+
+def _row_kind(get: Callable[[str], str], errors: list[str]) -> str | None:
+    kind_label = get("类型") or KIND_LABELS[IndicatorKind.SCORED]
+    kind = KIND_BY_LABEL.get(kind_label)
+    if kind is None:
+        errors.append(f"未知的类型“{kind_label}”，应为：{'、'.join(KIND_BY_LABEL)}")
+    veto = get("否决") in ("是", "√", "1", "true")
+    if veto and kind not in (None, IndicatorKind.VETO):
+        errors.append("否决指标的类型应为“反向（否决）指标”")
+    return kind
+
+
+def _parse_item(get: Callable[[str], str], codes: dict[str, int], errors: list[str]) -> dict:
+    """One row's indicator; what is wrong with it goes to ``errors``."""
+    code, text = get("指标编码"), get("指标内容")
+    for label in ("部分编码", "部分名称", "指标编码", "指标内容"):
+        if not get(label):
+            errors.append(f"“{label}”不能为空")
+    if code in codes:
+        errors.append(f"指标编码“{code}”与第 {codes[code]} 行重复")
+    kind = _row_kind(get, errors)
+    points = _dec(get("分值") or "0", "分值", errors)
+    step = _dec(get("评分步长") or "0.5", "评分步长", errors)
+    if step is not None and step <= 0:
+        errors.append("“评分步长”应大于 0")
+    if kind == IndicatorKind.VETO and points:
+        errors.append("否决指标不计分，分值应为 0")
+    weight = _dec(get("权重"), "权重", errors, blank_ok=True)
+    return {
+        "code": code,
+        "text": text,
+        "points": points,
+        "step": step,
+        "key": get("▲") in ("▲", "是", "√", "1"),
+        "kind": kind,
+        "weight": weight,
+        "guidance": get("执行标准/佐证要求"),
+        "parts": _parse_parts(get("分项"), errors),
+    }
+
+
+def _section(get: Callable[[str], str]) -> dict:
+    return {
+        "code": get("部分编码"),
+        "title": get("部分名称"),
+        "points": _dec(get("部分分值"), "部分分值", [], blank_ok=True),
+        "slogan": get("提升效果"),
+        "items": [],
+    }
+
+
 def parse_version_sheet(content: bytes) -> tuple[list[dict], list[dict]]:
     """Sections with their items, and row reports [{row, errors}] (dry run, no writes)."""
     sheet = read_xlsx(content, required=VERSION_HEADERS[:8])
@@ -111,77 +190,16 @@ def parse_version_sheet(content: bytes) -> tuple[list[dict], list[dict]]:
     codes: dict[str, int] = {}
     report: list[dict] = []
     for number, values in sheet.rows:
-
-        def get(header, values=values):
-            value = values[col[header]] if header in col else None
-            if isinstance(value, float) and value.is_integer():
-                value = int(value)
-            return "" if value is None else str(value).strip()
-
+        get = _cells(col, values)
         errors: list[str] = []
-        s_code, code, text = get("部分编码"), get("指标编码"), get("指标内容")
-        for label, value in (
-            ("部分编码", s_code),
-            ("部分名称", get("部分名称")),
-            ("指标编码", code),
-            ("指标内容", text),
-        ):
-            if not value:
-                errors.append(f"“{label}”不能为空")
-        if code in codes:
-            errors.append(f"指标编码“{code}”与第 {codes[code]} 行重复")
-        kind_label = get("类型") or KIND_LABELS[IndicatorKind.SCORED]
-        kind = KIND_BY_LABEL.get(kind_label)
-        if kind is None:
-            errors.append(f"未知的类型“{kind_label}”，应为：{'、'.join(KIND_BY_LABEL)}")
-        veto = get("否决") in ("是", "√", "1", "true")
-        if veto and kind not in (None, IndicatorKind.VETO):
-            errors.append("否决指标的类型应为“反向（否决）指标”")
-        points = _dec(get("分值") or "0", "分值", errors)
-        step = _dec(get("评分步长") or "0.5", "评分步长", errors)
-        if step is not None and step <= 0:
-            errors.append("“评分步长”应大于 0")
-        if kind == IndicatorKind.VETO and points:
-            errors.append("否决指标不计分，分值应为 0")
-        weight = _dec(get("权重"), "权重", errors, blank_ok=True)
-        parts = []
-        for line in [ln for ln in get("分项").split("\n") if ln.strip()]:
-            bits = [b.strip() for b in re.split(r"[｜|]", line)]
-            if len(bits) not in (3, 4) or not bits[0] or not bits[1]:
-                errors.append(f"分项“{line}”格式应为 编码｜内容｜分值｜步长")
-                continue
-            p_points = _dec(bits[2], f"分项 {bits[0]} 分值", errors)
-            p_step = _dec(
-                bits[3] if len(bits) == 4 and bits[3] else "0.5", f"分项 {bits[0]} 步长", errors
-            )
-            parts.append({"code": bits[0], "text": bits[1], "points": p_points, "step": p_step})
-        report.append({"row": number, "label": f"{code} {text[:20]}", "errors": errors})
+        item = _parse_item(get, codes, errors)
+        report.append(
+            {"row": number, "label": f"{item['code']} {item['text'][:20]}", "errors": errors}
+        )
         if errors:
             continue
-        codes[code] = number
-        section = sections.setdefault(
-            s_code,
-            {
-                "code": s_code,
-                "title": get("部分名称"),
-                "points": _dec(get("部分分值"), "部分分值", [], blank_ok=True),
-                "slogan": get("提升效果"),
-                "items": [],
-            },
-        )
-        section["items"].append(
-            {
-                "code": code,
-                "text": text,
-                "points": points,
-                "step": step,
-                "key": get("▲") in ("▲", "是", "√", "1"),
-                "kind": kind,
-                "weight": weight,
-                "guidance": get("执行标准/佐证要求"),
-                "parts": parts,
-            }
-        )
+        codes[item["code"]] = number
+        sections.setdefault(get("部分编码"), _section(get))["items"].append(item)
     return list(sections.values()), report
 
 

@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -8,14 +7,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from branches import access, importing
 from branches.access import Perm
-from branches.downloads import attachment
-from branches.models import ImportKind, OrgKind
-from branches.params import int_param
-from branches.spreadsheets import XLSX_CONTENT_TYPE, SpreadsheetError
+from branches.models import OrgKind
+from branches.toolkit.downloads import attachment
+from branches.toolkit.params import int_param
+from branches.toolkit.spreadsheets import XLSX_CONTENT_TYPE, SpreadsheetError
 
 from . import selectors, services, sheets
 from .forms import PublishForm, SlotTextsForm, UploadForm
-from .models import CustomSlotText, IndicatorKind, Rubric, RubricVersion
+from .importing import ImportKind
+from .models import IndicatorKind, Rubric, RubricVersion
 from .services import RubricError
 
 
@@ -246,6 +246,43 @@ def version_diff(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
+def _slot_enterprise(request: HttpRequest):
+    """The enterprise (企业党委) whose texts are shown or saved, if one is chosen."""
+    enterprise_id = int_param(request, "enterprise") or int_param(
+        request, "enterprise", data=request.POST
+    )
+    if not enterprise_id:
+        return None
+    enterprise = access.get_org(request.user, enterprise_id, Perm.MANAGE_ORG)
+    if enterprise.kind != OrgKind.COMMITTEE:
+        raise Http404
+    return enterprise
+
+
+def _save_slot_texts(request: HttpRequest, version, enterprise, slots, form) -> HttpResponse | None:
+    """Store every slot's text; the redirect on success, None (with a message) if refused."""
+    try:
+        for slot in slots:
+            services.set_slot_text(
+                by=request.user,
+                indicator=slot,
+                enterprise=enterprise,
+                text=form.cleaned_data[f"slot_{slot.pk}"],
+            )
+    except RubricError as exc:
+        messages.error(request, str(exc))
+        return None
+    empty = services.empty_slots(version, enterprise)
+    if empty:
+        messages.warning(
+            request,
+            f"已保存。还有 {len(empty)} 项个性指标未填写，未填齐前不能开始使用该标准的考评活动。",
+        )
+    else:
+        messages.success(request, f"已保存{enterprise.name}的个性指标。")
+    return redirect(f"{request.path}?enterprise={enterprise.pk}")
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 def slot_texts(request: HttpRequest, code: str, number: int) -> HttpResponse:
@@ -260,50 +297,13 @@ def slot_texts(request: HttpRequest, code: str, number: int) -> HttpResponse:
     slots = [i for i in version.indicators.all() if i.kind == IndicatorKind.CUSTOM]
     if not slots:
         raise Http404("该版本没有个性指标")
-    enterprise = None
-    if enterprise_id := int_param(request, "enterprise") or int_param(
-        request, "enterprise", data=request.POST
-    ):
-        enterprise = access.get_org(request.user, enterprise_id, Perm.MANAGE_ORG)
-        if enterprise.kind != OrgKind.COMMITTEE:
-            raise Http404
-    texts = {}
-    if enterprise:
-        texts = dict(
-            CustomSlotText.objects.filter(indicator__in=slots, enterprise=enterprise).values_list(
-                "indicator_id", "text"
-            )
-        )
+    enterprise = _slot_enterprise(request)
+    texts = selectors.slot_texts_by_indicator(slots, enterprise) if enterprise else {}
     form = SlotTextsForm(request.POST or None, slots=slots, texts=texts)
-    if request.method == "POST" and enterprise and form.is_valid():
-        try:
-            for slot in slots:
-                services.set_slot_text(
-                    by=request.user,
-                    indicator=slot,
-                    enterprise=enterprise,
-                    text=form.cleaned_data[f"slot_{slot.pk}"],
-                )
-        except RubricError as exc:
-            messages.error(request, str(exc))
-        else:
-            empty = services.empty_slots(version, enterprise)
-            if empty:
-                messages.warning(
-                    request,
-                    f"已保存。还有 {len(empty)} 项个性指标未填写，"
-                    "未填齐前不能开始使用该标准的考评活动。",
-                )
-            else:
-                messages.success(request, f"已保存{enterprise.name}的个性指标。")
-            return redirect(f"{request.path}?enterprise={enterprise.pk}")
-    # How many slots each enterprise has written, in one query.
-    filled = dict(
-        CustomSlotText.objects.filter(indicator__in=slots, enterprise__in=enterprises)
-        .values("enterprise_id")
-        .annotate(n=Count("id"))
-        .values_list("enterprise_id", "n")
-    )
+    posted = request.method == "POST" and enterprise and form.is_valid()
+    if posted and (response := _save_slot_texts(request, version, enterprise, slots, form)):
+        return response
+    filled = selectors.slots_filled(slots, enterprises)
     rows = [(e, filled.get(e.pk, 0)) for e in enterprises]
     return render(
         request,

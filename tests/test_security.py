@@ -107,7 +107,7 @@ def test_login_page_has_the_csp(client):
 
 
 def test_a_403_is_one_line_without_a_traceback(client, leader, caplog, tree):
-    from branches.logs import RefusalFilter
+    from branches.toolkit.logs import RefusalFilter
 
     client.force_login(leader)
     with caplog.at_level(logging.DEBUG, logger="django.request"):

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from branches import audit
 from branches.access import Perm, has_perm
 from branches.models import CrossReviewGroup, Membership, Organization, OrgKind, Role, User
+from branches.toolkit import audit
 from rubrics.models import IndicatorKind, RubricVersion, VersionStatus
 from rubrics.scoring import COMPOSITE
 from rubrics.services import empty_slots

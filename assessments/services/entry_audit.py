@@ -8,7 +8,7 @@ stays cheap; a save that changes nothing writes nothing.
 
 from decimal import Decimal
 
-from branches import audit
+from branches.toolkit import audit
 from rubrics.scoring import fmt
 
 from ..models import ScoreSheet, SheetEntry, VetoFinding

@@ -1,6 +1,6 @@
 """The workflow's domain errors and the audit helper shared by its services."""
 
-from branches import audit
+from branches.toolkit import audit
 
 
 class AssessmentError(Exception):

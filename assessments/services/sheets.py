@@ -12,7 +12,6 @@ from django.utils import timezone
 from branches.access import Perm, has_perm
 from branches.models import User
 from rubrics import scoring
-from rubrics.selectors import rules_for, slot_texts, version_tree, with_slot_texts
 
 from ..models import (
     EDITABLE,
@@ -25,62 +24,11 @@ from ..models import (
     VetoFinding,
 )
 from ..models.workflow import named_for
+from ..selectors import entry_for, reviews_sheet, sheet_rules
 from . import entry_audit
 from .errors import AssessmentError, Conflict, acting
 
 # -- score sheets --------------------------------------------------------------------------
-
-
-def sheet_version(sheet: ScoreSheet):
-    """The sheet's rubric version with its sections, indicators, parts and bands, loaded
-    once per sheet object (the rules and the page's guidance texts share it)."""
-    if getattr(sheet, "_version_tree", None) is None:
-        sheet._version_tree = version_tree(sheet.rubric_version_id)
-    return sheet._version_tree
-
-
-def sheet_rules(sheet: ScoreSheet) -> scoring.Rules:
-    """The rules a sheet is scored by (an instrument stage scores only its own input)."""
-    rules = rules_for(sheet_version(sheet))
-    if any(i.kind == scoring.CUSTOM for i in rules.items()):
-        # Each enterprise's own 个性指标 texts, on every page, offline sheet and PDF.
-        if getattr(sheet, "_slot_texts", None) is None:
-            enterprise_id = sheet.organization.enterprise_id
-            sheet._slot_texts = slot_texts(sheet.rubric_version_id, enterprise_id)
-        rules = with_slot_texts(rules, sheet._slot_texts)
-    instrument = sheet.stage.instrument
-    if instrument and sheet.rubric_version_id == sheet.campaign.rubric_version_id:
-        sections = tuple(
-            scoring.Section(
-                s.code,
-                s.title,
-                tuple(
-                    scoring.Item(**{**i.__dict__, "weight": Decimal(1)})
-                    for i in s.items
-                    if i.code == instrument
-                ),
-                s.points,
-            )
-            for s in rules.sections
-        )
-        # One instrument alone gets no 亮牌: the grade comes from the weighted composite.
-        rules = scoring.Rules(**{**rules.__dict__, "sections": sections, "bands": ()})
-    return rules
-
-
-def _to_points(rules: scoring.Rules, code: str, raw: str) -> Decimal:
-    """A checked value as stored: numbers as they are; checklist levels as their points."""
-    item = next((i for i in rules.items() if i.code == code), None)
-    if rules.method == scoring.CHECKLIST and item is not None:
-        for label, fraction in rules.levels:
-            if raw == label:
-                return item.points * fraction
-    return scoring.to_decimal(raw)
-
-
-def entry_for(sheet: ScoreSheet, rules: scoring.Rules) -> scoring.Entry:
-    values = {e.code: e.value for e in sheet.entries.all() if e.value is not None}
-    return scoring.Entry(scores=values, vetoes=frozenset(v.code for v in sheet.vetoes.all()))
 
 
 @dataclass
@@ -123,7 +71,7 @@ def save_entries(
         except scoring.ScoringError as exc:
             errors[code] = exc.messages[0]
             continue
-        clean[code] = _to_points(rules, code, raw)
+        clean[code] = scoring.to_points(rules, code, raw)
     vetoes_given = vetoes is not None
     vetoes = {code: (facts or "").strip() for code, facts in (vetoes or {}).items()}
     for code, facts in vetoes.items():
@@ -182,7 +130,7 @@ def matches_stored(sheet: ScoreSheet, values: dict[str, str], vetoes: dict[str, 
     stored = {e.code: e.value for e in sheet.entries.all()}
     for code, raw in values.items():
         raw = (raw or "").strip()
-        value = _to_points(rules, code, raw) if raw else None
+        value = scoring.to_points(rules, code, raw) if raw else None
         if stored.get(code) != value:
             return False
     stored_vetoes = {v.code: v.facts for v in sheet.vetoes.all()}
@@ -206,18 +154,6 @@ class Difference:
     @property
     def note_differs(self) -> bool:
         return self.mine_note != self.stored_note
-
-
-def shown_value(rules: scoring.Rules, code: str, value: Decimal | None) -> str:
-    """A stored value as the sheet shows it: a number, or a checklist level's label."""
-    if value is None:
-        return ""
-    if rules.method == scoring.CHECKLIST:
-        item = next((i for i in rules.items() if i.code == code), None)
-        for label, fraction in rules.levels if item else ():
-            if item.points * fraction == value:
-                return label
-    return scoring.fmt(value)
 
 
 def differences(
@@ -256,15 +192,19 @@ def differences(
             raw = (values[code] or "").strip()
             entry = entries.get(code)
             stored = entry.value if entry else None
-            mine = _to_points(rules, code, raw) if raw else None
+            mine = scoring.to_points(rules, code, raw) if raw else None
             stored_note = entry.note if entry else ""
             mine_note = (notes.get(code) or "").strip() if code in notes else stored_note
             value_differs = mine != stored or (raw != "" and mine is None)  # unreadable input
             if value_differs or mine_note != stored_note:
-                shown = shown_value(rules, code, mine) if mine is not None else raw
+                shown = scoring.shown_value(rules, code, mine) if mine is not None else raw
                 out.append(
                     Difference(
-                        code, shown, shown_value(rules, code, stored), mine_note, stored_note
+                        code,
+                        shown,
+                        scoring.shown_value(rules, code, stored),
+                        mine_note,
+                        stored_note,
                     )
                 )
     return out
@@ -361,8 +301,6 @@ def _inflated(sheet: ScoreSheet, total: Decimal) -> bool:
 def can_return(sheet: ScoreSheet, user: User) -> bool:
     """The department, or a reviewer of this organization at this stage or a later one
     (never the branch's own secretary, who only holds the self-assessment)."""
-    from ..selectors import reviews_sheet
-
     return has_perm(user, Perm.MANAGE_CAMPAIGNS, sheet.organization) or reviews_sheet(
         sheet=sheet, user=user
     )

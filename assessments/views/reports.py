@@ -6,7 +6,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from branches.downloads import attachment
+from branches.toolkit.downloads import attachment
 
 from .. import reports, selectors, services
 from ..models import JobStatus, ReportJob, ReportKind

@@ -11,9 +11,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from branches import access
 from branches.access import Perm
-from branches.downloads import export_download
 from branches.models import Organization
-from branches.params import int_param, text_param
+from branches.toolkit.downloads import export_download
+from branches.toolkit.params import int_param, text_param
 
 from .. import selectors, services
 from ..exports import RectificationExport, ResultsExport

@@ -9,13 +9,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from branches import access
 from branches.access import Perm
-from branches.downloads import attachment, export_download
 from branches.models import Organization, Role, User
-from branches.params import int_param, text_param
-from branches.spreadsheets import XLSX_CONTENT_TYPE, SpreadsheetError
+from branches.toolkit.downloads import attachment, export_download
+from branches.toolkit.params import int_param, text_param
+from branches.toolkit.spreadsheets import XLSX_CONTENT_TYPE, SpreadsheetError
 from rubrics import scoring
 
-from .. import offline, selectors, services
+from .. import offline, pages, selectors, services
 from ..forms import (
     CampaignForm,
     DeadlineForm,
@@ -100,7 +100,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_manage": access.has_perm(request.user, Perm.MANAGE_CAMPAIGNS, campaign.scope),
             "target_count": services.targets(campaign).count(),
             "deadline_form": DeadlineForm(),
-            "draw_problems": selectors.draw_problems(campaign, stages),
+            "draw_problems": pages.draw_problems(campaign, stages),
         },
     )
 
@@ -290,7 +290,7 @@ def _sheet_context(request: HttpRequest, sheet, rules, result=None, errors=None,
     user = request.user
     mine = sheet.assessor_id == user.pk
     if result is None:
-        result = scoring.score(rules, services.entry_for(sheet, rules), complete=False)
+        result = scoring.score(rules, selectors.entry_for(sheet, rules), complete=False)
     events = list(sheet.events.select_related("actor"))
     returned = [e for e in events if e.to_status == SheetStatus.RETURNED]
     return {
@@ -300,7 +300,7 @@ def _sheet_context(request: HttpRequest, sheet, rules, result=None, errors=None,
         ],
         "rules": rules,
         "others": others,
-        "sections": selectors.sheet_rows(sheet, rules, others, posted=posted),
+        "sections": pages.sheet_rows(sheet, rules, others, posted=posted),
         "result": result,
         "errors": errors or {},
         "editable": mine and sheet.editable,
@@ -349,7 +349,7 @@ def _load(sheet):
 @login_required
 def sheet_detail(request: HttpRequest, pk: int) -> HttpResponse:
     sheet = _load(selectors.get_sheet(request.user, pk))
-    rules = services.sheet_rules(sheet)
+    rules = selectors.sheet_rules(sheet)
     return render(request, "assessments/sheet.html", _sheet_context(request, sheet, rules))
 
 
@@ -374,7 +374,7 @@ def sheet_autosave(request: HttpRequest, pk: int) -> HttpResponse:
     sheet = selectors.get_sheet(request.user, pk)
     if sheet.assessor_id != request.user.pk:
         raise PermissionDenied
-    rules = services.sheet_rules(sheet)
+    rules = selectors.sheet_rules(sheet)
     values, notes, vetoes = _posted(request, rules)
     revision = int_param(request, "revision", -1, minimum=0, data=request.POST)
     try:
@@ -464,7 +464,7 @@ def sheet_submit(request: HttpRequest, pk: int) -> HttpResponse:
     sheet = selectors.get_sheet(request.user, pk)
     if sheet.assessor_id != request.user.pk:
         raise PermissionDenied
-    rules = services.sheet_rules(sheet)
+    rules = selectors.sheet_rules(sheet)
     values, notes, vetoes = _posted(request, rules)
     try:
         if "revision" in request.POST:

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from assessments import reports, tasks
 from assessments.models import ReportJob
-from branches.middleware import IDLE_KEY
+from branches.toolkit.middleware import IDLE_KEY
 from tests.assessments.conftest import self_sheet
 
 

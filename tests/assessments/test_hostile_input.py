@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from assessments import offline
 from assessments.models import ScoreSheet
-from branches.spreadsheets import SpreadsheetError, read_xlsx
+from branches.toolkit.spreadsheets import SpreadsheetError, read_xlsx
 from tests.assessments.conftest import self_sheet
 from tests.conftest import make_rubric
 

@@ -247,7 +247,7 @@ def test_rank_by_grade_tier_with_reason_and_provisional_rates(tree, dept_admin, 
     campaign = _campaign(dept_admin, version, tree.root, "fuling")
     services.open_campaign(campaign, by=dept_admin)
     stage = campaign.stages.get()
-    rules = services.sheet_rules(
+    rules = selectors.sheet_rules(
         ScoreSheet(stage=stage, campaign=campaign, rubric_version=version, organization=tree.a)
     )
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from assessments import services
+from assessments import selectors, services
 from assessments.models import (
     BranchResult,
     Campaign,
@@ -228,7 +228,7 @@ def test_fuling_two_failing_years_in_a_row_across_campaigns(tree, dept_admin, re
     )
     services.open_campaign(campaign, by=dept_admin)
     scores = {}
-    rules = services.sheet_rules(
+    rules = selectors.sheet_rules(
         ScoreSheet(stage=campaign.stages.get(), campaign=campaign, rubric_version=version)
     )
     for item in rules.items():

@@ -83,7 +83,7 @@ def import_bench(count: int = 10_000) -> None:
     from branches import importing
     from branches.exports import OrganizationTemplate
     from branches.models import ImportKind, Organization, OrgKind, User
-    from branches.spreadsheets import write_xlsx
+    from branches.toolkit.spreadsheets import write_xlsx
 
     admin = User.objects.get(username="dq01")
     headers = OrganizationTemplate(by=admin).headers()

@@ -74,7 +74,7 @@ def _prepare():
     from django.core.management import call_command
     from django.utils import timezone
 
-    from assessments import services
+    from assessments import selectors, services
     from branches.models import Membership, Organization, Role, User
     from rubrics.models import RubricVersion
 
@@ -106,7 +106,7 @@ def _prepare():
         users.append(user)
         stage, org = stages[n // len(orgs)], orgs[n % len(orgs)]
         sheets += services.assign_reviewers(stage, by=admin, reviewers=[user], orgs=[org])
-    rules = services.sheet_rules(sheets[0])
+    rules = selectors.sheet_rules(sheets[0])
     item = next(i for i in rules.items() if i.kind != "veto")
     code, points = (
         (item.parts[0].code, item.parts[0].points) if item.parts else (item.code, item.points)

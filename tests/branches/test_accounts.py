@@ -3,7 +3,7 @@ import time
 import pytest
 from django.urls import reverse
 
-from branches.middleware import IDLE_KEY
+from branches.toolkit.middleware import IDLE_KEY
 from tests.conftest import PASSWORD
 
 

@@ -5,9 +5,9 @@ from datetime import UTC, datetime
 
 from django.urls import reverse
 
-from branches import audit
-from branches.audit_display import format_value
 from branches.models import AuditEntry
+from branches.toolkit import audit
+from branches.toolkit.audit_display import format_value
 from rubrics.models import Rubric
 
 

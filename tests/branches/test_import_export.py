@@ -18,7 +18,7 @@ from branches.models import (
     Role,
     User,
 )
-from branches.spreadsheets import SpreadsheetError
+from branches.toolkit.spreadsheets import SpreadsheetError
 from tests.conftest import read_xlsx_rows, xlsx_bytes
 
 ORG_HEADERS = [

@@ -250,6 +250,23 @@ def test_checklist_refuses_unknown_level():
         scoring.score(ZZB, Entry(scores))
 
 
+def test_levels_and_points_convert_both_ways_in_the_engine():
+    item = scoring.item_for(HEGANG, "1")
+    assert [label for label, _ in HEGANG.levels] == ["达标", "基本达标", "未达标"]
+    for label, fraction in HEGANG.levels:
+        points = item.points * fraction
+        assert scoring.level_points(item, HEGANG.levels, label) == points
+        assert scoring.level_label(item, HEGANG.levels, points) == label
+        assert scoring.to_points(HEGANG, "1", label) == points
+        assert scoring.shown_value(HEGANG, "1", points) == label
+    assert scoring.level_points(item, HEGANG.levels, "差不多") is None
+    assert scoring.level_label(item, HEGANG.levels, item.points + 1) is None
+    assert scoring.stored_level(HEGANG, "9.9", Decimal(0)) is None  # no such item
+    assert scoring.to_points(HEGANG, "1", "0.5") == Decimal("0.5")  # a number stays a number
+    assert scoring.shown_value(FULING, "1.1", Decimal(1)) == "1"  # not a checklist
+    assert scoring.shown_value(HEGANG, "1", None) == ""
+
+
 # -- validation -------------------------------------------------------------------------------
 
 

@@ -8,8 +8,9 @@ import pytest
 from django.urls import reverse
 
 from branches import importing
-from branches.models import AuditEntry, ImportKind
+from branches.models import AuditEntry
 from rubrics import services
+from rubrics.importing import ImportKind
 from rubrics.models import (
     GradeBand,
     Indicator,

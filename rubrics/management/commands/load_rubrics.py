@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from branches import audit
+from branches.toolkit import audit
 from rubrics.services import load_shipped_rubrics
 
 

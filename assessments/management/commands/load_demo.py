@@ -6,6 +6,7 @@ already holds organizations that are not part of the demo (a real tree).
 
 import json
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
@@ -13,7 +14,6 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from branches import audit
 from branches.models import (
     Category,
     CrossReviewGroup,
@@ -26,6 +26,11 @@ from branches.models import (
     add_years,
 )
 from branches.services import place_subtree
+from branches.toolkit import audit
+from rubrics.models import RubricVersion, VersionStatus
+
+from ... import selectors, services
+from ...models import Campaign
 
 DEMO_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo.json"
 
@@ -119,10 +124,6 @@ class Command(BaseCommand):
 
     def _campaign(self, spec: dict | None):
         """An open demo campaign (needs the shipped rubrics: run load_rubrics first)."""
-        from assessments import services
-        from assessments.models import Campaign
-        from rubrics.models import RubricVersion, VersionStatus
-
         if not spec:
             return None
         if existing := Campaign.objects.filter(name=spec["name"]).first():
@@ -156,12 +157,6 @@ class Command(BaseCommand):
     def _completed_campaign(self, spec: dict | None) -> None:
         """Last year's finished campaign: reviews scored, signed and consolidated, so
         dashboards, ledgers, consequences and rectification lists have something to show."""
-        from decimal import Decimal
-
-        from assessments import services
-        from assessments.models import Campaign
-        from rubrics.models import RubricVersion, VersionStatus
-
         if not spec or Campaign.objects.filter(name=spec["name"]).exists():
             return
         version = (
@@ -187,7 +182,7 @@ class Command(BaseCommand):
         )
         services.open_campaign(campaign, by=admin)
         sheets = services.assign_reviewers(campaign.stages.get(), by=admin, reviewers=[reviewer])
-        rules = services.sheet_rules(sheets[0])
+        rules = selectors.sheet_rules(sheets[0])
         half = Decimal("0.5")
 
         def step_down(value: Decimal) -> Decimal:

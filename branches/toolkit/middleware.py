@@ -7,7 +7,8 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from . import audit, passwords
+from .. import passwords
+from . import audit
 
 IDLE_KEY = "last_activity"
 TOUCH_SECONDS = 60

@@ -63,7 +63,7 @@ def _choices(field: models.Field | None, name: str) -> dict:
     if field is not None and getattr(field, "choices", None):
         return {str(k): str(v) for k, v in field.flatchoices}
     if name in ORG_KIND_LISTS:
-        from .models import OrgKind
+        from ..models import OrgKind
 
         return {k: str(v) for k, v in OrgKind.choices}
     return {}

@@ -101,7 +101,7 @@ def _snapshot(instance: models.Model) -> dict:
 
 
 def _org_path(instance: models.Model) -> str:
-    from .models import CrossReviewGroup, CrossReviewGroupMember, Membership, Organization
+    from ..models import CrossReviewGroup, CrossReviewGroupMember, Membership, Organization
 
     if isinstance(instance, Organization):
         return instance.path or (instance.parent.path if instance.parent_id else "")
@@ -122,7 +122,7 @@ def _write(instance: models.Model, action: str, changes: dict) -> None:
 
 def _entry(instance: models.Model, action: str, changes: dict):
     """The unsaved audit entry for ``instance`` in the current context."""
-    from .models import AuditEntry
+    from ..models import AuditEntry
 
     ctx = current()
     actor = ctx.actor if getattr(ctx.actor, "pk", None) else None
@@ -194,7 +194,7 @@ def _post_delete(sender, instance, **kwargs) -> None:
 
 
 def audited_models() -> list[type[models.Model]]:
-    from .models import CrossReviewGroup, CrossReviewGroupMember, Membership, Organization, User
+    from ..models import CrossReviewGroup, CrossReviewGroupMember, Membership, Organization, User
 
     return [Organization, Membership, User, CrossReviewGroup, CrossReviewGroupMember]
 
@@ -214,7 +214,7 @@ def record_bulk(saved: list[tuple[models.Model, models.Model | None]]) -> None:
     ``saved`` holds (instance as stored, instance before the change or None if created);
     one INSERT writes every entry, with the same content the signals would have written.
     """
-    from .models import AuditEntry
+    from ..models import AuditEntry
 
     entries = []
     for instance, before in saved:
@@ -234,7 +234,7 @@ def record(instance: models.Model, action: str, changes: dict | None = None) -> 
 def record_export(*, by, what: str, summary: str) -> None:
     """Write an entry for an export of the audit trail itself (who read it, with which
     filters, as the auditor reads them)."""
-    from .models import AuditEntry
+    from ..models import AuditEntry
 
     ctx = current()
     AuditEntry.objects.create(
@@ -263,7 +263,7 @@ def client_ip(request) -> str | None:
 
 
 def _auth_entry(request, *, action: str, user, username: str, changes: dict) -> None:
-    from .models import AuditEntry, User
+    from ..models import AuditEntry, User
 
     actor = user if getattr(user, "pk", None) else None
     AuditEntry.objects.create(
@@ -290,7 +290,7 @@ def _logged_out(sender, request, user, **kwargs) -> None:
 
 
 def _login_failed(sender, credentials, request=None, **kwargs) -> None:
-    from .models import User
+    from ..models import User
 
     username = str(credentials.get("username") or "")[:150]
     known = User.objects.filter(username=username).first() if username else None

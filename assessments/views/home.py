@@ -1,0 +1,47 @@
+"""The home page: each person's tasks, the leaders' dashboard and the organization counts."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from branches import access
+from branches.access import Perm
+from branches.models import OrgKind, Role
+from branches.selectors import BELOW_MINIMUM, term_reminders
+
+from ..pages import dashboard
+from ..selectors import tasks_for
+
+
+@require_GET
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    my_roles = access.roles(user)
+    secretary_of = [m.organization for m in access.memberships(user) if m.role == Role.SECRETARY]
+    context = {
+        "is_secretary": Role.SECRETARY in my_roles,
+        "is_reviewer": Role.REVIEWER in my_roles,
+        "is_dept_admin": Role.DEPT_ADMIN in my_roles or user.is_superuser,
+        "is_leader": Role.LEADER in my_roles,
+        "is_sysadmin": Role.SYSADMIN in my_roles or user.is_superuser,
+        "is_auditor": Role.AUDITOR in my_roles or user.is_superuser,
+        "secretary_of": secretary_of,
+        "memberships": access.memberships(user),
+        "no_role": not my_roles and not user.is_superuser,
+    }
+    context["tasks"] = tasks_for(user)
+    context["dashboard"] = dashboard(user)
+    if access.has_perm(user, Perm.VIEW_TERMS):
+        reminders = term_reminders(user)
+        context["term_reminders"] = reminders[:8]
+        context["term_reminder_count"] = reminders.count()
+    if access.has_perm(user, Perm.VIEW_ORG):
+        visible = access.visible_orgs(user)
+        context["org_counts"] = {
+            "branches": visible.filter(kind=OrgKind.BRANCH).count(),
+            "below_minimum": visible.filter(BELOW_MINIMUM).count(),
+            "weak": visible.filter(weak_and_lax=True).count(),
+        }
+    return render(request, "assessments/home.html", context)
