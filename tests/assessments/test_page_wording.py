@@ -180,3 +180,22 @@ def test_composite_stages_name_their_instrument_in_chinese(tree, dept_admin, cli
     assert "分项评分 · 互查评分（30%）" in text
     for code in ("star", "inspection", "pairing"):
         assert code not in text, code
+
+
+def test_trend_counts_every_object_in_scope(campaign, tree, dept_admin, reviewer, leader, client):
+    """The trend on the leader's home page agrees with the headline rate: one result of
+    the campaign's objects is not “100%” in the chart while the headline says otherwise."""
+    from assessments import selectors
+    from tests.assessments.test_results import signed
+
+    review = campaign.stages.get(position=1)
+    signed(review, tree.a, reviewer, dept_admin, {"1.1": "5", "1.2": "5"})
+    services.consolidate(campaign, by=dept_admin)
+    summary = selectors.campaign_summary(campaign)
+    assert summary["results"] == 1 and summary["rate"] < 100
+    client.force_login(leader)
+    page = client.get(reverse("home")).content.decode()
+    trend = page[page.index('aria-label="历次考评达标率"') :]
+    trend = trend[: trend.index("</svg>")]
+    assert ">100%<" not in trend
+    assert f">{summary['rate']:g}%<" in trend
