@@ -13,3 +13,15 @@ def test_progress_buttons_wrap_on_a_phone(page, campaign):  # noqa: F811
     for name in ("导出 Excel", "补发自评表", "发送催办提醒"):
         box = page.get_by_role("button", name=name).or_(page.get_by_role("link", name=name))
         assert box.bounding_box()["height"] < 40, name  # one line of text
+
+
+def test_consequences_export_button_wraps_on_a_phone(page, campaign):  # noqa: F811
+    type(campaign).objects.filter(pk=campaign.pk).update(
+        name="2025年度党支部规范化建设考核（演示，已完成）"
+    )
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, "dept")
+    for url in (f"/campaigns/{campaign.pk}/consequences/", "/rectifications/"):
+        page.goto(url)
+        export = page.get_by_role("link", name="导出 Excel")
+        assert export.bounding_box()["height"] < 40, url
