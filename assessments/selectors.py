@@ -568,7 +568,8 @@ def entry_for(sheet: ScoreSheet, rules: scoring.Rules) -> scoring.Entry:
 
 
 def trend(campaign: Campaign) -> list[tuple[str, float]]:
-    """The pass rate of every campaign on the same rubric in the same scope, oldest first."""
+    """The pass rate of every campaign on the same rubric in the same scope, oldest first,
+    over every object in its scope (as the headline rate: 1 result of 17 is not 100%)."""
     rows = (
         BranchResult.objects.filter(
             rubric_code=campaign.rubric_version.rubric.code, campaign__scope=campaign.scope
@@ -577,8 +578,14 @@ def trend(campaign: Campaign) -> list[tuple[str, float]]:
         .annotate(n=Count("id"), passed=Count("id", filter=Q(passed=True)))
         .order_by("year", "quarter", "campaign_id")
     )
-    return [
-        (f"{r['year']}" + (f"Q{r['quarter']}" if r["quarter"] else ""), r["passed"] * 100 / r["n"])
-        for r in rows
-        if r["n"]
-    ]
+    in_scope = Organization.objects.filter(path__startswith=campaign.scope.path).exclude(
+        pk=campaign.scope_id
+    )  # as services.targets, with each campaign's kinds
+    kinds = dict(Campaign.objects.filter(scope=campaign.scope).values_list("pk", "kinds"))
+    points = []
+    for r in rows:
+        scope_n = max(in_scope.filter(kind__in=kinds[r["campaign_id"]]).count(), r["n"])
+        if scope_n:
+            label = f"{r['year']}" + (f"Q{r['quarter']}" if r["quarter"] else "")
+            points.append((label, round(r["passed"] * 100 / scope_n, 1)))
+    return points

@@ -23,3 +23,21 @@ def percent(value):
 @register.filter
 def has_veto(items):
     return any(i.kind == VETO for i in items)
+
+
+@register.filter
+def instrument_label(stage):
+    """The 亮牌 input a composite stage scores, as people read it: its text and weight
+    (“星级党支部考核（40%）”), not its code (“star”)."""
+    from rubrics.models import Indicator
+
+    indicator = (
+        Indicator.objects.filter(version_id=stage.campaign.rubric_version_id, code=stage.instrument)
+        .only("text", "weight")
+        .first()
+    )
+    if indicator is None:
+        return stage.instrument
+    if not indicator.weight:
+        return indicator.text
+    return f"{indicator.text}（{percent(indicator.weight)}）"

@@ -30,6 +30,20 @@
   var form = document.getElementById("sheet-form");
   if (form) {
     form.addEventListener("input", function () { unsaved = true; });
+    // Enter in a score or note box moves on to the next box (which saves this one), as
+    // in a spreadsheet. Left alone it would press 提交 and ask to submit the whole sheet.
+    form.addEventListener("keydown", function (event) {
+      var field = event.target;
+      if (event.key !== "Enter" || event.isComposing || field.tagName !== "INPUT") return;
+      if (field.type === "submit" || field.type === "button") return;
+      event.preventDefault();
+      var fields = Array.prototype.filter.call(form.elements, function (el) {
+        return (el.tagName === "INPUT" || el.tagName === "SELECT" || el.tagName === "TEXTAREA") &&
+          el.type !== "hidden" && !el.disabled;
+      });
+      var next = fields[fields.indexOf(field) + 1];
+      if (next) next.focus(); else field.blur();
+    });
     document.body.addEventListener("htmx:afterRequest", function (event) {
       var saved = event.detail.xhr && event.detail.xhr.status < 300;  // not a 409 conflict
       if (saved && form.contains(event.detail.elt)) unsaved = false;

@@ -4,9 +4,12 @@ import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from assessments import services
+from rubrics.models import RubricVersion
 from tests.assessments.conftest import fill, self_sheet
 from tests.assessments.test_reports import signed_sheet  # noqa: F401 - a fixture
 from tests.assessments.test_sampling import xining_like  # noqa: F401 - a fixture
@@ -155,3 +158,44 @@ def test_num_filter_is_one_format_for_every_number():
         "",
     ]
     assert percent(Decimal("0.300")) == "30%"
+
+
+def test_composite_stages_name_their_instrument_in_chinese(tree, dept_admin, client):
+    """A 西北能化 plan's stages say which 亮牌 input they score by its text and weight, not
+    by its code (the page read “分项评分 · star”)."""
+    call_command("load_rubrics", verbosity=0)
+    campaign = services.create_campaign(
+        by=dept_admin,
+        name="第四季度亮牌",
+        version=RubricVersion.objects.get(rubric__code="xibei-2025"),
+        scope=tree.root,
+        year=2026,
+        quarter=4,
+        template="xibei",
+        start=timezone.localdate(),
+    )
+    client.force_login(dept_admin)
+    text = text_of(client.get(reverse("campaign_detail", args=[campaign.pk])))
+    assert "分项评分 · 星级党支部考核（40%）" in text
+    assert "分项评分 · 互查评分（30%）" in text
+    for code in ("star", "inspection", "pairing"):
+        assert code not in text, code
+
+
+def test_trend_counts_every_object_in_scope(campaign, tree, dept_admin, reviewer, leader, client):
+    """The trend on the leader's home page agrees with the headline rate: one result of
+    the campaign's objects is not “100%” in the chart while the headline says otherwise."""
+    from assessments import selectors
+    from tests.assessments.test_results import signed
+
+    review = campaign.stages.get(position=1)
+    signed(review, tree.a, reviewer, dept_admin, {"1.1": "5", "1.2": "5"})
+    services.consolidate(campaign, by=dept_admin)
+    summary = selectors.campaign_summary(campaign)
+    assert summary["results"] == 1 and summary["rate"] < 100
+    client.force_login(leader)
+    page = client.get(reverse("home")).content.decode()
+    trend = page[page.index('aria-label="历次考评达标率"') :]
+    trend = trend[: trend.index("</svg>")]
+    assert ">100%<" not in trend
+    assert f">{summary['rate']:g}%<" in trend
