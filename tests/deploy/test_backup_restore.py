@@ -19,7 +19,15 @@ from django.test import Client
 from branches.models import User
 from tests.deploy.postgres import url_for
 
-PAGES = ["/", "/orgs/", "/campaigns/", "/orgs/terms/", "/groups/", "/audit/"]
+# (who reads it, page): the department's pages, and the audit trail as the 审计员 (三员分立).
+PAGES = [
+    ("dq01", "/"),
+    ("dq01", "/orgs/"),
+    ("dq01", "/campaigns/"),
+    ("dq01", "/orgs/terms/"),
+    ("dq01", "/groups/"),
+    ("sh01", "/audit/?action=create"),  # not the logins this test itself makes
+]
 
 # Run in a fresh interpreter whose DATABASE_URL names the restored database.
 READ_PAGES = """
@@ -29,10 +37,14 @@ django.setup()
 from django.test import Client
 from branches.models import User
 from tests.deploy.postgres import url_for
-client = Client()
-client.force_login(User.objects.get(username="dq01"))
-print(json.dumps({url: [r.status_code, r.content.decode()] for url in sys.argv[1:]
-                  for r in [client.get(url)]}))
+pages = {}
+for who_url in sys.argv[1:]:
+    who, url = who_url.split(" ", 1)
+    client = Client()
+    client.force_login(User.objects.get(username=who))
+    response = client.get(url)
+    pages[who_url] = [response.status_code, response.content.decode()]
+print(json.dumps(pages))
 """
 
 
@@ -96,7 +108,7 @@ def test_a_pg_dump_restores_into_an_empty_database(tmp_path):
             "DJANGO_SETTINGS_MODULE": "config.settings",
         }
         result = subprocess.run(
-            [sys.executable, "-c", READ_PAGES, *PAGES],
+            [sys.executable, "-c", READ_PAGES, *(f"{who} {url}" for who, url in PAGES)],
             capture_output=True,
             text=True,
             env=env,
@@ -105,12 +117,13 @@ def test_a_pg_dump_restores_into_an_empty_database(tmp_path):
             check=True,
         )
         restored_pages = json.loads(result.stdout)
-        client = Client()
-        client.force_login(User.objects.get(username="dq01"))
-        for url in PAGES:
+        for who, url in PAGES:
+            client = Client()
+            client.force_login(User.objects.get(username=who))
             response = client.get(url)
-            assert response.status_code == 200 == restored_pages[url][0], url
-            assert _normalized(response.content.decode()) == _normalized(restored_pages[url][1])
+            restored = restored_pages[f"{who} {url}"]
+            assert response.status_code == 200 == restored[0], url
+            assert _normalized(response.content.decode()) == _normalized(restored[1])
     finally:
         connection.close()
         with connection.cursor() as cursor:
