@@ -8,12 +8,17 @@ import os
 import shutil
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
 # between browser steps are ordinary synchronous calls.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+# Assertions wait as long as page actions do (15 s, set per page): on a busy 2-core machine
+# an autosave can take longer than Playwright's default 5 s to come back.
+expect.set_options(timeout=15_000)
 
 CHROMIUM_ARGS = [
     "--headless=new",
