@@ -22,10 +22,11 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from branches.access import Perm, has_perm
-from branches.models import Membership, Role, User
+from branches.models import User
 from rubrics import scoring
 from rubrics.selectors import rules_for, version_tree
 
+from ..access import can_verify, is_secretary_of
 from ..models import (
     BranchResult,
     Campaign,
@@ -637,25 +638,6 @@ def _withdraw_overturned(campaign: Campaign, results: list[BranchResult], by: Us
             note="否决项重新成立，整改事项恢复" if stands else "否决项已被推翻，整改事项撤销",
         )
         RectificationItem.objects.filter(pk=item.pk).update(status=new)
-
-
-def is_secretary_of(user: User, organization) -> bool:
-    return Membership.objects.filter(
-        user=user, role=Role.SECRETARY, organization=organization
-    ).exists()
-
-
-def can_verify(user: User, item: RectificationItem) -> bool:
-    """销号 and 回头看: the department, or a reviewer who scored the branch in the campaign."""
-    if has_perm(user, Perm.MANAGE_CAMPAIGNS, item.organization):
-        return True
-    return (
-        ScoreSheet.objects.filter(
-            campaign_id=item.campaign_id, organization_id=item.organization_id, assessor=user
-        )
-        .exclude(stage__kind=StageKind.SELF)
-        .exists()
-    )
 
 
 def _move(

@@ -14,6 +14,7 @@ from branches.models import User
 from rubrics import scoring
 from rubrics.selectors import rules_for, slot_texts, version_tree, with_slot_texts
 
+from ..access import can_return
 from ..models import (
     EDITABLE,
     Evidence,
@@ -358,16 +359,6 @@ def _inflated(sheet: ScoreSheet, total: Decimal) -> bool:
     return own is not None and own - total > sheet.campaign.discrepancy_threshold
 
 
-def can_return(sheet: ScoreSheet, user: User) -> bool:
-    """The department, or a reviewer of this organization at this stage or a later one
-    (never the branch's own secretary, who only holds the self-assessment)."""
-    from ..selectors import reviews_sheet
-
-    return has_perm(user, Perm.MANAGE_CAMPAIGNS, sheet.organization) or reviews_sheet(
-        sheet=sheet, user=user
-    )
-
-
 @transaction.atomic
 def return_sheet(sheet: ScoreSheet, *, by: User, reason: str) -> ScoreSheet:
     reason = reason.strip()
@@ -646,3 +637,34 @@ def delete_evidence(evidence: Evidence, *, by: User) -> None:
         raise AssessmentError("该考评表已提交或已签发，不能删除材料。")
     evidence.file.delete(save=False)
     evidence.delete()
+
+
+def submit_entries(
+    sheet: ScoreSheet,
+    *,
+    by: User,
+    revision: int | None,
+    values: dict[str, str],
+    notes: dict[str, str],
+    vetoes: dict[str, str],
+    note: str,
+) -> ScoreSheet:
+    """Submit from the sheet page: save what the page holds, then submit. The conflict
+    policy: a save that lost to the page's own autosave in flight is fine when what was
+    posted is exactly what is stored; otherwise the Conflict goes to the caller, which
+    shows the differences. Without a revision (no form on the page) nothing is saved."""
+    if revision is not None:
+        try:
+            save_entries(
+                sheet,
+                by=by,
+                revision=revision,
+                values=values,
+                notes=notes,
+                vetoes=vetoes,
+                note=note,
+            )
+        except Conflict:
+            if not matches_stored(sheet, values, vetoes):
+                raise
+    return submit_sheet(sheet, by=by)

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from branches.downloads import attachment
 
-from .. import reports, selectors, services
+from .. import access, reports, services
 from ..models import JobStatus, ReportJob, ReportKind
 
 
@@ -19,7 +19,7 @@ def _pdf(filename: str, content: bytes) -> HttpResponse:
 @require_GET
 @login_required
 def sheet_report(request: HttpRequest, pk: int) -> HttpResponse:
-    sheet = selectors.get_sheet(request.user, pk)
+    sheet = access.get_sheet(request.user, pk)
     if services.tampered(sheet):
         messages.error(request, services.tamper_warning(sheet))
         return redirect("sheet_detail", pk=pk)
@@ -32,7 +32,7 @@ def sheet_report(request: HttpRequest, pk: int) -> HttpResponse:
 def report_start(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     if kind not in ReportKind.values:
         raise Http404
-    campaign = selectors.get_campaign(request.user, pk)
+    campaign = access.get_campaign(request.user, pk)
     job = ReportJob.objects.create(kind=kind, campaign=campaign, requested_by=request.user)
     from ..tasks import render_report
 
