@@ -249,6 +249,14 @@ class RectificationItem(models.Model):
         return f"{self.organization.name} · {self.code}"
 
     @property
+    def is_submitted(self) -> bool:
+        return self.status == RectificationStatus.SUBMITTED
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == RectificationStatus.CLOSED
+
+    @property
     def overdue(self) -> bool:
         from django.utils import timezone
 

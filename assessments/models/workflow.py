@@ -88,6 +88,18 @@ class Campaign(models.Model):
     def period_label(self) -> str:
         return f"{self.year}年第{self.quarter}季度" if self.quarter else f"{self.year}年度"
 
+    @property
+    def is_draft(self) -> bool:
+        return self.status == CampaignStatus.DRAFT
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == CampaignStatus.OPEN
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == CampaignStatus.CLOSED
+
     def audit_org_path(self) -> str:
         return self.scope.path
 
@@ -303,6 +315,18 @@ class ScoreSheet(models.Model):
     @property
     def editable(self) -> bool:
         return self.status in EDITABLE
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status == SheetStatus.SUBMITTED
+
+    @property
+    def is_signed(self) -> bool:
+        return self.status == SheetStatus.SIGNED
+
+    @property
+    def is_returned(self) -> bool:
+        return self.status == SheetStatus.RETURNED
 
     def audit_org_path(self) -> str:
         return self.organization.path
