@@ -26,7 +26,7 @@ from ..forms import (
     ScoreSheetForm,
     StageForm,
 )
-from ..models import Assessor, CampaignStatus, SheetStatus
+from ..models import Assessor, SheetStatus
 from ..services import AssessmentError, Conflict
 
 # -- campaigns -----------------------------------------------------------------------------
@@ -78,7 +78,6 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "target_count": services.targets(campaign).count(),
             "deadline_form": DeadlineForm(),
             "draw_problems": selectors.draw_problems(campaign, stages),
-            "Status": CampaignStatus,
             "Assessor": Assessor,
         },
     )
