@@ -204,7 +204,7 @@ class StageForm(ChineseForm, forms.ModelForm):
         fields = [
             "kind",
             "name",
-            "assessor",
+            "assessed_by",
             "selection",
             "ratio",
             "count",

@@ -25,7 +25,16 @@ from branches.models import Organization, Role, User
 from rubrics import scoring
 
 from .access import can_view_sheet, scored_pairs_q, visible_campaigns, visible_rectifications
-from .models import EDITABLE, Campaign, Evidence, ScoreSheet, SheetStatus, Stage, StageKind
+from .models import (
+    EDITABLE,
+    Assessor,
+    Campaign,
+    Evidence,
+    ScoreSheet,
+    SheetStatus,
+    Stage,
+    StageKind,
+)
 
 
 @dataclass
@@ -361,7 +370,7 @@ def draw_problems(campaign: Campaign, stages: list[Stage]) -> list[tuple[Stage, 
     return [
         (stage, problem)
         for stage in stages
-        if stage.assessor == "cross_group"
+        if stage.assessed_by == Assessor.CROSS_GROUP
         and not stage.draws.all()
         and (problem := cross_review_problem(campaign, stage))
     ]
@@ -453,7 +462,7 @@ def campaign_summary(campaign: Campaign) -> dict:
         .exclude(status=SheetStatus.SIGNED)
         .exists()
     ) or (
-        campaign.stages.exclude(assessor__in=["branch", "none"])
+        campaign.stages.exclude(assessed_by__in=[Assessor.BRANCH, Assessor.NONE])
         .filter(sheets__isnull=True, deadline__gte=timezone.localdate())
         .exists()
     )

@@ -87,7 +87,7 @@ def _opened_message(campaign) -> str:
     """What opening actually created: sheets per stage, or what comes next."""
     created = [
         f"“{stage.name}”{n} 份"
-        + ("（已发给各支部书记）" if stage.assessor == Assessor.BRANCH else "")
+        + ("（已发给各支部书记）" if stage.assessed_by == Assessor.BRANCH else "")
         for stage, n in selectors.sheets_by_stage(campaign)
         if n
     ]
@@ -186,14 +186,14 @@ def campaign_remind(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _assign(request: HttpRequest, stage, form: PickPeopleForm) -> HttpResponse | None:
     """Run the stage's kind of assignment; a redirect when done, None to show the form."""
-    if stage.assessor == Assessor.CROSS_GROUP:
+    if stage.assessed_by == Assessor.CROSS_GROUP:
         record = services.draw_cross_review(stage, by=request.user)
         messages.success(request, f"已抽样（种子 {record.seed}）并生成互评考评表。")
         return redirect("draw_detail", pk=record.pk)
     if not form.is_valid():
         return None
     people = list(form.cleaned_data["people"])
-    if stage.assessor == Assessor.INSPECTORS:
+    if stage.assessed_by == Assessor.INSPECTORS:
         record = services.draw_spot_check(stage, by=request.user, inspectors=people)
         messages.success(request, f"已抽样（种子 {record.seed}）并分配抽查组。")
         return redirect("draw_detail", pk=record.pk)
@@ -214,7 +214,11 @@ def stage_assign(request: HttpRequest, pk: int) -> HttpResponse:
                 return done
         except AssessmentError as exc:
             messages.error(request, str(exc))
-    return render(request, "assessments/stage_assign.html", {"stage": stage, "form": form})
+    return render(
+        request,
+        "assessments/stage_assign.html",
+        {"stage": stage, "form": form, "Assessor": Assessor},
+    )
 
 
 @require_POST
