@@ -29,6 +29,7 @@ from .models import (
     EDITABLE,
     Assessor,
     Campaign,
+    CampaignStatus,
     Evidence,
     ScoreSheet,
     SheetStatus,
@@ -241,7 +242,9 @@ def tasks_for(user: User) -> dict:
     """Home page: sheets to fill or fix, sheets waiting for my sign-off or return."""
     today = timezone.localdate()
     mine = (
-        ScoreSheet.objects.filter(assessor=user, status__in=EDITABLE, campaign__status="open")
+        ScoreSheet.objects.filter(
+            assessor=user, status__in=EDITABLE, campaign__status=CampaignStatus.OPEN
+        )
         .select_related("stage", "organization", "campaign")
         .order_by("stage__deadline", "organization__path")
     )
@@ -268,7 +271,7 @@ def tasks_for(user: User) -> dict:
     # Self-assessments submitted by branches this reviewer scores: to check or return.
     pairs = (
         ScoreSheet.objects.filter(assessor=user)
-        .exclude(stage__kind="self")
+        .exclude(stage__kind=StageKind.SELF)
         .values_list("organization_id", "campaign_id")
     )
     to_check: list[ScoreSheet] = []
@@ -278,7 +281,7 @@ def tasks_for(user: User) -> dict:
             condition |= Q(organization_id=org_id, campaign_id=campaign_id)
         to_check = list(
             ScoreSheet.objects.filter(
-                condition, stage__kind="self", status=SheetStatus.SUBMITTED
+                condition, stage__kind=StageKind.SELF, status=SheetStatus.SUBMITTED
             ).select_related("stage", "organization", "assessor")
         )
     from .models import RectificationItem, RectificationStatus
@@ -298,8 +301,8 @@ def tasks_for(user: User) -> dict:
     # Kinds of sheet this person was ever given: the home page's "下一步" hints go once met.
     kinds = set(ScoreSheet.objects.filter(assessor=user).values_list("stage__kind", flat=True))
     return {
-        "has_self_sheets": "self" in kinds,
-        "has_review_sheets": bool(kinds - {"self"}),
+        "has_self_sheets": StageKind.SELF in kinds,
+        "has_review_sheets": bool(kinds - {StageKind.SELF}),
         "fix": list(fix[:20]),
         "verify": list(verify[:20]),
         "todo": todo,
@@ -365,7 +368,7 @@ def draw_problems(campaign: Campaign, stages: list[Stage]) -> list[tuple[Stage, 
     on the campaign page while the plan can still be changed)."""
     from .services import cross_review_problem
 
-    if campaign.status == "closed":
+    if campaign.is_closed:
         return []
     return [
         (stage, problem)
@@ -458,7 +461,7 @@ def campaign_summary(campaign: Campaign) -> dict:
     # deadline not passed).
     open_sheets = (
         ScoreSheet.objects.filter(campaign=campaign)
-        .exclude(stage__kind="self")
+        .exclude(stage__kind=StageKind.SELF)
         .exclude(status=SheetStatus.SIGNED)
         .exists()
     ) or (

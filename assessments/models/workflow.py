@@ -300,7 +300,7 @@ class ScoreSheet(models.Model):
             ),
             # A signed sheet is history: it carries who signed, when, and what (digest).
             models.CheckConstraint(
-                condition=~Q(status="signed")
+                condition=~Q(status=SheetStatus.SIGNED)
                 | Q(signed_at__isnull=False, signed_by__isnull=False, total__isnull=False)
                 & ~Q(digest=""),
                 name="sheet_signed_has_signature",
@@ -317,6 +317,10 @@ class ScoreSheet(models.Model):
     @property
     def editable(self) -> bool:
         return self.status in EDITABLE
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == SheetStatus.DRAFT
 
     @property
     def is_submitted(self) -> bool:

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from branches import access as org_access
 from branches.downloads import export_download
 from branches.params import int_param, text_param
+from rubrics.models import Method
 
 from .. import access, selectors, services
 from ..access import Action
@@ -22,7 +23,7 @@ from ..forms import (
     RectificationEvidenceForm,
     RerateForm,
 )
-from ..models import RectificationStatus
+from ..models import RectificationStatus, ReportKind
 from ..services import AssessmentError
 
 
@@ -53,6 +54,9 @@ def campaign_results(request: HttpRequest, pk: int) -> HttpResponse:
             "can_manage": access.can_manage_campaign(request.user, campaign),
             "stages": campaign.stages.all(),
             "vetoed": selectors.vetoed_results(campaign),
+            "composite": campaign.rubric_version.method == Method.COMPOSITE,
+            "checklist": campaign.rubric_version.method == Method.CHECKLIST,
+            "ReportKind": ReportKind,
         },
     )
 
@@ -184,6 +188,7 @@ def rectification_list(request: HttpRequest) -> HttpResponse:
             "status": status,
             "q": q,
             "statuses": RectificationStatus.choices,
+            "OVERDUE": selectors.OVERDUE,
         },
     )
 

@@ -149,6 +149,7 @@ def campaign_progress(request: HttpRequest, pk: int) -> HttpResponse:
             "status": status,
             "q": q,
             "statuses": SheetStatus.choices,
+            "OVERDUE": selectors.OVERDUE,
             "can_manage": access.can_manage_campaign(request.user, campaign),
         },
     )
