@@ -640,9 +640,11 @@ def _withdraw_overturned(campaign: Campaign, results: list[BranchResult], by: Us
         RectificationItem.objects.filter(pk=item.pk).update(status=new)
 
 
-def _move(
+def _transition(
     item: RectificationItem, by: User, old: tuple[str, ...], new: str, note: str = "", **fields
 ) -> RectificationItem:
+    """Move an item from one of ``old`` to ``new`` under a row lock, with its event row
+    (the same name as the sheets' ``_transition``: one name for one thing)."""
     locked = RectificationItem.objects.select_for_update().get(pk=item.pk)
     if locked.status not in old:
         raise AssessmentError(
@@ -694,7 +696,7 @@ def submit_rectification(item: RectificationItem, *, by: User) -> RectificationI
         raise AssessmentError("整改情况由本支部书记提交。")
     if not RectificationItem.objects.filter(pk=item.pk).exclude(measure="").exists():
         raise AssessmentError("请先填写整改措施。")
-    return _move(
+    return _transition(
         item,
         by,
         (RectificationStatus.OPEN, RectificationStatus.RETURNED),
@@ -707,7 +709,7 @@ def close_rectification(item: RectificationItem, *, by: User, note: str = "") ->
     """销号: a reviewer who checked the evidence closes the item."""
     if not can_verify(by, item):
         raise AssessmentError("只有考评员或党群部核实后才能销号。")
-    return _move(
+    return _transition(
         item,
         by,
         (RectificationStatus.SUBMITTED,),
@@ -724,7 +726,7 @@ def return_rectification(item: RectificationItem, *, by: User, reason: str) -> R
         raise AssessmentError("退回必须写明原因。")
     if not can_verify(by, item):
         raise AssessmentError("只有考评员或党群部可以退回整改。")
-    return _move(
+    return _transition(
         item, by, (RectificationStatus.SUBMITTED,), RectificationStatus.RETURNED, reason.strip()
     )
 
