@@ -25,6 +25,7 @@ from .models import (
     RectificationEvidence,
     RectificationItem,
     RectificationStatus,
+    ReportJob,
     ScoreSheet,
     SheetStatus,
     Stage,
@@ -272,3 +273,11 @@ def rectification_editable(user: User, item: RectificationItem) -> bool:
         RectificationStatus.OPEN,
         RectificationStatus.RETURNED,
     )
+
+
+def get_report_job(user: User, pk) -> ReportJob:
+    """A background report: its requester's alone (anyone else: 404)."""
+    job = ReportJob.objects.select_related("campaign").filter(pk=pk, requested_by=user).first()
+    if job is None:
+        raise Http404("报告任务不存在")
+    return job

@@ -37,6 +37,8 @@ from ..models import (
     RectificationItem,
     RectificationKind,
     RectificationStatus,
+    ReportJob,
+    ReportKind,
     Rerating,
     ScoreSheet,
     SheetStatus,
@@ -747,3 +749,15 @@ def record_follow_up(
         locked.follow_up, locked.follow_up_on = note.strip()[:2000], on
         locked.save(update_fields=["follow_up", "follow_up_on"])
     return locked
+
+
+def request_report(campaign: Campaign, *, by: User, kind: str) -> ReportJob:
+    """Queue a campaign report (summary, evaluation, every branch's as a zip) to be
+    rendered in the background; the job is the requester's to watch and download."""
+    if kind not in ReportKind.values:
+        raise AssessmentError("没有这种报告。")
+    job = ReportJob.objects.create(kind=kind, campaign=campaign, requested_by=by)
+    from ..tasks import render_report
+
+    render_report.enqueue(job_id=str(job.pk))
+    return job
