@@ -177,6 +177,11 @@ class Stage(models.Model):
     def scored(self) -> bool:
         return self.assessed_by != Assessor.NONE
 
+    @property
+    def picks_people(self) -> bool:
+        """True when assigning asks for people (a cross-review draw takes the groups')."""
+        return self.assessed_by != Assessor.CROSS_GROUP
+
     def audit_org_path(self) -> str:
         return self.campaign.scope.path
 

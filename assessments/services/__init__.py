@@ -21,7 +21,9 @@ from .campaigns import (
     reassign_sheet,
     redraw,
     reissue_self_sheets,
+    remind_assessors,
     save_stage,
+    staff_stage,
     targets,
 )
 from .errors import AssessmentError, Conflict
@@ -102,6 +104,7 @@ __all__ = [
     "record_follow_up",
     "redraw",
     "reissue_self_sheets",
+    "remind_assessors",
     "reopen_sheet",
     "request_report",
     "rerate",
@@ -114,6 +117,7 @@ __all__ = [
     "sheet_version",
     "sign_sheet",
     "sniff",
+    "staff_stage",
     "standing_vetoes",
     "stored_digests",
     "submit_entries",

@@ -674,3 +674,22 @@ def close_campaign(campaign: Campaign, *, by: User) -> Campaign:
         campaign.status = CampaignStatus.CLOSED
         campaign.save(update_fields=["status"])
     return campaign
+
+
+def staff_stage(stage: Stage, *, by: User, people: list[User]) -> Draw | list[ScoreSheet]:
+    """Give a stage its assessors the way its kind asks: a cross-review draw (the groups'
+    reviewers, ``people`` unused), a spot-check draw over the inspectors, or the
+    department's reviewers spread evenly. Returns the draw, or the sheets made."""
+    if stage.assessed_by == Assessor.CROSS_GROUP:
+        return draw_cross_review(stage, by=by)
+    if stage.assessed_by == Assessor.INSPECTORS:
+        return draw_spot_check(stage, by=by, inspectors=people)
+    return assign_reviewers(stage, by=by, reviewers=people)
+
+
+def remind_assessors(campaign: Campaign, *, by: User) -> None:
+    """Queue the reminder emails to everyone with sheets still to fill or fix."""
+    _require(by, Perm.MANAGE_CAMPAIGNS, campaign.scope)
+    from ..tasks import send_reminders
+
+    send_reminders.enqueue(campaign_id=campaign.pk)

@@ -26,7 +26,7 @@ from ..forms import (
     ScoreSheetForm,
     StageForm,
 )
-from ..models import Assessor, SheetStatus
+from ..models import Assessor, Draw, SheetStatus
 from ..services import AssessmentError, Conflict
 
 # -- campaigns -----------------------------------------------------------------------------
@@ -175,9 +175,7 @@ def campaign_reissue(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def campaign_remind(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = access.get_campaign(request.user, pk, Action.MANAGE)
-    from ..tasks import send_reminders
-
-    send_reminders.enqueue(campaign_id=campaign.pk)
+    services.remind_assessors(campaign, by=request.user)
     messages.success(request, "已安排发送催办提醒邮件给尚未提交的打分人。")
     return redirect("campaign_progress", pk=pk)
 
@@ -185,21 +183,12 @@ def campaign_remind(request: HttpRequest, pk: int) -> HttpResponse:
 # -- stages --------------------------------------------------------------------------------
 
 
-def _assign(request: HttpRequest, stage, form: PickPeopleForm) -> HttpResponse | None:
-    """Run the stage's kind of assignment; a redirect when done, None to show the form."""
-    if stage.assessed_by == Assessor.CROSS_GROUP:
-        record = services.draw_cross_review(stage, by=request.user)
-        messages.success(request, f"已抽样（种子 {record.seed}）并生成互评考评表。")
-        return redirect("draw_detail", pk=record.pk)
-    if not form.is_valid():
-        return None
-    people = list(form.cleaned_data["people"])
-    if stage.assessed_by == Assessor.INSPECTORS:
-        record = services.draw_spot_check(stage, by=request.user, inspectors=people)
-        messages.success(request, f"已抽样（种子 {record.seed}）并分配抽查组。")
-        return redirect("draw_detail", pk=record.pk)
-    sheets = services.assign_reviewers(stage, by=request.user, reviewers=people)
-    messages.success(request, f"已分配 {len(sheets)} 份考评表。")
+def _staffed(request: HttpRequest, stage, done) -> HttpResponse:
+    if isinstance(done, Draw):
+        what = "生成互评考评表" if stage.assessed_by == Assessor.CROSS_GROUP else "分配抽查组"
+        messages.success(request, f"已抽样（种子 {done.seed}）并{what}。")
+        return redirect("draw_detail", pk=done.pk)
+    messages.success(request, f"已分配 {len(done)} 份考评表。")
     return redirect("campaign_progress", pk=stage.campaign_id)
 
 
@@ -209,12 +198,14 @@ def stage_assign(request: HttpRequest, pk: int) -> HttpResponse:
     """Department review: pick reviewers, spread the branches evenly; or run the draw."""
     stage = access.get_stage(request.user, pk)
     form = PickPeopleForm(request.POST or None, queryset=selectors.reviewer_choices())
-    if request.method == "POST":
+    if request.method == "POST" and (not stage.picks_people or form.is_valid()):
+        people = list(form.cleaned_data.get("people", [])) if stage.picks_people else []
         try:
-            if done := _assign(request, stage, form):
-                return done
+            done = services.staff_stage(stage, by=request.user, people=people)
         except AssessmentError as exc:
             messages.error(request, str(exc))
+        else:
+            return _staffed(request, stage, done)
     return render(
         request,
         "assessments/stage_assign.html",
