@@ -84,13 +84,18 @@ def scored_pairs_q(user: User, prefix: str = "") -> Q:
 
 
 def can_view_sheet(user: User, sheet: ScoreSheet) -> bool:
-    if sheet.assessor_id == user.pk or access.has_perm(user, Perm.VIEW_RESULTS, sheet.organization):
+    if can_score(user, sheet) or access.has_perm(user, Perm.VIEW_RESULTS, sheet.organization):
         return True
     # A reviewer of the same organization in the same campaign sees it side by side.
     if reviews_sheet(user, sheet):
         return True
     # A secretary sees the reviews of their own branch once they are signed.
     return sheet.status == SheetStatus.SIGNED and is_secretary_of(user, sheet.organization_id)
+
+
+def can_score(user: User, sheet: ScoreSheet) -> bool:
+    """Enter scores, submit, upload evidence: the sheet's own assessor alone."""
+    return sheet.assessor_id == user.pk
 
 
 def can_return(sheet: ScoreSheet, user: User) -> bool:
@@ -204,7 +209,7 @@ def get_consequence(user: User, pk: int, action: Action = Action.MANAGE) -> Cons
 
 _SHEET_RULES = {
     Action.VIEW: lambda user, sheet: True,
-    Action.SCORE: lambda user, sheet: sheet.assessor_id == user.pk,
+    Action.SCORE: can_score,
     Action.RETURN: lambda user, sheet: can_return(sheet, user),
     Action.MANAGE: can_manage_sheet,
 }

@@ -14,7 +14,7 @@ from branches.models import User
 from rubrics import scoring
 from rubrics.selectors import rules_for, slot_texts, version_tree, with_slot_texts
 
-from ..access import can_return
+from ..access import can_return, can_score
 from ..models import (
     EDITABLE,
     Evidence,
@@ -92,7 +92,7 @@ class SaveResult:
 
 
 def _check_assessor(sheet: ScoreSheet, by: User) -> None:
-    if sheet.assessor_id != by.pk:
+    if not can_score(by, sheet):
         raise AssessmentError("只有本表的打分人可以修改。")
 
 

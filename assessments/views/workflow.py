@@ -288,7 +288,7 @@ def draw_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _sheet_context(request: HttpRequest, sheet, rules, result=None, errors=None, posted=None):
     user = request.user
     others = selectors.other_sheets(sheet, viewer=user)
-    mine = sheet.assessor_id == user.pk
+    mine = access.can_score(user, sheet)
     manages = access.can_manage_sheet(user, sheet)
     if result is None:
         result = scoring.score(rules, services.entry_for(sheet, rules), complete=False)
