@@ -188,8 +188,8 @@ def get_stage(user: User, pk: int, action: Action = Action.MANAGE) -> Stage:
 
 
 def get_draw(user: User, pk: int) -> Draw:
-    record = get_object_or_404(Draw.objects.select_related("stage__campaign", "created_by"), pk=pk)
-    get_campaign(user, record.stage.campaign_id)
+    record = get_object_or_404(Draw.objects.select_related("stage", "created_by"), pk=pk)
+    record.stage.campaign = get_campaign(user, record.stage.campaign_id)
     return record
 
 
