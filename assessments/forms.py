@@ -2,6 +2,7 @@ from datetime import date
 
 from django import forms
 from django.conf import settings
+from django.core.exceptions import BadRequest
 from django.utils import timezone
 
 from branches.access import Perm, visible_orgs
@@ -97,6 +98,38 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(
         label="原因", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
     )
+
+
+class _TextForm(forms.Form):
+    """One free-text field whose emptiness the service judges (in Chinese, as it says
+    why: a return needs a reason, a 销号 note is optional). Cut as the service cuts it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_valid():  # optional text: only a malformed post fails
+            raise BadRequest("提交的内容有误，请刷新页面后重试。")
+
+    @property
+    def text(self) -> str:
+        return next(iter(self.cleaned_data.values()))
+
+
+class WhyForm(_TextForm):
+    """Why a sheet or an item is returned, or a sheet reopened."""
+
+    reason = forms.CharField(required=False, strip=False)
+
+
+class NoteForm(_TextForm):
+    """What a 销号 found (optional)."""
+
+    note = forms.CharField(required=False, strip=False)
+
+
+class ConsequenceActionForm(_TextForm):
+    """How a consequence was carried out."""
+
+    action = forms.CharField(required=False, strip=False)
 
 
 class ReassignForm(ChineseForm, forms.Form):

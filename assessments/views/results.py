@@ -17,11 +17,14 @@ from .. import access, selectors, services
 from ..access import Action
 from ..exports import ConsequenceExport, RectificationExport, ResultsExport
 from ..forms import (
+    ConsequenceActionForm,
     FollowUpForm,
     MeasureForm,
+    NoteForm,
     OverturnForm,
     RectificationEvidenceForm,
     RerateForm,
+    WhyForm,
 )
 from ..models import RectificationStatus, ReportKind
 from ..services import AssessmentError
@@ -135,10 +138,9 @@ def campaign_consequences(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def consequence_record(request: HttpRequest, pk: int) -> HttpResponse:
     consequence = access.get_consequence(request.user, pk)
+    form = ConsequenceActionForm(request.POST)
     try:
-        services.record_consequence(
-            consequence, by=request.user, action=request.POST.get("action", "")
-        )
+        services.record_consequence(consequence, by=request.user, action=form.text)
     except AssessmentError as exc:
         messages.error(request, str(exc))
     else:
@@ -296,8 +298,9 @@ def rectification_close(request: HttpRequest, pk: int) -> HttpResponse:
             return _confirm_close(request, item)
         messages.error(request, "该整改事项尚未提交销号申请，不能销号。")
         return redirect("rectification_detail", pk=pk)
+    form = NoteForm(request.POST)
     try:
-        services.close_rectification(item, by=request.user, note=request.POST.get("note", ""))
+        services.close_rectification(item, by=request.user, note=form.text)
     except AssessmentError as exc:
         messages.error(request, str(exc))
     else:
@@ -309,8 +312,9 @@ def rectification_close(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def rectification_return(request: HttpRequest, pk: int) -> HttpResponse:
     item = access.get_rectification(request.user, pk, Action.VERIFY)
+    form = WhyForm(request.POST)
     try:
-        services.return_rectification(item, by=request.user, reason=request.POST.get("reason", ""))
+        services.return_rectification(item, by=request.user, reason=form.text)
     except AssessmentError as exc:
         messages.error(request, str(exc))
     else:

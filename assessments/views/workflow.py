@@ -25,6 +25,7 @@ from ..forms import (
     ReassignForm,
     ScoreSheetForm,
     StageForm,
+    WhyForm,
 )
 from ..models import Assessor, Draw, SheetStatus
 from ..services import AssessmentError, Conflict
@@ -442,9 +443,9 @@ def sheet_submit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def sheet_return(request: HttpRequest, pk: int) -> HttpResponse:
     sheet = access.get_sheet(request.user, pk, Action.RETURN)
-    form = ReasonForm(request.POST)
+    form = WhyForm(request.POST)
     try:
-        services.return_sheet(sheet, by=request.user, reason=form.data.get("reason", ""))
+        services.return_sheet(sheet, by=request.user, reason=form.text)
     except AssessmentError as exc:
         messages.error(request, str(exc))
     else:
@@ -469,9 +470,9 @@ def sheet_sign(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def sheet_reopen(request: HttpRequest, pk: int) -> HttpResponse:
     sheet = access.get_sheet(request.user, pk, Action.MANAGE)
-    form = ReasonForm(request.POST)
+    form = WhyForm(request.POST)
     try:
-        services.reopen_sheet(sheet, by=request.user, reason=form.data.get("reason", ""))
+        services.reopen_sheet(sheet, by=request.user, reason=form.text)
     except AssessmentError as exc:
         messages.error(request, str(exc))
     else:
