@@ -27,7 +27,7 @@ class CampaignAdmin(ReadOnlyAdmin):
 
 @admin.register(models.Stage)
 class StageAdmin(ReadOnlyAdmin):
-    list_display = ["campaign", "position", "name", "assessor", "opens_on", "deadline"]
+    list_display = ["campaign", "position", "name", "assessed_by", "opens_on", "deadline"]
 
 
 @admin.register(models.ScoreSheet)

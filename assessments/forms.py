@@ -1,16 +1,19 @@
 from datetime import date
 
 from django import forms
+from django.conf import settings
+from django.core.exceptions import BadRequest
 from django.utils import timezone
 
 from branches.access import Perm, visible_orgs
 from branches.forms import ChineseForm, DateInput
 from branches.models import OrgKind, User
-from branches.toolkit.params import BoundedModelMultipleChoiceField
+from branches.toolkit.params import MAX_ID, BoundedModelMultipleChoiceField, int_param
+from rubrics import scoring
 from rubrics.models import RubricVersion, VersionStatus
 
 from .models import Stage
-from .services import TEMPLATES
+from .services import EVIDENCE_MAX_BYTES, TEMPLATES, targets
 
 ASSESSABLE_KINDS = (OrgKind.COMMITTEE, OrgKind.GENERAL_BRANCH, OrgKind.BRANCH)
 
@@ -97,6 +100,38 @@ class ReasonForm(forms.Form):
     )
 
 
+class _TextForm(forms.Form):
+    """One free-text field whose emptiness the service judges (in Chinese, as it says
+    why: a return needs a reason, a 销号 note is optional). Cut as the service cuts it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_valid():  # optional text: only a malformed post fails
+            raise BadRequest("提交的内容有误，请刷新页面后重试。")
+
+    @property
+    def text(self) -> str:
+        return next(iter(self.cleaned_data.values()))
+
+
+class WhyForm(_TextForm):
+    """Why a sheet or an item is returned, or a sheet reopened."""
+
+    reason = forms.CharField(required=False, strip=False)
+
+
+class NoteForm(_TextForm):
+    """What a 销号 found (optional)."""
+
+    note = forms.CharField(required=False, strip=False)
+
+
+class ConsequenceActionForm(_TextForm):
+    """How a consequence was carried out."""
+
+    action = forms.CharField(required=False, strip=False)
+
+
 class ReassignForm(ChineseForm, forms.Form):
     assessor = forms.ModelChoiceField(label="改派给", queryset=User.objects.none())
 
@@ -106,9 +141,30 @@ class ReassignForm(ChineseForm, forms.Form):
         self.fields["assessor"].label_from_instance = lambda u: f"{u.name}（{u.username}）"
 
 
-class EvidenceForm(forms.Form):
+class RectificationEvidenceForm(forms.Form):
+    """A supporting file, refused before it is read when it is over the limit."""
+
+    file = forms.FileField(
+        label="佐证材料（PDF、图片、Word/Excel，≤10 MB）",
+        allow_empty_file=True,  # the service refuses an empty file with its own reason
+        error_messages={"required": "请选择要上传的文件。", "invalid": "请选择要上传的文件。"},
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > EVIDENCE_MAX_BYTES:
+            raise forms.ValidationError(
+                f"文件过大（{upload.size / 1024 / 1024:.1f} MB），上限为 10 MB。"
+            )
+        return upload
+
+
+class EvidenceForm(RectificationEvidenceForm):
     code = forms.CharField(label="对应指标", max_length=20, required=False)
-    file = forms.FileField(label="佐证材料（PDF、图片、Word/Excel，≤10 MB）")
+    file = forms.FileField(
+        label="佐证材料（PDF、图片、Word/Excel，≤10 MB）",
+        error_messages={key: "请选择要上传的文件。" for key in ("required", "invalid", "empty")},
+    )
 
 
 class OfflineUploadForm(forms.Form):
@@ -120,6 +176,8 @@ class OfflineUploadForm(forms.Form):
         upload = self.cleaned_data["file"]
         if not upload.name.lower().endswith(".xlsx"):
             raise forms.ValidationError(not_xlsx_message(upload.name))
+        if upload.size > settings.IMPORT_MAX_BYTES:
+            raise forms.ValidationError("文件过大。")
         return upload
 
 
@@ -145,12 +203,32 @@ class RerateForm(forms.Form):
 
 
 class OverturnForm(forms.Form):
+    """A decision to overturn a veto: the organization by code and the stage among the
+    campaign's own (anything else is refused, as one message)."""
+
+    WRONG_TARGET = "组织编码或阶段不正确。"
+
     organization = forms.CharField(label="组织编码", max_length=32)
     code = forms.CharField(label="否决项编码", max_length=20)
-    stage = forms.IntegerField(label="推翻阶段")
+    stage = forms.IntegerField(label="推翻阶段", min_value=1, max_value=MAX_ID)
     reason = forms.CharField(
         label="理由", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
     )
+
+    def __init__(self, *args, campaign=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.campaign = campaign
+
+    def clean(self):
+        data = super().clean()
+        if self.errors or self.campaign is None:
+            return data
+        data["organization"] = targets(self.campaign).filter(code=data["organization"]).first()
+        data["stage"] = self.campaign.stages.filter(pk=data["stage"]).first()
+        data["code"] = data["code"].strip()
+        if data["organization"] is None or data["stage"] is None:
+            raise forms.ValidationError(self.WRONG_TARGET)
+        return data
 
 
 class StageForm(ChineseForm, forms.ModelForm):
@@ -159,7 +237,7 @@ class StageForm(ChineseForm, forms.ModelForm):
         fields = [
             "kind",
             "name",
-            "assessor",
+            "assessed_by",
             "selection",
             "ratio",
             "count",
@@ -180,3 +258,52 @@ class StageForm(ChineseForm, forms.ModelForm):
             for name, field in self.fields.items():
                 if name not in self.DRAW_OPTIONS:
                     field.disabled = True
+
+
+class ScoreSheetForm(forms.Form):
+    """The score sheet as posted by its page (or its autosave): a value and a note per
+    indicator code or part (``v_<code>``, ``n_<code>``), a flag and facts per veto item
+    (``veto_<code>``, ``facts_<code>``), the revision the page was built on and the overall
+    note. Values stay text here: the scoring engine parses them with its bounds and reports
+    each bad one in Chinese on its line (``services.save_entries``)."""
+
+    note = forms.CharField(required=False, strip=False)
+
+    def __init__(self, *args, rules: scoring.Rules, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.veto_codes: list[str] = []
+        self.codes: list[str] = []
+        for item in rules.items():
+            if item.kind == scoring.VETO:
+                self.veto_codes.append(item.code)
+                self.fields[f"veto_{item.code}"] = forms.CharField(required=False)
+                self.fields[f"facts_{item.code}"] = forms.CharField(required=False, strip=False)
+                continue
+            for code in [p.code for p in item.parts] or [item.code]:
+                self.codes.append(code)
+                self.fields[f"v_{code}"] = forms.CharField(required=False, strip=False)
+                self.fields[f"n_{code}"] = forms.CharField(required=False, strip=False)
+
+    def clean(self):
+        data = super().clean()
+        # Bounded like every id-like parameter: a bad revision is a 400 in Chinese. An
+        # absent one is -1, which matches no revision (a save with it is a conflict).
+        data["revision"] = int_param(None, "revision", -1, minimum=0, data=self.data)
+        return data
+
+    @property
+    def revision(self) -> int:
+        return self.cleaned_data["revision"]
+
+    @property
+    def has_revision(self) -> bool:
+        """True when the post carries the page's revision (the page's form was sent)."""
+        return "revision" in self.data
+
+    def entries(self) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+        """(values, notes, vetoes) for ``services.save_entries``: only the lines posted."""
+        data = self.cleaned_data
+        values = {c: data[f"v_{c}"] for c in self.codes if f"v_{c}" in self.data}
+        notes = {c: data[f"n_{c}"] for c in self.codes if f"v_{c}" in self.data}
+        vetoes = {c: data[f"facts_{c}"] for c in self.veto_codes if data[f"veto_{c}"]}
+        return values, notes, vetoes

@@ -10,8 +10,9 @@ from branches.models import User
 from rubrics import scoring
 
 from . import charts
-from .models import Campaign, ScoreSheet, Stage
-from .selectors import campaign_summary, sheet_version, trend, visible_campaigns
+from .access import visible_campaigns
+from .models import Assessor, Campaign, ScoreSheet, Stage
+from .selectors import campaign_summary, sheet_version, trend
 from .services import cross_review_problem
 
 
@@ -196,12 +197,12 @@ def sheet_rows(
 def draw_problems(campaign: Campaign, stages: list[Stage]) -> list[tuple[Stage, str]]:
     """Cross-review stages not drawn yet whose plan cannot be drawn, with the reason (shown
     on the campaign page while the plan can still be changed)."""
-    if campaign.status == "closed":
+    if campaign.is_closed:
         return []
     return [
         (stage, problem)
         for stage in stages
-        if stage.assessor == "cross_group"
+        if stage.assessed_by == Assessor.CROSS_GROUP
         and not stage.draws.all()
         and (problem := cross_review_problem(campaign, stage))
     ]

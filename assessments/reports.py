@@ -16,6 +16,7 @@ from .models import (
     Campaign,
     RectificationItem,
     RectificationStatus,
+    ReportKind,
     ScoreSheet,
     SheetStatus,
     StoredReport,
@@ -227,7 +228,8 @@ def render_summary(
     context = summary_context(campaign, progress)
     if progress:
         progress(60, "排版")
-    template = "reports/evaluation.html" if kind == "evaluation" else "reports/summary.html"
+    evaluation = kind == ReportKind.EVALUATION
+    template = "reports/evaluation.html" if evaluation else "reports/summary.html"
     content = render_pdf(template, context, fetcher=fetcher)
     if progress:
         progress(95, "保存")

@@ -5,14 +5,11 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import (
     Case,
     CharField,
     Count,
-    Exists,
     IntegerField,
-    OuterRef,
     Prefetch,
     Q,
     QuerySet,
@@ -20,114 +17,27 @@ from django.db.models import (
     Value,
     When,
 )
-from django.http import Http404
 from django.utils import timezone
 
 from branches import access
 from branches.access import Perm
-from branches.models import Membership, Organization, Role, User
+from branches.models import Organization, Role, User
 from rubrics import scoring
 from rubrics.selectors import rules_for, slot_texts, version_tree, with_slot_texts
 
+from .access import can_view_sheet, scored_pairs_q, visible_campaigns, visible_rectifications
 from .models import (
     EDITABLE,
+    Assessor,
     BranchResult,
     Campaign,
+    CampaignStatus,
     Evidence,
     ScoreSheet,
     SheetStatus,
     Stage,
     StageKind,
 )
-
-
-def visible_campaigns(user: User) -> QuerySet[Campaign]:
-    return Campaign.objects.filter(access.scope_q(user, Perm.VIEW_RESULTS, "scope__path"))
-
-
-def get_campaign(user: User, pk: int, perm: Perm = Perm.VIEW_RESULTS) -> Campaign:
-    campaign = (
-        Campaign.objects.select_related("scope", "rubric_version__rubric").filter(pk=pk).first()
-    )
-    if campaign is None or not (
-        access.has_perm(user, Perm.VIEW_RESULTS, campaign.scope)
-        or ScoreSheet.objects.filter(campaign=campaign, assessor=user).exists()
-    ):
-        raise Http404("考评活动不存在或无权查看")
-    if not access.has_perm(user, perm, campaign.scope):
-        raise PermissionDenied
-    return campaign
-
-
-def reviews_sheet(user: User, sheet: ScoreSheet) -> bool:
-    """True if the user scores the sheet's organization in its campaign at a review stage
-    no earlier than the sheet's own: that stage's and later stages' reviewers check it.
-    A secretary's self-assessment does not count, so a secretary never reviews a review."""
-    return (
-        ScoreSheet.objects.filter(
-            campaign_id=sheet.campaign_id,
-            organization_id=sheet.organization_id,
-            assessor=user,
-            stage__position__gte=sheet.stage.position,
-        )
-        .exclude(stage__kind=StageKind.SELF)
-        .exclude(pk=sheet.pk)
-        .exists()
-    )
-
-
-def scored_pairs_q(user: User, prefix: str = "") -> Q:
-    """Rows whose (campaign, organization) pair this user scored at a review stage; exact
-    pairs, not "any campaign scored × any organization scored"."""
-    return Q(
-        Exists(
-            ScoreSheet.objects.filter(
-                assessor=user,
-                campaign_id=OuterRef(f"{prefix}campaign_id"),
-                organization_id=OuterRef(f"{prefix}organization_id"),
-            ).exclude(stage__kind=StageKind.SELF)
-        )
-    )
-
-
-def can_view_sheet(user: User, sheet: ScoreSheet) -> bool:
-    if sheet.assessor_id == user.pk or access.has_perm(user, Perm.VIEW_RESULTS, sheet.organization):
-        return True
-    # A reviewer of the same organization in the same campaign sees it side by side.
-    if reviews_sheet(user, sheet):
-        return True
-    # A secretary sees the reviews of their own branch once they are signed.
-    return (
-        sheet.status == SheetStatus.SIGNED
-        and Membership.objects.filter(
-            user=user, role=Role.SECRETARY, organization_id=sheet.organization_id
-        ).exists()
-    )
-
-
-def get_sheet(user: User, pk: int) -> ScoreSheet:
-    sheet = (
-        ScoreSheet.objects.select_related(
-            "stage",
-            "campaign__scope",
-            "organization",
-            "assessor",
-            "rubric_version__rubric",
-            "signed_by",
-        )
-        .filter(pk=pk)
-        .first()
-    )
-    if sheet is None:
-        raise Http404("考评表不存在或无权查看")
-    if not can_view_sheet(user, sheet):
-        if Membership.objects.filter(
-            user=user, role=Role.SECRETARY, organization_id=sheet.organization_id
-        ).exists():
-            # The branch's own secretary is an insider: a review not yet signed is a 403.
-            raise PermissionDenied
-        raise Http404("考评表不存在或无权查看")
-    return sheet
 
 
 def other_sheets(
@@ -175,7 +85,9 @@ def tasks_for(user: User) -> dict:
     """Home page: sheets to fill or fix, sheets waiting for my sign-off or return."""
     today = timezone.localdate()
     mine = (
-        ScoreSheet.objects.filter(assessor=user, status__in=EDITABLE, campaign__status="open")
+        ScoreSheet.objects.filter(
+            assessor=user, status__in=EDITABLE, campaign__status=CampaignStatus.OPEN
+        )
         .select_related("stage", "organization", "campaign")
         .order_by("stage__deadline", "organization__path")
     )
@@ -202,7 +114,7 @@ def tasks_for(user: User) -> dict:
     # Self-assessments submitted by branches this reviewer scores: to check or return.
     pairs = (
         ScoreSheet.objects.filter(assessor=user)
-        .exclude(stage__kind="self")
+        .exclude(stage__kind=StageKind.SELF)
         .values_list("organization_id", "campaign_id")
     )
     to_check: list[ScoreSheet] = []
@@ -212,7 +124,7 @@ def tasks_for(user: User) -> dict:
             condition |= Q(organization_id=org_id, campaign_id=campaign_id)
         to_check = list(
             ScoreSheet.objects.filter(
-                condition, stage__kind="self", status=SheetStatus.SUBMITTED
+                condition, stage__kind=StageKind.SELF, status=SheetStatus.SUBMITTED
             ).select_related("stage", "organization", "assessor")
         )
     from .models import RectificationItem, RectificationStatus
@@ -232,8 +144,8 @@ def tasks_for(user: User) -> dict:
     # Kinds of sheet this person was ever given: the home page's "下一步" hints go once met.
     kinds = set(ScoreSheet.objects.filter(assessor=user).values_list("stage__kind", flat=True))
     return {
-        "has_self_sheets": "self" in kinds,
-        "has_review_sheets": bool(kinds - {"self"}),
+        "has_self_sheets": StageKind.SELF in kinds,
+        "has_review_sheets": bool(kinds - {StageKind.SELF}),
         "fix": list(fix[:20]),
         "verify": list(verify[:20]),
         "todo": todo,
@@ -376,11 +288,11 @@ def campaign_summary(campaign: Campaign) -> dict:
     # deadline not passed).
     open_sheets = (
         ScoreSheet.objects.filter(campaign=campaign)
-        .exclude(stage__kind="self")
+        .exclude(stage__kind=StageKind.SELF)
         .exclude(status=SheetStatus.SIGNED)
         .exists()
     ) or (
-        campaign.stages.exclude(assessor__in=["branch", "none"])
+        campaign.stages.exclude(assessed_by__in=[Assessor.BRANCH, Assessor.NONE])
         .filter(sheets__isnull=True, deadline__gte=timezone.localdate())
         .exists()
     )
@@ -412,34 +324,6 @@ def campaign_summary(campaign: Campaign) -> dict:
             Q(organization__weak_and_lax=True) | Q(organization__category="lagging")
         ).select_related("organization"),
     }
-
-
-def visible_rectifications(user: User) -> QuerySet:
-    """Items a user may see: their own branch's (secretary), those of branches they scored
-    (reviewers), and everything in scope for the department and leaders."""
-    from .models import RectificationItem
-
-    condition = access.scope_q(user, Perm.VIEW_RESULTS, "organization__path")
-    if not user.is_superuser:
-        if not access.has_perm(user, Perm.VIEW_RESULTS):
-            condition = Q(pk__in=[])
-        condition |= Q(
-            organization__memberships__user=user, organization__memberships__role=Role.SECRETARY
-        )
-        condition |= scored_pairs_q(user)
-    return RectificationItem.objects.filter(condition).distinct()
-
-
-def get_rectification(user: User, pk: int):
-    item = (
-        visible_rectifications(user)
-        .select_related("organization", "campaign", "result", "closed_by")
-        .filter(pk=pk)
-        .first()
-    )
-    if item is None:
-        raise Http404("整改事项不存在或无权查看")
-    return item
 
 
 def branch_history(org) -> list:
@@ -589,3 +473,116 @@ def trend(campaign: Campaign) -> list[tuple[str, float]]:
             label = f"{r['year']}" + (f"Q{r['quarter']}" if r["quarter"] else "")
             points.append((label, round(r["passed"] * 100 / scope_n, 1)))
     return points
+
+
+# -- pages' lists (views call these; they never filter querysets themselves) --------------
+
+OVERDUE = "overdue"  # a list filter beside the statuses: open past its deadline
+
+
+def reviewer_choices() -> QuerySet[User]:
+    """Active reviewers, for assigning sheets and reassigning one."""
+    return (
+        User.objects.filter(is_active=True, memberships__role=Role.REVIEWER)
+        .distinct()
+        .order_by("username")
+    )
+
+
+def campaign_list(user: User) -> QuerySet[Campaign]:
+    return visible_campaigns(user).select_related("rubric_version__rubric", "scope")
+
+
+def campaign_stages(campaign: Campaign) -> list[Stage]:
+    return list(campaign.stages.prefetch_related("draws", "pairs__reviewer", "pairs__reviewed"))
+
+
+def target_enterprises(campaign: Campaign) -> QuerySet[Organization]:
+    """The enterprises of a campaign's assessed organizations (a list filter)."""
+    from .services import targets
+
+    return Organization.objects.filter(pk__in=targets(campaign).values("enterprise")).order_by(
+        "path"
+    )
+
+
+def progress_sheets(
+    campaign: Campaign, *, enterprise: int | None = None, status: str = "", q: str = ""
+) -> QuerySet[ScoreSheet]:
+    """The progress page's sheets: by enterprise, status (or overdue) and a search."""
+    sheets = campaign.sheets.select_related("stage", "organization", "assessor").order_by(
+        "stage__position", "organization__path"
+    )
+    if enterprise:
+        sheets = sheets.filter(organization__enterprise_id=enterprise)
+    if status == OVERDUE:
+        sheets = sheets.filter(status__in=EDITABLE, stage__deadline__lt=timezone.localdate())
+    elif status:
+        sheets = sheets.filter(status=status)
+    if q:
+        sheets = sheets.filter(Q(organization__name__icontains=q) | Q(assessor__name__icontains=q))
+    return sheets
+
+
+def draw_page(record) -> dict:
+    """A recorded draw with its details and whether running it again gives the same."""
+    from .services import redraw
+
+    return {"matches": redraw(record) == record.selected, **draw_details(record)}
+
+
+def sheet_page(sheet: ScoreSheet) -> ScoreSheet:
+    """The sheet again with everything its page shows, in a fixed number of queries."""
+    return (
+        ScoreSheet.objects.select_related(
+            "stage",
+            "campaign__scope",
+            "organization",
+            "assessor",
+            "rubric_version__rubric",
+            "signed_by",
+        )
+        .prefetch_related(
+            "entries",
+            "vetoes",
+            Prefetch("evidence", queryset=Evidence.objects.order_by("pk")),
+        )
+        .get(pk=sheet.pk)
+    )
+
+
+def result_grades(campaign: Campaign) -> list[str]:
+    return [b.label for b in campaign.rubric_version.bands.all() if not b.scale]
+
+
+def campaign_consequences(campaign: Campaign) -> QuerySet:
+    from .models import Consequence
+
+    return Consequence.objects.filter(result__campaign=campaign).select_related(
+        "result__organization", "done_by"
+    )
+
+
+def rectification_list(
+    user: User,
+    *,
+    status: str = "",
+    org: int | None = None,
+    campaign: int | None = None,
+    q: str = "",
+) -> QuerySet:
+    """The rectification items a user sees, filtered as the list page asks."""
+    from .models import SETTLED
+
+    items = visible_rectifications(user).select_related("organization", "campaign")
+    if status == OVERDUE:
+        items = items.exclude(status__in=SETTLED).filter(deadline__lt=timezone.localdate())
+    elif status:
+        items = items.filter(status=status)
+    if org:
+        items = items.filter(organization_id=org)
+    if campaign:
+        items = items.filter(campaign_id=campaign)
+    if q:
+        items = items.filter(Q(organization__name__icontains=q) | Q(problem__icontains=q))
+    return items.order_by("organization__path", "deadline", "code")

@@ -11,7 +11,7 @@ from django.tasks import task
 from django.utils import timezone
 from django_tasks_db.utils import is_locked_database_exception
 
-from .models import EDITABLE, ScoreSheet
+from .models import EDITABLE, CampaignStatus, ScoreSheet
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def retry_locked(func):
 def send_reminders(*, campaign_id: int) -> int:
     """Email each assessor who still has sheets to fill or fix in the campaign."""
     sheets = ScoreSheet.objects.filter(
-        campaign_id=campaign_id, status__in=EDITABLE, campaign__status="open"
+        campaign_id=campaign_id, status__in=EDITABLE, campaign__status=CampaignStatus.OPEN
     ).select_related("assessor", "organization", "stage", "campaign")
     by_person: dict = {}
     for sheet in sheets:
@@ -54,7 +54,7 @@ def send_reminders(*, campaign_id: int) -> int:
         lines = [
             f"· {s.organization.name}（{s.stage.name}），截止 {s.stage.deadline:%Y-%m-%d}"
             + ("，已逾期" if s.stage.deadline < today else "")
-            + ("，已退回待修改" if s.status == "returned" else "")
+            + ("，已退回待修改" if s.is_returned else "")
             for s in own
         ]
         send_mail(
@@ -87,7 +87,7 @@ def render_report(*, job_id: str) -> str:
 
     progress(1, "开始")
     try:
-        if job.kind == "branch_zip":
+        if job.is_zip:
             content = branch_zip(job.campaign, progress=progress)
         else:
             content = render_summary(job.campaign, kind=job.kind, progress=progress)
@@ -98,7 +98,7 @@ def render_report(*, job_id: str) -> str:
             finished_at=timezone.now(),
         )
         raise
-    suffix = "zip" if job.kind == "branch_zip" else "pdf"
+    suffix = "zip" if job.is_zip else "pdf"
     job.file.save(f"{job.kind}.{suffix}", ContentFile(content), save=False)
     ReportJob.objects.filter(pk=job.pk).update(
         file=job.file.name,

@@ -7,6 +7,7 @@ urlpatterns = [
     path("campaigns/new/", workflow.campaign_create, name="campaign_create"),
     path("campaigns/<int:pk>/", workflow.campaign_detail, name="campaign_detail"),
     path("campaigns/<int:pk>/open/", workflow.campaign_open, name="campaign_open"),
+    path("campaigns/<int:pk>/close/", workflow.campaign_close, name="campaign_close"),
     path("campaigns/<int:pk>/progress/", workflow.campaign_progress, name="campaign_progress"),
     path("campaigns/<int:pk>/remind/", workflow.campaign_remind, name="campaign_remind"),
     path("campaigns/<int:pk>/reissue/", workflow.campaign_reissue, name="campaign_reissue"),

@@ -164,13 +164,18 @@ class Consequence(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["result", "rule"], name="consequence_once"),
             models.CheckConstraint(
-                condition=Q(status="pending") | (~Q(action="") & Q(done_at__isnull=False)),
+                condition=Q(status=ConsequenceStatus.PENDING)
+                | (~Q(action="") & Q(done_at__isnull=False)),
                 name="consequence_done_has_action",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.result.organization} · {self.text}"
+
+    @property
+    def is_done(self) -> bool:
+        return self.status == ConsequenceStatus.DONE
 
     def audit_org_path(self) -> str:
         return self.result.organization.path
@@ -239,7 +244,8 @@ class RectificationItem(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["result", "code", "kind"], name="rectification_once"),
             models.CheckConstraint(
-                condition=~Q(status="closed") | Q(closed_by__isnull=False, closed_at__isnull=False),
+                condition=~Q(status=RectificationStatus.CLOSED)
+                | Q(closed_by__isnull=False, closed_at__isnull=False),
                 name="rectification_closed_has_closer",
             ),
         ]
@@ -247,6 +253,14 @@ class RectificationItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization.name} · {self.code}"
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status == RectificationStatus.SUBMITTED
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == RectificationStatus.CLOSED
 
     @property
     def overdue(self) -> bool:
@@ -389,3 +403,19 @@ class ReportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.campaign}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in (JobStatus.QUEUED, JobStatus.RUNNING)
+
+    @property
+    def is_done(self) -> bool:
+        return self.status == JobStatus.DONE
+
+    @property
+    def is_failed(self) -> bool:
+        return self.status == JobStatus.FAILED
+
+    @property
+    def is_zip(self) -> bool:
+        return self.kind == ReportKind.BRANCH_ZIP

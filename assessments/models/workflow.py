@@ -16,6 +16,14 @@ class CampaignStatus(models.TextChoices):
     CLOSED = "closed", "已结束"
 
 
+class Consolidation(models.TextChoices):
+    """How a campaign's final results are drawn from its stages. Set when the campaign is
+    created, from its rubric's method (informational: consolidation follows the method)."""
+
+    LATEST = "latest", "以最后一个权威阶段为准（抽查点评 > 交叉互评 > 全面考评）"
+    COMPOSITE = "composite", "按各分项加权综合（亮牌）"
+
+
 class Campaign(models.Model):
     name = models.CharField("名称", max_length=120)
     rubric_version = models.ForeignKey(
@@ -43,13 +51,7 @@ class Campaign(models.Model):
         "状态", max_length=10, choices=CampaignStatus, default=CampaignStatus.DRAFT
     )
     consolidation = models.CharField(
-        "结果汇总规则",
-        max_length=20,
-        choices=[
-            ("latest", "以最后一个权威阶段为准（抽查点评 > 交叉互评 > 全面考评）"),
-            ("composite", "按各分项加权综合（亮牌）"),
-        ],
-        default="latest",
+        "结果汇总规则", max_length=20, choices=Consolidation, default=Consolidation.LATEST
     )
     discrepancy_threshold = models.DecimalField(
         "自评虚高阈值（分）",
@@ -88,6 +90,18 @@ class Campaign(models.Model):
     def period_label(self) -> str:
         return f"{self.year}年第{self.quarter}季度" if self.quarter else f"{self.year}年度"
 
+    @property
+    def is_draft(self) -> bool:
+        return self.status == CampaignStatus.DRAFT
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == CampaignStatus.OPEN
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == CampaignStatus.CLOSED
+
     def audit_org_path(self) -> str:
         return self.scope.path
 
@@ -125,7 +139,7 @@ class Stage(models.Model):
     position = models.PositiveSmallIntegerField("顺序")
     kind = models.CharField("阶段类型", max_length=20, choices=StageKind)
     name = models.CharField("名称", max_length=40)
-    assessor = models.CharField("打分人", max_length=20, choices=Assessor)
+    assessed_by = models.CharField("打分人", max_length=20, choices=Assessor)
     selection = models.CharField(
         "考评对象", max_length=10, choices=Selection, default=Selection.ALL
     )
@@ -161,7 +175,12 @@ class Stage(models.Model):
 
     @property
     def scored(self) -> bool:
-        return self.assessor != Assessor.NONE
+        return self.assessed_by != Assessor.NONE
+
+    @property
+    def picks_people(self) -> bool:
+        """True when assigning asks for people (a cross-review draw takes the groups')."""
+        return self.assessed_by != Assessor.CROSS_GROUP
 
     def audit_org_path(self) -> str:
         return self.campaign.scope.path
@@ -286,7 +305,7 @@ class ScoreSheet(models.Model):
             ),
             # A signed sheet is history: it carries who signed, when, and what (digest).
             models.CheckConstraint(
-                condition=~Q(status="signed")
+                condition=~Q(status=SheetStatus.SIGNED)
                 | Q(signed_at__isnull=False, signed_by__isnull=False, total__isnull=False)
                 & ~Q(digest=""),
                 name="sheet_signed_has_signature",
@@ -303,6 +322,22 @@ class ScoreSheet(models.Model):
     @property
     def editable(self) -> bool:
         return self.status in EDITABLE
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == SheetStatus.DRAFT
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status == SheetStatus.SUBMITTED
+
+    @property
+    def is_signed(self) -> bool:
+        return self.status == SheetStatus.SIGNED
+
+    @property
+    def is_returned(self) -> bool:
+        return self.status == SheetStatus.RETURNED
 
     def audit_org_path(self) -> str:
         return self.organization.path

@@ -20,6 +20,7 @@ from ..models import (
     Assessor,
     Campaign,
     CampaignStatus,
+    Consolidation,
     CrossReviewPair,
     Draw,
     ScoreSheet,
@@ -36,7 +37,7 @@ from .errors import AssessmentError, acting
 class StageSpec:
     kind: str
     name: str
-    assessor: str
+    assessed_by: str
     days: int
     selection: str = Selection.ALL
     ratio: Decimal | None = None
@@ -137,7 +138,9 @@ def create_campaign(
             created_by=by,
             discrepancy_threshold=threshold,
             # Informational: consolidation always follows the rubric's method.
-            consolidation="composite" if version.method == COMPOSITE else "latest",
+            consolidation=(
+                Consolidation.COMPOSITE if version.method == COMPOSITE else Consolidation.LATEST
+            ),
         )
         opens = start
         for position, spec in enumerate(TEMPLATES[template][1]):
@@ -147,7 +150,7 @@ def create_campaign(
                 position=position,
                 kind=spec.kind,
                 name=spec.name,
-                assessor=spec.assessor,
+                assessed_by=spec.assessed_by,
                 selection=spec.selection,
                 ratio=spec.ratio,
                 count=spec.count,
@@ -233,12 +236,12 @@ def open_campaign(campaign: Campaign, *, by: User) -> list[str]:
                 missing.append(f"{enterprise.name}（{'、'.join(i.code for i in empty)}）")
         if missing:
             raise AssessmentError("以下企业的个性指标尚未填写，不能开始：" + "；".join(missing))
-    for stage in campaign.stages.filter(assessor=Assessor.CROSS_GROUP):
+    for stage in campaign.stages.filter(assessed_by=Assessor.CROSS_GROUP):
         if problem := cross_review_problem(campaign, stage):
             raise AssessmentError(f"“{stage.name}”无法抽样，不能开始：{problem}")
     warnings: list[str] = []
     with acting(by):
-        for stage in campaign.stages.filter(assessor=Assessor.BRANCH):
+        for stage in campaign.stages.filter(assessed_by=Assessor.BRANCH):
             warnings += _create_self_sheets(stage, orgs)
         campaign.status = CampaignStatus.OPEN
         campaign.save(update_fields=["status"])
@@ -256,7 +259,7 @@ def reissue_self_sheets(campaign: Campaign, *, by: User) -> tuple[int, list[str]
     orgs = list(targets(campaign))
     created, warnings = 0, []
     with acting(by):
-        for stage in campaign.stages.filter(assessor=Assessor.BRANCH):
+        for stage in campaign.stages.filter(assessed_by=Assessor.BRANCH):
             before = stage.sheets.count()
             warnings += _create_self_sheets(stage, orgs)
             created += stage.sheets.count() - before
@@ -316,13 +319,13 @@ def _memberships(users: list[User]) -> dict[int, list[Membership]]:
     return out
 
 
-def _check_stage(stage: Stage, by: User, *, assessor: str) -> Campaign:
+def _check_stage(stage: Stage, by: User, *, assessed_by: str) -> Campaign:
     # The state is read from the database, never from a possibly stale object.
     campaign = Campaign.objects.select_related("scope").get(pk=stage.campaign_id)
     _require(by, Perm.MANAGE_CAMPAIGNS, campaign.scope)
     if campaign.status != CampaignStatus.OPEN:
         raise AssessmentError("考评活动尚未开始或已结束。")
-    if stage.assessor != assessor:
+    if stage.assessed_by != assessed_by:
         raise AssessmentError(f"“{stage.name}”阶段不能这样分配。")
     return campaign
 
@@ -332,7 +335,7 @@ def assign_reviewers(
     stage: Stage, *, by: User, reviewers: list[User], orgs: list[Organization] | None = None
 ) -> list[ScoreSheet]:
     """Department review: spread the stage's organizations evenly over the reviewers."""
-    campaign = _check_stage(stage, by, assessor=Assessor.DEPARTMENT)
+    campaign = _check_stage(stage, by, assessed_by=Assessor.DEPARTMENT)
     if not reviewers:
         raise AssessmentError("请至少选择一名考评员。")
     for reviewer in reviewers:
@@ -428,7 +431,7 @@ def _population(campaign: Campaign, enterprises: list[Organization]) -> dict[str
 def draw_cross_review(stage: Stage, *, by: User, seed: str | None = None) -> Draw:
     """Plan group-to-group reviews, sample each reviewed enterprise's branches at the
     stage's ratio, and give the sheets to the reviewing group's reviewers."""
-    campaign = _check_stage(stage, by, assessor=Assessor.CROSS_GROUP)
+    campaign = _check_stage(stage, by, assessed_by=Assessor.CROSS_GROUP)
     if stage.draws.exists():
         raise AssessmentError("本阶段已经抽样，抽样结果不能重抽。")
     seed = seed or secrets.token_hex(8)
@@ -487,7 +490,7 @@ def draw_cross_review(stage: Stage, *, by: User, seed: str | None = None) -> Dra
 def draw_spot_check(
     stage: Stage, *, by: User, inspectors: list[User], seed: str | None = None
 ) -> Draw:
-    campaign = _check_stage(stage, by, assessor=Assessor.INSPECTORS)
+    campaign = _check_stage(stage, by, assessed_by=Assessor.INSPECTORS)
     if stage.draws.exists():
         raise AssessmentError("本阶段已经抽样，抽样结果不能重抽。")
     if not inspectors:
@@ -553,7 +556,7 @@ def extend_deadline(stage: Stage, *, by: User, deadline: date) -> Stage:
 STAGE_FIELDS = (
     "kind",
     "name",
-    "assessor",
+    "assessed_by",
     "selection",
     "ratio",
     "count",
@@ -583,7 +586,7 @@ def _check_stage_data(data: dict) -> None:
         raise AssessmentError("按比例抽取须填写抽取比例（0–1）。")
     if data["selection"] == Selection.COUNT and not data.get("count"):
         raise AssessmentError("按数量抽取须填写抽取数量。")
-    if data["kind"] == StageKind.SELF and data["assessor"] != Assessor.BRANCH:
+    if data["kind"] == StageKind.SELF and data["assessed_by"] != Assessor.BRANCH:
         raise AssessmentError("自查自评阶段的打分人应为党支部自评。")
 
 
@@ -612,7 +615,7 @@ def save_stage(campaign: Campaign, *, by: User, data: dict, stage: Stage | None 
 
 def _is_open_sampled(campaign: Campaign, stage: Stage) -> bool:
     status = Campaign.objects.filter(pk=campaign.pk).values_list("status", flat=True).first()
-    return status == CampaignStatus.OPEN and stage.assessor in (
+    return status == CampaignStatus.OPEN and stage.assessed_by in (
         Assessor.CROSS_GROUP,
         Assessor.INSPECTORS,
     )
@@ -656,3 +659,37 @@ def delete_stage(stage: Stage, *, by: User) -> None:
         for position, other in enumerate(campaign.stages.order_by("position")):
             if other.position != position:
                 Stage.objects.filter(pk=other.pk).update(position=position)
+
+
+@transaction.atomic
+def close_campaign(campaign: Campaign, *, by: User) -> Campaign:
+    """Close a campaign that is under way (已结束). The row is locked so two closings (or a
+    closing racing a reissue) cannot both pass the guard; the audit trail records the
+    change of status with who and when."""
+    campaign = Campaign.objects.select_for_update().select_related("scope").get(pk=campaign.pk)
+    _require(by, Perm.MANAGE_CAMPAIGNS, campaign.scope)
+    if campaign.status != CampaignStatus.OPEN:
+        raise AssessmentError("只有进行中的考评活动可以结束。")
+    with acting(by):
+        campaign.status = CampaignStatus.CLOSED
+        campaign.save(update_fields=["status"])
+    return campaign
+
+
+def staff_stage(stage: Stage, *, by: User, people: list[User]) -> Draw | list[ScoreSheet]:
+    """Give a stage its assessors the way its kind asks: a cross-review draw (the groups'
+    reviewers, ``people`` unused), a spot-check draw over the inspectors, or the
+    department's reviewers spread evenly. Returns the draw, or the sheets made."""
+    if stage.assessed_by == Assessor.CROSS_GROUP:
+        return draw_cross_review(stage, by=by)
+    if stage.assessed_by == Assessor.INSPECTORS:
+        return draw_spot_check(stage, by=by, inspectors=people)
+    return assign_reviewers(stage, by=by, reviewers=people)
+
+
+def remind_assessors(campaign: Campaign, *, by: User) -> None:
+    """Queue the reminder emails to everyone with sheets still to fill or fix."""
+    _require(by, Perm.MANAGE_CAMPAIGNS, campaign.scope)
+    from ..tasks import send_reminders
+
+    send_reminders.enqueue(campaign_id=campaign.pk)

@@ -22,10 +22,11 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from branches.access import Perm, has_perm
-from branches.models import Membership, Role, User
+from branches.models import User
 from rubrics import scoring
 from rubrics.selectors import rules_for, version_tree
 
+from ..access import can_verify, is_secretary_of
 from ..models import (
     BranchResult,
     Campaign,
@@ -36,6 +37,8 @@ from ..models import (
     RectificationItem,
     RectificationKind,
     RectificationStatus,
+    ReportJob,
+    ReportKind,
     Rerating,
     ScoreSheet,
     SheetStatus,
@@ -639,28 +642,11 @@ def _withdraw_overturned(campaign: Campaign, results: list[BranchResult], by: Us
         RectificationItem.objects.filter(pk=item.pk).update(status=new)
 
 
-def is_secretary_of(user: User, organization) -> bool:
-    return Membership.objects.filter(
-        user=user, role=Role.SECRETARY, organization=organization
-    ).exists()
-
-
-def can_verify(user: User, item: RectificationItem) -> bool:
-    """销号 and 回头看: the department, or a reviewer who scored the branch in the campaign."""
-    if has_perm(user, Perm.MANAGE_CAMPAIGNS, item.organization):
-        return True
-    return (
-        ScoreSheet.objects.filter(
-            campaign_id=item.campaign_id, organization_id=item.organization_id, assessor=user
-        )
-        .exclude(stage__kind=StageKind.SELF)
-        .exists()
-    )
-
-
-def _move(
+def _transition(
     item: RectificationItem, by: User, old: tuple[str, ...], new: str, note: str = "", **fields
 ) -> RectificationItem:
+    """Move an item from one of ``old`` to ``new`` under a row lock, with its event row
+    (the same name as the sheets' ``_transition``: one name for one thing)."""
     locked = RectificationItem.objects.select_for_update().get(pk=item.pk)
     if locked.status not in old:
         raise AssessmentError(
@@ -712,7 +698,7 @@ def submit_rectification(item: RectificationItem, *, by: User) -> RectificationI
         raise AssessmentError("整改情况由本支部书记提交。")
     if not RectificationItem.objects.filter(pk=item.pk).exclude(measure="").exists():
         raise AssessmentError("请先填写整改措施。")
-    return _move(
+    return _transition(
         item,
         by,
         (RectificationStatus.OPEN, RectificationStatus.RETURNED),
@@ -725,7 +711,7 @@ def close_rectification(item: RectificationItem, *, by: User, note: str = "") ->
     """销号: a reviewer who checked the evidence closes the item."""
     if not can_verify(by, item):
         raise AssessmentError("只有考评员或党群部核实后才能销号。")
-    return _move(
+    return _transition(
         item,
         by,
         (RectificationStatus.SUBMITTED,),
@@ -742,7 +728,7 @@ def return_rectification(item: RectificationItem, *, by: User, reason: str) -> R
         raise AssessmentError("退回必须写明原因。")
     if not can_verify(by, item):
         raise AssessmentError("只有考评员或党群部可以退回整改。")
-    return _move(
+    return _transition(
         item, by, (RectificationStatus.SUBMITTED,), RectificationStatus.RETURNED, reason.strip()
     )
 
@@ -763,3 +749,15 @@ def record_follow_up(
         locked.follow_up, locked.follow_up_on = note.strip()[:2000], on
         locked.save(update_fields=["follow_up", "follow_up_on"])
     return locked
+
+
+def request_report(campaign: Campaign, *, by: User, kind: str) -> ReportJob:
+    """Queue a campaign report (summary, evaluation, every branch's as a zip) to be
+    rendered in the background; the job is the requester's to watch and download."""
+    if kind not in ReportKind.values:
+        raise AssessmentError("没有这种报告。")
+    job = ReportJob.objects.create(kind=kind, campaign=campaign, requested_by=by)
+    from ..tasks import render_report
+
+    render_report.enqueue(job_id=str(job.pk))
+    return job

@@ -13,6 +13,7 @@ from branches.access import Perm, has_perm
 from branches.models import User
 from rubrics import scoring
 
+from ..access import can_return, can_score
 from ..models import (
     EDITABLE,
     Evidence,
@@ -24,7 +25,7 @@ from ..models import (
     VetoFinding,
 )
 from ..models.workflow import named_for
-from ..selectors import entry_for, reviews_sheet, sheet_rules
+from ..selectors import entry_for, sheet_rules
 from . import entry_audit
 from .errors import AssessmentError, Conflict, acting
 
@@ -39,7 +40,7 @@ class SaveResult:
 
 
 def _check_assessor(sheet: ScoreSheet, by: User) -> None:
-    if sheet.assessor_id != by.pk:
+    if not can_score(by, sheet):
         raise AssessmentError("只有本表的打分人可以修改。")
 
 
@@ -296,14 +297,6 @@ def _inflated(sheet: ScoreSheet, total: Decimal) -> bool:
         .first()
     )
     return own is not None and own - total > sheet.campaign.discrepancy_threshold
-
-
-def can_return(sheet: ScoreSheet, user: User) -> bool:
-    """The department, or a reviewer of this organization at this stage or a later one
-    (never the branch's own secretary, who only holds the self-assessment)."""
-    return has_perm(user, Perm.MANAGE_CAMPAIGNS, sheet.organization) or reviews_sheet(
-        sheet=sheet, user=user
-    )
 
 
 @transaction.atomic
@@ -584,3 +577,34 @@ def delete_evidence(evidence: Evidence, *, by: User) -> None:
         raise AssessmentError("该考评表已提交或已签发，不能删除材料。")
     evidence.file.delete(save=False)
     evidence.delete()
+
+
+def submit_entries(
+    sheet: ScoreSheet,
+    *,
+    by: User,
+    revision: int | None,
+    values: dict[str, str],
+    notes: dict[str, str],
+    vetoes: dict[str, str],
+    note: str,
+) -> ScoreSheet:
+    """Submit from the sheet page: save what the page holds, then submit. The conflict
+    policy: a save that lost to the page's own autosave in flight is fine when what was
+    posted is exactly what is stored; otherwise the Conflict goes to the caller, which
+    shows the differences. Without a revision (no form on the page) nothing is saved."""
+    if revision is not None:
+        try:
+            save_entries(
+                sheet,
+                by=by,
+                revision=revision,
+                values=values,
+                notes=notes,
+                vetoes=vetoes,
+                note=note,
+            )
+        except Conflict:
+            if not matches_stored(sheet, values, vetoes):
+                raise
+    return submit_sheet(sheet, by=by)

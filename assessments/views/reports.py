@@ -8,8 +8,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from branches.toolkit.downloads import attachment
 
-from .. import reports, selectors, services
-from ..models import JobStatus, ReportJob, ReportKind
+from .. import access, reports, services
+from ..models import ReportKind
+from ..services import AssessmentError
 
 
 def _pdf(filename: str, content: bytes) -> HttpResponse:
@@ -19,7 +20,7 @@ def _pdf(filename: str, content: bytes) -> HttpResponse:
 @require_GET
 @login_required
 def sheet_report(request: HttpRequest, pk: int) -> HttpResponse:
-    sheet = selectors.get_sheet(request.user, pk)
+    sheet = access.get_sheet(request.user, pk)
     if services.tampered(sheet):
         messages.error(request, services.tamper_warning(sheet))
         return redirect("sheet_detail", pk=pk)
@@ -32,46 +33,38 @@ def sheet_report(request: HttpRequest, pk: int) -> HttpResponse:
 def report_start(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     if kind not in ReportKind.values:
         raise Http404
-    campaign = selectors.get_campaign(request.user, pk)
-    job = ReportJob.objects.create(kind=kind, campaign=campaign, requested_by=request.user)
-    from ..tasks import render_report
-
-    render_report.enqueue(job_id=str(job.pk))
+    campaign = access.get_campaign(request.user, pk)
+    try:
+        job = services.request_report(campaign, by=request.user, kind=kind)
+    except AssessmentError as exc:
+        messages.error(request, str(exc))
+        return redirect("campaign_results", pk=pk)
     return redirect("report_job", pk=job.pk)
-
-
-def _job(request: HttpRequest, pk) -> ReportJob:
-    job = (
-        ReportJob.objects.select_related("campaign")
-        .filter(pk=pk, requested_by=request.user)
-        .first()
-    )
-    if job is None:
-        raise Http404("报告任务不存在")
-    return job
 
 
 @require_GET
 @login_required
 def report_job(request: HttpRequest, pk) -> HttpResponse:
-    return render(request, "assessments/report_job.html", {"job": _job(request, pk)})
+    job = access.get_report_job(request.user, pk)
+    return render(request, "assessments/report_job.html", {"job": job})
 
 
 @require_GET
 @login_required
 def report_job_status(request: HttpRequest, pk) -> HttpResponse:
-    return render(request, "assessments/_report_progress.html", {"job": _job(request, pk)})
+    job = access.get_report_job(request.user, pk)
+    return render(request, "assessments/_report_progress.html", {"job": job})
 
 
 @require_GET
 @login_required
 def report_download(request: HttpRequest, pk) -> HttpResponse:
-    job = _job(request, pk)
-    if job.status != JobStatus.DONE or not job.file:
+    job = access.get_report_job(request.user, pk)
+    if not job.is_done or not job.file:
         raise Http404("报告尚未生成")
     with job.file.open("rb") as handle:
         content = handle.read()
-    if job.kind == ReportKind.BRANCH_ZIP:
+    if job.is_zip:
         return attachment(
             content,
             filename=f"{job.campaign.name}-全部支部考评报告.zip",

@@ -132,7 +132,7 @@ def test_undrawable_plan_is_refused_before_opening_and_options_stay_editable_unt
     data = {
         "kind": "cross",
         "name": "改名",
-        "assessor": cross.assessor,
+        "assessed_by": cross.assessed_by,
         "selection": "ratio",
         "ratio": "0.5",
         "opens_on": cross.opens_on.isoformat(),

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from assessments import selectors, services
+from assessments import access, services
 from assessments.models import RectificationItem, ScoreSheet, SheetStatus
 from tests.assessments.conftest import fill, self_sheet
 
@@ -44,13 +44,13 @@ def test_secretary_cannot_return_a_review_of_their_branch(client, review_a, secr
     response = client.post(reverse("sheet_return", args=[review_a.pk]), {"reason": "不服"})
     assert response.status_code == 403
     assert ScoreSheet.objects.get(pk=review_a.pk).status == SheetStatus.SUBMITTED
-    assert not services.can_return(review_a, secretary_a)
+    assert not access.can_return(review_a, secretary_a)
 
 
 def test_reviewer_and_department_return_the_review(review_a, reviewer, dept_admin, secretary_a):
-    assert services.can_return(review_a, dept_admin)
+    assert access.can_return(review_a, dept_admin)
     # The reviewer of this stage checks the branch's self-assessment …
-    assert services.can_return(self_sheet(review_a.campaign, review_a.organization), reviewer)
+    assert access.can_return(self_sheet(review_a.campaign, review_a.organization), reviewer)
     # … and a secretary holding only the self-assessment returns nothing.
     with pytest.raises(services.AssessmentError):
         services.return_sheet(review_a, by=secretary_a, reason="不服")
@@ -75,12 +75,12 @@ def test_rectification_scope_is_the_exact_pairs_scored(campaign, tree, review_a,
     services.assign_reviewers(
         other.stages.get(position=1), by=campaign.created_by, reviewers=[reviewer], orgs=[tree.b]
     )
-    in_scope = ScoreSheet.objects.filter(selectors.scored_pairs_q(reviewer), stage__position=0)
+    in_scope = ScoreSheet.objects.filter(access.scored_pairs_q(reviewer), stage__position=0)
     assert {(s.campaign_id, s.organization_id) for s in in_scope} == {
         (campaign.pk, tree.a.pk),
         (other.pk, tree.b.pk),
     }
-    assert RectificationItem.objects.filter(selectors.scored_pairs_q(reviewer)).count() == 0
+    assert RectificationItem.objects.filter(access.scored_pairs_q(reviewer)).count() == 0
 
 
 def test_a_signed_review_shows_the_secretary_no_unsigned_review_beside_it(

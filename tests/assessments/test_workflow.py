@@ -315,12 +315,12 @@ def test_stage_plan_by_hand_until_the_campaign_opens(
     base = {
         "kind": "self",
         "name": "自查",
-        "assessor": "branch",
+        "assessed_by": "branch",
         "selection": "all",
         "opens_on": "2026-03-01",
         "deadline": "2026-03-31",
     }
-    bad = client.post(url, base | {"assessor": "department"}).content.decode()
+    bad = client.post(url, base | {"assessed_by": "department"}).content.decode()
     assert "自查自评阶段的打分人应为党支部自评" in bad
     assert client.post(url, base).status_code == 302
     assert (
@@ -330,7 +330,7 @@ def test_stage_plan_by_hand_until_the_campaign_opens(
             | {
                 "kind": "spot",
                 "name": "抽查",
-                "assessor": "inspectors",
+                "assessed_by": "inspectors",
                 "selection": "ratio",
                 "ratio": "0.2",
                 "opens_on": "2026-04-01",
@@ -347,7 +347,7 @@ def test_stage_plan_by_hand_until_the_campaign_opens(
         | {
             "kind": "spot",
             "name": "抽查点评",
-            "assessor": "inspectors",
+            "assessed_by": "inspectors",
             "selection": "count",
             "count": "2",
             "opens_on": "2026-04-01",

@@ -108,6 +108,7 @@ MATRIX = [
     ("campaign_create", None, "POST", [302, 403, 403, 403, 200, 403, 403, 403]),
     ("campaign_detail", "campaign", "GET", [302, 404, 403, 404, 200, 200, 404, 404]),
     ("campaign_open", "campaign", "POST", [302, 404, 403, 404, 302, 403, 404, 404]),
+    ("campaign_close", "campaign", "POST", [302, 404, 403, 404, 302, 403, 404, 404]),
     ("campaign_progress", "campaign", "GET", [302, 404, 403, 404, 200, 200, 404, 404]),
     ("campaign_remind", "campaign", "POST", [302, 404, 403, 404, 302, 403, 404, 404]),
     ("campaign_reissue", "campaign", "POST", [302, 404, 403, 404, 302, 403, 404, 404]),

@@ -37,7 +37,7 @@ def test_hegang_compliance_rates(client):
         {
             "kind": stage_page.option(form, "kind", "实地考核评分"),
             "name": "执行标准检查",
-            "assessor": stage_page.option(form, "assessor", "党群部考评员"),
+            "assessed_by": stage_page.option(form, "assessed_by", "党群部考评员"),
             "selection": stage_page.option(form, "selection", "全部"),
             "opens_on": date.today().isoformat(),
             "deadline": (date.today() + timedelta(days=30)).isoformat(),

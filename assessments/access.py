@@ -1,0 +1,288 @@
+"""Who may see and do what in the assessments. Every assessments view loads through here.
+
+Like ``branches.access``: an object outside what the user may see answers 404 (we do not
+reveal that it exists); an object the user may see but not act on answers 403. The rules
+(who views a sheet, who returns it, who verifies a rectification) live here and nowhere else.
+"""
+
+from enum import StrEnum
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from branches import access
+from branches.access import Perm
+from branches.models import Membership, Organization, Role, User
+
+from .models import (
+    BranchResult,
+    Campaign,
+    Consequence,
+    Draw,
+    Evidence,
+    RectificationEvidence,
+    RectificationItem,
+    RectificationStatus,
+    ReportJob,
+    ScoreSheet,
+    SheetStatus,
+    Stage,
+    StageKind,
+)
+
+
+class Action(StrEnum):
+    VIEW = "view"  # read it
+    MANAGE = "manage"  # the department: open, close, assign, sign, reopen, reassign
+    SCORE = "score"  # a sheet's own assessor: enter scores, submit, upload, evidence
+    RETURN = "return"  # send a submitted sheet back for changes
+    EDIT = "edit"  # a rectification's branch secretary: measures, evidence, submit
+    VERIFY = "verify"  # 销号 and 回头看
+
+
+# -- predicates --------------------------------------------------------------------------
+
+
+def is_secretary_of(user: User, organization: Organization | int) -> bool:
+    org_id = organization if isinstance(organization, int) else organization.pk
+    return Membership.objects.filter(
+        user=user, role=Role.SECRETARY, organization_id=org_id
+    ).exists()
+
+
+def reviews_sheet(user: User, sheet: ScoreSheet) -> bool:
+    """True if the user scores the sheet's organization in its campaign at a review stage
+    no earlier than the sheet's own: that stage's and later stages' reviewers check it.
+    A secretary's self-assessment does not count, so a secretary never reviews a review."""
+    return (
+        ScoreSheet.objects.filter(
+            campaign_id=sheet.campaign_id,
+            organization_id=sheet.organization_id,
+            assessor=user,
+            stage__position__gte=sheet.stage.position,
+        )
+        .exclude(stage__kind=StageKind.SELF)
+        .exclude(pk=sheet.pk)
+        .exists()
+    )
+
+
+def scored_pairs_q(user: User, prefix: str = "") -> Q:
+    """Rows whose (campaign, organization) pair this user scored at a review stage; exact
+    pairs, not "any campaign scored × any organization scored"."""
+    return Q(
+        Exists(
+            ScoreSheet.objects.filter(
+                assessor=user,
+                campaign_id=OuterRef(f"{prefix}campaign_id"),
+                organization_id=OuterRef(f"{prefix}organization_id"),
+            ).exclude(stage__kind=StageKind.SELF)
+        )
+    )
+
+
+def can_view_sheet(user: User, sheet: ScoreSheet) -> bool:
+    if can_score(user, sheet) or access.has_perm(user, Perm.VIEW_RESULTS, sheet.organization):
+        return True
+    # A reviewer of the same organization in the same campaign sees it side by side.
+    if reviews_sheet(user, sheet):
+        return True
+    # A secretary sees the reviews of their own branch once they are signed.
+    return sheet.status == SheetStatus.SIGNED and is_secretary_of(user, sheet.organization_id)
+
+
+def can_score(user: User, sheet: ScoreSheet) -> bool:
+    """Enter scores, submit, upload evidence: the sheet's own assessor alone."""
+    return sheet.assessor_id == user.pk
+
+
+def can_return(sheet: ScoreSheet, user: User) -> bool:
+    """The department, or a reviewer of this organization at this stage or a later one
+    (never the branch's own secretary, who only holds the self-assessment)."""
+    return access.has_perm(user, Perm.MANAGE_CAMPAIGNS, sheet.organization) or reviews_sheet(
+        user, sheet
+    )
+
+
+def can_manage_sheet(user: User, sheet: ScoreSheet) -> bool:
+    """Sign, reopen, reassign: the department over the sheet's organization."""
+    return access.has_perm(user, Perm.MANAGE_CAMPAIGNS, sheet.organization)
+
+
+def can_manage_anywhere(user: User) -> bool:
+    """The department somewhere: may create campaigns."""
+    return access.has_perm(user, Perm.MANAGE_CAMPAIGNS)
+
+
+def can_manage_campaign(user: User, campaign: Campaign) -> bool:
+    return access.has_perm(user, Perm.MANAGE_CAMPAIGNS, campaign.scope)
+
+
+def can_verify(user: User, item: RectificationItem) -> bool:
+    """销号 and 回头看: the department, or a reviewer who scored the branch in the campaign."""
+    if access.has_perm(user, Perm.MANAGE_CAMPAIGNS, item.organization):
+        return True
+    return (
+        ScoreSheet.objects.filter(
+            campaign_id=item.campaign_id, organization_id=item.organization_id, assessor=user
+        )
+        .exclude(stage__kind=StageKind.SELF)
+        .exists()
+    )
+
+
+def can_edit_rectification(user: User, item: RectificationItem) -> bool:
+    return is_secretary_of(user, item.organization_id)
+
+
+# -- scopes ------------------------------------------------------------------------------
+
+
+def visible_campaigns(user: User) -> QuerySet[Campaign]:
+    return Campaign.objects.filter(access.scope_q(user, Perm.VIEW_RESULTS, "scope__path"))
+
+
+def visible_rectifications(user: User) -> QuerySet[RectificationItem]:
+    """Items a user may see: their own branch's (secretary), those of branches they scored
+    (reviewers), and everything in scope for the department and leaders."""
+    condition = access.scope_q(user, Perm.VIEW_RESULTS, "organization__path")
+    if not user.is_superuser:
+        if not access.has_perm(user, Perm.VIEW_RESULTS):
+            condition = Q(pk__in=[])
+        condition |= Q(
+            organization__memberships__user=user, organization__memberships__role=Role.SECRETARY
+        )
+        condition |= scored_pairs_q(user)
+    return RectificationItem.objects.filter(condition).distinct()
+
+
+# -- loaders: 404 for outsiders, 403 for insiders without the right ----------------------
+
+
+def require_perm(user: User, perm: Perm) -> None:
+    """403 unless the user holds ``perm`` somewhere (lists and create forms)."""
+    access.require(user, perm)
+
+
+def get_campaign(user: User, pk: int, action: Action = Action.VIEW) -> Campaign:
+    campaign = (
+        Campaign.objects.select_related("scope", "rubric_version__rubric").filter(pk=pk).first()
+    )
+    if campaign is None or not (
+        access.has_perm(user, Perm.VIEW_RESULTS, campaign.scope)
+        or ScoreSheet.objects.filter(campaign=campaign, assessor=user).exists()
+    ):
+        raise Http404("考评活动不存在或无权查看")
+    perm = {Action.VIEW: Perm.VIEW_RESULTS, Action.MANAGE: Perm.MANAGE_CAMPAIGNS}[action]
+    if not access.has_perm(user, perm, campaign.scope):
+        raise PermissionDenied
+    return campaign
+
+
+def get_stage(user: User, pk: int, action: Action = Action.MANAGE) -> Stage:
+    stage = get_object_or_404(Stage.objects.select_related("campaign__scope"), pk=pk)
+    get_campaign(user, stage.campaign_id, action)
+    return stage
+
+
+def get_draw(user: User, pk: int) -> Draw:
+    record = get_object_or_404(Draw.objects.select_related("stage", "created_by"), pk=pk)
+    record.stage.campaign = get_campaign(user, record.stage.campaign_id)
+    return record
+
+
+def get_result(user: User, pk: int, action: Action = Action.MANAGE) -> BranchResult:
+    result = get_object_or_404(BranchResult.objects.select_related("campaign"), pk=pk)
+    get_campaign(user, result.campaign_id, action)
+    return result
+
+
+def get_consequence(user: User, pk: int, action: Action = Action.MANAGE) -> Consequence:
+    consequence = get_object_or_404(
+        Consequence.objects.select_related("result__organization", "result__campaign"), pk=pk
+    )
+    get_campaign(user, consequence.result.campaign_id, action)
+    return consequence
+
+
+_SHEET_RULES = {
+    Action.VIEW: lambda user, sheet: True,
+    Action.SCORE: can_score,
+    Action.RETURN: lambda user, sheet: can_return(sheet, user),
+    Action.MANAGE: can_manage_sheet,
+}
+
+
+def get_sheet(user: User, pk: int, action: Action = Action.VIEW) -> ScoreSheet:
+    sheet = (
+        ScoreSheet.objects.select_related(
+            "stage",
+            "campaign__scope",
+            "organization",
+            "assessor",
+            "rubric_version__rubric",
+            "signed_by",
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if sheet is None:
+        raise Http404("考评表不存在或无权查看")
+    if not can_view_sheet(user, sheet):
+        if is_secretary_of(user, sheet.organization_id):
+            # The branch's own secretary is an insider: a review not yet signed is a 403.
+            raise PermissionDenied
+        raise Http404("考评表不存在或无权查看")
+    if not _SHEET_RULES[action](user, sheet):
+        raise PermissionDenied
+    return sheet
+
+
+def get_evidence(user: User, pk: int, action: Action = Action.VIEW) -> Evidence:
+    evidence = get_object_or_404(Evidence.objects.select_related("sheet"), pk=pk)
+    get_sheet(user, evidence.sheet_id, action)  # 404 unless the sheet is visible
+    return evidence
+
+
+_RECTIFICATION_RULES = {
+    Action.VIEW: lambda user, item: True,
+    Action.EDIT: can_edit_rectification,
+    Action.VERIFY: can_verify,
+}
+
+
+def get_rectification(user: User, pk: int, action: Action = Action.VIEW) -> RectificationItem:
+    item = (
+        visible_rectifications(user)
+        .select_related("organization", "campaign", "result", "closed_by")
+        .filter(pk=pk)
+        .first()
+    )
+    if item is None:
+        raise Http404("整改事项不存在或无权查看")
+    if not _RECTIFICATION_RULES[action](user, item):
+        raise PermissionDenied
+    return item
+
+
+def get_rectification_evidence(user: User, pk: int) -> RectificationEvidence:
+    evidence = get_object_or_404(RectificationEvidence.objects.select_related("item"), pk=pk)
+    get_rectification(user, evidence.item_id)  # 404 unless visible
+    return evidence
+
+
+def rectification_editable(user: User, item: RectificationItem) -> bool:
+    return can_edit_rectification(user, item) and item.status in (
+        RectificationStatus.OPEN,
+        RectificationStatus.RETURNED,
+    )
+
+
+def get_report_job(user: User, pk) -> ReportJob:
+    """A background report: its requester's alone (anyone else: 404)."""
+    job = ReportJob.objects.select_related("campaign").filter(pk=pk, requested_by=user).first()
+    if job is None:
+        raise Http404("报告任务不存在")
+    return job
