@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -26,6 +26,7 @@ from ..models import (
     RectificationStatus,
 )
 from ..services import AssessmentError
+from . import send_upload
 
 
 def _filters(request: HttpRequest) -> dict:
@@ -388,16 +389,7 @@ def rectification_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
 def rectification_evidence_download(request: HttpRequest, pk: int) -> FileResponse:
     evidence = get_object_or_404(RectificationEvidence.objects.select_related("item"), pk=pk)
     selectors.get_rectification(request.user, evidence.item_id)  # 404 unless visible
-    try:
-        handle = evidence.file.open("rb")
-    except FileNotFoundError:
-        raise Http404("文件已不存在") from None
-    return FileResponse(
-        handle,
-        content_type=evidence.content_type,
-        as_attachment=True,
-        filename=evidence.download_name,
-    )
+    return send_upload(evidence)
 
 
 @require_GET

@@ -160,3 +160,17 @@ def test_rectification_and_consequence_changes_are_audited(consolidated, tree, s
     entry = AuditEntry.objects.get(model="整改事项", action="update", object_id=str(item.pk))
     assert entry.actor == secretary_a
     assert entry.changes["measure"] == {"label": "整改措施", "old": "", "new": "按月召开支委会"}
+
+
+def test_both_evidence_downloads_send_an_attachment_never_sniffed(
+    consolidated, tree, secretary_a, client
+):
+    item = item_of(consolidated, tree.a)
+    evidence = services.add_rectification_evidence(
+        item, by=secretary_a, name="支委会记录.pdf", content=PDF
+    )
+    client.force_login(secretary_a)
+    response = client.get(reverse("rectification_evidence_download", args=[evidence.pk]))
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment")
+    assert response["X-Content-Type-Options"] == "nosniff"
