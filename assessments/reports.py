@@ -12,7 +12,6 @@ from rubrics import scoring
 
 from . import charts, selectors, services
 from .models import (
-    SETTLED,
     BranchResult,
     Campaign,
     RectificationItem,
@@ -167,10 +166,9 @@ def summary_context(campaign: Campaign, progress: Progress | None = None) -> dic
         for row in summary["by_enterprise"]
     ]
     distribution = [(d["grade"], d["n"]) for d in summary["distribution"]]
-    today = timezone.localdate()
     overdue = (
-        RectificationItem.objects.filter(campaign=campaign, deadline__lt=today)
-        .exclude(status__in=SETTLED)
+        RectificationItem.objects.filter(campaign=campaign)
+        .overdue()
         .select_related("organization")
         .order_by("deadline")
     )

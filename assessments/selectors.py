@@ -2,7 +2,6 @@
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
@@ -10,9 +9,7 @@ from django.db.models import (
     Case,
     CharField,
     Count,
-    Exists,
     IntegerField,
-    OuterRef,
     Prefetch,
     Q,
     QuerySet,
@@ -54,13 +51,12 @@ def reviews_sheet(user: User, sheet: ScoreSheet) -> bool:
     no earlier than the sheet's own: that stage's and later stages' reviewers check it.
     A secretary's self-assessment does not count, so a secretary never reviews a review."""
     return (
-        ScoreSheet.objects.filter(
+        ScoreSheet.objects.scored_by(user)
+        .filter(
             campaign_id=sheet.campaign_id,
             organization_id=sheet.organization_id,
-            assessor=user,
             stage__position__gte=sheet.stage.position,
         )
-        .exclude(stage__kind=StageKind.SELF)
         .exclude(pk=sheet.pk)
         .exists()
     )
@@ -69,15 +65,7 @@ def reviews_sheet(user: User, sheet: ScoreSheet) -> bool:
 def scored_pairs_q(user: User, prefix: str = "") -> Q:
     """Rows whose (campaign, organization) pair this user scored at a review stage; exact
     pairs, not "any campaign scored × any organization scored"."""
-    return Q(
-        Exists(
-            ScoreSheet.objects.filter(
-                assessor=user,
-                campaign_id=OuterRef(f"{prefix}campaign_id"),
-                organization_id=OuterRef(f"{prefix}organization_id"),
-            ).exclude(stage__kind=StageKind.SELF)
-        )
-    )
+    return Q(ScoreSheet.objects.reviewed_pairs(user, prefix))
 
 
 def can_view_sheet(user: User, sheet: ScoreSheet) -> bool:
@@ -349,21 +337,13 @@ def tasks_for(user: User) -> dict:
             .order_by("submitted_at")
         )
     # Self-assessments submitted by branches this reviewer scores: to check or return.
-    pairs = (
-        ScoreSheet.objects.filter(assessor=user)
-        .exclude(stage__kind="self")
-        .values_list("organization_id", "campaign_id")
+    to_check = list(
+        ScoreSheet.objects.filter(
+            ScoreSheet.objects.reviewed_pairs(user),
+            stage__kind=StageKind.SELF,
+            status=SheetStatus.SUBMITTED,
+        ).select_related("stage", "organization", "assessor")
     )
-    to_check: list[ScoreSheet] = []
-    if pairs:
-        condition = Q()
-        for org_id, campaign_id in pairs:
-            condition |= Q(organization_id=org_id, campaign_id=campaign_id)
-        to_check = list(
-            ScoreSheet.objects.filter(
-                condition, stage__kind="self", status=SheetStatus.SUBMITTED
-            ).select_related("stage", "organization", "assessor")
-        )
     from .models import RectificationItem, RectificationStatus
 
     fix = (
@@ -375,9 +355,11 @@ def tasks_for(user: User) -> dict:
         .select_related("organization")
         .order_by("deadline")
     )
-    verify = RectificationItem.objects.filter(
-        scored_pairs_q(user), status=RectificationStatus.SUBMITTED
-    ).select_related("organization")
+    verify = (
+        RectificationItem.objects.reviewed_by(user)
+        .filter(status=RectificationStatus.SUBMITTED)
+        .select_related("organization")
+    )
     # Kinds of sheet this person was ever given: the home page's "下一步" hints go once met.
     kinds = set(ScoreSheet.objects.filter(assessor=user).values_list("stage__kind", flat=True))
     return {
@@ -405,7 +387,6 @@ def progress(
     campaign: Campaign, *, enterprise: int | None = None, status: str = "", q: str = ""
 ) -> list[StageProgress]:
     """Per stage: sheets in each state and overdue, by enterprise (aggregated in SQL)."""
-    today: date = timezone.localdate()
     sheets = ScoreSheet.objects.filter(campaign=campaign)
     if enterprise:
         sheets = sheets.filter(organization__enterprise_id=enterprise)
@@ -420,11 +401,7 @@ def progress(
     rows = sheets.values("stage_id", "organization__enterprise__name", "status").annotate(
         n=Count("id")
     )
-    overdue_rows = (
-        sheets.filter(status__in=EDITABLE, stage__deadline__lt=today)
-        .values("stage_id")
-        .annotate(n=Count("id"))
-    )
+    overdue_rows = sheets.overdue().values("stage_id").annotate(n=Count("id"))
     overdue = {r["stage_id"]: r["n"] for r in overdue_rows}
     by_stage: dict[int, Counter] = defaultdict(Counter)
     by_enterprise: dict[int, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
@@ -503,7 +480,7 @@ def vetoed_results(campaign: Campaign) -> QuerySet:
 
 def campaign_summary(campaign: Campaign) -> dict:
     """The consolidation stage's numbers: pass rates, distribution, flags, rectification."""
-    from .models import SETTLED, BranchResult, RectificationItem, RectificationStatus
+    from .models import BranchResult, RectificationItem, RectificationStatus
 
     results = BranchResult.objects.filter(campaign=campaign)
     in_scope = Organization.objects.filter(
@@ -541,7 +518,7 @@ def campaign_summary(campaign: Campaign) -> dict:
     # deadline not passed).
     open_sheets = (
         ScoreSheet.objects.filter(campaign=campaign)
-        .exclude(stage__kind="self")
+        .reviews()
         .exclude(status=SheetStatus.SIGNED)
         .exists()
     ) or (
@@ -549,11 +526,10 @@ def campaign_summary(campaign: Campaign) -> dict:
         .filter(sheets__isnull=True, deadline__gte=timezone.localdate())
         .exists()
     )
-    today = timezone.localdate()
     items = RectificationItem.objects.filter(campaign=campaign).exclude(
         status=RectificationStatus.WITHDRAWN
     )
-    open_items = items.exclude(status__in=SETTLED)
+    open_items = items.unsettled()
     return {
         "results": totals["n"],
         "passed": totals["passed"],
@@ -571,7 +547,7 @@ def campaign_summary(campaign: Campaign) -> dict:
         "by_enterprise": by_enterprise,
         "rectifications": items.count(),
         "open": open_items.count(),
-        "overdue": open_items.filter(deadline__lt=today).count(),
+        "overdue": items.overdue().count(),
         "closed": items.filter(status=RectificationStatus.CLOSED).count(),
         "weak": results.filter(
             Q(organization__weak_and_lax=True) | Q(organization__category="lagging")

@@ -4,7 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from branches.models import CrossReviewGroup, Organization, OrgKind
 from rubrics.models import RubricVersion
@@ -227,6 +227,35 @@ class SheetStatus(models.TextChoices):
 EDITABLE = (SheetStatus.DRAFT, SheetStatus.RETURNED)
 
 
+class ScoreSheetQuerySet(models.QuerySet):
+    def overdue(self, today=None) -> "ScoreSheetQuerySet":
+        """Still to be filled in (draft or returned) after the stage's deadline."""
+        from django.utils import timezone
+
+        return self.filter(status__in=EDITABLE, stage__deadline__lt=today or timezone.localdate())
+
+    def reviews(self) -> "ScoreSheetQuerySet":
+        """Review sheets: every stage's but the branch's own self-assessment."""
+        return self.exclude(stage__kind=StageKind.SELF)
+
+    def scored_by(self, user) -> "ScoreSheetQuerySet":
+        """The review sheets a user scores: what makes them "the reviewer of this branch"
+        (a secretary's self-assessment never does)."""
+        return self.reviews().filter(assessor=user)
+
+    def reviewed_pairs(self, user, prefix: str = "") -> Exists:
+        """A condition on outer rows (rectification items, other sheets): their (campaign,
+        organization) pair is one this user scored at a review stage; exact pairs, not "any
+        campaign scored × any organization scored". ``prefix`` reaches the pair through a
+        relation."""
+        return Exists(
+            self.scored_by(user).filter(
+                campaign_id=OuterRef(f"{prefix}campaign_id"),
+                organization_id=OuterRef(f"{prefix}organization_id"),
+            )
+        )
+
+
 class ScoreSheet(models.Model):
     """One assessor's scoring of one organization in one stage."""
 
@@ -275,6 +304,8 @@ class ScoreSheet(models.Model):
     )
     digest = models.CharField("签发内容摘要", max_length=64, blank=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    objects = ScoreSheetQuerySet.as_manager()
 
     class Meta:
         verbose_name = "考评表"

@@ -69,11 +69,11 @@ def _authority() -> Case:
 
 
 def _signed_reviews(campaign: Campaign):
-    return ScoreSheet.objects.filter(
+    return ScoreSheet.objects.reviews().filter(
         campaign=campaign,
         status=SheetStatus.SIGNED,
         rubric_version_id=campaign.rubric_version_id,
-    ).exclude(stage__kind=StageKind.SELF)
+    )
 
 
 @dataclass(frozen=True)
@@ -650,10 +650,8 @@ def can_verify(user: User, item: RectificationItem) -> bool:
     if has_perm(user, Perm.MANAGE_CAMPAIGNS, item.organization):
         return True
     return (
-        ScoreSheet.objects.filter(
-            campaign_id=item.campaign_id, organization_id=item.organization_id, assessor=user
-        )
-        .exclude(stage__kind=StageKind.SELF)
+        ScoreSheet.objects.scored_by(user)
+        .filter(campaign_id=item.campaign_id, organization_id=item.organization_id)
         .exists()
     )
 

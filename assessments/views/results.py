@@ -19,7 +19,6 @@ from .. import selectors, services
 from ..exports import RectificationExport, ResultsExport
 from ..forms import FollowUpForm, MeasureForm, OverturnForm, RerateForm
 from ..models import (
-    SETTLED,
     BranchResult,
     Consequence,
     RectificationEvidence,
@@ -186,15 +185,13 @@ def result_rerate(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @login_required
 def rectification_list(request: HttpRequest) -> HttpResponse:
-    from django.utils import timezone
-
     items = selectors.visible_rectifications(request.user).select_related(
         "organization", "campaign"
     )
     status = text_param(request, "status", max_length=20)
     q = text_param(request, "q")
     if status == "overdue":
-        items = items.exclude(status__in=SETTLED).filter(deadline__lt=timezone.localdate())
+        items = items.overdue()
     elif status:
         items = items.filter(status=status)
     if org := int_param(request, "org"):

@@ -147,11 +147,7 @@ def campaign_progress(request: HttpRequest, pk: int) -> HttpResponse:
     if enterprise:
         sheets = sheets.filter(organization__enterprise_id=enterprise)
     if status == "overdue":
-        from django.utils import timezone
-
-        sheets = sheets.filter(
-            status__in=["draft", "returned"], stage__deadline__lt=timezone.localdate()
-        )
+        sheets = sheets.overdue()
     elif status:
         sheets = sheets.filter(status=status)
     if q:
