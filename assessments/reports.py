@@ -118,19 +118,12 @@ def trend(campaign: Campaign) -> list[tuple[str, float]]:
     ]
 
 
-def consequence_basis(rubric_code: str) -> str:
+def consequence_basis(version) -> str:
     """The use of results that the campaign's own source document prescribes ("" if none):
     the same rules consolidation applies, so a report never cites another document."""
-    from .services.results import FULING_BASIS, XIBEI_BASIS, XINING_BASIS
+    from .services.results import consequence_rules
 
-    for prefix, basis in (
-        ("fuling", FULING_BASIS),
-        ("xibei", XIBEI_BASIS),
-        ("xining", XINING_BASIS),
-    ):
-        if rubric_code.startswith(prefix):
-            return basis
-    return ""
+    return consequence_rules(version.consequence_rules).basis
 
 
 def main_problems(campaign: Campaign, limit: int = 10) -> list[tuple[str, str, int]]:
@@ -182,7 +175,7 @@ def summary_context(campaign: Campaign, progress: Progress | None = None) -> dic
         "overdue": list(overdue),
         "problems": main_problems(campaign),
         "failing_grades": [b.label for b in bands if not b.passed],
-        "consequence_basis": consequence_basis(campaign.rubric_version.rubric.code),
+        "consequence_basis": consequence_basis(campaign.rubric_version),
         "chart_enterprise": charts.bar_chart(
             by_enterprise, title="各企业达标率", unit="%", maximum=100, responsive=False
         ),

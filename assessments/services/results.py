@@ -305,7 +305,7 @@ def consolidate(campaign: Campaign, *, by: User) -> dict:
             batch_size=1000,
         )
         results = list(BranchResult.objects.filter(campaign=campaign))
-        consequences = _consequences(campaign, version.rubric.code, results)
+        consequences = _consequences(campaign, version, results)
         items = _rectifications(campaign, rules, results, veto_text, by)
     from .campaigns import targets
 
@@ -328,15 +328,30 @@ class Rule:
     basis: str
 
 
-FULING_BASIS = (
-    "涪区委组〔2017〕86号：对基本合格的谈话提醒，不合格的组织诫勉并纳入后进党组织重点整顿，"
-    "连续两年不合格的调整书记或行政主要负责人"
-)
-XIBEI_BASIS = (
-    "西北能化“亮牌”机制：连续2个季度示范牌书记考核加5分；争先牌取消当季评优、书面检讨；"
-    "连续2个季度争先牌约谈书记；整改后达标者可更换为达标牌"
-)
-XINING_BASIS = "西钢集团党字〔2021〕12号：对未达标党支部，连同党支部书记不得参加评先评优"
+@dataclass(frozen=True)
+class ConsequenceRules:
+    """A rubric version's use of results as its source document states it: data carried by
+    the version (``RubricVersion.consequence_rules``), never chosen by the rubric's code."""
+
+    basis: str = ""
+    # (code, grade, previous period's grade or None for any, text), in the document's order
+    rules: tuple[tuple[str, str, str | None, str], ...] = ()
+    # (from, to) re-ratings the document allows; None: any recorded decision may re-rate
+    reratings: tuple[tuple[str, str], ...] | None = None
+
+
+def consequence_rules(data: dict) -> ConsequenceRules:
+    """The one reader of a version's consequence rules (fixtures/rubrics/*.json layout:
+    {"basis", "rules": [{"code", "grade", "previous"?, "text"}], "reratings"?: [{"from",
+    "to"}]})."""
+    reratings = data.get("reratings")
+    return ConsequenceRules(
+        basis=data.get("basis", ""),
+        rules=tuple(
+            (r["code"], r["grade"], r.get("previous"), r["text"]) for r in data.get("rules", [])
+        ),
+        reratings=tuple((r["from"], r["to"]) for r in reratings) if reratings else None,
+    )
 
 
 def previous_period(year: int, quarter: int | None) -> tuple[int, int | None]:
@@ -345,54 +360,30 @@ def previous_period(year: int, quarter: int | None) -> tuple[int, int | None]:
     return (year, quarter - 1) if quarter > 1 else (year - 1, 4)
 
 
-def consequences_for(rubric_code: str, grade: str, previous: str | None) -> list[Rule]:
-    """The documents' consequence rules for a grade (and the previous period's grade)."""
-    rules: list[Rule] = []
-    if rubric_code.startswith("fuling"):
-        if grade == "基本合格":
-            rules.append(Rule("talk_reminder", "对书记、行政主要负责人谈话提醒", FULING_BASIS))
-        if grade == "不合格":
-            rules.append(
-                Rule(
-                    "admonish",
-                    "对书记、行政主要负责人组织诫勉，纳入后进党组织重点整顿",
-                    FULING_BASIS,
-                )
-            )
-            if previous == "不合格":
-                rules.append(
-                    Rule(
-                        "adjust_secretary", "连续两年不合格：调整书记或行政主要负责人", FULING_BASIS
-                    )
-                )
-    elif rubric_code.startswith("xibei"):
-        if grade == "示范牌" and previous == "示范牌":
-            rules.append(Rule("bonus", "连续2个季度获示范牌：支部书记年度考核加5分", XIBEI_BASIS))
-        if grade == "争先牌":
-            rules.append(
-                Rule("no_awards", "取消当季度所有评优资格，支部书记向党委作书面检讨", XIBEI_BASIS)
-            )
-            rules.append(
-                Rule(
-                    "rectify_or_extend",
-                    "限期整改：整改后达标的经决定可改评为“达标牌”；未整改到位的延长争先牌期限",
-                    XIBEI_BASIS,
-                )
-            )
-            if previous == "争先牌":
-                rules.append(
-                    Rule(
-                        "talk_secretary",
-                        "连续2个季度争先牌：约谈党支部书记，必要时调整支部委员",
-                        XIBEI_BASIS,
-                    )
-                )
-    elif rubric_code.startswith("xining") and grade == "不达标":
-        rules.append(Rule("excluded", "该党支部及其书记不得参加评先评优", XINING_BASIS))
-    return rules
+def consequences_for(
+    rubric_code: str,
+    grade: str,
+    previous: str | None,
+    *,
+    rules: ConsequenceRules | None = None,
+) -> list[Rule]:
+    """The consequences a grade (and the previous period's grade) sets off under ``rules``,
+    the campaign's version's; without them, those of the shipped rubric ``rubric_code``."""
+    if rules is None:
+        from rubrics.services import shipped_document
+
+        doc = shipped_document(rubric_code) or {}
+        rules = consequence_rules(doc.get("consequence_rules", {}))
+    return [
+        Rule(code, text, rules.basis)
+        for code, when, before, text in rules.rules
+        if when == grade and (before is None or before == previous)
+    ]
 
 
-def _consequences(campaign: Campaign, rubric_code: str, results: list[BranchResult]) -> int:
+def _consequences(campaign: Campaign, version, results: list[BranchResult]) -> int:
+    rubric_code = version.rubric.code
+    rules = consequence_rules(version.consequence_rules)
     year, quarter = previous_period(campaign.year, campaign.quarter)
     previous = dict(
         BranchResult.objects.filter(
@@ -407,7 +398,7 @@ def _consequences(campaign: Campaign, rubric_code: str, results: list[BranchResu
     wanted = []
     for result in results:
         for rule in consequences_for(
-            rubric_code, result.grade, previous.get(result.organization_id)
+            rubric_code, result.grade, previous.get(result.organization_id), rules=rules
         ):
             wanted.append(
                 Consequence(result=result, rule=rule.code, text=rule.text, basis=rule.basis)
@@ -454,10 +445,6 @@ def record_consequence(consequence: Consequence, *, by: User, action: str) -> Co
     return consequence
 
 
-# Re-ratings a rubric's document allows (西北能化: 争先牌 → 达标牌 after rectification only).
-RERATINGS = {"xibei": [("争先牌", "达标牌")]}
-
-
 @transaction.atomic
 def rerate(result: BranchResult, *, by: User, to_grade: str, reason: str) -> BranchResult:
     """Re-rate after rectification (e.g. 争先牌 → 达标牌) only through a recorded decision."""
@@ -474,7 +461,8 @@ def rerate(result: BranchResult, *, by: User, to_grade: str, reason: str) -> Bra
     target = next((b for b in bands if b.label == to_grade), None)
     if target is None or to_grade == result.grade:
         raise AssessmentError("请选择一个不同的等次。")
-    allowed = RERATINGS.get(result.rubric_code.split("-")[0])
+    # The document may allow only some (西北能化: 争先牌 → 达标牌 after rectification).
+    allowed = consequence_rules(result.campaign.rubric_version.consequence_rules).reratings
     if allowed is not None and (result.grade, to_grade) not in allowed:
         raise AssessmentError(
             "按本考评标准，只有" + "、".join(f"“{a}”整改后改评为“{b}”" for a, b in allowed) + "。"
