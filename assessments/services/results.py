@@ -218,6 +218,98 @@ def standing_vetoes(campaign: Campaign) -> tuple[dict[int, list[str]], dict[int,
     return standing, overturned
 
 
+RESULT_FIELDS = [
+    "source_stage",
+    "source_sheet",
+    "source_note",
+    "total",
+    "max_total",
+    "grade",
+    "passed",
+    "vetoes",
+    "overturned",
+    "unmet_key_items",
+    "inflated_self",
+    "year",
+    "quarter",
+    "rubric_code",
+]
+
+
+def _finals(campaign: Campaign, rules: scoring.Rules) -> list[Final]:
+    # The rubric's method decides: a composite rubric consolidates by its weights.
+    finals = (
+        _composite(campaign, rules)
+        if rules.method == scoring.COMPOSITE
+        else _latest_authoritative(campaign)
+    )
+    if not finals:
+        raise AssessmentError("还没有已签发的考评表，无法汇总。")
+    return finals
+
+
+def _graded(
+    f: Final, rules: scoring.Rules, vetoes: list[str], overturned: list[dict]
+) -> tuple[str, bool | None, str]:
+    """(grade, passed, note): the source sheet's, unless a standing veto fails the branch
+    or a later stage overturned the veto the source sheet's grade counted."""
+    grade, passed, note = f.grade, f.passed, f.note
+    failing = rules.bands[-1] if rules.bands else None
+    if vetoes and failing is not None:
+        grade, passed = failing.label, failing.passed
+        note += "；否决项" + "、".join(vetoes) + f"成立，定为“{failing.label}”"
+    elif overturned and (band := scoring.grade_for(rules, f.total, f.unmet)):
+        grade, passed = band.label, band.passed
+        codes = "、".join(o["code"] for o in overturned)
+        note += f"；否决项{codes}已被推翻，按得分定为“{band.label}”"
+    return grade, passed, note
+
+
+def _result_values(campaign: Campaign, rubric_code: str, f: Final, graded, vetoes, overturned):
+    grade, passed, note = graded
+    return dict(
+        source_stage_id=f.stage_id,
+        source_sheet_id=f.sheet_id,
+        source_note=note[:200],
+        total=f.total,
+        max_total=f.max_total,
+        grade=grade,
+        passed=passed,
+        vetoes=vetoes,
+        overturned=overturned,
+        unmet_key_items=f.unmet,
+        inflated_self=f.inflated,
+        year=campaign.year,
+        quarter=campaign.quarter,
+        rubric_code=rubric_code,
+    )
+
+
+def _store_results(
+    campaign: Campaign, rubric_code: str, rules: scoring.Rules, finals: list[Final]
+) -> None:
+    """Create or update each branch's result in bulk (only rows whose values changed)."""
+    standing, overturned = standing_vetoes(campaign)
+    existing = {r.organization_id: r for r in BranchResult.objects.filter(campaign=campaign)}
+    new, changed = [], []
+    for f in finals:
+        vetoes = standing.get(f.organization_id, [])
+        undone = overturned.get(f.organization_id, [])
+        graded = _graded(f, rules, vetoes, undone)
+        values = _result_values(campaign, rubric_code, f, graded, vetoes, undone)
+        if (result := existing.get(f.organization_id)) is not None:
+            if result.original_grade:  # re-rated by a recorded decision: keep the decision
+                values.pop("grade"), values.pop("passed")
+            if any(getattr(result, key) != value for key, value in values.items()):
+                for key, value in values.items():
+                    setattr(result, key, value)
+                changed.append(result)
+        else:
+            new.append(BranchResult(campaign=campaign, organization_id=f.organization_id, **values))
+    BranchResult.objects.bulk_create(new, batch_size=1000)
+    BranchResult.objects.bulk_update(changed, RESULT_FIELDS, batch_size=1000)
+
+
 @transaction.atomic
 def consolidate(campaign: Campaign, *, by: User) -> dict:
     """Compute every branch's final result, its consequences and its rectification list."""
@@ -231,82 +323,12 @@ def consolidate(campaign: Campaign, *, by: User) -> dict:
     check_signed(_signed_reviews(campaign))
     version = version_tree(campaign.rubric_version_id)
     rules = rules_for(version)
-    # The rubric's method decides: a composite rubric consolidates by its weights.
-    finals = (
-        _composite(campaign, rules)
-        if rules.method == scoring.COMPOSITE
-        else _latest_authoritative(campaign)
-    )
-    if not finals:
-        raise AssessmentError("还没有已签发的考评表，无法汇总。")
-    standing, overturned = standing_vetoes(campaign)
-    failing = rules.bands[-1] if rules.bands else None
-    veto_text = {i.code: i.text for i in rules.items() if i.kind == scoring.VETO}
-    existing = {r.organization_id: r for r in BranchResult.objects.filter(campaign=campaign)}
-    new, changed = [], []
-    for f in finals:
-        vetoes = standing.get(f.organization_id, [])
-        grade, passed, note = f.grade, f.passed, f.note
-        if vetoes and failing is not None:
-            grade, passed = failing.label, failing.passed
-            note += "；否决项" + "、".join(vetoes) + f"成立，定为“{failing.label}”"
-        elif overturned.get(f.organization_id) and (
-            band := scoring.grade_for(rules, f.total, f.unmet)
-        ):
-            # The source sheet's own grade counted the veto a later stage overturned.
-            grade, passed = band.label, band.passed
-            codes = "、".join(o["code"] for o in overturned[f.organization_id])
-            note += f"；否决项{codes}已被推翻，按得分定为“{band.label}”"
-        values = dict(
-            source_stage_id=f.stage_id,
-            source_sheet_id=f.sheet_id,
-            source_note=note[:200],
-            total=f.total,
-            max_total=f.max_total,
-            grade=grade,
-            passed=passed,
-            vetoes=vetoes,
-            overturned=overturned.get(f.organization_id, []),
-            unmet_key_items=f.unmet,
-            inflated_self=f.inflated,
-            year=campaign.year,
-            quarter=campaign.quarter,
-            rubric_code=version.rubric.code,
-        )
-        if (result := existing.get(f.organization_id)) is not None:
-            if result.original_grade:  # re-rated by a recorded decision: keep the decision
-                values.pop("grade"), values.pop("passed")
-            if any(getattr(result, key) != value for key, value in values.items()):
-                for key, value in values.items():
-                    setattr(result, key, value)
-                changed.append(result)
-        else:
-            new.append(BranchResult(campaign=campaign, organization_id=f.organization_id, **values))
+    finals = _finals(campaign, rules)
     with acting(by):
-        BranchResult.objects.bulk_create(new, batch_size=1000)
-        BranchResult.objects.bulk_update(
-            changed,
-            [
-                "source_stage",
-                "source_sheet",
-                "source_note",
-                "total",
-                "max_total",
-                "grade",
-                "passed",
-                "vetoes",
-                "overturned",
-                "unmet_key_items",
-                "inflated_self",
-                "year",
-                "quarter",
-                "rubric_code",
-            ],
-            batch_size=1000,
-        )
+        _store_results(campaign, version.rubric.code, rules, finals)
         results = list(BranchResult.objects.filter(campaign=campaign))
         consequences = _consequences(campaign, version, results)
-        items = _rectifications(campaign, rules, results, veto_text, by)
+        items = _rectifications(campaign, rules, results, by)
     from .campaigns import targets
 
     missing = targets(campaign).exclude(pk__in=[r.organization_id for r in results]).count()
@@ -520,38 +542,48 @@ def overturn_veto(
 # -- rectification ------------------------------------------------------------------------
 
 
-def _rectifications(
-    campaign: Campaign,
-    rules: scoring.Rules,
-    results: list[BranchResult],
-    veto_text: dict[str, str],
-    by: User,
-) -> int:
-    """Every deduction, unmet ▲ item and standing veto of the authoritative sheet opens an
-    item (one aggregate query over the entries, whatever the number of branches)."""
+def _item_kind(rules: scoring.Rules, item: scoring.Item) -> str:
+    if rules.method == scoring.CHECKLIST:
+        return RectificationKind.CHECKLIST
+    return RectificationKind.KEY_ITEM if item.key else RectificationKind.DEDUCTION
+
+
+def _first_notes(sheet_ids: list[int], items: dict) -> dict[tuple[int, str], str]:
+    """Each sheet's first note per item (a part's note stands for its item's code)."""
+    from ..models import SheetEntry
+
+    notes = {}
+    for sheet_id, code, note in (
+        SheetEntry.objects.filter(sheet_id__in=sheet_ids)
+        .exclude(note="")
+        .values_list("sheet_id", "code", "note")
+    ):
+        notes.setdefault((sheet_id, items.get(code) and code), note)
+    return notes
+
+
+def _shortfall_items(
+    campaign: Campaign, rules: scoring.Rules, results: list[BranchResult], deadline: date
+) -> list[RectificationItem]:
+    """An item for every scored item of an authoritative sheet below its full points (one
+    aggregate query over the entries, parts summed into their item, whatever the number of
+    branches)."""
+    from ..models import SheetEntry
+
     by_sheet = {r.source_sheet_id: r for r in results if r.source_sheet_id}
-    deadline = timezone.localdate() + timedelta(days=RECTIFICATION_DAYS)
     items = {i.code: i for i in rules.items() if i.kind != scoring.VETO}
     item_of = Case(
         *[When(code=p.code, then=Value(i.code)) for i in items.values() for p in i.parts],
         default=F("code"),
         output_field=CharField(),
     )
-    from ..models import SheetEntry
-
     rows = (
         SheetEntry.objects.filter(sheet_id__in=list(by_sheet))
         .annotate(item_code=item_of)
         .values("sheet_id", "item_code")
         .annotate(got=Sum("value"))
     )
-    notes = {}
-    for sheet_id, code, note in (
-        SheetEntry.objects.filter(sheet_id__in=list(by_sheet))
-        .exclude(note="")
-        .values_list("sheet_id", "code", "note")
-    ):
-        notes.setdefault((sheet_id, items.get(code) and code), note)
+    notes = _first_notes(list(by_sheet), items)
     new = []
     for row in rows:
         item = items.get(row["item_code"])
@@ -561,12 +593,6 @@ def _rectifications(
         if got >= item.points:
             continue
         result = by_sheet[row["sheet_id"]]
-        if rules.method == scoring.CHECKLIST:
-            kind = RectificationKind.CHECKLIST
-        elif item.key:
-            kind = RectificationKind.KEY_ITEM
-        else:
-            kind = RectificationKind.DEDUCTION
         note = notes.get((row["sheet_id"], item.code), "")
         problem = (
             f"{item.code} {item.text[:120]}：得分 {scoring.fmt(got)} / "
@@ -578,24 +604,42 @@ def _rectifications(
                 campaign=campaign,
                 organization_id=result.organization_id,
                 code=item.code,
-                kind=kind,
+                kind=_item_kind(rules, item),
                 problem=problem,
                 deadline=deadline,
             )
         )
-    for result in results:
-        for code in result.vetoes:
-            new.append(
-                RectificationItem(
-                    result=result,
-                    campaign=campaign,
-                    organization_id=result.organization_id,
-                    code=code,
-                    kind=RectificationKind.VETO,
-                    problem=f"否决项 {code}：{veto_text.get(code, '')}",
-                    deadline=deadline,
-                )
-            )
+    return new
+
+
+def _veto_items(
+    campaign: Campaign, rules: scoring.Rules, results: list[BranchResult], deadline: date
+) -> list[RectificationItem]:
+    """An item for every standing veto."""
+    veto_text = {i.code: i.text for i in rules.items() if i.kind == scoring.VETO}
+    return [
+        RectificationItem(
+            result=result,
+            campaign=campaign,
+            organization_id=result.organization_id,
+            code=code,
+            kind=RectificationKind.VETO,
+            problem=f"否决项 {code}：{veto_text.get(code, '')}",
+            deadline=deadline,
+        )
+        for result in results
+        for code in result.vetoes
+    ]
+
+
+def _rectifications(
+    campaign: Campaign, rules: scoring.Rules, results: list[BranchResult], by: User
+) -> int:
+    """Every deduction, unmet ▲ item and standing veto of the authoritative sheet opens an
+    item once; a veto item whose veto was overturned is withdrawn."""
+    deadline = timezone.localdate() + timedelta(days=RECTIFICATION_DAYS)
+    new = _shortfall_items(campaign, rules, results, deadline)
+    new += _veto_items(campaign, rules, results, deadline)
     _withdraw_overturned(campaign, results, by)
     have = set(
         RectificationItem.objects.filter(campaign=campaign).values_list("result_id", "code", "kind")
