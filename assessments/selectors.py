@@ -308,42 +308,48 @@ class Task:
     days_left: int
 
 
-def tasks_for(user: User) -> dict:
-    """Home page: sheets to fill or fix, sheets waiting for my sign-off or return."""
+def _todo(user: User) -> list[Task]:
+    """Sheets to fill or fix in open campaigns, the nearest deadline first."""
     today = timezone.localdate()
     mine = (
         ScoreSheet.objects.filter(assessor=user, status__in=EDITABLE, campaign__status="open")
         .select_related("stage", "organization", "campaign")
         .order_by("stage__deadline", "organization__path")
     )
-    todo = [Task(s, s.stage.deadline < today, (s.stage.deadline - today).days) for s in mine]
-    returned_reasons = {}
-    returned = [t.sheet.pk for t in todo if t.sheet.status == SheetStatus.RETURNED]
-    if returned:
-        from .models import SheetEvent
+    return [Task(s, s.stage.deadline < today, (s.stage.deadline - today).days) for s in mine]
 
+
+def _returned_reasons(todo: list[Task]) -> dict[int, str]:
+    """Why each returned sheet came back (its latest return)."""
+    from .models import SheetEvent
+
+    returned = [t.sheet.pk for t in todo if t.sheet.status == SheetStatus.RETURNED]
+    if not returned:
+        return {}
+    return {
+        event.sheet_id: event.reason
         for event in SheetEvent.objects.filter(
             sheet_id__in=returned, to_status=SheetStatus.RETURNED
-        ).order_by("at"):
-            returned_reasons[event.sheet_id] = event.reason
-    to_sign = ScoreSheet.objects.none()
-    if access.has_perm(user, Perm.MANAGE_CAMPAIGNS):
-        to_sign = (
-            ScoreSheet.objects.filter(
-                access.scope_q(user, Perm.MANAGE_CAMPAIGNS, "organization__path"),
-                status=SheetStatus.SUBMITTED,
-            )
-            .select_related("stage", "organization", "assessor")
-            .order_by("submitted_at")
-        )
-    # Self-assessments submitted by branches this reviewer scores: to check or return.
-    to_check = list(
+        ).order_by("at")
+    }
+
+
+def _to_sign(user: User) -> QuerySet[ScoreSheet]:
+    """Submitted sheets in the department's scope, waiting for sign-off or return."""
+    if not access.has_perm(user, Perm.MANAGE_CAMPAIGNS):
+        return ScoreSheet.objects.none()
+    return (
         ScoreSheet.objects.filter(
-            ScoreSheet.objects.reviewed_pairs(user),
-            stage__kind=StageKind.SELF,
+            access.scope_q(user, Perm.MANAGE_CAMPAIGNS, "organization__path"),
             status=SheetStatus.SUBMITTED,
-        ).select_related("stage", "organization", "assessor")
+        )
+        .select_related("stage", "organization", "assessor")
+        .order_by("submitted_at")
     )
+
+
+def _rectification_tasks(user: User) -> tuple[list, list]:
+    """(items my branch must fix, submitted items of branches I scored to verify)."""
     from .models import RectificationItem, RectificationStatus
 
     fix = (
@@ -360,13 +366,30 @@ def tasks_for(user: User) -> dict:
         .filter(status=RectificationStatus.SUBMITTED)
         .select_related("organization")
     )
+    return list(fix[:20]), list(verify[:20])
+
+
+def tasks_for(user: User) -> dict:
+    """Home page: sheets to fill or fix, sheets waiting for my sign-off or return."""
+    todo = _todo(user)
+    returned_reasons = _returned_reasons(todo)
+    to_sign = _to_sign(user)
+    # Self-assessments submitted by branches this reviewer scores: to check or return.
+    to_check = list(
+        ScoreSheet.objects.filter(
+            ScoreSheet.objects.reviewed_pairs(user),
+            stage__kind=StageKind.SELF,
+            status=SheetStatus.SUBMITTED,
+        ).select_related("stage", "organization", "assessor")
+    )
+    fix, verify = _rectification_tasks(user)
     # Kinds of sheet this person was ever given: the home page's "下一步" hints go once met.
     kinds = set(ScoreSheet.objects.filter(assessor=user).values_list("stage__kind", flat=True))
     return {
         "has_self_sheets": "self" in kinds,
         "has_review_sheets": bool(kinds - {"self"}),
-        "fix": list(fix[:20]),
-        "verify": list(verify[:20]),
+        "fix": fix,
+        "verify": verify,
         "todo": todo,
         "returned_reasons": returned_reasons,
         "to_sign": to_sign[:20],
@@ -478,29 +501,19 @@ def vetoed_results(campaign: Campaign) -> QuerySet:
     )
 
 
-def campaign_summary(campaign: Campaign) -> dict:
-    """The consolidation stage's numbers: pass rates, distribution, flags, rectification."""
-    from .models import BranchResult, RectificationItem, RectificationStatus
-
-    results = BranchResult.objects.filter(campaign=campaign)
+def _scope_by_enterprise(campaign: Campaign) -> dict[str | None, int]:
+    """Objects in the campaign's scope per enterprise name (as services.targets)."""
     in_scope = Organization.objects.filter(
         path__startswith=campaign.scope.path, kind__in=campaign.kinds
-    ).exclude(pk=campaign.scope_id)  # as services.targets
-    scope_by_enterprise = dict(
+    ).exclude(pk=campaign.scope_id)
+    return dict(
         in_scope.values("enterprise__name")
         .annotate(n=Count("id"))
         .values_list("enterprise__name", "n")
     )
-    totals = results.aggregate(
-        points=Sum("total"),
-        max_points=Sum("max_total"),
-        tiered=Count("id", filter=Q(passed__isnull=False)),
-        n=Count("id"),
-        passed=Count("id", filter=Q(passed=True)),
-        inflated=Count("id", filter=Q(inflated_self=True)),
-        vetoed=Count("id", filter=~Q(vetoes=[])),
-    )
-    distribution = list(results.values("grade").annotate(n=Count("id")).order_by("-n", "grade"))
+
+
+def _rates_by_enterprise(results: QuerySet, scope_by_enterprise: dict) -> list[dict]:
     # Rates count every object in scope: one result out of 17 is not "100%".
     by_enterprise = []
     for row in (
@@ -511,12 +524,13 @@ def campaign_summary(campaign: Campaign) -> dict:
         scope_n = max(scope_by_enterprise.get(row["organization__enterprise__name"], 0), row["n"])
         rate = round(row["passed"] * 100 / scope_n, 1) if scope_n else None
         by_enterprise.append({**row, "scope": scope_n, "rate": rate})
-    scope_total = max(sum(scope_by_enterprise.values()), totals["n"])
-    missing = scope_total - totals["n"]
-    # Provisional until the last stage closes: every object has a result, no review sheet
-    # is still open, and no review stage still to come (not yet assigned or drawn, its
-    # deadline not passed).
-    open_sheets = (
+    return by_enterprise
+
+
+def _reviews_still_open(campaign: Campaign) -> bool:
+    """A review sheet is still open, or a review stage is still to come (not yet assigned
+    or drawn, its deadline not passed)."""
+    return (
         ScoreSheet.objects.filter(campaign=campaign)
         .reviews()
         .exclude(status=SheetStatus.SIGNED)
@@ -526,10 +540,44 @@ def campaign_summary(campaign: Campaign) -> dict:
         .filter(sheets__isnull=True, deadline__gte=timezone.localdate())
         .exists()
     )
+
+
+def _rectification_counts(campaign: Campaign) -> dict[str, int]:
+    from .models import RectificationItem, RectificationStatus
+
     items = RectificationItem.objects.filter(campaign=campaign).exclude(
         status=RectificationStatus.WITHDRAWN
     )
-    open_items = items.unsettled()
+    return {
+        "rectifications": items.count(),
+        "open": items.unsettled().count(),
+        "overdue": items.overdue().count(),
+        "closed": items.filter(status=RectificationStatus.CLOSED).count(),
+    }
+
+
+def campaign_summary(campaign: Campaign) -> dict:
+    """The consolidation stage's numbers: pass rates, distribution, flags, rectification."""
+    from .models import BranchResult
+
+    results = BranchResult.objects.filter(campaign=campaign)
+    scope_by_enterprise = _scope_by_enterprise(campaign)
+    totals = results.aggregate(
+        points=Sum("total"),
+        max_points=Sum("max_total"),
+        tiered=Count("id", filter=Q(passed__isnull=False)),
+        n=Count("id"),
+        passed=Count("id", filter=Q(passed=True)),
+        inflated=Count("id", filter=Q(inflated_self=True)),
+        vetoed=Count("id", filter=~Q(vetoes=[])),
+    )
+    distribution = list(results.values("grade").annotate(n=Count("id")).order_by("-n", "grade"))
+    by_enterprise = _rates_by_enterprise(results, scope_by_enterprise)
+    scope_total = max(sum(scope_by_enterprise.values()), totals["n"])
+    missing = scope_total - totals["n"]
+    # Provisional until the last stage closes: every object has a result and no review
+    # is open or still to come.
+    still_open = _reviews_still_open(campaign)
     return {
         "results": totals["n"],
         "passed": totals["passed"],
@@ -540,15 +588,12 @@ def campaign_summary(campaign: Campaign) -> dict:
         else None,
         "in_scope": scope_total,
         "missing": missing,
-        "provisional": bool(totals["n"]) and (missing > 0 or open_sheets),
+        "provisional": bool(totals["n"]) and (missing > 0 or still_open),
         "inflated": totals["inflated"],
         "vetoed": totals["vetoed"],
         "distribution": distribution,
         "by_enterprise": by_enterprise,
-        "rectifications": items.count(),
-        "open": open_items.count(),
-        "overdue": items.overdue().count(),
-        "closed": items.filter(status=RectificationStatus.CLOSED).count(),
+        **_rectification_counts(campaign),
         "weak": results.filter(
             Q(organization__weak_and_lax=True) | Q(organization__category="lagging")
         ).select_related("organization"),
