@@ -174,3 +174,19 @@ def test_both_evidence_downloads_send_an_attachment_never_sniffed(
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment")
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_overdue_is_one_rule_for_rows_and_queries(consolidated, tree, reviewer, secretary_a):
+    today = timezone.localdate()
+    item = item_of(consolidated, tree.a)
+    overdue = RectificationItem.objects.filter(pk=item.pk).overdue
+    RectificationItem.objects.filter(pk=item.pk).update(deadline=today)
+    assert not overdue() and not item_of(consolidated, tree.a).overdue  # due today: not late
+    RectificationItem.objects.filter(pk=item.pk).update(deadline=today - timedelta(days=1))
+    assert overdue().get() == item and item_of(consolidated, tree.a).overdue
+    assert not overdue(today=today - timedelta(days=1))
+    RectificationItem.objects.filter(pk=item.pk).update(status="withdrawn")
+    assert not overdue() and not item_of(consolidated, tree.a).overdue  # settled: never late
+    # The reviewer who scored the branch in the campaign; never its secretary.
+    assert RectificationItem.objects.reviewed_by(reviewer).filter(pk=item.pk).exists()
+    assert not RectificationItem.objects.reviewed_by(secretary_a).exists()
