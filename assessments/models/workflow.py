@@ -1,10 +1,12 @@
 """Campaigns, stages, draws, score sheets and their events."""
 
 import uuid
+from datetime import date
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 
 from branches.models import CrossReviewGroup, Organization, OrgKind
 from rubrics.models import RubricVersion
@@ -228,10 +230,8 @@ EDITABLE = (SheetStatus.DRAFT, SheetStatus.RETURNED)
 
 
 class ScoreSheetQuerySet(models.QuerySet):
-    def overdue(self, today=None) -> "ScoreSheetQuerySet":
+    def overdue(self, today: date | None = None) -> "ScoreSheetQuerySet":
         """Still to be filled in (draft or returned) after the stage's deadline."""
-        from django.utils import timezone
-
         return self.filter(status__in=EDITABLE, stage__deadline__lt=today or timezone.localdate())
 
     def reviews(self) -> "ScoreSheetQuerySet":
