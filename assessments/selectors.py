@@ -316,7 +316,7 @@ def _todo(user: User) -> list[Task]:
         .select_related("stage", "organization", "campaign")
         .order_by("stage__deadline", "organization__path")
     )
-    return [Task(s, s.stage.deadline < today, (s.stage.deadline - today).days) for s in mine]
+    return [Task(s, s.overdue, (s.stage.deadline - today).days) for s in mine]
 
 
 def _returned_reasons(todo: list[Task]) -> dict[int, str]:

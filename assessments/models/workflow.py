@@ -335,6 +335,11 @@ class ScoreSheet(models.Model):
     def editable(self) -> bool:
         return self.status in EDITABLE
 
+    @property
+    def overdue(self) -> bool:
+        """The row form of ``ScoreSheetQuerySet.overdue``."""
+        return self.editable and self.stage.deadline < timezone.localdate()
+
     def audit_org_path(self) -> str:
         return self.organization.path
 
