@@ -8,7 +8,7 @@ reveal that it exists); an object the user may see but not act on answers 403. T
 from enum import StrEnum
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -29,7 +29,6 @@ from .models import (
     ScoreSheet,
     SheetStatus,
     Stage,
-    StageKind,
 )
 
 
@@ -57,13 +56,12 @@ def reviews_sheet(user: User, sheet: ScoreSheet) -> bool:
     no earlier than the sheet's own: that stage's and later stages' reviewers check it.
     A secretary's self-assessment does not count, so a secretary never reviews a review."""
     return (
-        ScoreSheet.objects.filter(
+        ScoreSheet.objects.scored_by(user)
+        .filter(
             campaign_id=sheet.campaign_id,
             organization_id=sheet.organization_id,
-            assessor=user,
             stage__position__gte=sheet.stage.position,
         )
-        .exclude(stage__kind=StageKind.SELF)
         .exclude(pk=sheet.pk)
         .exists()
     )
@@ -72,15 +70,7 @@ def reviews_sheet(user: User, sheet: ScoreSheet) -> bool:
 def scored_pairs_q(user: User, prefix: str = "") -> Q:
     """Rows whose (campaign, organization) pair this user scored at a review stage; exact
     pairs, not "any campaign scored × any organization scored"."""
-    return Q(
-        Exists(
-            ScoreSheet.objects.filter(
-                assessor=user,
-                campaign_id=OuterRef(f"{prefix}campaign_id"),
-                organization_id=OuterRef(f"{prefix}organization_id"),
-            ).exclude(stage__kind=StageKind.SELF)
-        )
-    )
+    return Q(ScoreSheet.objects.reviewed_pairs(user, prefix))
 
 
 def can_view_sheet(user: User, sheet: ScoreSheet) -> bool:
@@ -125,10 +115,8 @@ def can_verify(user: User, item: RectificationItem) -> bool:
     if access.has_perm(user, Perm.MANAGE_CAMPAIGNS, item.organization):
         return True
     return (
-        ScoreSheet.objects.filter(
-            campaign_id=item.campaign_id, organization_id=item.organization_id, assessor=user
-        )
-        .exclude(stage__kind=StageKind.SELF)
+        ScoreSheet.objects.scored_by(user)
+        .filter(campaign_id=item.campaign_id, organization_id=item.organization_id)
         .exists()
     )
 

@@ -5,6 +5,8 @@ stored all-or-nothing, and carries the revision it was downloaded at: if the she
 since, the upload is refused as a conflict rather than overwriting newer work.
 """
 
+from dataclasses import dataclass, field
+
 from branches.toolkit import audit
 from branches.toolkit.spreadsheets import read_pairs, read_xlsx, write_xlsx
 from rubrics import scoring
@@ -64,68 +66,103 @@ def download(sheet: ScoreSheet) -> tuple[str, bytes]:
     return f"{sheet.organization.name}-{sheet.stage.name}-评分表.xlsx", content
 
 
-def upload(sheet: ScoreSheet, *, by, content: bytes) -> services.SaveResult:
-    """Store every value of the file or none. Raises AssessmentError / Conflict."""
+def _revision_of(sheet: ScoreSheet, content: bytes) -> int:
+    """The revision the file was downloaded at, once the file proves to be this sheet's."""
     info = read_pairs(content, INFO)
     if info is None:
         raise services.AssessmentError("文件中没有“考评表信息”工作表，请使用从本表下载的评分表。")
     if info.get("考评表编号") != str(sheet.pk):
         raise services.AssessmentError("该文件不是本考评表的评分表（考评表编号不符）。")
     try:
-        revision = int(info.get("修订号", ""))
+        return int(info.get("修订号", ""))
     except ValueError:
         raise services.AssessmentError("评分表中的修订号已损坏，请重新下载。") from None
+
+
+def _cell_text(raw) -> str:
+    """A score cell as typed text (a number Excel stored as a float reads as entered)."""
+    if raw is None:
+        return ""
+    if isinstance(raw, int | float) and scoring.to_decimal(raw) is not None:
+        return scoring.fmt(scoring.to_decimal(raw))
+    return str(raw).strip()
+
+
+@dataclass
+class _Posted:
+    """What the file says, in the form's terms, with each code's row number."""
+
+    values: dict = field(default_factory=dict)
+    notes: dict = field(default_factory=dict)
+    vetoes: dict = field(default_factory=dict)
+    errors: list = field(default_factory=list)
+    lines: dict = field(default_factory=dict)
+
+
+def _read_rows(content: bytes, rules: scoring.Rules, scorable: set[str]) -> _Posted:
     data = read_xlsx(content, required=HEADERS[:1] + HEADERS[6:])
     col = {h: i for i, h in enumerate(data.headers)}
-    rules = selectors.sheet_rules(sheet)
     veto_codes = {i.code for i in rules.items() if i.kind == scoring.VETO}
-    scorable = {i.code for i in rules.items() if i.kind != scoring.VETO and not i.parts} | {
-        p.code for i in rules.items() for p in i.parts
-    }
-    values, notes, vetoes, errors, lines = {}, {}, {}, [], {}
+    posted = _Posted()
     for number, row in data.rows:
         code = str(row[col["编码"]] or "").strip()
-        lines[code] = number
-        raw = row[col["得分 / 评定"]]
-        if raw is None:
-            raw = ""
-        elif isinstance(raw, int | float) and scoring.to_decimal(raw) is not None:
-            raw = scoring.fmt(scoring.to_decimal(raw))
-        else:
-            raw = str(raw).strip()
+        posted.lines[code] = number
+        raw = _cell_text(row[col["得分 / 评定"]])
         note = str(row[col["扣分说明 / 事实依据"]] or "").strip()
         if code in veto_codes:
             if raw in ("是", "√", "存在"):
                 if not note:
-                    errors.append(f"第 {number} 行 {code}：认定否决项须写明事实依据")
-                vetoes[code] = note
+                    posted.errors.append(f"第 {number} 行 {code}：认定否决项须写明事实依据")
+                posted.vetoes[code] = note
             continue
         if code in scorable:
-            values[code], notes[code] = raw, note
-    entry = scoring.Entry({c: v for c, v in values.items() if v}, frozenset())
+            posted.values[code], posted.notes[code] = raw, note
+    return posted
+
+
+def _save(sheet: ScoreSheet, by, revision: int, posted: _Posted) -> services.SaveResult:
+    def save(at: int) -> services.SaveResult:
+        with audit.acting(by, "upload"):  # the audit row says the values came from a file
+            return services.save_entries(
+                sheet,
+                by=by,
+                revision=at,
+                values=posted.values,
+                notes=posted.notes,
+                vetoes=posted.vetoes,
+            )
+
+    try:
+        return save(revision)
+    except services.Conflict:
+        differences = services.differences(
+            sheet, values=posted.values, notes=posted.notes, vetoes=posted.vetoes
+        )
+        if differences:
+            raise services.Conflict(_conflict_message(differences, posted.lines)) from None
+    # Downloaded before a later change, but the file says exactly what the sheet holds now.
+    sheet.refresh_from_db(fields=["revision"])
+    return save(sheet.revision)
+
+
+def upload(sheet: ScoreSheet, *, by, content: bytes) -> services.SaveResult:
+    """Store every value of the file or none. Raises AssessmentError / Conflict."""
+    revision = _revision_of(sheet, content)
+    rules = selectors.sheet_rules(sheet)
+    scorable = {i.code for i in rules.items() if i.kind != scoring.VETO and not i.parts} | {
+        p.code for i in rules.items() for p in i.parts
+    }
+    posted = _read_rows(content, rules, scorable)
+    entry = scoring.Entry({c: v for c, v in posted.values.items() if v}, frozenset())
     try:
         scoring.validate(rules, entry, complete=False)
     except scoring.ScoringError as exc:
-        errors += exc.messages
-    if errors:
-        raise services.AssessmentError("上传失败，未保存任何数据：" + "；".join(errors))
-    for code in scorable - set(values):
-        values[code] = ""  # a code missing from the file is cleared, as in the form
-    try:
-        with audit.acting(by, "upload"):  # the audit row says the values came from a file
-            return services.save_entries(
-                sheet, by=by, revision=revision, values=values, notes=notes, vetoes=vetoes
-            )
-    except services.Conflict:
-        differences = services.differences(sheet, values=values, notes=notes, vetoes=vetoes)
-        if differences:
-            raise services.Conflict(_conflict_message(differences, lines)) from None
-    # Downloaded before a later change, but the file says exactly what the sheet holds now.
-    sheet.refresh_from_db(fields=["revision"])
-    with audit.acting(by, "upload"):
-        return services.save_entries(
-            sheet, by=by, revision=sheet.revision, values=values, notes=notes, vetoes=vetoes
-        )
+        posted.errors += exc.messages
+    if posted.errors:
+        raise services.AssessmentError("上传失败，未保存任何数据：" + "；".join(posted.errors))
+    for code in scorable - set(posted.values):
+        posted.values[code] = ""  # a code missing from the file is cleared, as in the form
+    return _save(sheet, by, revision, posted)
 
 
 def _conflict_message(differences: list, lines: dict[str, int]) -> str:

@@ -12,7 +12,6 @@ from rubrics import scoring
 
 from . import charts, pages, selectors, services
 from .models import (
-    SETTLED,
     Campaign,
     RectificationItem,
     RectificationStatus,
@@ -100,19 +99,12 @@ def branch_report(sheet: ScoreSheet) -> bytes:
     return content
 
 
-def consequence_basis(rubric_code: str) -> str:
+def consequence_basis(version) -> str:
     """The use of results that the campaign's own source document prescribes ("" if none):
     the same rules consolidation applies, so a report never cites another document."""
-    from .services.results import FULING_BASIS, XIBEI_BASIS, XINING_BASIS
+    from .services.results import consequence_rules
 
-    for prefix, basis in (
-        ("fuling", FULING_BASIS),
-        ("xibei", XIBEI_BASIS),
-        ("xining", XINING_BASIS),
-    ):
-        if rubric_code.startswith(prefix):
-            return basis
-    return ""
+    return consequence_rules(version.consequence_rules).basis
 
 
 def main_problems(campaign: Campaign, limit: int = 10) -> list[tuple[str, str, int]]:
@@ -148,10 +140,9 @@ def summary_context(campaign: Campaign, progress: Progress | None = None) -> dic
         for row in summary["by_enterprise"]
     ]
     distribution = [(d["grade"], d["n"]) for d in summary["distribution"]]
-    today = timezone.localdate()
     overdue = (
-        RectificationItem.objects.filter(campaign=campaign, deadline__lt=today)
-        .exclude(status__in=SETTLED)
+        RectificationItem.objects.filter(campaign=campaign)
+        .overdue()
         .select_related("organization")
         .order_by("deadline")
     )
@@ -165,7 +156,7 @@ def summary_context(campaign: Campaign, progress: Progress | None = None) -> dic
         "overdue": list(overdue),
         "problems": main_problems(campaign),
         "failing_grades": [b.label for b in bands if not b.passed],
-        "consequence_basis": consequence_basis(campaign.rubric_version.rubric.code),
+        "consequence_basis": consequence_basis(campaign.rubric_version),
         "chart_enterprise": charts.bar_chart(
             by_enterprise, title="各企业达标率", unit="%", maximum=100, responsive=False
         ),

@@ -2,7 +2,6 @@
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 
 from django.db.models import (
@@ -25,7 +24,7 @@ from branches.models import Organization, Role, User
 from rubrics import scoring
 from rubrics.selectors import rules_for, slot_texts, version_tree, with_slot_texts
 
-from .access import can_view_sheet, scored_pairs_q, visible_campaigns, visible_rectifications
+from .access import can_view_sheet, visible_campaigns, visible_rectifications
 from .models import (
     EDITABLE,
     Assessor,
@@ -81,8 +80,8 @@ class Task:
     days_left: int
 
 
-def tasks_for(user: User) -> dict:
-    """Home page: sheets to fill or fix, sheets waiting for my sign-off or return."""
+def _todo(user: User) -> list[Task]:
+    """Sheets to fill or fix in open campaigns, the nearest deadline first."""
     today = timezone.localdate()
     mine = (
         ScoreSheet.objects.filter(
@@ -91,42 +90,40 @@ def tasks_for(user: User) -> dict:
         .select_related("stage", "organization", "campaign")
         .order_by("stage__deadline", "organization__path")
     )
-    todo = [Task(s, s.stage.deadline < today, (s.stage.deadline - today).days) for s in mine]
-    returned_reasons = {}
-    returned = [t.sheet.pk for t in todo if t.sheet.status == SheetStatus.RETURNED]
-    if returned:
-        from .models import SheetEvent
+    return [Task(s, s.overdue, (s.stage.deadline - today).days) for s in mine]
 
+
+def _returned_reasons(todo: list[Task]) -> dict[int, str]:
+    """Why each returned sheet came back (its latest return)."""
+    from .models import SheetEvent
+
+    returned = [t.sheet.pk for t in todo if t.sheet.status == SheetStatus.RETURNED]
+    if not returned:
+        return {}
+    return {
+        event.sheet_id: event.reason
         for event in SheetEvent.objects.filter(
             sheet_id__in=returned, to_status=SheetStatus.RETURNED
-        ).order_by("at"):
-            returned_reasons[event.sheet_id] = event.reason
-    to_sign = ScoreSheet.objects.none()
-    if access.has_perm(user, Perm.MANAGE_CAMPAIGNS):
-        to_sign = (
-            ScoreSheet.objects.filter(
-                access.scope_q(user, Perm.MANAGE_CAMPAIGNS, "organization__path"),
-                status=SheetStatus.SUBMITTED,
-            )
-            .select_related("stage", "organization", "assessor")
-            .order_by("submitted_at")
+        ).order_by("at")
+    }
+
+
+def _to_sign(user: User) -> QuerySet[ScoreSheet]:
+    """Submitted sheets in the department's scope, waiting for sign-off or return."""
+    if not access.has_perm(user, Perm.MANAGE_CAMPAIGNS):
+        return ScoreSheet.objects.none()
+    return (
+        ScoreSheet.objects.filter(
+            access.scope_q(user, Perm.MANAGE_CAMPAIGNS, "organization__path"),
+            status=SheetStatus.SUBMITTED,
         )
-    # Self-assessments submitted by branches this reviewer scores: to check or return.
-    pairs = (
-        ScoreSheet.objects.filter(assessor=user)
-        .exclude(stage__kind=StageKind.SELF)
-        .values_list("organization_id", "campaign_id")
+        .select_related("stage", "organization", "assessor")
+        .order_by("submitted_at")
     )
-    to_check: list[ScoreSheet] = []
-    if pairs:
-        condition = Q()
-        for org_id, campaign_id in pairs:
-            condition |= Q(organization_id=org_id, campaign_id=campaign_id)
-        to_check = list(
-            ScoreSheet.objects.filter(
-                condition, stage__kind=StageKind.SELF, status=SheetStatus.SUBMITTED
-            ).select_related("stage", "organization", "assessor")
-        )
+
+
+def _rectification_tasks(user: User) -> tuple[list, list]:
+    """(items my branch must fix, submitted items of branches I scored to verify)."""
     from .models import RectificationItem, RectificationStatus
 
     fix = (
@@ -138,16 +135,35 @@ def tasks_for(user: User) -> dict:
         .select_related("organization")
         .order_by("deadline")
     )
-    verify = RectificationItem.objects.filter(
-        scored_pairs_q(user), status=RectificationStatus.SUBMITTED
-    ).select_related("organization")
+    verify = (
+        RectificationItem.objects.reviewed_by(user)
+        .filter(status=RectificationStatus.SUBMITTED)
+        .select_related("organization")
+    )
+    return list(fix[:20]), list(verify[:20])
+
+
+def tasks_for(user: User) -> dict:
+    """Home page: sheets to fill or fix, sheets waiting for my sign-off or return."""
+    todo = _todo(user)
+    returned_reasons = _returned_reasons(todo)
+    to_sign = _to_sign(user)
+    # Self-assessments submitted by branches this reviewer scores: to check or return.
+    to_check = list(
+        ScoreSheet.objects.filter(
+            ScoreSheet.objects.reviewed_pairs(user),
+            stage__kind=StageKind.SELF,
+            status=SheetStatus.SUBMITTED,
+        ).select_related("stage", "organization", "assessor")
+    )
+    fix, verify = _rectification_tasks(user)
     # Kinds of sheet this person was ever given: the home page's "下一步" hints go once met.
     kinds = set(ScoreSheet.objects.filter(assessor=user).values_list("stage__kind", flat=True))
     return {
         "has_self_sheets": StageKind.SELF in kinds,
         "has_review_sheets": bool(kinds - {StageKind.SELF}),
-        "fix": list(fix[:20]),
-        "verify": list(verify[:20]),
+        "fix": fix,
+        "verify": verify,
         "todo": todo,
         "returned_reasons": returned_reasons,
         "to_sign": to_sign[:20],
@@ -168,7 +184,6 @@ def progress(
     campaign: Campaign, *, enterprise: int | None = None, status: str = "", q: str = ""
 ) -> list[StageProgress]:
     """Per stage: sheets in each state and overdue, by enterprise (aggregated in SQL)."""
-    today: date = timezone.localdate()
     sheets = ScoreSheet.objects.filter(campaign=campaign)
     if enterprise:
         sheets = sheets.filter(organization__enterprise_id=enterprise)
@@ -183,11 +198,7 @@ def progress(
     rows = sheets.values("stage_id", "organization__enterprise__name", "status").annotate(
         n=Count("id")
     )
-    overdue_rows = (
-        sheets.filter(status__in=EDITABLE, stage__deadline__lt=today)
-        .values("stage_id")
-        .annotate(n=Count("id"))
-    )
+    overdue_rows = sheets.overdue().values("stage_id").annotate(n=Count("id"))
     overdue = {r["stage_id"]: r["n"] for r in overdue_rows}
     by_stage: dict[int, Counter] = defaultdict(Counter)
     by_enterprise: dict[int, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
@@ -248,29 +259,19 @@ def vetoed_results(campaign: Campaign) -> QuerySet:
     )
 
 
-def campaign_summary(campaign: Campaign) -> dict:
-    """The consolidation stage's numbers: pass rates, distribution, flags, rectification."""
-    from .models import SETTLED, BranchResult, RectificationItem, RectificationStatus
-
-    results = BranchResult.objects.filter(campaign=campaign)
+def _scope_by_enterprise(campaign: Campaign) -> dict[str | None, int]:
+    """Objects in the campaign's scope per enterprise name (as services.targets)."""
     in_scope = Organization.objects.filter(
         path__startswith=campaign.scope.path, kind__in=campaign.kinds
-    ).exclude(pk=campaign.scope_id)  # as services.targets
-    scope_by_enterprise = dict(
+    ).exclude(pk=campaign.scope_id)
+    return dict(
         in_scope.values("enterprise__name")
         .annotate(n=Count("id"))
         .values_list("enterprise__name", "n")
     )
-    totals = results.aggregate(
-        points=Sum("total"),
-        max_points=Sum("max_total"),
-        tiered=Count("id", filter=Q(passed__isnull=False)),
-        n=Count("id"),
-        passed=Count("id", filter=Q(passed=True)),
-        inflated=Count("id", filter=Q(inflated_self=True)),
-        vetoed=Count("id", filter=~Q(vetoes=[])),
-    )
-    distribution = list(results.values("grade").annotate(n=Count("id")).order_by("-n", "grade"))
+
+
+def _rates_by_enterprise(results: QuerySet, scope_by_enterprise: dict) -> list[dict]:
     # Rates count every object in scope: one result out of 17 is not "100%".
     by_enterprise = []
     for row in (
@@ -281,14 +282,15 @@ def campaign_summary(campaign: Campaign) -> dict:
         scope_n = max(scope_by_enterprise.get(row["organization__enterprise__name"], 0), row["n"])
         rate = round(row["passed"] * 100 / scope_n, 1) if scope_n else None
         by_enterprise.append({**row, "scope": scope_n, "rate": rate})
-    scope_total = max(sum(scope_by_enterprise.values()), totals["n"])
-    missing = scope_total - totals["n"]
-    # Provisional until the last stage closes: every object has a result, no review sheet
-    # is still open, and no review stage still to come (not yet assigned or drawn, its
-    # deadline not passed).
-    open_sheets = (
+    return by_enterprise
+
+
+def _reviews_still_open(campaign: Campaign) -> bool:
+    """A review sheet is still open, or a review stage is still to come (not yet assigned
+    or drawn, its deadline not passed)."""
+    return (
         ScoreSheet.objects.filter(campaign=campaign)
-        .exclude(stage__kind=StageKind.SELF)
+        .reviews()
         .exclude(status=SheetStatus.SIGNED)
         .exists()
     ) or (
@@ -296,11 +298,44 @@ def campaign_summary(campaign: Campaign) -> dict:
         .filter(sheets__isnull=True, deadline__gte=timezone.localdate())
         .exists()
     )
-    today = timezone.localdate()
+
+
+def _rectification_counts(campaign: Campaign) -> dict[str, int]:
+    from .models import RectificationItem, RectificationStatus
+
     items = RectificationItem.objects.filter(campaign=campaign).exclude(
         status=RectificationStatus.WITHDRAWN
     )
-    open_items = items.exclude(status__in=SETTLED)
+    return {
+        "rectifications": items.count(),
+        "open": items.unsettled().count(),
+        "overdue": items.overdue().count(),
+        "closed": items.filter(status=RectificationStatus.CLOSED).count(),
+    }
+
+
+def campaign_summary(campaign: Campaign) -> dict:
+    """The consolidation stage's numbers: pass rates, distribution, flags, rectification."""
+    from .models import BranchResult
+
+    results = BranchResult.objects.filter(campaign=campaign)
+    scope_by_enterprise = _scope_by_enterprise(campaign)
+    totals = results.aggregate(
+        points=Sum("total"),
+        max_points=Sum("max_total"),
+        tiered=Count("id", filter=Q(passed__isnull=False)),
+        n=Count("id"),
+        passed=Count("id", filter=Q(passed=True)),
+        inflated=Count("id", filter=Q(inflated_self=True)),
+        vetoed=Count("id", filter=~Q(vetoes=[])),
+    )
+    distribution = list(results.values("grade").annotate(n=Count("id")).order_by("-n", "grade"))
+    by_enterprise = _rates_by_enterprise(results, scope_by_enterprise)
+    scope_total = max(sum(scope_by_enterprise.values()), totals["n"])
+    missing = scope_total - totals["n"]
+    # Provisional until the last stage closes: every object has a result and no review
+    # is open or still to come.
+    still_open = _reviews_still_open(campaign)
     return {
         "results": totals["n"],
         "passed": totals["passed"],
@@ -311,15 +346,12 @@ def campaign_summary(campaign: Campaign) -> dict:
         else None,
         "in_scope": scope_total,
         "missing": missing,
-        "provisional": bool(totals["n"]) and (missing > 0 or open_sheets),
+        "provisional": bool(totals["n"]) and (missing > 0 or still_open),
         "inflated": totals["inflated"],
         "vetoed": totals["vetoed"],
         "distribution": distribution,
         "by_enterprise": by_enterprise,
-        "rectifications": items.count(),
-        "open": open_items.count(),
-        "overdue": open_items.filter(deadline__lt=today).count(),
-        "closed": items.filter(status=RectificationStatus.CLOSED).count(),
+        **_rectification_counts(campaign),
         "weak": results.filter(
             Q(organization__weak_and_lax=True) | Q(organization__category="lagging")
         ).select_related("organization"),
@@ -516,7 +548,7 @@ def progress_sheets(
     if enterprise:
         sheets = sheets.filter(organization__enterprise_id=enterprise)
     if status == OVERDUE:
-        sheets = sheets.filter(status__in=EDITABLE, stage__deadline__lt=timezone.localdate())
+        sheets = sheets.overdue()
     elif status:
         sheets = sheets.filter(status=status)
     if q:
@@ -572,11 +604,9 @@ def rectification_list(
     q: str = "",
 ) -> QuerySet:
     """The rectification items a user sees, filtered as the list page asks."""
-    from .models import SETTLED
-
     items = visible_rectifications(user).select_related("organization", "campaign")
     if status == OVERDUE:
-        items = items.exclude(status__in=SETTLED).filter(deadline__lt=timezone.localdate())
+        items = items.overdue()
     elif status:
         items = items.filter(status=status)
     if org:

@@ -128,6 +128,15 @@ class RubricVersion(models.Model):
         help_text='如 {"达标": 1, "基本达标": 0.5, "未达标": 0}（占该项分值的比例）',
     )
     notes = models.TextField("版本说明", blank=True)
+    # The source document's use of results, read by assessments.services.consequences_for:
+    # {"basis": "文件依据", "rules": [{"code", "grade", "previous"?, "text"}],
+    #  "reratings"?: [{"from", "to"}]}; see fixtures/rubrics/fuling-2017.json.
+    consequence_rules = models.JSONField(
+        "考评结果运用规则",
+        default=dict,
+        blank=True,
+        help_text="依据文件规定的结果运用：等次（及上期等次）对应的处理措施、依据原文和允许的改评",
+    )
     copied_from = models.ForeignKey(
         "self",
         verbose_name="复制自",

@@ -57,6 +57,7 @@ def export_document(version: RubricVersion) -> dict:
             for b in version.bands.all()
             if not b.scale
         ],
+        "consequence_rules": version.consequence_rules,
     }
 
 
@@ -72,6 +73,7 @@ def create_version_from_document(
         level_points=doc.get("level_points", {}),
         bands_assumed=doc.get("bands_assumed", False),
         notes=doc.get("notes", ""),
+        consequence_rules=doc.get("consequence_rules", {}),
     )
     for s_pos, s in enumerate(doc["sections"]):
         section = Section.objects.create(
@@ -187,6 +189,7 @@ def export_full_document(version: RubricVersion) -> dict:
         "level_points": version.level_points,
         "bands_assumed": version.bands_assumed,
         "notes": version.notes,
+        "consequence_rules": version.consequence_rules,
         "grades": grades,
         "scales": scales,
         "sections": [_section_document(s) for s in version.sections.order_by("position")],

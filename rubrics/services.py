@@ -60,6 +60,15 @@ def load_document(doc: dict, *, by: User | None = None) -> tuple[RubricVersion, 
         return version, True
 
 
+def shipped_document(code: str) -> dict | None:
+    """The shipped fixture of the rubric ``code`` (None if no rubric with that code ships)."""
+    for path in sorted(FIXTURE_DIR.glob("*.json")):
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        if doc["code"] == code:
+            return doc
+    return None
+
+
 def load_shipped_rubrics(*, by: User | None = None) -> list[tuple[RubricVersion, bool]]:
     results = []
     for path in sorted(FIXTURE_DIR.glob("*.json")):

@@ -1,10 +1,12 @@
 """Final results, consequences across periods, and the rectification list (一支部一清单)."""
 
 import uuid
+from datetime import date
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from branches.models import Organization
 
@@ -200,6 +202,20 @@ class RectificationStatus(models.TextChoices):
 SETTLED = (RectificationStatus.CLOSED, RectificationStatus.WITHDRAWN)
 
 
+class RectificationItemQuerySet(models.QuerySet):
+    def unsettled(self) -> "RectificationItemQuerySet":
+        """Still waiting for someone: open, submitted or returned."""
+        return self.exclude(status__in=SETTLED)
+
+    def overdue(self, today: date | None = None) -> "RectificationItemQuerySet":
+        """Not settled and past its deadline (the one definition of "overdue")."""
+        return self.unsettled().filter(deadline__lt=today or timezone.localdate())
+
+    def reviewed_by(self, user) -> "RectificationItemQuerySet":
+        """Items of branches the user scored in the item's campaign."""
+        return self.filter(ScoreSheet.objects.reviewed_pairs(user))
+
+
 class RectificationItem(models.Model):
     """One line of a branch's rectification list (一支部一清单)."""
 
@@ -237,6 +253,8 @@ class RectificationItem(models.Model):
     follow_up_on = models.DateField("回头看日期", null=True, blank=True)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
+    objects = RectificationItemQuerySet.as_manager()
+
     class Meta:
         verbose_name = "整改事项"
         verbose_name_plural = "整改事项"
@@ -264,8 +282,7 @@ class RectificationItem(models.Model):
 
     @property
     def overdue(self) -> bool:
-        from django.utils import timezone
-
+        """The row form of ``RectificationItemQuerySet.overdue``."""
         return self.status not in SETTLED and self.deadline < timezone.localdate()
 
     def audit_org_path(self) -> str:

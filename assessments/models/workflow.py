@@ -1,10 +1,12 @@
 """Campaigns, stages, draws, score sheets and their events."""
 
 import uuid
+from datetime import date
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 
 from branches.models import CrossReviewGroup, Organization, OrgKind
 from rubrics.models import RubricVersion
@@ -246,6 +248,33 @@ class SheetStatus(models.TextChoices):
 EDITABLE = (SheetStatus.DRAFT, SheetStatus.RETURNED)
 
 
+class ScoreSheetQuerySet(models.QuerySet):
+    def overdue(self, today: date | None = None) -> "ScoreSheetQuerySet":
+        """Still to be filled in (draft or returned) after the stage's deadline."""
+        return self.filter(status__in=EDITABLE, stage__deadline__lt=today or timezone.localdate())
+
+    def reviews(self) -> "ScoreSheetQuerySet":
+        """Review sheets: every stage's but the branch's own self-assessment."""
+        return self.exclude(stage__kind=StageKind.SELF)
+
+    def scored_by(self, user) -> "ScoreSheetQuerySet":
+        """The review sheets a user scores: what makes them "the reviewer of this branch"
+        (a secretary's self-assessment never does)."""
+        return self.reviews().filter(assessor=user)
+
+    def reviewed_pairs(self, user, prefix: str = "") -> Exists:
+        """A condition on outer rows (rectification items, other sheets): their (campaign,
+        organization) pair is one this user scored at a review stage; exact pairs, not "any
+        campaign scored × any organization scored". ``prefix`` reaches the pair through a
+        relation."""
+        return Exists(
+            self.scored_by(user).filter(
+                campaign_id=OuterRef(f"{prefix}campaign_id"),
+                organization_id=OuterRef(f"{prefix}organization_id"),
+            )
+        )
+
+
 class ScoreSheet(models.Model):
     """One assessor's scoring of one organization in one stage."""
 
@@ -295,6 +324,8 @@ class ScoreSheet(models.Model):
     digest = models.CharField("签发内容摘要", max_length=64, blank=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
+    objects = ScoreSheetQuerySet.as_manager()
+
     class Meta:
         verbose_name = "考评表"
         verbose_name_plural = "考评表"
@@ -338,6 +369,11 @@ class ScoreSheet(models.Model):
     @property
     def is_returned(self) -> bool:
         return self.status == SheetStatus.RETURNED
+
+    @property
+    def overdue(self) -> bool:
+        """The row form of ``ScoreSheetQuerySet.overdue``."""
+        return self.editable and self.stage.deadline < timezone.localdate()
 
     def audit_org_path(self) -> str:
         return self.organization.path

@@ -30,6 +30,7 @@ from .errors import AssessmentError, Conflict
 from .results import (
     add_rectification_evidence,
     close_rectification,
+    consequence_rules,
     consequences_for,
     consolidate,
     overturn_veto,
@@ -81,6 +82,7 @@ __all__ = [
     "close_campaign",
     "close_rectification",
     "conflicts",
+    "consequence_rules",
     "consequences_for",
     "consolidate",
     "create_campaign",

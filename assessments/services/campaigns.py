@@ -427,6 +427,29 @@ def _population(campaign: Campaign, enterprises: list[Organization]) -> dict[str
     return population
 
 
+def _assign_pair(stage: Stage, campaign: Campaign, reviewing, reviewed, selected: dict) -> None:
+    """Give the reviewed group's drawn branches (and, with a committee checklist, its
+    enterprises) to the reviewing group's reviewers, spread evenly, never to a conflicted
+    reviewer."""
+    reviewers = _group_reviewers(reviewing)
+    if not reviewers:
+        raise AssessmentError(f"互评组“{reviewing.name}”没有考评员，无法分配。")
+    reviewed_enterprises = [m.enterprise for m in reviewed.members.all()]
+    org_ids = [i for e in reviewed_enterprises for i in selected.get(str(e.pk), [])]
+    orgs = list(Organization.objects.filter(pk__in=org_ids).order_by("path"))
+    roles = _memberships(reviewers)
+
+    def conflicted(reviewer, org) -> bool:
+        return conflicts(reviewer, org, roles[reviewer.pk])
+
+    for org, reviewer in sampling.spread(orgs, reviewers, conflict=conflicted).items():
+        _sheet_for(stage, org, reviewer)
+    if campaign.committee_version is not None:
+        checklist = sampling.spread(reviewed_enterprises, reviewers, conflict=conflicted)
+        for enterprise, reviewer in checklist.items():
+            _sheet_for(stage, enterprise, reviewer, campaign.committee_version)
+
+
 @transaction.atomic
 def draw_cross_review(stage: Stage, *, by: User, seed: str | None = None) -> Draw:
     """Plan group-to-group reviews, sample each reviewed enterprise's branches at the
@@ -463,26 +486,7 @@ def draw_cross_review(stage: Stage, *, by: User, seed: str | None = None) -> Dra
             CrossReviewPair.objects.create(
                 stage=stage, reviewer=by_id[reviewer_id], reviewed=by_id[reviewed_id]
             )
-            reviewers = _group_reviewers(by_id[reviewer_id])
-            if not reviewers:
-                raise AssessmentError(f"互评组“{by_id[reviewer_id].name}”没有考评员，无法分配。")
-            reviewed_enterprises = [m.enterprise for m in by_id[reviewed_id].members.all()]
-            org_ids = [i for e in reviewed_enterprises for i in selected.get(str(e.pk), [])]
-            orgs = list(Organization.objects.filter(pk__in=org_ids).order_by("path"))
-            roles = _memberships(reviewers)
-            assignment = sampling.spread(
-                orgs, reviewers, conflict=lambda r, o, roles=roles: conflicts(r, o, roles[r.pk])
-            )
-            for org, reviewer in assignment.items():
-                _sheet_for(stage, org, reviewer)
-            if campaign.committee_version is not None:
-                checklist = sampling.spread(
-                    reviewed_enterprises,
-                    reviewers,
-                    conflict=lambda r, o, roles=roles: conflicts(r, o, roles[r.pk]),
-                )
-                for enterprise, reviewer in checklist.items():
-                    _sheet_for(stage, enterprise, reviewer, campaign.committee_version)
+            _assign_pair(stage, campaign, by_id[reviewer_id], by_id[reviewed_id], selected)
     return record
 
 

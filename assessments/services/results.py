@@ -72,11 +72,11 @@ def _authority() -> Case:
 
 
 def _signed_reviews(campaign: Campaign):
-    return ScoreSheet.objects.filter(
+    return ScoreSheet.objects.reviews().filter(
         campaign=campaign,
         status=SheetStatus.SIGNED,
         rubric_version_id=campaign.rubric_version_id,
-    ).exclude(stage__kind=StageKind.SELF)
+    )
 
 
 @dataclass(frozen=True)
@@ -221,6 +221,98 @@ def standing_vetoes(campaign: Campaign) -> tuple[dict[int, list[str]], dict[int,
     return standing, overturned
 
 
+RESULT_FIELDS = [
+    "source_stage",
+    "source_sheet",
+    "source_note",
+    "total",
+    "max_total",
+    "grade",
+    "passed",
+    "vetoes",
+    "overturned",
+    "unmet_key_items",
+    "inflated_self",
+    "year",
+    "quarter",
+    "rubric_code",
+]
+
+
+def _finals(campaign: Campaign, rules: scoring.Rules) -> list[Final]:
+    # The rubric's method decides: a composite rubric consolidates by its weights.
+    finals = (
+        _composite(campaign, rules)
+        if rules.method == scoring.COMPOSITE
+        else _latest_authoritative(campaign)
+    )
+    if not finals:
+        raise AssessmentError("还没有已签发的考评表，无法汇总。")
+    return finals
+
+
+def _graded(
+    f: Final, rules: scoring.Rules, vetoes: list[str], overturned: list[dict]
+) -> tuple[str, bool | None, str]:
+    """(grade, passed, note): the source sheet's, unless a standing veto fails the branch
+    or a later stage overturned the veto the source sheet's grade counted."""
+    grade, passed, note = f.grade, f.passed, f.note
+    failing = rules.bands[-1] if rules.bands else None
+    if vetoes and failing is not None:
+        grade, passed = failing.label, failing.passed
+        note += "；否决项" + "、".join(vetoes) + f"成立，定为“{failing.label}”"
+    elif overturned and (band := scoring.grade_for(rules, f.total, f.unmet)):
+        grade, passed = band.label, band.passed
+        codes = "、".join(o["code"] for o in overturned)
+        note += f"；否决项{codes}已被推翻，按得分定为“{band.label}”"
+    return grade, passed, note
+
+
+def _result_values(campaign: Campaign, rubric_code: str, f: Final, graded, vetoes, overturned):
+    grade, passed, note = graded
+    return dict(
+        source_stage_id=f.stage_id,
+        source_sheet_id=f.sheet_id,
+        source_note=note[:200],
+        total=f.total,
+        max_total=f.max_total,
+        grade=grade,
+        passed=passed,
+        vetoes=vetoes,
+        overturned=overturned,
+        unmet_key_items=f.unmet,
+        inflated_self=f.inflated,
+        year=campaign.year,
+        quarter=campaign.quarter,
+        rubric_code=rubric_code,
+    )
+
+
+def _store_results(
+    campaign: Campaign, rubric_code: str, rules: scoring.Rules, finals: list[Final]
+) -> None:
+    """Create or update each branch's result in bulk (only rows whose values changed)."""
+    standing, overturned = standing_vetoes(campaign)
+    existing = {r.organization_id: r for r in BranchResult.objects.filter(campaign=campaign)}
+    new, changed = [], []
+    for f in finals:
+        vetoes = standing.get(f.organization_id, [])
+        undone = overturned.get(f.organization_id, [])
+        graded = _graded(f, rules, vetoes, undone)
+        values = _result_values(campaign, rubric_code, f, graded, vetoes, undone)
+        if (result := existing.get(f.organization_id)) is not None:
+            if result.original_grade:  # re-rated by a recorded decision: keep the decision
+                values.pop("grade"), values.pop("passed")
+            if any(getattr(result, key) != value for key, value in values.items()):
+                for key, value in values.items():
+                    setattr(result, key, value)
+                changed.append(result)
+        else:
+            new.append(BranchResult(campaign=campaign, organization_id=f.organization_id, **values))
+    BranchResult.objects.bulk_create(new, batch_size=1000)
+    BranchResult.objects.bulk_update(changed, RESULT_FIELDS, batch_size=1000)
+
+
 @transaction.atomic
 def consolidate(campaign: Campaign, *, by: User) -> dict:
     """Compute every branch's final result, its consequences and its rectification list."""
@@ -234,82 +326,12 @@ def consolidate(campaign: Campaign, *, by: User) -> dict:
     check_signed(_signed_reviews(campaign))
     version = version_tree(campaign.rubric_version_id)
     rules = rules_for(version)
-    # The rubric's method decides: a composite rubric consolidates by its weights.
-    finals = (
-        _composite(campaign, rules)
-        if rules.method == scoring.COMPOSITE
-        else _latest_authoritative(campaign)
-    )
-    if not finals:
-        raise AssessmentError("还没有已签发的考评表，无法汇总。")
-    standing, overturned = standing_vetoes(campaign)
-    failing = rules.bands[-1] if rules.bands else None
-    veto_text = {i.code: i.text for i in rules.items() if i.kind == scoring.VETO}
-    existing = {r.organization_id: r for r in BranchResult.objects.filter(campaign=campaign)}
-    new, changed = [], []
-    for f in finals:
-        vetoes = standing.get(f.organization_id, [])
-        grade, passed, note = f.grade, f.passed, f.note
-        if vetoes and failing is not None:
-            grade, passed = failing.label, failing.passed
-            note += "；否决项" + "、".join(vetoes) + f"成立，定为“{failing.label}”"
-        elif overturned.get(f.organization_id) and (
-            band := scoring.grade_for(rules, f.total, f.unmet)
-        ):
-            # The source sheet's own grade counted the veto a later stage overturned.
-            grade, passed = band.label, band.passed
-            codes = "、".join(o["code"] for o in overturned[f.organization_id])
-            note += f"；否决项{codes}已被推翻，按得分定为“{band.label}”"
-        values = dict(
-            source_stage_id=f.stage_id,
-            source_sheet_id=f.sheet_id,
-            source_note=note[:200],
-            total=f.total,
-            max_total=f.max_total,
-            grade=grade,
-            passed=passed,
-            vetoes=vetoes,
-            overturned=overturned.get(f.organization_id, []),
-            unmet_key_items=f.unmet,
-            inflated_self=f.inflated,
-            year=campaign.year,
-            quarter=campaign.quarter,
-            rubric_code=version.rubric.code,
-        )
-        if (result := existing.get(f.organization_id)) is not None:
-            if result.original_grade:  # re-rated by a recorded decision: keep the decision
-                values.pop("grade"), values.pop("passed")
-            if any(getattr(result, key) != value for key, value in values.items()):
-                for key, value in values.items():
-                    setattr(result, key, value)
-                changed.append(result)
-        else:
-            new.append(BranchResult(campaign=campaign, organization_id=f.organization_id, **values))
+    finals = _finals(campaign, rules)
     with acting(by):
-        BranchResult.objects.bulk_create(new, batch_size=1000)
-        BranchResult.objects.bulk_update(
-            changed,
-            [
-                "source_stage",
-                "source_sheet",
-                "source_note",
-                "total",
-                "max_total",
-                "grade",
-                "passed",
-                "vetoes",
-                "overturned",
-                "unmet_key_items",
-                "inflated_self",
-                "year",
-                "quarter",
-                "rubric_code",
-            ],
-            batch_size=1000,
-        )
+        _store_results(campaign, version.rubric.code, rules, finals)
         results = list(BranchResult.objects.filter(campaign=campaign))
-        consequences = _consequences(campaign, version.rubric.code, results)
-        items = _rectifications(campaign, rules, results, veto_text, by)
+        consequences = _consequences(campaign, version, results)
+        items = _rectifications(campaign, rules, results, by)
     from .campaigns import targets
 
     missing = targets(campaign).exclude(pk__in=[r.organization_id for r in results]).count()
@@ -331,15 +353,30 @@ class Rule:
     basis: str
 
 
-FULING_BASIS = (
-    "涪区委组〔2017〕86号：对基本合格的谈话提醒，不合格的组织诫勉并纳入后进党组织重点整顿，"
-    "连续两年不合格的调整书记或行政主要负责人"
-)
-XIBEI_BASIS = (
-    "西北能化“亮牌”机制：连续2个季度示范牌书记考核加5分；争先牌取消当季评优、书面检讨；"
-    "连续2个季度争先牌约谈书记；整改后达标者可更换为达标牌"
-)
-XINING_BASIS = "西钢集团党字〔2021〕12号：对未达标党支部，连同党支部书记不得参加评先评优"
+@dataclass(frozen=True)
+class ConsequenceRules:
+    """A rubric version's use of results as its source document states it: data carried by
+    the version (``RubricVersion.consequence_rules``), never chosen by the rubric's code."""
+
+    basis: str = ""
+    # (code, grade, previous period's grade or None for any, text), in the document's order
+    rules: tuple[tuple[str, str, str | None, str], ...] = ()
+    # (from, to) re-ratings the document allows; None: any recorded decision may re-rate
+    reratings: tuple[tuple[str, str], ...] | None = None
+
+
+def consequence_rules(data: dict) -> ConsequenceRules:
+    """The one reader of a version's consequence rules (fixtures/rubrics/*.json layout:
+    {"basis", "rules": [{"code", "grade", "previous"?, "text"}], "reratings"?: [{"from",
+    "to"}]})."""
+    reratings = data.get("reratings")
+    return ConsequenceRules(
+        basis=data.get("basis", ""),
+        rules=tuple(
+            (r["code"], r["grade"], r.get("previous"), r["text"]) for r in data.get("rules", [])
+        ),
+        reratings=tuple((r["from"], r["to"]) for r in reratings) if reratings else None,
+    )
 
 
 def previous_period(year: int, quarter: int | None) -> tuple[int, int | None]:
@@ -348,54 +385,30 @@ def previous_period(year: int, quarter: int | None) -> tuple[int, int | None]:
     return (year, quarter - 1) if quarter > 1 else (year - 1, 4)
 
 
-def consequences_for(rubric_code: str, grade: str, previous: str | None) -> list[Rule]:
-    """The documents' consequence rules for a grade (and the previous period's grade)."""
-    rules: list[Rule] = []
-    if rubric_code.startswith("fuling"):
-        if grade == "基本合格":
-            rules.append(Rule("talk_reminder", "对书记、行政主要负责人谈话提醒", FULING_BASIS))
-        if grade == "不合格":
-            rules.append(
-                Rule(
-                    "admonish",
-                    "对书记、行政主要负责人组织诫勉，纳入后进党组织重点整顿",
-                    FULING_BASIS,
-                )
-            )
-            if previous == "不合格":
-                rules.append(
-                    Rule(
-                        "adjust_secretary", "连续两年不合格：调整书记或行政主要负责人", FULING_BASIS
-                    )
-                )
-    elif rubric_code.startswith("xibei"):
-        if grade == "示范牌" and previous == "示范牌":
-            rules.append(Rule("bonus", "连续2个季度获示范牌：支部书记年度考核加5分", XIBEI_BASIS))
-        if grade == "争先牌":
-            rules.append(
-                Rule("no_awards", "取消当季度所有评优资格，支部书记向党委作书面检讨", XIBEI_BASIS)
-            )
-            rules.append(
-                Rule(
-                    "rectify_or_extend",
-                    "限期整改：整改后达标的经决定可改评为“达标牌”；未整改到位的延长争先牌期限",
-                    XIBEI_BASIS,
-                )
-            )
-            if previous == "争先牌":
-                rules.append(
-                    Rule(
-                        "talk_secretary",
-                        "连续2个季度争先牌：约谈党支部书记，必要时调整支部委员",
-                        XIBEI_BASIS,
-                    )
-                )
-    elif rubric_code.startswith("xining") and grade == "不达标":
-        rules.append(Rule("excluded", "该党支部及其书记不得参加评先评优", XINING_BASIS))
-    return rules
+def consequences_for(
+    rubric_code: str,
+    grade: str,
+    previous: str | None,
+    *,
+    rules: ConsequenceRules | None = None,
+) -> list[Rule]:
+    """The consequences a grade (and the previous period's grade) sets off under ``rules``,
+    the campaign's version's; without them, those of the shipped rubric ``rubric_code``."""
+    if rules is None:
+        from rubrics.services import shipped_document
+
+        doc = shipped_document(rubric_code) or {}
+        rules = consequence_rules(doc.get("consequence_rules", {}))
+    return [
+        Rule(code, text, rules.basis)
+        for code, when, before, text in rules.rules
+        if when == grade and (before is None or before == previous)
+    ]
 
 
-def _consequences(campaign: Campaign, rubric_code: str, results: list[BranchResult]) -> int:
+def _consequences(campaign: Campaign, version, results: list[BranchResult]) -> int:
+    rubric_code = version.rubric.code
+    rules = consequence_rules(version.consequence_rules)
     year, quarter = previous_period(campaign.year, campaign.quarter)
     previous = dict(
         BranchResult.objects.filter(
@@ -410,7 +423,7 @@ def _consequences(campaign: Campaign, rubric_code: str, results: list[BranchResu
     wanted = []
     for result in results:
         for rule in consequences_for(
-            rubric_code, result.grade, previous.get(result.organization_id)
+            rubric_code, result.grade, previous.get(result.organization_id), rules=rules
         ):
             wanted.append(
                 Consequence(result=result, rule=rule.code, text=rule.text, basis=rule.basis)
@@ -457,10 +470,6 @@ def record_consequence(consequence: Consequence, *, by: User, action: str) -> Co
     return consequence
 
 
-# Re-ratings a rubric's document allows (西北能化: 争先牌 → 达标牌 after rectification only).
-RERATINGS = {"xibei": [("争先牌", "达标牌")]}
-
-
 @transaction.atomic
 def rerate(result: BranchResult, *, by: User, to_grade: str, reason: str) -> BranchResult:
     """Re-rate after rectification (e.g. 争先牌 → 达标牌) only through a recorded decision."""
@@ -477,7 +486,8 @@ def rerate(result: BranchResult, *, by: User, to_grade: str, reason: str) -> Bra
     target = next((b for b in bands if b.label == to_grade), None)
     if target is None or to_grade == result.grade:
         raise AssessmentError("请选择一个不同的等次。")
-    allowed = RERATINGS.get(result.rubric_code.split("-")[0])
+    # The document may allow only some (西北能化: 争先牌 → 达标牌 after rectification).
+    allowed = consequence_rules(result.campaign.rubric_version.consequence_rules).reratings
     if allowed is not None and (result.grade, to_grade) not in allowed:
         raise AssessmentError(
             "按本考评标准，只有" + "、".join(f"“{a}”整改后改评为“{b}”" for a, b in allowed) + "。"
@@ -535,38 +545,48 @@ def overturn_veto(
 # -- rectification ------------------------------------------------------------------------
 
 
-def _rectifications(
-    campaign: Campaign,
-    rules: scoring.Rules,
-    results: list[BranchResult],
-    veto_text: dict[str, str],
-    by: User,
-) -> int:
-    """Every deduction, unmet ▲ item and standing veto of the authoritative sheet opens an
-    item (one aggregate query over the entries, whatever the number of branches)."""
+def _item_kind(rules: scoring.Rules, item: scoring.Item) -> str:
+    if rules.method == scoring.CHECKLIST:
+        return RectificationKind.CHECKLIST
+    return RectificationKind.KEY_ITEM if item.key else RectificationKind.DEDUCTION
+
+
+def _first_notes(sheet_ids: list[int], items: dict) -> dict[tuple[int, str], str]:
+    """Each sheet's first note per item (a part's note stands for its item's code)."""
+    from ..models import SheetEntry
+
+    notes = {}
+    for sheet_id, code, note in (
+        SheetEntry.objects.filter(sheet_id__in=sheet_ids)
+        .exclude(note="")
+        .values_list("sheet_id", "code", "note")
+    ):
+        notes.setdefault((sheet_id, items.get(code) and code), note)
+    return notes
+
+
+def _shortfall_items(
+    campaign: Campaign, rules: scoring.Rules, results: list[BranchResult], deadline: date
+) -> list[RectificationItem]:
+    """An item for every scored item of an authoritative sheet below its full points (one
+    aggregate query over the entries, parts summed into their item, whatever the number of
+    branches)."""
+    from ..models import SheetEntry
+
     by_sheet = {r.source_sheet_id: r for r in results if r.source_sheet_id}
-    deadline = timezone.localdate() + timedelta(days=RECTIFICATION_DAYS)
     items = {i.code: i for i in rules.items() if i.kind != scoring.VETO}
     item_of = Case(
         *[When(code=p.code, then=Value(i.code)) for i in items.values() for p in i.parts],
         default=F("code"),
         output_field=CharField(),
     )
-    from ..models import SheetEntry
-
     rows = (
         SheetEntry.objects.filter(sheet_id__in=list(by_sheet))
         .annotate(item_code=item_of)
         .values("sheet_id", "item_code")
         .annotate(got=Sum("value"))
     )
-    notes = {}
-    for sheet_id, code, note in (
-        SheetEntry.objects.filter(sheet_id__in=list(by_sheet))
-        .exclude(note="")
-        .values_list("sheet_id", "code", "note")
-    ):
-        notes.setdefault((sheet_id, items.get(code) and code), note)
+    notes = _first_notes(list(by_sheet), items)
     new = []
     for row in rows:
         item = items.get(row["item_code"])
@@ -576,12 +596,6 @@ def _rectifications(
         if got >= item.points:
             continue
         result = by_sheet[row["sheet_id"]]
-        if rules.method == scoring.CHECKLIST:
-            kind = RectificationKind.CHECKLIST
-        elif item.key:
-            kind = RectificationKind.KEY_ITEM
-        else:
-            kind = RectificationKind.DEDUCTION
         note = notes.get((row["sheet_id"], item.code), "")
         problem = (
             f"{item.code} {item.text[:120]}：得分 {scoring.fmt(got)} / "
@@ -593,24 +607,42 @@ def _rectifications(
                 campaign=campaign,
                 organization_id=result.organization_id,
                 code=item.code,
-                kind=kind,
+                kind=_item_kind(rules, item),
                 problem=problem,
                 deadline=deadline,
             )
         )
-    for result in results:
-        for code in result.vetoes:
-            new.append(
-                RectificationItem(
-                    result=result,
-                    campaign=campaign,
-                    organization_id=result.organization_id,
-                    code=code,
-                    kind=RectificationKind.VETO,
-                    problem=f"否决项 {code}：{veto_text.get(code, '')}",
-                    deadline=deadline,
-                )
-            )
+    return new
+
+
+def _veto_items(
+    campaign: Campaign, rules: scoring.Rules, results: list[BranchResult], deadline: date
+) -> list[RectificationItem]:
+    """An item for every standing veto."""
+    veto_text = {i.code: i.text for i in rules.items() if i.kind == scoring.VETO}
+    return [
+        RectificationItem(
+            result=result,
+            campaign=campaign,
+            organization_id=result.organization_id,
+            code=code,
+            kind=RectificationKind.VETO,
+            problem=f"否决项 {code}：{veto_text.get(code, '')}",
+            deadline=deadline,
+        )
+        for result in results
+        for code in result.vetoes
+    ]
+
+
+def _rectifications(
+    campaign: Campaign, rules: scoring.Rules, results: list[BranchResult], by: User
+) -> int:
+    """Every deduction, unmet ▲ item and standing veto of the authoritative sheet opens an
+    item once; a veto item whose veto was overturned is withdrawn."""
+    deadline = timezone.localdate() + timedelta(days=RECTIFICATION_DAYS)
+    new = _shortfall_items(campaign, rules, results, deadline)
+    new += _veto_items(campaign, rules, results, deadline)
     _withdraw_overturned(campaign, results, by)
     have = set(
         RectificationItem.objects.filter(campaign=campaign).values_list("result_id", "code", "kind")

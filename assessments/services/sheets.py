@@ -4,6 +4,8 @@ import hashlib
 import json
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import groupby
+from operator import itemgetter
 
 from django.db import transaction
 from django.db.models import F, QuerySet
@@ -44,6 +46,74 @@ def _check_assessor(sheet: ScoreSheet, by: User) -> None:
         raise AssessmentError("只有本表的打分人可以修改。")
 
 
+def _clean_values(
+    rules: scoring.Rules, values: dict[str, str], errors: dict[str, str]
+) -> dict[str, Decimal | None]:
+    """Each typed value as points (None: emptied); an invalid one goes to ``errors``."""
+    clean: dict[str, Decimal | None] = {}
+    for code, raw in values.items():
+        raw = (raw or "").strip()
+        if not raw:
+            clean[code] = None
+            continue
+        try:
+            scoring.validate(rules, scoring.Entry({code: raw}), complete=False)
+        except scoring.ScoringError as exc:
+            errors[code] = exc.messages[0]
+            continue
+        clean[code] = scoring.to_points(rules, code, raw)
+    return clean
+
+
+def _clean_vetoes(
+    vetoes: dict[str, str], veto_codes: set[str], errors: dict[str, str]
+) -> dict[str, str]:
+    """Posted veto findings with their facts; a non-veto code or missing facts is an error."""
+    vetoes = {code: (facts or "").strip() for code, facts in vetoes.items()}
+    for code, facts in vetoes.items():
+        if code not in veto_codes:
+            errors[code] = f"{code}：不是反向（否决）指标"
+        elif not facts:
+            errors[code] = f"{code}：认定否决项须写明事实依据"
+    return vetoes
+
+
+def _claim_revision(sheet: ScoreSheet, revision: int, note: str | None) -> None:
+    """Move the sheet to the next revision only if it is still at ``revision`` and editable
+    (a conditional update: a newer save elsewhere is a Conflict, never overwritten)."""
+    updated = ScoreSheet.objects.filter(pk=sheet.pk, revision=revision, status__in=EDITABLE).update(
+        revision=F("revision") + 1,
+        updated_at=timezone.now(),
+        **({"note": note} if note is not None else {}),
+    )
+    if not updated:
+        current = ScoreSheet.objects.filter(pk=sheet.pk).values_list("status", flat=True).first()
+        if current not in EDITABLE:
+            raise AssessmentError("该考评表已提交或已签发，不能再修改。")
+        raise Conflict("该考评表已在别处（另一窗口或他人）修改，您本次的输入尚未保存。")
+
+
+def _write_entries(
+    sheet: ScoreSheet,
+    stored: dict[str, tuple[Decimal | None, str] | None],
+    findings: dict[str, str] | None,
+    posted_vetoes: list[str],
+) -> None:
+    """Store the entries (None removes one) and, when vetoes were posted, the findings."""
+    for code, entry in stored.items():
+        if entry is None:
+            SheetEntry.objects.filter(sheet=sheet, code=code).delete()
+        else:
+            SheetEntry.objects.update_or_create(
+                sheet=sheet, code=code, defaults={"value": entry[0], "note": entry[1]}
+            )
+    if findings is not None:
+        # The posted findings are the whole set: unchecked ones are withdrawn.
+        VetoFinding.objects.filter(sheet=sheet).exclude(code__in=posted_vetoes).delete()
+        for code, facts in findings.items():
+            VetoFinding.objects.update_or_create(sheet=sheet, code=code, defaults={"facts": facts})
+
+
 @transaction.atomic
 def save_entries(
     sheet: ScoreSheet,
@@ -61,36 +131,11 @@ def save_entries(
     rules = sheet_rules(sheet)
     veto_codes = {i.code for i in rules.items() if i.kind == scoring.VETO}
     errors: dict[str, str] = {}
-    clean: dict[str, Decimal | None] = {}
-    for code, raw in values.items():
-        raw = (raw or "").strip()
-        if not raw:
-            clean[code] = None
-            continue
-        try:
-            scoring.validate(rules, scoring.Entry({code: raw}), complete=False)
-        except scoring.ScoringError as exc:
-            errors[code] = exc.messages[0]
-            continue
-        clean[code] = scoring.to_points(rules, code, raw)
+    clean = _clean_values(rules, values, errors)
     vetoes_given = vetoes is not None
-    vetoes = {code: (facts or "").strip() for code, facts in (vetoes or {}).items()}
-    for code, facts in vetoes.items():
-        if code not in veto_codes:
-            errors[code] = f"{code}：不是反向（否决）指标"
-        elif not facts:
-            errors[code] = f"{code}：认定否决项须写明事实依据"
+    vetoes = _clean_vetoes(vetoes or {}, veto_codes, errors)
     before = entry_audit.snapshot(sheet, list(clean), vetoes=vetoes_given, note=note is not None)
-    updated = ScoreSheet.objects.filter(pk=sheet.pk, revision=revision, status__in=EDITABLE).update(
-        revision=F("revision") + 1,
-        updated_at=timezone.now(),
-        **({"note": note} if note is not None else {}),
-    )
-    if not updated:
-        current = ScoreSheet.objects.filter(pk=sheet.pk).values_list("status", flat=True).first()
-        if current not in EDITABLE:
-            raise AssessmentError("该考评表已提交或已签发，不能再修改。")
-        raise Conflict("该考评表已在别处（另一窗口或他人）修改，您本次的输入尚未保存。")
+    _claim_revision(sheet, revision, note)
     notes = notes or {}
     # What each code will hold: (value, note), or None when the entry is removed.
     stored = {
@@ -101,20 +146,7 @@ def save_entries(
         code: facts[:2000] for code, facts in vetoes.items() if code in veto_codes and facts
     }
     with acting(by):
-        for code, entry in stored.items():
-            if entry is None:
-                SheetEntry.objects.filter(sheet=sheet, code=code).delete()
-            else:
-                SheetEntry.objects.update_or_create(
-                    sheet=sheet, code=code, defaults={"value": entry[0], "note": entry[1]}
-                )
-        if vetoes_given:
-            # The posted findings are the whole set: unchecked ones are withdrawn.
-            VetoFinding.objects.filter(sheet=sheet).exclude(code__in=list(vetoes)).delete()
-            for code, facts in findings.items():
-                VetoFinding.objects.update_or_create(
-                    sheet=sheet, code=code, defaults={"facts": facts}
-                )
+        _write_entries(sheet, stored, findings if vetoes_given else None, list(vetoes))
         entry_audit.record(
             sheet, before, entries=stored, vetoes=findings if vetoes_given else None, note=note
         )
@@ -359,6 +391,27 @@ def sheet_digest(sheet: ScoreSheet) -> str:
     )
 
 
+def _vetoes_by_sheet(ids) -> dict[int, list]:
+    vetoes: dict[int, list] = {}
+    for sheet_id, code, facts in VetoFinding.objects.filter(sheet__in=ids).values_list(
+        "sheet_id", "code", "facts"
+    ):
+        vetoes.setdefault(sheet_id, []).append([code, facts])
+    return vetoes
+
+
+def _entries_by_sheet(ids):
+    """(sheet pk, [[code, value, note], ...]) in pk order, streamed in chunks."""
+    rows = (
+        SheetEntry.objects.filter(sheet__in=ids)
+        .order_by("sheet_id")
+        .values_list("sheet_id", "code", "value", "note")
+        .iterator(chunk_size=5000)
+    )
+    for sheet_id, group in groupby(rows, key=itemgetter(0)):
+        yield sheet_id, [[code, str(value), note] for _, code, value, note in group]
+
+
 def stored_digests(sheets: QuerySet[ScoreSheet]):
     """(sheet pk, label, recorded digest, digest of what is stored now) for many sheets,
     streamed: two ordered queries merged, no model per entry (a campaign can hold millions
@@ -377,37 +430,16 @@ def stored_digests(sheets: QuerySet[ScoreSheet]):
         "digest",
     )
     ids = sheets.values("pk")
-    vetoes: dict[int, list] = {}
-    for sheet_id, code, facts in VetoFinding.objects.filter(sheet__in=ids).values_list(
-        "sheet_id", "code", "facts"
+    vetoes = _vetoes_by_sheet(ids)
+    entries = _entries_by_sheet(ids)
+    pending = next(entries, None)
+    for pk, code, org_name, stage_name, stage_id, version_id, username, *rest in heads.iterator(
+        chunk_size=2000
     ):
-        vetoes.setdefault(sheet_id, []).append([code, facts])
-    rows = (
-        SheetEntry.objects.filter(sheet__in=ids)
-        .order_by("sheet_id")
-        .values_list("sheet_id", "code", "value", "note")
-        .iterator(chunk_size=5000)
-    )
-    pending = next(rows, None)
-    for (
-        pk,
-        code,
-        org_name,
-        stage_name,
-        stage_id,
-        version_id,
-        username,
-        total,
-        grade,
-        note,
-        digest,
-    ) in heads.iterator(chunk_size=2000):
-        entries = []
+        total, grade, note, digest = rest
         while pending is not None and pending[0] < pk:
-            pending = next(rows, None)
-        while pending is not None and pending[0] == pk:
-            entries.append([pending[1], str(pending[2]), pending[3]])
-            pending = next(rows, None)
+            pending = next(entries, None)
+        mine = pending[1] if pending is not None and pending[0] == pk else []
         yield (
             pk,
             f"{org_name} · {stage_name}",
@@ -418,7 +450,7 @@ def stored_digests(sheets: QuerySet[ScoreSheet]):
                 stage_id=stage_id,
                 rubric_version_id=version_id,
                 assessor_username=username,
-                entries=entries,
+                entries=mine,
                 vetoes=vetoes.get(pk, []),
                 total=total,
                 grade=grade,

@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -28,6 +28,7 @@ from ..forms import (
 )
 from ..models import RectificationStatus, ReportKind
 from ..services import AssessmentError
+from . import send_upload
 
 
 def _filters(request: HttpRequest) -> dict:
@@ -343,16 +344,7 @@ def rectification_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def rectification_evidence_download(request: HttpRequest, pk: int) -> FileResponse:
     evidence = access.get_rectification_evidence(request.user, pk)
-    try:
-        handle = evidence.file.open("rb")
-    except FileNotFoundError:
-        raise Http404("文件已不存在") from None
-    return FileResponse(
-        handle,
-        content_type=evidence.content_type,
-        as_attachment=True,
-        filename=evidence.download_name,
-    )
+    return send_upload(evidence)
 
 
 @require_GET

@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -29,6 +29,7 @@ from ..forms import (
 )
 from ..models import Assessor, Draw, SheetStatus
 from ..services import AssessmentError, Conflict
+from . import send_upload
 
 # -- campaigns -----------------------------------------------------------------------------
 
@@ -557,19 +558,7 @@ def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @login_required
 def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
-    evidence = access.get_evidence(request.user, pk)
-    try:
-        handle = evidence.file.open("rb")
-    except FileNotFoundError:
-        raise Http404("文件已不存在") from None
-    response = FileResponse(
-        handle,
-        content_type=evidence.content_type,
-        as_attachment=True,
-        filename=evidence.download_name,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return send_upload(access.get_evidence(request.user, pk))
 
 
 @require_POST

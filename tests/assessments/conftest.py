@@ -1,3 +1,4 @@
+import json
 from datetime import date, timedelta
 
 import pytest
@@ -6,15 +7,35 @@ from django.utils import timezone
 from assessments import services
 from branches.models import CrossReviewGroup, CrossReviewGroupMember, OrgKind, Role
 from rubrics.models import GradeBand, Indicator, IndicatorKind, Rubric, RubricVersion, Section
+from rubrics.services import FIXTURE_DIR
 from tests.conftest import make_org, make_user
 
 
-def simple_version(code: str = "simple") -> RubricVersion:
-    """A published points rubric: 1.1 (5, ▲), 1.2 (5), veto V1; 达标 ≥ 8."""
+def shipped_consequence_rules(code: str) -> dict:
+    """The consequence rules of the shipped rubric whose code shares this one's prefix
+    ("xining-test" → xining-2021's), so a small test rubric stands in for a document."""
+    prefix = code.split("-")[0]
+    for path in sorted(FIXTURE_DIR.glob("*.json")):
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        if doc["code"].split("-")[0] == prefix:
+            return doc.get("consequence_rules", {})
+    return {}
+
+
+def simple_version(code: str = "simple", consequence_rules: dict | None = None) -> RubricVersion:
+    """A published points rubric: 1.1 (5, ▲), 1.2 (5), veto V1; 达标 ≥ 8; the consequence
+    rules of the shipped rubric of the same prefix."""
     rubric = Rubric.objects.create(
         code=code, name="简易标准", issuer="党群部", source_document="测试", assesses=["branch"]
     )
-    version = RubricVersion.objects.create(rubric=rubric, number=1, method="points")
+    version = RubricVersion.objects.create(
+        rubric=rubric,
+        number=1,
+        method="points",
+        consequence_rules=shipped_consequence_rules(code)
+        if consequence_rules is None
+        else consequence_rules,
+    )
     section = Section.objects.create(version=version, code="1", title="基本要求", points=10)
     Indicator.objects.create(
         version=version, section=section, code="1.1", text="三会一课", points=5, is_key=True

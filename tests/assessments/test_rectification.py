@@ -160,3 +160,33 @@ def test_rectification_and_consequence_changes_are_audited(consolidated, tree, s
     entry = AuditEntry.objects.get(model="整改事项", action="update", object_id=str(item.pk))
     assert entry.actor == secretary_a
     assert entry.changes["measure"] == {"label": "整改措施", "old": "", "new": "按月召开支委会"}
+
+
+def test_both_evidence_downloads_send_an_attachment_never_sniffed(
+    consolidated, tree, secretary_a, client
+):
+    item = item_of(consolidated, tree.a)
+    evidence = services.add_rectification_evidence(
+        item, by=secretary_a, name="支委会记录.pdf", content=PDF
+    )
+    client.force_login(secretary_a)
+    response = client.get(reverse("rectification_evidence_download", args=[evidence.pk]))
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment")
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_overdue_is_one_rule_for_rows_and_queries(consolidated, tree, reviewer, secretary_a):
+    today = timezone.localdate()
+    item = item_of(consolidated, tree.a)
+    overdue = RectificationItem.objects.filter(pk=item.pk).overdue
+    RectificationItem.objects.filter(pk=item.pk).update(deadline=today)
+    assert not overdue() and not item_of(consolidated, tree.a).overdue  # due today: not late
+    RectificationItem.objects.filter(pk=item.pk).update(deadline=today - timedelta(days=1))
+    assert overdue().get() == item and item_of(consolidated, tree.a).overdue
+    assert not overdue(today=today - timedelta(days=1))
+    RectificationItem.objects.filter(pk=item.pk).update(status="withdrawn")
+    assert not overdue() and not item_of(consolidated, tree.a).overdue  # settled: never late
+    # The reviewer who scored the branch in the campaign; never its secretary.
+    assert RectificationItem.objects.reviewed_by(reviewer).filter(pk=item.pk).exists()
+    assert not RectificationItem.objects.reviewed_by(secretary_a).exists()

@@ -16,7 +16,7 @@ from assessments.models import (
     Stage,
 )
 from branches.models import Role
-from tests.assessments.conftest import simple_version
+from tests.assessments.conftest import shipped_consequence_rules, simple_version
 from tests.conftest import make_user
 
 
@@ -303,3 +303,44 @@ def test_xibei_quarters_composite_and_consecutive_plaques(tree, dept_admin, revi
     )
     assert (rerated.grade, rerated.original_grade) == ("达标牌", "争先牌")
     assert rerated.reratings.get().reason.startswith("整改到位")
+
+
+# -- the rules are the version's data -------------------------------------------------------
+
+
+def _full_review_campaign(version, tree, dept_admin):
+    campaign = services.create_campaign(
+        by=dept_admin,
+        name="以评促建",
+        version=version,
+        scope=tree.root,
+        year=2026,
+        quarter=None,
+        template="xining",
+        start=timezone.localdate() - timedelta(days=3),
+    )
+    services.delete_stage(campaign.stages.get(kind="cross"), by=dept_admin)
+    services.open_campaign(campaign, by=dept_admin)
+    return campaign
+
+
+def test_rules_come_from_the_version_not_the_code(tree, dept_admin, reviewer):
+    # A Xining-coded version that carries other rules: those rules apply, with their basis.
+    rules = {
+        **shipped_consequence_rules("fuling"),
+        "rules": [{"code": "talk_reminder", "grade": "不达标", "text": "谈话提醒"}],
+    }
+    campaign = _full_review_campaign(simple_version("xining-own", rules), tree, dept_admin)
+    signed(stage(campaign, "full"), tree.a, reviewer, dept_admin, {"1.1": "3", "1.2": "3"})
+    services.consolidate(campaign, by=dept_admin)
+    (consequence,) = Consequence.objects.filter(result__organization=tree.a)
+    assert (consequence.rule, consequence.text) == ("talk_reminder", "谈话提醒")
+    assert consequence.basis.startswith("涪区委组〔2017〕86号")
+
+
+def test_a_version_without_rules_sets_off_no_consequence(tree, dept_admin, reviewer):
+    campaign = _full_review_campaign(simple_version("xining-none", {}), tree, dept_admin)
+    signed(stage(campaign, "full"), tree.a, reviewer, dept_admin, {"1.1": "3", "1.2": "3"})
+    services.consolidate(campaign, by=dept_admin)
+    assert BranchResult.objects.get(campaign=campaign, organization=tree.a).grade == "不达标"
+    assert not Consequence.objects.filter(result__organization=tree.a).exists()
