@@ -27,9 +27,16 @@ from branches.services import place_subtree
 PASSWORD = "Kaoping#2026"
 
 
+# What every test runs with; the module fixtures of `shared_data` build with it too.
+SHARED_SETTINGS = {
+    "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
+    "TASKS": {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}},
+}
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = SHARED_SETTINGS["PASSWORD_HASHERS"]
 
 
 @pytest.fixture(autouse=True)
@@ -39,17 +46,13 @@ def _uploads_in_tmp(settings, tmp_path):
 
 @pytest.fixture(autouse=True)
 def _tasks_run_immediately(settings):
-    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    settings.TASKS = SHARED_SETTINGS["TASKS"]
 
 
-# Django's setUpTestData for pytest: a module-scoped fixture builds its objects once inside
+# Django's setUpTestData for pytest: a module (or package) fixture builds its objects once inside
 # `shared_data`, a transaction rolled back when the module ends; each test that uses them runs
 # in a savepoint (the `db` fixture) rolled back after it, so one test's writes never reach
 # the next. Files the objects stored are copied into each test's own MEDIA_ROOT.
-SHARED_SETTINGS = {
-    "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
-    "TASKS": {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}},
-}
 _open_shared_data: list[str] = []  # the fixture holding the module's transaction open
 
 
