@@ -10,10 +10,16 @@ R  华西集团党委 (committee, root)          ← reviewer, dept_admin, leade
 """
 
 import io
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import openpyxl
 import pytest
+from django.db import transaction
+from django.test import override_settings
 
 from branches.models import Membership, Organization, OrgKind, Role, User
 from branches.services import place_subtree
@@ -21,9 +27,16 @@ from branches.services import place_subtree
 PASSWORD = "Kaoping#2026"
 
 
+# What every test runs with; the module fixtures of `shared_data` build with it too.
+SHARED_SETTINGS = {
+    "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
+    "TASKS": {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}},
+}
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = SHARED_SETTINGS["PASSWORD_HASHERS"]
 
 
 @pytest.fixture(autouse=True)
@@ -33,7 +46,54 @@ def _uploads_in_tmp(settings, tmp_path):
 
 @pytest.fixture(autouse=True)
 def _tasks_run_immediately(settings):
-    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    settings.TASKS = SHARED_SETTINGS["TASKS"]
+
+
+# Django's setUpTestData for pytest: a module (or package) fixture builds its objects once inside
+# `shared_data`, a transaction rolled back when the module ends; each test that uses them runs
+# in a savepoint (the `db` fixture) rolled back after it, so one test's writes never reach
+# the next. Files the objects stored are copied into each test's own MEDIA_ROOT.
+_open_shared_data: list[str] = []  # the fixture holding the module's transaction open
+
+
+@contextmanager
+def shared_data(fixture: str, django_db_blocker, media: Path) -> Iterator[None]:
+    """Build inside the block; what it builds lives until the block ends, then is rolled
+    back. `fixture` names the module fixture: a database test of that module that does not
+    use it would run inside its data, and is failed instead."""
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+    try:
+        with override_settings(MEDIA_ROOT=media, **SHARED_SETTINGS), django_db_blocker.unblock():
+            _open_shared_data.append(fixture)
+            yield
+    finally:
+        if _open_shared_data[-1:] == [fixture]:
+            _open_shared_data.pop()
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+def copy_media(source: Path, target: Path) -> None:
+    """The shared objects' files, fresh for one test (a test may delete or replace them)."""
+    if source.exists():
+        shutil.copytree(source, target, dirs_exist_ok=True)
+
+
+@pytest.fixture(autouse=True)
+def _outside_shared_data(request):
+    if not _open_shared_data or _open_shared_data[-1] in request.fixturenames:
+        return
+    if request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(
+        request.fixturenames
+    ):
+        pytest.fail(
+            f"{request.node.nodeid} uses the database inside the data of the module fixture "
+            f"{_open_shared_data[-1]!r} without using it: move it before the tests that do, "
+            "or into another module."
+        )
 
 
 def make_org(code: str, kind: str, parent: Organization | None = None, **fields) -> Organization:
@@ -63,8 +123,7 @@ class Tree:
     b: Organization
 
 
-@pytest.fixture
-def tree(db) -> Tree:
+def make_tree() -> Tree:
     root = make_org("R", OrgKind.COMMITTEE, name="华西集团党委")
     e1 = make_org("E1", OrgKind.COMMITTEE, root, name="一公司党委")
     e2 = make_org("E2", OrgKind.COMMITTEE, root, name="二公司党委")
@@ -75,54 +134,84 @@ def tree(db) -> Tree:
     return Tree(root, e1, e2, g, a, a1, b)
 
 
+# One person per role: username, organization on the tree (None: no role), role, name.
+PEOPLE = {
+    "secretary_a": ("sec_a", "a", Role.SECRETARY, "甲书记"),
+    "secretary_b": ("sec_b", "b", Role.SECRETARY, "乙书记"),
+    "reviewer": ("reviewer", "root", Role.REVIEWER, "考评员"),
+    "dept_admin": ("dept", "root", Role.DEPT_ADMIN, "党群部"),
+    "dept_admin_e2": ("dept_e2", "e2", Role.DEPT_ADMIN, "二公司党群部"),
+    "leader": ("leader", "root", Role.LEADER, "领导"),
+    "sysadmin": ("sysadmin", "root", Role.SYSADMIN, "系统管理员"),
+    "auditor": ("auditor", "root", Role.AUDITOR, "审计员"),
+    "outsider": ("outsider", None, None, "局外人"),
+}
+
+
+def make_person(tree: Tree | None, person: str) -> User:
+    """The person of the fixture of that name (`make_person(tree, "reviewer")`)."""
+    username, org, role, name = PEOPLE[person]
+    grants = [(getattr(tree, org), role)] if org else []
+    return make_user(username, *grants, name=name)
+
+
+def make_superuser() -> User:
+    return User.objects.create_superuser(username="root", password=PASSWORD, name="超级管理员")
+
+
+@pytest.fixture
+def tree(db) -> Tree:
+    return make_tree()
+
+
 @pytest.fixture
 def secretary_a(tree) -> User:
-    return make_user("sec_a", (tree.a, Role.SECRETARY), name="甲书记")
+    return make_person(tree, "secretary_a")
 
 
 @pytest.fixture
 def secretary_b(tree) -> User:
-    return make_user("sec_b", (tree.b, Role.SECRETARY), name="乙书记")
+    return make_person(tree, "secretary_b")
 
 
 @pytest.fixture
 def reviewer(tree) -> User:
-    return make_user("reviewer", (tree.root, Role.REVIEWER), name="考评员")
+    return make_person(tree, "reviewer")
 
 
 @pytest.fixture
 def dept_admin(tree) -> User:
-    return make_user("dept", (tree.root, Role.DEPT_ADMIN), name="党群部")
+    return make_person(tree, "dept_admin")
 
 
 @pytest.fixture
 def dept_admin_e2(tree) -> User:
-    return make_user("dept_e2", (tree.e2, Role.DEPT_ADMIN), name="二公司党群部")
+    return make_person(tree, "dept_admin_e2")
 
 
 @pytest.fixture
 def leader(tree) -> User:
-    return make_user("leader", (tree.root, Role.LEADER), name="领导")
+    return make_person(tree, "leader")
 
 
 @pytest.fixture
 def sysadmin(tree) -> User:
-    return make_user("sysadmin", (tree.root, Role.SYSADMIN), name="系统管理员")
+    return make_person(tree, "sysadmin")
 
 
 @pytest.fixture
 def auditor(tree) -> User:
-    return make_user("auditor", (tree.root, Role.AUDITOR), name="审计员")
+    return make_person(tree, "auditor")
 
 
 @pytest.fixture
 def outsider(db) -> User:
-    return make_user("outsider", name="局外人")
+    return make_person(None, "outsider")
 
 
 @pytest.fixture
 def superuser(db) -> User:
-    return User.objects.create_superuser(username="root", password=PASSWORD, name="超级管理员")
+    return make_superuser()
 
 
 def xlsx_bytes(headers: list[str], rows: list[list]) -> bytes:

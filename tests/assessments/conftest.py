@@ -104,6 +104,63 @@ def submitted_a(campaign, secretary_a):
     return services.submit_sheet(sheet, by=secretary_a)
 
 
+def reviewed_campaign(
+    tree,
+    dept_admin,
+    reviewer,
+    code: str,
+    scores=None,
+    *,
+    name: str = "2026年度考评",
+    notes=None,
+    consolidate: bool = True,
+):
+    """An open campaign over the tree (started 3 days ago) on `simple_version(code)`; the
+    reviewer scores each branch of `scores` ({org: values}; default: branch A 1.1 = 4,
+    1.2 = 5) at the 督导 stage, submits, the department admin signs; then consolidated
+    unless told not to. Returns the campaign."""
+    campaign = services.create_campaign(
+        by=dept_admin,
+        name=name,
+        version=simple_version(code),
+        scope=tree.root,
+        year=2026,
+        quarter=None,
+        template="standardization",
+        start=timezone.localdate() - timedelta(days=3),
+    )
+    services.open_campaign(campaign, by=dept_admin)
+    for org, values in (scores or {tree.a: {"1.1": "4", "1.2": "5"}}).items():
+        (sheet,) = services.assign_reviewers(
+            campaign.stages.get(position=1), by=dept_admin, reviewers=[reviewer], orgs=[org]
+        )
+        services.save_entries(
+            sheet, by=reviewer, revision=sheet.revision, values=values, notes=notes
+        )
+        sheet.refresh_from_db()
+        services.submit_sheet(sheet, by=reviewer)
+        services.sign_sheet(sheet, by=dept_admin)
+    if consolidate:
+        services.consolidate(campaign, by=dept_admin)
+    return campaign
+
+
+def review_of(campaign, org):
+    """The org's signed review (the 督导 stage's sheet)."""
+    return campaign.sheets.get(stage__position=1, organization=org)
+
+
+@pytest.fixture
+def make_reviewed(tree, dept_admin, reviewer):
+    """`make_reviewed(code, scores, name=…, notes=…, consolidate=…)`: see
+    `reviewed_campaign`; the tree's department admin and reviewer do the work."""
+
+    def make(code: str, scores=None, **options):
+        return reviewed_campaign(tree, dept_admin, reviewer, code, scores, **options)
+
+    return make
+
+
 @pytest.fixture
 def groups_tree(db):
     """Three enterprises in three cross-review groups, two branches each, a reviewer each."""

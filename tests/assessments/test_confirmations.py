@@ -1,14 +1,21 @@
 """Steps that cannot be undone ask first, on a page of their own (no inline script)."""
 
+import pytest
+from django.core.management import call_command
 from django.urls import reverse
 
 from assessments import services
 from rubrics.models import VersionStatus
 from tests.assessments.test_rectification import PDF, consolidated, item_of  # noqa: F401
-from tests.rubrics.conftest import rubrics, version_of  # noqa: F401
+from tests.rubrics.conftest import version_of
 
 
-def test_publishing_a_rubric_asks_first(rubrics, dept_admin, client):  # noqa: F811
+@pytest.fixture
+def rubrics(db):
+    call_command("load_rubrics", verbosity=0)
+
+
+def test_publishing_a_rubric_asks_first(rubrics, dept_admin, client):
     client.force_login(dept_admin)
     page = client.get(reverse("rubric_version", args=["xining-2021", 1])).content.decode()
     form = page[page.rindex("<form", 0, page.index('id="publish-button"')) :]

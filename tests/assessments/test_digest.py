@@ -4,7 +4,6 @@ directly, as an attacker with database access would: the one legitimate model wr
 
 import io
 import zipfile
-from datetime import timedelta
 
 import pytest
 from django.urls import reverse
@@ -12,31 +11,12 @@ from django.utils import timezone
 
 from assessments import reports, services
 from assessments.models import BranchResult, SheetEntry
-from tests.assessments.conftest import simple_version
+from tests.assessments.conftest import review_of, simple_version
 
 
 @pytest.fixture
-def signed(tree, dept_admin, reviewer):
-    campaign = services.create_campaign(
-        by=dept_admin,
-        name="2026年度考评",
-        version=simple_version("digest"),
-        scope=tree.root,
-        year=2026,
-        quarter=None,
-        template="standardization",
-        start=timezone.localdate() - timedelta(days=3),
-    )
-    services.open_campaign(campaign, by=dept_admin)
-    (sheet,) = services.assign_reviewers(
-        campaign.stages.get(position=1), by=dept_admin, reviewers=[reviewer], orgs=[tree.a]
-    )
-    services.save_entries(
-        sheet, by=reviewer, revision=sheet.revision, values={"1.1": "4", "1.2": "5"}
-    )
-    sheet.refresh_from_db()
-    services.submit_sheet(sheet, by=reviewer)
-    return services.sign_sheet(sheet, by=dept_admin)
+def signed(make_reviewed, tree):
+    return review_of(make_reviewed("digest", consolidate=False), tree.a)
 
 
 def tamper(sheet):

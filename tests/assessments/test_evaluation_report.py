@@ -2,40 +2,17 @@
 indicator texts."""
 
 import re
-from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
-from assessments import reports, services
-from tests.assessments.conftest import simple_version
+from assessments import reports
+from tests.assessments.conftest import reviewed_campaign
 from tests.assessments.test_reports import pdf_text
 
 
 def consolidated(rubric_code, tree, dept_admin, reviewer):
-    campaign = services.create_campaign(
-        by=dept_admin,
-        name="年度考评",
-        version=simple_version(rubric_code),
-        scope=tree.root,
-        year=2026,
-        quarter=None,
-        template="standardization",
-        start=timezone.localdate() - timedelta(days=3),
-    )
-    services.open_campaign(campaign, by=dept_admin)
-    for org in (tree.a, tree.b):
-        (sheet,) = services.assign_reviewers(
-            campaign.stages.get(position=1), by=dept_admin, reviewers=[reviewer], orgs=[org]
-        )
-        services.save_entries(
-            sheet, by=reviewer, revision=sheet.revision, values={"1.1": "4", "1.2": "5"}
-        )
-        sheet.refresh_from_db()
-        services.submit_sheet(sheet, by=reviewer)
-        services.sign_sheet(sheet, by=dept_admin)
-    services.consolidate(campaign, by=dept_admin)
-    return campaign
+    scores = {org: {"1.1": "4", "1.2": "5"} for org in (tree.a, tree.b)}
+    return reviewed_campaign(tree, dept_admin, reviewer, rubric_code, scores, name="年度考评")
 
 
 def evaluation_text(campaign) -> str:

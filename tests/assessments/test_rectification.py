@@ -12,35 +12,15 @@ from assessments import services
 from assessments.exports import RectificationExport, ResultsExport
 from assessments.models import RectificationEvent, RectificationItem
 from branches.models import Role
-from tests.assessments.conftest import simple_version
 from tests.conftest import make_user
 
 PDF = b"%PDF-1.4 rectified"
 
 
 @pytest.fixture
-def consolidated(tree, dept_admin, secretary_a, secretary_b, reviewer):
-    campaign = services.create_campaign(
-        by=dept_admin,
-        name="以评促建",
-        version=simple_version("xining-r"),
-        scope=tree.root,
-        year=2026,
-        quarter=None,
-        template="standardization",
-        start=timezone.localdate() - timedelta(days=3),
-    )
-    services.open_campaign(campaign, by=dept_admin)
-    for org, values in ((tree.a, {"1.1": "4", "1.2": "5"}), (tree.b, {"1.1": "5", "1.2": "5"})):
-        (sheet,) = services.assign_reviewers(
-            campaign.stages.get(position=1), by=dept_admin, reviewers=[reviewer], orgs=[org]
-        )
-        services.save_entries(sheet, by=reviewer, revision=sheet.revision, values=values)
-        sheet.refresh_from_db()
-        services.submit_sheet(sheet, by=reviewer)
-        services.sign_sheet(sheet, by=dept_admin)
-    services.consolidate(campaign, by=dept_admin)
-    return campaign
+def consolidated(make_reviewed, tree, secretary_a, secretary_b):
+    scores = {tree.a: {"1.1": "4", "1.2": "5"}, tree.b: {"1.1": "5", "1.2": "5"}}
+    return make_reviewed("xining-r", scores, name="以评促建")
 
 
 def item_of(campaign, org):

@@ -2,7 +2,6 @@
 
 import io
 import re
-from datetime import timedelta
 
 import openpyxl
 import pytest
@@ -16,7 +15,7 @@ from assessments.exports import ResultsExport
 from assessments.models import ReportJob, StoredReport
 from assessments.pdf import StaticOnlyFetcher, html_to_pdf
 from branches.models import Organization
-from tests.assessments.conftest import simple_version
+from tests.assessments.conftest import review_of
 
 
 def pdf_text(content: bytes) -> tuple[PdfReader, str]:
@@ -41,33 +40,8 @@ def embedded_fonts(reader: PdfReader) -> set[str]:
 
 
 @pytest.fixture
-def signed_sheet(tree, dept_admin, secretary_a, reviewer):
-    campaign = services.create_campaign(
-        by=dept_admin,
-        name="2026年度考评",
-        version=simple_version("xining-pdf"),
-        scope=tree.root,
-        year=2026,
-        quarter=None,
-        template="standardization",
-        start=timezone.localdate() - timedelta(days=3),
-    )
-    services.open_campaign(campaign, by=dept_admin)
-    (sheet,) = services.assign_reviewers(
-        campaign.stages.get(position=1), by=dept_admin, reviewers=[reviewer], orgs=[tree.a]
-    )
-    services.save_entries(
-        sheet,
-        by=reviewer,
-        revision=sheet.revision,
-        values={"1.1": "4", "1.2": "5"},
-        notes={"1.1": "党课少一次"},
-    )
-    sheet.refresh_from_db()
-    services.submit_sheet(sheet, by=reviewer)
-    signed = services.sign_sheet(sheet, by=dept_admin)
-    services.consolidate(campaign, by=dept_admin)
-    return signed
+def signed_sheet(make_reviewed, tree, secretary_a):
+    return review_of(make_reviewed("xining-pdf", notes={"1.1": "党课少一次"}), tree.a)
 
 
 def test_branch_report_has_chinese_text_cjk_font_and_page_footer(signed_sheet):

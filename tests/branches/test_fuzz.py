@@ -8,7 +8,7 @@ import time
 import pytest
 from django.urls import reverse
 
-from tests.branches.test_permissions import MATRIX, objects  # noqa: F401 — fixture
+from tests.branches.test_permissions import MATRIX
 
 HOSTILE = [
     "1E+999999999",
@@ -60,9 +60,10 @@ def field_names(client, url) -> set[str]:
 
 
 @pytest.mark.parametrize("role", ["superuser", "secretary_a"])
-def test_no_hostile_value_gives_a_500(request, client, objects, role):  # noqa: F811
+def test_no_hostile_value_gives_a_500(client, matrix, role):
+    objects = matrix.objects
     client.raise_request_exception = False
-    client.force_login(request.getfixturevalue(role))
+    client.force_login(matrix.users[role])
     started, failures, count = time.monotonic(), [], 0
     rows = {(name, args, method) for name, args, method, _ in MATRIX if name not in SKIP_URLS}
     for name, args, method in sorted(rows, key=lambda r: (r[0], str(r[1]), r[2])):
@@ -86,16 +87,17 @@ def test_no_hostile_value_gives_a_500(request, client, objects, role):  # noqa: 
                     failures.append((method, url, value[:20], response.status_code))
                 elif value.startswith("x") and echoed_at_length(response.content, value):
                     failures.append((method, url, "echoed in a message", response.status_code))
-            client.force_login(request.getfixturevalue(role))  # a POST may end the session
+            client.force_login(matrix.users[role])  # a POST may end the session
     elapsed = time.monotonic() - started
     print(f"fuzz {role}: {count} requests in {elapsed:.1f}s")
     assert not failures, failures
     assert elapsed < 120
 
 
-def test_huge_ids_in_paths_are_404s_not_500s(client, objects, superuser):  # noqa: F811
+def test_huge_ids_in_paths_are_404s_not_500s(client, matrix):
+    objects = matrix.objects
     client.raise_request_exception = False
-    client.force_login(superuser)
+    client.force_login(matrix.users["superuser"])
     failures = []
     rows = {(name, args, method) for name, args, method, _ in MATRIX if name not in SKIP_URLS}
     for name, args, method in sorted(rows, key=lambda r: (r[0], str(r[1]), r[2])):

@@ -8,9 +8,7 @@ without a row here.
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from branches import importing
-from branches.models import CrossReviewGroup, ImportKind, Membership
-from tests.conftest import make_rubric, xlsx_bytes
+from branches.models import Membership
 
 ROLES = [
     "anonymous",
@@ -186,81 +184,8 @@ def test_every_url_is_in_the_matrix():
     assert not missing, f"URLs missing from the permission matrix: {sorted(missing)}"
 
 
-@pytest.fixture
-def objects(tree, dept_admin, sysadmin, auditor, superuser, secretary_a, secretary_b):
-    from branches.models import Role
-    from tests.conftest import make_user
-
-    other_sysadmin = make_user("sys_other", (tree.e1, Role.SYSADMIN))
-    group = CrossReviewGroup.objects.create(owner=tree.root, name="第一组")
-    make_rubric("demo-rubric")
-    campaign, sheet, evidence, draw = _campaign_objects(tree, dept_admin, secretary_a)
-    result, item, item_evidence = _result_objects(campaign, tree, dept_admin, secretary_b)
-    job = importing.start_import(
-        by=dept_admin,
-        kind=ImportKind.ORGANIZATIONS,
-        filename="t.xlsx",
-        content=xlsx_bytes(
-            ["编码", "名称", "类型", "上级编码"], [["N9", "新支部", "党支部", "E1"]]
-        ),
-    )
-    return {
-        "a": [tree.a.pk],
-        "b": [tree.b.pk],
-        "kind_orgs": ["organizations"],
-        "kind_people": ["people"],
-        "job": [job.pk],
-        "group": [group.pk],
-        "person": [secretary_b.pk],
-        "membership": [Membership.objects.get(user=secretary_b).pk],
-        "superuser_person": [superuser.pk],
-        "other_sysadmin": [other_sysadmin.pk],
-        "auditor_person": [auditor.pk],
-        "auditor_grant": [Membership.objects.get(user=auditor).pk],
-        "sysadmin_self": [sysadmin.pk],
-        "v1": ["demo-rubric", 1],
-        "v2": ["demo-rubric", 2],
-        "campaign": [campaign.pk],
-        "stage": [campaign.stages.get(position=1).pk],
-        "sheet": [sheet.pk],
-        "evidence": [evidence.pk],
-        "draw": [draw.pk],
-        "result": [result.pk],
-        "consequence": [result.consequences.get().pk],
-        "item": [item.pk],
-        "item_evidence": [item_evidence.pk],
-        "report_kind": [campaign.pk, "summary"],
-        "report_job": [_report_job(campaign, dept_admin).pk],
-        "diff": (["demo-rubric"], "?a=1&b=2"),
-        "diff_published": (["demo-rubric"], "?a=1&b=1"),
-    }
-
-
-# The department admin goes last: its successful writes (a deletion, a sign-off) must not
-# change what the other roles see in the same row.
-ORDER = [r for r in ROLES if r != "dept_admin"] + ["dept_admin"]
-
-
-@pytest.mark.parametrize(
-    ("name", "args", "method", "statuses"),
-    [pytest.param(*row, id=f"{row[0]}-{row[1] or ''}-{row[2]}") for row in MATRIX],
-)
-def test_permission_matrix(request, client, subtests, objects, name, args, method, statuses):
-    expected = dict(zip(ROLES, statuses, strict=True))
-    target = objects[args] if args else None
-    query = ""
-    if isinstance(target, tuple):
-        target, query = target
-    url = reverse(name, args=target) + query
-    for role in ORDER:
-        with subtests.test(role=role):
-            client.logout()
-            if role != "anonymous":
-                client.force_login(request.getfixturevalue(role))
-            response = client.get(url) if method == "GET" else client.post(url, {})
-            assert response.status_code == expected[role], f"{role} {method} {url}"
-
-
+# Tests with their own objects come before the matrix: from its first row on, the module
+# runs inside the matrix's objects (see `shared_data` in tests/conftest.py).
 def test_scoped_people_manager_gets_404_for_accounts_outside_scope(tree, secretary_a, client):
     from branches.models import Role
     from tests.conftest import make_user
@@ -282,75 +207,24 @@ def test_leader_post_is_refused_and_changes_nothing(tree, leader, client):
     assert tree.a.name == "甲党支部"
 
 
-def _campaign_objects(tree, dept_admin, secretary):
-    """An open campaign; branch A's self-assessment submitted with one piece of evidence."""
-    from django.utils import timezone
-
-    from assessments import services
-    from assessments.models import Draw
-    from tests.assessments.conftest import simple_version
-
-    campaign = services.create_campaign(
-        by=dept_admin,
-        name="考评",
-        version=simple_version("xining-matrix"),
-        scope=tree.root,
-        year=2026,
-        quarter=None,
-        template="standardization",
-        start=timezone.localdate(),
-    )
-    services.open_campaign(campaign, by=dept_admin)
-    sheet = campaign.sheets.get(organization=tree.a)
-    services.save_entries(
-        sheet, by=secretary, revision=sheet.revision, values={"1.1": "5", "1.2": "5"}
-    )
-    evidence = services.add_evidence(
-        sheet, by=secretary, code="1.1", name="记录.pdf", content=b"%PDF-1.4 test"
-    )
-    services.submit_sheet(sheet, by=secretary)
-    draw = Draw.objects.create(
-        stage=campaign.stages.get(position=0),
-        seed="s",
-        inputs={"population": {}, "ratio": None, "count": None},
-        selected={},
-        created_by=dept_admin,
-    )
-    return campaign, sheet, evidence, draw
+# The department admin goes last: its successful writes (a deletion, a sign-off) must not
+# change what the other roles see in the same row.
+ORDER = [r for r in ROLES if r != "dept_admin"] + ["dept_admin"]
 
 
-def _result_objects(campaign, tree, dept_admin, secretary_b):
-    """Branch B reviewed by another reviewer, signed, consolidated: a 不达标 result with a
-    consequence and rectification items; B's secretary attached evidence to one."""
-    from assessments import services
-    from branches.models import Role
-    from tests.conftest import make_user
-
-    other = make_user("kp_other", (tree.root, Role.REVIEWER))
-    (sheet,) = services.assign_reviewers(
-        campaign.stages.get(position=1), by=dept_admin, reviewers=[other], orgs=[tree.b]
-    )
-    services.save_entries(sheet, by=other, revision=sheet.revision, values={"1.1": "4", "1.2": "3"})
-    sheet.refresh_from_db()
-    services.submit_sheet(sheet, by=other)
-    services.sign_sheet(sheet, by=dept_admin)
-    services.consolidate(campaign, by=dept_admin)
-    result = campaign.results.get(organization=tree.b)
-    item = result.rectifications.get(code="1.1")
-    evidence = services.add_rectification_evidence(
-        item, by=secretary_b, name="整改.pdf", content=b"%PDF-1.4 fixed"
-    )
-    return result, item, evidence
-
-
-def _report_job(campaign, dept_admin):
-    """A finished summary report requested by the department admin."""
-    from django.core.files.base import ContentFile
-
-    from assessments.models import ReportJob
-
-    job = ReportJob.objects.create(
-        kind="summary", campaign=campaign, requested_by=dept_admin, status="done", progress=100
-    )
-    job.file.save("summary.pdf", ContentFile(b"%PDF-1.4 summary"))
-    return job
+@pytest.mark.parametrize(
+    ("name", "args", "method", "statuses"),
+    [pytest.param(*row, id=f"{row[0]}-{row[1] or ''}-{row[2]}") for row in MATRIX],
+)
+def test_permission_matrix(subtests, matrix, name, args, method, statuses):
+    expected = dict(zip(ROLES, statuses, strict=True))
+    target = matrix.objects[args] if args else None
+    query = ""
+    if isinstance(target, tuple):
+        target, query = target
+    url = reverse(name, args=target) + query
+    for role in ORDER:
+        with subtests.test(role=role):
+            client = matrix.client(role)
+            response = client.get(url) if method == "GET" else client.post(url, {})
+            assert response.status_code == expected[role], f"{role} {method} {url}"

@@ -1,39 +1,20 @@
 """A leader sees the charts, starts a summary, watches its progress and downloads the PDF."""
 
 import io
-from datetime import timedelta
 from pathlib import Path
 
-from django.utils import timezone
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from assessments import services
-from tests.assessments.conftest import simple_version
+from tests.assessments.conftest import reviewed_campaign
 from tests.browser.conftest import log_in
 
 
 def test_leader_downloads_the_summary(page, tree, dept_admin, leader, secretary_a, reviewer):
-    campaign = services.create_campaign(
-        by=dept_admin,
-        name="2026年度以评促建",
-        version=simple_version("xining-leader"),
-        scope=tree.root,
-        year=2026,
-        quarter=None,
-        template="standardization",
-        start=timezone.localdate() - timedelta(days=3),
+    scores = {tree.a: {"1.1": "5", "1.2": "5"}, tree.b: {"1.1": "3", "1.2": "3"}}
+    campaign = reviewed_campaign(
+        tree, dept_admin, reviewer, "xining-leader", scores, name="2026年度以评促建"
     )
-    services.open_campaign(campaign, by=dept_admin)
-    for org, values in ((tree.a, {"1.1": "5", "1.2": "5"}), (tree.b, {"1.1": "3", "1.2": "3"})):
-        (sheet,) = services.assign_reviewers(
-            campaign.stages.get(position=1), by=dept_admin, reviewers=[reviewer], orgs=[org]
-        )
-        services.save_entries(sheet, by=reviewer, revision=sheet.revision, values=values)
-        sheet.refresh_from_db()
-        services.submit_sheet(sheet, by=reviewer)
-        services.sign_sheet(sheet, by=dept_admin)
-    services.consolidate(campaign, by=dept_admin)
 
     log_in(page, "leader")
     dashboard = page.locator(f"#dashboard-{campaign.pk}")

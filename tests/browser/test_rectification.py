@@ -1,13 +1,9 @@
 """A secretary adds a measure with evidence; a reviewer checks it and closes the item."""
 
-from datetime import timedelta
-
-from django.utils import timezone
 from playwright.sync_api import expect
 
-from assessments import services
 from assessments.models import RectificationItem
-from tests.assessments.conftest import simple_version
+from tests.assessments.conftest import reviewed_campaign
 from tests.browser.conftest import log_in
 from tests.browser.test_campaign_path import new_page
 
@@ -17,27 +13,7 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 def test_secretary_rectifies_and_reviewer_closes(
     browser, live_server, tree, dept_admin, secretary_a, reviewer, tmp_path
 ):
-    campaign = services.create_campaign(
-        by=dept_admin,
-        name="2026年度考评",
-        version=simple_version("xining-b"),
-        scope=tree.root,
-        year=2026,
-        quarter=None,
-        template="standardization",
-        start=timezone.localdate() - timedelta(days=3),
-    )
-    services.open_campaign(campaign, by=dept_admin)
-    (sheet,) = services.assign_reviewers(
-        campaign.stages.get(position=1), by=dept_admin, reviewers=[reviewer], orgs=[tree.a]
-    )
-    services.save_entries(
-        sheet, by=reviewer, revision=sheet.revision, values={"1.1": "4", "1.2": "5"}
-    )
-    sheet.refresh_from_db()
-    services.submit_sheet(sheet, by=reviewer)
-    services.sign_sheet(sheet, by=dept_admin)
-    services.consolidate(campaign, by=dept_admin)
+    reviewed_campaign(tree, dept_admin, reviewer, "xining-b")
     item = RectificationItem.objects.get(organization=tree.a)
 
     secretary = new_page(browser, live_server)

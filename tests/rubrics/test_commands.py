@@ -37,15 +37,20 @@ def cli_db(tmp_path_factory):
     var = tmp_path_factory.mktemp("var")
     env = {**os.environ, "DJANGO_VAR_DIR": str(var)}
     env.pop("DATABASE_URL", None)
-    for command in (["migrate", "-v0"], ["load_rubrics"]):
-        subprocess.run(
-            [sys.executable, "manage.py", *command],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
+    # One process for both commands: each Django start-up costs seconds on a busy machine.
+    script = (
+        "import django; django.setup(); from django.core.management import call_command; "
+        "call_command('migrate', verbosity=0); call_command('load_rubrics')"
+    )
+    env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     return var
 
 

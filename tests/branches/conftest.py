@@ -1,0 +1,187 @@
+"""The permission matrix's objects, built once per module (tests/branches/test_permissions.py
+and test_fuzz.py): the tree, one person per role, a campaign with every kind of object a
+URL takes, and one logged-in session per role."""
+
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from branches import importing
+from branches.models import CrossReviewGroup, ImportKind, Membership, Role, User
+from tests.conftest import (
+    copy_media,
+    make_person,
+    make_rubric,
+    make_superuser,
+    make_tree,
+    make_user,
+    shared_data,
+    xlsx_bytes,
+)
+
+
+@dataclass
+class Matrix:
+    objects: dict  # url args by the name the matrix gives them
+    users: dict[str, User]  # by role: the fixtures' names, and "superuser"
+    sessions: dict[str, str] = field(default_factory=dict)  # session key by role
+
+    clients: dict[str, Client] = field(default_factory=dict)  # one per role
+
+    def client(self, role: str) -> Client:
+        """The role's client holding only its session ("anonymous": no cookie at all), as
+        a fresh `force_login` would give."""
+        client = self.clients.setdefault(role, Client())
+        client.cookies = SimpleCookie()
+        if role != "anonymous":
+            client.cookies[settings.SESSION_COOKIE_NAME] = self.sessions[role]
+        return client
+
+
+@pytest.fixture(scope="module")
+def matrix_data(django_db_setup, django_db_blocker, tmp_path_factory):
+    media = tmp_path_factory.mktemp("matrix_media")
+    with shared_data("matrix_data", django_db_blocker, media):
+        tree = make_tree()
+        # In the order the function fixtures made them: those the objects need first.
+        users = {p: make_person(tree, p) for p in ("dept_admin", "sysadmin", "auditor")}
+        users["superuser"] = make_superuser()
+        users |= {p: make_person(tree, p) for p in ("secretary_a", "secretary_b")}
+        matrix = Matrix(objects=_objects(tree, users), users=users)
+        users |= {p: make_person(tree, p) for p in ("outsider", "reviewer", "leader")}
+        for role, user in users.items():
+            client = Client()
+            client.force_login(user)
+            matrix.sessions[role] = client.cookies[settings.SESSION_COOKIE_NAME].value
+        yield matrix, media
+
+
+@pytest.fixture
+def matrix(matrix_data, db, settings) -> Matrix:
+    """The module's objects, as they were built: this test's writes are rolled back after
+    it, and it works on its own copy of their files."""
+    matrix, media = matrix_data
+    copy_media(media, settings.MEDIA_ROOT)
+    return matrix
+
+
+def _objects(tree, users) -> dict:
+    dept_admin, secretary_b = users["dept_admin"], users["secretary_b"]
+    other_sysadmin = make_user("sys_other", (tree.e1, Role.SYSADMIN))
+    group = CrossReviewGroup.objects.create(owner=tree.root, name="第一组")
+    make_rubric("demo-rubric")
+    campaign, sheet, evidence, draw = _campaign_objects(tree, dept_admin, users["secretary_a"])
+    result, item, item_evidence = _result_objects(campaign, tree, dept_admin, secretary_b)
+    job = importing.start_import(
+        by=dept_admin,
+        kind=ImportKind.ORGANIZATIONS,
+        filename="t.xlsx",
+        content=xlsx_bytes(
+            ["编码", "名称", "类型", "上级编码"], [["N9", "新支部", "党支部", "E1"]]
+        ),
+    )
+    return {
+        "a": [tree.a.pk],
+        "b": [tree.b.pk],
+        "kind_orgs": ["organizations"],
+        "kind_people": ["people"],
+        "job": [job.pk],
+        "group": [group.pk],
+        "person": [secretary_b.pk],
+        "membership": [Membership.objects.get(user=secretary_b).pk],
+        "superuser_person": [users["superuser"].pk],
+        "other_sysadmin": [other_sysadmin.pk],
+        "auditor_person": [users["auditor"].pk],
+        "auditor_grant": [Membership.objects.get(user=users["auditor"]).pk],
+        "sysadmin_self": [users["sysadmin"].pk],
+        "v1": ["demo-rubric", 1],
+        "v2": ["demo-rubric", 2],
+        "campaign": [campaign.pk],
+        "stage": [campaign.stages.get(position=1).pk],
+        "sheet": [sheet.pk],
+        "evidence": [evidence.pk],
+        "draw": [draw.pk],
+        "result": [result.pk],
+        "consequence": [result.consequences.get().pk],
+        "item": [item.pk],
+        "item_evidence": [item_evidence.pk],
+        "report_kind": [campaign.pk, "summary"],
+        "report_job": [_report_job(campaign, dept_admin).pk],
+        "diff": (["demo-rubric"], "?a=1&b=2"),
+        "diff_published": (["demo-rubric"], "?a=1&b=1"),
+    }
+
+
+def _campaign_objects(tree, dept_admin, secretary):
+    """An open campaign; branch A's self-assessment submitted with one piece of evidence."""
+    from django.utils import timezone
+
+    from assessments import services
+    from assessments.models import Draw
+    from tests.assessments.conftest import simple_version
+
+    campaign = services.create_campaign(
+        by=dept_admin,
+        name="考评",
+        version=simple_version("xining-matrix"),
+        scope=tree.root,
+        year=2026,
+        quarter=None,
+        template="standardization",
+        start=timezone.localdate(),
+    )
+    services.open_campaign(campaign, by=dept_admin)
+    sheet = campaign.sheets.get(organization=tree.a)
+    services.save_entries(
+        sheet, by=secretary, revision=sheet.revision, values={"1.1": "5", "1.2": "5"}
+    )
+    evidence = services.add_evidence(
+        sheet, by=secretary, code="1.1", name="记录.pdf", content=b"%PDF-1.4 test"
+    )
+    services.submit_sheet(sheet, by=secretary)
+    draw = Draw.objects.create(
+        stage=campaign.stages.get(position=0),
+        seed="s",
+        inputs={"population": {}, "ratio": None, "count": None},
+        selected={},
+        created_by=dept_admin,
+    )
+    return campaign, sheet, evidence, draw
+
+
+def _result_objects(campaign, tree, dept_admin, secretary_b):
+    """Branch B reviewed by another reviewer, signed, consolidated: a 不达标 result with a
+    consequence and rectification items; B's secretary attached evidence to one."""
+    from assessments import services
+
+    other = make_user("kp_other", (tree.root, Role.REVIEWER))
+    (sheet,) = services.assign_reviewers(
+        campaign.stages.get(position=1), by=dept_admin, reviewers=[other], orgs=[tree.b]
+    )
+    services.save_entries(sheet, by=other, revision=sheet.revision, values={"1.1": "4", "1.2": "3"})
+    sheet.refresh_from_db()
+    services.submit_sheet(sheet, by=other)
+    services.sign_sheet(sheet, by=dept_admin)
+    services.consolidate(campaign, by=dept_admin)
+    result = campaign.results.get(organization=tree.b)
+    item = result.rectifications.get(code="1.1")
+    evidence = services.add_rectification_evidence(
+        item, by=secretary_b, name="整改.pdf", content=b"%PDF-1.4 fixed"
+    )
+    return result, item, evidence
+
+
+def _report_job(campaign, dept_admin):
+    """A finished summary report requested by the department admin."""
+    from django.core.files.base import ContentFile
+
+    from assessments.models import ReportJob
+
+    job = ReportJob.objects.create(
+        kind="summary", campaign=campaign, requested_by=dept_admin, status="done", progress=100
+    )
+    job.file.save("summary.pdf", ContentFile(b"%PDF-1.4 summary"))
+    return job
