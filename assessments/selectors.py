@@ -494,13 +494,20 @@ def trend(campaign: Campaign) -> list[tuple[str, float]]:
         .annotate(n=Count("id"), passed=Count("id", filter=Q(passed=True)))
         .order_by("year", "quarter", "campaign_id")
     )
-    in_scope = Organization.objects.filter(path__startswith=campaign.scope.path).exclude(
-        pk=campaign.scope_id
-    )  # as services.targets, with each campaign's kinds
+    # Objects in scope by kind, counted once (as services.targets), then summed per
+    # campaign over the kinds it assesses.
+    by_kind = dict(
+        Organization.objects.filter(path__startswith=campaign.scope.path)
+        .exclude(pk=campaign.scope_id)
+        .order_by()
+        .values_list("kind")
+        .annotate(n=Count("id"))
+    )
     kinds = dict(Campaign.objects.filter(scope=campaign.scope).values_list("pk", "kinds"))
     points = []
     for r in rows:
-        scope_n = max(in_scope.filter(kind__in=kinds[r["campaign_id"]]).count(), r["n"])
+        in_scope = sum(by_kind.get(kind, 0) for kind in kinds[r["campaign_id"]])
+        scope_n = max(in_scope, r["n"])
         if scope_n:
             label = f"{r['year']}" + (f"Q{r['quarter']}" if r["quarter"] else "")
             points.append((label, round(r["passed"] * 100 / scope_n, 1)))
