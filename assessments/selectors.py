@@ -9,6 +9,7 @@ from django.db.models import (
     CharField,
     Count,
     IntegerField,
+    Min,
     Prefetch,
     Q,
     QuerySet,
@@ -257,6 +258,23 @@ def vetoed_results(campaign: Campaign) -> QuerySet:
         .select_related("organization")
         .order_by("organization__path")
     )
+
+
+def overturn_stages(campaign: Campaign) -> QuerySet:
+    """Stages a 推翻 decision may name: only those after the earliest stage at which a
+    signed review found a veto (the service refuses any other)."""
+    from .models import VetoFinding
+
+    earliest = VetoFinding.objects.filter(
+        sheet__in=ScoreSheet.objects.reviews().filter(
+            campaign=campaign,
+            status=SheetStatus.SIGNED,
+            rubric_version_id=campaign.rubric_version_id,
+        )
+    ).aggregate(first=Min("sheet__stage__position"))["first"]
+    if earliest is None:
+        return campaign.stages.none()
+    return campaign.stages.filter(position__gt=earliest)
 
 
 def _scope_by_enterprise(campaign: Campaign) -> dict[str | None, int]:

@@ -56,7 +56,7 @@ def campaign_results(request: HttpRequest, pk: int) -> HttpResponse:
             "filters": filters,
             "enterprises": selectors.target_enterprises(campaign),
             "can_manage": access.can_manage_campaign(request.user, campaign),
-            "stages": campaign.stages.all(),
+            "stages": selectors.overturn_stages(campaign),
             "vetoed": selectors.vetoed_results(campaign),
             "composite": campaign.rubric_version.method == Method.COMPOSITE,
             "checklist": campaign.rubric_version.method == Method.CHECKLIST,

@@ -154,6 +154,9 @@ def test_xining_five_stages(client):
 
     # The spot-check overturns the veto with a reason: the item is withdrawn.
     form = ledger.form(action="/overturn/")
+    # Only the stages after the one that found the veto can overturn it.
+    offered = [text for _, text in form.selects["stage"]]
+    assert "全面考评" not in " ".join(offered) and "自评" not in " ".join(offered)
     overturned = submit(
         client,
         form,
