@@ -165,3 +165,24 @@ class ConsequenceExport(Export):
                 str(c.done_by) if c.done_by else "",
                 c.done_at or "",
             ]
+
+
+class MeasuresTemplate(Export):
+    """A branch's open rectification items, for its secretary to fill the measures in
+    Excel and upload them back (事项编号 ties each row to its item)."""
+
+    identifier = "measures"
+    verbose_name = "整改措施填写表"
+    widths = {"问题": 50, "整改措施": 50, "责任人": 12}
+    HEADERS = ["事项编号", "指标", "问题", "整改措施", "责任人", "整改时限"]
+
+    def __init__(self, *, by, items):
+        super().__init__(by=by)
+        self.items = items
+
+    def headers(self):
+        return self.HEADERS
+
+    def rows(self):
+        for i in self.items:
+            yield [i.pk, i.code, i.problem, i.measure, i.responsible, i.deadline]

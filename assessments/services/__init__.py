@@ -4,6 +4,15 @@ inside a transaction and writes an event row in the same transaction.
 Split by domain: campaigns (plans, assignment, draws), sheets (entries and transitions),
 results (consolidation, consequences, rectification)."""
 
+from .bulk import (
+    BulkRefused,
+    MeasureLine,
+    assign_chosen,
+    editable_items,
+    remind_assessors,
+    reminder_recipients,
+    write_measures,
+)
 from .campaigns import (
     TEMPLATES,
     StageSpec,
@@ -21,7 +30,6 @@ from .campaigns import (
     reassign_sheet,
     redraw,
     reissue_self_sheets,
-    remind_assessors,
     save_stage,
     staff_stage,
     targets,
@@ -70,13 +78,16 @@ __all__ = [
     "EVIDENCE_MAX_BYTES",
     "TEMPLATES",
     "AssessmentError",
+    "BulkRefused",
     "Conflict",
     "Difference",
+    "MeasureLine",
     "SaveResult",
     "StageSpec",
     "add_evidence",
     "add_rectification_evidence",
     "assessed_kinds",
+    "assign_chosen",
     "assign_reviewers",
     "check_signed",
     "close_campaign",
@@ -92,6 +103,7 @@ __all__ = [
     "differences",
     "draw_cross_review",
     "draw_spot_check",
+    "editable_items",
     "extend_deadline",
     "matches_stored",
     "open_campaign",
@@ -103,6 +115,7 @@ __all__ = [
     "redraw",
     "reissue_self_sheets",
     "remind_assessors",
+    "reminder_recipients",
     "reopen_sheet",
     "request_report",
     "rerate",
@@ -123,4 +136,5 @@ __all__ = [
     "tampered",
     "targets",
     "write_measure",
+    "write_measures",
 ]
