@@ -156,6 +156,20 @@ def assign_chosen(
         with transaction.atomic(), acting(by):
             for org, person in pairs:
                 _sheet_for(stage, org, person)
+            audit.record(
+                stage,
+                "update",
+                {
+                    "assigned": {
+                        "label": "按组织指定考评员",
+                        "old": None,
+                        "new": "；".join(
+                            f"{person}：{'、'.join(o.name for o in orgs)}"
+                            for person, orgs in plan.by_reviewer()
+                        )[:2000],
+                    }
+                },
+            )
     return plan
 
 

@@ -150,6 +150,9 @@ def test_department_gives_chosen_branches_to_a_reviewer(client):
     login(client, "kp02")
     mine = [label for _, label in open_page(client, "/").links if label.endswith("· 考核验收")]
     assert sorted(label.split(" · ")[0] for label in mine) == sorted(five)
+    login(client, "sh01")
+    trail = open_page(client, "/audit/?q=考核验收")
+    assert "按组织指定考评员" in trail and "连铸作业区党支部" in trail
     # The matrix now lists them as assigned and offers only the rest.
     login(client, "dq01")
     again = open_page(client, matrix.url)
