@@ -18,6 +18,7 @@ from ..models import (
     EDITABLE,
     Assessor,
     Campaign,
+    CampaignStatus,
     RectificationItem,
     RectificationStatus,
     ScoreSheet,
@@ -75,6 +76,8 @@ def remind_assessors(campaign: Campaign, *, by: User, late_only: bool = False) -
     _require(by, Perm.MANAGE_CAMPAIGNS, campaign.scope)
     from ..tasks import send_reminders
 
+    if campaign.status != CampaignStatus.OPEN:
+        raise AssessmentError("考评活动未在进行中，不能催办。")
     recipients = reminder_recipients(campaign, late_only=late_only)
     if not recipients:
         raise AssessmentError(

@@ -31,6 +31,9 @@ def campaign_remind(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "催办范围无效。")
         return redirect("campaign_progress", pk=pk)
     late_only = form.cleaned_data["scope"] == "late"
+    if not campaign.is_open:
+        messages.error(request, "考评活动未在进行中，不能催办。")
+        return redirect("campaign_progress", pk=pk)
     if request.method == "GET":
         return render(
             request,
@@ -83,7 +86,9 @@ def stage_assign_matrix(request: HttpRequest, pk: int) -> HttpResponse:
     reviewers = list(selectors.reviewer_choices())
     form = AssignMatrixForm(request.POST or None, orgs=orgs, reviewers=reviewers)
     plan = problems = None
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not form.is_valid():
+        messages.error(request, "所选考评员无效，请重新选择。")
+    elif request.method == "POST":
         dry_run = "confirm" not in request.POST
         try:
             plan = services.assign_chosen(
@@ -191,7 +196,9 @@ def branch_measures(request: HttpRequest, campaign_pk: int, org_pk: int) -> Http
                 messages.info(
                     request, f"试运行：文件中 {len(changes)} 项将被更新，请核对后点击“保存全部”。"
                 )
-    elif request.method == "POST" and form.is_valid():
+    elif request.method == "POST" and not form.is_valid():
+        messages.error(request, "有填写不符合要求的内容，请按提示修改；未做任何修改。")
+    elif request.method == "POST":
         dry_run = "confirm" not in request.POST
         try:
             changes = services.write_measures(
