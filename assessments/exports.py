@@ -186,3 +186,27 @@ class MeasuresTemplate(Export):
     def rows(self):
         for i in self.items:
             yield [i.pk, i.code, i.problem, i.measure, i.responsible, i.deadline]
+
+
+class AssignmentTemplate(Export):
+    """A stage's unassigned organizations, for the department to write each one's reviewer
+    (工号) and upload it back; the second sheet lists the reviewers."""
+
+    identifier = "assignment"
+    verbose_name = "考评员分配表"
+    widths = {"组织": 30, "考评员工号": 14}
+    HEADERS = ["组织编码", "组织", "考评员工号"]
+
+    def __init__(self, *, by, orgs, reviewers):
+        super().__init__(by=by)
+        self.orgs, self.reviewers = orgs, reviewers
+
+    def headers(self):
+        return self.HEADERS
+
+    def rows(self):
+        for org in self.orgs:
+            yield [org.code, org.name, ""]
+
+    def extra_sheets(self):
+        return [("考评员", ["工号", "姓名"], [[u.username, u.name] for u in self.reviewers])]

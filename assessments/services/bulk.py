@@ -176,6 +176,35 @@ def assign_chosen(
     return plan
 
 
+def choices_from_rows(stage: Stage, rows: list[tuple[int, str, str]]) -> dict[int, int]:
+    """An uploaded assignment table's rows (Excel row, 组织编码, 考评员工号) as the matrix's
+    choices (organization id → reviewer id); every unknown code or 工号 and every repeated
+    organization is refused with its row number. Rows without a 工号 are left out."""
+    orgs = {o.code: o for o in targets(stage.campaign)}
+    people = {
+        u.username.lower(): u
+        for u in User.objects.filter(is_active=True, memberships__role=Role.REVIEWER).distinct()
+    }
+    problems, choices = [], {}
+    for row, code, username in rows:
+        if not username:
+            continue
+        org, person = orgs.get(code), people.get(username.lower())
+        if org is None:
+            problems.append(f"第 {row} 行：组织编码“{code}”不是本阶段的考评对象。")
+        elif person is None:
+            problems.append(f"第 {row} 行：工号“{username}”不是考评员。")
+        elif org.pk in choices:
+            problems.append(f"第 {row} 行：{org.name}重复出现。")
+        else:
+            choices[org.pk] = person.pk
+    if problems:
+        raise BulkRefused(problems)
+    if not choices:
+        raise AssessmentError("文件中没有填写考评员工号的行。")
+    return choices
+
+
 # -- a branch's rectification measures at once --------------------------------------------
 
 

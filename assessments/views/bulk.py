@@ -13,7 +13,7 @@ from branches.toolkit.spreadsheets import SpreadsheetError, read_xlsx
 
 from .. import access, selectors, services
 from ..access import Action
-from ..exports import MeasuresTemplate
+from ..exports import AssignmentTemplate, MeasuresTemplate
 from ..forms import AssignMatrixForm, MeasuresForm, OfflineUploadForm, RemindForm
 from ..models import Assessor
 from ..services import AssessmentError, BulkRefused, MeasureLine
@@ -85,8 +85,34 @@ def stage_assign_matrix(request: HttpRequest, pk: int) -> HttpResponse:
     orgs = [o for o in services.targets(stage.campaign) if o.pk not in assigned]
     reviewers = list(selectors.reviewer_choices())
     form = AssignMatrixForm(request.POST or None, orgs=orgs, reviewers=reviewers)
+    if request.GET.get("format") == "xlsx":
+        return export_download(AssignmentTemplate(by=request.user, orgs=orgs, reviewers=reviewers))
+    upload = OfflineUploadForm()
     plan = problems = None
-    if request.method == "POST" and not form.is_valid():
+    if request.method == "POST" and "file" in request.FILES:
+        upload = OfflineUploadForm(request.POST, request.FILES)
+        form = AssignMatrixForm(orgs=orgs, reviewers=reviewers)
+        if upload.is_valid():
+            try:
+                rows = _assignment_rows(upload.cleaned_data["file"].read())
+                choices = services.choices_from_rows(stage, rows)
+                plan = services.assign_chosen(stage, by=request.user, choices=choices, dry_run=True)
+            except SpreadsheetError as exc:
+                messages.error(request, str(exc))
+            except BulkRefused as exc:
+                problems = exc.problems
+                messages.error(request, str(exc))
+            except AssessmentError as exc:
+                messages.error(request, str(exc))
+            else:
+                # The preview: the matrix, ticked as the file says, to confirm.
+                form = AssignMatrixForm(
+                    initial={f"org_{o}": str(u) for o, u in choices.items()},
+                    orgs=orgs,
+                    reviewers=reviewers,
+                )
+                messages.info(request, "试运行：按文件分配如下，请核对后点击“确认分配”。")
+    elif request.method == "POST" and not form.is_valid():
         messages.error(request, "所选考评员无效，请重新选择。")
     elif request.method == "POST":
         dry_run = "confirm" not in request.POST
@@ -117,8 +143,19 @@ def stage_assign_matrix(request: HttpRequest, pk: int) -> HttpResponse:
             ),
             "plan": plan,
             "problems": problems,
+            "upload": upload,
         },
     )
+
+
+def _assignment_rows(content: bytes) -> list[tuple[int, str, str]]:
+    sheet = read_xlsx(content, required=["组织编码", "考评员工号"])
+    code, username = sheet.headers.index("组织编码"), sheet.headers.index("考评员工号")
+
+    def text(value) -> str:
+        return "" if value is None else str(value).strip()
+
+    return [(row, text(values[code]), text(values[username])) for row, values in sheet.rows]
 
 
 # -- a branch's rectification measures ----------------------------------------------------

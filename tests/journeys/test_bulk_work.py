@@ -322,3 +322,59 @@ def test_only_the_account_administrator_creates_secretary_accounts(client):
         assert client.post("/people/secretaries/", {"confirm": "1"}).status_code == 403, who
     login(client, "dq01")
     assert "批量创建书记账号" not in open_page(client, "/orgs/")
+
+
+def _ticked(page: Page) -> dict[str, str]:
+    """Every radio group of the matrix as the page shows it: the ticked value, or ""."""
+    out = {}
+    for attrs in re.findall(r'<input type="radio"([^>]*)>', page.html):
+        name = re.search(r'name="([^"]+)"', attrs).group(1)
+        value = re.search(r'value="([^"]*)"', attrs).group(1)
+        out.setdefault(name, "")
+        if " checked" in attrs:
+            out[name] = value
+    return out
+
+
+def test_department_assigns_reviewers_from_an_excel_table_with_a_dry_run(client):
+    login(client, "dq01")
+    matrix = open_page(
+        client, open_page(client, _acceptance_assign(client)).link("按组织指定考评员")
+    )
+    content = download(client, matrix.link("下载分配表"))
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    sheet, people = book.worksheets
+    assert [c.value for c in sheet[1]] == ["组织编码", "组织", "考评员工号"]
+    assert ("kp03", "孙互评") in [(r[0], r[1]) for r in people.iter_rows(2, values_only=True)]
+    rows = {r[0]: n for n, r in enumerate(sheet.iter_rows(2, values_only=True), start=2)}
+    for code in ("NH-HG", "NH-DC", "NH-XS"):
+        sheet.cell(rows[code], 3).value = "kp03"
+    sheet.cell(rows["WL-CD"], 3).value = "kp99"  # nobody
+    out = io.BytesIO()
+    book.save(out)
+    form = matrix.form(button="上传并预览")
+    refused = upload(client, form, out.getvalue(), "分配表.xlsx")
+    assert "未做任何修改" in refused
+    assert f"第 {rows['WL-CD']} 行：工号“kp99”不是考评员" in refused
+
+    sheet.cell(rows["WL-CD"], 3).value = None
+    out = io.BytesIO()
+    book.save(out)
+    preview = upload(client, form, out.getvalue(), "分配表.xlsx")
+    assert "试运行" in preview and "孙互评（kp03）：3 个" in preview
+    ticked = _ticked(preview)
+    chosen = [v for v in ticked.values() if v]
+    assert len(chosen) == 3 and len(set(chosen)) == 1  # the three rows, all kp03
+    login(client, "kp03")
+    assert not [label for _, label in open_page(client, "/").links if "考核验收" in label]
+
+    login(client, "dq01")
+    done = submit(client, preview.form(button="确认分配"), {**ticked, "confirm": "1"})
+    assert "已按指定分配 3 份考评表" in done
+    login(client, "kp03")
+    mine = [label for _, label in open_page(client, "/").links if label.endswith("· 考核验收")]
+    assert sorted(label.split(" · ")[0] for label in mine) == [
+        "化工分厂党支部",
+        "热电厂党支部",
+        "销售公司党支部",
+    ]
