@@ -218,11 +218,20 @@ def progress(
 
 
 def current_stage(campaign: Campaign) -> Stage | None:
-    """The stage a running campaign is in: the last scored stage already opened (the first
-    one before anything opens)."""
+    """The stage a running campaign is in: the earliest opened stage with sheets still to
+    fill (late ones keep it there), else the last opened one (the first before anything
+    opens)."""
     today = timezone.localdate()
     stages = [s for s in campaign.stages.all() if s.scored]
     opened = [s for s in stages if s.opens_on <= today]
+    unfinished = set(
+        ScoreSheet.objects.filter(campaign=campaign, status__in=EDITABLE)
+        .values_list("stage_id", flat=True)
+        .distinct()
+    )
+    for stage in opened:
+        if stage.pk in unfinished:
+            return stage
     return opened[-1] if opened else (stages[0] if stages else None)
 
 

@@ -58,6 +58,10 @@ def test_remind_late_sheets_after_confirmation_lists_who_was_reminded(client, ma
     )
     opened = submit(client, detail.form(action="/open/"))
     assert "考评活动已开始" in opened
+    # The department's home page shows the running campaign's late sheets by enterprise.
+    panel = open_page(client, "/").text.split("2026年度标准化建设补考评 · 进行中")[1][:300]
+    assert "当前阶段：自查" in panel and "已逾期" in panel
+    assert "华西特钢公司党委 1 0 0 1" in panel and "华西能化公司党委 1 0 0 1" in panel
     progress = open_page(client, opened.link("进度"))
     confirm = open_page(client, progress.link("一键催办逾期"))
     # Confirmation first: who will be reminded, for which sheets; nothing sent yet.

@@ -1,7 +1,16 @@
 """Issue 15: leaders and the department see the running campaign on their home page, and
 the last finished campaign's results below it."""
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
 from .pages import fill_sheet, login, my_sheets
+
+
+def _home_queries(client) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/").status_code == 200
+    return len(queries)
 
 
 def test_leader_home_shows_running_campaign_then_last_results(client):
@@ -9,14 +18,16 @@ def test_leader_home_shows_running_campaign_then_last_results(client):
     assert "2026年度党支部标准化建设考评（演示） · 进行中" in home
     assert "当前阶段：" in home and "剩余" in home
     before = home.row("华西特钢公司党委")
-    assert home.html.index("进行中") < home.html.index(
-        "2025年度党支部规范化建设考核（演示，已完成） · 考评结果"
-    )
+    finished = "2025年度党支部规范化建设考核（演示，已完成） · 考评结果"
+    assert home.html.index("进行中") < home.html.index(finished)
+    queries = _home_queries(client)
 
     login(client, "sj01")
     (url, _), *_ = my_sheets(client, "自查")
     fill_sheet(client, url)
 
+    login(client, "ld01")
+    assert _home_queries(client) == queries  # counted in SQL, whatever the sheets
     for who in ("ld01", "dq01"):
         home = login(client, who)
         row = home.row("华西特钢公司党委")
