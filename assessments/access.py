@@ -274,3 +274,20 @@ def get_report_job(user: User, pk) -> ReportJob:
     if job is None:
         raise Http404("报告任务不存在")
     return job
+
+
+def get_branch_measures(user: User, campaign_pk: int, org_pk: int) -> tuple[Campaign, Organization]:
+    """A branch's rectification list in one campaign, for writing its measures at once:
+    the organization must be visible (else 404), the campaign must have items for it (else
+    404), and only the branch's own secretary writes them (else 403)."""
+    org = access.get_org(user, org_pk)
+    campaign = (
+        Campaign.objects.filter(pk=campaign_pk, rectifications__organization=org)
+        .select_related("scope")
+        .first()
+    )
+    if campaign is None:
+        raise Http404("该组织在本考评活动中没有整改事项")
+    if not is_secretary_of(user, org):
+        raise PermissionDenied
+    return campaign, org

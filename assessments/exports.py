@@ -165,3 +165,48 @@ class ConsequenceExport(Export):
                 str(c.done_by) if c.done_by else "",
                 c.done_at or "",
             ]
+
+
+class MeasuresTemplate(Export):
+    """A branch's open rectification items, for its secretary to fill the measures in
+    Excel and upload them back (事项编号 ties each row to its item)."""
+
+    identifier = "measures"
+    verbose_name = "整改措施填写表"
+    widths = {"问题": 50, "整改措施": 50, "责任人": 12}
+    HEADERS = ["事项编号", "指标", "问题", "整改措施", "责任人", "整改时限"]
+
+    def __init__(self, *, by, items):
+        super().__init__(by=by)
+        self.items = items
+
+    def headers(self):
+        return self.HEADERS
+
+    def rows(self):
+        for i in self.items:
+            yield [i.pk, i.code, i.problem, i.measure, i.responsible, i.deadline]
+
+
+class AssignmentTemplate(Export):
+    """A stage's unassigned organizations, for the department to write each one's reviewer
+    (工号) and upload it back; the second sheet lists the reviewers."""
+
+    identifier = "assignment"
+    verbose_name = "考评员分配表"
+    widths = {"组织": 30, "考评员工号": 14}
+    HEADERS = ["组织编码", "组织", "考评员工号"]
+
+    def __init__(self, *, by, orgs, reviewers):
+        super().__init__(by=by)
+        self.orgs, self.reviewers = orgs, reviewers
+
+    def headers(self):
+        return self.HEADERS
+
+    def rows(self):
+        for org in self.orgs:
+            yield [org.code, org.name, ""]
+
+    def extra_sheets(self):
+        return [("考评员", ["工号", "姓名"], [[u.username, u.name] for u in self.reviewers])]

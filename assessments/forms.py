@@ -307,3 +307,70 @@ class ScoreSheetForm(forms.Form):
         notes = {c: data[f"n_{c}"] for c in self.codes if f"v_{c}" in self.data}
         vetoes = {c: data[f"facts_{c}"] for c in self.veto_codes if data[f"veto_{c}"]}
         return values, notes, vetoes
+
+
+class RemindForm(forms.Form):
+    """催办: every open sheet, or only the late ones."""
+
+    scope = forms.ChoiceField(
+        label="催办范围",
+        choices=[("late", "逾期未交的考评表"), ("open", "全部未提交的考评表")],
+    )
+
+
+class AssignMatrixForm(forms.Form):
+    """Branches × reviewers: one choice per organization not yet assigned ("" = later)."""
+
+    def __init__(self, *args, orgs, reviewers, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("", "—")] + [(str(u.pk), f"{u.name}（{u.username}）") for u in reviewers]
+        self.orgs = list(orgs)
+        for org in self.orgs:
+            self.fields[f"org_{org.pk}"] = forms.ChoiceField(
+                label=org.name, choices=choices, required=False, widget=forms.RadioSelect
+            )
+
+    def choices(self) -> dict[int, int]:
+        return {
+            org.pk: int(self.cleaned_data[f"org_{org.pk}"])
+            for org in self.orgs
+            if self.cleaned_data.get(f"org_{org.pk}")
+        }
+
+
+class MeasuresForm(forms.Form):
+    """A branch's open items, each with its measure and responsible person."""
+
+    def __init__(self, *args, items, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.items = list(items)
+        for item in self.items:
+            self.fields[f"measure_{item.pk}"] = forms.CharField(
+                label=f"{item.code} 整改措施",
+                required=False,
+                max_length=2000,
+                initial=item.measure,
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
+            self.fields[f"responsible_{item.pk}"] = forms.CharField(
+                label=f"{item.code} 责任人", required=False, max_length=50, initial=item.responsible
+            )
+
+    def rows(self):
+        return [
+            (item, self[f"measure_{item.pk}"], self[f"responsible_{item.pk}"])
+            for item in self.items
+        ]
+
+    def lines(self):
+        from .services import MeasureLine
+
+        return [
+            MeasureLine(
+                item.pk,
+                item.code,
+                self.cleaned_data.get(f"measure_{item.pk}", ""),
+                self.cleaned_data.get(f"responsible_{item.pk}", ""),
+            )
+            for item in self.items
+        ]

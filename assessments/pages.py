@@ -11,8 +11,8 @@ from rubrics import scoring
 
 from . import charts
 from .access import visible_campaigns
-from .models import Assessor, Campaign, ScoreSheet, Stage
-from .selectors import campaign_summary, sheet_version, trend
+from .models import Assessor, Campaign, CampaignStatus, ScoreSheet, Stage
+from .selectors import campaign_summary, current_stage, running_progress, sheet_version, trend
 from .services import cross_review_problem
 
 
@@ -246,6 +246,41 @@ def dashboard(user: User) -> list[dict]:
                 "chart_trend": charts.line_chart(
                     trend(campaign), title="历次考评达标率", width=520
                 ),
+            }
+        )
+    return out
+
+
+def running_campaigns(user: User) -> list[dict]:
+    """Leaders' and the department's view of the campaigns under way: the stage, its days
+    left, and by enterprise the sheets submitted, signed and late."""
+    from django.utils import timezone
+
+    if not access.has_perm(user, Perm.VIEW_RESULTS):
+        return []
+    campaigns = (
+        visible_campaigns(user)
+        .filter(status=CampaignStatus.OPEN)
+        .select_related("scope", "rubric_version__rubric")
+        .prefetch_related("stages")
+        .order_by("-year", "-quarter", "-created_at")[:3]
+    )
+    out = []
+    for campaign in campaigns:
+        stage = current_stage(campaign)
+        rows = running_progress(stage) if stage else []
+        out.append(
+            {
+                "campaign": campaign,
+                "stage": stage,
+                "days_left": (stage.deadline - timezone.localdate()).days if stage else None,
+                "rows": rows,
+                "total": {
+                    "total": sum(r.total for r in rows),
+                    "submitted": sum(r.submitted for r in rows),
+                    "signed": sum(r.signed for r in rows),
+                    "late": sum(r.late for r in rows),
+                },
             }
         )
     return out

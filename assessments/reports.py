@@ -4,6 +4,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -23,6 +24,20 @@ from .models import (
 from .pdf import StaticOnlyFetcher, render_pdf
 
 Progress = Callable[[int, str], None]
+
+
+def official_header(campaign: Campaign, *, serial: int, day) -> dict:
+    """The parts of an official document (GB/T 9704) a report prints: the issuing
+    organization (REPORT_ISSUER, else the campaign's scope 党委) in the 红头 and the 落款, the
+    文号 and the date of the 落款. Configured once per deployment in settings."""
+    issuer = settings.REPORT_ISSUER or campaign.scope.name
+    prefix = settings.REPORT_DOC_PREFIX
+    return {
+        "issuer": issuer,
+        "red_header": settings.REPORT_RED_HEADER,
+        "number": f"{prefix}〔{campaign.year}〕{serial}号" if prefix else "",
+        "date": day,
+    }
 
 
 def branch_context(sheet: ScoreSheet) -> dict:
@@ -66,6 +81,11 @@ def branch_context(sheet: ScoreSheet) -> dict:
             campaign=sheet.campaign, organization=sheet.organization
         ).order_by("code"),
         "generated_at": timezone.localtime(),
+        "official": official_header(
+            sheet.campaign,
+            serial=sheet.pk,
+            day=timezone.localtime(sheet.signed_at) if sheet.signed_at else timezone.localdate(),
+        ),
     }
 
 
@@ -167,6 +187,7 @@ def summary_context(campaign: Campaign, progress: Progress | None = None) -> dic
             selectors.trend(campaign), title="历次考评达标率", responsive=False
         ),
         "generated_at": timezone.localtime(),
+        "official": official_header(campaign, serial=campaign.pk, day=timezone.localdate()),
     }
 
 

@@ -218,6 +218,59 @@ def progress(
     ]
 
 
+def current_stage(campaign: Campaign) -> Stage | None:
+    """The stage a running campaign is in: the earliest opened stage with sheets still to
+    fill (late ones keep it there), else the last opened one (the first before anything
+    opens)."""
+    today = timezone.localdate()
+    stages = [s for s in campaign.stages.all() if s.scored]
+    opened = [s for s in stages if s.opens_on <= today]
+    unfinished = set(
+        ScoreSheet.objects.filter(campaign=campaign, status__in=EDITABLE)
+        .values_list("stage_id", flat=True)
+        .distinct()
+    )
+    for stage in opened:
+        if stage.pk in unfinished:
+            return stage
+    return opened[-1] if opened else (stages[0] if stages else None)
+
+
+@dataclass
+class EnterpriseProgress:
+    name: str
+    total: int
+    submitted: int  # submitted or signed
+    signed: int
+    late: int
+
+
+def running_progress(stage: Stage) -> list[EnterpriseProgress]:
+    """One stage's sheets by enterprise: submitted, signed and late (one query)."""
+    today = timezone.localdate()
+    rows = (
+        ScoreSheet.objects.filter(stage=stage)
+        .values("organization__enterprise__name")
+        .annotate(
+            total=Count("id"),
+            submitted=Count("id", filter=Q(status__in=[SheetStatus.SUBMITTED, SheetStatus.SIGNED])),
+            signed=Count("id", filter=Q(status=SheetStatus.SIGNED)),
+            late=Count("id", filter=Q(status__in=EDITABLE, stage__deadline__lt=today)),
+        )
+        .order_by("organization__enterprise__name")
+    )
+    return [
+        EnterpriseProgress(
+            r["organization__enterprise__name"] or "—",
+            r["total"],
+            r["submitted"],
+            r["signed"],
+            r["late"],
+        )
+        for r in rows
+    ]
+
+
 # -- results, ledgers, rectification --------------------------------------------------------
 
 

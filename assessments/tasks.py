@@ -38,11 +38,18 @@ def retry_locked(func):
 
 @task()
 @retry_locked
-def send_reminders(*, campaign_id: int) -> int:
-    """Email each assessor who still has sheets to fill or fix in the campaign."""
+def send_reminders(
+    *, campaign_id: int, user_ids: list[int] | None = None, late_only: bool = False
+) -> int:
+    """Email each assessor who still has sheets to fill or fix in the campaign (only the
+    people ``user_ids`` names, only late sheets with ``late_only``)."""
     sheets = ScoreSheet.objects.filter(
         campaign_id=campaign_id, status__in=EDITABLE, campaign__status=CampaignStatus.OPEN
     ).select_related("assessor", "organization", "stage", "campaign")
+    if user_ids is not None:
+        sheets = sheets.filter(assessor_id__in=user_ids)
+    if late_only:
+        sheets = sheets.overdue()
     by_person: dict = {}
     for sheet in sheets:
         by_person.setdefault(sheet.assessor, []).append(sheet)

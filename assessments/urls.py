@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import reports, results, workflow
+from .views import bulk, reports, results, workflow
 
 urlpatterns = [
     path("campaigns/", workflow.campaign_list, name="campaign_list"),
@@ -9,9 +9,15 @@ urlpatterns = [
     path("campaigns/<int:pk>/open/", workflow.campaign_open, name="campaign_open"),
     path("campaigns/<int:pk>/close/", workflow.campaign_close, name="campaign_close"),
     path("campaigns/<int:pk>/progress/", workflow.campaign_progress, name="campaign_progress"),
-    path("campaigns/<int:pk>/remind/", workflow.campaign_remind, name="campaign_remind"),
+    path("campaigns/<int:pk>/remind/", bulk.campaign_remind, name="campaign_remind"),
     path("campaigns/<int:pk>/reissue/", workflow.campaign_reissue, name="campaign_reissue"),
     path("stages/<int:pk>/assign/", workflow.stage_assign, name="stage_assign"),
+    path("stages/<int:pk>/assign/matrix/", bulk.stage_assign_matrix, name="stage_assign_matrix"),
+    path(
+        "campaigns/<int:campaign_pk>/orgs/<int:org_pk>/measures/",
+        bulk.branch_measures,
+        name="branch_measures",
+    ),
     path("stages/<int:pk>/deadline/", workflow.stage_deadline, name="stage_deadline"),
     path("campaigns/<int:campaign_pk>/stages/new/", workflow.stage_edit, name="stage_create"),
     path("stages/<int:pk>/edit/", workflow.stage_edit, name="stage_edit"),

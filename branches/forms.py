@@ -250,3 +250,37 @@ class AuditFilterForm(ChineseForm, forms.Form):
             return {}
         self.is_valid()
         return {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}
+
+
+class SecretaryAccountsForm(forms.Form):
+    """One line per branch without a 支部书记 account: create it?, 工号, 姓名."""
+
+    def __init__(self, *args, orgs, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.orgs = list(orgs)
+        for org in self.orgs:
+            self.fields[f"create_{org.pk}"] = forms.BooleanField(
+                label=f"为{org.name}创建", required=False, initial=True
+            )
+            self.fields[f"username_{org.pk}"] = forms.CharField(
+                label=f"{org.name} 工号",
+                max_length=150,
+                required=False,
+                initial=f"sj-{org.code.lower()}"[:150],
+            )
+            self.fields[f"name_{org.pk}"] = forms.CharField(
+                label=f"{org.name} 姓名", max_length=50, required=False, initial=org.secretary_name
+            )
+
+    def lines(self):
+        return [
+            (org, self[f"create_{org.pk}"], self[f"username_{org.pk}"], self[f"name_{org.pk}"])
+            for org in self.orgs
+        ]
+
+    def rows(self):
+        return [
+            (org, self.cleaned_data[f"username_{org.pk}"], self.cleaned_data[f"name_{org.pk}"])
+            for org in self.orgs
+            if self.cleaned_data.get(f"create_{org.pk}")
+        ]

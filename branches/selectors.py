@@ -131,3 +131,17 @@ def audit_entries(
 
 def _day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def branches_without_secretary(user: User) -> QuerySet[Organization]:
+    """党支部 and 党总支 in the user's account-management scope with no 支部书记 account."""
+    from .models import Membership, Role
+
+    return (
+        Organization.objects.filter(
+            scope_q(user, Perm.MANAGE_PEOPLE, "path"),
+            kind__in=(OrgKind.BRANCH, OrgKind.GENERAL_BRANCH),
+        )
+        .exclude(pk__in=Membership.objects.filter(role=Role.SECRETARY).values("organization"))
+        .order_by("path")
+    )

@@ -24,6 +24,13 @@ urlpatterns = [
     path("people/<int:pk>/password/", views.person_set_password, name="person_set_password"),
     path("people/<int:pk>/roles/", views.person_grant_role, name="person_grant_role"),
     path("roles/<int:pk>/revoke/", views.membership_revoke, name="membership_revoke"),
+    path("people/secretaries/", views.secretary_accounts, name="secretary_accounts"),
+    path("people/secretaries/done/", views.secretary_accounts_done, name="secretary_accounts_done"),
+    path(
+        "people/secretaries/passwords.xlsx",
+        views.secretary_accounts_download,
+        name="secretary_accounts_download",
+    ),
     path("people/export.xlsx", views.people_export, name="people_export"),
     path("people/template.xlsx", views.people_template, name="people_template"),
     path("audit/", views.audit_list, name="audit_list"),

@@ -18,6 +18,7 @@ from .forms import (
     GrantRoleForm,
     OrganizationForm,
     OwnPasswordChangeForm,
+    SecretaryAccountsForm,
     SetPasswordForm,
     UploadForm,
     UserCreateForm,
@@ -69,6 +70,7 @@ def org_tree(request: HttpRequest) -> HttpResponse:
             ("lagging", "后进"),
         ],
         "can_manage": access.has_perm(request.user, Perm.MANAGE_ORG),
+        "can_manage_people": access.has_perm(request.user, Perm.MANAGE_PEOPLE),
     }
     if filtering:
         context["page"] = _page(
@@ -581,3 +583,78 @@ def audit_export(request: HttpRequest) -> HttpResponse:
         by=request.user, filters=form.filters(), summary=form.summary()
     )
     return attachment(content, filename=filename, content_type=content_type)
+
+
+# -- secretary accounts in bulk -----------------------------------------------------------
+
+INITIAL_PASSWORDS = "initial_passwords"  # session keys: shown once, downloaded once
+INITIAL_PASSWORDS_FILE = "initial_passwords_file"
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def secretary_accounts(request: HttpRequest) -> HttpResponse:
+    """From the tree: a 支部书记 account for every branch without one, in one step.
+    Only a people manager (系统管理员) does this; 预览 is a dry run."""
+    access.require(request.user, Perm.MANAGE_PEOPLE)
+    orgs = list(selectors.branches_without_secretary(request.user))
+    form = SecretaryAccountsForm(request.POST or None, orgs=orgs)
+    planned = problems = None
+    if request.method == "POST" and form.is_valid():
+        dry_run = "confirm" not in request.POST
+        try:
+            done = services.create_secretaries(by=request.user, rows=form.rows(), dry_run=dry_run)
+        except services.BulkRefused as exc:
+            problems = exc.problems
+            messages.error(request, str(exc))
+        except BranchesError as exc:
+            messages.error(request, str(exc))
+        else:
+            if dry_run:
+                planned = done
+            else:
+                rows = [
+                    [org.code, org.name, user.username, user.name, password]
+                    for org, user, password in done
+                ]
+                request.session[INITIAL_PASSWORDS] = rows
+                request.session[INITIAL_PASSWORDS_FILE] = rows
+                return redirect("secretary_accounts_done")
+    return render(
+        request,
+        "branches/secretary_accounts.html",
+        {"form": form, "planned": planned, "problems": problems},
+    )
+
+
+@require_GET
+@login_required
+def secretary_accounts_done(request: HttpRequest) -> HttpResponse:
+    """The initial passwords, shown this once (gone from the session once shown)."""
+    access.require(request.user, Perm.MANAGE_PEOPLE)
+    rows = request.session.pop(INITIAL_PASSWORDS, None)
+    return render(
+        request,
+        "branches/secretary_accounts_done.html",
+        {"rows": rows, "downloadable": INITIAL_PASSWORDS_FILE in request.session},
+    )
+
+
+@require_GET
+@login_required
+def secretary_accounts_download(request: HttpRequest) -> HttpResponse:
+    """The initial passwords as .xlsx, once (gone from the session once downloaded)."""
+    access.require(request.user, Perm.MANAGE_PEOPLE)
+    rows = request.session.pop(INITIAL_PASSWORDS_FILE, None)
+    if rows is None:
+        messages.error(
+            request, "初始密码只能下载一次，已下载或已过期。如需重新设置，请在人员详情页重置密码。"
+        )
+        return redirect("people_list")
+    from .toolkit.spreadsheets import XLSX_CONTENT_TYPE, write_xlsx
+
+    content = write_xlsx(
+        [("初始密码", ["组织编码", "组织", "工号", "姓名", "初始密码"], rows)],
+        widths={"组织": 30, "初始密码": 18},
+    )
+    return attachment(content, filename="支部书记账号初始密码.xlsx", content_type=XLSX_CONTENT_TYPE)

@@ -267,6 +267,15 @@ IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 20_000, minimum=1)
 IMPORT_BACKGROUND_ROWS = env_int("IMPORT_BACKGROUND_ROWS", 1000, minimum=1)
 IMPORT_MAX_UNZIPPED_BYTES = env_int("IMPORT_MAX_UNZIPPED_BYTES", 50 * 1024 * 1024, minimum=1024)
 
+# Reports as official documents (GB/T 9704 where it fits a report): the issuing
+# organization printed in the 红头 and the 落款 (blank: the campaign's scope 党委), the
+# 文号 prefix ("党考" gives 党考〔2026〕12号) and whether the red header is printed at all.
+REPORT_ISSUER = os.environ.get("REPORT_ISSUER", "").strip()
+REPORT_DOC_PREFIX = os.environ.get("REPORT_DOC_PREFIX", "党考").strip()
+if len(REPORT_ISSUER) > 60 or len(REPORT_DOC_PREFIX) > 20:
+    raise ImproperlyConfigured("REPORT_ISSUER must be ≤ 60 characters, REPORT_DOC_PREFIX ≤ 20")
+REPORT_RED_HEADER = env_bool("REPORT_RED_HEADER", True)
+
 TASKS = {
     "default": {
         "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),

@@ -689,11 +689,3 @@ def staff_stage(stage: Stage, *, by: User, people: list[User]) -> Draw | list[Sc
     if stage.assessed_by == Assessor.INSPECTORS:
         return draw_spot_check(stage, by=by, inspectors=people)
     return assign_reviewers(stage, by=by, reviewers=people)
-
-
-def remind_assessors(campaign: Campaign, *, by: User) -> None:
-    """Queue the reminder emails to everyone with sheets still to fill or fix."""
-    _require(by, Perm.MANAGE_CAMPAIGNS, campaign.scope)
-    from ..tasks import send_reminders
-
-    send_reminders.enqueue(campaign_id=campaign.pk)

@@ -10,7 +10,7 @@ from branches.access import Perm
 from branches.models import OrgKind, Role
 from branches.selectors import BELOW_MINIMUM, term_reminders
 
-from ..pages import dashboard
+from ..pages import dashboard, running_campaigns
 from ..selectors import tasks_for
 
 
@@ -32,6 +32,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "no_role": not my_roles and not user.is_superuser,
     }
     context["tasks"] = tasks_for(user)
+    context["running"] = running_campaigns(user)
     context["dashboard"] = dashboard(user)
     if access.has_perm(user, Perm.VIEW_TERMS):
         reminders = term_reminders(user)

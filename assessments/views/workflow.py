@@ -173,15 +173,6 @@ def campaign_reissue(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("campaign_progress", pk=pk)
 
 
-@require_POST
-@login_required
-def campaign_remind(request: HttpRequest, pk: int) -> HttpResponse:
-    campaign = access.get_campaign(request.user, pk, Action.MANAGE)
-    services.remind_assessors(campaign, by=request.user)
-    messages.success(request, "已安排发送催办提醒邮件给尚未提交的打分人。")
-    return redirect("campaign_progress", pk=pk)
-
-
 # -- stages --------------------------------------------------------------------------------
 
 

@@ -266,8 +266,11 @@ def test_reminder_emails_go_to_assessors_with_open_sheets(
 
     User.objects.filter(pk=secretary_a.pk).update(email="sec_a@example.com")
     client.force_login(dept_admin)
-    response = client.post(reverse("campaign_remind", args=[campaign.pk]), follow=True)
-    assert "已安排发送催办提醒" in response.content.decode()
+    url = reverse("campaign_remind", args=[campaign.pk])
+    confirm = client.get(url + "?scope=open").content.decode()
+    assert "确认催办" in confirm and "sec_a@example.com" in confirm and mailoutbox == []
+    response = client.post(url, {"scope": "open"}, follow=True)
+    assert "已催办 2 人" in response.content.decode()
     (mail,) = mailoutbox  # sec_b has no email address: nothing is sent to them
     assert mail.to == ["sec_a@example.com"]
     assert "甲党支部（自查）" in mail.body and "待办" in mail.subject

@@ -107,6 +107,7 @@ def _objects(tree, users) -> dict:
         "result": [result.pk],
         "consequence": [result.consequences.get().pk],
         "item": [item.pk],
+        "measures": [item.campaign_id, item.organization_id],
         "item_evidence": [item_evidence.pk],
         "report_kind": [campaign.pk, "summary"],
         "report_job": [_report_job(campaign, dept_admin).pk],

@@ -73,6 +73,11 @@ MATRIX = [
     ("person_grant_role", "auditor_person", "POST", [302, 403, 403, 403, 403, 403, 403, 403]),
     ("person_detail", "other_sysadmin", "POST", [302, 403, 403, 403, 403, 403, 403, 403]),
     ("membership_revoke", "auditor_grant", "POST", [302, 403, 403, 403, 403, 403, 403, 403]),
+    # Secretary accounts in bulk: the account administrator alone (三员分立).
+    ("secretary_accounts", None, "GET", [302, 403, 403, 403, 403, 403, 200, 403]),
+    ("secretary_accounts", None, "POST", [302, 403, 403, 403, 403, 403, 200, 403]),
+    ("secretary_accounts_done", None, "GET", [302, 403, 403, 403, 403, 403, 200, 403]),
+    ("secretary_accounts_download", None, "GET", [302, 403, 403, 403, 403, 403, 302, 403]),
     ("people_export", None, "GET", [302, 403, 403, 403, 403, 403, 200, 403]),
     ("people_template", None, "GET", [302, 403, 403, 403, 403, 403, 200, 403]),
     # 三员分立: the auditor alone reads and exports the audit trail; the 系统管理员 never.
@@ -109,9 +114,13 @@ MATRIX = [
     ("campaign_close", "campaign", "POST", [302, 404, 403, 404, 302, 403, 404, 404]),
     ("campaign_progress", "campaign", "GET", [302, 404, 403, 404, 200, 200, 404, 404]),
     ("campaign_remind", "campaign", "POST", [302, 404, 403, 404, 302, 403, 404, 404]),
+    # GET: the confirm step listing who would be reminded
+    ("campaign_remind", "campaign", "GET", [302, 404, 403, 404, 200, 403, 404, 404]),
     ("campaign_reissue", "campaign", "POST", [302, 404, 403, 404, 302, 403, 404, 404]),
     ("stage_assign", "stage", "GET", [302, 404, 403, 404, 200, 403, 404, 404]),
     ("stage_assign", "stage", "POST", [302, 404, 403, 404, 200, 403, 404, 404]),
+    ("stage_assign_matrix", "stage", "GET", [302, 404, 403, 404, 200, 403, 404, 404]),
+    ("stage_assign_matrix", "stage", "POST", [302, 404, 403, 404, 200, 403, 404, 404]),
     ("stage_deadline", "stage", "POST", [302, 404, 403, 404, 302, 403, 404, 404]),
     ("stage_create", "campaign", "GET", [302, 404, 403, 404, 200, 403, 404, 404]),
     ("stage_create", "campaign", "POST", [302, 404, 403, 404, 200, 403, 404, 404]),
@@ -155,6 +164,9 @@ MATRIX = [
         "GET",
         [302, 404, 404, 404, 200, 200, 404, 404],
     ),
+    # A branch's measures at once: its own secretary alone.
+    ("branch_measures", "measures", "GET", [302, 404, 404, 403, 403, 403, 403, 404]),
+    ("branch_measures", "measures", "POST", [302, 404, 404, 403, 403, 403, 403, 404]),
     ("branch_history", "a", "GET", [302, 404, 200, 200, 200, 200, 200, 404]),
     # Reports: a sheet's PDF for whoever sees the sheet; jobs belong to who asked.
     ("sheet_report", "sheet", "GET", [302, 404, 200, 404, 200, 200, 404, 404]),

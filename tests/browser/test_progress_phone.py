@@ -10,7 +10,7 @@ def test_progress_buttons_wrap_on_a_phone(page, campaign):  # noqa: F811
     log_in(page, "dept")
     page.goto(f"/campaigns/{campaign.pk}/progress/")
     assert not page.evaluate("document.documentElement.scrollWidth > innerWidth")
-    for name in ("导出 Excel", "补发自评表", "发送催办提醒"):
+    for name in ("导出 Excel", "补发自评表", "一键催办逾期", "催办全部未提交"):
         box = page.get_by_role("button", name=name).or_(page.get_by_role("link", name=name))
         assert box.bounding_box()["height"] < 40, name  # one line of text
 

@@ -122,7 +122,7 @@ def test_standardization_plan_on_the_demo(client):
 
     login(client, "dq01")
     home = open_page(client, "/")
-    assert "10.5% 暂定" in home.text.split(DEMO)[1][:80]  # the dashboard says so too
+    assert "10.5% 暂定" in home.text.split(f"{DEMO} · 考评结果")[1][:80]  # the dashboard too
     ledger = open_page(client, open_page(client, campaign).link("结果与台账"))
     export = xlsx_rows(download(client, ledger.link("导出台账")))
     header, rows = export[0], export[1:]
