@@ -274,3 +274,29 @@ def get_report_job(user: User, pk) -> ReportJob:
     if job is None:
         raise Http404("报告任务不存在")
     return job
+
+
+def get_ledger_org(user: User, pk: int, *, change: bool = False) -> Organization:
+    """A branch's problem ledger: read by its secretary and by the department and leaders
+    over it; changed (problems added) by its secretary and the department."""
+    org = access.get_org(user, pk)
+    secretary = is_secretary_of(user, org)
+    if change:
+        allowed = secretary or access.has_perm(user, Perm.MANAGE_CAMPAIGNS, org)
+    else:
+        allowed = secretary or access.has_perm(user, Perm.VIEW_RESULTS, org)
+    if not allowed:
+        raise PermissionDenied
+    return org
+
+
+def get_screening_org(user: User, pk: int) -> Organization:
+    """The yearly screening of a branch: the department over it."""
+    org = access.get_org(user, pk)
+    if not access.has_perm(user, Perm.MANAGE_CAMPAIGNS, org):
+        raise PermissionDenied
+    return org
+
+
+def can_manage_org_campaigns(user: User, org: Organization) -> bool:
+    return access.has_perm(user, Perm.MANAGE_CAMPAIGNS, org)

@@ -19,6 +19,7 @@ class AssessmentsConfig(AppConfig):
                 models.Rerating,
                 models.VetoOverturn,
                 models.RectificationItem,
+                models.Screening,
                 # Score sheets: evidence added or removed, and every transition (the
                 # entries themselves are recorded in bulk by services.save_entries).
                 models.Evidence,

@@ -7,13 +7,13 @@ from django.utils import timezone
 
 from branches.access import Perm, visible_orgs
 from branches.forms import ChineseForm, DateInput
-from branches.models import OrgKind, User
+from branches.models import Category, OrgKind, User
 from branches.toolkit.params import MAX_ID, BoundedModelMultipleChoiceField, int_param
 from rubrics import scoring
 from rubrics.models import RubricVersion, VersionStatus
 
 from .models import Stage
-from .services import EVIDENCE_MAX_BYTES, TEMPLATES, targets
+from .services import EVIDENCE_MAX_BYTES, HAND_SOURCES, TEMPLATES, targets
 
 ASSESSABLE_KINDS = (OrgKind.COMMITTEE, OrgKind.GENERAL_BRANCH, OrgKind.BRANCH)
 
@@ -307,3 +307,35 @@ class ScoreSheetForm(forms.Form):
         notes = {c: data[f"n_{c}"] for c in self.codes if f"v_{c}" in self.data}
         vetoes = {c: data[f"facts_{c}"] for c in self.veto_codes if data[f"veto_{c}"]}
         return values, notes, vetoes
+
+
+class ProblemForm(ChineseForm, forms.Form):
+    """A problem put on a branch's ledger by hand (问题清单 → 责任清单 → 整改清单)."""
+
+    source = forms.ChoiceField(label="问题来源", choices=[("", "---------"), *HAND_SOURCES])
+    problem = forms.CharField(
+        label="问题", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )
+    responsible = forms.CharField(label="责任人", max_length=50)
+    measure = forms.CharField(
+        label="整改措施（可稍后由支部填写）",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        required=False,
+    )
+    deadline = forms.DateField(label="整改时限", widget=DateInput())
+    found_on = forms.DateField(label="发现日期", widget=DateInput(), required=False)
+
+    def clean_deadline(self):
+        deadline = self.cleaned_data["deadline"]
+        if not date(2000, 1, 1) <= deadline <= date(2100, 12, 31):
+            raise forms.ValidationError("整改时限不在合理范围内。")
+        return deadline
+
+
+class ScreeningForm(ChineseForm, forms.Form):
+    year = forms.IntegerField(label="年度", min_value=2000, max_value=2100)
+    category = forms.ChoiceField(label="类别", choices=[("", "---------"), *Category.choices])
+    reason = forms.CharField(
+        label="理由", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )

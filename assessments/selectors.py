@@ -32,7 +32,10 @@ from .models import (
     Campaign,
     CampaignStatus,
     Evidence,
+    RectificationItem,
+    RectificationStatus,
     ScoreSheet,
+    Screening,
     SheetStatus,
     Stage,
     StageKind,
@@ -124,8 +127,6 @@ def _to_sign(user: User) -> QuerySet[ScoreSheet]:
 
 def _rectification_tasks(user: User) -> tuple[list, list]:
     """(items my branch must fix, submitted items of branches I scored to verify)."""
-    from .models import RectificationItem, RectificationStatus
-
     fix = (
         RectificationItem.objects.filter(
             organization__memberships__user=user,
@@ -623,3 +624,25 @@ def rectification_list(
     if q:
         items = items.filter(Q(organization__name__icontains=q) | Q(problem__icontains=q))
     return items.order_by("organization__path", "deadline", "code")
+
+
+def branch_ledger(org: Organization) -> dict:
+    """One branch's ledger (003): every item — from scores and entered by hand — as the
+    three lists 问题清单 / 责任清单 / 整改清单 show them, its 集中整顿 items apart, and its
+    screening history."""
+    items = list(
+        RectificationItem.objects.filter(organization=org)
+        .exclude(status=RectificationStatus.WITHDRAWN)
+        .select_related("campaign", "closed_by", "created_by", "screening")
+        .order_by("deadline", "code", "pk")
+    )
+    screenings = list(
+        Screening.objects.filter(organization=org).select_related("by").order_by("-year", "-at")
+    )
+    return {
+        "items": items,
+        "consolidation": [i for i in items if i.screening_id],
+        "screenings": screenings,
+        "open_count": sum(1 for i in items if not i.is_closed),
+        "overdue_count": sum(1 for i in items if i.overdue),
+    }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import reports, results, workflow
+from .views import ledger, reports, results, workflow
 
 urlpatterns = [
     path("campaigns/", workflow.campaign_list, name="campaign_list"),
@@ -43,6 +43,9 @@ urlpatterns = [
     ),
     path("consequences/<int:pk>/record/", results.consequence_record, name="consequence_record"),
     path("results/<int:pk>/rerate/", results.result_rerate, name="result_rerate"),
+    path("orgs/<int:pk>/ledger/", ledger.branch_ledger, name="branch_ledger"),
+    path("orgs/<int:pk>/ledger/add/", ledger.ledger_add, name="ledger_add"),
+    path("orgs/<int:pk>/screening/", ledger.branch_screen, name="branch_screen"),
     path("rectifications/", results.rectification_list, name="rectification_list"),
     path("rectifications/<int:pk>/", results.rectification_detail, name="rectification_detail"),
     path(

@@ -27,6 +27,7 @@ from .campaigns import (
     targets,
 )
 from .errors import AssessmentError, Conflict
+from .ledger import HAND_SOURCES, add_problem, may_add_problem, screen_branch
 from .results import (
     add_rectification_evidence,
     close_rectification,
@@ -68,6 +69,7 @@ from .sheets import (
 
 __all__ = [
     "EVIDENCE_MAX_BYTES",
+    "HAND_SOURCES",
     "TEMPLATES",
     "AssessmentError",
     "Conflict",
@@ -75,6 +77,7 @@ __all__ = [
     "SaveResult",
     "StageSpec",
     "add_evidence",
+    "add_problem",
     "add_rectification_evidence",
     "assessed_kinds",
     "assign_reviewers",
@@ -94,6 +97,7 @@ __all__ = [
     "draw_spot_check",
     "extend_deadline",
     "matches_stored",
+    "may_add_problem",
     "open_campaign",
     "overturn_veto",
     "previous_period",
@@ -110,6 +114,7 @@ __all__ = [
     "return_sheet",
     "save_entries",
     "save_stage",
+    "screen_branch",
     "sheet_digest",
     "sign_sheet",
     "sniff",
