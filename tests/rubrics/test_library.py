@@ -34,7 +34,7 @@ def test_loading_twice_changes_nothing(rubrics):
     before = Indicator.objects.count()
     call_command("load_rubrics", verbosity=0)
     assert Indicator.objects.count() == before
-    assert Rubric.objects.count() == 5
+    assert Rubric.objects.count() == 6
 
 
 def test_fuling_structure(rubrics):
@@ -129,8 +129,25 @@ def test_xibei_and_seven_measures(rubrics):
     )
 
 
+def test_standardization_ten_goals_word_for_word(rubrics):
+    """003's 三、目标任务: ten goals, each a checklist point with its paragraph as guidance."""
+    version = version_of("std-003-goals")
+    items = list(version.indicators.all())
+    assert [i.code for i in items] == [str(n) for n in range(1, 11)]
+    assert items[0].text == "推进政治建设标准化。"
+    assert items[2].text == "推进组织生活标准化。"
+    assert items[-1].text == "推进考核评价标准化。"
+    assert "注重计划报备，全程纪实，定期报告" in items[2].guidance
+    source = seed("003")
+    for ind in items:
+        assert squash(ind.text) in source and squash(ind.guidance) in source, ind.code
+    assert version.method == "checklist" and version.status == VersionStatus.PUBLISHED
+    assert version.level_points == {"达标": "1", "基本达标": "0.5", "未达标": "0"}
+
+
 @pytest.mark.parametrize(
-    "code", ["fuling-2017", "xining-2021", "hegang-2020", "xibei-2025", "zzb-7-measures"]
+    "code",
+    ["fuling-2017", "xining-2021", "hegang-2020", "xibei-2025", "zzb-7-measures", "std-003-goals"],
 )
 def test_database_rules_equal_the_document_rules(rubrics, code):
     doc = json.loads((FIXTURES / f"{code}.json").read_text("utf-8"))
