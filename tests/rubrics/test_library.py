@@ -161,3 +161,31 @@ def test_rules_load_in_a_bounded_number_of_queries(rubrics, django_assert_max_nu
     pk = RubricVersion.objects.get(rubric__code="fuling-2017").pk
     with django_assert_max_num_queries(5):
         rules_for(version_tree(pk))
+
+
+def test_meeting_items_name_the_requirements_they_measure(rubrics):
+    """Fuling 4.1 a–d, 4.2 (and 4.3, 4.5, 5.6) and Hegang 20–21 are scored from meeting
+    records; the links are rubric data, versioned with it, and copied to a new version."""
+    from rubrics.services import check_publishable, new_version
+
+    fuling = version_of("fuling-2017")
+    links = {(r["code"], r["meeting"]) for r in fuling.record_requirements}
+    assert {
+        ("4.1.a", "party_congress"),
+        ("4.1.b", "committee"),
+        ("4.1.c", "group"),
+        ("4.1.d", "lecture"),
+        ("4.2", "secretary_lecture"),
+    } <= links
+    hegang = version_of("hegang-2020")
+    assert {r["code"] for r in hegang.record_requirements} == {"20", "21"}
+    assert check_publishable(fuling) == [] and check_publishable(hegang) == []
+    from branches.models import User
+
+    draft = new_version(fuling, by=User.objects.create(username="copy"))
+    assert draft.record_requirements == fuling.record_requirements
+    draft.record_requirements = [{"code": "9.9", "meeting": "tea_party"}]
+    assert check_publishable(draft) == [
+        "组织生活记录计分：没有编码为“9.9”的指标。",
+        "组织生活记录计分：没有“tea_party”这种会议。",
+    ]
