@@ -44,7 +44,8 @@ def test_nothing_counted_yet_suggests_nothing():
     [(20, 20, "达标"), (19, 20, "基本达标"), (10, 20, "基本达标"), (9, 20, "未达标")],
 )
 def test_checklist_level_by_share(met, counted, level):
-    tallies = (RecordTally("支委会 每月1次", met - met // 2, counted // 2),) + (
+    tallies = (
+        RecordTally("支委会 每月1次", met - met // 2, counted // 2),
         RecordTally("党员大会 每季度1次", met // 2, counted - counted // 2),
     )
     s = suggest_from_records(D("1"), D("0.5"), tallies, LEVELS)
