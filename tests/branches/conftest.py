@@ -10,7 +10,7 @@ from django.conf import settings
 from django.test import Client
 
 from branches import importing
-from branches.models import CrossReviewGroup, ImportKind, Membership, Role, User
+from branches.models import CrossReviewGroup, ImportKind, Member, Membership, Role, User
 from tests.conftest import (
     copy_media,
     make_person,
@@ -83,7 +83,11 @@ def _objects(tree, users) -> dict:
             ["编码", "名称", "类型", "上级编码"], [["N9", "新支部", "党支部", "E1"]]
         ),
     )
+    member = Member.objects.create(organization=tree.a, name="甲党员", status="full")
+    member_b = Member.objects.create(organization=tree.b, name="乙党员", status="full")
     return {
+        "member": [member.pk],
+        "member_b": [member_b.pk],
         "a": [tree.a.pk],
         "b": [tree.b.pk],
         "kind_orgs": ["organizations"],

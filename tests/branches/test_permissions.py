@@ -76,6 +76,20 @@ MATRIX = [
     ("people_export", None, "GET", [302, 403, 403, 403, 403, 403, 200, 403]),
     ("people_template", None, "GET", [302, 403, 403, 403, 403, 403, 200, 403]),
     # 三员分立: the auditor alone reads and exports the audit trail; the 系统管理员 never.
+    # Member rosters (issue 13): the department and the branch's secretary manage, leaders
+    # read; a reviewer or 系统管理员 sees the organization but not its members.
+    ("member_list", "a", "GET", [302, 404, 200, 403, 200, 200, 403, 404]),
+    ("member_list", "b", "GET", [302, 404, 404, 403, 200, 200, 403, 404]),
+    ("member_create", "a", "GET", [302, 404, 200, 403, 200, 403, 403, 404]),
+    ("member_create", "a", "POST", [302, 404, 200, 403, 200, 403, 403, 404]),
+    ("member_export", "a", "GET", [302, 404, 200, 403, 200, 200, 403, 404]),
+    ("member_import", "a", "GET", [302, 404, 200, 403, 200, 403, 403, 404]),
+    ("member_import", "a", "POST", [302, 404, 200, 403, 200, 403, 403, 404]),
+    ("member_edit", "member", "GET", [302, 404, 200, 403, 200, 403, 403, 404]),
+    ("member_edit", "member", "POST", [302, 404, 200, 403, 200, 403, 403, 404]),
+    ("member_delete", "member", "GET", [302, 404, 200, 403, 200, 403, 403, 404]),
+    ("member_delete", "member_b", "POST", [302, 404, 404, 403, 302, 403, 403, 404]),
+    ("member_template", None, "GET", [302, 403, 200, 403, 200, 403, 403, 403]),
     ("audit_list", None, "GET", [302, 403, 403, 403, 403, 403, 403, 200]),
     ("audit_export", None, "GET", [302, 403, 403, 403, 403, 403, 403, 200]),
     ("admin:index", None, "GET", [302, 302, 302, 302, 302, 302, 302, 302]),

@@ -25,6 +25,7 @@ from branches.models import (
     User,
     add_years,
 )
+from branches.roster.demo import DEMO_ROSTERS, load_rosters
 from branches.services import place_subtree
 from branches.toolkit import audit
 from rubrics.models import RubricVersion, VersionStatus
@@ -53,6 +54,7 @@ class Command(BaseCommand):
             )
         with transaction.atomic(), audit.acting(None, "command"):
             self._load(data)
+            load_rosters(DEMO_ROSTERS)
             self._completed_campaign(data.get("completed_campaign"))
             campaign = self._campaign(data.get("campaign"))
         if options["verbosity"] < 1:
