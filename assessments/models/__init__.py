@@ -1,6 +1,14 @@
 """Assessment models, split by domain: the workflow (campaigns, stages, sheets) and the
 results (final results, consequences, rectification lists)."""
 
+from .meetings import (
+    Attendance,
+    Meeting,
+    MeetingAmendment,
+    MeetingAttachment,
+    MeetingStatus,
+    ScoreDeparture,
+)
 from .results import (
     SETTLED,
     BranchResult,
@@ -44,6 +52,7 @@ __all__ = [
     "EDITABLE",
     "SETTLED",
     "Assessor",
+    "Attendance",
     "BranchResult",
     "Campaign",
     "CampaignStatus",
@@ -54,6 +63,10 @@ __all__ = [
     "Draw",
     "Evidence",
     "JobStatus",
+    "Meeting",
+    "MeetingAmendment",
+    "MeetingAttachment",
+    "MeetingStatus",
     "ProblemSource",
     "RectificationEvent",
     "RectificationEvidence",
@@ -63,6 +76,7 @@ __all__ = [
     "ReportJob",
     "ReportKind",
     "Rerating",
+    "ScoreDeparture",
     "ScoreSheet",
     "Screening",
     "Selection",
