@@ -45,7 +45,7 @@ def ledger_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = ProblemForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
-            messages.error(request, errors[0])
+            messages.error(request, str(errors[0])[:200])
         return redirect("branch_ledger", pk=pk)
     try:
         item = services.add_problem(org, by=request.user, **form.cleaned_data)
@@ -63,7 +63,7 @@ def branch_screen(request: HttpRequest, pk: int) -> HttpResponse:
     form = ScreeningForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
-            messages.error(request, errors[0])
+            messages.error(request, str(errors[0])[:200])
         return redirect("branch_ledger", pk=pk)
     try:
         screening = services.screen_branch(org, by=request.user, **form.cleaned_data)

@@ -133,7 +133,7 @@ def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = (AmendmentForm if locked else MeetingForm)(request.POST, members=active_members(org))
     if not form.is_valid():
         for errors in form.errors.values():
-            messages.error(request, errors[0])
+            messages.error(request, str(errors[0])[:200])
         return redirect("meeting_detail", pk=pk)
     try:
         if locked:

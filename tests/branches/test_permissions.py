@@ -170,6 +170,32 @@ MATRIX = [
         [302, 404, 404, 404, 200, 200, 404, 404],
     ),
     ("branch_history", "a", "GET", [302, 404, 200, 200, 200, 200, 200, 404]),
+    # A branch's problem ledger (issue 14): its secretary and the department add problems,
+    # leaders read; the yearly screening is the department's.
+    ("branch_ledger", "a", "GET", [302, 404, 200, 403, 200, 200, 403, 404]),
+    ("branch_ledger", "b", "GET", [302, 404, 404, 403, 200, 200, 403, 404]),
+    ("ledger_add", "a", "POST", [302, 404, 302, 403, 302, 403, 403, 404]),
+    ("branch_screen", "a", "POST", [302, 404, 403, 403, 302, 403, 403, 404]),
+    # Organizational-life records: the secretary keeps them, a reviewer or the department
+    # checks (locks) them, leaders read; the department's view across branches.
+    ("meeting_calendar", "a", "GET", [302, 404, 200, 200, 200, 200, 403, 404]),
+    ("meeting_calendar", "b", "GET", [302, 404, 404, 200, 200, 200, 403, 404]),
+    ("meeting_new", "a", "GET", [302, 404, 200, 403, 200, 403, 403, 404]),
+    ("meeting_new", "a", "POST", [302, 404, 200, 403, 200, 403, 403, 404]),
+    ("meeting_import", "a", "GET", [302, 404, 200, 403, 200, 403, 403, 404]),
+    ("meeting_import", "a", "POST", [302, 404, 200, 403, 200, 403, 403, 404]),
+    ("meeting_overview", None, "GET", [302, 403, 403, 403, 200, 200, 403, 403]),
+    ("meeting_detail", "meeting", "GET", [302, 404, 200, 200, 200, 200, 403, 404]),
+    ("meeting_edit", "meeting", "POST", [302, 404, 302, 403, 302, 403, 403, 404]),
+    ("meeting_check", "meeting", "POST", [302, 404, 403, 302, 302, 403, 403, 404]),
+    ("meeting_attachment", "meeting", "POST", [302, 404, 302, 403, 302, 403, 403, 404]),
+    (
+        "meeting_attachment_download",
+        "meeting_attachment",
+        "GET",
+        [302, 404, 200, 200, 200, 200, 403, 404],
+    ),
+    ("sheet_departure", "sheet", "POST", [302, 404, 302, 404, 403, 403, 404, 404]),
     # Reports: a sheet's PDF for whoever sees the sheet; jobs belong to who asked.
     ("sheet_report", "sheet", "GET", [302, 404, 200, 404, 200, 200, 404, 404]),
     ("report_start", "report_kind", "POST", [302, 404, 403, 404, 302, 302, 404, 404]),
