@@ -136,8 +136,14 @@ def _rectification_tasks(user: User) -> tuple[list, list]:
         .select_related("organization")
         .order_by("deadline")
     )
+    # Problems entered by hand belong to no campaign: the department over them verifies.
+    by_hand = Q(result__isnull=True) & access.scope_q(
+        user, Perm.MANAGE_CAMPAIGNS, "organization__path"
+    )
     verify = (
-        RectificationItem.objects.reviewed_by(user)
+        RectificationItem.objects.filter(
+            Q(pk__in=RectificationItem.objects.reviewed_by(user).values("pk")) | by_hand
+        )
         .filter(status=RectificationStatus.SUBMITTED)
         .select_related("organization")
     )

@@ -45,8 +45,10 @@ def test_hand_entered_problem_is_assigned_measured_and_closed(client):
     item = submit(client, item.form(action="/submit/"))
     assert "待销号" in item
 
-    # The department checks and closes it.
+    # The department finds it on its home page to verify, checks and closes it.
     login(client, "dq01")
+    home = open_page(client, "/")
+    assert home.link("炼钢一作业区党支部 · 督导") == item.url
     item = open_page(client, item.url)
     confirm = open_page(client, item.url + "close/")
     closed = submit(client, confirm.form(button="确认销号"))
