@@ -212,3 +212,50 @@ def test_problem_entered_by_hand_and_the_screening_history(tree, secretary_a, de
         (2026, "lagging"),
     ]
     assert AuditEntry.objects.filter(model="年度过筛子").count() == 2
+
+
+def test_hegang_21_is_a_checklist_level_from_the_records(tree, dept_admin, secretary_a, members):
+    """河钢 21 (党支部组织生活) measures seven kinds: the level is the one its share of
+    periods met reaches; a different level needs the assessor's reason to submit."""
+    from django.core.management import call_command
+
+    from assessments.meetings import sheet_suggestions
+    from assessments.selectors import sheet_rules
+    from rubrics.models import RubricVersion
+
+    call_command("load_rubrics", verbosity=0)
+    version = RubricVersion.objects.get(rubric__code="hegang-2020", number=1)
+    campaign = services.create_campaign(
+        by=dept_admin,
+        name="三季度河钢对标",
+        version=version,
+        scope=tree.root,
+        year=2026,
+        quarter=3,
+        template="standardization",
+        start=date(2026, 10, 1),
+        kinds=["branch"],
+    )
+    services.open_campaign(campaign, by=dept_admin)
+    sheet = campaign.sheets.get(organization=tree.a)
+    for month in (7, 8, 9):
+        _held(tree.a, secretary_a, "committee", date(2026, month, 5), members)
+        _held(tree.a, secretary_a, "group", date(2026, month, 12), members)
+        _held(tree.a, secretary_a, "theme_day", date(2026, month, 10), members)
+    _held(tree.a, secretary_a, "party_congress", date(2026, 9, 20), members)
+    rules = sheet_rules(sheet)
+    found = {s.code: s for s in sheet_suggestions(sheet, rules, version.record_requirements)}
+    # 3 + 3 + 3 + 1 periods met of 11 (no 党课 this quarter; yearly ones not yet due).
+    assert found["21"].suggestion.level == "基本达标"
+    assert found["21"].suggestion.value == Decimal("0.5")
+    assert "党课 每季度1次：应 1 期，达到 0 期" in found["21"].suggestion.reasons
+    assert found["20"].suggestion is None  # 书记讲党课: the year is not over
+
+    values = {i.code: "1" for i in rules.items()}
+    services.save_entries(sheet, by=secretary_a, revision=sheet.revision, values=values)
+    with pytest.raises(AssessmentError, match="指标 21 的得分与会议记录的建议得分不同"):
+        services.submit_sheet(sheet, by=secretary_a)
+    services.record_departure(
+        sheet, by=secretary_a, code="21", suggested=Decimal("0.5"), reason="党课与主题党日合并开展"
+    )
+    assert services.submit_sheet(sheet, by=secretary_a).status == "submitted"
