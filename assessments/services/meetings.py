@@ -14,6 +14,7 @@ from branches.models import Member, Organization, User
 
 from ..access import can_check_meetings, can_record_meetings
 from ..models import (
+    EDITABLE,
     Attendance,
     Meeting,
     MeetingAmendment,
@@ -223,6 +224,8 @@ def record_departure(
     from .sheets import _check_assessor
 
     _check_assessor(sheet, by)
+    if sheet.status not in EDITABLE:
+        raise AssessmentError("该考评表已提交或已签发，不能再修改理由。")
     if not reason.strip():
         raise AssessmentError("偏离建议得分必须写明理由。")
     with acting(by):

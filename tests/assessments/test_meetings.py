@@ -258,4 +258,9 @@ def test_hegang_21_is_a_checklist_level_from_the_records(tree, dept_admin, secre
     services.record_departure(
         sheet, by=secretary_a, code="21", suggested=Decimal("0.5"), reason="党课与主题党日合并开展"
     )
-    assert services.submit_sheet(sheet, by=secretary_a).status == "submitted"
+    submitted = services.submit_sheet(sheet, by=secretary_a)
+    assert submitted.status == "submitted"
+    with pytest.raises(AssessmentError, match="已提交或已签发"):  # wrong state
+        services.record_departure(
+            submitted, by=secretary_a, code="21", suggested=Decimal("0.5"), reason="改"
+        )
