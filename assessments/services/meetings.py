@@ -10,7 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from branches.meetings import KINDS
-from branches.models import Member, Organization, User
+from branches.models import AuditAction, Member, Organization, User
+from branches.toolkit import audit
 
 from ..access import can_check_meetings, can_record_meetings
 from ..models import (
@@ -67,8 +68,10 @@ def check_values(org: Organization, values: dict, attendance: list[Presence] | N
 
 
 def _store_attendance(meeting: Meeting, attendance: list[Presence] | None) -> None:
+    """Replace who came; the change is one audit entry on the meeting (old → new)."""
     if attendance is None:
         return
+    before = _attendance_text(meeting)
     meeting.attendance.all().delete()
     Attendance.objects.bulk_create(
         [
@@ -81,6 +84,13 @@ def _store_attendance(meeting: Meeting, attendance: list[Presence] | None) -> No
             for p in attendance
         ]
     )
+    after = _attendance_text(meeting)
+    if after != before:
+        audit.record(
+            meeting,
+            AuditAction.UPDATE,
+            {"attendance": {"label": "出席情况", "old": before or None, "new": after or None}},
+        )
 
 
 def _clean(values: dict) -> dict:

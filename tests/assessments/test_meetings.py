@@ -76,7 +76,10 @@ def test_announce_then_record_then_check_locks(tree, secretary_a, reviewer, memb
             meeting=meeting,
             values={"kind": "committee", "held_on": date(2026, 3, 7), "topic": "改"},
         )
-    assert AuditEntry.objects.filter(model="组织生活记录").count() >= 2
+    entries = list(AuditEntry.objects.filter(model="组织生活记录"))
+    assert len(entries) >= 3  # announced, recorded, attendance
+    [who] = [e.changes["attendance"] for e in entries if "attendance" in e.changes]
+    assert who["new"] == "甲一、甲二（缺席：出差）"
 
 
 def test_amendment_needs_a_reason_and_records_old_and_new(tree, secretary_a, reviewer, members):
