@@ -652,3 +652,18 @@ def branch_ledger(org: Organization) -> dict:
         "open_count": sum(1 for i in items if not i.is_closed),
         "overdue_count": sum(1 for i in items if i.overdue),
     }
+
+
+def screening_overview(orgs: QuerySet[Organization], year: int) -> dict:
+    """Every branch in scope with its screening of the year (if any) and its current
+    category: two queries whatever the number of branches."""
+    branches = list(orgs.filter(kind="branch").order_by("path"))
+    of_year = {
+        s.organization_id: s
+        for s in Screening.objects.filter(organization__in=branches, year=year)
+        .select_related("by")
+        .order_by("at", "pk")
+    }
+    rows = [(org, of_year.get(org.pk)) for org in branches]
+    counts = Counter(s.category for s in of_year.values())
+    return {"rows": rows, "counts": counts, "unscreened": sum(1 for _, s in rows if s is None)}

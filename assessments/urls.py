@@ -46,6 +46,7 @@ urlpatterns = [
     path("orgs/<int:pk>/ledger/", ledger.branch_ledger, name="branch_ledger"),
     path("orgs/<int:pk>/ledger/add/", ledger.ledger_add, name="ledger_add"),
     path("orgs/<int:pk>/screening/", ledger.branch_screen, name="branch_screen"),
+    path("screenings/", ledger.screening_overview, name="screening_overview"),
     path("orgs/<int:pk>/meetings/", meetings.meeting_calendar, name="meeting_calendar"),
     path("orgs/<int:pk>/meetings/new/", meetings.meeting_new, name="meeting_new"),
     path("orgs/<int:pk>/meetings/import/", meetings.meeting_import, name="meeting_import"),

@@ -7,7 +7,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from branches import access as org_access
+from branches.access import Perm
+from branches.models import Category
 from branches.toolkit.downloads import export_download
+from branches.toolkit.params import int_param
 
 from .. import access, selectors, services
 from ..exports import LedgerExport
@@ -75,3 +79,25 @@ def branch_screen(request: HttpRequest, pk: int) -> HttpResponse:
             request, f"已评定 {screening.year} 年度类别：{screening.get_category_display()}{note}。"
         )
     return redirect("branch_ledger", pk=pk)
+
+
+@require_GET
+@login_required
+def screening_overview(request: HttpRequest) -> HttpResponse:
+    """The year's screening across the branches in scope: who is 先进 / 一般 / 后进, and
+    which branches are still to be screened."""
+    org_access.require(request.user, Perm.VIEW_RESULTS)
+    year = int_param(request, "year", timezone.localdate().year, minimum=2000, maximum=2100)
+    overview = selectors.screening_overview(
+        org_access.visible_orgs(request.user, Perm.VIEW_RESULTS), year
+    )
+    return render(
+        request,
+        "assessments/screening_overview.html",
+        {
+            **overview,
+            "year": year,
+            "years": range(timezone.localdate().year + 1, 2019, -1),
+            "tally": [(label, overview["counts"][value]) for value, label in Category.choices],
+        },
+    )

@@ -176,6 +176,7 @@ MATRIX = [
     ("branch_ledger", "b", "GET", [302, 404, 404, 403, 200, 200, 403, 404]),
     ("ledger_add", "a", "POST", [302, 404, 302, 403, 302, 403, 403, 404]),
     ("branch_screen", "a", "POST", [302, 404, 403, 403, 302, 403, 403, 404]),
+    ("screening_overview", None, "GET", [302, 403, 403, 403, 200, 200, 403, 403]),
     # Organizational-life records: the secretary keeps them, a reviewer or the department
     # checks (locks) them, leaders read; the department's view across branches.
     ("meeting_calendar", "a", "GET", [302, 404, 200, 200, 200, 200, 403, 404]),

@@ -104,6 +104,9 @@ def test_yearly_screening_moves_a_branch_to_lagging_and_opens_its_ledger(client)
 
     lagging = open_page(client, "/orgs/?flag=lagging")
     assert "一号煤矿党支部" in lagging
+    overview = open_page(client, screened.link("各支部评定情况") + "?year=2026")
+    assert "后进 1 个" in overview and "尚未评定" in overview
+    assert "三会一课长期不落实" in overview.row("一号煤矿党支部", "后进")
 
     # A later screening is history too; the tree shows the latest.
     form = screened.form(action="/screening/")
