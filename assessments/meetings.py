@@ -4,6 +4,7 @@ records suggest for a sheet's items. The arithmetic is in branches.meetings (per
 rubrics.scoring (suggested scores); this module only gathers the records."""
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -237,7 +238,10 @@ def _item_index(rules: scoring.Rules) -> dict[str, tuple[str, Decimal, Decimal]]
 
 
 def sheet_suggestions(
-    sheet: ScoreSheet, rules: scoring.Rules, links: list[dict], today: date | None = None
+    sheet: ScoreSheet,
+    rules: "scoring.Rules | Callable[[], scoring.Rules]",
+    links: list[dict],
+    today: date | None = None,
 ) -> list[SuggestedItem]:
     """For each item the rubric links to meeting records: the suggested score from the
     branch's records of the campaign's period, with the records as its evidence."""
@@ -249,6 +253,8 @@ def sheet_suggestions(
     meetings = list(_meetings([sheet.organization_id], start, end))
     if not _held(meetings):
         return []  # the branch keeps no records here for the period: nothing to suggest
+    if callable(rules):
+        rules = rules()  # read only when there is something to suggest
     members = len(active_members(sheet.organization))
     index = _item_index(rules)
     by_code: dict[str, list[dict]] = defaultdict(list)

@@ -19,7 +19,7 @@ def record_suggestions(context) -> dict:
     user = context["request"].user
     return {
         "sheet": sheet,
-        "items": sheet_suggestions(sheet, sheet_rules(sheet), links),
+        "items": sheet_suggestions(sheet, lambda: sheet_rules(sheet), links),
         "may_explain": context.get("editable") and can_score(user, sheet),
         "csrf_token": context.get("csrf_token"),
     }
