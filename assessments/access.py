@@ -22,6 +22,8 @@ from .models import (
     Consequence,
     Draw,
     Evidence,
+    Meeting,
+    MeetingAttachment,
     RectificationEvidence,
     RectificationItem,
     RectificationStatus,
@@ -291,3 +293,88 @@ def get_branch_measures(user: User, campaign_pk: int, org_pk: int) -> tuple[Camp
     if not is_secretary_of(user, org):
         raise PermissionDenied
     return campaign, org
+
+
+def get_ledger_org(user: User, pk: int, *, change: bool = False) -> Organization:
+    """A branch's problem ledger: read by its secretary and by the department and leaders
+    over it; changed (problems added) by its secretary and the department."""
+    org = access.get_org(user, pk)
+    secretary = is_secretary_of(user, org)
+    if change:
+        allowed = secretary or access.has_perm(user, Perm.MANAGE_CAMPAIGNS, org)
+    else:
+        allowed = secretary or access.has_perm(user, Perm.VIEW_RESULTS, org)
+    if not allowed:
+        raise PermissionDenied
+    return org
+
+
+def get_screening_org(user: User, pk: int) -> Organization:
+    """The yearly screening of a branch: the department over it."""
+    org = access.get_org(user, pk)
+    if not access.has_perm(user, Perm.MANAGE_CAMPAIGNS, org):
+        raise PermissionDenied
+    return org
+
+
+def can_manage_org_campaigns(user: User, org: Organization) -> bool:
+    return access.has_perm(user, Perm.MANAGE_CAMPAIGNS, org)
+
+
+# -- organizational-life records ---------------------------------------------------------
+
+
+def reviews_org(user: User, org: Organization) -> bool:
+    """A 考评员 whose grant covers the organization."""
+    return any(
+        m.role == Role.REVIEWER and org.path.startswith(m.organization.path)
+        for m in access.memberships(user)
+    )
+
+
+def can_record_meetings(user: User, org: Organization) -> bool:
+    """The branch's secretary keeps its records (the department may help)."""
+    return is_secretary_of(user, org) or access.has_perm(user, Perm.MANAGE_CAMPAIGNS, org)
+
+
+def can_check_meetings(user: User, org: Organization) -> bool:
+    """A reviewer over the branch, or the department, checks (and so locks) a record."""
+    return reviews_org(user, org) or access.has_perm(user, Perm.MANAGE_CAMPAIGNS, org)
+
+
+def can_read_meetings(user: User, org: Organization) -> bool:
+    return (
+        can_record_meetings(user, org)
+        or can_check_meetings(user, org)
+        or access.has_perm(user, Perm.VIEW_RESULTS, org)
+    )
+
+
+def get_meeting_org(user: User, pk: int, *, change: bool = False) -> Organization:
+    """A branch's records: 404 outside the user's tree, 403 without the right."""
+    org = access.get_org(user, pk)
+    allowed = can_record_meetings(user, org) if change else can_read_meetings(user, org)
+    if not allowed:
+        raise PermissionDenied
+    return org
+
+
+def get_meeting(user: User, pk: int, action: Action = Action.VIEW) -> Meeting:
+    meeting = Meeting.objects.select_related("organization").filter(pk=pk).first()
+    if meeting is None or not access.visible_orgs(user).filter(pk=meeting.organization_id).exists():
+        raise Http404("会议记录不存在或无权查看")
+    org = meeting.organization
+    rule = {
+        Action.VIEW: can_read_meetings,
+        Action.EDIT: can_record_meetings,
+        Action.VERIFY: can_check_meetings,
+    }[action]
+    if not rule(user, org):
+        raise PermissionDenied
+    return meeting
+
+
+def get_meeting_attachment(user: User, pk: int) -> MeetingAttachment:
+    attachment = get_object_or_404(MeetingAttachment.objects.select_related("meeting"), pk=pk)
+    get_meeting(user, attachment.meeting_id)
+    return attachment

@@ -37,6 +37,13 @@ class ScoreSheetAdmin(ReadOnlyAdmin):
     search_fields = ["organization__name", "assessor__username", "assessor__name"]
 
 
+@admin.register(models.Meeting)
+class MeetingAdmin(ReadOnlyAdmin):
+    list_display = ["organization", "kind", "planned_on", "held_on", "topic", "status"]
+    list_filter = ["kind", "status"]
+    search_fields = ["organization__name", "topic"]
+
+
 for model in (
     models.SheetEvent,
     models.Draw,
@@ -51,5 +58,10 @@ for model in (
     models.VetoOverturn,
     models.StoredReport,
     models.ReportJob,
+    models.Screening,
+    models.Attendance,
+    models.MeetingAmendment,
+    models.MeetingAttachment,
+    models.ScoreDeparture,
 ):
     admin.site.register(model, ReadOnlyAdmin)

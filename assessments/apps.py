@@ -8,7 +8,9 @@ class AssessmentsConfig(AppConfig):
     def ready(self) -> None:
         from branches.toolkit import audit
 
-        from . import models
+        from . import meetings_io, models
+
+        meetings_io.register()
 
         audit.connect_signals(
             [
@@ -19,6 +21,11 @@ class AssessmentsConfig(AppConfig):
                 models.Rerating,
                 models.VetoOverturn,
                 models.RectificationItem,
+                models.Screening,
+                models.Meeting,
+                models.MeetingAmendment,
+                models.MeetingAttachment,
+                models.ScoreDeparture,
                 # Score sheets: evidence added or removed, and every transition (the
                 # entries themselves are recorded in bulk by services.save_entries).
                 models.Evidence,

@@ -210,3 +210,102 @@ class AssignmentTemplate(Export):
 
     def extra_sheets(self):
         return [("考评员", ["工号", "姓名"], [[u.username, u.name] for u in self.reviewers])]
+
+
+class LedgerExport(Export):
+    """One branch's ledger as 003 keeps it: 问题清单, 责任清单 and 整改清单, one sheet each."""
+
+    identifier = "ledger"
+    widths = {"问题": 50, "整改措施": 40, "来源": 12, "责任人": 12}
+
+    def __init__(self, *, by, org, items):
+        super().__init__(by=by)
+        self.items = items
+        self.org = org
+        self.verbose_name = "问题清单"
+
+    def render(self):
+        filename, content_type, content = super().render()
+        return (
+            f"{self.org.name}-三个清单-{filename.removeprefix('问题清单-')}",
+            content_type,
+            content,
+        )
+
+    def headers(self):
+        return ["编号", "来源", "问题", "发现日期", "考评活动", "状态"]
+
+    def rows(self):
+        for i in self.items:
+            yield [
+                i.code,
+                i.get_source_display(),
+                i.problem,
+                i.found_on or (i.created_at.date() if i.created_at else ""),
+                i.campaign.name if i.campaign else "",
+                i.get_status_display(),
+            ]
+
+    def extra_sheets(self):
+        duty = (
+            [i.code, i.problem, i.responsible, str(i.created_by) if i.created_by else ""]
+            for i in self.items
+        )
+        fix = (
+            [
+                i.code,
+                i.problem,
+                i.measure,
+                i.responsible,
+                i.deadline,
+                i.get_status_display(),
+                "是" if i.overdue else "否",
+                str(i.closed_by) if i.closed_by else "",
+                i.closed_at or "",
+            ]
+            for i in self.items
+        )
+        return [
+            ("责任清单", ["编号", "问题", "责任人", "登记人"], duty),
+            (
+                "整改清单",
+                [
+                    "编号",
+                    "问题",
+                    "整改措施",
+                    "责任人",
+                    "整改时限",
+                    "状态",
+                    "是否逾期",
+                    "销号人",
+                    "销号时间",
+                ],
+                fix,
+            ),
+        ]
+
+
+class MeetingGapExport(Export):
+    """The department's view: each branch's missed meetings in the period."""
+
+    identifier = "meeting_gaps"
+    widths = {"党支部": 26, "缺开会议": 60}
+
+    def __init__(self, *, by, year: int, quarter: int | None, gaps):
+        super().__init__(by=by)
+        self.gaps = gaps
+        period = f"{year}年第{quarter}季度" if quarter else f"{year}年"
+        self.verbose_name = f"组织生活落实情况-{period}"
+
+    def headers(self):
+        return ["党支部", "已召开（次）", "出席率（%）", "缺开会议", "缺开（项）"]
+
+    def rows(self):
+        for g in self.gaps:
+            yield [
+                g.org.name,
+                g.held,
+                g.rate if g.rate is not None else "",
+                "；".join(f"{name}：{'、'.join(periods)}" for name, periods in g.missing),
+                sum(len(periods) for _, periods in g.missing),
+            ]

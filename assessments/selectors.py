@@ -33,7 +33,10 @@ from .models import (
     Campaign,
     CampaignStatus,
     Evidence,
+    RectificationItem,
+    RectificationStatus,
     ScoreSheet,
+    Screening,
     SheetStatus,
     Stage,
     StageKind,
@@ -125,8 +128,6 @@ def _to_sign(user: User) -> QuerySet[ScoreSheet]:
 
 def _rectification_tasks(user: User) -> tuple[list, list]:
     """(items my branch must fix, submitted items of branches I scored to verify)."""
-    from .models import RectificationItem, RectificationStatus
-
     fix = (
         RectificationItem.objects.filter(
             organization__memberships__user=user,
@@ -136,8 +137,14 @@ def _rectification_tasks(user: User) -> tuple[list, list]:
         .select_related("organization")
         .order_by("deadline")
     )
+    # Problems entered by hand belong to no campaign: the department over them verifies.
+    by_hand = Q(result__isnull=True) & access.scope_q(
+        user, Perm.MANAGE_CAMPAIGNS, "organization__path"
+    )
     verify = (
-        RectificationItem.objects.reviewed_by(user)
+        RectificationItem.objects.filter(
+            Q(pk__in=RectificationItem.objects.reviewed_by(user).values("pk")) | by_hand
+        )
         .filter(status=RectificationStatus.SUBMITTED)
         .select_related("organization")
     )
@@ -694,3 +701,40 @@ def rectification_list(
     if q:
         items = items.filter(Q(organization__name__icontains=q) | Q(problem__icontains=q))
     return items.order_by("organization__path", "deadline", "code")
+
+
+def branch_ledger(org: Organization) -> dict:
+    """One branch's ledger (003): every item — from scores and entered by hand — as the
+    three lists 问题清单 / 责任清单 / 整改清单 show them, its 集中整顿 items apart, and its
+    screening history."""
+    items = list(
+        RectificationItem.objects.filter(organization=org)
+        .exclude(status=RectificationStatus.WITHDRAWN)
+        .select_related("campaign", "closed_by", "created_by", "screening")
+        .order_by("deadline", "code", "pk")
+    )
+    screenings = list(
+        Screening.objects.filter(organization=org).select_related("by").order_by("-year", "-at")
+    )
+    return {
+        "items": items,
+        "consolidation": [i for i in items if i.screening_id],
+        "screenings": screenings,
+        "open_count": sum(1 for i in items if not i.is_closed),
+        "overdue_count": sum(1 for i in items if i.overdue),
+    }
+
+
+def screening_overview(orgs: QuerySet[Organization], year: int) -> dict:
+    """Every branch in scope with its screening of the year (if any) and its current
+    category: two queries whatever the number of branches."""
+    branches = list(orgs.filter(kind="branch").order_by("path"))
+    of_year = {
+        s.organization_id: s
+        for s in Screening.objects.filter(organization__in=branches, year=year)
+        .select_related("by")
+        .order_by("at", "pk")
+    }
+    rows = [(org, of_year.get(org.pk)) for org in branches]
+    counts = Counter(s.category for s in of_year.values())
+    return {"rows": rows, "counts": counts, "unscreened": sum(1 for _, s in rows if s is None)}

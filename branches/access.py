@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from .models import ADMIN_ROLES, Membership, Organization, Role, User
+from .models import ADMIN_ROLES, ROSTER_KINDS, Member, Membership, Organization, Role, User
 
 
 class Perm(StrEnum):
@@ -23,10 +23,12 @@ class Perm(StrEnum):
     MANAGE_RUBRICS = "manage_rubrics"  # rubric drafts, publishing, new versions
     MANAGE_CAMPAIGNS = "manage_campaigns"  # campaigns, assignment, draws, return, sign-off
     VIEW_RESULTS = "view_results"  # read every sheet and result in scope
+    VIEW_MEMBERS = "view_members"  # read a branch's member roster (党员名册)
+    MANAGE_MEMBERS = "manage_members"  # add, edit, remove, import members of the roster
 
 
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
-    Role.SECRETARY: frozenset({Perm.VIEW_ORG}),
+    Role.SECRETARY: frozenset({Perm.VIEW_ORG, Perm.VIEW_MEMBERS, Perm.MANAGE_MEMBERS}),
     Role.REVIEWER: frozenset({Perm.VIEW_ORG}),
     Role.DEPT_ADMIN: frozenset(
         {
@@ -36,9 +38,11 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.MANAGE_RUBRICS,
             Perm.MANAGE_CAMPAIGNS,
             Perm.VIEW_RESULTS,
+            Perm.VIEW_MEMBERS,
+            Perm.MANAGE_MEMBERS,
         }
     ),
-    Role.LEADER: frozenset({Perm.VIEW_ORG, Perm.VIEW_TERMS, Perm.VIEW_RESULTS}),
+    Role.LEADER: frozenset({Perm.VIEW_ORG, Perm.VIEW_TERMS, Perm.VIEW_RESULTS, Perm.VIEW_MEMBERS}),
     # 三员分立: the system administrator manages accounts (never scores, never the audit
     # trail); the auditor reads the audit trail and nothing else.
     Role.SYSADMIN: frozenset({Perm.VIEW_ORG, Perm.MANAGE_PEOPLE}),
@@ -116,6 +120,32 @@ def get_org(user: User, pk: int, perm: Perm = Perm.VIEW_ORG) -> Organization:
     if not has_perm(user, perm, org):
         raise PermissionDenied
     return org
+
+
+def get_roster_org(user: User, pk: int, perm: Perm = Perm.VIEW_MEMBERS) -> Organization:
+    """A branch whose roster the user may read (404 outside their scope or for an
+    organization without a roster), 403 without ``perm`` over it."""
+    org = get_org(user, pk)
+    if org.kind not in ROSTER_KINDS:
+        raise Http404("该组织没有党员名册")
+    if not has_perm(user, perm, org):
+        raise PermissionDenied
+    return org
+
+
+def get_member(user: User, pk: int, perm: Perm = Perm.VIEW_MEMBERS) -> Member:
+    """A member of a roster the user may see (else 404), with ``perm`` over it (else 403)."""
+    try:
+        member = (
+            Member.objects.filter(scope_q(user, Perm.VIEW_ORG, "organization__path"))
+            .select_related("organization", "user")
+            .get(pk=pk)
+        )
+    except (Member.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise Http404("党员不存在或无权查看") from None
+    if not has_perm(user, perm, member.organization):
+        raise PermissionDenied
+    return member
 
 
 def visible_users(user: User) -> QuerySet[User]:

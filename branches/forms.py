@@ -111,6 +111,11 @@ class OrganizationForm(ChineseForm, forms.ModelForm):
             f"{o.code} {o.name}（{o.get_kind_display()}）"
         )
         self.fields["parent"].required = not user.is_superuser
+        if self.instance.pk and self.instance.members.active().exists():
+            # The roster counts them (branches/roster/services.sync_counts).
+            for name in ("full_members", "probationary_members"):
+                self.fields[name].disabled = True
+                self.fields[name].help_text = "按党员名册自动统计"
 
 
 class UserCreateForm(forms.Form):

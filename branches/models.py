@@ -534,3 +534,86 @@ class ImportJob(models.Model):
             return ImportKind(self.kind).label
         registered = REGISTRY.get(self.kind)
         return registered.label if registered else self.kind
+
+
+class MemberStatus(models.TextChoices):
+    FULL = "full", "正式党员"
+    PROBATIONARY = "probationary", "预备党员"
+
+
+# The organizations that keep a member roster (党员名册).
+ROSTER_KINDS = {OrgKind.BRANCH, OrgKind.GENERAL_BRANCH}
+
+
+class MemberQuerySet(models.QuerySet):
+    def active(self) -> "MemberQuerySet":
+        """Members still in the branch (no 离开日期)."""
+        return self.filter(left_on__isnull=True)
+
+
+class Member(models.Model):
+    """A party member on a branch's roster (党员名册). Members need not be users: the
+    optional ``user`` links the member to their login when they have one."""
+
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name="所在党支部",
+        on_delete=models.PROTECT,
+        related_name="members",
+    )
+    name = models.CharField("姓名", max_length=50)
+    status = models.CharField("党员类别", max_length=20, choices=MemberStatus)
+    party_group = models.CharField("党小组", max_length=50, blank=True)
+    joined_on = models.DateField("入党日期", null=True, blank=True)
+    phone = models.CharField("手机", max_length=20, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="系统账号",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="member_records",
+    )
+    # A member who moved away or left keeps their row (their history refers to it).
+    left_on = models.DateField("离开日期", null=True, blank=True)
+    note = models.CharField("备注", max_length=200, blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    objects = MemberQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "党员"
+        verbose_name_plural = "党员名册"
+        ordering = ["organization__path", "party_group", "name", "pk"]
+        constraints = [
+            # Imports and pages identify a current member by name within the branch.
+            models.UniqueConstraint(
+                fields=["organization", "name"],
+                condition=Q(left_on__isnull=True),
+                name="member_unique_active_name",
+                violation_error_message="本支部已有同名在册党员（同名者请在姓名后加注以区分）。",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_active(self) -> bool:
+        return self.left_on is None
+
+    def audit_org_path(self) -> str:
+        return self.organization.path
+
+    def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
+        if self.organization_id and self.organization.kind not in ROSTER_KINDS:
+            errors["organization"] = ["党员名册只能建在党支部或党总支。"]
+        today = timezone.localdate()
+        if self.joined_on and self.joined_on > today:
+            errors["joined_on"] = ["入党日期不能晚于今天。"]
+        if self.left_on and self.joined_on and self.left_on < self.joined_on:
+            errors["left_on"] = ["离开日期不能早于入党日期。"]
+        if errors:
+            raise ValidationError(errors)

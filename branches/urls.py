@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -35,4 +35,5 @@ urlpatterns = [
     path("people/template.xlsx", views.people_template, name="people_template"),
     path("audit/", views.audit_list, name="audit_list"),
     path("audit/export.xlsx", views.audit_export, name="audit_export"),
+    path("", include("branches.roster.urls")),
 ]

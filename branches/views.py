@@ -25,6 +25,7 @@ from .forms import (
     UserEditForm,
 )
 from .models import (
+    ROSTER_KINDS,
     CrossReviewGroup,
     ImportJob,
     ImportKind,
@@ -93,7 +94,11 @@ def org_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "children": org.children.order_by("code"),
         "memberships": org.memberships.select_related("user").order_by("role", "user__username"),
         "can_manage": access.has_perm(request.user, Perm.MANAGE_ORG, org),
+        "has_roster": org.kind in ROSTER_KINDS
+        and access.has_perm(request.user, Perm.VIEW_MEMBERS, org),
     }
+    if context["has_roster"]:
+        context["roster_count"] = org.members.active().count()
     return render(request, "branches/org_detail.html", context)
 
 

@@ -137,6 +137,16 @@ class RubricVersion(models.Model):
         blank=True,
         help_text="依据文件规定的结果运用：等次（及上期等次）对应的处理措施、依据原文和允许的改评",
     )
+    # Items scored from the branch's meeting records (三会一课…), read by
+    # assessments.meetings: [{"code": item or part code, "meeting": a kind of
+    # branches.meetings, "period"?: month|quarter|year, "times"?: n}]; an item may name
+    # several. See fixtures/rubrics/fuling-2017.json.
+    record_requirements = models.JSONField(
+        "依据组织生活记录计分",
+        default=list,
+        blank=True,
+        help_text="指标（或分项）所衡量的会议要求：会议类型、频次；考评表据此按会议记录给出建议得分",
+    )
     copied_from = models.ForeignKey(
         "self",
         verbose_name="复制自",

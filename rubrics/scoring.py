@@ -504,3 +504,48 @@ def rules_from_document(doc: Mapping) -> Rules:
         levels=ordered_levels(doc.get("level_points", {})),
         scales={k: bands(v["bands"]) for k, v in doc.get("scales", {}).items()},
     )
+
+
+# -- scores suggested by the branch's meeting records ------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordTally:
+    """One requirement an item measures, counted over the assessment period."""
+
+    requirement: str  # "支委会 每月1次"
+    met: int  # periods in which the required meetings were held
+    counted: int  # periods that count (over, or already met)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    value: Decimal  # points (a checklist level is stored as its points)
+    level: str  # the checklist level, "" for points items
+    reasons: tuple[str, ...]
+
+
+def suggest_from_records(
+    points: Decimal, step: Decimal, tallies: tuple[RecordTally, ...], levels=()
+) -> Suggestion | None:
+    """The score the records support: each period's share of the points is earned when its
+    meetings were held (3 points for 支委会 over 12 months: a missed month loses 0.25), rounded
+    down to the item's step; a checklist item gets the best level whose fraction the share
+    of periods met reaches. None when no period counts yet."""
+    counted = sum(t.counted for t in tallies)
+    if not counted:
+        return None
+    met = sum(t.met for t in tallies)
+    share = Decimal(met) / Decimal(counted)
+    reasons = tuple(f"{t.requirement}：应 {t.counted} 期，达到 {t.met} 期" for t in tallies)
+    if levels:
+        for label, fraction in levels:  # best first
+            if share >= fraction:
+                return Suggestion(points * fraction, label, reasons)
+        label, fraction = levels[-1]
+        return Suggestion(points * fraction, label, reasons)
+    exact = points * share
+    value = (exact / step).to_integral_value(rounding="ROUND_FLOOR") * step if step else exact
+    if value != exact:
+        reasons += (f"按比例为 {fmt(exact)} 分，按步长 {fmt(step)} 向下取 {fmt(value)} 分",)
+    return Suggestion(value, "", reasons)

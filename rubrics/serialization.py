@@ -58,6 +58,7 @@ def export_document(version: RubricVersion) -> dict:
             if not b.scale
         ],
         "consequence_rules": version.consequence_rules,
+        "record_requirements": version.record_requirements,
     }
 
 
@@ -74,6 +75,7 @@ def create_version_from_document(
         bands_assumed=doc.get("bands_assumed", False),
         notes=doc.get("notes", ""),
         consequence_rules=doc.get("consequence_rules", {}),
+        record_requirements=doc.get("record_requirements", []),
     )
     for s_pos, s in enumerate(doc["sections"]):
         section = Section.objects.create(
@@ -190,6 +192,7 @@ def export_full_document(version: RubricVersion) -> dict:
         "bands_assumed": version.bands_assumed,
         "notes": version.notes,
         "consequence_rules": version.consequence_rules,
+        "record_requirements": version.record_requirements,
         "grades": grades,
         "scales": scales,
         "sections": [_section_document(s) for s in version.sections.order_by("position")],

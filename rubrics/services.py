@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from branches.meetings import KINDS, Period
 from branches.models import Organization, OrgKind, User
 from branches.toolkit import audit
 
@@ -110,6 +111,26 @@ def check_publishable(version: RubricVersion) -> list[str]:
             problems.append(f"各分项权重合计应为 100%，现为 {weights * 100:.1f}%。")
     if version.method == Method.CHECKLIST and not version.level_points:
         problems.append("没有设置逐项评定的分值。")
+    problems += record_requirement_problems(version, indicators)
+    return problems
+
+
+def record_requirement_problems(version: RubricVersion, indicators: list) -> list[str]:
+    """Links from items to meeting records must name an item (or part) and a known kind."""
+    codes = {i.code for i in indicators} | {p.code for i in indicators for p in i.parts.all()}
+    problems = []
+    for link in version.record_requirements or []:
+        if not isinstance(link, dict):
+            problems.append("组织生活记录计分规则格式不正确。")
+            continue
+        if link.get("code") not in codes:
+            problems.append(f"组织生活记录计分：没有编码为“{link.get('code')}”的指标。")
+        if link.get("meeting") not in KINDS:
+            problems.append(f"组织生活记录计分：没有“{link.get('meeting')}”这种会议。")
+        if link.get("period") not in (None, *Period) or not (
+            link.get("times") is None or (isinstance(link.get("times"), int) and link["times"] > 0)
+        ):
+            problems.append(f"组织生活记录计分：指标 {link.get('code')} 的频次不正确。")
     return problems
 
 

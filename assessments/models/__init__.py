@@ -1,12 +1,21 @@
 """Assessment models, split by domain: the workflow (campaigns, stages, sheets) and the
 results (final results, consequences, rectification lists)."""
 
+from .meetings import (
+    Attendance,
+    Meeting,
+    MeetingAmendment,
+    MeetingAttachment,
+    MeetingStatus,
+    ScoreDeparture,
+)
 from .results import (
     SETTLED,
     BranchResult,
     Consequence,
     ConsequenceStatus,
     JobStatus,
+    ProblemSource,
     RectificationEvent,
     RectificationEvidence,
     RectificationItem,
@@ -15,6 +24,7 @@ from .results import (
     ReportJob,
     ReportKind,
     Rerating,
+    Screening,
     StoredReport,
     VetoOverturn,
 )
@@ -42,6 +52,7 @@ __all__ = [
     "EDITABLE",
     "SETTLED",
     "Assessor",
+    "Attendance",
     "BranchResult",
     "Campaign",
     "CampaignStatus",
@@ -52,6 +63,11 @@ __all__ = [
     "Draw",
     "Evidence",
     "JobStatus",
+    "Meeting",
+    "MeetingAmendment",
+    "MeetingAttachment",
+    "MeetingStatus",
+    "ProblemSource",
     "RectificationEvent",
     "RectificationEvidence",
     "RectificationItem",
@@ -60,7 +76,9 @@ __all__ = [
     "ReportJob",
     "ReportKind",
     "Rerating",
+    "ScoreDeparture",
     "ScoreSheet",
+    "Screening",
     "Selection",
     "SheetEntry",
     "SheetEvent",

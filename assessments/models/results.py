@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from branches.models import Organization
+from branches.models import Category, Organization
 
 from .workflow import EXTENSIONS, Campaign, ScoreSheet, Stage, UploadedFile
 
@@ -188,6 +188,19 @@ class RectificationKind(models.TextChoices):
     KEY_ITEM = "key_item", "▲项未达标"
     VETO = "veto", "否决项"
     CHECKLIST = "checklist", "未达标要点"
+    PROBLEM = "problem", "登记问题"  # entered by hand (003's 问题清单), not from a score
+
+
+class ProblemSource(models.TextChoices):
+    """Where a problem on a branch's ledger came from (003: 自查、督导检查…)."""
+
+    ASSESSMENT = "assessment", "考评扣分"
+    SELF_CHECK = "self_check", "自查"
+    SUPERVISION = "supervision", "督导"
+    MASSES = "masses", "群众反映"
+    HIGHER = "higher", "上级检查"
+    CONSOLIDATION = "consolidation", "集中整顿"
+    OTHER = "other", "其他"
 
 
 class RectificationStatus(models.TextChoices):
@@ -219,14 +232,42 @@ class RectificationItemQuerySet(models.QuerySet):
 class RectificationItem(models.Model):
     """One line of a branch's rectification list (一支部一清单)."""
 
+    # A problem entered by hand (自查、督导、群众反映…) belongs to no campaign or result.
     result = models.ForeignKey(
         BranchResult,
         verbose_name="考评结果",
         on_delete=models.PROTECT,
         related_name="rectifications",
+        null=True,
+        blank=True,
     )
     campaign = models.ForeignKey(
-        Campaign, verbose_name="考评活动", on_delete=models.PROTECT, related_name="rectifications"
+        Campaign,
+        verbose_name="考评活动",
+        on_delete=models.PROTECT,
+        related_name="rectifications",
+        null=True,
+        blank=True,
+    )
+    source = models.CharField(
+        "来源", max_length=20, choices=ProblemSource, default=ProblemSource.ASSESSMENT
+    )
+    found_on = models.DateField("发现日期", null=True, blank=True)
+    screening = models.ForeignKey(
+        "Screening",
+        verbose_name="集中整顿（过筛子）",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="rectifications",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="登记人",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     organization = models.ForeignKey(
         Organization, verbose_name="组织", on_delete=models.PROTECT, related_name="rectifications"
@@ -261,6 +302,15 @@ class RectificationItem(models.Model):
         ordering = ["organization__path", "deadline", "code"]
         constraints = [
             models.UniqueConstraint(fields=["result", "code", "kind"], name="rectification_once"),
+            # An item from a score belongs to its result; one entered by hand to none.
+            models.CheckConstraint(
+                condition=(
+                    Q(source=ProblemSource.ASSESSMENT, result__isnull=False)
+                    | (~Q(source=ProblemSource.ASSESSMENT) & Q(result__isnull=True))
+                ),
+                name="rectification_source_result",
+                violation_error_message="考评产生的整改事项必须属于一个考评结果，手工登记的问题不属于任何考评结果。",
+            ),
             models.CheckConstraint(
                 condition=~Q(status=RectificationStatus.CLOSED)
                 | Q(closed_by__isnull=False, closed_at__isnull=False),
@@ -284,6 +334,44 @@ class RectificationItem(models.Model):
     def overdue(self) -> bool:
         """The row form of ``RectificationItemQuerySet.overdue``."""
         return self.status not in SETTLED and self.deadline < timezone.localdate()
+
+    def audit_org_path(self) -> str:
+        return self.organization.path
+
+
+class Screening(models.Model):
+    """The yearly screening (过筛子, 7 measures #5; 003's 先进/一般/软弱): the committee
+    classifies a branch with a reason. Kept as history; the latest one is the category in
+    the tree, and a 后进 one opens the branch's 集中整顿 items."""
+
+    organization = models.ForeignKey(
+        Organization, verbose_name="组织", on_delete=models.PROTECT, related_name="screenings"
+    )
+    year = models.PositiveSmallIntegerField("年度")
+    category = models.CharField("类别", max_length=20, choices=Category)
+    reason = models.TextField("理由")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="评定人", on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField("评定时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "年度过筛子"
+        verbose_name_plural = "年度过筛子"
+        ordering = ["-year", "-at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(reason=""),
+                name="screening_reason",
+                violation_error_message="评定类别必须写明理由。",
+            ),
+            models.CheckConstraint(
+                condition=Q(year__gte=2000, year__lte=2100), name="screening_year_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization.name} · {self.year} · {self.get_category_display()}"
 
     def audit_org_path(self) -> str:
         return self.organization.path

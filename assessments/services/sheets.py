@@ -30,6 +30,7 @@ from ..models.workflow import named_for
 from ..selectors import entry_for, sheet_rules
 from . import entry_audit
 from .errors import AssessmentError, Conflict, acting
+from .meetings import require_departure_reasons
 
 # -- score sheets --------------------------------------------------------------------------
 
@@ -295,6 +296,7 @@ def submit_sheet(sheet: ScoreSheet, *, by: User) -> ScoreSheet:
         result = scoring.score(rules, entry_for(locked, rules))
     except scoring.ScoringError as exc:
         raise AssessmentError("不能提交：" + "；".join(exc.messages)) from None
+    require_departure_reasons(locked, rules)  # items scored from meeting records
     now = timezone.now()
     fields = {
         "total": result.total,

@@ -10,6 +10,7 @@ from branches.access import Perm
 from branches.models import OrgKind, Role
 from branches.selectors import BELOW_MINIMUM, term_reminders
 
+from ..meetings import still_due_this_month
 from ..pages import dashboard, running_campaigns
 from ..selectors import tasks_for
 
@@ -31,6 +32,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "memberships": access.memberships(user),
         "no_role": not my_roles and not user.is_superuser,
     }
+    context["meetings_due"] = [(org, still_due_this_month(org)) for org in secretary_of]
     context["tasks"] = tasks_for(user)
     context["running"] = running_campaigns(user)
     context["dashboard"] = dashboard(user)

@@ -194,9 +194,16 @@ def _post_delete(sender, instance, **kwargs) -> None:
 
 
 def audited_models() -> list[type[models.Model]]:
-    from ..models import CrossReviewGroup, CrossReviewGroupMember, Membership, Organization, User
+    from ..models import (
+        CrossReviewGroup,
+        CrossReviewGroupMember,
+        Member,
+        Membership,
+        Organization,
+        User,
+    )
 
-    return [Organization, Membership, User, CrossReviewGroup, CrossReviewGroupMember]
+    return [Organization, Membership, User, CrossReviewGroup, CrossReviewGroupMember, Member]
 
 
 def connect_signals(models_: list[type[models.Model]] | None = None) -> None:

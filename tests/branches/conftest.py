@@ -10,7 +10,7 @@ from django.conf import settings
 from django.test import Client
 
 from branches import importing
-from branches.models import CrossReviewGroup, ImportKind, Membership, Role, User
+from branches.models import CrossReviewGroup, ImportKind, Member, Membership, Role, User
 from tests.conftest import (
     copy_media,
     make_person,
@@ -83,7 +83,14 @@ def _objects(tree, users) -> dict:
             ["编码", "名称", "类型", "上级编码"], [["N9", "新支部", "党支部", "E1"]]
         ),
     )
+    member = Member.objects.create(organization=tree.a, name="甲党员", status="full")
+    member_b = Member.objects.create(organization=tree.b, name="乙党员", status="full")
+    meeting, attachment = _meeting_objects(tree, users["secretary_a"], member)
     return {
+        "meeting": [meeting.pk],
+        "meeting_attachment": [attachment.pk],
+        "member": [member.pk],
+        "member_b": [member_b.pk],
         "a": [tree.a.pk],
         "b": [tree.b.pk],
         "kind_orgs": ["organizations"],
@@ -173,6 +180,24 @@ def _result_objects(campaign, tree, dept_admin, secretary_b):
         item, by=secretary_b, name="整改.pdf", content=b"%PDF-1.4 fixed"
     )
     return result, item, evidence
+
+
+def _meeting_objects(tree, secretary, member):
+    """A 支委会 held by branch A with its one member present, and a sign-in sheet."""
+    from datetime import date
+
+    from assessments import services
+
+    meeting = services.save_meeting(
+        tree.a,
+        by=secretary,
+        values={"kind": "committee", "held_on": date(2026, 3, 5), "topic": "三月支委会"},
+        attendance=[services.Presence(member, True)],
+    )
+    attachment = services.add_meeting_attachment(
+        meeting, by=secretary, name="签到表.pdf", content=b"%PDF-1.4 sign-in"
+    )
+    return meeting, attachment
 
 
 def _report_job(campaign, dept_admin):

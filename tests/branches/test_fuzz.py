@@ -49,6 +49,7 @@ def echoed_at_length(content: bytes, value: str) -> bool:
     """The long value shown outside the form field that holds it (a message, a label)."""
     text = content.decode(errors="replace")
     text = text.replace(f'value="{value}"', "").replace(f">{value}</textarea>", ">")
+    text = text.replace(f">\n{value}</textarea>", ">")  # Django's textarea starts on a new line
     return value[:1000] in text
 
 

@@ -34,7 +34,7 @@ def test_loading_twice_changes_nothing(rubrics):
     before = Indicator.objects.count()
     call_command("load_rubrics", verbosity=0)
     assert Indicator.objects.count() == before
-    assert Rubric.objects.count() == 5
+    assert Rubric.objects.count() == 6
 
 
 def test_fuling_structure(rubrics):
@@ -129,8 +129,25 @@ def test_xibei_and_seven_measures(rubrics):
     )
 
 
+def test_standardization_ten_goals_word_for_word(rubrics):
+    """003's 三、目标任务: ten goals, each a checklist point with its paragraph as guidance."""
+    version = version_of("std-003-goals")
+    items = list(version.indicators.all())
+    assert [i.code for i in items] == [str(n) for n in range(1, 11)]
+    assert items[0].text == "推进政治建设标准化。"
+    assert items[2].text == "推进组织生活标准化。"
+    assert items[-1].text == "推进考核评价标准化。"
+    assert "注重计划报备，全程纪实，定期报告" in items[2].guidance
+    source = seed("003")
+    for ind in items:
+        assert squash(ind.text) in source and squash(ind.guidance) in source, ind.code
+    assert version.method == "checklist" and version.status == VersionStatus.PUBLISHED
+    assert version.level_points == {"达标": "1", "基本达标": "0.5", "未达标": "0"}
+
+
 @pytest.mark.parametrize(
-    "code", ["fuling-2017", "xining-2021", "hegang-2020", "xibei-2025", "zzb-7-measures"]
+    "code",
+    ["fuling-2017", "xining-2021", "hegang-2020", "xibei-2025", "zzb-7-measures", "std-003-goals"],
 )
 def test_database_rules_equal_the_document_rules(rubrics, code):
     doc = json.loads((FIXTURES / f"{code}.json").read_text("utf-8"))
@@ -144,3 +161,31 @@ def test_rules_load_in_a_bounded_number_of_queries(rubrics, django_assert_max_nu
     pk = RubricVersion.objects.get(rubric__code="fuling-2017").pk
     with django_assert_max_num_queries(5):
         rules_for(version_tree(pk))
+
+
+def test_meeting_items_name_the_requirements_they_measure(rubrics):
+    """Fuling 4.1 a–d, 4.2 (and 4.3, 4.5, 5.6) and Hegang 20–21 are scored from meeting
+    records; the links are rubric data, versioned with it, and copied to a new version."""
+    from rubrics.services import check_publishable, new_version
+
+    fuling = version_of("fuling-2017")
+    links = {(r["code"], r["meeting"]) for r in fuling.record_requirements}
+    assert {
+        ("4.1.a", "party_congress"),
+        ("4.1.b", "committee"),
+        ("4.1.c", "group"),
+        ("4.1.d", "lecture"),
+        ("4.2", "secretary_lecture"),
+    } <= links
+    hegang = version_of("hegang-2020")
+    assert {r["code"] for r in hegang.record_requirements} == {"20", "21"}
+    assert check_publishable(fuling) == [] and check_publishable(hegang) == []
+    from branches.models import User
+
+    draft = new_version(fuling, by=User.objects.create(username="copy"))
+    assert draft.record_requirements == fuling.record_requirements
+    draft.record_requirements = [{"code": "9.9", "meeting": "tea_party"}]
+    assert check_publishable(draft) == [
+        "组织生活记录计分：没有编码为“9.9”的指标。",
+        "组织生活记录计分：没有“tea_party”这种会议。",
+    ]

@@ -25,11 +25,13 @@ from branches.models import (
     User,
     add_years,
 )
+from branches.roster.demo import DEMO_ROSTERS, load_rosters
 from branches.services import place_subtree
 from branches.toolkit import audit
 from rubrics.models import RubricVersion, VersionStatus
 
 from ... import selectors, services
+from ...demo_meetings import load_demo_meetings
 from ...models import Campaign
 
 DEMO_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo.json"
@@ -53,8 +55,11 @@ class Command(BaseCommand):
             )
         with transaction.atomic(), audit.acting(None, "command"):
             self._load(data)
+            load_rosters(DEMO_ROSTERS)
             self._completed_campaign(data.get("completed_campaign"))
             campaign = self._campaign(data.get("campaign"))
+            # After the campaigns: last year's signed sheets were scored before the records.
+            load_demo_meetings()
         if options["verbosity"] < 1:
             return
         self.stdout.write(

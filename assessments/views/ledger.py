@@ -1,0 +1,103 @@
+"""A branch's problem ledger (问题清单、责任清单、整改清单) and its yearly screening."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from branches import access as org_access
+from branches.access import Perm
+from branches.models import Category
+from branches.toolkit.downloads import export_download
+from branches.toolkit.params import int_param
+
+from .. import access, selectors, services
+from ..exports import LedgerExport
+from ..forms import ProblemForm, ScreeningForm
+from ..services import AssessmentError
+
+
+@require_GET
+@login_required
+def branch_ledger(request: HttpRequest, pk: int) -> HttpResponse:
+    org = access.get_ledger_org(request.user, pk)
+    ledger = selectors.branch_ledger(org)
+    if request.GET.get("format") == "xlsx":
+        return export_download(LedgerExport(by=request.user, org=org, items=ledger["items"]))
+    today = timezone.localdate()
+    can_screen = access.can_manage_org_campaigns(request.user, org)
+    return render(
+        request,
+        "assessments/branch_ledger.html",
+        {
+            "org": org,
+            **ledger,
+            "can_add": services.may_add_problem(request.user, org),
+            "problem_form": ProblemForm(),
+            "can_screen": can_screen,
+            "screening_form": ScreeningForm(initial={"year": today.year}) if can_screen else None,
+        },
+    )
+
+
+@require_POST
+@login_required
+def ledger_add(request: HttpRequest, pk: int) -> HttpResponse:
+    org = access.get_ledger_org(request.user, pk, change=True)
+    form = ProblemForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, str(errors[0])[:200])
+        return redirect("branch_ledger", pk=pk)
+    try:
+        item = services.add_problem(org, by=request.user, **form.cleaned_data)
+    except AssessmentError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"已登记问题 {item.code}，责任人：{item.responsible}。")
+    return redirect("branch_ledger", pk=pk)
+
+
+@require_POST
+@login_required
+def branch_screen(request: HttpRequest, pk: int) -> HttpResponse:
+    org = access.get_screening_org(request.user, pk)
+    form = ScreeningForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, str(errors[0])[:200])
+        return redirect("branch_ledger", pk=pk)
+    try:
+        screening = services.screen_branch(org, by=request.user, **form.cleaned_data)
+    except AssessmentError as exc:
+        messages.error(request, str(exc))
+    else:
+        note = "，已纳入集中整顿，整改事项已列入台账" if screening.category == "lagging" else ""
+        messages.success(
+            request, f"已评定 {screening.year} 年度类别：{screening.get_category_display()}{note}。"
+        )
+    return redirect("branch_ledger", pk=pk)
+
+
+@require_GET
+@login_required
+def screening_overview(request: HttpRequest) -> HttpResponse:
+    """The year's screening across the branches in scope: who is 先进 / 一般 / 后进, and
+    which branches are still to be screened."""
+    org_access.require(request.user, Perm.VIEW_RESULTS)
+    year = int_param(request, "year", timezone.localdate().year, minimum=2000, maximum=2100)
+    overview = selectors.screening_overview(
+        org_access.visible_orgs(request.user, Perm.VIEW_RESULTS), year
+    )
+    return render(
+        request,
+        "assessments/screening_overview.html",
+        {
+            **overview,
+            "year": year,
+            "years": range(timezone.localdate().year + 1, 2019, -1),
+            "tally": [(label, overview["counts"][value]) for value, label in Category.choices],
+        },
+    )
