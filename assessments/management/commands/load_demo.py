@@ -31,6 +31,7 @@ from branches.toolkit import audit
 from rubrics.models import RubricVersion, VersionStatus
 
 from ... import selectors, services
+from ...mechanisms import demo as mechanisms_demo
 from ...models import Campaign
 
 DEMO_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo.json"
@@ -57,6 +58,7 @@ class Command(BaseCommand):
             load_rosters(DEMO_ROSTERS)
             self._completed_campaign(data.get("completed_campaign"))
             campaign = self._campaign(data.get("campaign"))
+            mechanisms_demo.load(data["password"])
         if options["verbosity"] < 1:
             return
         self.stdout.write(
