@@ -145,7 +145,7 @@ class MonthlyReportForm(forms.ModelForm):
         }
 
 
-class EvaluationForm(forms.Form):
+class EvaluationForm(ChineseForm, forms.Form):
     year = forms.IntegerField(label="年度", min_value=2000, max_value=2100)
     quarter = forms.TypedChoiceField(label="季度", choices=QUARTERS, coerce=int)
     score = forms.DecimalField(label="帮扶成效得分（0—100）", **SCORE)
@@ -159,7 +159,7 @@ class InterviewForm(forms.Form):
     record = forms.CharField(label="约谈记录", max_length=2000, widget=Textarea(attrs={"rows": 2}))
 
 
-class AcceptanceForm(forms.Form):
+class AcceptanceForm(ChineseForm, forms.Form):
     met = forms.TypedChoiceField(
         label="核心目标",
         choices=[("1", "全部实现（帮扶合格）"), ("0", "未全部实现")],
@@ -168,14 +168,14 @@ class AcceptanceForm(forms.Form):
     note = forms.CharField(label="验收意见", max_length=2000, widget=Textarea(attrs={"rows": 2}))
 
 
-class VerifyForm(forms.Form):
+class VerifyForm(ChineseForm, forms.Form):
     accepted = forms.TypedChoiceField(
         label="核验结果", choices=[("1", "销号"), ("0", "退回整改")], coerce=lambda v: v == "1"
     )
     note = forms.CharField(label="核验意见", max_length=2000, required=False)
 
 
-class InspectionForm(forms.Form):
+class InspectionForm(ChineseForm, forms.Form):
     organization = forms.ModelChoiceField(
         label="被检查党支部", queryset=Organization.objects.none()
     )
@@ -207,13 +207,13 @@ class InspectionForm(forms.Form):
         return data
 
 
-class PostForm(forms.Form):
+class PostForm(ChineseForm, forms.Form):
     kind = forms.ChoiceField(label="岗位类别", choices=PostKind.choices)
     title = forms.CharField(label="岗位名称", max_length=100)
     duty = forms.CharField(label="标准化责任", max_length=2000, widget=Textarea(attrs={"rows": 2}))
 
 
-class ClaimForm(forms.Form):
+class ClaimForm(ChineseForm, forms.Form):
     member = forms.ModelChoiceField(label="党员", queryset=Member.objects.none())
     post = forms.ModelChoiceField(label="认领岗位", queryset=None)
 
@@ -224,14 +224,14 @@ class ClaimForm(forms.Form):
         self.fields["post"].queryset = posts
 
 
-class ReviewClaimForm(forms.Form):
+class ReviewClaimForm(ChineseForm, forms.Form):
     approved = forms.TypedChoiceField(
         label="审核", choices=[("1", "通过"), ("0", "不通过")], coerce=lambda v: v == "1"
     )
     note = forms.CharField(label="审核意见", max_length=200, required=False)
 
 
-class CheckForm(forms.Form):
+class CheckForm(ChineseForm, forms.Form):
     on = forms.DateField(label="核查日期", widget=DateInput())
     met = forms.TypedChoiceField(
         label="履职情况", choices=[("1", "到位"), ("0", "不到位")], coerce=lambda v: v == "1"
@@ -239,7 +239,7 @@ class CheckForm(forms.Form):
     note = forms.CharField(label="核查情况", max_length=200, required=False)
 
 
-class DutyScoreForm(forms.Form):
+class DutyScoreForm(ChineseForm, forms.Form):
     member = forms.ModelChoiceField(label="党员", queryset=Member.objects.none())
     year = forms.IntegerField(label="年度", min_value=2000, max_value=2100)
     month = forms.IntegerField(label="月份", min_value=1, max_value=12)
