@@ -2,7 +2,7 @@
 posts for two branches, made through the services as the people would.
 
 Logins (demo password): bf01 陈海燕 (党群部部长) helps 热电厂党支部, bf02 刘强 (综合部部长)
-helps 化工分厂党支部, bf03 孙志华 (纪委副书记) is not paired yet; sj03 / sj04 are the
+helps 化工分厂党支部, bf03 孙志华 (纪委副书记) is not paired yet; sj21 / sj22 are the
 secretaries of 热电厂 / 化工分厂; hc01 / hc02 are members of 一号煤矿 / 化工分厂 who inspect
 热电厂 this quarter."""
 
@@ -15,14 +15,15 @@ from branches.models import Member, Membership, Organization, Role, User
 
 from ..models import Inspection, Pairing, Post
 from . import inspection, pairing, posts
-from .rules import INSPECTION_RUBRIC, published
+from ..services.errors import AssessmentError
+from .rules import INSPECTION_RUBRIC, plaque_version, published
 
 HELPERS = [
     ("bf01", "陈海燕", "党群部部长", "NH-DC"),
     ("bf02", "刘强", "综合部部长", "NH-HG"),
     ("bf03", "孙志华", "纪委副书记", None),
 ]
-SECRETARIES = [("sj03", "苏晓东", "NH-DC"), ("sj04", "窦建军", "NH-HG")]
+SECRETARIES = [("sj21", "苏晓东", "NH-DC"), ("sj22", "窦建军", "NH-HG")]
 INSPECTORS = [("hc01", "喻林", "NH-MK"), ("hc02", "章凯", "NH-HG")]
 
 
@@ -41,7 +42,13 @@ def _user(username: str, name: str, password: str) -> User:
 
 
 def load(password: str) -> None:
+    """Needs the demo tree and the shipped rubrics (`load_rubrics`); skipped without them."""
     if not Organization.objects.filter(code="NH-DC").exists():
+        return
+    try:
+        published(INSPECTION_RUBRIC)
+        plaque_version()
+    except AssessmentError:
         return
     admin = User.objects.get(username="dq01")
     today = timezone.localdate()
@@ -62,7 +69,7 @@ def load(password: str) -> None:
     if not Inspection.objects.exists():
         _inspection(admin, year, quarter, today)
     if not Post.objects.exists():
-        for code, secretary in (("NH-MK", "sj02"), ("NH-DC", "sj03")):
+        for code, secretary in (("NH-MK", "sj02"), ("NH-DC", "sj21")):
             _posts(
                 Organization.objects.get(code=code),
                 User.objects.get(username=secretary),

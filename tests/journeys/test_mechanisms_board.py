@@ -121,6 +121,6 @@ def test_board_combines_features_and_hand_entered_scores(client):
     assert by_name["化工分厂党支部"][4:6] == (58.5, "争先牌")
 
     # The secretary of 化工分厂 sees their own plate, not the whole company's.
-    login(client, "sj04")
+    login(client, "sj22")
     own = open_page(client, "/mechanisms/board/")
     assert "58.5" in own.row("化工分厂党支部") and "热电厂党支部" not in own

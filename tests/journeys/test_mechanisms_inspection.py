@@ -83,7 +83,7 @@ def test_inspectors_score_problems_land_on_the_list_and_are_verified(client):
     assert "会议记录不完整" in done.row("3.1", "8")
 
     # The branch sees the problems on its list and reports them done.
-    login(client, "sj03")
+    login(client, "sj21")
     items = open_page(client, open_page(client, done.url).link("支部问题清单"))
     assert "整改中" in items.row("会议记录不完整") and "整改中" in items.row("党员积分未公示")
     for problem in ("会议记录不完整", "党员积分未公示"):

@@ -56,9 +56,10 @@ class Command(BaseCommand):
         with transaction.atomic(), audit.acting(None, "command"):
             self._load(data)
             load_rosters(DEMO_ROSTERS)
+            # Before the campaigns: its secretaries get their self-assessments at opening.
+            mechanisms_demo.load(data["password"])
             self._completed_campaign(data.get("completed_campaign"))
             campaign = self._campaign(data.get("campaign"))
-            mechanisms_demo.load(data["password"])
         if options["verbosity"] < 1:
             return
         self.stdout.write(
