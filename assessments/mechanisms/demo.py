@@ -14,8 +14,8 @@ from django.utils import timezone
 from branches.models import Member, Membership, Organization, Role, User
 
 from ..models import Inspection, Pairing, Post
-from . import inspection, pairing, posts
 from ..services.errors import AssessmentError
+from . import inspection, pairing, posts
 from .rules import INSPECTION_RUBRIC, plaque_version, published
 
 HELPERS = [
