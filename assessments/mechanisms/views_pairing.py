@@ -85,6 +85,7 @@ def pairing_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "p": p,
             "roles": roles,
+            "can_verify": bool(roles & {DEPT, HELPER}),
             "weaknesses": items.filter(source=ItemSource.WEAKNESS),
             "plans": plans,
             "diagnoses": p.diagnoses.all(),
@@ -286,7 +287,10 @@ def interview_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "assessments/mechanisms/interview_list.html",
-        {"interviews": interviews, "form": forms.InterviewForm()},
+        {
+            "interviews": interviews,
+            "can_record": branch_access.has_perm(request.user, Perm.MANAGE_CAMPAIGNS),
+        },
     )
 
 
