@@ -249,6 +249,15 @@ def evaluate_pairing(
     return evaluation
 
 
+def passed_bands() -> set[str]:
+    """The 帮扶成效 bands that count as 达标 (a branch may then apply for
+    标准化提升示范党支部)."""
+    try:
+        return {b.label for b in plaque.plaque_rules().scales.get("pairing", ()) if b.passed}
+    except AssessmentError:
+        return set()
+
+
 def record_interview(interview: Interview, *, by: User, held_on: date, record: str) -> Interview:
     with transaction.atomic(), acting(by):
         interview = Interview.objects.select_for_update().get(pk=interview.pk)

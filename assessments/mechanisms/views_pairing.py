@@ -86,6 +86,7 @@ def pairing_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "p": p,
             "roles": roles,
             "can_verify": bool(roles & {DEPT, HELPER}),
+            "passed_bands": pairing.passed_bands(),
             "weaknesses": items.filter(source=ItemSource.WEAKNESS),
             "plans": plans,
             "diagnoses": p.diagnoses.all(),
@@ -154,6 +155,8 @@ def _sign(p, user, party: str) -> str:
 def _evaluate(p, user, data) -> str:
     e = pairing.evaluate_pairing(p, by=user, **data)
     text = f"{e.year}年第{e.quarter}季度帮扶成效 {e.score.normalize():f} 分：{e.band}。"
+    if e.band in pairing.passed_bands():
+        text += "支部可申报“标准化提升示范党支部”。"
     if e.interviews.exists():
         text += "已登记对支部书记的约谈。"
     if p.plans.filter(reason__startswith=f"{e.year}年第{e.quarter}季度").exists():

@@ -119,6 +119,7 @@ def test_pair_signs_visits_and_scores_85_which_is_dabiao(client):
         {"year": TODAY.year, "quarter": QUARTER, "score": "85", "note": "台账明显改善"},
     )
     assert f"{TODAY.year}年第{QUARTER}季度帮扶成效 85 分：达标。" in scored
+    assert "可申报“标准化提升示范党支部”" in scored.row("85")
     assert "约谈" not in scored.row("85")
     assert "重新制定的帮扶方案" not in scored
     assert "约谈邹平" not in open_page(client, "/mechanisms/interviews/")
