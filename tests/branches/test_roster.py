@@ -34,3 +34,23 @@ def test_counts_follow_the_roster_once_it_has_members(tree, secretary_a):
     services.delete_member(m, by=secretary_a)
     tree.a.refresh_from_db()
     assert (tree.a.full_members, tree.a.probationary_members) == (0, 1)
+
+
+def test_tree_import_cannot_change_the_counts_of_a_branch_with_a_roster(tree, dept_admin):
+    from branches import importing
+    from branches.models import ImportKind
+    from tests.conftest import xlsx_bytes
+
+    Member.objects.create(organization=tree.a, name="甲", status=MemberStatus.FULL)
+    headers = ["编码", "名称", "类型", "上级编码", "正式党员数", "预备党员数"]
+    rows = [["A", "甲党支部", "党支部", "G", 30, 0], ["B", "乙党支部", "党支部", "E2", 9, 1]]
+    job = importing.start_import(
+        by=dept_admin,
+        kind=ImportKind.ORGANIZATIONS,
+        filename="t.xlsx",
+        content=xlsx_bytes(headers, rows),
+    )
+    by_row = {r["row"]: r for r in job.summary["rows"]}
+    assert by_row[2]["action"] == "error"
+    assert "党员人数按党员名册统计" in by_row[2]["errors"][0]
+    assert by_row[3]["action"] == "update"  # no roster: the file sets the counts
