@@ -30,5 +30,7 @@ class AssessmentsConfig(AppConfig):
                 # entries themselves are recorded in bulk by services.save_entries).
                 models.Evidence,
                 models.SheetEvent,
+                # The working mechanisms (001): pairings, inspections, posts.
+                *models.MECHANISM_MODELS,
             ]
         )

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from .views import bulk, ledger, meetings, reports, results, workflow
 
@@ -103,4 +103,5 @@ urlpatterns = [
     path("reports/<uuid:pk>/", reports.report_job, name="report_job"),
     path("reports/<uuid:pk>/status/", reports.report_job_status, name="report_job_status"),
     path("reports/<uuid:pk>/download/", reports.report_download, name="report_download"),
+    path("mechanisms/", include("assessments.mechanisms.urls")),
 ]

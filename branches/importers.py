@@ -19,10 +19,11 @@ from collections.abc import Callable, Iterable
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import connection
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from .access import Perm, account_refusal, admin_role_holders, grantable_roles, has_perm
-from .models import Membership, Organization, OrgKind, Role, User
+from .models import Member, Membership, Organization, OrgKind, Role, User
 from .resources import MembershipResource, OrganizationResource, TextWidget
 from .toolkit import audit
 
@@ -139,7 +140,15 @@ class OrganizationImport:
             stack.extend(self.children[node.pk])
 
     def run(self, headers, rows, *, dry_run: bool, progress: Progress = _no_progress) -> list:
-        existing = list(Organization.objects.all())
+        # A branch with a roster counts its members from it (branches/roster): the file
+        # may not change those counts. Flagged in the same query.
+        existing = list(
+            Organization.objects.annotate(
+                has_roster=Exists(
+                    Member.objects.filter(organization=OuterRef("pk"), left_on__isnull=True)
+                )
+            )
+        )
         self.by_pk = {o.pk: o for o in existing}
         by_code = {o.code: o for o in existing}
         self.children: dict[int, list[Organization]] = defaultdict(list)
@@ -180,6 +189,14 @@ class OrganizationImport:
                     instance.parent = parent
 
             problems = list(self.problems.get(number, []))
+            if getattr(before, "has_roster", False) and (
+                before.full_members,
+                before.probationary_members,
+            ) != (instance.full_members, instance.probationary_members):
+                problems.append(
+                    f"“{instance.code}”的党员人数按党员名册统计（正式 {before.full_members}、"
+                    f"预备 {before.probationary_members}），请在党员名册中修改"
+                )
             if before is not None and not has_perm(self.by, Perm.MANAGE_ORG, before):
                 problems.append(f"编码“{instance.code}”属于您管理范围之外的组织，不能修改")
             if "parent" not in errors:

@@ -86,7 +86,9 @@ def _objects(tree, users) -> dict:
     member = Member.objects.create(organization=tree.a, name="甲党员", status="full")
     member_b = Member.objects.create(organization=tree.b, name="乙党员", status="full")
     meeting, attachment = _meeting_objects(tree, users["secretary_a"], member)
+    mechanisms = _mechanism_objects(tree, dept_admin, member, member_b, users["secretary_b"])
     return {
+        **mechanisms,
         "meeting": [meeting.pk],
         "meeting_attachment": [attachment.pk],
         "member": [member.pk],
@@ -211,3 +213,58 @@ def _report_job(campaign, dept_admin):
     )
     job.file.save("summary.pdf", ContentFile(b"%PDF-1.4 summary"))
     return job
+
+
+def _mechanism_objects(tree, dept_admin, member, member_b, secretary_b) -> dict:
+    """Branch A paired with a helper, inspected by a member of B (B's secretary's login),
+    with an open item, a 约谈, and a published post claimed by A's member."""
+    from datetime import date
+
+    from assessments.mechanisms import inspection, pairing, posts
+    from assessments.models import Interview
+    from rubrics.models import RubricVersion
+
+    helper = make_user("helper_x", name="帮扶人")
+    p = pairing.create_pairing(
+        by=dept_admin,
+        organization=tree.a,
+        supervisor=tree.e1,
+        data={
+            "helper_name": "帮扶人",
+            "helper_post": "党群部部长",
+            "helper": helper,
+            "start": date(2026, 1, 1),
+            "end": date(2026, 12, 31),
+            "targets": "台账齐全率 100%",
+        },
+    )
+    item = pairing.add_weakness(p, by=dept_admin, problem="台账不全")
+    interview = Interview.objects.create(
+        organization=tree.a, secretary_name="甲书记", reason="测试", recorded_by=dept_admin
+    )
+    Member.objects.filter(pk=member_b.pk).update(user=secretary_b)
+    member_b.refresh_from_db()
+    insp = inspection.schedule_inspection(
+        by=dept_admin,
+        organization=tree.a,
+        version=RubricVersion.objects.get(rubric__code="demo-rubric", number=1),
+        year=2026,
+        quarter=1,
+        scheduled_on=date(2026, 3, 1),
+        inspectors=[member_b],
+    )
+    post = posts.add_post(
+        tree.a, by=dept_admin, year=2026, quarter=1, kind="basic", title="基础岗", duty="履职"
+    )
+    posts.publish_posts(tree.a, by=dept_admin, year=2026, quarter=1)
+    post.refresh_from_db()
+    claim = posts.claim_post(post, by=dept_admin, member=member)
+    return {
+        "pairing": [p.pk],
+        "pairing_evaluate": [p.pk, "evaluate"],
+        "item_done": [item.pk, "done"],
+        "interview": [interview.pk],
+        "inspection": [insp.pk],
+        "post_add": [tree.a.pk, "add"],
+        "claim_review": [claim.pk, "review"],
+    }

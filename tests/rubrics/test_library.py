@@ -34,7 +34,7 @@ def test_loading_twice_changes_nothing(rubrics):
     before = Indicator.objects.count()
     call_command("load_rubrics", verbosity=0)
     assert Indicator.objects.count() == before
-    assert Rubric.objects.count() == 6
+    assert Rubric.objects.count() == 7
 
 
 def test_fuling_structure(rubrics):

@@ -32,6 +32,7 @@ from rubrics.models import RubricVersion, VersionStatus
 
 from ... import selectors, services
 from ...demo_meetings import load_demo_meetings
+from ...mechanisms import demo as mechanisms_demo
 from ...models import Campaign
 
 DEMO_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo.json"
@@ -56,6 +57,8 @@ class Command(BaseCommand):
         with transaction.atomic(), audit.acting(None, "command"):
             self._load(data)
             load_rosters(DEMO_ROSTERS)
+            # Before the campaigns: its secretaries get their self-assessments at opening.
+            mechanisms_demo.load(data["password"])
             self._completed_campaign(data.get("completed_campaign"))
             campaign = self._campaign(data.get("campaign"))
             # After the campaigns: last year's signed sheets were scored before the records.

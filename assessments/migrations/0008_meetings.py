@@ -9,8 +9,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('assessments', '0007_h14_problem_ledger_screening'),
-        ('branches', '0007_h13_member'),
+        ('assessments', '0007_problem_ledger_screening'),
+        ('branches', '0007_member'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,154 @@
+"""Who sees and does what in the working mechanisms. Every mechanisms view loads through
+here, on top of branches.access: an object outside what the user may see answers 404, an
+object the user sees but may not act on answers 403.
+
+Roles on a pairing, inspection or post list (one user may hold several):
+- ``dept``: 党群部管理员 over the branch (MANAGE_CAMPAIGNS): sets up, scores, accepts;
+- ``reader``: anyone with VIEW_RESULTS over the branch (leaders);
+- ``helper``: the pairing's 甲方;
+- ``secretary``: a 支部书记 over the branch (their own branch, or a 总支's branches);
+- ``inspector``: one of an inspection's inspectors (a member linked to the user's login).
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from branches import access
+from branches.access import Perm
+from branches.models import Organization, Role, User
+
+from ..models import BranchItem, Inspection, Pairing
+
+DEPT, READER, HELPER, SECRETARY, INSPECTOR = "dept", "reader", "helper", "secretary", "inspector"
+
+
+def _secretary_paths(user: User) -> list[str]:
+    return [m.organization.path for m in access.memberships(user) if m.role == Role.SECRETARY]
+
+
+def secretary_q(user: User, field: str = "organization__path") -> Q:
+    q = Q(pk__in=[])
+    for path in _secretary_paths(user):
+        q |= Q(**{f"{field}__startswith": path})
+    return q
+
+
+def org_roles(user: User, org: Organization) -> set[str]:
+    roles = set()
+    if access.has_perm(user, Perm.MANAGE_CAMPAIGNS, org):
+        roles.add(DEPT)
+    if access.has_perm(user, Perm.VIEW_RESULTS, org):
+        roles.add(READER)
+    if any(org.path.startswith(p) for p in _secretary_paths(user)):
+        roles.add(SECRETARY)
+    return roles
+
+
+def _require(roles: set[str], needed: set[str] | None) -> None:
+    if not roles:
+        raise Http404("不存在或无权查看")
+    if needed and not roles & needed:
+        raise PermissionDenied
+
+
+# -- pairings ----------------------------------------------------------------------------
+
+
+def visible_pairings(user: User) -> QuerySet[Pairing]:
+    return Pairing.objects.filter(
+        access.scope_q(user, Perm.VIEW_RESULTS, "organization__path")
+        | Q(helper=user)
+        | secretary_q(user)
+    ).select_related("organization", "supervisor", "helper")
+
+
+def pairing_roles(user: User, pairing: Pairing) -> set[str]:
+    roles = org_roles(user, pairing.organization)
+    if pairing.helper_id == user.pk:
+        roles.add(HELPER)
+    return roles
+
+
+def get_pairing(user: User, pk: int, needed: set[str] | None = None) -> tuple[Pairing, set[str]]:
+    try:
+        pairing = Pairing.objects.select_related("organization", "supervisor", "helper").get(pk=pk)
+    except (Pairing.DoesNotExist, ValueError, OverflowError):
+        raise Http404("结对不存在或无权查看") from None
+    roles = pairing_roles(user, pairing)
+    _require(roles, needed)
+    return pairing, roles
+
+
+def can_create_pairing(user: User) -> bool:
+    return access.has_perm(user, Perm.MANAGE_CAMPAIGNS)
+
+
+# -- inspections -------------------------------------------------------------------------
+
+
+def visible_inspections(user: User) -> QuerySet[Inspection]:
+    return (
+        Inspection.objects.filter(
+            access.scope_q(user, Perm.VIEW_RESULTS, "organization__path")
+            | secretary_q(user)
+            | Q(inspectors__user=user)
+        )
+        .distinct()
+        .select_related("organization")
+    )
+
+
+def inspection_roles(user: User, inspection: Inspection) -> set[str]:
+    roles = org_roles(user, inspection.organization)
+    if inspection.inspectors.filter(user=user).exists():
+        roles.add(INSPECTOR)
+    return roles
+
+
+def get_inspection(
+    user: User, pk: int, needed: set[str] | None = None
+) -> tuple[Inspection, set[str]]:
+    try:
+        inspection = Inspection.objects.select_related("organization", "version__rubric").get(pk=pk)
+    except (Inspection.DoesNotExist, ValueError, OverflowError):
+        raise Http404("互查不存在或无权查看") from None
+    roles = inspection_roles(user, inspection)
+    _require(roles, needed)
+    return inspection, roles
+
+
+# -- a branch's problem list and its posts -----------------------------------------------
+
+
+def item_roles(user: User, item: BranchItem) -> set[str]:
+    roles = org_roles(user, item.organization)
+    if item.pairing_id and item.pairing.helper_id == user.pk:
+        roles.add(HELPER)
+    if item.inspection_id and item.inspection.inspectors.filter(user=user).exists():
+        roles.add(INSPECTOR)
+    return roles
+
+
+def get_item(user: User, pk: int, needed: set[str] | None = None) -> tuple[BranchItem, set[str]]:
+    try:
+        item = BranchItem.objects.select_related("organization", "pairing", "inspection").get(pk=pk)
+    except (BranchItem.DoesNotExist, ValueError, OverflowError):
+        raise Http404("事项不存在或无权查看") from None
+    roles = item_roles(user, item)
+    _require(roles, needed)
+    return item, roles
+
+
+def get_branch(user: User, pk: int, needed: set[str] | None = None) -> tuple[Organization, set]:
+    """A branch for its problem list, posts and 公示栏: the department and leaders over it,
+    its secretary, the helper paired with it."""
+    try:
+        org = Organization.objects.get(pk=pk)
+    except (Organization.DoesNotExist, ValueError, OverflowError):
+        raise Http404("组织不存在或无权查看") from None
+    roles = org_roles(user, org)
+    if Pairing.objects.filter(organization=org, helper=user).exists():
+        roles.add(HELPER)
+    _require(roles, needed)
+    return org, roles

@@ -1,0 +1,124 @@
+"""Mutual inspection (互查): scheduling inspectors from other branches, the on-site
+互查评分表 scored against a version of the 互查量化清单 with the rubrics engine, problems
+landing on the branch's list, 回头看 verification."""
+
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from branches.models import Member, Organization, User
+from branches.toolkit import audit
+from rubrics import scoring
+from rubrics.models import RubricVersion
+from rubrics.selectors import rules_for, version_tree
+
+from ..models import BranchItem, Inspection, InspectionStatus, ItemSource, ItemStatus
+from ..models.mechanisms import STEPS
+from ..services.errors import AssessmentError, acting
+
+
+def schedule_inspection(
+    *,
+    by: User,
+    organization: Organization,
+    version: RubricVersion,
+    year: int,
+    quarter: int,
+    scheduled_on: date,
+    inspectors: list[Member],
+) -> Inspection:
+    """1–2 inspectors, members of other branches with a login, never the branch's own."""
+    if not 1 <= len(inspectors) <= 2:
+        raise AssessmentError("互查人员应为 1 至 2 人。")
+    for m in inspectors:
+        if m.organization_id == organization.pk:
+            raise AssessmentError(f"{m.name}是被检查党支部的党员，不能检查本支部。")
+        if m.user_id is None:
+            raise AssessmentError(f"{m.name}没有系统账号，无法填写互查评分表。")
+        if not m.is_active:
+            raise AssessmentError(f"{m.name}已不在册。")
+    with transaction.atomic(), acting(by):
+        inspection = Inspection.objects.create(
+            organization=organization,
+            version=version,
+            year=year,
+            quarter=quarter,
+            scheduled_on=scheduled_on,
+            created_by=by,
+        )
+        inspection.inspectors.set(inspectors)
+    return inspection
+
+
+def rules(inspection: Inspection) -> scoring.Rules:
+    return rules_for(version_tree(inspection.version_id))
+
+
+def submit_inspection(
+    inspection: Inspection,
+    *,
+    by: User,
+    steps: dict[str, str],
+    scores: dict[str, Decimal],
+    marks: dict[str, str],
+    feedback: dict[str, str],
+    deadline: date,
+) -> Inspection:
+    """The 互查评分表: the four steps recorded, each item scored, problem points marked;
+    ends with 优点 / 问题 / 整改建议 and a deadline. Every marked problem becomes an item
+    of the branch's list, verified by the inspectors at 回头看."""
+    missing = [label for name, label in STEPS if not steps.get(name, "").strip()]
+    if missing:
+        raise AssessmentError("请记录检查流程的每一步：" + "、".join(missing) + "。")
+    checklist = rules(inspection)
+    try:
+        result = scoring.score(checklist, scoring.Entry(scores))
+    except scoring.ScoringError as exc:
+        raise AssessmentError(str(exc)) from None
+    short = {r.code for r in result.items if r.shortfall > 0}
+    unmarked = sorted(short - {c for c, text in marks.items() if text.strip()})
+    if unmarked:
+        raise AssessmentError("扣分的项目须标注问题点：" + "、".join(unmarked) + "。")
+    with transaction.atomic(), acting(by):
+        locked = Inspection.objects.select_for_update().get(pk=inspection.pk)
+        if locked.status != InspectionStatus.SCHEDULED:
+            raise AssessmentError("该互查评分表已提交。")
+        for name, _ in STEPS:
+            setattr(locked, name, steps[name])
+        for name, value in feedback.items():
+            setattr(locked, name, value)
+        locked.deadline = deadline
+        locked.scores = {code: str(value) for code, value in scores.items()}
+        locked.total = result.total
+        locked.status = InspectionStatus.SUBMITTED
+        locked.submitted_at = timezone.now()
+        locked.save()
+        texts = {i.code: i.text for i in checklist.items()}
+        items = [
+            BranchItem(
+                organization=locked.organization,
+                source=ItemSource.INSPECTION,
+                inspection=locked,
+                code=code,
+                problem=f"{texts.get(code, code)}：{text.strip()}",
+                deadline=deadline,
+            )
+            for code, text in sorted(marks.items())
+            if text.strip()
+        ]
+        BranchItem.objects.bulk_create(items)
+        audit.record_bulk([(item, None) for item in items])
+    return locked
+
+
+def close_follow_up_if_done(inspection_id: int) -> None:
+    """回头看 is done when every problem the inspection marked is verified."""
+    left = BranchItem.objects.filter(inspection_id=inspection_id).exclude(
+        status=ItemStatus.VERIFIED
+    )
+    if not left.exists():
+        Inspection.objects.filter(pk=inspection_id, status=InspectionStatus.SUBMITTED).update(
+            status=InspectionStatus.FOLLOWED_UP, followed_up_at=timezone.now()
+        )

@@ -1,0 +1,306 @@
+"""Pairing (结对提升): every write, each in one transaction with its audit entry (model
+signals) and, for a change of state, a PairingEvent row."""
+
+import calendar
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from branches.models import Organization, User
+
+from ..models import (
+    BranchItem,
+    Diagnosis,
+    Evaluation,
+    Interview,
+    ItemSource,
+    ItemStatus,
+    MonthlyReport,
+    Pairing,
+    PairingEvent,
+    PairingStatus,
+    Plan,
+    PlanKind,
+    Visit,
+)
+from ..services.errors import AssessmentError, acting
+from . import rules as plaque
+
+PARTIES = {
+    "a": ("signed_a_at", "甲方"),
+    "b": ("signed_b_at", "乙方"),
+    "s": ("signed_s_at", "监督方"),
+}
+
+
+def _event(pairing: Pairing, *, by: User, action: str, before: str, note: str = "") -> None:
+    PairingEvent.objects.create(
+        pairing=pairing,
+        actor=by,
+        action=action,
+        from_status=before,
+        to_status=pairing.status,
+        note=note[:2000],
+    )
+
+
+def _locked(pairing: Pairing) -> Pairing:
+    return Pairing.objects.select_for_update().select_related("organization").get(pk=pairing.pk)
+
+
+def create_pairing(*, by: User, organization: Organization, supervisor: Organization, data: dict):
+    """A new pairing (待签订) with its first 个性化提升方案 (empty until the diagnosis)."""
+    with transaction.atomic(), acting(by):
+        pairing = Pairing(organization=organization, supervisor=supervisor, created_by=by, **data)
+        pairing.full_clean()
+        pairing.save()
+        Plan.objects.create(pairing=pairing, number=1, kind=PlanKind.PLAN, reason="结对后制定")
+        _event(pairing, by=by, action="创建结对", before="")
+    return pairing
+
+
+def sign_pairing(pairing: Pairing, *, by: User, party: str) -> Pairing:
+    """One party signs the 责任书; with all three signatures it takes effect (帮扶中)."""
+    field, label = PARTIES[party]
+    with transaction.atomic(), acting(by):
+        pairing = _locked(pairing)
+        if getattr(pairing, field):
+            raise AssessmentError(f"{label}已签字。")
+        if pairing.status != PairingStatus.DRAFT:
+            raise AssessmentError("责任书已生效，不能再签字。")
+        setattr(pairing, field, timezone.now())
+        if party == "b":
+            pairing.signed_by_b = by.get_full_name()
+        before = pairing.status
+        if pairing.signed:
+            pairing.status = PairingStatus.ACTIVE
+        pairing.save()
+        _event(pairing, by=by, action=f"{label}签字", before=before)
+    return pairing
+
+
+def _current_plan(pairing: Pairing) -> Plan:
+    return pairing.plans.order_by("-number").first()
+
+
+def add_weakness(pairing: Pairing, *, by: User, problem: str) -> BranchItem:
+    """A line of the 支部短板问题清单 the pair addresses."""
+    with transaction.atomic(), acting(by):
+        return BranchItem.objects.create(
+            organization=pairing.organization,
+            source=ItemSource.WEAKNESS,
+            pairing=pairing,
+            problem=problem,
+        )
+
+
+def write_diagnosis(pairing: Pairing, *, by: User, data: dict) -> Diagnosis:
+    with transaction.atomic(), acting(by):
+        diagnosis = Diagnosis(pairing=pairing, written_by=by, **data)
+        diagnosis.full_clean()
+        diagnosis.save()
+    return diagnosis
+
+
+def add_plan_item(pairing: Pairing, *, by: User, problem: str, responsible: str, deadline: date):
+    """An action of the current 提升方案: 具体动作, 责任人, 时限, followed to closure."""
+    if pairing.status in (PairingStatus.PASSED, PairingStatus.FAILED):
+        raise AssessmentError("结对已验收，不能再增加方案措施。")
+    with transaction.atomic(), acting(by):
+        plan = _current_plan(pairing)
+        return BranchItem.objects.create(
+            organization=pairing.organization,
+            source=ItemSource.PLAN,
+            pairing=pairing,
+            plan=plan,
+            code=f"方案{plan.number}-{plan.items.count() + 1}",
+            problem=problem,
+            responsible=responsible,
+            deadline=deadline,
+        )
+
+
+def report_item_done(item: BranchItem, *, by: User, note: str) -> BranchItem:
+    """The branch reports an item of its list done; it waits for verification."""
+    with transaction.atomic(), acting(by):
+        updated = BranchItem.objects.filter(pk=item.pk, status=ItemStatus.OPEN).update(
+            status=ItemStatus.DONE, done_note=note
+        )
+        if not updated:
+            raise AssessmentError("只有整改中的事项可以报完成。")
+        item.refresh_from_db()
+        _audit_item(item, "报完成")
+    return item
+
+
+def verify_item(item: BranchItem, *, by: User, accepted: bool, note: str) -> BranchItem:
+    """销号 (accepted) or back to 整改中 with the reason; by the helper for a plan or weakness
+    item, by the inspectors at 回头看 for an inspection's problem, or by the department."""
+    if not accepted and not note.strip():
+        raise AssessmentError("退回须写明原因。")
+    with transaction.atomic(), acting(by):
+        values = {"verify_note": note}
+        if accepted:
+            values |= {
+                "status": ItemStatus.VERIFIED,
+                "verified_by": by,
+                "verified_at": timezone.now(),
+            }
+        else:
+            values |= {"status": ItemStatus.OPEN}
+        updated = BranchItem.objects.filter(pk=item.pk, status=ItemStatus.DONE).update(**values)
+        if not updated:
+            raise AssessmentError("只有已报完成的事项可以核验。")
+        item.refresh_from_db()
+        _audit_item(item, "销号" if accepted else "退回整改")
+        if accepted and item.inspection_id:
+            from .inspection import close_follow_up_if_done
+
+            close_follow_up_if_done(item.inspection_id)
+    return item
+
+
+def _audit_item(item: BranchItem, what: str) -> None:
+    from branches.toolkit import audit
+
+    audit.record(
+        item,
+        "update",
+        {"status": {"label": "状态", "old": None, "new": f"{what}：{item.get_status_display()}"}},
+    )
+
+
+def record_visit(pairing: Pairing, *, by: User, data: dict) -> Visit:
+    if pairing.status == PairingStatus.DRAFT:
+        raise AssessmentError("责任书签订生效后才能记录帮扶台账。")
+    with transaction.atomic(), acting(by):
+        visit = Visit(pairing=pairing, recorded_by=by, **data)
+        visit.full_clean()
+        visit.save()
+    return visit
+
+
+def submit_monthly_report(pairing: Pairing, *, by: User, data: dict) -> MonthlyReport:
+    if MonthlyReport.objects.filter(
+        pairing=pairing, year=data["year"], month=data["month"]
+    ).exists():
+        raise AssessmentError(f"{data['year']}年{data['month']}月的进展已报告过。")
+    with transaction.atomic(), acting(by):
+        report = MonthlyReport(pairing=pairing, reported_by=by, **data)
+        report.full_clean()
+        report.save()
+    return report
+
+
+def visits_by_month(pairing: Pairing) -> list[tuple[int, int, int, bool]]:
+    """(year, month, visits, met) for each month of the period so far, against the
+    agreement's visits per month (≥ 2)."""
+    counts: dict[tuple[int, int], int] = {}
+    for on in pairing.visits.values_list("on", flat=True):
+        counts[(on.year, on.month)] = counts.get((on.year, on.month), 0) + 1
+    today = timezone.localdate()
+    last = min(today, pairing.end)
+    out, year, month = [], pairing.start.year, pairing.start.month
+    while (year, month) <= (last.year, last.month):
+        n = counts.get((year, month), 0)
+        out.append((year, month, n, n >= pairing.visits_per_month))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
+def evaluate_pairing(
+    pairing: Pairing, *, by: User, year: int, quarter: int, score: Decimal, note: str
+) -> Evaluation:
+    """The department's quarterly score against the agreement. The band comes from the 亮牌
+    rubric's 帮扶成效 scale (达标 ≥ 80, 待改进 60–79, 重新制定帮扶方案 < 60): below 达标 a
+    约谈 of the secretary is recorded; in the lowest band a new plan opens."""
+    rules = plaque.plaque_rules()
+    band = plaque.rate("pairing", score, rules)
+    with transaction.atomic(), acting(by):
+        pairing = _locked(pairing)
+        if pairing.status not in (PairingStatus.ACTIVE, PairingStatus.EXTENDED):
+            raise AssessmentError("只有生效中的结对可以评估帮扶成效。")
+        if Evaluation.objects.filter(pairing=pairing, year=year, quarter=quarter).exists():
+            raise AssessmentError(f"{year}年第{quarter}季度已评估过。")
+        evaluation = Evaluation.objects.create(
+            pairing=pairing,
+            year=year,
+            quarter=quarter,
+            score=score,
+            band=band.label,
+            note=note,
+            evaluated_by=by,
+        )
+        what = f"{year}年第{quarter}季度帮扶成效 {score.normalize():f} 分：{band.label}"
+        if not band.passed:
+            Interview.objects.create(
+                organization=pairing.organization,
+                secretary_name=pairing.organization.secretary_name or "支部书记",
+                reason=f"{what}，未达标，约谈支部书记",
+                evaluation=evaluation,
+                recorded_by=by,
+            )
+        if plaque.is_lowest("pairing", band, rules):
+            number = _current_plan(pairing).number + 1
+            Plan.objects.create(pairing=pairing, number=number, kind=PlanKind.REPLAN, reason=what)
+        _event(pairing, by=by, action="季度评估", before=pairing.status, note=what)
+    return evaluation
+
+
+def passed_bands() -> set[str]:
+    """The 帮扶成效 bands that count as 达标 (a branch may then apply for
+    标准化提升示范党支部)."""
+    try:
+        return {b.label for b in plaque.plaque_rules().scales.get("pairing", ()) if b.passed}
+    except AssessmentError:
+        return set()
+
+
+def record_interview(interview: Interview, *, by: User, held_on: date, record: str) -> Interview:
+    with transaction.atomic(), acting(by):
+        interview = Interview.objects.select_for_update().get(pk=interview.pk)
+        interview.held_on, interview.record = held_on, record
+        interview.save(update_fields=["held_on", "record"])
+    return interview
+
+
+def _add_month(day: date) -> date:
+    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
+    return day.replace(
+        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
+    )
+
+
+def accept_pairing(pairing: Pairing, *, by: User, met: bool, note: str) -> Pairing:
+    """期末验收: all core targets met → 帮扶合格; otherwise the period is extended one month
+    with a 加急整改方案; still not met after the extension → a 约谈 of the secretary."""
+    with transaction.atomic(), acting(by):
+        pairing = _locked(pairing)
+        before = pairing.status
+        if before not in (PairingStatus.ACTIVE, PairingStatus.EXTENDED):
+            raise AssessmentError("只有生效中的结对可以验收。")
+        pairing.acceptance_note = note
+        if met:
+            pairing.status = PairingStatus.PASSED
+        elif before == PairingStatus.ACTIVE:
+            pairing.status = PairingStatus.EXTENDED
+            pairing.end = _add_month(pairing.end)
+            Plan.objects.create(
+                pairing=pairing,
+                number=_current_plan(pairing).number + 1,
+                kind=PlanKind.URGENT,
+                reason="期末验收未实现全部核心目标，责任期延长 1 个月",
+            )
+        else:
+            pairing.status = PairingStatus.FAILED
+            Interview.objects.create(
+                organization=pairing.organization,
+                secretary_name=pairing.organization.secretary_name or "支部书记",
+                reason="延长责任期后仍未达标，约谈支部书记，限期整改",
+                recorded_by=by,
+            )
+        pairing.save()
+        _event(pairing, by=by, action="期末验收", before=before, note=note)
+    return pairing

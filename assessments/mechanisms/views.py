@@ -1,0 +1,38 @@
+"""The mechanisms' front page: what this user may see of pairings, inspections, posts and
+the 亮牌 board."""
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from branches import access as branch_access
+from branches.access import Perm
+from branches.models import Organization, OrgKind
+
+from ..models import Pairing
+from . import access, board
+
+
+@require_GET
+@login_required
+def mechanisms_home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    branches = Organization.objects.filter(
+        branch_access.scope_q(user, Perm.VIEW_RESULTS, "path")
+        | access.secretary_q(user, "path")
+        | Q(pk__in=Pairing.objects.filter(helper=user).values("organization_id")),
+        kind=OrgKind.BRANCH,
+    ).order_by("path")
+    return render(
+        request,
+        "assessments/mechanisms/home.html",
+        {
+            "pairings": access.visible_pairings(user).order_by("organization__path")[:50],
+            "inspections": access.visible_inspections(user).order_by("-year", "-quarter")[:50],
+            "branches": branches[:200],
+            "can_manage": branch_access.has_perm(user, Perm.MANAGE_CAMPAIGNS),
+            "can_board": board.visible_to(user),
+        },
+    )

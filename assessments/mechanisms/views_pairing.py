@@ -1,0 +1,322 @@
+"""Pairing pages: list, create, the pair's page (agreement, weaknesses, diagnosis, plans,
+帮扶台账, monthly reports, quarterly scores, 约谈, acceptance), the agreement PDF and the
+exports. Each POST: access helper → form → one service → message and redirect."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from branches import access as branch_access
+from branches.access import Perm
+from branches.models import OrgKind, User
+from branches.toolkit.downloads import attachment, export_download
+
+from ..models import BranchItem, Interview, ItemSource
+from ..services.errors import AssessmentError
+from . import access, exports, forms, pairing, pdf
+from .access import DEPT, HELPER, SECRETARY
+
+
+def _form_errors(form) -> str:
+    return "；".join(f"{e}" for errors in form.errors.values() for e in errors)[:300]
+
+
+@require_GET
+@login_required
+def pairing_list(request: HttpRequest) -> HttpResponse:
+    pairings = access.visible_pairings(request.user).order_by("organization__path", "-start")
+    return render(
+        request,
+        "assessments/mechanisms/pairing_list.html",
+        {"pairings": pairings, "can_create": access.can_create_pairing(request.user)},
+    )
+
+
+@require_GET
+@login_required
+def pairing_export(request: HttpRequest) -> HttpResponse:
+    return export_download(exports.PairingExport(by=request.user))
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def pairing_create(request: HttpRequest) -> HttpResponse:
+    branch_access.require(request.user, Perm.MANAGE_CAMPAIGNS)
+    branches = branch_access.visible_orgs(request.user, Perm.MANAGE_CAMPAIGNS).filter(
+        kind__in=[OrgKind.BRANCH, OrgKind.GENERAL_BRANCH]
+    )
+    helpers = User.objects.filter(is_active=True, is_superuser=False).order_by("username")
+    form = forms.PairingForm(request.POST or None, branches=branches, helpers=helpers)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        org = data.pop("organization")
+        try:
+            created = pairing.create_pairing(
+                by=request.user,
+                organization=org,
+                supervisor=org.enterprise or org,
+                data=data,
+            )
+        except AssessmentError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"已建立结对“{created}”，请甲乙双方和监督方签字。")
+            return redirect("pairing_detail", pk=created.pk)
+    return render(request, "assessments/mechanisms/pairing_form.html", {"form": form})
+
+
+@require_GET
+@login_required
+def pairing_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    p, roles = access.get_pairing(request.user, pk)
+    items = BranchItem.objects.filter(pairing=p).select_related("plan", "verified_by")
+    plans = p.plans.prefetch_related(
+        Prefetch("items", queryset=BranchItem.objects.select_related("verified_by"))
+    )
+    return render(
+        request,
+        "assessments/mechanisms/pairing_detail.html",
+        {
+            "p": p,
+            "roles": roles,
+            "can_verify": bool(roles & {DEPT, HELPER}),
+            "passed_bands": pairing.passed_bands(),
+            "weaknesses": items.filter(source=ItemSource.WEAKNESS),
+            "plans": plans,
+            "diagnoses": p.diagnoses.all(),
+            "months": pairing.visits_by_month(p),
+            "visits": p.visits.select_related("recorded_by"),
+            "reports": p.reports.select_related("reported_by"),
+            "evaluations": p.evaluations.select_related("evaluated_by"),
+            "interviews": Interview.objects.filter(organization=p.organization).select_related(
+                "evaluation"
+            ),
+            "events": p.events.select_related("actor"),
+            "forms": {
+                "weakness": forms.TextForm(),
+                "diagnosis": forms.DiagnosisForm(),
+                "plan_item": forms.PlanItemForm(),
+                "visit": forms.VisitForm(),
+                "report": forms.MonthlyReportForm(),
+                "evaluate": forms.EvaluationForm(),
+                "accept": forms.AcceptanceForm(),
+                "interview": forms.InterviewForm(),
+                "done": forms.TextForm(),
+                "verify": forms.VerifyForm(),
+            },
+        },
+    )
+
+
+@dataclass(frozen=True)
+class Act:
+    roles: set[str]
+    form: type | None
+    run: Callable  # run(pairing, user, cleaned_data) -> message
+
+
+def _weakness(p, user, data) -> str:
+    pairing.add_weakness(p, by=user, problem=data["text"])
+    return "已加入短板问题清单。"
+
+
+def _diagnosis(p, user, data) -> str:
+    pairing.write_diagnosis(p, by=user, data=data)
+    return "已保存诊断报告。"
+
+
+def _plan_item(p, user, data) -> str:
+    pairing.add_plan_item(p, by=user, **data)
+    return "已加入提升方案。"
+
+
+def _visit(p, user, data) -> str:
+    pairing.record_visit(p, by=user, data=data)
+    return "已记入帮扶台账。"
+
+
+def _report(p, user, data) -> str:
+    pairing.submit_monthly_report(p, by=user, data=data)
+    return "已报告本月进展。"
+
+
+def _sign(p, user, party: str) -> str:
+    p = pairing.sign_pairing(p, by=user, party=party)
+    label = pairing.PARTIES[party][1]
+    return f"{label}已签字。" + ("三方签字完毕，责任书生效。" if p.signed else "")
+
+
+def _evaluate(p, user, data) -> str:
+    e = pairing.evaluate_pairing(p, by=user, **data)
+    text = f"{e.year}年第{e.quarter}季度帮扶成效 {e.score.normalize():f} 分：{e.band}。"
+    if e.band in pairing.passed_bands():
+        text += "支部可申报“标准化提升示范党支部”。"
+    if e.interviews.exists():
+        text += "已登记对支部书记的约谈。"
+    if p.plans.filter(reason__startswith=f"{e.year}年第{e.quarter}季度").exists():
+        text += "已开启重新制定的帮扶方案。"
+    return text
+
+
+def _accept(p, user, data) -> str:
+    p = pairing.accept_pairing(p, by=user, **data)
+    return f"期末验收：{p.get_status_display()}。"
+
+
+ACTIONS: dict[str, Act] = {
+    "sign_a": Act({HELPER}, None, lambda p, u, d: _sign(p, u, "a")),
+    "sign_b": Act({SECRETARY}, None, lambda p, u, d: _sign(p, u, "b")),
+    "sign_s": Act({DEPT}, None, lambda p, u, d: _sign(p, u, "s")),
+    "weakness": Act({DEPT, HELPER}, forms.TextForm, _weakness),
+    "diagnosis": Act({HELPER}, forms.DiagnosisForm, _diagnosis),
+    "plan_item": Act({HELPER, SECRETARY}, forms.PlanItemForm, _plan_item),
+    "visit": Act({HELPER}, forms.VisitForm, _visit),
+    "report": Act({SECRETARY}, forms.MonthlyReportForm, _report),
+    "evaluate": Act({DEPT}, forms.EvaluationForm, _evaluate),
+    "accept": Act({DEPT}, forms.AcceptanceForm, _accept),
+}
+
+
+@require_POST
+@login_required
+def pairing_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    act = ACTIONS.get(action)
+    if act is None:
+        raise Http404
+    p, _ = access.get_pairing(request.user, pk, act.roles)
+    data = {}
+    if act.form is not None:
+        form = act.form(request.POST)
+        if not form.is_valid():
+            messages.error(request, _form_errors(form))
+            return redirect("pairing_detail", pk=p.pk)
+        data = form.cleaned_data
+    try:
+        messages.success(request, act.run(p, request.user, data))
+    except AssessmentError as exc:
+        messages.error(request, str(exc))
+    return redirect("pairing_detail", pk=p.pk)
+
+
+@require_GET
+@login_required
+def pairing_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    p, _ = access.get_pairing(request.user, pk)
+    content = pdf.agreement(p)
+    return attachment(
+        content,
+        filename=f"结对提升责任书-{p.organization.name}.pdf",
+        content_type="application/pdf",
+    )
+
+
+@require_GET
+@login_required
+def pairing_ledger(request: HttpRequest, pk: int) -> HttpResponse:
+    p, _ = access.get_pairing(request.user, pk)
+    return export_download(exports.PairingLedgerExport(by=request.user, pairing=p))
+
+
+# -- a branch's problem list --------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def branch_items(request: HttpRequest, pk: int) -> HttpResponse:
+    org, roles = access.get_branch(request.user, pk)
+    items = BranchItem.objects.filter(organization=org).select_related(
+        "pairing", "plan", "inspection", "verified_by"
+    )
+    return render(
+        request,
+        "assessments/mechanisms/branch_items.html",
+        {
+            "org": org,
+            "roles": roles,
+            "items": items,
+            "forms": {"done": forms.TextForm(), "verify": forms.VerifyForm()},
+        },
+    )
+
+
+@require_GET
+@login_required
+def branch_items_export(request: HttpRequest, pk: int) -> HttpResponse:
+    org, _ = access.get_branch(request.user, pk)
+    return export_download(exports.BranchItemExport(by=request.user, org=org))
+
+
+@require_POST
+@login_required
+def item_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    if action == "done":
+        item, _ = access.get_item(request.user, pk, {SECRETARY})
+        form = forms.TextForm(request.POST)
+    elif action == "verify":
+        item, _roles = access.get_item(request.user, pk, {DEPT, HELPER, access.INSPECTOR})
+        form = forms.VerifyForm(request.POST)
+    else:
+        raise Http404
+    back = request.POST.get("next", "")
+    target = back if back.startswith("/mechanisms/") and "//" not in back else None
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+    else:
+        try:
+            if action == "done":
+                pairing.report_item_done(item, by=request.user, note=form.cleaned_data["text"])
+                messages.success(request, "已报完成，等待核验销号。")
+            else:
+                item = pairing.verify_item(item, by=request.user, **form.cleaned_data)
+                messages.success(request, f"核验结果：{item.get_status_display()}。")
+        except AssessmentError as exc:
+            messages.error(request, str(exc))
+    return redirect(target or "branch_items", **({} if target else {"pk": item.organization_id}))
+
+
+# -- 约谈 -----------------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def interview_list(request: HttpRequest) -> HttpResponse:
+    interviews = exports.visible_interviews(request.user)
+    return render(
+        request,
+        "assessments/mechanisms/interview_list.html",
+        {
+            "interviews": interviews,
+            "can_record": branch_access.has_perm(request.user, Perm.MANAGE_CAMPAIGNS),
+        },
+    )
+
+
+@require_GET
+@login_required
+def interview_export(request: HttpRequest) -> HttpResponse:
+    return export_download(exports.InterviewExport(by=request.user))
+
+
+@require_POST
+@login_required
+def interview_record(request: HttpRequest, pk: int) -> HttpResponse:
+    interview = exports.visible_interviews(request.user).filter(pk=pk).first()
+    if interview is None:
+        raise Http404
+    if DEPT not in access.org_roles(request.user, interview.organization):
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied
+    form = forms.InterviewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+    else:
+        pairing.record_interview(interview, by=request.user, **form.cleaned_data)
+        messages.success(request, f"已登记约谈{interview.secretary_name}的情况。")
+    return redirect("interview_list")

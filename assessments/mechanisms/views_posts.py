@@ -1,0 +1,215 @@
+"""Member posts pages: the branch's 党员岗位责任清单 for a quarter with the claims, the
+履职台账 checks, and the monthly 公示栏 of 履职 scores; all exportable."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from branches.models import Member
+from branches.toolkit.downloads import export_download
+from branches.toolkit.params import int_param
+
+from ..models import Claim, DutyScore, Post
+from ..services.errors import AssessmentError
+from . import access, exports, forms, posts
+from .access import DEPT, SECRETARY
+from .demo import quarter_of
+
+MANAGERS = {DEPT, SECRETARY}
+
+
+def _period(request: HttpRequest, data=None) -> tuple[int, int]:
+    year, quarter, _ = quarter_of(timezone.localdate())
+    return (
+        int_param(request, "year", year, minimum=2000, maximum=2100, data=data),
+        int_param(request, "quarter", quarter, minimum=1, maximum=4, data=data),
+    )
+
+
+def _errors(form) -> str:
+    return "；".join(e for errors in form.errors.values() for e in errors)[:300]
+
+
+@require_GET
+@login_required
+def post_list(request: HttpRequest, pk: int) -> HttpResponse:
+    org, roles = access.get_branch(request.user, pk)
+    year, quarter = _period(request)
+    quarter_posts = Post.objects.filter(organization=org, year=year, quarter=quarter)
+    claims = (
+        Claim.objects.filter(post__in=quarter_posts)
+        .select_related("member", "post", "reviewed_by")
+        .prefetch_related("checks")
+        .order_by("post__kind", "post__pk", "member__name")
+    )
+    members = Member.objects.filter(organization=org).active().order_by("name")
+    return render(
+        request,
+        "assessments/mechanisms/post_list.html",
+        {
+            "org": org,
+            "roles": roles,
+            "can_manage": bool(roles & MANAGERS),
+            "year": year,
+            "quarter": quarter,
+            "posts": quarter_posts,
+            "published": quarter_posts.filter(published_at__isnull=False).exists(),
+            "claims": claims,
+            "missing": posts.missing_basic(org, year=year, quarter=quarter),
+            "post_form": forms.PostForm(),
+            "claim_form": forms.ClaimForm(
+                members=members, posts=quarter_posts.filter(published_at__isnull=False)
+            ),
+        },
+    )
+
+
+@require_GET
+@login_required
+def post_export(request: HttpRequest, pk: int) -> HttpResponse:
+    org, _ = access.get_branch(request.user, pk)
+    year, quarter = _period(request)
+    return export_download(exports.PostExport(by=request.user, org=org, year=year, quarter=quarter))
+
+
+@require_POST
+@login_required
+def post_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    if action not in ("add", "publish", "claim"):
+        raise Http404
+    org, _ = access.get_branch(request.user, pk, MANAGERS)
+    year, quarter = _period(request, request.POST)
+    back = reverse("post_list", args=[org.pk]) + f"?year={year}&quarter={quarter}"
+    try:
+        if action == "add":
+            form = forms.PostForm(request.POST)
+            if not form.is_valid():
+                messages.error(request, _errors(form))
+                return redirect(back)
+            post = posts.add_post(
+                org, by=request.user, year=year, quarter=quarter, **form.cleaned_data
+            )
+            messages.success(request, f"已加入岗位“{post.title}”。")
+        elif action == "publish":
+            count = posts.publish_posts(org, by=request.user, year=year, quarter=quarter)
+            messages.success(request, f"已公布 {count} 个岗位，党员可以认领。")
+        else:
+            form = forms.ClaimForm(
+                request.POST,
+                members=Member.objects.filter(organization=org).active(),
+                posts=Post.objects.filter(organization=org, year=year, quarter=quarter),
+            )
+            if not form.is_valid():
+                messages.error(request, _errors(form))
+                return redirect(back)
+            claim = posts.claim_post(
+                form.cleaned_data["post"], by=request.user, member=form.cleaned_data["member"]
+            )
+            messages.success(
+                request, f"已登记{claim.member.name}认领“{claim.post.title}”，待支委会审核。"
+            )
+    except AssessmentError as exc:
+        messages.error(request, str(exc))
+    return redirect(back)
+
+
+@require_POST
+@login_required
+def claim_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    claim = Claim.objects.select_related("post__organization", "member").filter(pk=pk).first()
+    if claim is None or action not in ("review", "check"):
+        raise Http404
+    roles = access.org_roles(request.user, claim.post.organization)
+    if not roles:
+        raise Http404
+    if not roles & MANAGERS:
+        raise PermissionDenied
+    form = (forms.ReviewClaimForm if action == "review" else forms.CheckForm)(request.POST)
+    back = (
+        reverse("post_list", args=[claim.post.organization_id])
+        + f"?year={claim.post.year}&quarter={claim.post.quarter}"
+    )
+    if not form.is_valid():
+        messages.error(request, _errors(form))
+        return redirect(back)
+    try:
+        if action == "review":
+            claim = posts.review_claim(claim, by=request.user, **form.cleaned_data)
+            messages.success(request, f"{claim.member.name}的认领：{claim.get_status_display()}。")
+        else:
+            check = posts.record_check(claim, by=request.user, **form.cleaned_data)
+            messages.success(request, f"已记入履职台账（{check.get_kind_display()}）。")
+    except AssessmentError as exc:
+        messages.error(request, str(exc))
+    return redirect(back)
+
+
+def _month(request: HttpRequest, data=None) -> tuple[int, int]:
+    today = timezone.localdate()
+    return (
+        int_param(request, "year", today.year, minimum=2000, maximum=2100, data=data),
+        int_param(request, "month", today.month, minimum=1, maximum=12, data=data),
+    )
+
+
+@require_GET
+@login_required
+def duty_board(request: HttpRequest, pk: int) -> HttpResponse:
+    """The 公示栏: every member's 履职 score of the month and its band."""
+    org, roles = access.get_branch(request.user, pk)
+    year, month = _month(request)
+    members = Member.objects.filter(organization=org).active().order_by("party_group", "name")
+    scores = {
+        s.member_id: s
+        for s in DutyScore.objects.filter(member__organization=org, year=year, month=month)
+    }
+    return render(
+        request,
+        "assessments/mechanisms/duty_board.html",
+        {
+            "org": org,
+            "year": year,
+            "month": month,
+            "rows": [(m, scores.get(m.pk)) for m in members],
+            "can_manage": bool(roles & MANAGERS),
+            "form": forms.DutyScoreForm(members=members, initial={"year": year, "month": month}),
+        },
+    )
+
+
+@require_GET
+@login_required
+def duty_export(request: HttpRequest, pk: int) -> HttpResponse:
+    org, _ = access.get_branch(request.user, pk)
+    year, month = _month(request)
+    return export_download(
+        exports.DutyLedgerExport(by=request.user, org=org, year=year, month=month)
+    )
+
+
+@require_POST
+@login_required
+def duty_score(request: HttpRequest, pk: int) -> HttpResponse:
+    org, _ = access.get_branch(request.user, pk, MANAGERS)
+    form = forms.DutyScoreForm(
+        request.POST, members=Member.objects.filter(organization=org).active()
+    )
+    if not form.is_valid():
+        messages.error(request, _errors(form))
+        return redirect("duty_board", pk=org.pk)
+    data = form.cleaned_data
+    try:
+        s = posts.score_member(data.pop("member"), by=request.user, **data)
+    except AssessmentError as exc:
+        messages.error(request, str(exc))
+        return redirect("duty_board", pk=org.pk)
+    messages.success(
+        request,
+        f"{s.member.name} {s.year}年{s.month}月履职得分 {s.score.normalize():f}：{s.band}。",
+    )
+    return redirect(reverse("duty_board", args=[org.pk]) + f"?year={s.year}&month={s.month}")
