@@ -61,7 +61,10 @@ def test_remind_late_sheets_after_confirmation_lists_who_was_reminded(client, ma
     # The department's home page shows the running campaign's late sheets by enterprise.
     panel = open_page(client, "/").text.split("2026年度标准化建设补考评 · 进行中")[1][:300]
     assert "当前阶段：自查" in panel and "已逾期" in panel
-    assert "华西特钢公司党委 1 0 0 1" in panel and "华西能化公司党委 1 0 0 1" in panel
+    # Every sheet of each enterprise is late: none submitted, none signed.
+    for enterprise in ("华西特钢公司党委", "华西能化公司党委"):
+        sheets = re.search(rf"{enterprise} (\d+) 0 0 (\d+)", panel)
+        assert sheets and sheets[1] == sheets[2] != "0", panel
     progress = open_page(client, opened.link("进度"))
     confirm = open_page(client, progress.link("一键催办逾期"))
     # Confirmation first: who will be reminded, for which sheets; nothing sent yet.
