@@ -27,6 +27,7 @@ from .campaigns import (
     targets,
 )
 from .errors import AssessmentError, Conflict
+from .facts import facts_of
 from .results import (
     add_rectification_evidence,
     close_rectification,
@@ -93,6 +94,7 @@ __all__ = [
     "draw_cross_review",
     "draw_spot_check",
     "extend_deadline",
+    "facts_of",
     "matches_stored",
     "open_campaign",
     "overturn_veto",

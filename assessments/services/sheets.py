@@ -30,6 +30,7 @@ from ..models.workflow import named_for
 from ..selectors import entry_for, sheet_rules
 from . import entry_audit
 from .errors import AssessmentError, Conflict, acting
+from .facts import store_facts
 
 # -- score sheets --------------------------------------------------------------------------
 
@@ -309,6 +310,7 @@ def submit_sheet(sheet: ScoreSheet, *, by: User) -> ScoreSheet:
     }
     old = _transition(locked, old=EDITABLE, new=SheetStatus.SUBMITTED, **fields)
     _event(locked, by, old, SheetStatus.SUBMITTED)
+    store_facts(locked, rules, result)
     locked.refresh_from_db()
     return locked
 
@@ -492,12 +494,14 @@ def sign_sheet(sheet: ScoreSheet, *, by: User) -> ScoreSheet:
     if not has_perm(by, Perm.MANAGE_CAMPAIGNS, sheet.organization):
         raise AssessmentError("只有党群部可以签发。")
     locked = _lock(sheet)
+    result = None
     if locked.status == SheetStatus.SUBMITTED:
         rules = sheet_rules(locked)
         try:
-            total = scoring.score(rules, entry_for(locked, rules)).total
+            result = scoring.score(rules, entry_for(locked, rules))
         except scoring.ScoringError:
-            total = None
+            result = None
+        total = result.total if result is not None else None
         # The stored total has 3 decimal places; anything beyond rounding is a mismatch.
         if total is None or locked.total is None or abs(total - locked.total) > Decimal("0.0005"):
             raise AssessmentError(
@@ -513,6 +517,8 @@ def sign_sheet(sheet: ScoreSheet, *, by: User) -> ScoreSheet:
         digest=digest,
     )
     _event(locked, by, old, SheetStatus.SIGNED, digest=digest)
+    if result is not None:
+        store_facts(locked, rules, result)  # what is signed is what the facts state
     locked.refresh_from_db()
     return locked
 
