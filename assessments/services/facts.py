@@ -6,7 +6,7 @@ notes) and stores it, once when a sheet is submitted and again when it is signed
 branch report, the rectification list and the ledger read these rows.
 """
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from rubrics import scoring
 
@@ -88,7 +88,7 @@ def backfill(sheets: QuerySet[ScoreSheet]) -> int:
     """Store the facts of signed sheets that have none (signed before facts were stored):
     the engine scores each once; a sheet that has them is left alone (no write)."""
     missing = list(
-        sheets.exclude(pk__in=ItemFact.objects.values("sheet_id")).select_related(
+        sheets.exclude(Exists(ItemFact.objects.filter(sheet=OuterRef("pk")))).select_related(
             "campaign", "stage"
         )
     )

@@ -7,7 +7,7 @@ from decimal import Decimal
 from itertools import groupby
 from operator import itemgetter
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
@@ -403,15 +403,36 @@ def _vetoes_by_sheet(ids) -> dict[int, list]:
 
 
 def _entries_by_sheet(ids):
-    """(sheet pk, [[code, value, note], ...]) in pk order, streamed in chunks."""
-    rows = (
+    """(sheet pk, [[code, value, note], ...]) in pk order, streamed in chunks: one plain
+    cursor, each stored value turned into its text once (the digest reads millions)."""
+    query = (
         SheetEntry.objects.filter(sheet__in=ids)
         .order_by("sheet_id")
         .values_list("sheet_id", "code", "value", "note")
-        .iterator(chunk_size=5000)
     )
-    for sheet_id, group in groupby(rows, key=itemgetter(0)):
-        yield sheet_id, [[code, str(value), note] for _, code, value, note in group]
+    sql, params = query.query.sql_with_params()
+    field = SheetEntry._meta.get_field("value")
+    col = field.get_col(SheetEntry._meta.db_table)
+    converters = [*connection.ops.get_db_converters(col), *field.get_db_converters(connection)]
+    texts: dict = {}
+
+    def text(value) -> str:
+        if (found := texts.get(value)) is None:
+            converted = value
+            for convert in converters:
+                converted = convert(converted, col, connection)
+            found = texts[value] = str(converted)
+        return found
+
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+
+        def rows():
+            while chunk := cursor.fetchmany(5000):
+                yield from chunk
+
+        for sheet_id, group in groupby(rows(), key=itemgetter(0)):
+            yield sheet_id, [[code, text(value), note] for _, code, value, note in group]
 
 
 def stored_digests(sheets: QuerySet[ScoreSheet]):

@@ -346,6 +346,9 @@ def consolidation(count: int) -> None:
     for sheet in sheets:
         sheet.digest = digests[sheet.pk]
     ScoreSheet.objects.bulk_update(sheets, ["digest"], batch_size=2000)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # as autovacuum would after such a load
 
     start = time.perf_counter()
     with connection.cursor() as cursor:
