@@ -10,7 +10,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 from rubrics import scoring
 
-from ..models import ItemFact, RectificationKind, ScoreSheet, SheetEntry
+from ..models import ItemFact, RectificationKind, ScoreSheet, SheetEntry, SheetStatus
 from ..selectors import entry_for, sheet_rules
 
 
@@ -72,11 +72,13 @@ def store_facts(sheet: ScoreSheet, rules: scoring.Rules, result: scoring.Result)
 
 
 def facts_of(sheet: ScoreSheet, rules: scoring.Rules) -> list[ItemFact]:
-    """The sheet's facts: the stored ones once it has been submitted, otherwise (a draft's
-    report) the engine's result on what is entered so far, not stored."""
-    stored = list(ItemFact.objects.filter(sheet=sheet).order_by("position"))
-    if stored:
-        return stored
+    """The sheet's facts: the stored ones while it is submitted or signed, otherwise (a
+    draft's or a returned sheet's report) the engine's result on what is entered so far,
+    not stored."""
+    if sheet.status in (SheetStatus.SUBMITTED, SheetStatus.SIGNED):
+        stored = list(ItemFact.objects.filter(sheet=sheet).order_by("position"))
+        if stored:
+            return stored
     try:
         result = scoring.score(rules, entry_for(sheet, rules), complete=False)
     except scoring.ScoringError:
