@@ -25,7 +25,7 @@ help:
 	@echo "make run   — install, migrate, load demo data, serve on http://127.0.0.1:$(PORT)/ with the task worker"
 	@echo "make serve — as in production: migrate, collectstatic, gunicorn (2×cores+1 workers) + supervised task worker"
 	@echo "make test  — install, lint, check migrations, run the suite on SQLite (and PostgreSQL if DATABASE_URL is set)"
-	@echo "make bench — speed measurements (score sheet page beside a plain page)"
+	@echo "make bench — one table of the hot paths beside their floors (SQLite, PostgreSQL if DATABASE_URL is set) + a gunicorn load test"
 
 system-deps:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+# WeasyPrint (and the font libraries it loads) is imported when a PDF is first rendered,
+# not when the app starts: every web worker, command and task process starts faster.
 
 BASE_URL = "https://kaoping.invalid/"
 
@@ -21,16 +22,15 @@ class RefusedResource(ValueError):
 
 
 @dataclass
-class StaticOnlyFetcher(URLFetcher):
+class StaticOnlyFetcher:
     """Fetches the app's static files; refuses (and records) everything else."""
 
     refused: list[str] = field(default_factory=list)
     served: list[str] = field(default_factory=list)
 
-    def __post_init__(self):
-        super().__init__(allowed_protocols=["https"], allow_redirects=False)
-
     def fetch(self, url, headers=None):
+        from weasyprint.urls import URLFetcherResponse
+
         prefix = BASE_URL.rstrip("/") + settings.STATIC_URL
         if url.startswith(prefix) and ".." not in url:
             path = finders.find(url[len(prefix) :].split("?")[0])
@@ -49,7 +49,19 @@ def render_pdf(template: str, context: dict, *, fetcher: StaticOnlyFetcher | Non
     return html_to_pdf(html, fetcher=fetcher)
 
 
+def _weasyprint_fetcher(fetcher: StaticOnlyFetcher):
+    """WeasyPrint's fetcher interface around ``fetcher`` (https only, no redirects)."""
+    from weasyprint.urls import URLFetcher
+
+    class Fetcher(URLFetcher):
+        def fetch(self, url, headers=None):
+            return fetcher.fetch(url, headers)
+
+    return Fetcher(allowed_protocols=["https"], allow_redirects=False)
+
+
 def html_to_pdf(html: str, *, fetcher: StaticOnlyFetcher | None = None) -> bytes:
-    return HTML(
-        string=html, base_url=BASE_URL, url_fetcher=fetcher or StaticOnlyFetcher()
-    ).write_pdf()
+    from weasyprint import HTML
+
+    url_fetcher = _weasyprint_fetcher(fetcher or StaticOnlyFetcher())
+    return HTML(string=html, base_url=BASE_URL, url_fetcher=url_fetcher).write_pdf()

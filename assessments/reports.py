@@ -9,8 +9,6 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from rubrics import scoring
-
 from . import charts, pages, selectors, services
 from .models import (
     Campaign,
@@ -44,30 +42,20 @@ def branch_context(sheet: ScoreSheet) -> dict:
     rules = selectors.sheet_rules(sheet)
     others = selectors.other_sheets(sheet, formal=True)
     rows = pages.sheet_rows(sheet, rules, others)
-    deductions = []
-    entries = {e.code: e for e in sheet.entries.all()}
-    for item in rules.items():
-        if item.kind == scoring.VETO:
-            continue
-        codes = [p.code for p in item.parts] or [item.code]
-        got = sum(
-            (entries[c].value for c in codes if c in entries and entries[c].value is not None),
-            scoring.ZERO,
-        )
-        got = min(got, item.points) if item.kind != scoring.INPUT else got
-        top = scoring.HUNDRED if item.kind == scoring.INPUT else item.points
-        if got < top:
-            notes = "；".join(entries[c].note for c in codes if c in entries and entries[c].note)
-            deductions.append(
-                {
-                    "code": item.code,
-                    "text": item.text,
-                    "key": item.key,
-                    "got": got,
-                    "max": top,
-                    "note": notes,
-                }
-            )
+    # The engine's per-item facts, stored at submission (a draft's: scored on the fly).
+    items = {i.code: i for i in rules.items()}
+    deductions = [
+        {
+            "code": f.code,
+            "text": items[f.code].text if f.code in items else f.reason,
+            "key": items[f.code].key if f.code in items else False,
+            "got": f.got,
+            "max": f.max,
+            "note": f.note,
+        }
+        for f in services.facts_of(sheet, rules)
+        if not f.veto and f.lost > 0
+    ]
     return {
         "sheet": sheet,
         "campaign": sheet.campaign,

@@ -9,6 +9,7 @@ R  华西集团党委 (committee, root)          ← reviewer, dept_admin, leade
     └─ B 乙党支部 (branch)                 ← secretary_b
 """
 
+import hashlib
 import io
 import shutil
 from collections.abc import Iterator
@@ -32,6 +33,32 @@ SHARED_SETTINGS = {
     "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
     "TASKS": {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}},
 }
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _render_each_pdf_once():
+    """The same HTML always makes the same PDF: the suite renders each document once and
+    hands the same bytes to every later request for it (the fuzz test asks for one sheet's
+    report dozens of times). A call with its own fetcher, to see what it fetches, always
+    renders."""
+    from assessments import pdf
+
+    original = pdf.html_to_pdf
+    rendered: dict[str, bytes] = {}
+
+    def html_to_pdf(html: str, *, fetcher=None) -> bytes:
+        if fetcher is not None:
+            return original(html, fetcher=fetcher)
+        key = hashlib.sha256(html.encode()).hexdigest()
+        if key not in rendered:
+            if len(rendered) >= 64:
+                rendered.pop(next(iter(rendered)))
+            rendered[key] = original(html)
+        return rendered[key]
+
+    pdf.html_to_pdf = html_to_pdf
+    yield
+    pdf.html_to_pdf = original
 
 
 @pytest.fixture(autouse=True)

@@ -524,3 +524,36 @@ class ReportJob(models.Model):
     @property
     def is_zip(self) -> bool:
         return self.kind == ReportKind.BRANCH_ZIP
+
+
+class ItemFact(models.Model):
+    """The scoring engine's result for one item of a submitted (or signed) sheet: what it
+    scored, what it lost, whether it is an unmet ▲ item or a veto found, and the line that
+    states it. Stored when the sheet is submitted and again when it is signed, so the
+    branch report, the rectification list and the ledger read one set of facts instead of
+    working shortfalls out again (``rubrics.scoring`` stays the only place that does)."""
+
+    sheet = models.ForeignKey(
+        ScoreSheet, verbose_name="考评表", on_delete=models.CASCADE, related_name="facts"
+    )
+    position = models.PositiveIntegerField("顺序")
+    code = models.CharField("指标编码", max_length=20)
+    kind = models.CharField("类型", max_length=20, choices=RectificationKind)
+    got = models.DecimalField("得分", max_digits=7, decimal_places=3, null=True)
+    max = models.DecimalField("满分", max_digits=7, decimal_places=3, null=True)
+    lost = models.DecimalField("失分", max_digits=7, decimal_places=3, default=0)
+    unmet = models.BooleanField("▲项未达标", default=False)
+    veto = models.BooleanField("否决项", default=False)
+    note = models.TextField("扣分说明", blank=True)
+    reason = models.TextField("问题")
+
+    class Meta:
+        verbose_name = "逐项结果"
+        verbose_name_plural = "逐项结果"
+        ordering = ["sheet", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["sheet", "code", "kind"], name="fact_once_per_item"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.reason}"

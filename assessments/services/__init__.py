@@ -36,6 +36,7 @@ from .campaigns import (
     targets,
 )
 from .errors import AssessmentError, Conflict
+from .facts import facts_of
 from .ledger import HAND_SOURCES, add_problem, may_add_problem, screen_branch
 from .meetings import (
     Presence,
@@ -125,6 +126,7 @@ __all__ = [
     "draw_spot_check",
     "editable_items",
     "extend_deadline",
+    "facts_of",
     "matches_stored",
     "may_add_problem",
     "open_campaign",

@@ -7,7 +7,7 @@ from decimal import Decimal
 from itertools import groupby
 from operator import itemgetter
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
@@ -30,6 +30,7 @@ from ..models.workflow import named_for
 from ..selectors import entry_for, sheet_rules
 from . import entry_audit
 from .errors import AssessmentError, Conflict, acting
+from .facts import store_facts
 from .meetings import require_departure_reasons
 
 # -- score sheets --------------------------------------------------------------------------
@@ -311,6 +312,7 @@ def submit_sheet(sheet: ScoreSheet, *, by: User) -> ScoreSheet:
     }
     old = _transition(locked, old=EDITABLE, new=SheetStatus.SUBMITTED, **fields)
     _event(locked, by, old, SheetStatus.SUBMITTED)
+    store_facts(locked, rules, result)
     locked.refresh_from_db()
     return locked
 
@@ -403,15 +405,36 @@ def _vetoes_by_sheet(ids) -> dict[int, list]:
 
 
 def _entries_by_sheet(ids):
-    """(sheet pk, [[code, value, note], ...]) in pk order, streamed in chunks."""
-    rows = (
+    """(sheet pk, [[code, value, note], ...]) in pk order, streamed in chunks: one plain
+    cursor, each stored value turned into its text once (the digest reads millions)."""
+    query = (
         SheetEntry.objects.filter(sheet__in=ids)
         .order_by("sheet_id")
         .values_list("sheet_id", "code", "value", "note")
-        .iterator(chunk_size=5000)
     )
-    for sheet_id, group in groupby(rows, key=itemgetter(0)):
-        yield sheet_id, [[code, str(value), note] for _, code, value, note in group]
+    sql, params = query.query.sql_with_params()
+    field = SheetEntry._meta.get_field("value")
+    col = field.get_col(SheetEntry._meta.db_table)
+    converters = [*connection.ops.get_db_converters(col), *field.get_db_converters(connection)]
+    texts: dict = {}
+
+    def text(value) -> str:
+        if (found := texts.get(value)) is None:
+            converted = value
+            for convert in converters:
+                converted = convert(converted, col, connection)
+            found = texts[value] = str(converted)
+        return found
+
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+
+        def rows():
+            while chunk := cursor.fetchmany(5000):
+                yield from chunk
+
+        for sheet_id, group in groupby(rows(), key=itemgetter(0)):
+            yield sheet_id, [[code, text(value), note] for _, code, value, note in group]
 
 
 def stored_digests(sheets: QuerySet[ScoreSheet]):
@@ -494,12 +517,14 @@ def sign_sheet(sheet: ScoreSheet, *, by: User) -> ScoreSheet:
     if not has_perm(by, Perm.MANAGE_CAMPAIGNS, sheet.organization):
         raise AssessmentError("只有党群部可以签发。")
     locked = _lock(sheet)
+    result = None
     if locked.status == SheetStatus.SUBMITTED:
         rules = sheet_rules(locked)
         try:
-            total = scoring.score(rules, entry_for(locked, rules)).total
+            result = scoring.score(rules, entry_for(locked, rules))
         except scoring.ScoringError:
-            total = None
+            result = None
+        total = result.total if result is not None else None
         # The stored total has 3 decimal places; anything beyond rounding is a mismatch.
         if total is None or locked.total is None or abs(total - locked.total) > Decimal("0.0005"):
             raise AssessmentError(
@@ -515,6 +540,8 @@ def sign_sheet(sheet: ScoreSheet, *, by: User) -> ScoreSheet:
         digest=digest,
     )
     _event(locked, by, old, SheetStatus.SIGNED, digest=digest)
+    if result is not None:
+        store_facts(locked, rules, result)  # what is signed is what the facts state
     locked.refresh_from_db()
     return locked
 

@@ -1,16 +1,19 @@
-"""The embedded default under load (issue #10, finding 4), against a real server.
+"""A bounded loopback load test of `make serve` (issue #12): gunicorn with the real config
+(config/deploy/gunicorn.conf.py, 2 × cores + 1 workers) on 127.0.0.1, the database the
+caller chose (PostgreSQL where DATABASE_URL is set; `python -m tests.bench` gives it a
+throw-away database).
 
-20 users autosave their own sheets through `runserver` on 127.0.0.1 (threads, each with its
-own session and CSRF token, urllib only), one user downloads a draft sheet's PDF in a loop,
-and `db_worker` renders a summary report meanwhile. Bounded: BENCH_LOAD_SECONDS (default
-20 s), loopback only. Prints requests per second, latencies and every error; exits
-non-zero if there was an error or the worker died.
+50 simulated secretaries (BENCH_LOAD_USERS), each on her own branch's self-assessment
+sheet of the Fuling rubric, autosave every 2 s (BENCH_LOAD_EVERY) for 20 s
+(BENCH_LOAD_SECONDS) as the page does: one field, its note and the revision the page holds.
+Prints p50/p95/p99 latency, errors, and whether every value a secretary saw saved is the
+value read back from the database afterwards. Prints one JSON line for the bench's table.
 
-Run alone with `python -m tests.bench load` (the caller has set up Django on a throw-away
-DJANGO_VAR_DIR; the server and worker subprocesses inherit it).
+Run alone with `python -m tests.bench load` (after Django is set up on the database).
 """
 
 import http.cookiejar
+import json
 import os
 import re
 import statistics
@@ -21,15 +24,15 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections import Counter
 from pathlib import Path
 
-USERS = int(os.environ.get("BENCH_LOAD_USERS", "20"))  # capped by the demo's branches
+USERS = int(os.environ.get("BENCH_LOAD_USERS", "50"))
 SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "20"))
-THINK = float(os.environ.get("BENCH_LOAD_THINK", "0.2"))  # pause between a user's requests
-PORT = int(os.environ.get("BENCH_PORT", "8104"))
+EVERY = float(os.environ.get("BENCH_LOAD_EVERY", "2"))
+PORT = int(os.environ.get("BENCH_PORT", "8102"))
 BASE = f"http://127.0.0.1:{PORT}"
 ROOT = Path(__file__).resolve().parents[2]
+CONFIG = ROOT / "config" / "deploy" / "gunicorn.conf.py"
 
 
 class Browser:
@@ -55,6 +58,7 @@ class Browser:
         if body is not None:
             request.add_header("X-CSRFToken", self.csrf())
             request.add_header("Referer", BASE + "/")
+            request.add_header("HX-Request", "true")
         start = time.perf_counter()
         try:
             with self.opener.open(request, timeout=60) as response:
@@ -67,15 +71,17 @@ class Browser:
         return status, content
 
 
-def _prepare():
-    """A campaign with one draft review sheet per user (20 reviewers × 20 branches), a
-    department admin for the report job, and sessions for everyone."""
+def _prepare() -> dict:
+    """USERS branches under the demo group, each with its own secretary, and an open Fuling
+    campaign that issues each secretary her self-assessment sheet; a session per user."""
     from django.contrib.sessions.backends.db import SessionStore
     from django.core.management import call_command
     from django.utils import timezone
 
     from assessments import selectors, services
-    from branches.models import Membership, Organization, Role, User
+    from branches.models import Membership, Organization, OrgKind, Role, User
+    from branches.services import place_subtree
+    from rubrics import scoring
     from rubrics.models import RubricVersion
 
     call_command("migrate", verbosity=0)
@@ -84,30 +90,30 @@ def _prepare():
     if not User.objects.filter(username="dq01").exists():
         call_command("load_demo", verbosity=0)
     admin = User.objects.get(username="dq01")
+    scope = Organization.objects.get(code="GT")
+    secretaries = []
+    for n in range(USERS):
+        org = Organization.objects.create(
+            code=f"LOAD-{n:03d}", name=f"压测党支部{n}", kind=OrgKind.BRANCH, parent=scope
+        )
+        place_subtree(org)
+        user = User.objects.create(username=f"load{n:03d}", name=f"压测书记{n}")
+        Membership.objects.create(user=user, organization=org, role=Role.SECRETARY)
+        secretaries.append(user)
     campaign = services.create_campaign(
         by=admin,
         name="负载测试",
         version=RubricVersion.objects.get(rubric__code="fuling-2017"),
-        scope=Organization.objects.get(code="JT"),
+        scope=scope,
         year=2026,
         quarter=None,
         template="standardization",
         start=timezone.localdate(),
     )
     services.open_campaign(campaign, by=admin)
-    root = Organization.objects.get(code="JT")
-    # Demo data has fewer branches than users: the 督导 and the 验收 stage each get one.
-    orgs = list(services.targets(campaign).order_by("path"))
-    stages = list(campaign.stages.filter(position__gt=0, position__lt=3).order_by("position"))
-    users, sheets = [], []
-    for n in range(min(USERS, len(orgs) * len(stages))):
-        user, _ = User.objects.get_or_create(username=f"load{n:02d}", defaults={"name": f"压测{n}"})
-        Membership.objects.get_or_create(user=user, organization=root, role=Role.REVIEWER)
-        users.append(user)
-        stage, org = stages[n // len(orgs)], orgs[n % len(orgs)]
-        sheets += services.assign_reviewers(stage, by=admin, reviewers=[user], orgs=[org])
+    sheets = [campaign.sheets.get(assessor=user) for user in secretaries]
     rules = selectors.sheet_rules(sheets[0])
-    item = next(i for i in rules.items() if i.kind != "veto")
+    item = next(i for i in rules.items() if i.kind != scoring.VETO)
     code, points = (
         (item.parts[0].code, item.parts[0].points) if item.parts else (item.code, item.points)
     )
@@ -122,125 +128,132 @@ def _prepare():
         store.create()
         return store.session_key
 
-    secretary = User.objects.get(username="sj01")
-    draft = campaign.sheets.get(assessor=secretary)
     return {
-        "campaign": campaign.pk,
         "code": code,
-        "values": ["0", str(points)],
-        "users": [(session_for(u), s.pk) for u, s in zip(users, sheets, strict=True)],
-        "pdf": (session_for(secretary), draft.pk),
-        "admin": session_for(admin),
+        "points": points,
+        "users": [(session_for(u), s.pk) for u, s in zip(secretaries, sheets, strict=True)],
     }
 
 
-def _autosaver(session_key: str, sheet_id: int, code: str, values: list, log: list, stop):
+def _secretary(session_key, sheet_id, code, points, log, saved: dict, stop, offset):
+    """Open the sheet page, then save one field (value, note, revision) every EVERY s."""
     browser = Browser(session_key, log)
     status, page = browser.request("sheet page", f"/sheets/{sheet_id}/")
     match = re.search(rb'name="revision" id="revision" value="(\d+)"', page)
     revision = int(match.group(1)) if match else 0
+    stop.wait(offset)  # the secretaries do not all type in the same instant
     n = 0
     while not stop.is_set():
+        tick = time.monotonic()
         n += 1
+        value = str(points - n % 2)
         status, content = browser.request(
             "autosave",
             f"/sheets/{sheet_id}/autosave/",
-            {"revision": revision, f"v_{code}": values[n % 2]},
+            {"revision": revision, f"v_{code}": value, f"n_{code}": f"第{n}次保存"},
         )
         if status == 200 and (found := re.search(rb'id="revision" value="(\d+)"', content)):
             revision = int(found.group(1))
-        if n % 5 == 0:
-            browser.request("home page", "/")
-        stop.wait(THINK)
-
-
-def _pdf_loop(session_key: str, sheet_id: int, log: list, stop):
-    browser = Browser(session_key, log)
-    while not stop.is_set():
-        browser.request("draft PDF", f"/sheets/{sheet_id}/report.pdf")
-
-
-def _start(args: list[str], name: str) -> subprocess.Popen:
-    out = open(Path(os.environ["DJANGO_VAR_DIR"]) / f"{name}.log", "wb")  # noqa: SIM115
-    return subprocess.Popen(
-        [sys.executable, "manage.py", *args], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
-    )
+            saved[sheet_id] = (value, f"第{n}次保存")
+        stop.wait(max(0.0, EVERY - (time.monotonic() - tick)))
 
 
 def _wait_for_server(server: subprocess.Popen) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise SystemExit(f"runserver exited ({server.returncode}); is port {PORT} free?")
+            output = Path(os.environ["DJANGO_VAR_DIR"]) / "gunicorn.log"
+            raise SystemExit(
+                f"gunicorn exited ({server.returncode}); is port {PORT} free?\n"
+                + output.read_text(errors="replace")[-3000:]
+            )
         try:
             urllib.request.urlopen(BASE + "/accounts/login/", timeout=2).read()
             return
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.3)
-    raise SystemExit("runserver did not answer within 60 s")
+    raise SystemExit("gunicorn did not answer within 60 s")
 
 
-def load_test() -> None:
-    from assessments.models import ReportJob
+def _percentile(times: list[float], p: float) -> float:
+    return times[min(len(times) - 1, max(0, round(len(times) * p / 100) - 1))]
+
+
+def load_test() -> dict:
+    from decimal import Decimal
+
+    from django.db import connection
+
+    from assessments.models import SheetEntry
 
     setup = _prepare()
-    server = _start(["runserver", f"127.0.0.1:{PORT}", "--noreload"], "runserver")
-    worker = _start(["db_worker", "--no-reload", "--interval", "0.5"], "db_worker")
+    env = {**os.environ, "GUNICORN_BIND": f"127.0.0.1:{PORT}", "GUNICORN_ACCESS_LOG": "/dev/null"}
+    logfile = open(Path(os.environ["DJANGO_VAR_DIR"]) / "gunicorn.log", "wb")  # noqa: SIM115
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "--config",
+            "config/deploy/gunicorn.conf.py",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=logfile,
+        stderr=subprocess.STDOUT,
+    )
     try:
         _wait_for_server(server)
         log: list = []
+        saved: dict = {}
         stop = threading.Event()
-        admin = Browser(setup["admin"], log)
-        admin.request("campaign page", f"/campaigns/{setup['campaign']}/")
         threads = [
             threading.Thread(
-                target=_autosaver, args=(key, sheet, setup["code"], setup["values"], log, stop)
+                target=_secretary,
+                args=(key, sheet, setup["code"], setup["points"], log, saved, stop),
+                kwargs={"offset": EVERY * n / len(setup["users"])},
             )
-            for key, sheet in setup["users"]
+            for n, (key, sheet) in enumerate(setup["users"])
         ]
-        threads.append(threading.Thread(target=_pdf_loop, args=(*setup["pdf"], log, stop)))
         started = time.perf_counter()
         for thread in threads:
             thread.start()
-        admin.request("start report", f"/campaigns/{setup['campaign']}/reports/summary/", {})
         time.sleep(SECONDS)
         stop.set()
         for thread in threads:
             thread.join(timeout=90)
         elapsed = time.perf_counter() - started
-        time.sleep(2)  # let the worker finish a job picked up at the end
-        worker_alive = worker.poll() is None
-        jobs = Counter(
-            ReportJob.objects.filter(campaign_id=setup["campaign"]).values_list("status", flat=True)
-        )
     finally:
-        for process in (server, worker):
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-    _print(log, elapsed, worker_alive, jobs, len(setup["users"]))
-    errors = [entry for entry in log if not 200 <= entry[1] < 400]
-    if errors or not worker_alive:
-        sys.exit(1)
-
-
-def _print(log: list, elapsed: float, worker_alive: bool, jobs: Counter, users: int) -> None:
-    print(
-        f"\nload on SQLite: {users} autosaving users + 1 PDF loop + db_worker, "
-        f"{elapsed:.0f} s, think time {THINK} s"
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    connection.close()
+    stored = {
+        sheet_id: (value, note)
+        for sheet_id, value, note in SheetEntry.objects.filter(
+            sheet_id__in=list(saved), code=setup["code"]
+        ).values_list("sheet_id", "value", "note")
+    }
+    matched = sum(
+        1
+        for sheet_id, (value, note) in saved.items()
+        if sheet_id in stored
+        and stored[sheet_id][0] == Decimal(value)
+        and stored[sheet_id][1] == note
     )
-    print(f"{'request':<16}{'count':>7}{'errors':>8}{'median ms':>11}{'p95 ms':>9}")
-    for kind in sorted({k for k, _, _ in log}):
-        rows = [(s, t) for k, s, t in log if k == kind]
-        times = sorted(t * 1000 for _, t in rows)
-        errors = sum(1 for s, _ in rows if not 200 <= s < 400)
-        p95 = times[max(int(len(times) * 0.95) - 1, 0)]
-        print(f"{kind:<16}{len(rows):>7}{errors:>8}{statistics.median(times):>11.0f}{p95:>9.0f}")
-    statuses = Counter(s for _, s, _ in log)
-    print(f"throughput: {len(log) / elapsed:.1f} req/s; statuses {dict(sorted(statuses.items()))}")
-    print(
-        f"db_worker alive at the end: {'yes' if worker_alive else 'NO'}; report jobs {dict(jobs)}\n"
-    )
+    saves = sorted(t * 1000 for kind, _, t in log if kind == "autosave")
+    errors = sum(1 for _, status, _ in log if not 200 <= status < 400)
+    summary = {
+        "users": len(setup["users"]),
+        "seconds": round(elapsed, 1),
+        "autosaves": len(saves),
+        "per_second": round(len(saves) / elapsed, 1),
+        "p50": statistics.median(saves) if saves else None,
+        "p95": _percentile(saves, 95) if saves else None,
+        "p99": _percentile(saves, 99) if saves else None,
+        "errors": errors,
+        "read_back": f"{matched}/{len(setup['users'])}",
+        "database": connection.vendor,
+    }
+    print("LOAD " + json.dumps(summary, ensure_ascii=False), flush=True)
+    return summary
