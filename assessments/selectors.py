@@ -1,5 +1,6 @@
 """Reads of campaigns and sheets: who may see what, and pages in bounded queries."""
 
+import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -8,21 +9,28 @@ from django.db.models import (
     Case,
     CharField,
     Count,
+    F,
     IntegerField,
+    OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    StringAgg,
+    Subquery,
     Sum,
+    TextField,
     Value,
     When,
 )
+from django.db.models.functions import Cast, JSONObject
 from django.utils import timezone
 
 from branches import access
 from branches.access import Perm
 from branches.models import Organization, Role, User
 from rubrics import scoring
-from rubrics.selectors import rules_for, slot_texts, version_tree, with_slot_texts
+from rubrics.selectors import Structure, slot_texts, with_slot_texts
+from rubrics.selectors import structure as version_structure
 
 from .access import can_view_sheet, visible_campaigns, visible_rectifications
 from .models import (
@@ -33,9 +41,11 @@ from .models import (
     CampaignStatus,
     Evidence,
     ScoreSheet,
+    SheetEntry,
     SheetStatus,
     Stage,
     StageKind,
+    VetoFinding,
 )
 
 
@@ -441,17 +451,30 @@ def sheets_by_stage(campaign: Campaign) -> list[tuple[Stage, int]]:
 # -- the rules a sheet is scored by, and trends --------------------------------------------
 
 
+def sheet_structure(sheet: ScoreSheet) -> Structure:
+    """The sheet's rubric version as tree, rules and guidance: from memory for a published
+    version (the campaign's always is), read once per sheet object otherwise."""
+    if getattr(sheet, "_structure", None) is None:
+        sheet._structure = version_structure(sheet.rubric_version)
+    return sheet._structure
+
+
 def sheet_version(sheet: ScoreSheet):
-    """The sheet's rubric version with its sections, indicators, parts and bands, loaded
-    once per sheet object (the rules and the page's guidance texts share it)."""
-    if getattr(sheet, "_version_tree", None) is None:
-        sheet._version_tree = version_tree(sheet.rubric_version_id)
-    return sheet._version_tree
+    """The sheet's rubric version with its sections, indicators, parts and bands (shared
+    with the rules and the page's guidance texts: read only)."""
+    return sheet_structure(sheet).tree
 
 
 def sheet_rules(sheet: ScoreSheet) -> scoring.Rules:
-    """The rules a sheet is scored by (an instrument stage scores only its own input)."""
-    rules = rules_for(sheet_version(sheet))
+    """The rules a sheet is scored by (an instrument stage scores only its own input),
+    worked out once per sheet object."""
+    if getattr(sheet, "_rules", None) is None:
+        sheet._rules = _sheet_rules(sheet)
+    return sheet._rules
+
+
+def _sheet_rules(sheet: ScoreSheet) -> scoring.Rules:
+    rules = sheet_structure(sheet).rules
     if any(i.kind == scoring.CUSTOM for i in rules.items()):
         # Each enterprise's own 个性指标 texts, on every page, offline sheet and PDF.
         if getattr(sheet, "_slot_texts", None) is None:
@@ -476,6 +499,67 @@ def sheet_rules(sheet: ScoreSheet) -> scoring.Rules:
         # One instrument alone gets no 亮牌: the grade comes from the weighted composite.
         rules = scoring.Rules(**{**rules.__dict__, "sections": sections, "bands": ()})
     return rules
+
+
+@dataclass(frozen=True)
+class Held:
+    """What a sheet holds: entries (code → (value, note)), veto findings (code → facts)
+    and the overall note."""
+
+    entries: dict[str, tuple[Decimal | None, str]]
+    vetoes: dict[str, str]
+    note: str
+
+
+def _json_rows(model, **fields) -> Subquery:
+    """A sheet's rows of ``model`` as one JSON array text (a correlated subquery), so the
+    sheet and what it holds come back in one statement on SQLite and PostgreSQL alike."""
+    row = Cast(JSONObject(**fields), TextField())
+    return Subquery(
+        model.objects.filter(sheet=OuterRef("pk"))
+        .order_by()
+        .values("sheet")
+        .annotate(rows=StringAgg(row, delimiter=Value(",")))
+        .values("rows")
+    )
+
+
+def sheet_for_saving() -> QuerySet[ScoreSheet]:
+    """Sheets with what each holds read in the same statement (for ``held_at``)."""
+    return ScoreSheet.objects.annotate(
+        held_entries=_json_rows(
+            SheetEntry, c=F("code"), v=Cast("value", CharField()), n=F("note")
+        ),
+        held_vetoes=_json_rows(VetoFinding, c=F("code"), f=F("facts")),
+    )
+
+
+def held_at(sheet: ScoreSheet, revision: int) -> Held | None:
+    """What the sheet held when it was read (by ``sheet_for_saving``), if it was read at
+    ``revision`` (a save at that revision then finds exactly this); else None."""
+    if sheet.revision != revision or not hasattr(sheet, "held_entries"):
+        return None
+    entries = json.loads(f"[{sheet.held_entries or ''}]")
+    vetoes = json.loads(f"[{sheet.held_vetoes or ''}]")
+    return Held(
+        entries={e["c"]: (None if e["v"] is None else Decimal(e["v"]), e["n"]) for e in entries},
+        vetoes={v["c"]: v["f"] for v in vetoes},
+        note=sheet.note,
+    )
+
+
+def read_held(sheet: ScoreSheet) -> Held:
+    """What the sheet holds now, read fresh (three small queries, no joins)."""
+    return Held(
+        entries={
+            code: (value, note)
+            for code, value, note in SheetEntry.objects.filter(sheet_id=sheet.pk).values_list(
+                "code", "value", "note"
+            )
+        },
+        vetoes=dict(VetoFinding.objects.filter(sheet_id=sheet.pk).values_list("code", "facts")),
+        note=ScoreSheet.objects.filter(pk=sheet.pk).order_by().values_list("note", flat=True)[0],
+    )
 
 
 def entry_for(sheet: ScoreSheet, rules: scoring.Rules) -> scoring.Entry:

@@ -4,6 +4,7 @@ from django.core.exceptions import BadRequest
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template import loader
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -344,10 +345,12 @@ def _status_panel(request: HttpRequest, context: dict, status: int = 200) -> Htt
 @require_POST
 @login_required
 def sheet_autosave(request: HttpRequest, pk: int) -> HttpResponse:
-    """htmx autosave: returns the status panel (running total, grade, reasons, errors)."""
-    sheet = access.get_sheet(request.user, pk, Action.SCORE)
+    """htmx autosave of what changed (or of the whole form): returns the status panel
+    (running total, grade, reasons, errors). Lines not posted are left as they are."""
+    sheet = access.get_sheet(request.user, pk, Action.SCORE, selectors.sheet_for_saving())
     form = _score_form(request, selectors.sheet_rules(sheet))
     values, notes, vetoes = form.entries()
+    posted_vetoes = form.posted_veto_codes
     try:
         saved = services.save_entries(
             sheet,
@@ -355,22 +358,26 @@ def sheet_autosave(request: HttpRequest, pk: int) -> HttpResponse:
             revision=form.revision,
             values=values,
             notes=notes,
-            vetoes=vetoes,
-            note=form.cleaned_data["note"],
+            vetoes=vetoes if posted_vetoes else None,
+            veto_codes=posted_vetoes,
+            note=form.posted_note,
         )
     except Conflict as exc:
         return _status_panel(request, _conflict_context(sheet, exc, form), status=409)
     except AssessmentError as exc:
         return _status_panel(request, {"conflict": str(exc), "sheet": sheet}, status=409)
-    return _status_panel(
-        request,
-        {
-            "sheet": sheet,
-            "result": saved.result,
-            "errors": saved.errors,
-            "revision": saved.revision,
-            "saved": True,
-        },
+    # The small panel alone, without the page's context processors (no query).
+    return HttpResponse(
+        loader.render_to_string(
+            "assessments/_sheet_status.html",
+            {
+                "sheet": sheet,
+                "result": saved.result,
+                "errors": saved.errors,
+                "revision": saved.revision,
+                "saved": True,
+            },
+        )
     )
 
 
