@@ -312,9 +312,7 @@ class ScoreSheetForm(forms.Form):
     def posted_veto_codes(self) -> list[str]:
         """The veto lines the post speaks about (its facts box or its checkbox): the page's
         whole form names every one, an autosave of what changed only those lines."""
-        return [
-            c for c in self.veto_codes if f"facts_{c}" in self.data or f"veto_{c}" in self.data
-        ]
+        return [c for c in self.veto_codes if f"facts_{c}" in self.data or f"veto_{c}" in self.data]
 
     @property
     def posted_note(self) -> str | None:

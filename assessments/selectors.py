@@ -527,9 +527,7 @@ def _json_rows(model, **fields) -> Subquery:
 def sheet_for_saving() -> QuerySet[ScoreSheet]:
     """Sheets with what each holds read in the same statement (for ``held_at``)."""
     return ScoreSheet.objects.annotate(
-        held_entries=_json_rows(
-            SheetEntry, c=F("code"), v=Cast("value", CharField()), n=F("note")
-        ),
+        held_entries=_json_rows(SheetEntry, c=F("code"), v=Cast("value", CharField()), n=F("note")),
         held_vetoes=_json_rows(VetoFinding, c=F("code"), f=F("facts")),
     )
 

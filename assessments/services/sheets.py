@@ -185,9 +185,7 @@ def save_entries(
     findings = dict(held.vetoes)
     if vetoes_given:
         posted = {
-            code: facts[:2000]
-            for code, facts in vetoes.items()
-            if code in all_veto_codes and facts
+            code: facts[:2000] for code, facts in vetoes.items() if code in all_veto_codes and facts
         }
         if veto_codes is None:
             findings = posted
