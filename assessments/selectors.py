@@ -21,6 +21,7 @@ from django.db.models import (
     TextField,
     Value,
     When,
+    prefetch_related_objects,
 )
 from django.db.models.functions import Cast, JSONObject
 from django.utils import timezone
@@ -653,23 +654,25 @@ def draw_page(record) -> dict:
 
 
 def sheet_page(sheet: ScoreSheet) -> ScoreSheet:
-    """The sheet again with everything its page shows, in a fixed number of queries."""
-    return (
-        ScoreSheet.objects.select_related(
+    """The sheet with everything its page shows, in a fixed number of queries: the given
+    object when it came from ``access.get_sheet`` (its related rows already joined),
+    with its entries, veto findings and evidence prefetched."""
+    if "rubric_version" not in sheet._state.fields_cache:
+        sheet = ScoreSheet.objects.select_related(
             "stage",
             "campaign__scope",
             "organization",
             "assessor",
             "rubric_version__rubric",
             "signed_by",
-        )
-        .prefetch_related(
-            "entries",
-            "vetoes",
-            Prefetch("evidence", queryset=Evidence.objects.order_by("pk")),
-        )
-        .get(pk=sheet.pk)
+        ).get(pk=sheet.pk)
+    prefetch_related_objects(
+        [sheet],
+        "entries",
+        "vetoes",
+        Prefetch("evidence", queryset=Evidence.objects.order_by("pk")),
     )
+    return sheet
 
 
 def result_grades(campaign: Campaign) -> list[str]:

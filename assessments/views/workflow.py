@@ -14,7 +14,7 @@ from branches.toolkit.params import int_param, text_param
 from branches.toolkit.spreadsheets import XLSX_CONTENT_TYPE, SpreadsheetError
 from rubrics import scoring
 
-from .. import access, offline, pages, selectors, services
+from .. import access, offline, pages, selectors, services, sheet_page
 from ..access import Action
 from ..forms import (
     CampaignForm,
@@ -304,7 +304,12 @@ def _sheet_context(request: HttpRequest, sheet, rules, result=None, errors=None,
         ],
         "rules": rules,
         "others": others,
-        "sections": pages.sheet_rows(sheet, rules, others, posted=posted),
+        "sections": sheet_page.rows_html(
+            pages.sheet_rows(sheet, rules, others, posted=posted),
+            editable=mine and sheet.editable,
+            checklist=rules.method == scoring.CHECKLIST,
+            levels=tuple(label for label, _ in rules.levels),
+        ),
         "result": result,
         "errors": errors or {},
         "editable": mine and sheet.editable,
