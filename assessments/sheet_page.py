@@ -71,13 +71,15 @@ def _other_cells(ctx: _Ctx, row: Row) -> str:
             if o.note
             else ""
         )
+        title = f"{o.sheet.stage.name}的佐证材料"
         files = "".join(
-            f'<div class="fw-normal">{_files(ctx, [ev], "earlier-evidence", f"{o.sheet.stage.name}的佐证材料")}</div>'
+            f'<div class="fw-normal">{_files(ctx, [ev], "earlier-evidence", title)}</div>'
             for ev in o.evidence
         )
         out.append(
             f'<td data-label="{_e(o.sheet.stage.name)}（{_e(who)}）" class="{css}" '
-            f'data-compare="{_e(row.code)}" data-value="{_e(o.shown)}">{_e(o.shown)}{note}{files}</td>'
+            f'data-compare="{_e(row.code)}" data-value="{_e(o.shown)}">'
+            f"{_e(o.shown)}{note}{files}</td>"
         )
     return "".join(out)
 
@@ -138,7 +140,8 @@ def _value_cell(ctx: _Ctx, row: Row) -> str:
 def _note_cell(ctx: _Ctx, row: Row) -> str:
     code = _e(row.code)
     if not ctx.editable:
-        return f'<td class="c-note" data-label="扣分说明"><span class="small">{_e(row.note)}</span></td>'
+        note = _e(row.note)
+        return f'<td class="c-note" data-label="扣分说明"><span class="small">{note}</span></td>'
     camera = (
         f'<button type="button" class="btn btn-sm btn-outline-secondary camera mt-1" '
         f'data-camera="{code}"><i class="bi bi-camera"></i> 拍照 / 上传佐证</button>'
