@@ -9,6 +9,7 @@ from django.db.models import (
     Case,
     CharField,
     Count,
+    Exists,
     F,
     IntegerField,
     OuterRef,
@@ -56,6 +57,8 @@ def other_sheets(
     """The same organization's sheets in earlier stages (and the self-assessment), shown
     side by side: only those the viewer may see; in a formal report (``formal``) only the
     self-assessment and signed reviews."""
+    if getattr(sheet, "has_earlier", True) is False:  # read with the sheet: none
+        return []
     others = list(
         ScoreSheet.objects.filter(
             campaign_id=sheet.campaign_id,
@@ -525,26 +528,52 @@ def _json_rows(model, **fields) -> Subquery:
     )
 
 
+_FOR_SAVING: list[QuerySet] = []
+
+
 def sheet_for_saving() -> QuerySet[ScoreSheet]:
-    """Sheets with what each holds read in the same statement (for ``held_at``)."""
+    """Sheets with what each holds read in the same statement (for ``held_at``); the
+    queryset is built once (its expressions resolved) and cloned for each use."""
+    if not _FOR_SAVING:
+        _FOR_SAVING.append(_sheets_with_holdings())
+    return _FOR_SAVING[0].all()
+
+
+def _sheets_with_holdings() -> QuerySet[ScoreSheet]:
     return ScoreSheet.objects.annotate(
         held_entries=_json_rows(SheetEntry, c=F("code"), v=Cast("value", CharField()), n=F("note")),
         held_vetoes=_json_rows(VetoFinding, c=F("code"), f=F("facts")),
     )
 
 
+def holdings(sheet: ScoreSheet) -> Held | None:
+    """What the sheet held when it was read by ``sheet_for_saving``, else None."""
+    if not hasattr(sheet, "held_entries"):
+        return None
+    if getattr(sheet, "_held", None) is None:
+        entries = json.loads(f"[{sheet.held_entries or ''}]")
+        vetoes = json.loads(f"[{sheet.held_vetoes or ''}]")
+        sheet._held = Held(
+            entries={
+                e["c"]: (None if e["v"] is None else Decimal(e["v"]), e["n"]) for e in entries
+            },
+            vetoes={v["c"]: v["f"] for v in vetoes},
+            note=sheet.note,
+        )
+    return sheet._held
+
+
 def held_at(sheet: ScoreSheet, revision: int) -> Held | None:
     """What the sheet held when it was read (by ``sheet_for_saving``), if it was read at
     ``revision`` (a save at that revision then finds exactly this); else None."""
-    if sheet.revision != revision or not hasattr(sheet, "held_entries"):
-        return None
-    entries = json.loads(f"[{sheet.held_entries or ''}]")
-    vetoes = json.loads(f"[{sheet.held_vetoes or ''}]")
-    return Held(
-        entries={e["c"]: (None if e["v"] is None else Decimal(e["v"]), e["n"]) for e in entries},
-        vetoes={v["c"]: v["f"] for v in vetoes},
-        note=sheet.note,
-    )
+    return holdings(sheet) if sheet.revision == revision else None
+
+
+def forget_held(sheet: ScoreSheet) -> None:
+    """After a save: what was read with the sheet is no longer what it holds."""
+    for name in ("held_entries", "held_vetoes", "_held"):
+        sheet.__dict__.pop(name, None)
+    sheet._prefetched_objects_cache = {}
 
 
 def read_held(sheet: ScoreSheet) -> Held:
@@ -562,6 +591,12 @@ def read_held(sheet: ScoreSheet) -> Held:
 
 
 def entry_for(sheet: ScoreSheet, rules: scoring.Rules) -> scoring.Entry:
+    held = holdings(sheet)
+    if held is not None:
+        return scoring.Entry(
+            scores={c: v for c, (v, _) in held.entries.items() if v is not None},
+            vetoes=frozenset(held.vetoes),
+        )
     values = {e.code: e.value for e in sheet.entries.all() if e.value is not None}
     return scoring.Entry(scores=values, vetoes=frozenset(v.code for v in sheet.vetoes.all()))
 
@@ -653,6 +688,27 @@ def draw_page(record) -> dict:
     return {"matches": redraw(record) == record.selected, **draw_details(record)}
 
 
+_FOR_PAGE: list[QuerySet] = []
+
+
+def sheet_for_page() -> QuerySet[ScoreSheet]:
+    """Sheets that know whether any earlier sheet of theirs is there to show side by
+    side (``other_sheets`` then skips its query when none is); built once, cloned."""
+    if not _FOR_PAGE:
+        earlier = (
+            ScoreSheet.objects.filter(
+                campaign_id=OuterRef("campaign_id"),
+                organization_id=OuterRef("organization_id"),
+                rubric_version_id=OuterRef("rubric_version_id"),
+                stage__position__lte=OuterRef("stage__position"),
+            )
+            .exclude(pk=OuterRef("pk"))
+            .exclude(status=SheetStatus.DRAFT)
+        )
+        _FOR_PAGE.append(ScoreSheet.objects.annotate(has_earlier=Exists(earlier)))
+    return _FOR_PAGE[0].all()
+
+
 def sheet_page(sheet: ScoreSheet) -> ScoreSheet:
     """The sheet with everything its page shows, in a fixed number of queries: the given
     object when it came from ``access.get_sheet`` (its related rows already joined),
@@ -666,12 +722,11 @@ def sheet_page(sheet: ScoreSheet) -> ScoreSheet:
             "rubric_version__rubric",
             "signed_by",
         ).get(pk=sheet.pk)
-    prefetch_related_objects(
-        [sheet],
-        "entries",
-        "vetoes",
-        Prefetch("evidence", queryset=Evidence.objects.order_by("pk")),
-    )
+    evidence = Prefetch("evidence", queryset=Evidence.objects.order_by("pk"))
+    if holdings(sheet) is None:
+        prefetch_related_objects([sheet], "entries", "vetoes", evidence)
+    else:  # entries and veto findings came with the sheet
+        prefetch_related_objects([sheet], evidence)
     return sheet
 
 

@@ -28,7 +28,7 @@ from ..models import (
     VetoFinding,
 )
 from ..models.workflow import named_for
-from ..selectors import entry_for, held_at, read_held, sheet_rules
+from ..selectors import entry_for, forget_held, held_at, read_held, sheet_rules
 from . import entry_audit
 from .errors import AssessmentError, Conflict, acting
 
@@ -205,7 +205,7 @@ def save_entries(
             vetoes=findings if vetoes_given else None,
             note=note,
         )
-    sheet._prefetched_objects_cache = {}
+    forget_held(sheet)
     now_held = dict(held.entries)
     for code, entry in stored.items():
         if entry is None:

@@ -322,7 +322,11 @@ def _sheet_context(request: HttpRequest, sheet, rules, result=None, errors=None,
         "events": events,
         "return_event": returned[-1] if returned and sheet.status == SheetStatus.RETURNED else None,
         "reason_form": ReasonForm(),
-        "reassign_form": ReassignForm(queryset=selectors.reviewer_choices()),
+        "reassign_form": (
+            ReassignForm(queryset=selectors.reviewer_choices())
+            if sheet.editable and manages
+            else None
+        ),
         "evidence_form": EvidenceForm(),
         "upload_form": OfflineUploadForm(),
     }
@@ -331,7 +335,8 @@ def _sheet_context(request: HttpRequest, sheet, rules, result=None, errors=None,
 @require_GET
 @login_required
 def sheet_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    sheet = selectors.sheet_page(access.get_sheet(request.user, pk))
+    sheet = access.get_sheet(request.user, pk, queryset=selectors.sheet_for_page())
+    sheet = selectors.sheet_page(sheet)
     rules = selectors.sheet_rules(sheet)
     return render(request, "assessments/sheet.html", _sheet_context(request, sheet, rules))
 
