@@ -548,6 +548,8 @@ def _sheets_with_holdings() -> QuerySet[ScoreSheet]:
 
 def holdings(sheet: ScoreSheet) -> Held | None:
     """What the sheet held when it was read by ``sheet_for_saving``, else None."""
+    if getattr(sheet, "_held", None) is not None:
+        return sheet._held
     if not hasattr(sheet, "held_entries"):
         return None
     if getattr(sheet, "_held", None) is None:
@@ -722,11 +724,25 @@ def sheet_page(sheet: ScoreSheet) -> ScoreSheet:
             "rubric_version__rubric",
             "signed_by",
         ).get(pk=sheet.pk)
-    evidence = Prefetch("evidence", queryset=Evidence.objects.order_by("pk"))
     if holdings(sheet) is None:
-        prefetch_related_objects([sheet], "entries", "vetoes", evidence)
-    else:  # entries and veto findings came with the sheet
-        prefetch_related_objects([sheet], evidence)
+        # Plain rows, not models: what the page and the running total read.
+        sheet._held = Held(
+            entries={
+                code: (value, note)
+                for code, value, note in SheetEntry.objects.filter(sheet_id=sheet.pk)
+                .order_by()
+                .values_list("code", "value", "note")
+            },
+            vetoes=dict(
+                VetoFinding.objects.filter(sheet_id=sheet.pk)
+                .order_by()
+                .values_list("code", "facts")
+            ),
+            note=sheet.note,
+        )
+    prefetch_related_objects(
+        [sheet], Prefetch("evidence", queryset=Evidence.objects.order_by("pk"))
+    )
     return sheet
 
 
