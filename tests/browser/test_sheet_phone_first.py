@@ -94,7 +94,7 @@ def test_fuling_sheet_on_a_phone_and_a_desktop(browser, live_server, tmp_path):
     for name in scores.evaluate_all("els => els.map(e => e.name)"):
         phone.locator(f"button[data-set='{name}']", has_text="满分").click()
     expect(phone.locator("#bar-unfilled")).to_be_hidden()
-    expect(phone.locator("#bar-state")).to_contain_text("已保存")
+    expect(phone.locator("#bar-state")).to_have_text(re.compile(r"已保存 \d\d:\d\d:\d\d"))
     expect(phone.locator("#bar-total")).to_have_text("100")
     expect(phone.locator("#bar-grade")).to_have_text("合格")
     assert _in_view(phone, "#bar-total")
