@@ -44,6 +44,7 @@ from .models import (
     Evidence,
     ScoreSheet,
     SheetEntry,
+    SheetEvent,
     SheetStatus,
     Stage,
     StageKind,
@@ -695,7 +696,8 @@ _FOR_PAGE: list[QuerySet] = []
 
 def sheet_for_page() -> QuerySet[ScoreSheet]:
     """Sheets that know whether any earlier sheet of theirs is there to show side by
-    side (``other_sheets`` then skips its query when none is); built once, cloned."""
+    side (``other_sheets`` then skips its query when none is) and whether they have any
+    流转记录 (``sheet_events``); built once, cloned."""
     if not _FOR_PAGE:
         earlier = (
             ScoreSheet.objects.filter(
@@ -707,8 +709,21 @@ def sheet_for_page() -> QuerySet[ScoreSheet]:
             .exclude(pk=OuterRef("pk"))
             .exclude(status=SheetStatus.DRAFT)
         )
-        _FOR_PAGE.append(ScoreSheet.objects.annotate(has_earlier=Exists(earlier)))
+        _FOR_PAGE.append(
+            ScoreSheet.objects.annotate(
+                has_earlier=Exists(earlier),
+                has_events=Exists(SheetEvent.objects.filter(sheet_id=OuterRef("pk"))),
+            )
+        )
     return _FOR_PAGE[0].all()
+
+
+def sheet_events(sheet: ScoreSheet) -> list:
+    """The sheet's transitions with who made them (none read when the sheet, read by
+    ``sheet_for_page``, is known to have none)."""
+    if getattr(sheet, "has_events", True) is False:
+        return []
+    return list(sheet.events.select_related("actor"))
 
 
 def sheet_page(sheet: ScoreSheet) -> ScoreSheet:

@@ -295,7 +295,7 @@ def _sheet_context(request: HttpRequest, sheet, rules, result=None, errors=None,
     manages = access.can_manage_sheet(user, sheet)
     if result is None:
         result = scoring.score(rules, selectors.entry_for(sheet, rules), complete=False)
-    events = list(sheet.events.select_related("actor"))
+    events = selectors.sheet_events(sheet)
     returned = [e for e in events if e.to_status == SheetStatus.RETURNED]
     return {
         "sheet": sheet,
