@@ -120,9 +120,8 @@ def _write_entries(
         )
     removed = [code for code, entry in changed.items() if entry is None]
     if removed:
-        SheetEntry.objects.filter(sheet_id=sheet.pk, code__in=removed)._raw_delete(
-            SheetEntry.objects.db
-        )
+        # No signals or cascades on entries: one DELETE (audited in bulk by the caller).
+        SheetEntry.objects.filter(sheet_id=sheet.pk, code__in=removed).delete()
 
 
 def _write_findings(sheet: ScoreSheet, held: dict[str, str], findings: dict[str, str]) -> None:
@@ -138,9 +137,7 @@ def _write_findings(sheet: ScoreSheet, held: dict[str, str], findings: dict[str,
         )
     withdrawn = [code for code in held if code not in findings]
     if withdrawn:
-        VetoFinding.objects.filter(sheet_id=sheet.pk, code__in=withdrawn)._raw_delete(
-            VetoFinding.objects.db
-        )
+        VetoFinding.objects.filter(sheet_id=sheet.pk, code__in=withdrawn).delete()
 
 
 @transaction.atomic

@@ -77,10 +77,17 @@ def test_partial_autosave_leaves_other_lines_alone(client):
     first = {"revision": form.fields["revision"], "v_1.1": "1", "n_1.1": "甲", "note": "总体"}
     panel, _ = _statements(client, autosave, first, HTTP_HX_REQUEST="true")
     second = {"revision": _revision(panel), "v_1.2": "1", "n_1.2": "乙"}
-    _statements(client, autosave, second, HTTP_HX_REQUEST="true")
+    panel, _ = _statements(client, autosave, second, HTTP_HX_REQUEST="true")
+    # Emptying a line removes it in one statement, within the same bound.
+    emptied = {"revision": _revision(panel), "v_1.3": "1"}
+    panel, _ = _statements(client, autosave, emptied, HTTP_HX_REQUEST="true")
+    emptied = {"revision": _revision(panel), "v_1.3": "", "n_1.3": ""}
+    _, sql = _statements(client, autosave, emptied, HTTP_HX_REQUEST="true")
+    assert len(sql) <= 8 and len([s for s in sql if s.startswith("DELETE")]) == 1, sql
     form = open_page(client, url).form(action="/submit/")
     assert (form.fields["v_1.1"], form.fields["n_1.1"]) == ("1", "甲")
     assert (form.fields["v_1.2"], form.fields["n_1.2"]) == ("1", "乙")
+    assert form.fields["v_1.3"] == ""
     page = open_page(client, url)
     assert "总体" in page.html[page.html.index('id="sheet-note"') :][:300]
     # A stale revision is still a conflict that names the line, nothing overwritten.
