@@ -66,6 +66,7 @@
     var sending = dirty;
     dirty = {};
     detail.elt._sending = sending;
+    detail.elt._partial = !sendAll;
     if (sendAll) return;
     var keep = { csrfmiddlewaretoken: true, revision: true };
     var any = false;
@@ -97,14 +98,18 @@
     if (form.contains(elt) || elt === form) inFlight = Math.max(0, inFlight - 1);
     var status = event.detail.xhr ? event.detail.xhr.status : 0;
     var sent = elt._sending || {};
+    var partial = elt === form && elt._partial && isAutosave(event.detail.requestConfig || {});
     elt._sending = null;
+    elt._partial = false;
     if (status >= 200 && status < 300) {
       sendAll = false;
+      if (!partial) dirty = {};  // the whole form went (keep mine, submit): all of it saved
       if (!Object.keys(dirty).length) unsaved = false;
+      else setState("unsaved");  // typed while the save was on its way
       var waiting = afterSave;
       afterSave = [];
       if (!inFlight && !unsaved) waiting.forEach(function (callback) { callback(); });
-    } else if (status === 409 && isAutosave(event.detail.requestConfig || {}) && !sendAll) {
+    } else if (status === 409 && partial) {
       // A partial save lost a race: ask again with the whole form, so the conflict
       // panel lists every line where this page differs from what is stored.
       Object.keys(sent).forEach(function (key) { dirty[key] = sent[key]; });
