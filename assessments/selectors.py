@@ -696,8 +696,8 @@ _FOR_PAGE: list[QuerySet] = []
 
 def sheet_for_page() -> QuerySet[ScoreSheet]:
     """Sheets that know whether any earlier sheet of theirs is there to show side by
-    side (``other_sheets`` then skips its query when none is) and whether they have any
-    流转记录 (``sheet_events``); built once, cloned."""
+    side (``other_sheets`` then skips its query when none is), whether they have any
+    流转记录 (``sheet_events``) or evidence (``sheet_page``); built once, cloned."""
     if not _FOR_PAGE:
         earlier = (
             ScoreSheet.objects.filter(
@@ -713,6 +713,7 @@ def sheet_for_page() -> QuerySet[ScoreSheet]:
             ScoreSheet.objects.annotate(
                 has_earlier=Exists(earlier),
                 has_events=Exists(SheetEvent.objects.filter(sheet_id=OuterRef("pk"))),
+                has_evidence=Exists(Evidence.objects.filter(sheet_id=OuterRef("pk"))),
             )
         )
     return _FOR_PAGE[0].all()
@@ -740,7 +741,9 @@ def sheet_page(sheet: ScoreSheet) -> ScoreSheet:
             "signed_by",
         ).get(pk=sheet.pk)
     if holdings(sheet) is None:
-        # Plain rows, not models: what the page and the running total read.
+        # Plain rows, not models: what the page and the running total read. A rubric
+        # without veto items has no findings to read (saves refuse any other code).
+        has_vetoes = any(i.kind == scoring.VETO for i in sheet_rules(sheet).items())
         sheet._held = Held(
             entries={
                 code: (value, note)
@@ -752,12 +755,17 @@ def sheet_page(sheet: ScoreSheet) -> ScoreSheet:
                 VetoFinding.objects.filter(sheet_id=sheet.pk)
                 .order_by()
                 .values_list("code", "facts")
-            ),
+            )
+            if has_vetoes
+            else {},
             note=sheet.note,
         )
-    prefetch_related_objects(
-        [sheet], Prefetch("evidence", queryset=Evidence.objects.order_by("pk"))
-    )
+    if getattr(sheet, "has_evidence", True) is False:  # read with the sheet: none
+        cache = getattr(sheet, "_prefetched_objects_cache", {})
+        sheet._prefetched_objects_cache = {**cache, "evidence": Evidence.objects.none()}
+    else:
+        evidence = Prefetch("evidence", queryset=Evidence.objects.order_by("pk"))
+        prefetch_related_objects([sheet], evidence)
     return sheet
 
 
