@@ -64,7 +64,7 @@ def _frozen_key(version: RubricVersion) -> tuple | None:
     tests, or a failed publication), its creation and publication times do not."""
     if version.status == VersionStatus.DRAFT or version.published_at is None:
         return None
-    return (version.pk, version.created_at, version.published_at)
+    return (version.pk, version.rubric_id, version.number, version.created_at, version.published_at)
 
 
 def structure(version: RubricVersion) -> Structure:

@@ -65,8 +65,9 @@
     if (!isAutosave(detail)) return;
     var sending = dirty;
     dirty = {};
-    detail.elt._sending = sending;
-    detail.elt._partial = !sendAll;
+    // Kept with this request (the same object comes back in htmx:afterRequest).
+    detail.sheetSending = sending;
+    detail.sheetPartial = !sendAll;
     if (sendAll) return;
     var keep = { csrfmiddlewaretoken: true, revision: true };
     var any = false;
@@ -97,10 +98,9 @@
     if (!(form.contains(elt) || elt === form || elt.id === "keep-mine")) return;
     if (form.contains(elt) || elt === form) inFlight = Math.max(0, inFlight - 1);
     var status = event.detail.xhr ? event.detail.xhr.status : 0;
-    var sent = elt._sending || {};
-    var partial = elt === form && elt._partial && isAutosave(event.detail.requestConfig || {});
-    elt._sending = null;
-    elt._partial = false;
+    var config = event.detail.requestConfig || {};
+    var sent = config.sheetSending || {};
+    var partial = Boolean(config.sheetPartial);
     if (status >= 200 && status < 300) {
       sendAll = false;
       if (!partial) dirty = {};  // the whole form went (keep mine, submit): all of it saved
