@@ -205,9 +205,14 @@ _SHEET_RULES = {
 }
 
 
-def get_sheet(user: User, pk: int, action: Action = Action.VIEW) -> ScoreSheet:
+def get_sheet(
+    user: User, pk: int, action: Action = Action.VIEW, queryset: QuerySet | None = None
+) -> ScoreSheet:
+    """The sheet if ``user`` may do ``action`` on it (404 / 403 otherwise), read from
+    ``queryset`` (e.g. with what it holds, for an autosave) with its stage, campaign, …"""
     sheet = (
-        ScoreSheet.objects.select_related(
+        (ScoreSheet.objects if queryset is None else queryset)
+        .select_related(
             "stage",
             "campaign__scope",
             "organization",
@@ -216,6 +221,7 @@ def get_sheet(user: User, pk: int, action: Action = Action.VIEW) -> ScoreSheet:
             "signed_by",
         )
         .filter(pk=pk)
+        .order_by()  # one row: the model's ordering would only add joins
         .first()
     )
     if sheet is None:

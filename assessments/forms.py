@@ -309,6 +309,17 @@ class ScoreSheetForm(forms.Form):
         vetoes = {c: data[f"facts_{c}"] for c in self.veto_codes if data[f"veto_{c}"]}
         return values, notes, vetoes
 
+    @property
+    def posted_veto_codes(self) -> list[str]:
+        """The veto lines the post speaks about (its facts box or its checkbox): the page's
+        whole form names every one, an autosave of what changed only those lines."""
+        return [c for c in self.veto_codes if f"facts_{c}" in self.data or f"veto_{c}" in self.data]
+
+    @property
+    def posted_note(self) -> str | None:
+        """The overall note, or None when the post leaves it alone."""
+        return self.cleaned_data["note"] if "note" in self.data else None
+
 
 class RemindForm(forms.Form):
     """催办: every open sheet, or only the late ones."""

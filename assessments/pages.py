@@ -3,6 +3,8 @@ charts, built from what the selectors read (and, for draw problems, what a servi
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import NamedTuple
 
 from branches import access
 from branches.access import Perm
@@ -12,7 +14,14 @@ from rubrics import scoring
 from . import charts
 from .access import visible_campaigns
 from .models import Assessor, Campaign, CampaignStatus, ScoreSheet, Stage
-from .selectors import campaign_summary, current_stage, running_progress, sheet_version, trend
+from .selectors import (
+    campaign_summary,
+    current_stage,
+    holdings,
+    running_progress,
+    sheet_structure,
+    trend,
+)
 from .services import cross_review_problem
 
 
@@ -57,10 +66,23 @@ class _Recorded:
     evidence: dict[str, list]
 
 
+class _Held(NamedTuple):
+    value: Decimal | None
+    note: str
+
+
 def _recorded(sheet: ScoreSheet) -> _Recorded:
     evidence = defaultdict(list)
     for ev in sheet.evidence.all():
         evidence[ev.code].append(ev)
+    held = holdings(sheet)
+    if held is not None:  # read with the sheet itself
+        return _Recorded(
+            sheet,
+            {code: _Held(*entry) for code, entry in held.entries.items()},
+            dict(held.vetoes),
+            evidence,
+        )
     return _Recorded(
         sheet,
         {e.code: e for e in sheet.entries.all()},
@@ -83,11 +105,7 @@ class _Page:
 
 
 def _guidance(sheet: ScoreSheet) -> dict[str, str]:
-    return {
-        i.code: i.guidance
-        for section in sheet_version(sheet).sections.all()
-        for i in section.indicators.all()
-    }
+    return sheet_structure(sheet).guidance
 
 
 def _earlier(page: _Page, other: _Recorded, code: str, kind: str, value: str) -> Earlier:

@@ -1,5 +1,6 @@
 """Reads of campaigns and sheets: who may see what, and pages in bounded queries."""
 
+import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -8,22 +9,31 @@ from django.db.models import (
     Case,
     CharField,
     Count,
+    Exists,
+    F,
     IntegerField,
     Min,
+    OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    StringAgg,
+    Subquery,
     Sum,
+    TextField,
     Value,
     When,
+    prefetch_related_objects,
 )
+from django.db.models.functions import Cast, JSONObject
 from django.utils import timezone
 
 from branches import access
 from branches.access import Perm
 from branches.models import Organization, Role, User
 from rubrics import scoring
-from rubrics.selectors import rules_for, slot_texts, version_tree, with_slot_texts
+from rubrics.selectors import Structure, slot_texts, with_slot_texts
+from rubrics.selectors import structure as version_structure
 
 from .access import can_view_sheet, visible_campaigns, visible_rectifications
 from .models import (
@@ -37,9 +47,12 @@ from .models import (
     RectificationStatus,
     ScoreSheet,
     Screening,
+    SheetEntry,
+    SheetEvent,
     SheetStatus,
     Stage,
     StageKind,
+    VetoFinding,
 )
 
 
@@ -49,6 +62,8 @@ def other_sheets(
     """The same organization's sheets in earlier stages (and the self-assessment), shown
     side by side: only those the viewer may see; in a formal report (``formal``) only the
     self-assessment and signed reviews."""
+    if getattr(sheet, "has_earlier", True) is False:  # read with the sheet: none
+        return []
     others = list(
         ScoreSheet.objects.filter(
             campaign_id=sheet.campaign_id,
@@ -519,17 +534,30 @@ def sheets_by_stage(campaign: Campaign) -> list[tuple[Stage, int]]:
 # -- the rules a sheet is scored by, and trends --------------------------------------------
 
 
+def sheet_structure(sheet: ScoreSheet) -> Structure:
+    """The sheet's rubric version as tree, rules and guidance: from memory for a published
+    version (the campaign's always is), read once per sheet object otherwise."""
+    if getattr(sheet, "_structure", None) is None:
+        sheet._structure = version_structure(sheet.rubric_version)
+    return sheet._structure
+
+
 def sheet_version(sheet: ScoreSheet):
-    """The sheet's rubric version with its sections, indicators, parts and bands, loaded
-    once per sheet object (the rules and the page's guidance texts share it)."""
-    if getattr(sheet, "_version_tree", None) is None:
-        sheet._version_tree = version_tree(sheet.rubric_version_id)
-    return sheet._version_tree
+    """The sheet's rubric version with its sections, indicators, parts and bands (shared
+    with the rules and the page's guidance texts: read only)."""
+    return sheet_structure(sheet).tree
 
 
 def sheet_rules(sheet: ScoreSheet) -> scoring.Rules:
-    """The rules a sheet is scored by (an instrument stage scores only its own input)."""
-    rules = rules_for(sheet_version(sheet))
+    """The rules a sheet is scored by (an instrument stage scores only its own input),
+    worked out once per sheet object."""
+    if getattr(sheet, "_rules", None) is None:
+        sheet._rules = _sheet_rules(sheet)
+    return sheet._rules
+
+
+def _sheet_rules(sheet: ScoreSheet) -> scoring.Rules:
+    rules = sheet_structure(sheet).rules
     if any(i.kind == scoring.CUSTOM for i in rules.items()):
         # Each enterprise's own 个性指标 texts, on every page, offline sheet and PDF.
         if getattr(sheet, "_slot_texts", None) is None:
@@ -556,7 +584,100 @@ def sheet_rules(sheet: ScoreSheet) -> scoring.Rules:
     return rules
 
 
+@dataclass(frozen=True)
+class Held:
+    """What a sheet holds: entries (code → (value, note)), veto findings (code → facts)
+    and the overall note."""
+
+    entries: dict[str, tuple[Decimal | None, str]]
+    vetoes: dict[str, str]
+    note: str
+
+
+def _json_rows(model, **fields) -> Subquery:
+    """A sheet's rows of ``model`` as one JSON array text (a correlated subquery), so the
+    sheet and what it holds come back in one statement on SQLite and PostgreSQL alike."""
+    row = Cast(JSONObject(**fields), TextField())
+    return Subquery(
+        model.objects.filter(sheet=OuterRef("pk"))
+        .order_by()
+        .values("sheet")
+        .annotate(rows=StringAgg(row, delimiter=Value(",")))
+        .values("rows")
+    )
+
+
+_FOR_SAVING: list[QuerySet] = []
+
+
+def sheet_for_saving() -> QuerySet[ScoreSheet]:
+    """Sheets with what each holds read in the same statement (for ``held_at``); the
+    queryset is built once (its expressions resolved) and cloned for each use."""
+    if not _FOR_SAVING:
+        _FOR_SAVING.append(_sheets_with_holdings())
+    return _FOR_SAVING[0].all()
+
+
+def _sheets_with_holdings() -> QuerySet[ScoreSheet]:
+    return ScoreSheet.objects.annotate(
+        held_entries=_json_rows(SheetEntry, c=F("code"), v=Cast("value", CharField()), n=F("note")),
+        held_vetoes=_json_rows(VetoFinding, c=F("code"), f=F("facts")),
+    )
+
+
+def holdings(sheet: ScoreSheet) -> Held | None:
+    """What the sheet held when it was read by ``sheet_for_saving``, else None."""
+    if getattr(sheet, "_held", None) is not None:
+        return sheet._held
+    if not hasattr(sheet, "held_entries"):
+        return None
+    if getattr(sheet, "_held", None) is None:
+        entries = json.loads(f"[{sheet.held_entries or ''}]")
+        vetoes = json.loads(f"[{sheet.held_vetoes or ''}]")
+        sheet._held = Held(
+            entries={
+                e["c"]: (None if e["v"] is None else Decimal(e["v"]), e["n"]) for e in entries
+            },
+            vetoes={v["c"]: v["f"] for v in vetoes},
+            note=sheet.note,
+        )
+    return sheet._held
+
+
+def held_at(sheet: ScoreSheet, revision: int) -> Held | None:
+    """What the sheet held when it was read (by ``sheet_for_saving``), if it was read at
+    ``revision`` (a save at that revision then finds exactly this); else None."""
+    return holdings(sheet) if sheet.revision == revision else None
+
+
+def forget_held(sheet: ScoreSheet) -> None:
+    """After a save: what was read with the sheet is no longer what it holds."""
+    for name in ("held_entries", "held_vetoes", "_held"):
+        sheet.__dict__.pop(name, None)
+    sheet._prefetched_objects_cache = {}
+
+
+def read_held(sheet: ScoreSheet) -> Held:
+    """What the sheet holds now, read fresh (three small queries, no joins)."""
+    return Held(
+        entries={
+            code: (value, note)
+            for code, value, note in SheetEntry.objects.filter(sheet_id=sheet.pk).values_list(
+                "code", "value", "note"
+            )
+        },
+        vetoes=dict(VetoFinding.objects.filter(sheet_id=sheet.pk).values_list("code", "facts")),
+        note=ScoreSheet.objects.filter(pk=sheet.pk).order_by().values_list("note", flat=True)[0],
+    )
+
+
 def entry_for(sheet: ScoreSheet, rules: scoring.Rules) -> scoring.Entry:
+    held = holdings(sheet)
+    if held is not None:
+        return scoring.Entry(
+            scores={c: v for c, (v, _) in held.entries.items() if v is not None},
+            vetoes=frozenset(held.vetoes),
+        )
     values = {e.code: e.value for e in sheet.entries.all() if e.value is not None}
     return scoring.Entry(scores=values, vetoes=frozenset(v.code for v in sheet.vetoes.all()))
 
@@ -648,24 +769,82 @@ def draw_page(record) -> dict:
     return {"matches": redraw(record) == record.selected, **draw_details(record)}
 
 
+_FOR_PAGE: list[QuerySet] = []
+
+
+def sheet_for_page() -> QuerySet[ScoreSheet]:
+    """Sheets that know whether any earlier sheet of theirs is there to show side by
+    side (``other_sheets`` then skips its query when none is), whether they have any
+    流转记录 (``sheet_events``) or evidence (``sheet_page``); built once, cloned."""
+    if not _FOR_PAGE:
+        earlier = (
+            ScoreSheet.objects.filter(
+                campaign_id=OuterRef("campaign_id"),
+                organization_id=OuterRef("organization_id"),
+                rubric_version_id=OuterRef("rubric_version_id"),
+                stage__position__lte=OuterRef("stage__position"),
+            )
+            .exclude(pk=OuterRef("pk"))
+            .exclude(status=SheetStatus.DRAFT)
+        )
+        _FOR_PAGE.append(
+            ScoreSheet.objects.annotate(
+                has_earlier=Exists(earlier),
+                has_events=Exists(SheetEvent.objects.filter(sheet_id=OuterRef("pk"))),
+                has_evidence=Exists(Evidence.objects.filter(sheet_id=OuterRef("pk"))),
+            )
+        )
+    return _FOR_PAGE[0].all()
+
+
+def sheet_events(sheet: ScoreSheet) -> list:
+    """The sheet's transitions with who made them (none read when the sheet, read by
+    ``sheet_for_page``, is known to have none)."""
+    if getattr(sheet, "has_events", True) is False:
+        return []
+    return list(sheet.events.select_related("actor"))
+
+
 def sheet_page(sheet: ScoreSheet) -> ScoreSheet:
-    """The sheet again with everything its page shows, in a fixed number of queries."""
-    return (
-        ScoreSheet.objects.select_related(
+    """The sheet with everything its page shows, in a fixed number of queries: the given
+    object when it came from ``access.get_sheet`` (its related rows already joined),
+    with its entries, veto findings and evidence prefetched."""
+    if "rubric_version" not in sheet._state.fields_cache:
+        sheet = ScoreSheet.objects.select_related(
             "stage",
             "campaign__scope",
             "organization",
             "assessor",
             "rubric_version__rubric",
             "signed_by",
+        ).get(pk=sheet.pk)
+    if holdings(sheet) is None:
+        # Plain rows, not models: what the page and the running total read. A rubric
+        # without veto items has no findings to read (saves refuse any other code).
+        has_vetoes = any(i.kind == scoring.VETO for i in sheet_rules(sheet).items())
+        sheet._held = Held(
+            entries={
+                code: (value, note)
+                for code, value, note in SheetEntry.objects.filter(sheet_id=sheet.pk)
+                .order_by()
+                .values_list("code", "value", "note")
+            },
+            vetoes=dict(
+                VetoFinding.objects.filter(sheet_id=sheet.pk)
+                .order_by()
+                .values_list("code", "facts")
+            )
+            if has_vetoes
+            else {},
+            note=sheet.note,
         )
-        .prefetch_related(
-            "entries",
-            "vetoes",
-            Prefetch("evidence", queryset=Evidence.objects.order_by("pk")),
-        )
-        .get(pk=sheet.pk)
-    )
+    if getattr(sheet, "has_evidence", True) is False:  # read with the sheet: none
+        cache = getattr(sheet, "_prefetched_objects_cache", {})
+        sheet._prefetched_objects_cache = {**cache, "evidence": Evidence.objects.none()}
+    else:
+        evidence = Prefetch("evidence", queryset=Evidence.objects.order_by("pk"))
+        prefetch_related_objects([sheet], evidence)
+    return sheet
 
 
 def result_grades(campaign: Campaign) -> list[str]:

@@ -1,4 +1,14 @@
-"""Reads of rubric versions: one prefetch, then plain scoring data."""
+"""Reads of rubric versions: one prefetch, then plain scoring data.
+
+A published (or retired) version never changes, so its structure (the prefetched tree,
+the scoring rules and the guidance texts) is read once per process and kept in memory,
+keyed by the version row itself; a draft is read afresh every time.
+"""
+
+import copy
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, QuerySet
 
@@ -14,8 +24,8 @@ from .models import (
 )
 
 
-def version_tree(version_id: int) -> RubricVersion:
-    """A version with its sections, indicators, parts and bands in four queries."""
+def _load_tree(version_id: int) -> RubricVersion:
+    """A version with its sections, indicators, parts and bands in five queries."""
     return (
         RubricVersion.objects.select_related("rubric")
         .prefetch_related(
@@ -32,6 +42,73 @@ def version_tree(version_id: int) -> RubricVersion:
         )
         .get(pk=version_id)
     )
+
+
+@dataclass(frozen=True)
+class Structure:
+    """What a version's pages and scoring read: never to be changed by a caller."""
+
+    tree: RubricVersion  # sections → indicators → parts, and bands, prefetched
+    rules: scoring.Rules
+    guidance: dict[str, str]  # indicator code → 执行标准 / 佐证要求
+
+
+FROZEN_CACHE_SIZE = 64
+_frozen: OrderedDict[tuple, Structure] = OrderedDict()
+_frozen_lock = threading.Lock()
+
+
+def _frozen_key(version: RubricVersion) -> tuple | None:
+    """The cache key of a frozen version; None for a draft, which is never cached. The
+    key names the row, not only its id: an id can come back after a rollback (between
+    tests, or a failed publication), its creation and publication times do not."""
+    if version.status == VersionStatus.DRAFT or version.published_at is None:
+        return None
+    return (version.pk, version.rubric_id, version.number, version.created_at, version.published_at)
+
+
+def structure(version: RubricVersion) -> Structure:
+    """The version's structure: from memory when it is frozen and was read before (no
+    query), else read with ``_load_tree`` (and kept if frozen)."""
+    key = _frozen_key(version)
+    if key is not None:
+        with _frozen_lock:
+            hit = _frozen.get(key)
+            if hit is not None:
+                _frozen.move_to_end(key)
+                return hit
+    tree = _load_tree(version.pk)
+    built = Structure(
+        tree=tree,
+        rules=rules_for(tree),
+        guidance={
+            i.code: i.guidance for section in tree.sections.all() for i in section.indicators.all()
+        },
+    )
+    if key is not None and _frozen_key(tree) == key:
+        with _frozen_lock:
+            _frozen[key] = built
+            while len(_frozen) > FROZEN_CACHE_SIZE:
+                _frozen.popitem(last=False)
+    return built
+
+
+def forget_frozen() -> None:
+    """Empty the memory of frozen versions (tests that count queries from cold)."""
+    with _frozen_lock:
+        _frozen.clear()
+
+
+def version_tree(version_id: int) -> RubricVersion:
+    """A version with its sections, indicators, parts and bands: one query for a frozen
+    version read before, five otherwise. The caller gets its own copy of the version
+    row (the prefetched lists are shared and must only be read)."""
+    version = RubricVersion.objects.select_related("rubric").get(pk=version_id)
+    if _frozen_key(version) is None:
+        return _load_tree(version_id)
+    tree = copy.copy(structure(version).tree)
+    tree._prefetched_objects_cache = dict(tree._prefetched_objects_cache)
+    return tree
 
 
 def _band(b: GradeBand) -> scoring.Band:

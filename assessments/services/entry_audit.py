@@ -1,9 +1,9 @@
 """The audit row of a score-sheet save: old → new for every entry value, note and veto
 finding it changes, per indicator code, on the sheet (its organization and stage named).
 
-One row per save, read in at most three small queries before the save and written in
-one insert (what the save stored is passed in, not read back), so the autosave path
-stays cheap; a save that changes nothing writes nothing.
+One row per save, written in one insert: what the sheet held comes from the save (read
+with the sheet, see ``selectors.Held``) and what it stored is passed in, nothing is read
+back, so the autosave path stays cheap; a save that changes nothing writes nothing.
 """
 
 from decimal import Decimal
@@ -11,33 +11,11 @@ from decimal import Decimal
 from branches.toolkit import audit
 from rubrics.scoring import fmt
 
-from ..models import ScoreSheet, SheetEntry, VetoFinding
+from ..models import ScoreSheet
 
 
 def _value(value: Decimal | None) -> str | None:
     return None if value is None else fmt(value)
-
-
-def snapshot(sheet: ScoreSheet, codes: list[str], *, vetoes: bool, note: bool) -> dict:
-    """What the sheet holds now for the codes a save is about to write."""
-    before: dict = {
-        "entries": {
-            code: (value, text)
-            for code, value, text in SheetEntry.objects.filter(
-                sheet=sheet, code__in=codes
-            ).values_list("code", "value", "note")
-        }
-    }
-    if vetoes:
-        before["vetoes"] = dict(
-            VetoFinding.objects.filter(sheet=sheet).values_list("code", "facts")
-        )
-    if note:
-        # order_by(): the model's default ordering would join stage and organization.
-        before["note"] = (
-            ScoreSheet.objects.filter(pk=sheet.pk).order_by().values_list("note", flat=True).first()
-        )
-    return before
 
 
 def record(

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import groupby
@@ -27,7 +28,7 @@ from ..models import (
     VetoFinding,
 )
 from ..models.workflow import named_for
-from ..selectors import entry_for, sheet_rules
+from ..selectors import entry_for, forget_held, held_at, read_held, sheet_rules
 from . import entry_audit
 from .errors import AssessmentError, Conflict, acting
 from .facts import store_facts
@@ -83,9 +84,10 @@ def _clean_vetoes(
 def _claim_revision(sheet: ScoreSheet, revision: int, note: str | None) -> None:
     """Move the sheet to the next revision only if it is still at ``revision`` and editable
     (a conditional update: a newer save elsewhere is a Conflict, never overwritten)."""
+    now = timezone.now()
     updated = ScoreSheet.objects.filter(pk=sheet.pk, revision=revision, status__in=EDITABLE).update(
         revision=F("revision") + 1,
-        updated_at=timezone.now(),
+        updated_at=now,
         **({"note": note} if note is not None else {}),
     )
     if not updated:
@@ -93,27 +95,51 @@ def _claim_revision(sheet: ScoreSheet, revision: int, note: str | None) -> None:
         if current not in EDITABLE:
             raise AssessmentError("该考评表已提交或已签发，不能再修改。")
         raise Conflict("该考评表已在别处（另一窗口或他人）修改，您本次的输入尚未保存。")
+    # The object now says what the row says (no read back).
+    sheet.revision, sheet.updated_at = revision + 1, now
+    if note is not None:
+        sheet.note = note
 
 
 def _write_entries(
     sheet: ScoreSheet,
+    held: dict[str, tuple[Decimal | None, str]],
     stored: dict[str, tuple[Decimal | None, str] | None],
-    findings: dict[str, str] | None,
-    posted_vetoes: list[str],
 ) -> None:
-    """Store the entries (None removes one) and, when vetoes were posted, the findings."""
-    for code, entry in stored.items():
-        if entry is None:
-            SheetEntry.objects.filter(sheet=sheet, code=code).delete()
-        else:
-            SheetEntry.objects.update_or_create(
-                sheet=sheet, code=code, defaults={"value": entry[0], "note": entry[1]}
-            )
-    if findings is not None:
-        # The posted findings are the whole set: unchecked ones are withdrawn.
-        VetoFinding.objects.filter(sheet=sheet).exclude(code__in=posted_vetoes).delete()
-        for code, facts in findings.items():
-            VetoFinding.objects.update_or_create(sheet=sheet, code=code, defaults={"facts": facts})
+    """Write only what differs from what the sheet held: one bulk upsert, one delete."""
+    changed = {code: entry for code, entry in stored.items() if held.get(code) != entry}
+    upserts = [
+        SheetEntry(sheet_id=sheet.pk, code=code, value=entry[0], note=entry[1])
+        for code, entry in changed.items()
+        if entry is not None
+    ]
+    if upserts:
+        SheetEntry.objects.bulk_create(
+            upserts,
+            update_conflicts=True,
+            unique_fields=["sheet", "code"],
+            update_fields=["value", "note"],
+        )
+    removed = [code for code, entry in changed.items() if entry is None]
+    if removed:
+        # No signals or cascades on entries: one DELETE (audited in bulk by the caller).
+        SheetEntry.objects.filter(sheet_id=sheet.pk, code__in=removed).delete()
+
+
+def _write_findings(sheet: ScoreSheet, held: dict[str, str], findings: dict[str, str]) -> None:
+    """The veto findings now held (code → facts): upsert the new or changed, drop the rest."""
+    changed = [
+        VetoFinding(sheet_id=sheet.pk, code=code, facts=facts)
+        for code, facts in findings.items()
+        if held.get(code) != facts
+    ]
+    if changed:
+        VetoFinding.objects.bulk_create(
+            changed, update_conflicts=True, unique_fields=["sheet", "code"], update_fields=["facts"]
+        )
+    withdrawn = [code for code in held if code not in findings]
+    if withdrawn:
+        VetoFinding.objects.filter(sheet_id=sheet.pk, code__in=withdrawn).delete()
 
 
 @transaction.atomic
@@ -125,37 +151,71 @@ def save_entries(
     values: dict[str, str],
     notes: dict[str, str] | None = None,
     vetoes: dict[str, str] | None = None,
+    veto_codes: Collection[str] | None = None,
     note: str | None = None,
 ) -> SaveResult:
     """Autosave: store every valid value, report the invalid ones by code, never
-    overwrite a newer revision (Conflict)."""
+    overwrite a newer revision (Conflict). Only the lines given are written: ``values``
+    and ``notes`` by code; ``vetoes`` (code → facts) are the findings, the whole set
+    when ``veto_codes`` is None (unlisted ones are withdrawn), else the findings among
+    ``veto_codes`` only (a listed code without facts is withdrawn; others are kept).
+
+    Statements: one conditional update of the revision, one bulk upsert (and a delete
+    for emptied lines), one audit row. What the sheet held comes with the sheet when the
+    caller read it at this revision (``selectors.sheet_for_saving``), else is read once;
+    the running total is worked out from it and the cached rules, never read back."""
     _check_assessor(sheet, by)
     rules = sheet_rules(sheet)
-    veto_codes = {i.code for i in rules.items() if i.kind == scoring.VETO}
+    all_veto_codes = {i.code for i in rules.items() if i.kind == scoring.VETO}
     errors: dict[str, str] = {}
     clean = _clean_values(rules, values, errors)
     vetoes_given = vetoes is not None
-    vetoes = _clean_vetoes(vetoes or {}, veto_codes, errors)
-    before = entry_audit.snapshot(sheet, list(clean), vetoes=vetoes_given, note=note is not None)
+    vetoes = _clean_vetoes(vetoes or {}, all_veto_codes, errors)
+    held = held_at(sheet, revision)
     _claim_revision(sheet, revision, note)
+    if held is None:
+        held = read_held(sheet)
     notes = notes or {}
     # What each code will hold: (value, note), or None when the entry is removed.
     stored = {
         code: None if value is None and not notes.get(code) else (value, notes.get(code, "")[:500])
         for code, value in clean.items()
     }
-    findings = {
-        code: facts[:2000] for code, facts in vetoes.items() if code in veto_codes and facts
-    }
+    findings = dict(held.vetoes)
+    if vetoes_given:
+        posted = {
+            code: facts[:2000] for code, facts in vetoes.items() if code in all_veto_codes and facts
+        }
+        if veto_codes is None:
+            findings = posted
+        else:
+            for code in set(veto_codes) & all_veto_codes:
+                findings.pop(code, None)
+                if code in posted:
+                    findings[code] = posted[code]
     with acting(by):
-        _write_entries(sheet, stored, findings if vetoes_given else None, list(vetoes))
+        _write_entries(sheet, held.entries, stored)
+        if vetoes_given:
+            _write_findings(sheet, held.vetoes, findings)
         entry_audit.record(
-            sheet, before, entries=stored, vetoes=findings if vetoes_given else None, note=note
+            sheet,
+            {"entries": held.entries, "vetoes": held.vetoes, "note": held.note},
+            entries=stored,
+            vetoes=findings if vetoes_given else None,
+            note=note,
         )
-    sheet.refresh_from_db()
-    return SaveResult(
-        sheet.revision, errors, scoring.score(rules, entry_for(sheet, rules), complete=False)
+    forget_held(sheet)
+    now_held = dict(held.entries)
+    for code, entry in stored.items():
+        if entry is None:
+            now_held.pop(code, None)
+        else:
+            now_held[code] = entry
+    scores = {code: value for code, (value, _) in now_held.items() if value is not None}
+    result = scoring.score(
+        rules, scoring.Entry(scores=scores, vetoes=frozenset(findings)), complete=False
     )
+    return SaveResult(sheet.revision, errors, result)
 
 
 def matches_stored(sheet: ScoreSheet, values: dict[str, str], vetoes: dict[str, str]) -> bool:

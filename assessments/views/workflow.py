@@ -4,6 +4,7 @@ from django.core.exceptions import BadRequest
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template import loader
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -13,7 +14,7 @@ from branches.toolkit.params import int_param, text_param
 from branches.toolkit.spreadsheets import XLSX_CONTENT_TYPE, SpreadsheetError
 from rubrics import scoring
 
-from .. import access, offline, pages, selectors, services
+from .. import access, offline, pages, selectors, services, sheet_page
 from ..access import Action
 from ..forms import (
     CampaignForm,
@@ -285,7 +286,7 @@ def _sheet_context(request: HttpRequest, sheet, rules, result=None, errors=None,
     manages = access.can_manage_sheet(user, sheet)
     if result is None:
         result = scoring.score(rules, selectors.entry_for(sheet, rules), complete=False)
-    events = list(sheet.events.select_related("actor"))
+    events = selectors.sheet_events(sheet)
     returned = [e for e in events if e.to_status == SheetStatus.RETURNED]
     return {
         "sheet": sheet,
@@ -294,7 +295,12 @@ def _sheet_context(request: HttpRequest, sheet, rules, result=None, errors=None,
         ],
         "rules": rules,
         "others": others,
-        "sections": pages.sheet_rows(sheet, rules, others, posted=posted),
+        "sections": sheet_page.rows_html(
+            pages.sheet_rows(sheet, rules, others, posted=posted),
+            editable=mine and sheet.editable,
+            checklist=rules.method == scoring.CHECKLIST,
+            levels=tuple(label for label, _ in rules.levels),
+        ),
         "result": result,
         "errors": errors or {},
         "editable": mine and sheet.editable,
@@ -307,7 +313,11 @@ def _sheet_context(request: HttpRequest, sheet, rules, result=None, errors=None,
         "events": events,
         "return_event": returned[-1] if returned and sheet.status == SheetStatus.RETURNED else None,
         "reason_form": ReasonForm(),
-        "reassign_form": ReassignForm(queryset=selectors.reviewer_choices()),
+        "reassign_form": (
+            ReassignForm(queryset=selectors.reviewer_choices())
+            if sheet.editable and manages
+            else None
+        ),
         "evidence_form": EvidenceForm(),
         "upload_form": OfflineUploadForm(),
     }
@@ -316,7 +326,8 @@ def _sheet_context(request: HttpRequest, sheet, rules, result=None, errors=None,
 @require_GET
 @login_required
 def sheet_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    sheet = selectors.sheet_page(access.get_sheet(request.user, pk))
+    sheet = access.get_sheet(request.user, pk, queryset=selectors.sheet_for_page())
+    sheet = selectors.sheet_page(sheet)
     rules = selectors.sheet_rules(sheet)
     return render(request, "assessments/sheet.html", _sheet_context(request, sheet, rules))
 
@@ -335,10 +346,12 @@ def _status_panel(request: HttpRequest, context: dict, status: int = 200) -> Htt
 @require_POST
 @login_required
 def sheet_autosave(request: HttpRequest, pk: int) -> HttpResponse:
-    """htmx autosave: returns the status panel (running total, grade, reasons, errors)."""
-    sheet = access.get_sheet(request.user, pk, Action.SCORE)
+    """htmx autosave of what changed (or of the whole form): returns the status panel
+    (running total, grade, reasons, errors). Lines not posted are left as they are."""
+    sheet = access.get_sheet(request.user, pk, Action.SCORE, selectors.sheet_for_saving())
     form = _score_form(request, selectors.sheet_rules(sheet))
     values, notes, vetoes = form.entries()
+    posted_vetoes = form.posted_veto_codes
     try:
         saved = services.save_entries(
             sheet,
@@ -346,22 +359,26 @@ def sheet_autosave(request: HttpRequest, pk: int) -> HttpResponse:
             revision=form.revision,
             values=values,
             notes=notes,
-            vetoes=vetoes,
-            note=form.cleaned_data["note"],
+            vetoes=vetoes if posted_vetoes else None,
+            veto_codes=posted_vetoes,
+            note=form.posted_note,
         )
     except Conflict as exc:
         return _status_panel(request, _conflict_context(sheet, exc, form), status=409)
     except AssessmentError as exc:
         return _status_panel(request, {"conflict": str(exc), "sheet": sheet}, status=409)
-    return _status_panel(
-        request,
-        {
-            "sheet": sheet,
-            "result": saved.result,
-            "errors": saved.errors,
-            "revision": saved.revision,
-            "saved": True,
-        },
+    # The small panel alone, without the page's context processors (no query).
+    return HttpResponse(
+        loader.render_to_string(
+            "assessments/_sheet_status.html",
+            {
+                "sheet": sheet,
+                "result": saved.result,
+                "errors": saved.errors,
+                "revision": saved.revision,
+                "saved": True,
+            },
+        )
     )
 
 

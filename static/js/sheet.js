@@ -1,5 +1,7 @@
 // Score sheet: highlight, as the assessor types, every earlier-stage score that differs
-// from the value being entered (the same rule the server applies when the page loads).
+// from the value being entered (the same rule the server applies when the page loads);
+// autosave only what changed; on a phone, quick-score buttons, the camera, the bar's
+// save state and the count of unfilled items.
 (function () {
   "use strict";
   function valueOf(field) {
@@ -25,31 +27,188 @@
   document.addEventListener("input", function (event) { refresh(event.target); });
   document.addEventListener("change", function (event) { refresh(event.target); });
 
-  // Typed but not yet autosaved (the save waits for a pause in typing): ask before leaving.
-  var unsaved = false;
   var form = document.getElementById("sheet-form");
-  if (form) {
-    form.addEventListener("input", function () { unsaved = true; });
-    // Enter in a score or note box moves on to the next box (which saves this one), as
-    // in a spreadsheet. Left alone it would press 提交 and ask to submit the whole sheet.
-    form.addEventListener("keydown", function (event) {
-      var field = event.target;
-      if (event.key !== "Enter" || event.isComposing || field.tagName !== "INPUT") return;
-      if (field.type === "submit" || field.type === "button") return;
-      event.preventDefault();
-      var fields = Array.prototype.filter.call(form.elements, function (el) {
-        return (el.tagName === "INPUT" || el.tagName === "SELECT" || el.tagName === "TEXTAREA") &&
-          el.type !== "hidden" && !el.disabled;
+  if (!form) return;
+
+  // -- what changed since the last save: only those lines are posted ---------------------
+  // A line is its score and its note (v_/n_), or a veto's box and facts (veto_/facts_),
+  // or the overall note. After a conflict every save posts the whole form until one
+  // succeeds, so the conflict lists every line that differs.
+  var dirty = {};
+  var sendAll = false;
+  var unsaved = false;
+  var inFlight = 0;
+  var afterSave = [];
+  function lineOf(name) {
+    var match = /^(?:v|n)_(.+)$/.exec(name || "");
+    if (match) return ["v_" + match[1], "n_" + match[1]];
+    match = /^(?:veto|facts)_(.+)$/.exec(name || "");
+    if (match) return ["veto_" + match[1], "facts_" + match[1]];
+    if (name === "note") return ["note"];
+    return null;
+  }
+  function markDirty(field) {
+    var names = lineOf(field.name);
+    if (!names) return;
+    dirty[names.join(" ")] = names;
+    unsaved = true;
+    setState("unsaved");
+  }
+  form.addEventListener("input", function (event) { markDirty(event.target); });
+  form.addEventListener("change", function (event) { markDirty(event.target); });
+
+  function isAutosave(detail) {
+    return detail.elt === form && /\/autosave\/$/.test(detail.path || "");
+  }
+  document.body.addEventListener("htmx:configRequest", function (event) {
+    var detail = event.detail;
+    if (!isAutosave(detail)) return;
+    var sending = dirty;
+    dirty = {};
+    // Kept with this request (the same object comes back in htmx:afterRequest).
+    detail.sheetSending = sending;
+    detail.sheetPartial = !sendAll;
+    if (sendAll) return;
+    var keep = { csrfmiddlewaretoken: true, revision: true };
+    var any = false;
+    Object.keys(sending).forEach(function (key) {
+      sending[key].forEach(function (name) { keep[name] = true; });
+      any = true;
+    });
+    if (!any) { event.preventDefault(); return; }  // nothing changed: nothing to save
+    var data = detail.formData || detail.parameters;
+    Array.from(data.keys()).forEach(function (name) {
+      if (!keep[name]) data.delete(name);
+    });
+    // An emptied note or an unchecked veto is still said: it clears what was stored.
+    Object.keys(sending).forEach(function (key) {
+      sending[key].forEach(function (name) {
+        if (!data.has(name) && /^(?:n|facts)_|^note$/.test(name)) data.set(name, "");
       });
-      var next = fields[fields.indexOf(field) + 1];
-      if (next) next.focus(); else field.blur();
     });
-    document.body.addEventListener("htmx:afterRequest", function (event) {
-      var saved = event.detail.xhr && event.detail.xhr.status < 300;  // not a 409 conflict
-      if (saved && form.contains(event.detail.elt)) unsaved = false;
-    });
-    window.addEventListener("beforeunload", function (event) {
-      if (unsaved) { event.preventDefault(); event.returnValue = ""; }
+  });
+  document.body.addEventListener("htmx:beforeRequest", function (event) {
+    if (form.contains(event.detail.elt) || event.detail.elt === form) {
+      inFlight += 1;
+      setState("saving");
+    }
+  });
+  document.body.addEventListener("htmx:afterRequest", function (event) {
+    var elt = event.detail.elt;
+    if (!(form.contains(elt) || elt === form || elt.id === "keep-mine")) return;
+    if (form.contains(elt) || elt === form) inFlight = Math.max(0, inFlight - 1);
+    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    var config = event.detail.requestConfig || {};
+    var sent = config.sheetSending || {};
+    var partial = Boolean(config.sheetPartial);
+    if (status >= 200 && status < 300) {
+      sendAll = false;
+      if (!partial) dirty = {};  // the whole form went (keep mine, submit): all of it saved
+      if (!Object.keys(dirty).length) unsaved = false;
+      else setState("unsaved");  // typed while the save was on its way
+      var waiting = afterSave;
+      afterSave = [];
+      if (!inFlight && !unsaved) waiting.forEach(function (callback) { callback(); });
+    } else if (status === 409 && partial) {
+      // A partial save lost a race: ask again with the whole form, so the conflict
+      // panel lists every line where this page differs from what is stored.
+      Object.keys(sent).forEach(function (key) { dirty[key] = sent[key]; });
+      sendAll = true;
+      htmx.trigger(form, "change");
+    } else {
+      Object.keys(sent).forEach(function (key) { dirty[key] = sent[key]; });
+    }
+    countUnfilled();
+  });
+
+  function setState(state) {
+    var label = document.getElementById("bar-state");
+    if (!label || label.dataset.state === "conflict") return;
+    label.dataset.state = state;
+    label.className = "small " + (state === "saving" ? "text-muted" : "text-warning");
+    label.textContent = state === "saving" ? "保存中…" : "有未保存的输入";
+  }
+
+  // -- unfilled items: counted in the bar, which jumps to the next one ------------------
+  function scoreFields() {
+    return Array.prototype.filter.call(form.elements, function (el) {
+      return /^v_/.test(el.name || "") && !el.disabled;
     });
   }
+  function unfilled() {
+    return scoreFields().filter(function (el) { return el.value.trim() === ""; });
+  }
+  function countUnfilled() {
+    var button = document.getElementById("bar-unfilled");
+    if (!button) return;
+    var n = unfilled().length;
+    document.getElementById("bar-unfilled-count").textContent = String(n);
+    button.hidden = n === 0;
+  }
+  var lastJump = -1;
+  document.body.addEventListener("click", function (event) {
+    var button = event.target.closest("#bar-unfilled");
+    if (!button) return;
+    var all = scoreFields();
+    var empty = unfilled();
+    if (!empty.length) return;
+    var next = empty.find(function (el) { return all.indexOf(el) > lastJump; }) || empty[0];
+    lastJump = all.indexOf(next);
+    var row = next.closest("tr");
+    (row || next).scrollIntoView({ block: "center" });
+    next.focus({ preventScroll: true });
+  });
+  document.body.addEventListener("htmx:afterSettle", countUnfilled);
+  form.addEventListener("input", countUnfilled);
+  form.addEventListener("change", countUnfilled);
+  countUnfilled();
+
+  // -- quick scores (0 / half / full, or a checklist level) ------------------------------
+  form.addEventListener("click", function (event) {
+    var button = event.target.closest("button[data-set]");
+    if (!button) return;
+    var field = form.elements.namedItem(button.dataset.set);
+    if (!field) return;
+    field.value = button.dataset.value;
+    field.dispatchEvent(new Event("input", { bubbles: true }));
+    field.dispatchEvent(new Event("change", { bubbles: true }));
+  });
+
+  // -- evidence from the camera: saved first, then uploaded (the page reloads) ----------
+  var cameraForm = document.getElementById("camera-form");
+  var cameraFile = document.getElementById("camera-file");
+  form.addEventListener("click", function (event) {
+    var button = event.target.closest("button[data-camera]");
+    if (!button || !cameraForm) return;
+    document.getElementById("camera-code").value = button.dataset.camera;
+    cameraFile.click();
+  });
+  if (cameraFile) {
+    cameraFile.addEventListener("change", function () {
+      if (!cameraFile.files.length) return;
+      var upload = function () { unsaved = false; cameraForm.submit(); };
+      if (!unsaved && !inFlight) { upload(); return; }
+      afterSave.push(upload);
+      htmx.trigger(form, "change");
+    });
+  }
+
+  // Enter in a score or note box moves on to the next box (which saves this one), as
+  // in a spreadsheet. Left alone it would press 提交 and ask to submit the whole sheet.
+  form.addEventListener("keydown", function (event) {
+    var field = event.target;
+    if (event.key !== "Enter" || event.isComposing || field.tagName !== "INPUT") return;
+    if (field.type === "submit" || field.type === "button") return;
+    event.preventDefault();
+    var fields = Array.prototype.filter.call(form.elements, function (el) {
+      return (el.tagName === "INPUT" || el.tagName === "SELECT" || el.tagName === "TEXTAREA") &&
+        el.type !== "hidden" && !el.disabled;
+    });
+    var next = fields[fields.indexOf(field) + 1];
+    if (next) next.focus(); else field.blur();
+  });
+  // Typed but not yet autosaved (the save waits for a pause in typing): ask before leaving.
+  window.addEventListener("beforeunload", function (event) {
+    if (unsaved) { event.preventDefault(); event.returnValue = ""; }
+  });
 })();
