@@ -651,17 +651,19 @@ def _shortfall_sql(campaign: Campaign) -> tuple[str, str, list]:
         BranchResult._meta.db_table,
     )
     columns = (
-        "result_id, campaign_id, organization_id, code, kind, problem, measure, responsible,"
-        " deadline, status, follow_up, created_at"
+        "result_id, campaign_id, source, organization_id, code, kind, problem, measure,"
+        " responsible, deadline, status, follow_up, created_at"
     )
     select = (
-        f"SELECT r.id, r.campaign_id, r.organization_id, f.code, f.kind, f.reason, '', '', "
+        f"SELECT r.id, r.campaign_id, %s, r.organization_id, f.code, f.kind, f.reason, '', '', "
         f"%s, %s, '', %s FROM {fact} f JOIN {result} r ON r.source_sheet_id = f.sheet_id "
         f"WHERE r.campaign_id = %s AND f.lost > 0 AND NOT EXISTS (SELECT 1 FROM {item} x "
         f"WHERE x.result_id = r.id AND x.code = f.code AND x.kind = f.kind)"
     )
     deadline = timezone.localdate() + timedelta(days=RECTIFICATION_DAYS)
-    return columns, select, [deadline, RectificationStatus.OPEN, timezone.now(), campaign.pk]
+    source = RectificationItem._meta.get_field("source").get_default()
+    params = [source, deadline, RectificationStatus.OPEN, timezone.now(), campaign.pk]
+    return columns, select, params
 
 
 def _rectifications(
