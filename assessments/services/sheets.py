@@ -554,10 +554,16 @@ def server_digests(sheets: QuerySet[ScoreSheet]):
         yield from stored_digests(sheets)
         return
     ids_sql, params = sheets.order_by().values("pk").query.sql_with_params()
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        # JIT-compiling this one statement costs more than running it (1.4 s of 2.3 s for
+        # 3,000 sheets): off for the statement, then back as it was.
+        cursor.execute("SELECT current_setting('jit'), set_config('jit', 'off', true)")
+        (jit, _) = cursor.fetchone()
         cursor.execute(_digest_sql(ids_sql) + " ORDER BY s.id", params)
-        for pk, org_name, stage_name, recorded, actual in cursor.fetchall():
-            yield pk, f"{org_name} · {stage_name}", recorded, actual
+        rows = cursor.fetchall()
+        cursor.execute("SELECT set_config('jit', %s, true)", [jit])
+    for pk, org_name, stage_name, recorded, actual in rows:
+        yield pk, f"{org_name} · {stage_name}", recorded, actual
 
 
 def check_signed(sheets: QuerySet[ScoreSheet]) -> None:
