@@ -33,7 +33,6 @@ from ..models import (
     Consequence,
     ConsequenceStatus,
     ItemFact,
-    ProblemSource,
     RectificationEvent,
     RectificationEvidence,
     RectificationItem,
@@ -298,20 +297,25 @@ def _store_results(
     """Create or update each branch's result in bulk (only rows whose values changed: a
     re-run with nothing changed writes nothing)."""
     standing, overturned = standing_vetoes(campaign)
-    existing = {r.organization_id: r for r in BranchResult.objects.filter(campaign=campaign)}
+    # Plain rows, not model instances: a model is built only for a result that changed.
+    columns = [BranchResult._meta.get_field(name).attname for name in RESULT_FIELDS]
+    existing = {
+        row["organization_id"]: row
+        for row in BranchResult.objects.filter(campaign=campaign).values(
+            "pk", "campaign_id", "organization_id", "original_grade", *columns
+        )
+    }
     new, changed = [], []
     for f in finals:
         vetoes = standing.get(f.organization_id, [])
         undone = overturned.get(f.organization_id, [])
         graded = _graded(f, rules, vetoes, undone)
         values = _result_values(campaign, rubric_code, f, graded, vetoes, undone)
-        if (result := existing.get(f.organization_id)) is not None:
-            if result.original_grade:  # re-rated by a recorded decision: keep the decision
+        if (row := existing.get(f.organization_id)) is not None:
+            if row["original_grade"]:  # re-rated by a recorded decision: keep the decision
                 values.pop("grade"), values.pop("passed")
-            if any(getattr(result, key) != value for key, value in values.items()):
-                for key, value in values.items():
-                    setattr(result, key, value)
-                changed.append(result)
+            if any(row[key] != value for key, value in values.items()):
+                changed.append(BranchResult(**{**row, **values}))
         else:
             new.append(BranchResult(campaign=campaign, organization_id=f.organization_id, **values))
     insert_rows(BranchResult, new)
@@ -652,27 +656,19 @@ def _shortfall_sql(campaign: Campaign) -> tuple[str, str, list]:
         BranchResult._meta.db_table,
     )
     columns = (
-        "result_id, campaign_id, organization_id, code, kind, problem, measure, responsible,"
-        " deadline, status, follow_up, created_at, source"
+        "result_id, campaign_id, source, organization_id, code, kind, problem, measure,"
+        " responsible, deadline, status, follow_up, created_at"
     )
     select = (
-        f"SELECT r.id, r.campaign_id, r.organization_id, f.code, f.kind, f.reason, '', '', "
-        f"%s, %s, '', %s, %s FROM {fact} f JOIN {result} r ON r.source_sheet_id = f.sheet_id "
+        f"SELECT r.id, r.campaign_id, %s, r.organization_id, f.code, f.kind, f.reason, '', '', "
+        f"%s, %s, '', %s FROM {fact} f JOIN {result} r ON r.source_sheet_id = f.sheet_id "
         f"WHERE r.campaign_id = %s AND f.lost > 0 AND NOT EXISTS (SELECT 1 FROM {item} x "
         f"WHERE x.result_id = r.id AND x.code = f.code AND x.kind = f.kind)"
     )
     deadline = timezone.localdate() + timedelta(days=RECTIFICATION_DAYS)
-    return (
-        columns,
-        select,
-        [
-            deadline,
-            RectificationStatus.OPEN,
-            timezone.now(),
-            ProblemSource.ASSESSMENT,
-            campaign.pk,
-        ],
-    )
+    source = RectificationItem._meta.get_field("source").get_default()
+    params = [source, deadline, RectificationStatus.OPEN, timezone.now(), campaign.pk]
+    return columns, select, params
 
 
 def _rectifications(

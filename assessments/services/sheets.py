@@ -556,11 +556,81 @@ def tamper_warning(sheet: ScoreSheet) -> str:
     )
 
 
+def _json(expr: str) -> str:
+    """SQL for ``json.dumps(expr, ensure_ascii=False)`` of a text expression: PostgreSQL's
+    ``to_json`` escapes exactly the characters Python's encoder does (quote, backslash and
+    the controls, ``\\n``-style where JSON has a short form, else ``\\u00xx``)."""
+    return f"to_json({expr})::text"
+
+
+def _digest_sql(ids_sql: str) -> str:
+    """PostgreSQL: each sheet's id, label parts, recorded digest and the SHA-256 of the
+    same canonical JSON ``_digest`` builds (keys sorted, ", " and ": " separators, entries
+    and vetoes sorted by code in code-point order), computed by the server."""
+    sheet, entry, veto = (m._meta.db_table for m in (ScoreSheet, SheetEntry, VetoFinding))
+    org, stage, user = (
+        ScoreSheet._meta.get_field(f).related_model._meta.db_table
+        for f in ("organization", "stage", "assessor")
+    )
+    value, total = (
+        _json("coalesce(e.value::text, 'None')"),
+        _json("coalesce(s.total::text, 'None')"),
+    )
+    entries = (
+        f"SELECT string_agg('[' || {_json('e.code')} || ', ' || "
+        f"{value} || ', ' || {_json('e.note')} || ']', "
+        f"', ' ORDER BY e.code COLLATE \"C\") FROM {entry} e WHERE e.sheet_id = s.id"
+    )
+    vetoes = (
+        f"SELECT string_agg('[' || {_json('v.code')} || ', ' || {_json('v.facts')} || ']', "
+        f"', ' ORDER BY v.code COLLATE \"C\") FROM {veto} v WHERE v.sheet_id = s.id"
+    )
+    payload = (
+        f"'{{\"assessor\": ' || {_json('u.username')} || "
+        f"', \"entries\": [' || coalesce(({entries}), '') || "
+        f"'], \"grade\": ' || {_json('s.grade')} || "
+        f"', \"note\": ' || {_json('s.note')} || "
+        f"', \"organization\": ' || {_json('o.code')} || "
+        f"', \"rubric_version\": ' || s.rubric_version_id::text || "
+        f"', \"sheet\": ' || s.id::text || "
+        f"', \"stage\": ' || s.stage_id::text || "
+        f"', \"total\": ' || {total} || "
+        f"', \"vetoes\": [' || coalesce(({vetoes}), '') || ']}}'"
+    )
+    return (
+        f"SELECT s.id, o.name, st.name, s.digest, "
+        f"encode(sha256(convert_to({payload}, 'UTF8')), 'hex') "
+        f"FROM {sheet} s JOIN {org} o ON o.id = s.organization_id "
+        f"JOIN {stage} st ON st.id = s.stage_id JOIN {user} u ON u.id = s.assessor_id "
+        f"WHERE s.id IN ({ids_sql})"
+    )
+
+
+def server_digests(sheets: QuerySet[ScoreSheet]):
+    """Like ``stored_digests``, computed by the database where it can (PostgreSQL: no entry
+    leaves the server); elsewhere ``stored_digests`` itself. ``_digest`` stays the
+    reference: a test proves both give the same digest."""
+    if connection.vendor != "postgresql":
+        yield from stored_digests(sheets)
+        return
+    ids_sql, params = sheets.order_by().values("pk").query.sql_with_params()
+    with transaction.atomic(), connection.cursor() as cursor:
+        # JIT-compiling this one statement costs more than running it (1.4 s of 2.3 s for
+        # 3,000 sheets): off for the statement, then back as it was.
+        cursor.execute("SELECT current_setting('jit'), set_config('jit', 'off', true)")
+        (jit, _) = cursor.fetchone()
+        cursor.execute(_digest_sql(ids_sql) + " ORDER BY s.id", params)
+        rows = cursor.fetchall()
+        cursor.execute("SELECT set_config('jit', %s, true)", [jit])
+    for pk, org_name, stage_name, recorded, actual in rows:
+        yield pk, f"{org_name} · {stage_name}", recorded, actual
+
+
 def check_signed(sheets: QuerySet[ScoreSheet]) -> None:
     """Refuse (AssessmentError naming each sheet) if any signed sheet fails its digest."""
     bad = [
         f"“{label}”（编号 {pk}）"
-        for pk, label, recorded, actual in stored_digests(sheets)
+        for pk, label, recorded, actual in server_digests(sheets)
         if recorded != actual
     ]
     if bad:

@@ -1,0 +1,65 @@
+"""The sign-off digest computed by the database (PostgreSQL: consolidation checks every
+source sheet without reading its entries into Python) equals the Python reference
+``sheet_digest`` on awkward content, and still catches a tampered sheet. Run on SQLite and
+on PostgreSQL (DATABASE_URL)."""
+
+import pytest
+
+from assessments import services
+from assessments.models import ScoreSheet, SheetEntry, VetoFinding
+from assessments.services.sheets import server_digests, sheet_digest
+from tests.assessments.conftest import review_of
+
+AWKWARD = 'quote " backslash \\ tab\t newline\n cr\r bell\x07 ctrl\x1f del\x7f 中文“全角” é 😀'
+
+
+@pytest.fixture
+def signed(make_reviewed, tree):
+    return review_of(make_reviewed("digest-sql", consolidate=False), tree.a)
+
+
+def digests(sheet):
+    return {
+        pk: (recorded, actual)
+        for pk, _, recorded, actual in server_digests(ScoreSheet.objects.filter(pk=sheet.pk))
+    }[sheet.pk]
+
+
+def test_server_digest_of_an_untouched_sheet_is_the_recorded_one(signed):
+    recorded, actual = digests(signed)
+    assert actual == recorded == sheet_digest(signed)
+
+
+def test_server_digest_equals_the_python_reference_on_awkward_content(signed):
+    # Written directly, as data could be: every character class the JSON encoder escapes,
+    # non-ASCII, an empty score, codes whose code-point order differs from a locale's.
+    SheetEntry.objects.filter(sheet=signed).update(note=AWKWARD)
+    SheetEntry.objects.bulk_create(
+        [
+            SheetEntry(sheet=signed, code=code, value=value, note=note)
+            for code, value, note in [
+                ("a9", None, ""),
+                ("B10", "0.125", "x"),
+                ("一", "-1.5", AWKWARD),
+                ("Z", "100", '\\"'),
+            ]
+        ]
+    )
+    VetoFinding.objects.bulk_create(
+        [
+            VetoFinding(sheet=signed, code="★b", facts=AWKWARD),
+            VetoFinding(sheet=signed, code="★A", facts="事实"),
+        ]
+    )
+    ScoreSheet.objects.filter(pk=signed.pk).update(note=AWKWARD, grade='优"秀\\', total="12.340")
+    sheet = ScoreSheet.objects.get(pk=signed.pk)
+    recorded, actual = digests(sheet)
+    assert actual == sheet_digest(sheet) != recorded
+
+
+def test_server_digest_catches_a_tampered_score(signed, dept_admin):
+    SheetEntry.objects.filter(sheet=signed, code="1.2").update(value=1)
+    recorded, actual = digests(signed)
+    assert actual != recorded
+    with pytest.raises(services.AssessmentError, match=f"（编号 {signed.pk}）"):
+        services.check_signed(ScoreSheet.objects.filter(pk=signed.pk))
