@@ -33,6 +33,7 @@ from ..models import (
     Consequence,
     ConsequenceStatus,
     ItemFact,
+    ProblemSource,
     RectificationEvent,
     RectificationEvidence,
     RectificationItem,
@@ -652,16 +653,17 @@ def _shortfall_sql(campaign: Campaign) -> tuple[str, str, list]:
     )
     columns = (
         "result_id, campaign_id, organization_id, code, kind, problem, measure, responsible,"
-        " deadline, status, follow_up, created_at"
+        " deadline, status, follow_up, created_at, source"
     )
     select = (
         f"SELECT r.id, r.campaign_id, r.organization_id, f.code, f.kind, f.reason, '', '', "
-        f"%s, %s, '', %s FROM {fact} f JOIN {result} r ON r.source_sheet_id = f.sheet_id "
+        f"%s, %s, '', %s, %s FROM {fact} f JOIN {result} r ON r.source_sheet_id = f.sheet_id "
         f"WHERE r.campaign_id = %s AND f.lost > 0 AND NOT EXISTS (SELECT 1 FROM {item} x "
         f"WHERE x.result_id = r.id AND x.code = f.code AND x.kind = f.kind)"
     )
     deadline = timezone.localdate() + timedelta(days=RECTIFICATION_DAYS)
-    return columns, select, [deadline, RectificationStatus.OPEN, timezone.now(), campaign.pk]
+    params = [deadline, RectificationStatus.OPEN, timezone.now(), ProblemSource.ASSESSMENT]
+    return columns, select, [*params, campaign.pk]
 
 
 def _rectifications(
