@@ -89,12 +89,18 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(MANAGE) makemigrations --check --dry-run
 
+# The suite runs on TEST_WORKERS processes (pytest-xdist; `auto` = one per core, at most 4),
+# each with its own test database (test.sqlite3_gw0, test_<name>_gw0, …); each test file
+# stays on one worker, so a module's shared objects are built once. TEST_WORKERS=0: one process.
+TEST_WORKERS ?= auto
+PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --maxprocesses=4 --dist loadfile
+
 test: lint
 	@echo "== test suite on SQLite"
-	env -u DATABASE_URL $(BIN)/pytest
+	env -u DATABASE_URL $(PYTEST)
 	@if [ -n "$$DATABASE_URL" ]; then \
 	  echo "== test suite on PostgreSQL ($${DATABASE_URL%%\?*})"; \
-	  $(BIN)/pytest; \
+	  $(PYTEST); \
 	else echo "(DATABASE_URL not set: PostgreSQL run skipped)"; fi
 
 bench: install
