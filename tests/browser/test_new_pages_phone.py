@@ -1,0 +1,39 @@
+"""The pages that came with the working mechanisms, organizational-life records and the
+problem ledger, on a phone (390 px): none scrolls sideways as a whole page; wide tables
+scroll inside their own box. Walked as the demo's roles use them."""
+
+import re
+
+import pytest
+from django.core.management import call_command
+
+from tests.browser.conftest import log_in
+
+DEMO_PASSWORD = "Dangjian@2026"
+
+# Per login: a page by its address, or (a pattern) the first link on the page before it.
+WALKS = {
+    "sj21": ["/mechanisms/", re.compile(r"/mechanisms/branches/\d+/posts/")],
+    "dq01": ["/mechanisms/board/", "/mechanisms/pairings/", "/meetings/", "/screenings/"],
+    "hc01": ["/mechanisms/inspections/", re.compile(r"/mechanisms/inspections/\d+/")],
+}
+
+
+@pytest.mark.parametrize("who", sorted(WALKS))
+def test_new_pages_never_scroll_sideways_on_a_phone(page, who):
+    call_command("load_rubrics", verbosity=0)
+    call_command("load_demo", verbosity=0)
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, who, DEMO_PASSWORD)
+    for step in WALKS[who]:
+        if isinstance(step, str):
+            page.goto(step)
+        else:
+            href = next(
+                h
+                for h in page.eval_on_selector_all("a[href]", "a => a.map(e => e.pathname)")
+                if step.fullmatch(h)
+            )
+            page.goto(href)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{who} {page.url}: {width}px wide"
