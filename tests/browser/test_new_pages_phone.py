@@ -15,6 +15,7 @@ DEMO_PASSWORD = "Dangjian@2026"
 WALKS = {
     "sj21": ["/mechanisms/", re.compile(r"/mechanisms/branches/\d+/posts/")],
     "dq01": ["/mechanisms/board/", "/mechanisms/pairings/", "/meetings/", "/screenings/"],
+    "sj22": ["/", re.compile(r"/orgs/\d+/"), re.compile(r"/orgs/\d+/members/")],
     "hc01": ["/mechanisms/inspections/", re.compile(r"/mechanisms/inspections/\d+/")],
 }
 
