@@ -12,7 +12,6 @@ from django.db.models import (
     Exists,
     F,
     IntegerField,
-    Min,
     OuterRef,
     Prefetch,
     Q,
@@ -336,20 +335,12 @@ def vetoed_results(campaign: Campaign) -> QuerySet:
 
 
 def overturn_stages(campaign: Campaign) -> QuerySet:
-    """Stages a 推翻 decision may name: only those after the earliest stage at which a
-    signed review found a veto (the service refuses any other)."""
+    """Stages the 推翻 form offers: those after the earliest stage at which a signed review
+    found any veto (the service checks the chosen finding by the same rule)."""
     from .models import VetoFinding
 
-    earliest = VetoFinding.objects.filter(
-        sheet__in=ScoreSheet.objects.reviews().filter(
-            campaign=campaign,
-            status=SheetStatus.SIGNED,
-            rubric_version_id=campaign.rubric_version_id,
-        )
-    ).aggregate(first=Min("sheet__stage__position"))["first"]
-    if earliest is None:
-        return campaign.stages.none()
-    return campaign.stages.filter(position__gt=earliest)
+    signed = ScoreSheet.objects.signed_reviews(campaign)
+    return VetoFinding.objects.filter(sheet__in=signed).overturnable_stages(campaign)
 
 
 def _scope_by_enterprise(campaign: Campaign) -> dict[str | None, int]:

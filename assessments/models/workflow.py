@@ -257,6 +257,15 @@ class ScoreSheetQuerySet(models.QuerySet):
         """Review sheets: every stage's but the branch's own self-assessment."""
         return self.exclude(stage__kind=StageKind.SELF)
 
+    def signed_reviews(self, campaign) -> "ScoreSheetQuerySet":
+        """The campaign's signed review sheets on its current rubric version: what results,
+        vetoes and their overturning are read from."""
+        return self.reviews().filter(
+            campaign=campaign,
+            status=SheetStatus.SIGNED,
+            rubric_version_id=campaign.rubric_version_id,
+        )
+
     def scored_by(self, user) -> "ScoreSheetQuerySet":
         """The review sheets a user scores: what makes them "the reviewer of this branch"
         (a secretary's self-assessment never does)."""
@@ -400,12 +409,24 @@ class SheetEntry(models.Model):
         return f"{self.code}={self.value}"
 
 
+class VetoFindingQuerySet(models.QuerySet):
+    def overturnable_stages(self, campaign) -> models.QuerySet:
+        """The stages a 推翻 decision on these findings may name: only those after the
+        earliest stage that found one of them (none when there is no finding)."""
+        earliest = self.aggregate(first=models.Min("sheet__stage__position"))["first"]
+        if earliest is None:
+            return campaign.stages.none()
+        return campaign.stages.filter(position__gt=earliest)
+
+
 class VetoFinding(models.Model):
     sheet = models.ForeignKey(
         ScoreSheet, verbose_name="考评表", on_delete=models.CASCADE, related_name="vetoes"
     )
     code = models.CharField("否决项编码", max_length=20)
     facts = models.TextField("事实依据")
+
+    objects = VetoFindingQuerySet.as_manager()
 
     class Meta:
         verbose_name = "否决项认定"
