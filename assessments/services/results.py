@@ -42,7 +42,6 @@ from ..models import (
     ReportKind,
     Rerating,
     ScoreSheet,
-    SheetStatus,
     StageKind,
     VetoFinding,
     VetoOverturn,
@@ -75,11 +74,7 @@ def _authority() -> Case:
 
 
 def _signed_reviews(campaign: Campaign):
-    return ScoreSheet.objects.reviews().filter(
-        campaign=campaign,
-        status=SheetStatus.SIGNED,
-        rubric_version_id=campaign.rubric_version_id,
-    )
+    return ScoreSheet.objects.signed_reviews(campaign)
 
 
 @dataclass(frozen=True)
@@ -598,14 +593,9 @@ def overturn_veto(
     found = VetoFinding.objects.filter(
         sheet__in=_signed_reviews(campaign), sheet__organization=organization, code=code
     )
-    earliest = (
-        found.order_by("sheet__stage__position")
-        .values_list("sheet__stage__position", flat=True)
-        .first()
-    )
-    if earliest is None:
+    if not found.exists():
         raise AssessmentError(f"{organization.name}没有已签发的否决项 {code}。")
-    if stage.campaign_id != campaign.pk or stage.position <= earliest:
+    if not found.overturnable_stages(campaign).filter(pk=stage.pk).exists():
         raise AssessmentError("只有在认定否决项之后的阶段才能推翻。")
     with acting(by):
         overturn = VetoOverturn.objects.create(
