@@ -153,12 +153,15 @@ def test_wide_tables_scroll_inside_their_box_on_a_phone(browser, live_server):
     log_in(page, "dq01", DEMO_PASSWORD)
     page.goto("/campaigns/")
     page.get_by_role("link", name=re.compile("已完成")).first.click()
+    page.wait_for_url(re.compile(r"/campaigns/\d+/$"))
     campaign = page.url
     _no_sideways_scroll(page)
     assert page.locator("#stages").bounding_box()["width"] > PHONE["width"]
     page.get_by_role("link", name="结果与台账").first.click()
+    page.wait_for_url(re.compile(r"/campaigns/\d+/results/$"))
     _no_sideways_scroll(page)
     page.get_by_role("link", name="结果运用").first.click()
+    page.wait_for_url(re.compile(r"/campaigns/\d+/consequences/$"))
     _no_sideways_scroll(page)
     table = page.locator("#consequences")
     assert table.bounding_box()["width"] > PHONE["width"]  # columns not squeezed
