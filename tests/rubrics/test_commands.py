@@ -3,6 +3,7 @@
 import io
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -58,6 +59,21 @@ def write(tmp_path, data) -> str:
     path = tmp_path / "entry.json"
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     return str(path)
+
+
+def test_real_migrations_build_the_schema_and_create_no_account(cli_db):
+    """The suite's own databases are built from the models (--no-migrations); this one ran
+    every migration file from scratch, as `make run` and an upgrade do."""
+    from django.db.migrations.loader import MigrationLoader
+
+    on_disk = {key for key in MigrationLoader(None, ignore_no_migrations=True).disk_migrations}
+    with sqlite3.connect(cli_db / "db.sqlite3") as db:
+        applied = set(db.execute("SELECT app, name FROM django_migrations"))
+        accounts = db.execute("SELECT count(*) FROM branches_user").fetchone()[0]
+        versions = db.execute("SELECT count(*) FROM rubrics_rubricversion").fetchone()[0]
+    assert on_disk <= applied, sorted(on_disk - applied)
+    assert accounts == 0  # migrations create no account
+    assert versions > 0  # and the shipped rubrics load onto them
 
 
 def test_score_prints_the_result(cli_db, tmp_path):
