@@ -329,9 +329,10 @@ PLAIN = (
 
 
 def insert_rows(model, objs: list) -> None:
-    """Insert many new rows with one prepared statement run over all of them (what
-    ``bulk_create`` does, without compiling one statement per batch: ten thousand results
-    cost a tenth). No signals, like ``bulk_create``; fields are prepared as the ORM would."""
+    """Insert many new rows: on PostgreSQL one COPY, elsewhere one prepared statement run
+    over all of them (what ``bulk_create`` does, without compiling one statement per batch:
+    ten thousand results cost a tenth). No signals, like ``bulk_create``; fields are
+    prepared as the ORM would."""
     if not objs:
         return
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
@@ -344,13 +345,17 @@ def insert_rows(model, objs: list) -> None:
             row.append(value if is_plain else field.get_db_prep_save(value, connection))
         rows.append(row)
     quote = connection.ops.quote_name
-    sql = (
-        f"INSERT INTO {quote(model._meta.db_table)} "
-        f"({', '.join(quote(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))})"
-    )
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(f.column) for f in fields)
     with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        if connection.vendor == "postgresql":
+            # COPY: the rows stream in one command (executemany waits on each row).
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        placeholders = ", ".join(["%s"] * len(fields))
+        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", rows)
 
 
 def _feeding(campaign: Campaign, rules: scoring.Rules) -> QuerySet[ScoreSheet]:

@@ -338,7 +338,9 @@ def consolidation(count: int) -> None:
             cursor.execute(
                 f"INSERT INTO {table} (sheet_id, {cols}) SELECT s.id, {tcols} FROM "
                 f"assessments_scoresheet s, (SELECT {cols} FROM {table} WHERE sheet_id = %s) t "
-                "WHERE s.campaign_id = %s AND s.id <> %s",
+                # Each sheet's rows together, as a sheet's saves write them (not one code
+                # across all sheets, which would spread every sheet over 61 pages).
+                "WHERE s.campaign_id = %s AND s.id <> %s ORDER BY s.id",
                 [first.pk, campaign.pk, first.pk],
             )
     # Record each sheet's real digest, as sign-off would (consolidation checks them).
