@@ -66,7 +66,7 @@ def test_real_migrations_build_the_schema_and_create_no_account(cli_db):
     every migration file from scratch, as `make run` and an upgrade do."""
     from django.db.migrations.loader import MigrationLoader
 
-    on_disk = {key for key in MigrationLoader(None, ignore_no_migrations=True).disk_migrations}
+    on_disk = set(MigrationLoader(None, ignore_no_migrations=True).disk_migrations)
     with sqlite3.connect(cli_db / "db.sqlite3") as db:
         applied = set(db.execute("SELECT app, name FROM django_migrations"))
         accounts = db.execute("SELECT count(*) FROM branches_user").fetchone()[0]
