@@ -142,7 +142,7 @@ def get_item(user: User, pk: int, needed: set[str] | None = None) -> tuple[Branc
 
 def get_branch(user: User, pk: int, needed: set[str] | None = None) -> tuple[Organization, set]:
     """A branch for its problem list, posts and 公示栏: the department and leaders over it,
-    its secretary, the helper paired with it."""
+    its secretary, the helper paired with it, the inspectors sent to it."""
     try:
         org = Organization.objects.get(pk=pk)
     except (Organization.DoesNotExist, ValueError, OverflowError):
@@ -150,5 +150,21 @@ def get_branch(user: User, pk: int, needed: set[str] | None = None) -> tuple[Org
     roles = org_roles(user, org)
     if Pairing.objects.filter(organization=org, helper=user).exists():
         roles.add(HELPER)
+    if Inspection.objects.filter(organization=org, inspectors__user=user).exists():
+        roles.add(INSPECTOR)
     _require(roles, needed)
     return org, roles
+
+
+def can_verify_item(user: User, item: BranchItem, roles: set[str]) -> bool:
+    """销号 on a branch's list: the department over it, the pairing's helper for the pairing's
+    items, the inspection's inspectors for what they found (``roles`` from ``get_branch``)."""
+    if DEPT in roles:
+        return True
+    if item.pairing_id and item.pairing.helper_id == user.pk:
+        return True
+    return (
+        INSPECTOR in roles
+        and item.inspection_id is not None
+        and any(i.user_id == user.pk for i in item.inspection.inspectors.all())
+    )

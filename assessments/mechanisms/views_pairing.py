@@ -230,9 +230,13 @@ def pairing_ledger(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def branch_items(request: HttpRequest, pk: int) -> HttpResponse:
     org, roles = access.get_branch(request.user, pk)
-    items = BranchItem.objects.filter(organization=org).select_related(
-        "pairing", "plan", "inspection", "verified_by"
+    items = list(
+        BranchItem.objects.filter(organization=org)
+        .select_related("pairing", "plan", "inspection", "verified_by")
+        .prefetch_related("inspection__inspectors")
     )
+    for item in items:
+        item.verifiable = access.can_verify_item(request.user, item, roles)
     return render(
         request,
         "assessments/mechanisms/branch_items.html",

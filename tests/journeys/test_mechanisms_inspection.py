@@ -94,11 +94,15 @@ def test_inspectors_score_problems_land_on_the_list_and_are_verified(client):
         assert "已报完成" in submit(client, form, {"text": "已整改"})
 
     # 回头看: the second inspector verifies both; the inspection is followed up.
+    # One from the inspection's page, one from the branch's list it links to.
     login(client, "hc02")
     page = open_page(client, done.url)
-    for _ in range(2):
-        page = submit(client, page.form(action="/verify/"), {"accepted": "1", "note": "已核实"})
-        assert "核验结果：已销号" in page
+    page = submit(client, page.form(action="/verify/"), {"accepted": "1", "note": "已核实"})
+    assert "核验结果：已销号" in page
+    items = open_page(client, page.link("支部问题清单"))
+    assert "已销号" in items.row("会议记录不完整") and "已完成待核验" in items.row("党员积分未公示")
+    items = submit(client, items.form(action="/verify/"), {"accepted": "1", "note": "已核实"})
+    assert "核验结果：已销号" in items and "已销号" in items.row("党员积分未公示")
     page = open_page(client, done.url)
     assert "已回头看" in page
 
