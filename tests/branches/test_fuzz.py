@@ -92,7 +92,6 @@ def test_no_hostile_value_gives_a_500(client, matrix, role):
     elapsed = time.monotonic() - started
     print(f"fuzz {role}: {count} requests in {elapsed:.1f}s")
     assert not failures, failures
-    assert elapsed < 120
 
 
 def test_huge_ids_in_paths_are_404s_not_500s(client, matrix):
