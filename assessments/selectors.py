@@ -52,6 +52,7 @@ from .models import (
     Stage,
     StageKind,
     VetoFinding,
+    overdue_q,
 )
 
 
@@ -276,7 +277,7 @@ def running_progress(stage: Stage) -> list[EnterpriseProgress]:
             total=Count("id"),
             submitted=Count("id", filter=Q(status__in=[SheetStatus.SUBMITTED, SheetStatus.SIGNED])),
             signed=Count("id", filter=Q(status=SheetStatus.SIGNED)),
-            late=Count("id", filter=Q(status__in=EDITABLE, stage__deadline__lt=today)),
+            late=Count("id", filter=overdue_q(today)),
         )
         .order_by("organization__enterprise__name")
     )

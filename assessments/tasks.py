@@ -53,14 +53,13 @@ def send_reminders(
     by_person: dict = {}
     for sheet in sheets:
         by_person.setdefault(sheet.assessor, []).append(sheet)
-    today = timezone.localdate()
     sent = 0
     for person, own in by_person.items():
         if not person.email:
             continue
         lines = [
             f"· {s.organization.name}（{s.stage.name}），截止 {s.stage.deadline:%Y-%m-%d}"
-            + ("，已逾期" if s.stage.deadline < today else "")
+            + ("，已逾期" if s.overdue else "")
             + ("，已退回待修改" if s.is_returned else "")
             for s in own
         ]

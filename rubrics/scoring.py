@@ -15,6 +15,7 @@ No ORM and no floats: every number is a Decimal, so 95×40% + 85×30% + 88×30% 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 
 POINTS, CHECKLIST, COMPOSITE = "points", "checklist", "composite"
 
@@ -83,7 +84,36 @@ class Rules:
     scales: Mapping[str, tuple[Band, ...]] = field(default_factory=dict)
 
     def items(self) -> list[Item]:
-        return [item for section in self.sections for item in section.items]
+        return list(self._items)
+
+    # A Rules value never changes: its lookups are built once, on first use (a published
+    # version's rules are cached in memory, so once per process).
+    @cached_property
+    def _items(self) -> tuple[Item, ...]:
+        return tuple(item for section in self.sections for item in section.items)
+
+    @cached_property
+    def by_code(self) -> dict[str, Item]:
+        """Item code → item (parts are not items)."""
+        return {item.code: item for item in self._items}
+
+    @cached_property
+    def expected(self) -> dict[str, tuple[Item, Part | None]]:
+        """Every code that takes a value (items without parts, and parts), with its item."""
+        expected: dict[str, tuple[Item, Part | None]] = {}
+        for item in self._items:
+            if item.kind == VETO:
+                continue
+            if item.parts:
+                for part in item.parts:
+                    expected[part.code] = (item, part)
+            else:
+                expected[item.code] = (item, None)
+        return expected
+
+    @cached_property
+    def veto_codes(self) -> frozenset[str]:
+        return frozenset(item.code for item in self._items if item.kind == VETO)
 
     @property
     def max_total(self) -> Decimal:
@@ -208,7 +238,7 @@ def grade_for(rules: Rules, total: Decimal, unmet_key_items=()) -> Band | None:
 
 def item_for(rules: Rules, code: str) -> Item | None:
     """The item with this code (None for a part's code or an unknown one)."""
-    return next((i for i in rules.items() if i.code == code), None)
+    return rules.by_code.get(code)
 
 
 def level_points(item: Item, levels: tuple[tuple[str, Decimal], ...], label: str) -> Decimal | None:
@@ -258,20 +288,6 @@ def _level_value(rules: Rules, item: Item, raw) -> Decimal | None:
     return number if level_label(item, rules.levels, number) is not None else None
 
 
-def _expected(rules: Rules) -> dict[str, tuple[Item, Part | None]]:
-    """Every code that takes a value (items without parts, and parts), with its item."""
-    expected: dict[str, tuple[Item, Part | None]] = {}
-    for item in rules.items():
-        if item.kind == VETO:
-            continue
-        if item.parts:
-            for part in item.parts:
-                expected[part.code] = (item, part)
-        else:
-            expected[item.code] = (item, None)
-    return expected
-
-
 def _checklist_value(rules: Rules, code: str, item: Item, raw) -> tuple[Decimal | None, str]:
     value = _level_value(rules, item, raw)
     if value is None:
@@ -317,15 +333,14 @@ def validate(rules: Rules, entry: Entry, *, complete: bool = True) -> dict[str, 
     """Check every entered value; return the values by code. Raises ScoringError."""
     errors: list[str] = []
     values: dict[str, Decimal] = {}
-    expected = _expected(rules)
+    expected = rules.expected
     for code, raw in entry.scores.items():
         value, error = _entered_value(rules, expected, code, raw)
         if error:
             errors.append(error)
         else:
             values[code] = value
-    vetoes = {i.code for i in rules.items() if i.kind == VETO}
-    for code in sorted(entry.vetoes - vetoes):
+    for code in sorted(entry.vetoes - rules.veto_codes):
         errors.append(f"{code}：不是反向（否决）指标")
     if complete:
         missing = [code for code in expected if code not in entry.scores]

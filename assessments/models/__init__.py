@@ -72,6 +72,7 @@ from .workflow import (
     StageKind,
     VetoFinding,
     evidence_path,
+    overdue_q,
 )
 
 __all__ = [
@@ -139,4 +140,5 @@ __all__ = [
     "VetoOverturn",
     "Visit",
     "evidence_path",
+    "overdue_q",
 ]

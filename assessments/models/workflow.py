@@ -248,10 +248,15 @@ class SheetStatus(models.TextChoices):
 EDITABLE = (SheetStatus.DRAFT, SheetStatus.RETURNED)
 
 
+def overdue_q(today: date | None = None) -> Q:
+    """Still to be filled in (draft or returned) after the stage's deadline: the one
+    definition of an overdue sheet, as a filter or inside an aggregate."""
+    return Q(status__in=EDITABLE, stage__deadline__lt=today or timezone.localdate())
+
+
 class ScoreSheetQuerySet(models.QuerySet):
     def overdue(self, today: date | None = None) -> "ScoreSheetQuerySet":
-        """Still to be filled in (draft or returned) after the stage's deadline."""
-        return self.filter(status__in=EDITABLE, stage__deadline__lt=today or timezone.localdate())
+        return self.filter(overdue_q(today))
 
     def reviews(self) -> "ScoreSheetQuerySet":
         """Review sheets: every stage's but the branch's own self-assessment."""
