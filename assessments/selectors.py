@@ -2,7 +2,7 @@
 
 import json
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.db.models import (
@@ -562,17 +562,13 @@ def _sheet_rules(sheet: ScoreSheet) -> scoring.Rules:
             scoring.Section(
                 s.code,
                 s.title,
-                tuple(
-                    scoring.Item(**{**i.__dict__, "weight": Decimal(1)})
-                    for i in s.items
-                    if i.code == instrument
-                ),
+                tuple(replace(i, weight=Decimal(1)) for i in s.items if i.code == instrument),
                 s.points,
             )
             for s in rules.sections
         )
         # One instrument alone gets no 亮牌: the grade comes from the weighted composite.
-        rules = scoring.Rules(**{**rules.__dict__, "sections": sections, "bands": ()})
+        rules = replace(rules, sections=sections, bands=())
     return rules
 
 
@@ -602,11 +598,50 @@ def _json_rows(model, **fields) -> Subquery:
 _FOR_SAVING: list[QuerySet] = []
 
 
+# Columns of the rows ``access.get_sheet`` joins that no sheet page or save reads: a
+# person's login data, an organization's roster facts, a rubric's source texts. Left out,
+# the joined row is a third narrower (fewer columns to compile, fetch and convert per
+# request); a page that did read one would pay a query for it (the page's count is pinned).
+_PERSON = (
+    "password",
+    "last_login",
+    "first_name",
+    "last_name",
+    "email",
+    "is_staff",
+    "date_joined",
+    "phone",
+    "must_change_password",
+    "password_changed_at",
+)
+_ORG = (
+    "established_on",
+    "term_start",
+    "term_end",
+    "full_members",
+    "probationary_members",
+    "category",
+    "weak_and_lax",
+    "star_level",
+    "secretary_name",
+    "committee_members",
+    "created_at",
+    "updated_at",
+)
+UNREAD_ON_SHEET = (
+    *(f"{who}__{f}" for who in ("assessor", "signed_by") for f in _PERSON),
+    *(f"{org}__{f}" for org in ("organization", "campaign__scope") for f in _ORG),
+    "rubric_version__notes",
+    "rubric_version__consequence_rules",
+    *(f"rubric_version__rubric__{f}" for f in ("source_document", "source_file", "description")),
+)
+
+
 def sheet_for_saving() -> QuerySet[ScoreSheet]:
     """Sheets with what each holds read in the same statement (for ``held_at``); the
     queryset is built once (its expressions resolved) and cloned for each use."""
     if not _FOR_SAVING:
-        _FOR_SAVING.append(_sheets_with_holdings())
+        _FOR_SAVING.append(_sheets_with_holdings().defer(*UNREAD_ON_SHEET))
     return _FOR_SAVING[0].all()
 
 
@@ -780,11 +815,13 @@ def sheet_for_page() -> QuerySet[ScoreSheet]:
             .exclude(status=SheetStatus.DRAFT)
         )
         _FOR_PAGE.append(
-            ScoreSheet.objects.annotate(
+            _sheets_with_holdings()
+            .annotate(
                 has_earlier=Exists(earlier),
                 has_events=Exists(SheetEvent.objects.filter(sheet_id=OuterRef("pk"))),
                 has_evidence=Exists(Evidence.objects.filter(sheet_id=OuterRef("pk"))),
             )
+            .defer(*UNREAD_ON_SHEET)
         )
     return _FOR_PAGE[0].all()
 

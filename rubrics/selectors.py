@@ -8,7 +8,7 @@ keyed by the version row itself; a draft is read afresh every time.
 import copy
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db.models import Count, Prefetch, QuerySet
 
@@ -192,7 +192,7 @@ def with_slot_texts(rules: scoring.Rules, texts: dict[str, str]) -> scoring.Rule
             s.code,
             s.title,
             tuple(
-                scoring.Item(**{**i.__dict__, "text": texts[i.code]})
+                replace(i, text=texts[i.code])
                 if i.kind == scoring.CUSTOM and i.code in texts
                 else i
                 for i in s.items
@@ -201,7 +201,7 @@ def with_slot_texts(rules: scoring.Rules, texts: dict[str, str]) -> scoring.Rule
         )
         for s in rules.sections
     )
-    return scoring.Rules(**{**rules.__dict__, "sections": sections})
+    return replace(rules, sections=sections)
 
 
 def rubric_list() -> QuerySet[Rubric]:
