@@ -245,8 +245,8 @@ def sheet_suggestions(
 ) -> list[SuggestedItem]:
     """For each item the rubric links to meeting records: the suggested score from the
     branch's records of the campaign's period, with the records as its evidence."""
-    if not links:
-        return []
+    if not links or getattr(sheet, "has_records", True) is False:
+        return []  # read with the sheet (``selectors.sheet_for_page``): no record this year
     today = today or timezone.localdate()
     campaign = sheet.campaign
     start, end = window(campaign.year, campaign.quarter)

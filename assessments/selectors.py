@@ -42,6 +42,8 @@ from .models import (
     Campaign,
     CampaignStatus,
     Evidence,
+    Meeting,
+    MeetingStatus,
     RectificationItem,
     RectificationStatus,
     ScoreSheet,
@@ -802,7 +804,8 @@ _FOR_PAGE: list[QuerySet] = []
 def sheet_for_page() -> QuerySet[ScoreSheet]:
     """Sheets that know whether any earlier sheet of theirs is there to show side by
     side (``other_sheets`` then skips its query when none is), whether they have any
-    流转记录 (``sheet_events``) or evidence (``sheet_page``); built once, cloned."""
+    流转记录 (``sheet_events``), evidence (``sheet_page``) or meeting records to suggest
+    scores from, with what they hold (``holdings``); built once, cloned."""
     if not _FOR_PAGE:
         earlier = (
             ScoreSheet.objects.filter(
@@ -820,6 +823,14 @@ def sheet_for_page() -> QuerySet[ScoreSheet]:
                 has_earlier=Exists(earlier),
                 has_events=Exists(SheetEvent.objects.filter(sheet_id=OuterRef("pk"))),
                 has_evidence=Exists(Evidence.objects.filter(sheet_id=OuterRef("pk"))),
+                # Any meeting the branch held in the campaign's year: without one, no
+                # record can suggest a score (``meetings.sheet_suggestions`` reads none).
+                has_records=Exists(
+                    Meeting.objects.filter(
+                        organization_id=OuterRef("organization_id"),
+                        held_on__year=OuterRef("campaign__year"),
+                    ).exclude(status=MeetingStatus.PLANNED)
+                ),
             )
             .defer(*UNREAD_ON_SHEET)
         )
