@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404
 from branches import access
 from branches.access import Perm
 from branches.models import Membership, Organization, Role, User
+from branches.toolkit.prepared import PreparedGet
 
 from .models import (
     BranchResult,
@@ -205,25 +206,36 @@ _SHEET_RULES = {
 }
 
 
+# What every sheet view reads with the sheet.
+SHEET_JOINS = (
+    "stage",
+    "campaign__scope",
+    "organization",
+    "assessor",
+    "rubric_version__rubric",
+    "signed_by",
+)
+
+
 def get_sheet(
-    user: User, pk: int, action: Action = Action.VIEW, queryset: QuerySet | None = None
+    user: User,
+    pk: int,
+    action: Action = Action.VIEW,
+    queryset: QuerySet | PreparedGet | None = None,
 ) -> ScoreSheet:
     """The sheet if ``user`` may do ``action`` on it (404 / 403 otherwise), read from
-    ``queryset`` (e.g. with what it holds, for an autosave) with its stage, campaign, …"""
-    sheet = (
-        (ScoreSheet.objects if queryset is None else queryset)
-        .select_related(
-            "stage",
-            "campaign__scope",
-            "organization",
-            "assessor",
-            "rubric_version__rubric",
-            "signed_by",
+    ``queryset`` with its stage, campaign, … (``SHEET_JOINS``), or by a prepared read that
+    joins them itself (the page's and the autosave's, ``selectors.sheet_for_page``)."""
+    if isinstance(queryset, PreparedGet):
+        sheet = queryset.get(pk)
+    else:
+        sheet = (
+            (ScoreSheet.objects if queryset is None else queryset)
+            .select_related(*SHEET_JOINS)
+            .filter(pk=pk)
+            .order_by()  # one row: the model's ordering would only add joins
+            .first()
         )
-        .filter(pk=pk)
-        .order_by()  # one row: the model's ordering would only add joins
-        .first()
-    )
     if sheet is None:
         raise Http404("考评表不存在或无权查看")
     if not can_view_sheet(user, sheet):

@@ -30,11 +30,12 @@ from django.utils import timezone
 from branches import access
 from branches.access import Perm
 from branches.models import Organization, Role, User
+from branches.toolkit.prepared import PreparedGet
 from rubrics import scoring
 from rubrics.selectors import Structure, slot_texts, with_slot_texts
 from rubrics.selectors import structure as version_structure
 
-from .access import can_view_sheet, visible_campaigns, visible_rectifications
+from .access import SHEET_JOINS, can_view_sheet, visible_campaigns, visible_rectifications
 from .models import (
     EDITABLE,
     Assessor,
@@ -597,9 +598,6 @@ def _json_rows(model, **fields) -> Subquery:
     )
 
 
-_FOR_SAVING: list[QuerySet] = []
-
-
 # Columns of the rows ``access.get_sheet`` joins that no sheet page or save reads: a
 # person's login data, an organization's roster facts, a rubric's source texts. Left out,
 # the joined row is a third narrower (fewer columns to compile, fetch and convert per
@@ -639,12 +637,15 @@ UNREAD_ON_SHEET = (
 )
 
 
-def sheet_for_saving() -> QuerySet[ScoreSheet]:
-    """Sheets with what each holds read in the same statement (for ``held_at``); the
-    queryset is built once (its expressions resolved) and cloned for each use."""
-    if not _FOR_SAVING:
-        _FOR_SAVING.append(_sheets_with_holdings().defer(*UNREAD_ON_SHEET))
-    return _FOR_SAVING[0].all()
+_FOR_SAVING = PreparedGet(
+    lambda: _sheets_with_holdings().select_related(*SHEET_JOINS).defer(*UNREAD_ON_SHEET)
+)
+
+
+def sheet_for_saving() -> PreparedGet:
+    """A sheet (for ``access.get_sheet``) with what it holds read in the same statement
+    (for ``held_at``), compiled to SQL once."""
+    return _FOR_SAVING
 
 
 def _sheets_with_holdings() -> QuerySet[ScoreSheet]:
@@ -798,43 +799,46 @@ def draw_page(record) -> dict:
     return {"matches": redraw(record) == record.selected, **draw_details(record)}
 
 
-_FOR_PAGE: list[QuerySet] = []
+def _page_sheets() -> QuerySet[ScoreSheet]:
+    earlier = (
+        ScoreSheet.objects.filter(
+            campaign_id=OuterRef("campaign_id"),
+            organization_id=OuterRef("organization_id"),
+            rubric_version_id=OuterRef("rubric_version_id"),
+            stage__position__lte=OuterRef("stage__position"),
+        )
+        .exclude(pk=OuterRef("pk"))
+        .exclude(status=SheetStatus.DRAFT)
+    )
+    return (
+        _sheets_with_holdings()
+        .annotate(
+            has_earlier=Exists(earlier),
+            has_events=Exists(SheetEvent.objects.filter(sheet_id=OuterRef("pk"))),
+            has_evidence=Exists(Evidence.objects.filter(sheet_id=OuterRef("pk"))),
+            # Any meeting the branch held in the campaign's year: without one, no
+            # record can suggest a score (``meetings.sheet_suggestions`` reads none).
+            has_records=Exists(
+                Meeting.objects.filter(
+                    organization_id=OuterRef("organization_id"),
+                    held_on__year=OuterRef("campaign__year"),
+                ).exclude(status=MeetingStatus.PLANNED)
+            ),
+        )
+        .select_related(*SHEET_JOINS)
+        .defer(*UNREAD_ON_SHEET)
+    )
 
 
-def sheet_for_page() -> QuerySet[ScoreSheet]:
-    """Sheets that know whether any earlier sheet of theirs is there to show side by
-    side (``other_sheets`` then skips its query when none is), whether they have any
-    流转记录 (``sheet_events``), evidence (``sheet_page``) or meeting records to suggest
-    scores from, with what they hold (``holdings``); built once, cloned."""
-    if not _FOR_PAGE:
-        earlier = (
-            ScoreSheet.objects.filter(
-                campaign_id=OuterRef("campaign_id"),
-                organization_id=OuterRef("organization_id"),
-                rubric_version_id=OuterRef("rubric_version_id"),
-                stage__position__lte=OuterRef("stage__position"),
-            )
-            .exclude(pk=OuterRef("pk"))
-            .exclude(status=SheetStatus.DRAFT)
-        )
-        _FOR_PAGE.append(
-            _sheets_with_holdings()
-            .annotate(
-                has_earlier=Exists(earlier),
-                has_events=Exists(SheetEvent.objects.filter(sheet_id=OuterRef("pk"))),
-                has_evidence=Exists(Evidence.objects.filter(sheet_id=OuterRef("pk"))),
-                # Any meeting the branch held in the campaign's year: without one, no
-                # record can suggest a score (``meetings.sheet_suggestions`` reads none).
-                has_records=Exists(
-                    Meeting.objects.filter(
-                        organization_id=OuterRef("organization_id"),
-                        held_on__year=OuterRef("campaign__year"),
-                    ).exclude(status=MeetingStatus.PLANNED)
-                ),
-            )
-            .defer(*UNREAD_ON_SHEET)
-        )
-    return _FOR_PAGE[0].all()
+_FOR_PAGE = PreparedGet(_page_sheets)
+
+
+def sheet_for_page() -> PreparedGet:
+    """A sheet (for ``access.get_sheet``) that knows whether any earlier sheet of its is
+    there to show side by side (``other_sheets`` then skips its query when none is),
+    whether it has any 流转记录 (``sheet_events``), evidence (``sheet_page``) or meeting
+    records to suggest scores from, with what it holds (``holdings``); compiled once."""
+    return _FOR_PAGE
 
 
 def sheet_events(sheet: ScoreSheet) -> list:
