@@ -7,11 +7,13 @@ reference machine. ``PreparedGet`` compiles such a queryset once per process and
 database, then runs the SQL with the primary key in place and builds the objects as
 Django's own ``ModelIterable`` does (converters, deferred fields, ``select_related`` rows,
 annotations). Only for querysets whose SQL does not depend on the moment: no ``now()``,
-no parameter that changes between calls but the primary key.
+no parameter that changes between calls but the primary key. On PostgreSQL the statement
+is also prepared on the server, once per connection (see ``_cursor``).
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet
@@ -20,6 +22,37 @@ from django.db.models.query import _get_from_db, get_related_populators
 # Stands for the primary key while compiling; must appear once among the parameters.
 _SENTINEL = 7_301_946_218_554_903
 _MAX_PK = 2**63 - 1
+
+
+@cache
+def _preparing_cursor() -> type:
+    """Django's server-binding cursor for psycopg, asking for every statement prepared."""
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    class Preparing(ServerBindingCursor):
+        def execute(self, query, params=None, **kwargs):
+            return super().execute(query, params, prepare=True)
+
+    return Preparing
+
+
+def _cursor(connection):
+    """Django's cursor (logged like any other query); on PostgreSQL one that binds its
+    parameters on the server and keeps the statement prepared on the connection (Django's
+    connections persist, ``conn_max_age``), so the planner runs once per connection, not on
+    every read (planning this join takes ~2 ms, running it ~0.2 ms). Django leaves
+    prepared statements off for the sake of connection poolers; this deployment has none
+    (``config/deploy``), and a restart after ``migrate`` drops the old plans."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    connection.ensure_connection()
+    if connection.connection.prepare_threshold is None:  # Django's default: none prepared
+        # Prepare what asks for it (this cursor) and nothing on its own.
+        connection.connection.prepare_threshold = 2**31 - 1
+    raw = _preparing_cursor()(connection.connection)
+    if connection.queries_logged:
+        return connection.make_debug_cursor(raw)
+    return connection.make_cursor(raw)
 
 
 @dataclass(frozen=True)
@@ -78,7 +111,7 @@ class PreparedGet:
             compiled = self._compiled[db] = self._compile(db)
         params = list(compiled.params)
         params[compiled.slot] = pk
-        with connections[db].cursor() as cursor:
+        with _cursor(connections[db]) as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
         if not rows:

@@ -2,6 +2,7 @@
 fields, its deferred fields left out, its select_related rows (or None through a null
 foreign key) and its annotations; None for a missing or out-of-range key; one query."""
 
+import pytest
 from django.db.models import Count, Exists, OuterRef
 
 from branches.models import Membership, Organization
@@ -50,3 +51,20 @@ def test_prepared_read_of_nothing(tree, django_assert_num_queries):
     with django_assert_num_queries(0):
         assert prepared.get(10**20) is None and prepared.get(0) is None
         assert prepared.get("1") is None  # ids come from URL converters, as int
+
+
+def test_postgresql_plans_it_once_per_connection(tree, secretary_a):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's (set DATABASE_URL)")
+    prepared = PreparedGet(_memberships)
+    first = Membership.objects.first()
+    for _ in range(3):
+        assert prepared.get(first.pk).pk == first.pk
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ['%FROM "branches_membership"%'],
+        )
+        assert cursor.fetchone()[0] >= 1
