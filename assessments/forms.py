@@ -15,6 +15,7 @@ from rubrics.models import RubricVersion, VersionStatus
 
 from .models import Stage
 from .services import EVIDENCE_MAX_BYTES, HAND_SOURCES, TEMPLATES, targets
+from .services.results import MEASURE_MAX, RESPONSIBLE_MAX
 
 ASSESSABLE_KINDS = (OrgKind.COMMITTEE, OrgKind.GENERAL_BRANCH, OrgKind.BRANCH)
 
@@ -184,9 +185,9 @@ class OfflineUploadForm(forms.Form):
 
 class MeasureForm(forms.Form):
     measure = forms.CharField(
-        label="整改措施", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+        label="整改措施", widget=forms.Textarea(attrs={"rows": 3}), max_length=MEASURE_MAX
     )
-    responsible = forms.CharField(label="责任人", max_length=50)
+    responsible = forms.CharField(label="责任人", max_length=RESPONSIBLE_MAX)
 
 
 class FollowUpForm(forms.Form):

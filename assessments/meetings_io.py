@@ -146,6 +146,62 @@ def _same(meeting: Meeting, values: dict, attendance: list[Presence] | None) -> 
     return have == {(p.member.pk, p.present, p.reason if not p.present else "") for p in attendance}
 
 
+def _parse(values, cell, dates, members) -> tuple[str, dict, list[Presence] | None, list[str]]:
+    """One row's meeting: (its type as written, the values, the attendance, the problems)."""
+    errors: list[str] = []
+    kind_name = _text(cell(values, "会议类型"))
+    kind = KIND_BY_NAME.get(kind_name)
+    if kind is None:
+        errors.append(f"会议类型：“{kind_name}”不正确，应为{KIND_NAMES}之一")
+    parsed = {"kind": kind.code if kind else None}
+    for column, attribute in (("预告日期", "planned_on"), ("召开日期", "held_on")):
+        try:
+            parsed[attribute] = dates[column].clean(cell(values, column))
+        except ValueError as exc:
+            errors.append(str(exc))
+            parsed[attribute] = None
+    for column, attribute, limit in (
+        ("地点", "place", 100),
+        ("主题", "topic", 200),
+        ("主持人", "host", 50),
+        ("会议记录", "minutes", 20000),
+    ):
+        text = _text(cell(values, column))
+        if len(text) > limit:
+            errors.append(f"{column}：超过 {limit} 个字")
+        parsed[attribute] = text
+    attendance = _attendance(
+        _text(cell(values, "出席人员")), _text(cell(values, "缺席人员及原因")), members, errors
+    )
+    return kind_name, parsed, attendance, errors
+
+
+def _existing(raw_id: str, existing: dict, seen_ids: dict, number: int, errors: list):
+    """The stored meeting a row's 编号 names (None for a new one; a problem when unknown
+    or named twice)."""
+    if not raw_id:
+        return None
+    if not raw_id.isdigit() or int(raw_id) not in existing:
+        errors.append(f"编号：本支部没有编号为“{raw_id[:20]}”的会议记录")
+    elif int(raw_id) in seen_ids:
+        errors.append(f"编号：与第 {seen_ids[int(raw_id)]} 行重复")
+    else:
+        seen_ids[int(raw_id)] = number
+        return existing[int(raw_id)]
+    return None
+
+
+def _action(meeting: Meeting | None, parsed: dict, attendance) -> tuple[str, list[str]]:
+    """What a valid row does: new, update, skip (nothing changed) or an error (locked)."""
+    if meeting is None:
+        return "new", []
+    if _same(meeting, parsed, attendance):
+        return "skip", []
+    if meeting.status == MeetingStatus.CHECKED:
+        return "error", ["该记录已审核锁定，请在记录页面登记更正并写明理由"]
+    return "update", []
+
+
 def run(job, *, by: User, dry_run: bool) -> dict:
     org = Organization.objects.get(pk=job.target_id)
     sheet = read_xlsx(bytes(job.content), required=REQUIRED)
@@ -166,61 +222,16 @@ def run(job, *, by: User, dry_run: bool) -> dict:
     todo: list[tuple[Meeting | None, dict, list[Presence] | None]] = []
     seen_ids: dict[int, int] = {}
     for number, values in sheet.rows:
-        errors: list[str] = []
-        kind_name = _text(cell(values, "会议类型"))
-        kind = KIND_BY_NAME.get(kind_name)
-        if kind is None:
-            errors.append(f"会议类型：“{kind_name}”不正确，应为{KIND_NAMES}之一")
-        parsed = {"kind": kind.code if kind else None}
-        for column, attribute in (("预告日期", "planned_on"), ("召开日期", "held_on")):
-            try:
-                parsed[attribute] = dates[column].clean(cell(values, column))
-            except ValueError as exc:
-                errors.append(str(exc))
-                parsed[attribute] = None
-        for column, attribute, limit in (
-            ("地点", "place", 100),
-            ("主题", "topic", 200),
-            ("主持人", "host", 50),
-            ("会议记录", "minutes", 20000),
-        ):
-            text = _text(cell(values, column))
-            if len(text) > limit:
-                errors.append(f"{column}：超过 {limit} 个字")
-            parsed[attribute] = text
-        attendance = _attendance(
-            _text(cell(values, "出席人员")), _text(cell(values, "缺席人员及原因")), members, errors
-        )
-        meeting = None
-        raw_id = _text(cell(values, "编号"))
-        if raw_id:
-            if not raw_id.isdigit() or int(raw_id) not in existing:
-                errors.append(f"编号：本支部没有编号为“{raw_id[:20]}”的会议记录")
-            elif int(raw_id) in seen_ids:
-                errors.append(f"编号：与第 {seen_ids[int(raw_id)]} 行重复")
-            else:
-                meeting = existing[int(raw_id)]
-                seen_ids[meeting.pk] = number
+        kind_name, parsed, attendance, errors = _parse(values, cell, dates, members)
+        meeting = _existing(_text(cell(values, "编号")), existing, seen_ids, number, errors)
         if not errors:
             errors += [p.rstrip("。") for p in check_values(org, parsed, attendance)]
         day = parsed.get("held_on") or parsed.get("planned_on") or ""
         label = f"{kind_name} {day} {parsed.get('topic', '')}".strip()
-        if errors:
-            report.append(_row(number, "error", label, errors))
-            continue
-        if meeting is None:
-            report.append(_row(number, "new", label, []))
-        elif _same(meeting, parsed, attendance):
-            report.append(_row(number, "skip", label, []))
-            continue
-        elif meeting.status == MeetingStatus.CHECKED:
-            report.append(
-                _row(number, "error", label, ["该记录已审核锁定，请在记录页面登记更正并写明理由"])
-            )
-            continue
-        else:
-            report.append(_row(number, "update", label, []))
-        todo.append((meeting, parsed, attendance))
+        action, refused = ("error", errors) if errors else _action(meeting, parsed, attendance)
+        report.append(_row(number, action, label, refused))
+        if action in ("new", "update"):
+            todo.append((meeting, parsed, attendance))
     result = import_registry.summarize(report, len(sheet.rows))
     if result["ok"] and not dry_run:
         for meeting, parsed, attendance in todo:

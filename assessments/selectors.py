@@ -38,6 +38,7 @@ from rubrics.selectors import structure as version_structure
 from .access import SHEET_JOINS, can_view_sheet, visible_campaigns, visible_rectifications
 from .models import (
     EDITABLE,
+    WITH_BRANCH,
     Assessor,
     BranchResult,
     Campaign,
@@ -150,7 +151,7 @@ def _rectification_tasks(user: User) -> tuple[list, list]:
         RectificationItem.objects.filter(
             organization__memberships__user=user,
             organization__memberships__role=Role.SECRETARY,
-            status__in=[RectificationStatus.OPEN, RectificationStatus.RETURNED],
+            status__in=WITH_BRANCH,
         )
         .select_related("organization")
         .order_by("deadline")

@@ -36,6 +36,7 @@ from .meetings import (
 )
 from .results import (
     SETTLED,
+    WITH_BRANCH,
     BranchResult,
     Consequence,
     ConsequenceStatus,
@@ -79,6 +80,7 @@ __all__ = [
     "EDITABLE",
     "MECHANISM_MODELS",
     "SETTLED",
+    "WITH_BRANCH",
     "Assessor",
     "Attendance",
     "BranchItem",

@@ -213,6 +213,8 @@ class RectificationStatus(models.TextChoices):
 
 # Items no longer waiting for anyone: closed by a reviewer, or withdrawn.
 SETTLED = (RectificationStatus.CLOSED, RectificationStatus.WITHDRAWN)
+# With the branch: its measures and evidence may change, and it may submit.
+WITH_BRANCH = (RectificationStatus.OPEN, RectificationStatus.RETURNED)
 
 
 class RectificationItemQuerySet(models.QuerySet):

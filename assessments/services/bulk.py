@@ -16,19 +16,17 @@ from branches.toolkit import audit
 from ..access import is_secretary_of
 from ..models import (
     EDITABLE,
+    WITH_BRANCH,
     Assessor,
     Campaign,
     CampaignStatus,
     RectificationItem,
-    RectificationStatus,
     ScoreSheet,
     Stage,
 )
 from .campaigns import _check_stage, _memberships, _require, _sheet_for, conflicts, targets
 from .errors import AssessmentError, acting
-
-MEASURE_MAX = 2000
-RESPONSIBLE_MAX = 50
+from .results import measure_problem, store_measures
 
 
 class BulkRefused(AssessmentError):
@@ -232,7 +230,7 @@ def editable_items(campaign: Campaign, org: Organization) -> list[RectificationI
         RectificationItem.objects.filter(
             campaign=campaign,
             organization=org,
-            status__in=(RectificationStatus.OPEN, RectificationStatus.RETURNED),
+            status__in=WITH_BRANCH,
         ).order_by("code", "pk")
     )
 
@@ -277,12 +275,8 @@ def write_measures(
                 continue
             seen.add(item.pk)
             measure, responsible = line.measure.strip(), line.responsible.strip()
-            if len(measure) > MEASURE_MAX:
-                problems.append(f"{where}：整改措施超过 {MEASURE_MAX} 字。")
-            elif len(responsible) > RESPONSIBLE_MAX:
-                problems.append(f"{where}：责任人超过 {RESPONSIBLE_MAX} 字。")
-            elif not measure and responsible:
-                problems.append(f"{where}：填写了责任人，但整改措施为空。")
+            if problem := measure_problem(measure, responsible):
+                problems.append(f"{where}：{problem}")
             elif (measure, responsible) != (item.measure, item.responsible):
                 changes.append(MeasureChange(item, measure, responsible))
         if problems:
@@ -291,17 +285,5 @@ def write_measures(
             raise AssessmentError("没有需要保存的修改。")
         if dry_run:
             return changes
-        with acting(by):
-            locked = {
-                i.pk: i
-                for i in RectificationItem.objects.select_for_update().filter(
-                    pk__in=[c.item.pk for c in changes]
-                )
-            }
-            for change in changes:
-                item = locked[change.item.pk]
-                if item.status not in (RectificationStatus.OPEN, RectificationStatus.RETURNED):
-                    raise AssessmentError(f"指标 {item.code} 已提交或已销号，不能修改。")
-                item.measure, item.responsible = change.measure, change.responsible
-                item.save(update_fields=["measure", "responsible"])
+        store_measures([(c.item, c.measure, c.responsible) for c in changes], by=by)
         return changes

@@ -28,6 +28,7 @@ from rubrics.selectors import rules_for, version_tree
 
 from ..access import can_verify, is_secretary_of
 from ..models import (
+    WITH_BRANCH,
     BranchResult,
     Campaign,
     Consequence,
@@ -740,19 +741,45 @@ def _transition(
     return locked
 
 
+MEASURE_MAX, RESPONSIBLE_MAX = 2000, 50  # what MeasureForm and the bulk sheet accept
+
+
+def measure_problem(measure: str, responsible: str) -> str:
+    """Why a measure and its responsible person cannot be stored ("" when they can)."""
+    if len(measure) > MEASURE_MAX:
+        return f"整改措施超过 {MEASURE_MAX} 字。"
+    if len(responsible) > RESPONSIBLE_MAX:
+        return f"责任人超过 {RESPONSIBLE_MAX} 字。"
+    if not measure and responsible:
+        return "填写了责任人，但整改措施为空。"
+    return ""
+
+
+def store_measures(changes: list[tuple[RectificationItem, str, str]], *, by: User) -> None:
+    """Write (item, measure, responsible) triples, each item locked first: only the branch's
+    secretary, only while an item is open or returned. The caller holds the transaction."""
+    for org_id in {item.organization_id for item, _, _ in changes}:
+        if not is_secretary_of(by, org_id):
+            raise AssessmentError("整改措施由本支部书记填写。")
+    locked = RectificationItem.objects.select_for_update().in_bulk([i.pk for i, _, _ in changes])
+    with acting(by):
+        for item, measure, responsible in changes:
+            row = locked[item.pk]
+            if row.status not in WITH_BRANCH:
+                raise AssessmentError(f"指标 {row.code} 已提交或已销号，不能修改。")
+            if problem := measure_problem(measure, responsible):
+                raise AssessmentError(f"指标 {row.code}：{problem}")
+            row.measure, row.responsible = measure, responsible
+            row.save(update_fields=["measure", "responsible"])
+
+
 @transaction.atomic
 def write_measure(
     item: RectificationItem, *, by: User, measure: str, responsible: str
 ) -> RectificationItem:
-    if not is_secretary_of(by, item.organization):
-        raise AssessmentError("整改措施由本支部书记填写。")
-    locked = RectificationItem.objects.select_for_update().get(pk=item.pk)
-    if locked.status not in (RectificationStatus.OPEN, RectificationStatus.RETURNED):
-        raise AssessmentError("该事项已提交或已销号，不能修改。")
-    with acting(by):
-        locked.measure, locked.responsible = measure.strip()[:2000], responsible.strip()[:50]
-        locked.save(update_fields=["measure", "responsible"])
-    return locked
+    store_measures([(item, measure.strip(), responsible.strip())], by=by)
+    item.refresh_from_db(fields=["measure", "responsible"])
+    return item
 
 
 @transaction.atomic
@@ -763,7 +790,7 @@ def add_rectification_evidence(
 
     if not is_secretary_of(by, item.organization):
         raise AssessmentError("整改材料由本支部书记上传。")
-    if item.status not in (RectificationStatus.OPEN, RectificationStatus.RETURNED):
+    if item.status not in WITH_BRANCH:
         raise AssessmentError("该事项已提交或已销号，不能再上传材料。")
     return store_upload(RectificationEvidence(item=item), by=by, name=name, content=content)
 
@@ -777,7 +804,7 @@ def submit_rectification(item: RectificationItem, *, by: User) -> RectificationI
     return _transition(
         item,
         by,
-        (RectificationStatus.OPEN, RectificationStatus.RETURNED),
+        WITH_BRANCH,
         RectificationStatus.SUBMITTED,
     )
 

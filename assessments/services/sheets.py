@@ -164,6 +164,8 @@ def save_entries(
     for emptied lines), one audit row. What the sheet held comes with the sheet when the
     caller read it at this revision (``selectors.sheet_for_saving``), else is read once;
     the running total is worked out from it and the cached rules, never read back."""
+    # One function on purpose: the statements above happen in this order inside one
+    # request, and what each step computes feeds the next (the audit row and the total).
     _check_assessor(sheet, by)
     rules = sheet_rules(sheet)
     all_veto_codes = {i.code for i in rules.items() if i.kind == scoring.VETO}

@@ -41,6 +41,37 @@ ACTION_LABELS = {"new": "新增", "update": "更新", "skip": "无变化", "erro
 USERNAME = TextWidget(label="工号", max_length=150)
 
 
+def _parse(number, values, cell, index, users, seen) -> tuple[dict, User | None, dict]:
+    """One row: (the member's values by attribute, the login its 工号 names, the problems
+    by attribute). A name seen on an earlier row (``seen``: name → row) is a problem."""
+    errors: dict[str, list[str]] = defaultdict(list)
+    parsed = {}
+    for column, (attribute, widget) in COLUMNS.items():
+        if column not in index:
+            continue
+        try:
+            parsed[attribute] = widget.clean(cell(values, column))
+        except ValueError as exc:
+            errors[attribute].append(str(exc))
+    name = parsed.get("name", "")
+    if name and name in seen:
+        errors[NON_FIELD_ERRORS].append(f"姓名“{name}”与第 {seen[name]} 行重复")
+    elif name:
+        seen[name] = number
+    user = None
+    if "工号" in index:
+        try:
+            username = USERNAME.clean(cell(values, "工号"))
+        except ValueError as exc:
+            errors["user"].append(str(exc))
+            username = ""
+        if username:
+            user = users.get(username)
+            if user is None:
+                errors["user"].append(f"工号“{username}”不存在")
+    return parsed, user, errors
+
+
 def run(job, *, by: User, dry_run: bool) -> dict:
     org = Organization.objects.get(pk=job.target_id)
     sheet = read_xlsx(bytes(job.content), required=REQUIRED)
@@ -59,31 +90,8 @@ def run(job, *, by: User, dry_run: bool) -> dict:
     created: list[Member] = []
     updated: list[tuple[Member, Member]] = []
     for number, values in sheet.rows:
-        errors: dict[str, list[str]] = defaultdict(list)
-        parsed = {}
-        for column, (attribute, widget) in COLUMNS.items():
-            if column not in index:
-                continue
-            try:
-                parsed[attribute] = widget.clean(cell(values, column))
-            except ValueError as exc:
-                errors[attribute].append(str(exc))
+        parsed, user, errors = _parse(number, values, cell, index, users, seen)
         name = parsed.get("name", "")
-        if name and name in seen:
-            errors[NON_FIELD_ERRORS].append(f"姓名“{name}”与第 {seen[name]} 行重复")
-        elif name:
-            seen[name] = number
-        user = None
-        if "工号" in index:
-            try:
-                username = USERNAME.clean(cell(values, "工号"))
-            except ValueError as exc:
-                errors["user"].append(str(exc))
-                username = ""
-            if username:
-                user = users.get(username)
-                if user is None:
-                    errors["user"].append(f"工号“{username}”不存在")
         instance = current.get(name)
         before = copy.copy(instance) if instance is not None else None
         if instance is None:
