@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from branches.access import Perm
-from branches.models import Membership, Organization, Role, User
+from branches.models import Organization, User
 from branches.toolkit import audit
 
 from ..access import is_secretary_of
@@ -24,6 +24,7 @@ from ..models import (
     ScoreSheet,
     Stage,
 )
+from ..selectors import reviewer_choices
 from .campaigns import _check_stage, _memberships, _require, _sheet_for, conflicts, targets
 from .errors import AssessmentError, acting
 from .results import measure_problem, store_measures
@@ -129,11 +130,7 @@ def assign_chosen(
         raise AssessmentError("请至少为一个组织选择考评员。")
     orgs = {o.pk: o for o in targets(campaign)}
     assigned = set(stage.sheets.values_list("organization_id", flat=True))
-    reviewer_ids = set(
-        Membership.objects.filter(role=Role.REVIEWER, user__is_active=True).values_list(
-            "user_id", flat=True
-        )
-    )
+    reviewer_ids = set(reviewer_choices().values_list("pk", flat=True))
     people = {u.pk: u for u in User.objects.filter(pk__in=set(choices.values()))}
     roles = _memberships(list(people.values()))
     problems, pairs = [], []
@@ -179,10 +176,7 @@ def choices_from_rows(stage: Stage, rows: list[tuple[int, str, str]]) -> dict[in
     choices (organization id → reviewer id); every unknown code or 工号 and every repeated
     organization is refused with its row number. Rows without a 工号 are left out."""
     orgs = {o.code: o for o in targets(stage.campaign)}
-    people = {
-        u.username.lower(): u
-        for u in User.objects.filter(is_active=True, memberships__role=Role.REVIEWER).distinct()
-    }
+    people = {u.username.lower(): u for u in reviewer_choices()}
     problems, choices = [], {}
     for row, code, username in rows:
         if not username:
