@@ -370,14 +370,11 @@ def _create_secretaries(
     planned: list[tuple[Organization, User]], *, by: User
 ) -> list[tuple[Organization, User, str]]:
     created = []
-    for org, user in planned:
+    for org, planned_user in planned:
         password = initial_password()
-        validate_password(password, user)
-        user.set_password(password)
-        user.must_change_password = True  # an initial password is the administrator's
-        user.save()
-        membership = Membership(user=user, organization=org, role=Role.SECRETARY)
-        _full_clean(membership)
-        membership.save()
+        user = create_user(
+            by=by, username=planned_user.username, name=planned_user.name, password=password
+        )
+        grant_role(by=by, user=user, organization=org, role=Role.SECRETARY)
         created.append((org, user, password))
     return created
