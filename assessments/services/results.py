@@ -503,15 +503,15 @@ def _consequences(campaign: Campaign, version, results: list[Stored]) -> int:
         .exclude(campaign=campaign)
         .values_list("organization_id", "grade")
     )
-    wanted = []
-    for result in results:
+    # (result, rule) pairs first: a model is built only for a consequence not stored yet.
+    wanted = {
+        (result.pk, rule.code): rule
+        for result in results
         for rule in consequences_for(
             rubric_code, result.grade, previous.get(result.organization_id), rules=rules
-        ):
-            wanted.append(
-                Consequence(result_id=result.pk, rule=rule.code, text=rule.text, basis=rule.basis)
-            )
-    keep = {(c.result_id, c.rule) for c in wanted}
+        )
+    }
+    keep = set(wanted)
     have = {
         (result_id, rule): (pk, status)
         for pk, result_id, rule, status in Consequence.objects.filter(
@@ -526,7 +526,14 @@ def _consequences(campaign: Campaign, version, results: list[Stored]) -> int:
     ]
     if stale:
         Consequence.objects.filter(pk__in=stale).delete()
-    insert_rows(Consequence, [c for c in wanted if (c.result_id, c.rule) not in have])
+    insert_rows(
+        Consequence,
+        [
+            Consequence(result_id=result_id, rule=rule.code, text=rule.text, basis=rule.basis)
+            for (result_id, _), rule in wanted.items()
+            if (result_id, rule.code) not in have
+        ],
+    )
     return len(keep) + sum(
         1
         for key, (_, status) in have.items()
