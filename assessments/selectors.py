@@ -615,20 +615,7 @@ _PERSON = (
     "must_change_password",
     "password_changed_at",
 )
-_ORG = (
-    "established_on",
-    "term_start",
-    "term_end",
-    "full_members",
-    "probationary_members",
-    "category",
-    "weak_and_lax",
-    "star_level",
-    "secretary_name",
-    "committee_members",
-    "created_at",
-    "updated_at",
-)
+_ORG = (*Organization.PROFILE_FIELDS, "created_at", "updated_at")
 UNREAD_ON_SHEET = (
     *(f"{who}__{f}" for who in ("assessor", "signed_by") for f in _PERSON),
     *(f"{org}__{f}" for org in ("organization", "campaign__scope") for f in _ORG),
@@ -855,14 +842,7 @@ def sheet_page(sheet: ScoreSheet) -> ScoreSheet:
     object when it came from ``access.get_sheet`` (its related rows already joined),
     with its entries, veto findings and evidence prefetched."""
     if "rubric_version" not in sheet._state.fields_cache:
-        sheet = ScoreSheet.objects.select_related(
-            "stage",
-            "campaign__scope",
-            "organization",
-            "assessor",
-            "rubric_version__rubric",
-            "signed_by",
-        ).get(pk=sheet.pk)
+        sheet = ScoreSheet.objects.select_related(*SHEET_JOINS).get(pk=sheet.pk)
     if holdings(sheet) is None:
         # Plain rows, not models: what the page and the running total read. A rubric
         # without veto items has no findings to read (saves refuse any other code).

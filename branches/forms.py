@@ -73,23 +73,7 @@ class AdminCreateUserForm(AdminUserCreationForm):
 class OrganizationForm(ChineseForm, forms.ModelForm):
     class Meta:
         model = Organization
-        fields = [
-            "code",
-            "name",
-            "kind",
-            "parent",
-            "is_joint",
-            "established_on",
-            "term_start",
-            "term_end",
-            "full_members",
-            "probationary_members",
-            "category",
-            "weak_and_lax",
-            "star_level",
-            "secretary_name",
-            "committee_members",
-        ]
+        fields = ["code", "name", "kind", "parent", *Organization.PROFILE_FIELDS]
         widgets = {
             "established_on": DateInput(),
             "term_start": DateInput(),

@@ -127,6 +127,22 @@ class Organization(models.Model):
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
+    # The organization's profile facts, after its identity and place in the tree: what
+    # its form and its spreadsheet edit, in this order.
+    PROFILE_FIELDS = (
+        "is_joint",
+        "established_on",
+        "term_start",
+        "term_end",
+        "full_members",
+        "probationary_members",
+        "category",
+        "weak_and_lax",
+        "star_level",
+        "secretary_name",
+        "committee_members",
+    )
+
     class Meta:
         verbose_name = "党组织"
         verbose_name_plural = "党组织"

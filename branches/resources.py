@@ -185,23 +185,7 @@ class OrganizationResource(ScopedResource):
     class Meta:
         model = Organization
         import_id_fields = ("code",)
-        fields = (
-            "code",
-            "name",
-            "kind",
-            "parent",
-            "is_joint",
-            "established_on",
-            "term_start",
-            "term_end",
-            "full_members",
-            "probationary_members",
-            "category",
-            "weak_and_lax",
-            "star_level",
-            "secretary_name",
-            "committee_members",
-        )
+        fields = ("code", "name", "kind", "parent", *Organization.PROFILE_FIELDS)
         export_order = fields
         skip_unchanged = True
         report_skipped = True

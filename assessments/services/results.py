@@ -530,8 +530,8 @@ def _consequences(campaign: Campaign, version, results: list[Stored]) -> int:
         Consequence,
         [
             Consequence(result_id=result_id, rule=rule.code, text=rule.text, basis=rule.basis)
-            for (result_id, _), rule in wanted.items()
-            if (result_id, rule.code) not in have
+            for (result_id, code), rule in wanted.items()
+            if (result_id, code) not in have
         ],
     )
     return len(keep) + sum(
@@ -762,9 +762,12 @@ def measure_problem(measure: str, responsible: str) -> str:
     return ""
 
 
-def store_measures(changes: list[tuple[RectificationItem, str, str]], *, by: User) -> None:
+def store_measures(
+    changes: list[tuple[RectificationItem, str, str]], *, by: User
+) -> list[RectificationItem]:
     """Write (item, measure, responsible) triples, each item locked first: only the branch's
-    secretary, only while an item is open or returned. The caller holds the transaction."""
+    secretary, only while an item is open or returned. The caller holds the transaction.
+    Returns the rows as written."""
     for org_id in {item.organization_id for item, _, _ in changes}:
         if not is_secretary_of(by, org_id):
             raise AssessmentError("整改措施由本支部书记填写。")
@@ -778,15 +781,15 @@ def store_measures(changes: list[tuple[RectificationItem, str, str]], *, by: Use
                 raise AssessmentError(f"指标 {row.code}：{problem}")
             row.measure, row.responsible = measure, responsible
             row.save(update_fields=["measure", "responsible"])
+    return [locked[item.pk] for item, _, _ in changes]
 
 
 @transaction.atomic
 def write_measure(
     item: RectificationItem, *, by: User, measure: str, responsible: str
 ) -> RectificationItem:
-    store_measures([(item, measure.strip(), responsible.strip())], by=by)
-    item.refresh_from_db(fields=["measure", "responsible"])
-    return item
+    [written] = store_measures([(item, measure.strip(), responsible.strip())], by=by)
+    return written
 
 
 @transaction.atomic
