@@ -397,7 +397,11 @@ class SheetEntry(models.Model):
     """A score for one item or part code (checklist levels are stored as their points)."""
 
     sheet = models.ForeignKey(
-        ScoreSheet, verbose_name="考评表", on_delete=models.CASCADE, related_name="entries"
+        ScoreSheet,
+        verbose_name="考评表",
+        on_delete=models.CASCADE,
+        related_name="entries",
+        db_index=False,  # "entry_once_per_code" leads with it
     )
     code = models.CharField("指标编码", max_length=20)
     value = models.DecimalField("得分", max_digits=7, decimal_places=3, null=True, blank=True)

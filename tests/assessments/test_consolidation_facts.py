@@ -67,3 +67,26 @@ def test_rectification_list_and_report_read_the_stored_facts(make_reviewed, tree
     assert [(d["code"], d["got"], d["max"], d["note"]) for d in deductions] == [
         ("1.1", 3, 5, "存储的说明")
     ]
+
+
+def test_a_sheet_signed_again_lists_its_new_shortfalls(make_reviewed, tree, dept_admin, reviewer):
+    # Reopened and re-signed with the same total and the same unmet ▲ item: the result is
+    # unchanged, but another item now loses points; consolidating again lists it.
+    campaign = make_reviewed("resigned", {tree.a: {"1.1": "3", "1.2": "5"}})
+    sheet = review_of(campaign, tree.a)
+    assert list(RectificationItem.objects.values_list("code", flat=True)) == ["1.1"]
+    sheet = services.reopen_sheet(sheet, by=dept_admin, reason="抽查发现扣分项记错")
+    services.save_entries(
+        sheet, by=reviewer, revision=sheet.revision, values={"1.1": "4", "1.2": "4"}
+    )
+    sheet.refresh_from_db()
+    services.submit_sheet(sheet, by=reviewer)
+    services.sign_sheet(sheet, by=dept_admin)
+    result = BranchResult.objects.values_list("total", "grade", "unmet_key_items")
+    before = list(result)
+    services.consolidate(campaign, by=dept_admin)
+    assert list(result) == before  # the result itself did not change
+    assert sorted(RectificationItem.objects.values_list("code", flat=True)) == ["1.1", "1.2"]
+    with CaptureQueriesContext(connection) as queries:
+        services.consolidate(campaign, by=dept_admin)
+    assert writes(queries) == []
