@@ -305,9 +305,10 @@ def _result_values(campaign: Campaign, rubric_code: str, f: Final, graded, vetoe
 
 def _store_results(
     campaign: Campaign, rubric_code: str, rules: scoring.Rules, finals: list[Final], now
-) -> None:
+) -> list["Stored"] | None:
     """Create or update each branch's result in bulk (only rows whose values changed: a
-    re-run with nothing changed writes nothing). A changed result is stamped ``now``."""
+    re-run with nothing changed writes nothing). A changed result is stamped ``now``.
+    Returns the stored results when it wrote none (None: they are to be read again)."""
     standing, overturned = standing_vetoes(campaign)
     # Plain rows, not model instances: a model is built only for a result that changed.
     lists = JsonText("vetoes", "overturned", "unmet_key_items")
@@ -319,6 +320,7 @@ def _store_results(
     existing = {}
     for row in (
         BranchResult.objects.filter(campaign=campaign)
+        .order_by()  # no join to sort by the tree: the order does not matter here
         .annotate(**lists.annotations())
         .values("pk", "campaign_id", "organization_id", "original_grade", *columns, *lists.fields())
     ):
@@ -342,8 +344,22 @@ def _store_results(
                     campaign=campaign, organization_id=f.organization_id, computed_at=now, **values
                 )
             )
+    if not new and not changed:  # what was read is what is stored: no second read
+        return [Stored(r["pk"], org, r["grade"], r["vetoes"]) for org, r in existing.items()]
     insert_rows(BranchResult, new)
     BranchResult.objects.bulk_update(changed, [*RESULT_FIELDS, "computed_at"], batch_size=BATCH)
+    return None
+
+
+def _stored(campaign: Campaign) -> list["Stored"]:
+    vetoes = JsonText("vetoes")
+    return [
+        Stored(pk, organization_id, grade, vetoes.loads(text))
+        for pk, organization_id, grade, text in BranchResult.objects.filter(campaign=campaign)
+        .order_by()
+        .annotate(**vetoes.annotations())
+        .values_list("pk", "organization_id", "grade", *vetoes.fields())
+    ]
 
 
 PLAIN = (
@@ -431,16 +447,11 @@ def consolidate(campaign: Campaign, *, by: User) -> dict:
     finals = _finals(campaign, rules)
     now = timezone.now()
     with acting(by):
-        _store_results(campaign, version.rubric.code, rules, finals, now)
+        results = _store_results(campaign, version.rubric.code, rules, finals, now)
         # The whole consolidation rolls back if a sheet it draws from was altered.
         check_signed(_feeding(campaign, rules))
-        vetoes = JsonText("vetoes")
-        results = [
-            Stored(pk, organization_id, grade, vetoes.loads(text))
-            for pk, organization_id, grade, text in BranchResult.objects.filter(campaign=campaign)
-            .annotate(**vetoes.annotations())
-            .values_list("pk", "organization_id", "grade", *vetoes.fields())
-        ]
+        if results is None:
+            results = _stored(campaign)
         consequences = _consequences(campaign, version, results)
         items = _rectifications(campaign, rules, results, by, now)
     from .campaigns import targets
@@ -535,6 +546,7 @@ def _consequences(campaign: Campaign, version, results: list[Stored]) -> int:
             ),
         )
         .exclude(campaign=campaign)
+        .order_by()
         .values_list("organization_id", "grade")
     )
     # (result, rule) pairs first: a model is built only for a consequence not stored yet.
@@ -550,9 +562,9 @@ def _consequences(campaign: Campaign, version, results: list[Stored]) -> int:
     keep = set(wanted)
     have = {
         (result_id, rule): (pk, status)
-        for pk, result_id, rule, status in Consequence.objects.filter(
-            result__campaign=campaign
-        ).values_list("pk", "result_id", "rule", "status")
+        for pk, result_id, rule, status in Consequence.objects.filter(result__campaign=campaign)
+        .order_by()
+        .values_list("pk", "result_id", "rule", "status")
     }
     # Rules that no longer apply (a re-consolidation changed the grade) go, unless done.
     stale = [
@@ -743,9 +755,9 @@ def _rectifications(
     vetoes = _veto_items(campaign, rules, results, deadline)
     _withdraw_overturned(campaign, results, by)
     have = set(
-        RectificationItem.objects.filter(
-            campaign=campaign, kind=RectificationKind.VETO
-        ).values_list("result_id", "code", "kind")
+        RectificationItem.objects.filter(campaign=campaign, kind=RectificationKind.VETO)
+        .order_by()
+        .values_list("result_id", "code", "kind")
     )
     new = [i for i in vetoes if (i.result_id, i.code, i.kind) not in have]
     RectificationItem.objects.bulk_create(new, ignore_conflicts=True, batch_size=BATCH)
@@ -757,9 +769,11 @@ def _withdraw_overturned(campaign: Campaign, results: list[Stored], by: User) ->
     with an event row saying why, and no longer counts anywhere; one whose veto stands
     again is reopened."""
     standing = {(r.pk, code) for r in results for code in r.vetoes}
-    for item in RectificationItem.objects.filter(
-        campaign=campaign, kind=RectificationKind.VETO
-    ).exclude(status=RectificationStatus.CLOSED):
+    for item in (
+        RectificationItem.objects.filter(campaign=campaign, kind=RectificationKind.VETO)
+        .exclude(status=RectificationStatus.CLOSED)
+        .order_by()
+    ):
         stands = (item.result_id, item.code) in standing
         if stands == (item.status != RectificationStatus.WITHDRAWN):
             continue
