@@ -48,6 +48,12 @@ class BranchResult(models.Model):
         blank=True,
         related_name="+",
     )
+    # What the result (and the rectification items listed with it) was drawn from: a sheet
+    # reopened and signed again with other content changes it, so consolidating lists the
+    # new shortfalls.
+    source_digest = models.CharField(
+        "来源考评表签发摘要", max_length=64, blank=True, editable=False
+    )
     source_note = models.CharField("结果来源", max_length=200)
     total = models.DecimalField("得分", max_digits=7, decimal_places=3)
     max_total = models.DecimalField("满分", max_digits=7, decimal_places=3)

@@ -115,6 +115,7 @@ class Final:
     note: str
     unmet: list
     inflated: bool
+    digest: str = ""  # the source sheet's sign-off digest ("" for a weighted composite)
 
 
 def _latest_authoritative(campaign: Campaign) -> list[Final]:
@@ -148,12 +149,15 @@ def _latest_authoritative(campaign: Campaign) -> list[Final]:
             "stage__name",
             *unmet.fields(),
             "inflated_self",
+            "digest",
         )
     )
     # Tuples, not dicts: ten thousand rows.
     return [
-        Final(org, total, most, grade, passed, stage, pk, f"最终结果取自{name}", unmet.loads(u), up)
-        for pk, org, total, most, grade, passed, stage, name, u, up in ranked
+        Final(
+            org, total, most, grade, passed, stage, pk, f"最终结果取自{name}", unmet.loads(u), up, d
+        )
+        for pk, org, total, most, grade, passed, stage, name, u, up, d in ranked
     ]
 
 
@@ -239,6 +243,7 @@ def standing_vetoes(campaign: Campaign) -> tuple[dict[int, list[str]], dict[int,
 RESULT_FIELDS = [
     "source_stage",
     "source_sheet",
+    "source_digest",
     "source_note",
     "total",
     "max_total",
@@ -288,6 +293,7 @@ def _result_values(campaign: Campaign, rubric_code: str, f: Final, graded, vetoe
     return dict(
         source_stage_id=f.stage_id,
         source_sheet_id=f.sheet_id,
+        source_digest=f.digest,
         source_note=note[:200],
         total=f.total,
         max_total=f.max_total,
@@ -714,15 +720,13 @@ def _veto_items(
 
 
 def _unlisted(campaign: Campaign, now) -> QuerySet[BranchResult]:
-    """The results whose shortfalls may not all be listed yet: those this run wrote (new or
-    changed: stamped ``now``) and those whose source sheet was signed again since they
-    were computed (reopened and re-signed: its facts may differ). Every other result's
-    items were written with it, in its run's transaction, so a re-run with nothing changed
-    reads no fact. (Only the results' own columns: no plan that depends on how many items
-    the statistics believe there are.)"""
-    return BranchResult.objects.filter(campaign=campaign).filter(
-        Q(computed_at=now) | Q(source_sheet__signed_at__gte=F("computed_at"))
-    )
+    """The results whose shortfalls may not all be listed yet: those this run wrote, new or
+    changed (stamped ``now``). A result changes when its source sheet does, and also when
+    that sheet was reopened and signed again with other content: the result holds the
+    sheet's sign-off digest. Every other result's items were written with it, in its run's
+    transaction, so a re-run with nothing changed reads no fact. (No clock is compared,
+    and only the results' own columns are read: no plan depends on item statistics.)"""
+    return BranchResult.objects.filter(campaign=campaign, computed_at=now)
 
 
 def _shortfall_sql(campaign: Campaign, now) -> tuple[str, str, list]:

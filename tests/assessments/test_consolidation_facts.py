@@ -90,3 +90,23 @@ def test_a_sheet_signed_again_lists_its_new_shortfalls(make_reviewed, tree, dept
     with CaptureQueriesContext(connection) as queries:
         services.consolidate(campaign, by=dept_admin)
     assert writes(queries) == []
+
+
+def test_a_rerating_does_not_hide_a_re_signed_sheets_shortfalls(
+    make_reviewed, tree, dept_admin, reviewer
+):
+    # Re-signed with the same total, then re-rated (which saves the result) before anyone
+    # consolidates: consolidating still lists the new deduction.
+    campaign = make_reviewed("rerated", {tree.a: {"1.1": "3", "1.2": "5"}})
+    sheet = services.reopen_sheet(review_of(campaign, tree.a), by=dept_admin, reason="记错")
+    services.save_entries(
+        sheet, by=reviewer, revision=sheet.revision, values={"1.1": "4", "1.2": "4"}
+    )
+    sheet.refresh_from_db()
+    services.submit_sheet(sheet, by=reviewer)
+    services.sign_sheet(sheet, by=dept_admin)
+    result = BranchResult.objects.get(campaign=campaign)
+    other = "达标" if result.grade != "达标" else "不达标"
+    services.rerate(result, by=dept_admin, to_grade=other, reason="整改后改评")
+    services.consolidate(campaign, by=dept_admin)
+    assert sorted(RectificationItem.objects.values_list("code", flat=True)) == ["1.1", "1.2"]
