@@ -202,6 +202,16 @@ def load_test() -> dict:
     )
     try:
         _wait_for_server(server)
+        if connection.vendor == "postgresql":
+            # Start on a quiet database: the checkpoint the setup's writes (and the bench
+            # before it) owe is taken now, not in the middle of the 20 seconds measured.
+            from django.db import DatabaseError, transaction
+
+            try:
+                with transaction.atomic(), connection.cursor() as cursor:
+                    cursor.execute("CHECKPOINT")
+            except DatabaseError:  # needs a superuser or pg_checkpoint: measure as it is
+                pass
         log: list = []
         saved: dict = {}
         stop = threading.Event()
