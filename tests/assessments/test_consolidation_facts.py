@@ -85,7 +85,7 @@ def test_a_sheet_signed_again_lists_its_new_shortfalls(make_reviewed, tree, dept
     result = BranchResult.objects.values_list("total", "grade", "unmet_key_items")
     before = list(result)
     services.consolidate(campaign, by=dept_admin)
-    assert list(result) == before  # the result itself did not change
+    assert list(result) == before  # its total, grade and unmet ▲ items stay as they were
     assert sorted(RectificationItem.objects.values_list("code", flat=True)) == ["1.1", "1.2"]
     with CaptureQueriesContext(connection) as queries:
         services.consolidate(campaign, by=dept_admin)
