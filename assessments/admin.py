@@ -51,6 +51,7 @@ for model in (
     models.Evidence,
     models.BranchResult,
     models.Consequence,
+    models.ConsequenceEffect,
     models.RectificationItem,
     models.RectificationEvent,
     models.RectificationEvidence,

@@ -18,6 +18,7 @@ class AssessmentsConfig(AppConfig):
                 models.Stage,
                 models.CrossReviewPair,
                 models.Consequence,
+                models.ConsequenceEffect,
                 models.Rerating,
                 models.VetoOverturn,
                 models.RectificationItem,

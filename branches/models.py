@@ -118,6 +118,9 @@ class Organization(models.Model):
     full_members = models.PositiveIntegerField("正式党员数", default=0)
     probationary_members = models.PositiveIntegerField("预备党员数", default=0)
     category = models.CharField("类别", max_length=20, choices=Category, default=Category.ORDINARY)
+    # Where the category comes from when a decision set it: a year's 过筛子 or a result's
+    # consequence (纳入后进党组织); empty when it was set by hand. The latest decision wins.
+    category_source = models.CharField("类别依据", max_length=200, blank=True, editable=False)
     weak_and_lax = models.BooleanField("软弱涣散", default=False)
     star_level = models.PositiveSmallIntegerField("星级", default=0)
     secretary_name = models.CharField("书记", max_length=50, blank=True)

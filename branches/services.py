@@ -110,6 +110,8 @@ def create_organization(*, by: User, data: dict[str, Any]) -> Organization:
 @service
 def update_organization(org: Organization, *, by: User, data: dict[str, Any]) -> Organization:
     org = Organization.objects.select_for_update().get(pk=org.pk)
+    if data.get("category", org.category) != org.category:
+        org.category_source = ""  # set by hand now: no decision stands behind it
     for field, value in data.items():
         setattr(org, field, value)
     if "parent" in data:

@@ -129,8 +129,10 @@ class RubricVersion(models.Model):
     )
     notes = models.TextField("版本说明", blank=True)
     # The source document's use of results, read by assessments.services.consequences_for:
-    # {"basis": "文件依据", "rules": [{"code", "grade", "previous"?, "text"}],
-    #  "reratings"?: [{"from", "to"}]}; see fixtures/rubrics/fuling-2017.json.
+    # {"basis": "文件依据", "rules": [{"code", "grade", "previous"?, "text", "effect"?,
+    #  "points"?}], "reratings"?: [{"from", "to"}]}; see fixtures/rubrics/fuling-2017.json.
+    # "effect" names the status a rule records (lagging, interview, no_awards, bonus with
+    # its "points"): assessments.services.consequences acts on it.
     consequence_rules = models.JSONField(
         "考评结果运用规则",
         default=dict,

@@ -199,6 +199,113 @@ class Consequence(models.Model):
         return self.result.organization.path
 
 
+class EffectKind(models.TextChoices):
+    """What a consequence that states a status records (the rubric's consequence rule
+    names it as its ``effect``; assessments.services.consequences acts on it)."""
+
+    LAGGING = "lagging", "纳入后进党组织"
+    INTERVIEW = "interview", "约谈书记"
+    NO_AWARDS = "no_awards", "不得评先评优"
+    BONUS = "bonus", "书记年度考核加分"
+
+
+class EffectStatus(models.TextChoices):
+    IN_FORCE = "in_force", "生效中"
+    WITHDRAWN = "withdrawn", "已撤销"
+
+
+class ConsequenceEffect(models.Model):
+    """A consequence recorded as a status or task on the organization or its secretary:
+    后进 (the organization's category), a 约谈 (an interview task), 不得评先评优 or a
+    bonus in the secretary's annual review, with the result it comes from. Kept as
+    history: a re-rating, an overturned veto or a re-consolidation that changes the grade
+    withdraws it (with who, when and why) instead of deleting it."""
+
+    result = models.ForeignKey(
+        BranchResult, verbose_name="考评结果", on_delete=models.PROTECT, related_name="effects"
+    )
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name="组织",
+        on_delete=models.PROTECT,
+        related_name="consequence_effects",
+    )
+    rule = models.CharField("规则", max_length=40)
+    kind = models.CharField("结果运用", max_length=20, choices=EffectKind)
+    text = models.CharField("后果", max_length=200)
+    grade = models.CharField("所依等次", max_length=30)
+    # What it says where the status is shown, e.g. on the organization's category.
+    source = models.CharField("依据", max_length=200)
+    person = models.CharField("对象（支部书记）", max_length=50, blank=True)
+    points = models.DecimalField("加分", max_digits=5, decimal_places=2, null=True, blank=True)
+    # The category the organization had before a 后进 effect set it: restored on
+    # withdrawal while the category still comes from this effect.
+    previous_category = models.CharField("原类别", max_length=20, choices=Category, blank=True)
+    previous_source = models.CharField("原类别依据", max_length=200, blank=True)
+    interview = models.ForeignKey(
+        "Interview",
+        verbose_name="约谈",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    status = models.CharField(
+        "状态", max_length=10, choices=EffectStatus, default=EffectStatus.IN_FORCE
+    )
+    created_at = models.DateTimeField("生效时间", auto_now_add=True)
+    withdrawn_at = models.DateTimeField("撤销时间", null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="撤销人",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    withdrawn_reason = models.CharField("撤销原因", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "结果运用记录"
+        verbose_name_plural = "结果运用记录"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One effect in force per result and rule; withdrawn ones stay as history.
+            models.UniqueConstraint(
+                fields=["result", "rule"],
+                condition=Q(status=EffectStatus.IN_FORCE),
+                name="effect_in_force_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=EffectStatus.IN_FORCE)
+                | (~Q(withdrawn_reason="") & Q(withdrawn_at__isnull=False)),
+                name="effect_withdrawn_has_reason",
+                violation_error_message="撤销结果运用必须写明原因。",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization.name} · {self.get_kind_display()}"
+
+    @property
+    def in_force(self) -> bool:
+        return self.status == EffectStatus.IN_FORCE
+
+    @property
+    def label(self) -> str:
+        """What the record says, e.g. "书记年度考核加5分（张三）"."""
+        if self.kind == EffectKind.BONUS and self.points is not None:
+            what = f"书记年度考核加{self.points.normalize():f}分"
+        else:
+            what = self.get_kind_display()
+        if self.person and self.kind != EffectKind.LAGGING:
+            return f"{what}（{self.person}）"
+        return what
+
+    def audit_org_path(self) -> str:
+        return self.organization.path
+
+
 class RectificationKind(models.TextChoices):
     DEDUCTION = "deduction", "扣分"
     KEY_ITEM = "key_item", "▲项未达标"

@@ -74,7 +74,7 @@ def add_problem(
 def screen_branch(
     org: Organization, *, by: User, year: int, category: str, reason: str
 ) -> Screening:
-    """Record the year's classification; the tree shows the latest one. A 后进 branch is
+    """Record the year's classification; the tree shows the latest decision. A 后进 branch is
     put under 集中整顿: its ledger opens with an item to rectify, which is closed by 销号
     like every other."""
     if not has_perm(by, Perm.MANAGE_CAMPAIGNS, org):
@@ -91,9 +91,12 @@ def screen_branch(
         screening = Screening.objects.create(
             organization=locked, year=year, category=category, reason=reason.strip()[:2000], by=by
         )
-        if locked.category != category:
-            locked.category = category
-            locked.save(update_fields=["category", "updated_at"])
+        # The latest decision wins: this screening now stands behind the category (a
+        # consequence's 后进 before it stays on the record, see services.consequences).
+        source = f"{year}年度过筛子评定为“{Category(category).label}”"
+        if (locked.category, locked.category_source) != (category, source):
+            locked.category, locked.category_source = category, source
+            locked.save(update_fields=["category", "category_source", "updated_at"])
     if category == Category.LAGGING:
         add_problem(
             locked,

@@ -50,6 +50,7 @@ from ..models import (
     VetoOverturn,
 )
 from . import facts
+from .consequences import sync_effects
 from .errors import AssessmentError, acting
 from .sheets import check_signed
 
@@ -474,7 +475,7 @@ def consolidate(campaign: Campaign, *, by: User) -> dict:
         check_signed(_feeding(campaign, rules))
         if results is None:
             results = _stored(campaign)
-        consequences = _consequences(campaign, version, results)
+        consequences = _consequences(campaign, version, results, by=by)
         items = _rectifications(campaign, rules, results, by, now)
     from .campaigns import targets
 
@@ -499,6 +500,8 @@ class Rule:
     code: str
     text: str
     basis: str
+    effect: str = ""  # the status it records (EffectKind), "" for text only
+    points: Decimal | None = None  # a bonus's points
 
 
 @dataclass(frozen=True)
@@ -507,21 +510,30 @@ class ConsequenceRules:
     the version (``RubricVersion.consequence_rules``), never chosen by the rubric's code."""
 
     basis: str = ""
-    # (code, grade, previous period's grade or None for any, text), in the document's order
-    rules: tuple[tuple[str, str, str | None, str], ...] = ()
+    # (code, grade, previous period's grade or None for any, text, effect, points), in the
+    # document's order
+    rules: tuple[tuple[str, str, str | None, str, str, Decimal | None], ...] = ()
     # (from, to) re-ratings the document allows; None: any recorded decision may re-rate
     reratings: tuple[tuple[str, str], ...] | None = None
 
 
 def consequence_rules(data: dict) -> ConsequenceRules:
     """The one reader of a version's consequence rules (fixtures/rubrics/*.json layout:
-    {"basis", "rules": [{"code", "grade", "previous"?, "text"}], "reratings"?: [{"from",
-    "to"}]})."""
+    {"basis", "rules": [{"code", "grade", "previous"?, "text", "effect"?, "points"?}],
+    "reratings"?: [{"from", "to"}]})."""
     reratings = data.get("reratings")
     return ConsequenceRules(
         basis=data.get("basis", ""),
         rules=tuple(
-            (r["code"], r["grade"], r.get("previous"), r["text"]) for r in data.get("rules", [])
+            (
+                r["code"],
+                r["grade"],
+                r.get("previous"),
+                r["text"],
+                r.get("effect", ""),
+                Decimal(str(r["points"])) if r.get("points") not in (None, "") else None,
+            )
+            for r in data.get("rules", [])
         ),
         reratings=tuple((r["from"], r["to"]) for r in reratings) if reratings else None,
     )
@@ -531,6 +543,12 @@ def previous_period(year: int, quarter: int | None) -> tuple[int, int | None]:
     if quarter is None:
         return year - 1, None
     return (year, quarter - 1) if quarter > 1 else (year - 1, 4)
+
+
+def next_period(year: int, quarter: int | None) -> tuple[int, int | None]:
+    if quarter is None:
+        return year + 1, None
+    return (year, quarter + 1) if quarter < 4 else (year + 1, 1)
 
 
 def consequences_for(
@@ -548,13 +566,13 @@ def consequences_for(
         doc = shipped_document(rubric_code) or {}
         rules = consequence_rules(doc.get("consequence_rules", {}))
     return [
-        Rule(code, text, rules.basis)
-        for code, when, before, text in rules.rules
+        Rule(code, text, rules.basis, effect, points)
+        for code, when, before, text, effect, points in rules.rules
         if when == grade and (before is None or before == previous)
     ]
 
 
-def _consequences(campaign: Campaign, version, results: list[Stored]) -> int:
+def _consequences(campaign: Campaign, version, results: list[Stored], *, by: User) -> int:
     rubric_code = version.rubric.code
     rules = consequence_rules(version.consequence_rules)
     year, quarter = previous_period(campaign.year, campaign.quarter)
@@ -604,6 +622,8 @@ def _consequences(campaign: Campaign, version, results: list[Stored]) -> int:
             if (result_id, code) not in have
         ],
     )
+    # The rules that state a status act on the organization (category, interview, record).
+    sync_effects(campaign, {k: r for k, r in wanted.items() if r.effect}, by=by)
     return len(keep) + sum(
         1
         for key, (_, status) in have.items()
@@ -662,7 +682,25 @@ def rerate(result: BranchResult, *, by: User, to_grade: str, reason: str) -> Bra
         result.original_grade = result.original_grade or result.grade
         result.grade, result.passed = to_grade, target.passed
         result.save(update_fields=["original_grade", "grade", "passed", "computed_at"])
+    _reapply_consequences(result, by=by)
     return result
+
+
+def _reapply_consequences(result: BranchResult, *, by: User) -> None:
+    """A result's grade changed outside consolidation (a re-rating): its campaign's
+    consequences follow, and so do those of the next period's results of the same branch
+    and rubric (whose "two periods running" rules read this grade)."""
+    year, quarter = next_period(result.year, result.quarter)
+    following = BranchResult.objects.filter(
+        organization_id=result.organization_id,
+        rubric_code=result.rubric_code,
+        year=year,
+        quarter=quarter,
+    ).values("campaign_id")
+    for campaign in Campaign.objects.filter(
+        Q(pk=result.campaign_id) | Q(pk__in=following)
+    ).select_related("rubric_version__rubric"):
+        _consequences(campaign, campaign.rubric_version, _stored(campaign), by=by)
 
 
 @transaction.atomic

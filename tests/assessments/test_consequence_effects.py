@@ -1,0 +1,246 @@
+"""Consequences act (services.consequences): a rule with an ``effect`` records a status on
+the organization or its secretary, with its source result; a re-rating, an overturned veto
+or a re-consolidation that changes the grade withdraws it, with an audit row."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from assessments import services
+from assessments.mechanisms import pairing
+from assessments.models import (
+    BranchResult,
+    ConsequenceEffect,
+    EffectKind,
+    EffectStatus,
+    Interview,
+)
+from branches.models import AuditEntry, Category, Organization, Role
+from rubrics.models import RubricVersion
+from tests.assessments.conftest import simple_version
+from tests.assessments.test_results import signed
+from tests.conftest import make_user
+
+LAGGING_RULES = {
+    "basis": "测试依据",
+    "rules": [
+        {
+            "code": "admonish",
+            "grade": "不达标",
+            "text": "组织诫勉，纳入后进党组织重点整顿",
+            "effect": "lagging",
+        }
+    ],
+}
+
+
+@pytest.fixture
+def campaign(tree, dept_admin):
+    campaign = services.create_campaign(
+        by=dept_admin,
+        name="2026年度考评",
+        version=simple_version("effects-test", LAGGING_RULES),
+        scope=tree.root,
+        year=2026,
+        quarter=None,
+        template="xining",
+        start=timezone.localdate() - timedelta(days=3),
+    )
+    services.delete_stage(campaign.stages.get(kind="cross"), by=dept_admin)
+    services.open_campaign(campaign, by=dept_admin)
+    return campaign
+
+
+def _failing(campaign, tree, dept_admin, reviewer, **kwargs) -> BranchResult:
+    signed(campaign.stages.get(kind="full"), tree.a, reviewer, dept_admin, **kwargs)
+    services.consolidate(campaign, by=dept_admin)
+    return BranchResult.objects.get(campaign=campaign, organization=tree.a)
+
+
+def _org(tree) -> Organization:
+    return Organization.objects.get(pk=tree.a.pk)
+
+
+def test_lagging_sets_the_category_with_its_source_once(campaign, tree, dept_admin, reviewer):
+    result = _failing(campaign, tree, dept_admin, reviewer, values={"1.1": "2", "1.2": "2"})
+    assert result.grade == "不达标"
+    org = _org(tree)
+    assert org.category == Category.LAGGING
+    assert org.category_source == "2026年度考评考评结果“不达标”：组织诫勉，纳入后进党组织重点整顿"
+    (effect,) = ConsequenceEffect.objects.filter(organization=tree.a)
+    assert (effect.kind, effect.status, effect.result) == ("lagging", "in_force", result)
+    assert effect.previous_category == Category.ORDINARY
+    services.consolidate(campaign, by=dept_admin)  # idempotent
+    assert ConsequenceEffect.objects.filter(organization=tree.a).count() == 1
+    assert AuditEntry.objects.filter(model="结果运用记录", object_id=str(effect.pk)).exists()
+
+
+def test_overturned_veto_withdraws_and_restores_the_category(campaign, tree, dept_admin, reviewer):
+    spot = make_user("inspector", (tree.root, Role.REVIEWER))
+    result = _failing(
+        campaign,
+        tree,
+        dept_admin,
+        reviewer,
+        values={"1.1": "5", "1.2": "5"},
+        vetoes={"V1": "班子成员公开对立"},
+    )
+    assert result.grade == "不达标" and _org(tree).category == Category.LAGGING
+    signed(campaign.stages.get(kind="spot"), tree.a, spot, dept_admin, {"1.1": "5", "1.2": "5"})
+    services.overturn_veto(
+        by=dept_admin,
+        campaign=campaign,
+        organization=tree.a,
+        code="V1",
+        stage=campaign.stages.get(kind="spot"),
+        reason="抽查核实：班子已调整",
+    )
+    effect = ConsequenceEffect.objects.get(organization=tree.a)
+    assert effect.status == EffectStatus.WITHDRAWN and effect.withdrawn_by == dept_admin
+    assert effect.withdrawn_reason == "否决项V1已被推翻，等次现为“达标”"
+    org = _org(tree)
+    assert (org.category, org.category_source) == (Category.ORDINARY, "")
+    assert AuditEntry.objects.filter(
+        model="结果运用记录", object_id=str(effect.pk), action="update"
+    ).exists()
+
+
+def test_a_new_grade_at_reconsolidation_withdraws(campaign, tree, dept_admin, reviewer):
+    _failing(campaign, tree, dept_admin, reviewer, values={"1.1": "2", "1.2": "2"})
+    spot = make_user("inspector", (tree.root, Role.REVIEWER))
+    signed(campaign.stages.get(kind="spot"), tree.a, spot, dept_admin, {"1.1": "5", "1.2": "5"})
+    services.consolidate(campaign, by=dept_admin)
+    effect = ConsequenceEffect.objects.get(organization=tree.a)
+    assert effect.withdrawn_reason == "重新汇总后等次为“达标”"
+    assert _org(tree).category == Category.ORDINARY
+
+
+def test_the_latest_decision_wins_between_screening_and_consequence(
+    campaign, tree, dept_admin, reviewer
+):
+    # A 先进 screening, then a 不达标 result: 后进 now, from the result.
+    services.screen_branch(tree.a, by=dept_admin, year=2025, category="advanced", reason="表现突出")
+    result = _failing(campaign, tree, dept_admin, reviewer, values={"1.1": "2", "1.2": "2"})
+    assert _org(tree).category == Category.LAGGING
+    # Re-rated: the screening's 先进 and its source come back.
+    services.rerate(result, by=dept_admin, to_grade="达标", reason="复核改评")
+    org = _org(tree)
+    assert (org.category, org.category_source) == ("advanced", "2025年度过筛子评定为“先进”")
+    assert ConsequenceEffect.objects.get().withdrawn_reason == "经决定改评为“达标”"
+
+
+def test_a_later_screening_is_not_undone_by_a_withdrawal(campaign, tree, dept_admin, reviewer):
+    result = _failing(campaign, tree, dept_admin, reviewer, values={"1.1": "2", "1.2": "2"})
+    services.screen_branch(tree.a, by=dept_admin, year=2026, category="ordinary", reason="已整顿")
+    org = _org(tree)
+    assert (org.category, org.category_source) == ("ordinary", "2026年度过筛子评定为“一般”")
+    # The consequence stays on the record, in force; the category follows the screening.
+    assert ConsequenceEffect.objects.get().in_force
+    services.screen_branch(tree.a, by=dept_admin, year=2026, category="lagging", reason="复评后进")
+    services.rerate(result, by=dept_admin, to_grade="达标", reason="复核改评")
+    org = _org(tree)
+    assert (org.category, org.category_source) == ("lagging", "2026年度过筛子评定为“后进”")
+
+
+def test_a_category_edited_by_hand_drops_its_source(campaign, tree, dept_admin, reviewer):
+    from branches.services import update_organization
+
+    _failing(campaign, tree, dept_admin, reviewer, values={"1.1": "2", "1.2": "2"})
+    update_organization(tree.a, by=dept_admin, data={"category": "ordinary"})
+    assert (_org(tree).category, _org(tree).category_source) == ("ordinary", "")
+
+
+# -- 西北能化: quarters -----------------------------------------------------------------------
+
+
+def _quarters(tree, dept_admin, reviewer, plan) -> dict[int, BranchResult]:
+    call_command("load_rubrics", verbosity=0)
+    version = RubricVersion.objects.get(rubric__code="xibei-2025")
+    out = {}
+    for quarter, scores in plan:
+        campaign = services.create_campaign(
+            by=dept_admin,
+            name=f"2026年第{quarter}季度亮牌",
+            version=version,
+            scope=tree.root,
+            year=2026,
+            quarter=quarter,
+            template="xibei",
+            start=timezone.localdate(),
+        )
+        services.open_campaign(campaign, by=dept_admin)
+        for instrument, value in zip(("star", "inspection", "pairing"), scores, strict=True):
+            stage = campaign.stages.get(instrument=instrument)
+            signed(stage, tree.a, reviewer, dept_admin, {instrument: value})
+        services.consolidate(campaign, by=dept_admin)
+        out[quarter] = BranchResult.objects.get(campaign=campaign, organization=tree.a)
+    return out
+
+
+LOW, HIGH = ("60", "60", "60"), ("95", "95", "95")
+
+
+def test_two_zhengxian_quarters_open_an_interview_cancelled_when_the_first_is_rerated(
+    tree, dept_admin, reviewer
+):
+    Organization.objects.filter(pk=tree.a.pk).update(secretary_name="王书记")
+    results = _quarters(tree, dept_admin, reviewer, [(1, LOW), (2, LOW)])
+    kinds = sorted(ConsequenceEffect.objects.values_list("result__quarter", "kind"))
+    assert kinds == [(1, "no_awards"), (2, "interview"), (2, "no_awards")]
+    effect = ConsequenceEffect.objects.get(kind=EffectKind.INTERVIEW)
+    interview = Interview.objects.get()
+    assert effect.interview == interview and interview.secretary_name == "王书记"
+    assert "连续2个季度争先牌" in interview.reason and "2026年第2季度亮牌" in interview.reason
+    assert effect.label == "约谈书记（王书记）"
+    # Q1 re-rated 达标牌: Q2 is no longer the second 争先 quarter; the talk is cancelled.
+    services.rerate(results[1], by=dept_admin, to_grade="达标牌", reason="整改到位")
+    effect.refresh_from_db()
+    assert effect.status == EffectStatus.WITHDRAWN and effect.interview is None
+    assert effect.withdrawn_reason == "上期考评结果已改变，本期“争先牌”不再适用此项"
+    assert not Interview.objects.exists()
+    in_force = sorted(
+        ConsequenceEffect.objects.filter(status="in_force").values_list("result__quarter", "kind")
+    )
+    assert in_force == [(2, "no_awards")]
+
+
+def test_a_held_interview_stays_on_record_when_withdrawn(tree, dept_admin, reviewer):
+    results = _quarters(tree, dept_admin, reviewer, [(1, LOW), (2, LOW)])
+    interview = Interview.objects.get()
+    pairing.record_interview(
+        interview, by=dept_admin, held_on=timezone.localdate(), record="已约谈"
+    )
+    services.rerate(results[2], by=dept_admin, to_grade="达标牌", reason="整改到位")
+    effect = ConsequenceEffect.objects.get(kind=EffectKind.INTERVIEW)
+    assert effect.status == EffectStatus.WITHDRAWN and effect.interview == interview
+    assert Interview.objects.get().record == "已约谈"
+
+
+def test_two_shifan_quarters_record_the_secretarys_bonus(tree, dept_admin, reviewer):
+    Organization.objects.filter(pk=tree.a.pk).update(secretary_name="李书记")
+    _quarters(tree, dept_admin, reviewer, [(1, HIGH), (2, HIGH)])
+    (bonus,) = ConsequenceEffect.objects.all()
+    assert (bonus.kind, bonus.points, bonus.person) == ("bonus", 5, "李书记")
+    assert bonus.label == "书记年度考核加5分（李书记）"
+    assert _org(tree).category == Category.ORDINARY  # a bonus is no category
+
+
+def test_an_unknown_effect_is_refused(tree, dept_admin, reviewer):
+    rules = {"rules": [{"code": "x", "grade": "不达标", "text": "处理", "effect": "typo"}]}
+    campaign = services.create_campaign(
+        by=dept_admin,
+        name="考评",
+        version=simple_version("typo-test", rules),
+        scope=tree.root,
+        year=2026,
+        quarter=None,
+        template="xining",
+        start=timezone.localdate() - timedelta(days=3),
+    )
+    services.delete_stage(campaign.stages.get(kind="cross"), by=dept_admin)
+    services.open_campaign(campaign, by=dept_admin)
+    signed(campaign.stages.get(kind="full"), tree.a, reviewer, dept_admin, {"1.1": "2", "1.2": "2"})
+    with pytest.raises(services.AssessmentError, match="处理方式“typo”无法识别"):
+        services.consolidate(campaign, by=dept_admin)
