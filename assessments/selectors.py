@@ -471,6 +471,18 @@ def branch_history(org) -> list:
     )
 
 
+def consequence_effects(org) -> list:
+    """The statuses and tasks the organization's results recorded (后进, 约谈, 不得评先评优,
+    书记加分), in force and withdrawn, newest first: one query."""
+    from .models import ConsequenceEffect
+
+    return list(
+        ConsequenceEffect.objects.filter(organization=org)
+        .select_related("result__campaign", "withdrawn_by", "interview")
+        .order_by("status", "-created_at", "-id")
+    )
+
+
 def draw_details(record) -> dict:
     """A recorded draw as people read it: enterprises, groups and branches by name, the
     inputs in words (the stored JSON stays as it is, for the redraw)."""

@@ -36,6 +36,7 @@ def tree_rows(user: User) -> list[TreeRow]:
             "full_members",
             "probationary_members",
             "category",
+            "category_source",
             "weak_and_lax",
             "star_level",
             "secretary_name",

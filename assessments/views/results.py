@@ -354,5 +354,9 @@ def branch_history(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "assessments/branch_history.html",
-        {"org": org, "results": selectors.branch_history(org)},
+        {
+            "org": org,
+            "results": selectors.branch_history(org),
+            "effects": selectors.consequence_effects(org),
+        },
     )
