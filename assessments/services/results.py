@@ -473,9 +473,13 @@ def consolidate(campaign: Campaign, *, by: User) -> dict:
         results = _store_results(campaign, version.rubric.code, rules, finals, now)
         # The whole consolidation rolls back if a sheet it draws from was altered.
         check_signed(_feeding(campaign, rules))
-        if results is None:
+        changed = results is None
+        if changed:
             results = _stored(campaign)
         consequences = _consequences(campaign, version, results, by=by)
+        if changed:  # the next period's "two running" rules read these grades
+            for following in _following(campaign.results.values("organization_id"), campaign):
+                _consequences(following, following.rubric_version, _stored(following), by=by)
         items = _rectifications(campaign, rules, results, by, now)
     from .campaigns import targets
 
@@ -690,17 +694,26 @@ def _reapply_consequences(result: BranchResult, *, by: User) -> None:
     """A result's grade changed outside consolidation (a re-rating): its campaign's
     consequences follow, and so do those of the next period's results of the same branch
     and rubric (whose "two periods running" rules read this grade)."""
-    year, quarter = next_period(result.year, result.quarter)
-    following = BranchResult.objects.filter(
-        organization_id=result.organization_id,
-        rubric_code=result.rubric_code,
+    campaign = Campaign.objects.select_related("rubric_version__rubric").get(pk=result.campaign_id)
+    for each in [campaign, *_following([result.organization_id], campaign)]:
+        _consequences(each, each.rubric_version, _stored(each), by=by)
+
+
+def _following(organizations, campaign: Campaign) -> QuerySet[Campaign]:
+    """The other campaigns holding the next period's results of ``organizations`` under
+    the campaign's rubric."""
+    year, quarter = next_period(campaign.year, campaign.quarter)
+    later = BranchResult.objects.filter(
+        organization_id__in=organizations,
+        rubric_code=campaign.rubric_version.rubric.code,
         year=year,
         quarter=quarter,
     ).values("campaign_id")
-    for campaign in Campaign.objects.filter(
-        Q(pk=result.campaign_id) | Q(pk__in=following)
-    ).select_related("rubric_version__rubric"):
-        _consequences(campaign, campaign.rubric_version, _stored(campaign), by=by)
+    return (
+        Campaign.objects.filter(pk__in=later)
+        .exclude(pk=campaign.pk)
+        .select_related("rubric_version__rubric")
+    )
 
 
 @transaction.atomic

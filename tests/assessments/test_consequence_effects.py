@@ -206,6 +206,24 @@ def test_two_zhengxian_quarters_open_an_interview_cancelled_when_the_first_is_re
     assert in_force == [(2, "no_awards")]
 
 
+def test_a_previous_quarter_consolidated_again_withdraws_the_next_quarters_interview(
+    tree, dept_admin, reviewer
+):
+    results = _quarters(tree, dept_admin, reviewer, [(1, LOW), (2, LOW)])
+    assert Interview.objects.count() == 1
+    # A second reviewer's sheets for Q1 (100 each) average with the first: 80, 达标牌.
+    other = make_user("reviewer2", (tree.root, Role.REVIEWER))
+    q1 = results[1].campaign
+    for instrument in ("star", "inspection", "pairing"):
+        stage = q1.stages.get(instrument=instrument)
+        signed(stage, tree.a, other, dept_admin, {instrument: "100"})
+    services.consolidate(q1, by=dept_admin)
+    assert BranchResult.objects.get(pk=results[1].pk).grade == "达标牌"
+    talk = ConsequenceEffect.objects.get(kind=EffectKind.INTERVIEW)
+    assert talk.status == EffectStatus.WITHDRAWN and not Interview.objects.exists()
+    assert talk.withdrawn_reason == "上期考评结果已改变，本期“争先牌”不再适用此项"
+
+
 def test_a_held_interview_stays_on_record_when_withdrawn(tree, dept_admin, reviewer):
     results = _quarters(tree, dept_admin, reviewer, [(1, LOW), (2, LOW)])
     interview = Interview.objects.get()
