@@ -49,6 +49,7 @@ from ..models import (
     VetoFinding,
     VetoOverturn,
 )
+from ..selectors import campaign_objects
 from . import facts
 from .errors import AssessmentError, acting
 from .sheets import check_signed
@@ -476,10 +477,8 @@ def consolidate(campaign: Campaign, *, by: User) -> dict:
             results = _stored(campaign)
         consequences = _consequences(campaign, version, results)
         items = _rectifications(campaign, rules, results, by, now)
-    from .campaigns import targets
-
     missing = (
-        targets(campaign)
+        campaign_objects(campaign)
         .exclude(pk__in=BranchResult.objects.filter(campaign=campaign).values("organization_id"))
         .count()
     )
