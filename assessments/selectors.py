@@ -395,14 +395,15 @@ def campaign_objects(campaign: Campaign) -> QuerySet[Organization]:
 
 def object_list(campaign: Campaign) -> list[tuple[Organization, Organization | None]]:
     """The campaign's objects with the enterprise each belonged to when it opened (while
-    it is 筹备中: the objects opening would fix, with their enterprise now), by path."""
+    it is 筹备中: the objects opening would fix, with their enterprise now), by code."""
     if not _fixed(campaign):
-        return [(o, o.enterprise) for o in in_scope(campaign).select_related("enterprise")]
+        objects = in_scope(campaign).select_related("enterprise").order_by("code")
+        return [(o, o.enterprise) for o in objects]
     return [
         (row.organization, row.enterprise)
         for row in CampaignObject.objects.filter(campaign=campaign)
         .select_related("organization", "enterprise")
-        .order_by("organization__path")
+        .order_by("organization__code")
     ]
 
 
