@@ -56,6 +56,41 @@ class ResultsExport(Export):
                 r.rate,
             ]
 
+    def extra_sheets(self):
+        """The campaign's figures over all its objects (as the results page and the PDF
+        show them): the measures its method reports, overall and by enterprise."""
+        summary = selectors.campaign_summary(self.campaign)
+        unit = "（项）" if summary["compliance"] is not None else "（个）"
+        headers = [
+            "企业",
+            "考评对象（个）",
+            "已出结果（个）",
+            *(f"{d['grade']}{unit}" for d in summary["distribution"]),
+            *(f"{m.label}（%）" for m in summary["measures"]),
+        ]
+
+        def rate(m):
+            return "" if m.rate is None else m.rate
+
+        total = [
+            "合计",
+            summary["in_scope"],
+            summary["results"],
+            *(d["n"] for d in summary["distribution"]),
+            *(rate(m) for m in summary["measures"]),
+        ]
+        rows = [
+            [
+                row["organization__enterprise__name"] or "—",
+                row["scope"],
+                row["n"],
+                *(n for _, n in row["counts"]),
+                *(rate(m) for m in row["measures"]),
+            ]
+            for row in summary["by_enterprise"]
+        ]
+        return [("各企业统计", headers, [total, *rows])]
+
 
 class RectificationExport(Export):
     identifier = "rectifications"

@@ -245,28 +245,45 @@ def dashboard(user: User) -> list[dict]:
             {
                 "campaign": campaign,
                 "summary": summary,
-                "chart_enterprise": charts.bar_chart(
-                    [
-                        (r["organization__enterprise__name"] or "—", r["rate"] or 0)
-                        for r in summary["by_enterprise"]
-                    ],
-                    title="各企业达标率",
-                    unit="%",
-                    maximum=100,
-                    width=520,
-                ),
-                "chart_grades": charts.bar_chart(
-                    [(d["grade"], d["n"]) for d in summary["distribution"]],
-                    title="等次分布",
-                    unit=" 个",
-                    width=520,
-                ),
-                "chart_trend": charts.line_chart(
-                    trend(campaign), title="历次考评达标率", width=520
-                ),
+                **summary_charts(campaign, summary, width=520),
             }
         )
     return out
+
+
+def summary_charts(
+    campaign: Campaign, summary: dict, *, width: int = 640, responsive: bool = True
+) -> dict:
+    """A campaign's three charts, each titled by the measure its method reports (the
+    dashboard and the PDF summary draw the same): the headline rate by enterprise, the
+    counts (grades, or a checklist's execution points by level) and the trend."""
+    names = summary["names"]
+    return {
+        "chart_enterprise": charts.bar_chart(
+            [
+                (r["organization__enterprise__name"] or "—", r["rate"] or 0)
+                for r in summary["by_enterprise"]
+            ],
+            title=f"各企业{names['headline']}",
+            unit="%",
+            maximum=100,
+            width=width,
+            responsive=responsive,
+        ),
+        "chart_grades": charts.bar_chart(
+            [(d["grade"], d["n"]) for d in summary["distribution"]],
+            title=names["counts"],
+            unit=f" {names['unit']}",
+            width=width,
+            responsive=responsive,
+        ),
+        "chart_trend": charts.line_chart(
+            trend(campaign),
+            title=f"历次考评{names['headline']}",
+            width=width,
+            responsive=responsive,
+        ),
+    }
 
 
 def running_campaigns(user: User) -> list[dict]:

@@ -9,7 +9,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import charts, pages, selectors, services
+from . import pages, selectors, services
 from .models import (
     Campaign,
     RectificationItem,
@@ -143,11 +143,6 @@ def summary_context(campaign: Campaign, progress: Progress | None = None) -> dic
     summary = selectors.campaign_summary(campaign)
     results = list(selectors.results_ledger(campaign))
     step(40, "绘制图表")
-    by_enterprise = [
-        (row["organization__enterprise__name"] or "—", row["rate"] or 0)
-        for row in summary["by_enterprise"]
-    ]
-    distribution = [(d["grade"], d["n"]) for d in summary["distribution"]]
     overdue = (
         RectificationItem.objects.filter(campaign=campaign)
         .overdue()
@@ -165,15 +160,7 @@ def summary_context(campaign: Campaign, progress: Progress | None = None) -> dic
         "problems": main_problems(campaign),
         "failing_grades": [b.label for b in bands if not b.passed],
         "consequence_basis": consequence_basis(campaign.rubric_version),
-        "chart_enterprise": charts.bar_chart(
-            by_enterprise, title="各企业达标率", unit="%", maximum=100, responsive=False
-        ),
-        "chart_grades": charts.bar_chart(
-            distribution, title="等次分布", unit=" 个", responsive=False
-        ),
-        "chart_trend": charts.line_chart(
-            selectors.trend(campaign), title="历次考评达标率", responsive=False
-        ),
+        **pages.summary_charts(campaign, summary, responsive=False),
         "generated_at": timezone.localtime(),
         "official": official_header(campaign, serial=campaign.pk, day=timezone.localdate()),
     }

@@ -2,7 +2,7 @@
 
 import json
 from collections import Counter, defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from django.db.models import (
@@ -32,6 +32,7 @@ from branches.access import Perm
 from branches.models import Organization, Role, User
 from branches.toolkit.prepared import PreparedGet
 from rubrics import scoring
+from rubrics.models import Method
 from rubrics.selectors import Structure, slot_texts, with_slot_texts
 from rubrics.selectors import structure as version_structure
 
@@ -42,8 +43,10 @@ from .models import (
     Assessor,
     BranchResult,
     Campaign,
+    CampaignObject,
     CampaignStatus,
     Evidence,
+    ItemFact,
     Meeting,
     MeetingStatus,
     RectificationItem,
@@ -309,8 +312,16 @@ def results_ledger(
     qs = BranchResult.objects.filter(campaign=campaign).select_related(
         "organization__enterprise", "organization__parent"
     )
-    if enterprise:
-        qs = qs.filter(organization__enterprise_id=enterprise)
+    if enterprise:  # the enterprise the object belonged to when the campaign opened
+        qs = qs.filter(
+            Exists(
+                CampaignObject.objects.filter(
+                    campaign=campaign,
+                    organization_id=OuterRef("organization_id"),
+                    enterprise_id=enterprise,
+                )
+            )
+        )
     if grade:
         qs = qs.filter(grade=grade)
     if q:
@@ -348,30 +359,219 @@ def overturn_stages(campaign: Campaign) -> QuerySet:
     return VetoFinding.objects.filter(sheet__in=signed).overturnable_stages(campaign)
 
 
-def _scope_by_enterprise(campaign: Campaign) -> dict[str | None, int]:
-    """Objects in the campaign's scope per enterprise name (as services.targets)."""
-    in_scope = Organization.objects.filter(
-        path__startswith=campaign.scope.path, kind__in=campaign.kinds
-    ).exclude(pk=campaign.scope_id)
-    return dict(
-        in_scope.values("enterprise__name")
-        .annotate(n=Count("id"))
-        .values_list("enterprise__name", "n")
+# -- a campaign's objects, and what its rubric's method reports over them ------------------
+
+
+def in_scope(campaign: Campaign) -> QuerySet[Organization]:
+    """The organizations below a campaign's scope of the kinds it assesses (the assessing
+    党委 does not assess itself): what opening the campaign fixes as its objects."""
+    return (
+        Organization.objects.filter(path__startswith=campaign.scope.path, kind__in=campaign.kinds)
+        .exclude(pk=campaign.scope_id)
+        .order_by("path")
     )
 
 
-def _rates_by_enterprise(results: QuerySet, scope_by_enterprise: dict) -> list[dict]:
-    # Rates count every object in scope: one result out of 17 is not "100%".
-    by_enterprise = []
+def _fixed(campaign: Campaign) -> bool:
+    """Whether the campaign's objects are stored (it has opened): read from the database,
+    not from a possibly stale object's status, and remembered once true (stored objects
+    are never removed)."""
+    if not getattr(campaign, "_objects_fixed", False):
+        campaign._objects_fixed = CampaignObject.objects.filter(campaign_id=campaign.pk).exists()
+    return campaign._objects_fixed
+
+
+def campaign_objects(campaign: Campaign) -> QuerySet[Organization]:
+    """The organizations a campaign assesses: those fixed when it opened (an organization
+    created, moved or imported later is assessed in the next campaign, never this one);
+    while it is 筹备中, those opening it now would fix. Sheets, draws, counts, rates and
+    exports of a campaign all read this one set."""
+    if not _fixed(campaign):
+        return in_scope(campaign)
+    return Organization.objects.filter(
+        pk__in=CampaignObject.objects.filter(campaign=campaign).values("organization_id")
+    ).order_by("path")
+
+
+def object_list(campaign: Campaign) -> list[tuple[Organization, Organization | None]]:
+    """The campaign's objects with the enterprise each belonged to when it opened (while
+    it is 筹备中: the objects opening would fix, with their enterprise now), by code."""
+    if not _fixed(campaign):
+        objects = in_scope(campaign).select_related("enterprise").order_by("code")
+        return [(o, o.enterprise) for o in objects]
+    return [
+        (row.organization, row.enterprise)
+        for row in CampaignObject.objects.filter(campaign=campaign)
+        .select_related("organization", "enterprise")
+        .order_by("organization__code")
+    ]
+
+
+def _objects_by_enterprise(campaign: Campaign) -> dict[int | None, int]:
+    """The campaign's objects per enterprise (the one they belonged to when it opened)."""
+    if not _fixed(campaign):
+        rows = in_scope(campaign).order_by().values("enterprise_id").annotate(n=Count("id"))
+        return {r["enterprise_id"]: r["n"] for r in rows}
+    rows = (
+        CampaignObject.objects.filter(campaign=campaign)
+        .order_by()
+        .values("enterprise_id")
+        .annotate(n=Count("id"))
+    )
+    return {r["enterprise_id"]: r["n"] for r in rows}
+
+
+def _object_enterprise(campaign: Campaign, organization: str) -> Subquery:
+    """The enterprise the outer row's ``organization`` belonged to when ``campaign``
+    opened (NULL for an organization that is none of its objects)."""
+    return Subquery(
+        CampaignObject.objects.filter(
+            campaign=campaign, organization_id=OuterRef(organization)
+        ).values("enterprise_id")[:1]
+    )
+
+
+def _object_results(campaign: Campaign) -> QuerySet[BranchResult]:
+    """The campaign's results of its objects, each with the enterprise the object belonged
+    to when the campaign opened (``ent``)."""
+    of_object = CampaignObject.objects.filter(
+        campaign_id=OuterRef("campaign_id"), organization_id=OuterRef("organization_id")
+    )
+    return (
+        BranchResult.objects.filter(campaign=campaign)
+        .filter(Exists(of_object))
+        .annotate(ent=Subquery(of_object.values("enterprise_id")[:1]))
+    )
+
+
+@dataclass
+class _Tally:
+    """One group's results (the whole campaign, or one enterprise) as its method reads
+    them."""
+
+    objects: int = 0
+    results: int = 0
+    points: Decimal = Decimal(0)
+    max_points: Decimal = Decimal(0)
+    grades: Counter = field(default_factory=Counter)  # results per grade
+    # A checklist's execution points judged, per (item code, points).
+    judged: Counter = field(default_factory=Counter)
+
+    def add(self, other: "_Tally") -> None:
+        self.objects += other.objects
+        self.results += other.results
+        self.points += other.points
+        self.max_points += other.max_points
+        self.grades.update(other.grades)
+        self.judged.update(other.judged)
+
+
+@dataclass(frozen=True)
+class _Method:
+    """A campaign's rubric as its figures read it, worked out once per summary: a
+    checklist's rules (levels), or a banded rubric's grades, top first."""
+
+    checklist: bool
+    rules: scoring.Rules | None
+    bands: tuple[scoring.Band, ...]
+
+    @property
+    def passing(self) -> list[str]:
+        return [b.label for b in self.bands if b.passed]
+
+
+def _method(campaign: Campaign) -> _Method:
+    if campaign.rubric_version.method == Method.CHECKLIST:
+        return _Method(True, version_structure(campaign.rubric_version).rules, ())
+    bands = tuple(
+        scoring.Band(b.label, b.minimum, b.passed)
+        for b in campaign.rubric_version.bands.all()
+        if not b.scale
+    )
+    return _Method(False, None, bands)
+
+
+def _measures(method: _Method, tally: _Tally) -> dict:
+    """What a campaign's method reports over one group: its rates (each labeled by what it
+    counts; the last is the headline) and its counts (results per grade, top first, for a
+    banded rubric; execution points per level for a checklist) — the one place each
+    method's figures are put together, for the page, the home page, the Excel, the PDF and
+    the charts (the arithmetic is ``rubrics.scoring``'s)."""
+    if method.checklist:
+        measures = [scoring.checklist_measure(tally.points, tally.max_points)]
+        counts = scoring.level_counts(method.rules, tally.judged)
+    else:
+        measures = scoring.band_measures(method.bands, tally.grades, tally.objects)
+        labels = [b.label for b in method.bands]
+        counts = [(label, tally.grades.get(label, 0)) for label in labels]
+        # A grade no band names (none is expected): still counted, never unlabeled.
+        counts += [
+            (grade or "未定等次", n) for grade, n in tally.grades.items() if grade not in labels
+        ]
+    return {
+        "measures": measures,
+        "rate": measures[-1].rate if measures else None,
+        "counts": counts,
+    }
+
+
+def _names(method: _Method) -> dict:
+    """How a method names its figures: the headline rate, its counts and their unit."""
+    if method.checklist:
+        return {"headline": "要点达标率", "counts": "要点评定分布", "unit": "项"}
+    return {
+        "headline": "+".join(method.passing) + "率" if method.passing else "达标率",
+        "counts": "等次分布",
+        "unit": "个",
+    }
+
+
+def _tallies(campaign: Campaign, method: _Method) -> dict[int | None, _Tally]:
+    """Per enterprise (as it was when the campaign opened): objects, results, points,
+    results per grade and, for a checklist, execution points per level (three queries)."""
+    tallies: dict[int | None, _Tally] = defaultdict(_Tally)
+    for enterprise, n in _objects_by_enterprise(campaign).items():
+        tallies[enterprise].objects = n
+    results = _object_results(campaign)
     for row in (
-        results.values("organization__enterprise__name")
-        .annotate(n=Count("id"), passed=Count("id", filter=Q(passed=True)))
-        .order_by("organization__enterprise__name")
+        results.order_by()
+        .values("ent", "grade")
+        .annotate(n=Count("id"), points=Sum("total"), top=Sum("max_total"))
     ):
-        scope_n = max(scope_by_enterprise.get(row["organization__enterprise__name"], 0), row["n"])
-        rate = round(row["passed"] * 100 / scope_n, 1) if scope_n else None
-        by_enterprise.append({**row, "scope": scope_n, "rate": rate})
-    return by_enterprise
+        tally = tallies[row["ent"]]
+        tally.results += row["n"]
+        tally.points += row["points"] or 0
+        tally.max_points += row["top"] or 0
+        tally.grades[row["grade"]] += row["n"]
+    if method.checklist:
+        facts = (
+            ItemFact.objects.filter(
+                sheet_id__in=results.values("source_sheet_id"), veto=False, got__isnull=False
+            )
+            .annotate(ent=_object_enterprise(campaign, "sheet__organization_id"))
+            .order_by()
+            .values("ent", "code", "got")
+            .annotate(n=Count("id"))
+        )
+        for row in facts:
+            tallies[row["ent"]].judged[(row["code"], row["got"])] += row["n"]
+    return tallies
+
+
+def _by_enterprise(method: _Method, tallies: dict[int | None, _Tally]) -> list[dict]:
+    names = dict(
+        Organization.objects.filter(pk__in=[e for e in tallies if e]).values_list("pk", "name")
+    )
+    rows = [
+        {
+            "organization__enterprise__name": names.get(enterprise),
+            "n": tally.results,
+            "scope": tally.objects,
+            **_measures(method, tally),
+        }
+        for enterprise, tally in tallies.items()
+    ]
+    return sorted(rows, key=lambda r: r["organization__enterprise__name"] or "")
 
 
 def _reviews_still_open(campaign: Campaign) -> bool:
@@ -404,42 +604,42 @@ def _rectification_counts(campaign: Campaign) -> dict[str, int]:
 
 
 def campaign_summary(campaign: Campaign) -> dict:
-    """The consolidation stage's numbers: pass rates, distribution, flags, rectification."""
-    from .models import BranchResult
-
-    results = BranchResult.objects.filter(campaign=campaign)
-    scope_by_enterprise = _scope_by_enterprise(campaign)
-    totals = results.aggregate(
-        points=Sum("total"),
-        max_points=Sum("max_total"),
-        tiered=Count("id", filter=Q(passed__isnull=False)),
-        n=Count("id"),
+    """The consolidation stage's numbers over the campaign's objects (fixed when it
+    opened): its method's rates and counts, overall and by enterprise, flags and
+    rectification."""
+    results = _object_results(campaign)
+    method = _method(campaign)
+    tallies = _tallies(campaign, method)
+    total = _Tally()
+    for tally in tallies.values():
+        total.add(tally)
+    flags = results.aggregate(
         passed=Count("id", filter=Q(passed=True)),
         inflated=Count("id", filter=Q(inflated_self=True)),
         vetoed=Count("id", filter=~Q(vetoes=[])),
     )
-    distribution = list(results.values("grade").annotate(n=Count("id")).order_by("-n", "grade"))
-    by_enterprise = _rates_by_enterprise(results, scope_by_enterprise)
-    scope_total = max(sum(scope_by_enterprise.values()), totals["n"])
-    missing = scope_total - totals["n"]
-    # Provisional until the last stage closes: every object has a result and no review
-    # is open or still to come.
-    still_open = _reviews_still_open(campaign)
+    measured = _measures(method, total)
+    missing = total.objects - total.results
+    # A closed campaign is final; while it runs, its results are provisional until every
+    # object has one and no review is open or still to come.
+    still_open = not campaign.is_closed and _reviews_still_open(campaign)
     return {
-        "results": totals["n"],
-        "passed": totals["passed"],
-        "rate": round(totals["passed"] * 100 / scope_total, 1) if totals["n"] else None,
+        "results": total.results,
+        "passed": flags["passed"],
+        "rate": measured["rate"],
+        "measures": measured["measures"],
+        "distribution": [{"grade": label, "n": n} for label, n in measured["counts"]],
+        "names": _names(method),
         # A checklist (河钢) has no tiers: its rate is the share of points met.
-        "compliance": round(totals["points"] * 100 / totals["max_points"], 2)
-        if totals["n"] and not totals["tiered"] and totals["max_points"]
-        else None,
-        "in_scope": scope_total,
+        "compliance": measured["rate"] if method.checklist else None,
+        "in_scope": total.objects,
         "missing": missing,
-        "provisional": bool(totals["n"]) and (missing > 0 or still_open),
-        "inflated": totals["inflated"],
-        "vetoed": totals["vetoed"],
-        "distribution": distribution,
-        "by_enterprise": by_enterprise,
+        "provisional": not campaign.is_closed
+        and bool(total.results)
+        and (missing > 0 or still_open),
+        "inflated": flags["inflated"],
+        "vetoed": flags["vetoed"],
+        "by_enterprise": _by_enterprise(method, tallies),
         **_rectification_counts(campaign),
         "weak": results.filter(
             Q(organization__weak_and_lax=True) | Q(organization__category="lagging")
@@ -713,34 +913,40 @@ def entry_for(sheet: ScoreSheet, rules: scoring.Rules) -> scoring.Entry:
 
 
 def trend(campaign: Campaign) -> list[tuple[str, float]]:
-    """The pass rate of every campaign on the same rubric in the same scope, oldest first,
-    over every object in its scope (as the headline rate: 1 result of 17 is not 100%)."""
+    """The headline rate of every campaign on the same rubric in the same scope, oldest
+    first, worked out as ``campaign_summary`` works out this campaign's: over each one's
+    objects as fixed when it opened (1 result of 17 is not 100%)."""
+    of_object = CampaignObject.objects.filter(
+        campaign_id=OuterRef("campaign_id"), organization_id=OuterRef("organization_id")
+    )
     rows = (
         BranchResult.objects.filter(
             rubric_code=campaign.rubric_version.rubric.code, campaign__scope=campaign.scope
         )
-        .values("campaign_id", "year", "quarter")
-        .annotate(n=Count("id"), passed=Count("id", filter=Q(passed=True)))
+        .filter(Exists(of_object))
+        .values("campaign_id", "year", "quarter", "grade")
+        .annotate(n=Count("id"), points=Sum("total"), top=Sum("max_total"))
         .order_by("year", "quarter", "campaign_id")
     )
-    # Objects in scope by kind, counted once (as services.targets), then summed per
-    # campaign over the kinds it assesses.
-    by_kind = dict(
-        Organization.objects.filter(path__startswith=campaign.scope.path)
-        .exclude(pk=campaign.scope_id)
+    objects = dict(
+        CampaignObject.objects.filter(campaign__scope=campaign.scope)
         .order_by()
-        .values_list("kind")
+        .values_list("campaign_id")
         .annotate(n=Count("id"))
     )
-    kinds = dict(Campaign.objects.filter(scope=campaign.scope).values_list("pk", "kinds"))
-    points = []
+    periods: dict[int, str] = {}
+    tallies: dict[int, _Tally] = defaultdict(_Tally)
     for r in rows:
-        in_scope = sum(by_kind.get(kind, 0) for kind in kinds[r["campaign_id"]])
-        scope_n = max(in_scope, r["n"])
-        if scope_n:
-            label = f"{r['year']}" + (f"Q{r['quarter']}" if r["quarter"] else "")
-            points.append((label, round(r["passed"] * 100 / scope_n, 1)))
-    return points
+        periods[r["campaign_id"]] = f"{r['year']}" + (f"Q{r['quarter']}" if r["quarter"] else "")
+        tally = tallies[r["campaign_id"]]
+        tally.objects = objects.get(r["campaign_id"], 0)
+        tally.results += r["n"]
+        tally.points += r["points"] or 0
+        tally.max_points += r["top"] or 0
+        tally.grades[r["grade"]] += r["n"]
+    method = _method(campaign)
+    rates = [(periods[pk], _measures(method, tallies[pk])["rate"]) for pk in periods]
+    return [(label, rate) for label, rate in rates if rate is not None]
 
 
 # -- pages' lists (views call these; they never filter querysets themselves) --------------
@@ -766,12 +972,13 @@ def campaign_stages(campaign: Campaign) -> list[Stage]:
 
 
 def target_enterprises(campaign: Campaign) -> QuerySet[Organization]:
-    """The enterprises of a campaign's assessed organizations (a list filter)."""
-    from .services import targets
-
-    return Organization.objects.filter(pk__in=targets(campaign).values("enterprise")).order_by(
-        "path"
-    )
+    """The enterprises of a campaign's objects, as they were when it opened (a list
+    filter)."""
+    if not _fixed(campaign):
+        ids = in_scope(campaign).values("enterprise")
+    else:
+        ids = CampaignObject.objects.filter(campaign=campaign).values("enterprise")
+    return Organization.objects.filter(pk__in=ids).order_by("path")
 
 
 def progress_sheets(

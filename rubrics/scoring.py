@@ -564,3 +564,57 @@ def suggest_from_records(
     if value != exact:
         reasons += (f"按比例为 {fmt(exact)} 分，按步长 {fmt(step)} 向下取 {fmt(value)} 分",)
     return Suggestion(value, "", reasons)
+
+
+# -- what each method reports over a campaign's objects ------------------------------------
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A rate a campaign reports, labeled by what it counts: ``count`` of ``of`` (objects
+    for a banded rubric, points for a checklist), in percent (None when ``of`` is 0)."""
+
+    label: str
+    count: Decimal | int
+    of: Decimal | int
+    rate: float | None
+    grades: tuple[str, ...] = ()  # a banded rubric's: the grades it counts
+
+
+def percent(count, of, places: int = 1) -> float | None:
+    """``count`` of ``of`` in percent, rounded as every rate shows (None when ``of`` is 0)."""
+    return round(float(count) * 100 / float(of), places) if of else None
+
+
+def band_measures(bands: tuple[Band, ...], grades: Mapping[str, int], objects: int) -> list:
+    """A banded rubric's pass rates over ``objects`` (``grades``: results per grade): one
+    per run of passing bands from the top, each named by the grades it counts — 达标率
+    (西宁), 合格率 and 合格+基本合格率 (涪陵), 示范牌率 and 示范牌+达标牌率 (亮牌). The last
+    one is the rubric's headline rate (every grade it treats as passed)."""
+    passing = [b.label for b in bands if b.passed]
+    measures = []
+    for k in range(1, len(passing) + 1):
+        count = sum(grades.get(label, 0) for label in passing[:k])
+        counted = tuple(passing[:k])
+        label = "+".join(counted) + "率"
+        measures.append(Measure(label, count, objects, percent(count, objects), counted))
+    return measures
+
+
+def checklist_measure(points: Decimal, max_points: Decimal) -> Measure:
+    """A checklist's compliance rate (要点达标率): the share of the points of every
+    execution point judged, over the results there are."""
+    return Measure("要点达标率", points, max_points, percent(points, max_points, 2))
+
+
+def level_counts(rules: Rules, judged: Mapping[tuple[str, Decimal], int]) -> list:
+    """(level, execution points judged at it), best level first, from ``judged``: count
+    of stored item scores by (item code, points) — each read as its level by
+    ``level_label``."""
+    counts = dict.fromkeys((label for label, _ in rules.levels), 0)
+    for (code, points), n in judged.items():
+        item = rules.by_code.get(code)
+        label = level_label(item, rules.levels, points) if item else None
+        if label is not None:
+            counts[label] += n
+    return list(counts.items())

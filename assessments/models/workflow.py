@@ -108,6 +108,43 @@ class Campaign(models.Model):
         return self.scope.path
 
 
+class CampaignObject(models.Model):
+    """An organization a campaign assesses, fixed when the campaign opens (with the
+    enterprise it belonged to then): every count, rate and ledger of the campaign is over
+    these rows, so organizations created, moved or imported later never enter it."""
+
+    campaign = models.ForeignKey(
+        Campaign,
+        verbose_name="考评活动",
+        on_delete=models.CASCADE,
+        related_name="assessed",
+        db_index=False,  # "campaign_object_once" leads with it
+    )
+    organization = models.ForeignKey(
+        Organization, verbose_name="考评对象", on_delete=models.PROTECT, related_name="+"
+    )
+    enterprise = models.ForeignKey(
+        Organization,
+        verbose_name="开始时所属企业",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = "考评对象"
+        verbose_name_plural = "考评对象"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "organization"], name="campaign_object_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} · {self.organization}"
+
+
 class StageKind(models.TextChoices):
     SELF = "self", "自查自评"
     FULL = "full", "全面考评"

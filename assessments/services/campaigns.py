@@ -19,6 +19,7 @@ from ..models import (
     EDITABLE,
     Assessor,
     Campaign,
+    CampaignObject,
     CampaignStatus,
     Consolidation,
     CrossReviewPair,
@@ -28,6 +29,7 @@ from ..models import (
     Stage,
     StageKind,
 )
+from ..selectors import campaign_objects, in_scope
 from .errors import AssessmentError, acting
 
 # -- stage plans ---------------------------------------------------------------------------
@@ -175,13 +177,9 @@ def assessed_kinds(version: RubricVersion, chosen: list[str] | None) -> list[str
 
 
 def targets(campaign: Campaign):
-    """The organizations a campaign assesses: below its scope (the assessing 党委 does not
-    assess itself), of the assessed kinds."""
-    return (
-        Organization.objects.filter(path__startswith=campaign.scope.path, kind__in=campaign.kinds)
-        .exclude(pk=campaign.scope_id)
-        .order_by("path")
-    )
+    """The organizations a campaign assesses: fixed when it opens (see
+    ``selectors.campaign_objects``)."""
+    return campaign_objects(campaign)
 
 
 def conflicts(
@@ -226,7 +224,7 @@ def open_campaign(campaign: Campaign, *, by: User) -> list[str]:
     version = campaign.rubric_version
     if version.status != VersionStatus.PUBLISHED:
         raise AssessmentError("所选考评标准版本已停用，不能开始。")
-    orgs = list(targets(campaign).select_related("enterprise"))
+    orgs = list(in_scope(campaign).select_related("enterprise"))
     if not orgs:
         raise AssessmentError("考评范围内没有可考评的组织。")
     if version.indicators.filter(kind=IndicatorKind.CUSTOM).exists():
@@ -245,6 +243,16 @@ def open_campaign(campaign: Campaign, *, by: User) -> list[str]:
             warnings += _create_self_sheets(stage, orgs)
         campaign.status = CampaignStatus.OPEN
         campaign.save(update_fields=["status"])
+        # The campaign's objects are fixed now: later changes of the tree never enter it.
+        CampaignObject.objects.bulk_create(
+            CampaignObject(campaign=campaign, organization=o, enterprise_id=o.enterprise_id)
+            for o in orgs
+        )
+        audit.record(
+            campaign,
+            "update",
+            {"objects": {"label": "考评对象", "old": "", "new": f"已固定 {len(orgs)} 个"}},
+        )
     return warnings
 
 

@@ -49,6 +49,7 @@ from ..models import (
     VetoFinding,
     VetoOverturn,
 )
+from ..selectors import campaign_objects
 from . import facts
 from .consequences import sync_effects
 from .errors import AssessmentError, acting
@@ -481,10 +482,8 @@ def consolidate(campaign: Campaign, *, by: User) -> dict:
             for following in _following(campaign.results.values("organization_id"), campaign):
                 _consequences(following, following.rubric_version, _stored(following), by=by)
         items = _rectifications(campaign, rules, results, by, now)
-    from .campaigns import targets
-
     missing = (
-        targets(campaign)
+        campaign_objects(campaign)
         .exclude(pk__in=BranchResult.objects.filter(campaign=campaign).values("organization_id"))
         .count()
     )

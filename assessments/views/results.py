@@ -72,9 +72,7 @@ def _consolidated_messages(request: HttpRequest, done: dict) -> None:
         f"整改事项 {done['rectifications']} 项，结果运用 {done['consequences']} 项。",
     )
     if done["missing"]:
-        messages.warning(
-            request, f"暂定结果：{done['missing']} 个对象尚无结果，达标率按全部考评对象计算。"
-        )
+        messages.warning(request, f"暂定结果：{done['missing']} 个对象尚无结果。")
 
 
 @require_POST

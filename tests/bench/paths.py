@@ -279,7 +279,7 @@ def consolidation_setup(count: int):
     from decimal import Decimal
 
     from assessments import services
-    from assessments.models import ItemFact, ScoreSheet, SheetEntry, SheetStatus
+    from assessments.models import CampaignObject, ItemFact, ScoreSheet, SheetEntry, SheetStatus
     from assessments.services.facts import item_facts
     from branches.models import Organization, OrgKind, User
     from rubrics import scoring
@@ -322,6 +322,14 @@ def consolidation_setup(count: int):
     for org in branches:
         org.path = f"{scope.path}{org.pk}/"
     Organization.objects.bulk_update(branches, ["path"], batch_size=2000)
+    # Its objects, as opening fixes them.
+    CampaignObject.objects.bulk_create(
+        [
+            CampaignObject(campaign=campaign, organization=o, enterprise_id=scope.pk)
+            for o in branches
+        ],
+        batch_size=2000,
+    )
     stages = list(campaign.stages.exclude(kind="consolidation").order_by("position"))[:4]
     values = {
         code: points - (Decimal("0.5") if n % 7 == 0 else 0)

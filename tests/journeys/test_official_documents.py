@@ -51,7 +51,8 @@ def test_leader_summary_keeps_charts_and_the_capped_grade_reason_under_a_red_hea
     home = login(client, "ld01")
     text = report(client, home, "生成汇总报告")
     assert text.startswith("华西能源集团党委党考〔2025〕"), text[:80]
-    assert "各企业达标率" in text and "等次分布" in text  # the charts, as drawn
+    # The charts, as drawn: the rate by enterprise says what it counts (涪陵: 合格+基本合格).
+    assert "各企业合格+基本合格率" in text and "等次分布" in text
     assert "等次说明" in text and "▲项" in text and "未达标：等次不能为“合格”" in text
     assert re.search(r"华西能源集团党委\d{4}年\d{1,2}月\d{1,2}日", text)  # 落款
 
