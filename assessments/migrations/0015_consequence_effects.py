@@ -78,7 +78,7 @@ def apply_effects(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('assessments', '0012_result_source_digest'),
+        ('assessments', '0014_campaign_objects'),
         ('branches', '0008_category_source'),
         ('rubrics', '0003_record_requirements'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
