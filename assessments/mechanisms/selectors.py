@@ -192,3 +192,16 @@ def quarter_results(org_ids: Iterable[int], year: int, quarter: int) -> dict[int
             result.campaign = campaign
             out.setdefault(result.organization_id, result)
     return out
+
+
+def superseded_by(sheet: ScoreSheet) -> Input | None:
+    """The mechanism's value that stands in for this instrument sheet's score this quarter
+    (None when the sheet's score counts): shown on the sheet, so a hand entry is never
+    taken for the quarter's answer."""
+    code = sheet.stage.instrument
+    if code not in MECHANISMS or not _reads_mechanisms(sheet.campaign):
+        return None
+    found = mechanism_inputs(
+        [sheet.organization_id], sheet.campaign.year, sheet.campaign.quarter, [code]
+    )
+    return found.get(sheet.organization_id, {}).get(code)

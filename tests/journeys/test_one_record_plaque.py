@@ -28,9 +28,12 @@ INSTRUMENTS = ("星级党支部考核", "互查评分", "帮扶成效评分")
 CODES = ("star", "inspection", "pairing")
 
 
-def hand_entered_quarter(client, scores: dict[str, tuple[int, int, int]]) -> str:
+def hand_entered_quarter(
+    client, scores: dict[str, tuple[int, int, int]], shown: dict | None = None
+) -> str:
     """dq01 runs this quarter's 亮牌 campaign; kp01 scores every instrument of the five
-    branches by hand (80 unless told), dq01 signs. Returns the campaign's URL."""
+    branches by hand (80 unless told), dq01 signs. Returns the campaign's URL; ``shown``
+    collects each submitted sheet's page by (stage, branch)."""
     login(client, "dq01")
     detail = create_campaign(
         client,
@@ -51,7 +54,9 @@ def hand_entered_quarter(client, scores: dict[str, tuple[int, int, int]]) -> str
     for position, stage in enumerate(INSTRUMENTS):
         for url, name in my_sheets(client, stage):
             score = scores.get(name, (80, 80, 80))[position]
-            fill_sheet(client, url, short={k: str(100 - score) for k in CODES})
+            page = fill_sheet(client, url, short={k: str(100 - score) for k in CODES})
+            if shown is not None:
+                shown[stage, name] = page
     login(client, "dq01")
     assert sign_submitted(client, open_page(client, campaign).link("进度")) == 15
     return campaign
@@ -192,7 +197,13 @@ def test_late_inspection_marks_the_result_stale_until_consolidated_again(client)
     assert "85 结对帮扶成效评估" in row and "尚未汇总" in row
     assert not re.search("示范牌|达标牌|争先牌", row)
 
-    campaign = hand_entered_quarter(client, {"热电厂党支部": (90, 60, 90)})
+    shown: dict = {}
+    campaign = hand_entered_quarter(client, {"热电厂党支部": (90, 60, 90)}, shown)
+    # The hand-entered 帮扶成效 sheet of 热电厂 says the evaluation stands in for it.
+    notice = "本季度帮扶成效评分已有结对帮扶成效评估（85 分）：汇总亮牌时以其为准，本表分数不计入"
+    assert notice in shown["帮扶成效评分", "热电厂党支部"]
+    assert "本表分数不计入" not in shown["帮扶成效评分", "化工分厂党支部"]
+    assert "本表分数不计入" not in shown["互查评分", "热电厂党支部"]
     # Signed, not consolidated yet: still no 牌 on the board, and the results page says
     # the inputs are ready.
     row = board(client).row("热电厂党支部")
