@@ -16,6 +16,7 @@ from decimal import Decimal
 from django.db.models import Avg, Count
 
 from rubrics import scoring
+from rubrics.models import Method
 from rubrics.selectors import rules_for, version_tree
 
 from ..models import (
@@ -136,6 +137,8 @@ def _same(current: dict[str, Input], stored: dict[str, Input]) -> bool:
 
 def instrument_codes(campaign: Campaign) -> list[str]:
     """The instruments a composite campaign's rubric weighs ([] for any other method)."""
+    if campaign.rubric_version.method != Method.COMPOSITE:
+        return []  # no rubric tree to read for a points or checklist campaign
     rules = rules_for(version_tree(campaign.rubric_version_id))
     if rules.method != scoring.COMPOSITE:
         return []
