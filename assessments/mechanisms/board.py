@@ -19,10 +19,10 @@ from . import access
 from .rules import plaque_rules, plaque_version
 from .selectors import (
     campaign_inputs,
+    input_changes,
     mechanism_inputs,
     quarter_campaigns,
     quarter_results,
-    stale_results,
     stored_inputs,
 )
 
@@ -42,6 +42,8 @@ class Plate:
     history: list[tuple[int, int, str, Decimal | None]] = field(default_factory=list)
     state: str = ""
     campaign: Campaign | None = None
+    # A stale plate's inputs that stand now where they differ from the consolidated ones.
+    standing: dict[str, tuple[Decimal, str]] = field(default_factory=dict)
 
     @property
     def stale(self) -> bool:
@@ -76,11 +78,14 @@ def _waiting_inputs(org_ids: list[int], year: int, quarter: int, codes: list[str
     return found
 
 
-def _stale(results: dict[int, BranchResult], codes: list[str]) -> set[int]:
-    out: set[int] = set()
+def _stale(results: dict[int, BranchResult], codes: list[str]) -> dict[int, dict]:
+    """organization id → the inputs standing now, for each result that needs 重新汇总."""
+    out: dict[int, dict] = {}
     for campaign in {r.campaign for r in results.values()}:
-        changed, _ = stale_results(campaign, codes)
-        out |= changed
+        changes = input_changes(campaign, codes)
+        for org_id in changes.changed:
+            if org_id in results and results[org_id].campaign == campaign:
+                out[org_id] = changes.current.get(org_id, {})
     return out
 
 
@@ -120,7 +125,13 @@ def board(user: User, *, year: int, quarter: int, history: int = 4) -> tuple[lis
             plate.total, plate.grade = result.total, result.grade
             plate.reason, plate.campaign = result.source_note, result.campaign
             plate.consequences = [c.text for c in result.consequences.all()]
-            plate.state = STALE if org.pk in stale else ""
+            if org.pk in stale:
+                plate.state = STALE
+                plate.standing = {
+                    c: (v.score, v.source)
+                    for c, v in stale[org.pk].items()
+                    if plate.values.get(c) != (v.score, v.source)
+                }
         plates.append(plate)
     return inputs, plates
 

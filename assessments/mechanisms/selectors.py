@@ -145,16 +145,22 @@ def instrument_codes(campaign: Campaign) -> list[str]:
     return [i.code for i in rules.items() if i.kind == scoring.INPUT]
 
 
-def stale_results(
-    campaign: Campaign, codes: Iterable[str] | None = None
-) -> tuple[set[int], set[int]]:
-    """(organizations whose result was consolidated from other inputs than stand now,
-    organizations whose inputs are complete but have no result yet): both need
-    "重新汇总". Nothing else reads a late value: the result keeps its plate until then.
-    Only a weighted composite has inputs: any other campaign gives two empty sets."""
+@dataclass(frozen=True)
+class Changes:
+    """A composite campaign's inputs standing now against those its results were
+    consolidated from."""
+
+    current: dict[int, dict[str, Input]]  # organization id → the inputs standing now
+    changed: set[int]  # a result consolidated from other inputs than stand now
+    waiting: set[int]  # complete inputs and no result yet
+
+
+def input_changes(campaign: Campaign, codes: Iterable[str] | None = None) -> Changes:
+    """What needs "重新汇总". Nothing else reads a late value: a result keeps its plate
+    until then. Only a weighted composite has inputs: any other campaign has no change."""
     codes = instrument_codes(campaign) if codes is None else list(codes)
     if not codes:
-        return set(), set()
+        return Changes({}, set(), set())
     current = campaign_inputs(campaign, codes)
     stored = {
         r.organization_id: stored_inputs(r) for r in BranchResult.objects.filter(campaign=campaign)
@@ -169,7 +175,16 @@ def stale_results(
         for org_id, values in current.items()
         if org_id not in stored and all(c in values for c in codes)
     }
-    return changed, waiting
+    return Changes(current, changed, waiting)
+
+
+def stale_results(
+    campaign: Campaign, codes: Iterable[str] | None = None
+) -> tuple[set[int], set[int]]:
+    """(organizations whose result needs 重新汇总, organizations with complete inputs and
+    no result yet)."""
+    changes = input_changes(campaign, codes)
+    return changes.changed, changes.waiting
 
 
 def quarter_campaigns(year: int, quarter: int):

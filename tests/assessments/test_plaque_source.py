@@ -121,9 +121,11 @@ def test_consolidation_takes_the_mechanisms_values_and_keeps_their_sources(
 
 
 def test_a_late_value_marks_the_result_stale_and_changes_nothing_until_consolidated(
-    tree, dept_admin, reviewer, plaque
+    tree, dept_admin, reviewer, secretary_a, plaque
 ):
-    campaign = quarter(tree, dept_admin, reviewer, plaque, 2, {tree.b: (90, 90, 90)})
+    campaign = quarter(
+        tree, dept_admin, reviewer, plaque, 2, {tree.a: (80, 80, 80), tree.b: (90, 90, 90)}
+    )
     services.consolidate(campaign, by=dept_admin)
     assert stale_results(campaign) == (set(), set())
 
@@ -133,6 +135,10 @@ def test_a_late_value_marks_the_result_stale_and_changes_nothing_until_consolida
     assert (b.total, b.grade) == (Decimal("90"), "示范牌")  # no other 牌 anywhere
     [plate] = [p for p in board.board(dept_admin, year=2026, quarter=2)[1] if p.org == tree.b]
     assert (plate.total, plate.grade, plate.stale) == (Decimal("90"), "示范牌", True)
+    assert plate.standing == {"inspection": (Decimal("50"), MECHANISMS["inspection"])}
+    # The secretary of the other branch reads only their own plate: nothing to flag there.
+    [own] = board.board(secretary_a, year=2026, quarter=2)[1]
+    assert (own.org, own.grade, own.stale) == (tree.a, "达标牌", False)
 
     services.consolidate(campaign, by=dept_admin)
     b = result(campaign, tree.b)
@@ -177,3 +183,23 @@ def test_the_board_shows_the_stored_results_and_their_consequences(
     # The same facts as the results ledger.
     stored = result(q2, tree.a)
     assert sorted(a.consequences) == sorted(c.text for c in stored.consequences.all())
+
+
+def test_the_board_reads_in_a_number_of_queries_that_does_not_grow_with_branches(
+    tree, dept_admin, reviewer, plaque
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    campaign = quarter(tree, dept_admin, reviewer, plaque, 2, {tree.a: (90, 90, 90)})
+    services.consolidate(campaign, by=dept_admin)
+    with CaptureQueriesContext(connection) as one:
+        assert len(board.board(dept_admin, year=2026, quarter=2)[1]) == 1
+    for code in CODES:
+        signed(campaign.stages.get(instrument=code), tree.b, reviewer, dept_admin, {code: "70"})
+    services.consolidate(campaign, by=dept_admin)
+    inspected(tree.b, plaque, "95", dept_admin)  # b is stale now: still the same reads
+    with CaptureQueriesContext(connection) as two:
+        plates = board.board(dept_admin, year=2026, quarter=2)[1]
+    assert [p.stale for p in plates] == [False, True]
+    assert len(two) == len(one)

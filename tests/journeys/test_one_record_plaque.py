@@ -222,6 +222,7 @@ def test_late_inspection_marks_the_result_stale_until_consolidated_again(client)
     assert "95 分" in inspect_today(client, "热电厂党支部", {"5.3": ("0", "党员积分未公示")})
     row = board(client).row("热电厂党支部")
     assert "79.5 达标牌" in row and "需重新汇总" in row and "示范牌" not in row
+    assert "60 考评表（人工录入） 现为 95（互查评分表），待重新汇总" in row
     login(client, "dq01")
     results = open_page(client, open_page(client, campaign).link("结果与台账"))
     assert "1 个对象的分项评分在上次汇总后有变化" in results
