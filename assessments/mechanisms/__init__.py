@@ -5,7 +5,9 @@ inspection (互查), member posts (党员标准化责任认领) and the quarterl
   helper their paired branch, a secretary their own branch and members, inspectors their
   assignment);
 - ``pairing``, ``inspection``, ``posts``: the services (every write, with audit and events);
-- ``board``: the quarter's 亮牌 from these features (hand-entered sheets otherwise), by the
-  亮牌 rubric's own weights, bands and consequence rules;
+- ``selectors``: each 亮牌 instrument's input for a quarter (these features' values, the
+  hand-entered sheets otherwise), read by the 亮牌 campaign's consolidation;
+- ``board``: the quarter's consolidated 亮牌 results (never a composite of its own), with
+  each input's source and what needs 重新汇总;
 - ``views``, ``forms``, ``exports``, ``pdf`` and ``urls`` for the pages.
 """

@@ -1,28 +1,33 @@
-"""The quarterly 亮牌 board: per branch, 星级党支部考核 40% + 互查 30% + 帮扶成效 30%
-combined by the 亮牌 rubric itself (its weights, bands 示范/达标/争先 and consequence rules;
-the same engine call as the campaigns' consolidation, assessments/services/results.py).
-
-Each instrument is taken from the feature that produces it when it exists this quarter (the
-submitted 互查评分表; the pairing's quarterly 帮扶成效 score) and otherwise from the signed
-score sheets of the quarter's 亮牌 campaign (entered by hand), which is also where the
-星级党支部考核 comes from."""
+"""The quarterly 亮牌 board: per branch, the quarter's consolidated 亮牌 result (score,
+plate and consequences as the 亮牌 campaign's consolidation stored them, read by the same
+results ledger as the results page, the ledger export and the PDFs), with each instrument's
+input and where it came from. The board never grades on its own: a quarter with inputs but
+no consolidated result says so, and a result whose inputs changed since (a late 帮扶成效
+evaluation or 互查) keeps its plate and says it needs 重新汇总."""
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-
-from django.db.models import Avg
 
 from branches import access as branch_access
 from branches.access import Perm
 from branches.models import Organization, OrgKind, User
 from rubrics import scoring
 
-from ..models import Evaluation, Inspection, ScoreSheet, SheetStatus
-from ..services.results import consequence_rules, consequences_for, previous_period
+from ..models import BranchResult, Campaign
+from ..services.results import previous_period
 from . import access
-from .rules import PLAQUE_RUBRIC, plaque_rules, plaque_version
+from .rules import plaque_rules, plaque_version
+from .selectors import (
+    campaign_inputs,
+    input_changes,
+    mechanism_inputs,
+    quarter_campaigns,
+    quarter_results,
+    stored_inputs,
+)
 
-SOURCES = {"inspection": "互查评分表", "pairing": "结对帮扶成效评估"}
+STALE = "stale"  # consolidated from other inputs than stand now: 需重新汇总
+PENDING = "pending"  # inputs but no consolidated result yet: 尚未汇总
 
 
 @dataclass
@@ -35,6 +40,18 @@ class Plate:
     previous: str = ""
     consequences: list[str] = field(default_factory=list)
     history: list[tuple[int, int, str, Decimal | None]] = field(default_factory=list)
+    state: str = ""
+    campaign: Campaign | None = None
+    # A stale plate's inputs that stand now where they differ from the consolidated ones.
+    standing: dict[str, tuple[Decimal, str]] = field(default_factory=dict)
+
+    @property
+    def stale(self) -> bool:
+        return self.state == STALE
+
+    @property
+    def pending(self) -> bool:
+        return self.state == PENDING
 
 
 def _branches(user: User) -> list[Organization]:
@@ -47,91 +64,74 @@ def _branches(user: User) -> list[Organization]:
     )
 
 
-def _instruments(org_ids: list[int], year: int, quarter: int, codes: list[str]) -> dict:
-    """(org id, code) → (score, source) for the quarter: features first, sheets otherwise."""
-    found: dict[tuple[int, str], tuple[Decimal, str]] = {}
-    sheets = (
-        ScoreSheet.objects.reviews()
-        .filter(
-            organization_id__in=org_ids,
-            status=SheetStatus.SIGNED,
-            campaign__year=year,
-            campaign__quarter=quarter,
-            rubric_version__rubric__code=PLAQUE_RUBRIC,
-            stage__instrument__in=codes,
-        )
-        .values("organization_id", "stage__instrument")
-        .annotate(score=Avg("total"))
-    )
-    for row in sheets:
-        score = Decimal(str(row["score"])).quantize(Decimal("0.01")).normalize()
-        found[(row["organization_id"], row["stage__instrument"])] = (score, "考评表（人工录入）")
-    if "inspection" in codes:
-        inspections = (
-            Inspection.objects.filter(
-                organization_id__in=org_ids, year=year, quarter=quarter, total__isnull=False
-            )
-            .values("organization_id")
-            .annotate(score=Avg("total"))
-        )
-        for row in inspections:
-            score = Decimal(str(row["score"])).quantize(Decimal("0.01")).normalize()
-            found[(row["organization_id"], "inspection")] = (score, SOURCES["inspection"])
-    if "pairing" in codes:
-        evaluations = (
-            Evaluation.objects.filter(
-                pairing__organization_id__in=org_ids, year=year, quarter=quarter
-            )
-            .values("pairing__organization_id")
-            .annotate(score=Avg("score"))
-        )
-        for row in evaluations:
-            score = Decimal(str(row["score"])).quantize(Decimal("0.01")).normalize()
-            found[(row["pairing__organization_id"], "pairing")] = (score, SOURCES["pairing"])
+def _waiting_inputs(org_ids: list[int], year: int, quarter: int, codes: list[str]) -> dict:
+    """Inputs of branches with no consolidated result: the quarter's campaigns' (sheets and
+    mechanisms, by the consolidation's own rule), else the mechanisms' alone."""
+    found: dict[int, dict] = {}
+    for campaign in quarter_campaigns(year, quarter):
+        for org_id, values in campaign_inputs(campaign, codes).items():
+            if org_id in org_ids:
+                found.setdefault(org_id, values)
+    rest = [o for o in org_ids if o not in found]
+    for org_id, values in mechanism_inputs(rest, year, quarter, codes).items():
+        found[org_id] = values
     return found
 
 
-def _grades(orgs, year, quarter, rules, inputs) -> dict[int, tuple[Decimal | None, str, str, dict]]:
-    codes = [i.code for i in inputs]
-    found = _instruments([o.pk for o in orgs], year, quarter, codes)
-    out = {}
-    for org in orgs:
-        values = {c: found[(org.pk, c)] for c in codes if (org.pk, c) in found}
-        if len(values) < len(codes):
-            out[org.pk] = (None, "", "", values)
-            continue
-        result = scoring.score(rules, scoring.Entry({c: v for c, (v, _) in values.items()}))
-        out[org.pk] = (result.total, result.grade or "", result.reasons[0], values)
+def _stale(results: dict[int, BranchResult], codes: list[str]) -> dict[int, dict]:
+    """organization id → the inputs standing now, for each result that needs 重新汇总."""
+    out: dict[int, dict] = {}
+    for campaign in {r.campaign for r in results.values()}:
+        changes = input_changes(campaign, codes)
+        for org_id in changes.changed:
+            if org_id in results and results[org_id].campaign == campaign:
+                out[org_id] = changes.current.get(org_id, {})
     return out
 
 
 def board(user: User, *, year: int, quarter: int, history: int = 4) -> tuple[list, list[Plate]]:
-    """(the instruments, one plate per branch in the user's scope with anything this quarter)."""
-    version = plaque_version()
+    """(the instruments, one plate per branch in the user's scope with anything this
+    quarter or in the quarters before)."""
+    plaque_version()
     rules = plaque_rules()
-    conseq = consequence_rules(version.consequence_rules)
     inputs = [i for i in rules.items() if i.kind == scoring.INPUT]
+    codes = [i.code for i in inputs]
     orgs = _branches(user)
-    now = _grades(orgs, year, quarter, rules, inputs)
+    ids = [o.pk for o in orgs]
+    now = quarter_results(ids, year, quarter)
+    waiting = _waiting_inputs([o for o in ids if o not in now], year, quarter, codes)
+    stale = _stale(now, codes)
     periods, y, q = [], year, quarter
     for _ in range(history):
         y, q = previous_period(y, q)
-        periods.append((y, q, _grades(orgs, y, q, rules, inputs)))
+        periods.append((y, q, quarter_results(ids, y, q)))
     plates = []
     for org in orgs:
-        total, grade, reason, values = now[org.pk]
-        if not values and not any(g[org.pk][3] for *_, g in periods):
+        result = now.get(org.pk)
+        past = [(py, pq, found.get(org.pk)) for py, pq, found in periods]
+        if result is None and not waiting.get(org.pk) and not any(r for *_, r in past):
             continue
-        plate = Plate(org=org, values=values, total=total, grade=grade, reason=reason)
-        plate.history = [(py, pq, g[org.pk][1], g[org.pk][0]) for py, pq, g in periods]
-        plate.previous = periods[0][2][org.pk][1] if periods else ""
-        if grade:
-            plate.consequences = [
-                r.text
-                for r in consequences_for(
-                    PLAQUE_RUBRIC, grade, plate.previous or None, rules=conseq
-                )
-            ]
+        plate = Plate(org=org)
+        plate.history = [
+            (py, pq, r.grade if r else "", r.total if r else None) for py, pq, r in past
+        ]
+        plate.previous = plate.history[0][2] if plate.history else ""
+        if result is None:
+            found = waiting.get(org.pk, {})
+            plate.values = {c: (v.score, v.source) for c, v in found.items()}
+            plate.state = PENDING if found else ""
+        else:
+            plate.values = {c: (v.score, v.source) for c, v in stored_inputs(result).items()}
+            plate.total, plate.grade = result.total, result.grade
+            plate.reason, plate.campaign = result.source_note, result.campaign
+            plate.consequences = [c.text for c in result.consequences.all()]
+            if org.pk in stale:
+                plate.state = STALE
+                plate.standing = {
+                    c: (v.score, v.source)
+                    for c, v in stale[org.pk].items()
+                    if plate.values.get(c) != (v.score, v.source)
+                }
         plates.append(plate)
     return inputs, plates
 

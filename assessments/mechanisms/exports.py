@@ -336,6 +336,7 @@ class BoardExport(Export):
             "牌级",
             "上季度",
             "结果运用",
+            "状态",
         ]
 
     def rows(self):
@@ -345,7 +346,8 @@ class BoardExport(Export):
                 p.org.name,
                 *[p.values[i.code][0] if i.code in p.values else "" for i in inputs],
                 p.total if p.total is not None else "",
-                p.grade or "待评",
+                p.grade or ("尚未汇总" if p.pending else "—"),
                 p.previous,
                 "；".join(p.consequences),
+                "需重新汇总" if p.stale else ("" if p.grade else "尚未汇总"),
             ]

@@ -45,6 +45,8 @@ def plaque_board(request: HttpRequest) -> HttpResponse:
             "quarter": quarter,
             "inputs": inputs,
             "plates": plates,
+            "stale_count": sum(p.stale for p in plates),
+            "pending_count": sum(p.pending for p in plates),
             "prev": prev,
             "next": nxt,
         },

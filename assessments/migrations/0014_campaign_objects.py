@@ -54,7 +54,7 @@ def fill_objects(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("assessments", "0012_result_source_digest"),
+        ("assessments", "0013_plaque_inputs"),
         ("branches", "0007_member"),
     ]
 

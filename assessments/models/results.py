@@ -66,6 +66,10 @@ class BranchResult(models.Model):
     overturned = models.JSONField("被推翻的否决项", default=list, blank=True)
     unmet_key_items = models.JSONField("未达标▲项", default=list, blank=True)
     inflated_self = models.BooleanField("自评虚高", default=False)
+    # A weighted composite (亮牌): each instrument's score and where it came from (a
+    # mechanism's value or the signed sheets), as consolidated. When the inputs standing
+    # now differ, the result needs 重新汇总 (assessments/mechanisms/selectors.py).
+    inputs = models.JSONField("分项评分及来源", default=dict, blank=True)
     # Copied from the campaign when consolidating: a branch's history and the previous
     # period's grade (for consequences) are looked up by this index, across campaigns.
     year = models.PositiveSmallIntegerField("年度")

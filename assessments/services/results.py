@@ -7,10 +7,7 @@ from decimal import Decimal
 
 from django.db import connection, models, transaction
 from django.db.models import (
-    Avg,
     Case,
-    Count,
-    DecimalField,
     F,
     IntegerField,
     Q,
@@ -29,6 +26,7 @@ from rubrics import scoring
 from rubrics.selectors import rules_for, version_tree
 
 from ..access import can_verify, is_secretary_of
+from ..mechanisms.selectors import HAND, campaign_inputs
 from ..models import (
     WITH_BRANCH,
     BranchResult,
@@ -118,6 +116,7 @@ class Final:
     unmet: list
     inflated: bool
     digest: str = ""  # the source sheet's sign-off digest ("" for a weighted composite)
+    inputs: dict | None = None  # a weighted composite's inputs and their sources
 
 
 def _latest_authoritative(campaign: Campaign) -> list[Final]:
@@ -164,60 +163,46 @@ def _latest_authoritative(campaign: Campaign) -> list[Final]:
 
 
 def _composite(campaign: Campaign, rules: scoring.Rules) -> list[Final]:
-    """亮牌: each instrument's signed score, weighted, in one aggregate query. When an
-    instrument has several signed scores for a branch, their average counts (and the
-    result says so)."""
+    """亮牌: each instrument's input, weighted. The inputs are read by the one rule of
+    ``mechanisms.selectors.campaign_inputs`` (a mechanism's value for the quarter where one
+    stands, the signed sheets' average otherwise) and kept with the result, with where each
+    came from."""
     inputs = [i for i in rules.items() if i.kind == scoring.INPUT]
-    when = {
-        i.code: Case(
-            When(stage__instrument=i.code, then=F("total")),
-            output_field=DecimalField(max_digits=7, decimal_places=3),
-        )
-        for i in inputs
-    }
-    rows = (
-        _signed_reviews(campaign)
-        .filter(stage__instrument__in=[i.code for i in inputs])
-        .values("organization_id")
-        .annotate(
-            **{f"s_{code}": Avg(expr) for code, expr in when.items()},
-            **{f"n_{code}": Count(expr) for code, expr in when.items()},
-        )
-    )
+    codes = [i.code for i in inputs]
     out = []
-    for r in rows:
-        scores = {i.code: r[f"s_{i.code}"] for i in inputs}
-        if any(v is None for v in scores.values()):
-            continue  # not every instrument is signed yet
-        # Avg may come back as float or with many places: keep exact decimals.
-        scores = {
-            code: Decimal(str(v)).quantize(Decimal("0.001")).normalize()
-            for code, v in scores.items()
-        }
-        result = scoring.score(rules, scoring.Entry(scores))
-        averaged = [
-            f"{i.text}取 {r[f'n_{i.code}']} 份已签发评分的平均分 {scoring.fmt(scores[i.code])}"
-            for i in inputs
-            if r[f"n_{i.code}"] > 1
-        ]
-        note = "最终结果为加权综合：" + result.reasons[0]
-        if averaged:
-            note += "（" + "；".join(averaged) + "）"
+    for org_id, values in campaign_inputs(campaign, codes).items():
+        if any(code not in values for code in codes):
+            continue  # not every instrument has its score yet
+        result = scoring.score(rules, scoring.Entry({c: values[c].score for c in codes}))
         out.append(
             Final(
-                r["organization_id"],
+                org_id,
                 result.total,
                 result.max,
                 result.grade or "",
                 result.passed,
                 None,
                 None,
-                note,
+                "最终结果为加权综合：" + result.reasons[0] + _input_sources(inputs, values),
                 [],
                 False,
+                inputs={code: values[code].stored() for code in codes},
             )
         )
     return out
+
+
+def _input_sources(inputs: list, values: dict) -> str:
+    """Where the inputs came from, when not simply one signed sheet each."""
+    notes = []
+    for i in inputs:
+        value = values[i.code]
+        if value.source != HAND:
+            notes.append(f"{i.text}取自{value.source} {scoring.fmt(value.score)}")
+        elif value.count > 1:
+            score = scoring.fmt(value.score)
+            notes.append(f"{i.text}取 {value.count} 份已签发评分的平均分 {score}")
+    return "（" + "；".join(notes) + "）" if notes else ""
 
 
 def standing_vetoes(campaign: Campaign) -> tuple[dict[int, list[str]], dict[int, list[dict]]]:
@@ -255,6 +240,7 @@ RESULT_FIELDS = [
     "overturned",
     "unmet_key_items",
     "inflated_self",
+    "inputs",
     "year",
     "quarter",
     "rubric_code",
@@ -305,6 +291,7 @@ def _result_values(campaign: Campaign, rubric_code: str, f: Final, graded, vetoe
         overturned=overturned,
         unmet_key_items=f.unmet,
         inflated_self=f.inflated,
+        inputs=f.inputs or {},
         year=campaign.year,
         quarter=campaign.quarter,
         rubric_code=rubric_code,
@@ -319,7 +306,7 @@ def _store_results(
     Returns the stored results when it wrote none (None: they are to be read again)."""
     standing, overturned = standing_vetoes(campaign)
     # Plain rows, not model instances: a model is built only for a result that changed.
-    lists = JsonText("vetoes", "overturned", "unmet_key_items")
+    lists = JsonText("vetoes", "overturned", "unmet_key_items", "inputs")
     columns = [
         BranchResult._meta.get_field(name).attname
         for name in RESULT_FIELDS

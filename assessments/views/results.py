@@ -26,6 +26,7 @@ from ..forms import (
     RerateForm,
     WhyForm,
 )
+from ..mechanisms.selectors import stale_results
 from ..models import RectificationStatus, ReportKind
 from ..services import AssessmentError
 from . import send_upload
@@ -45,6 +46,7 @@ def campaign_results(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = access.get_campaign(request.user, pk)
     filters = _filters(request)
     ledger = selectors.results_ledger(campaign, **filters).prefetch_related("consequences")
+    stale, waiting = stale_results(campaign)
     return render(
         request,
         "assessments/results.html",
@@ -61,6 +63,8 @@ def campaign_results(request: HttpRequest, pk: int) -> HttpResponse:
             "composite": campaign.rubric_version.method == Method.COMPOSITE,
             "checklist": campaign.rubric_version.method == Method.CHECKLIST,
             "ReportKind": ReportKind,
+            "stale": stale,
+            "waiting": waiting,
         },
     )
 

@@ -28,6 +28,7 @@ from ..forms import (
     StageForm,
     WhyForm,
 )
+from ..mechanisms.selectors import superseded_by
 from ..models import Assessor, Draw, SheetStatus
 from ..services import AssessmentError, Conflict
 from . import send_upload
@@ -320,6 +321,7 @@ def _sheet_context(request: HttpRequest, sheet, rules, result=None, errors=None,
         ),
         "evidence_form": EvidenceForm(),
         "upload_form": OfflineUploadForm(),
+        "superseded": superseded_by(sheet),
     }
 
 

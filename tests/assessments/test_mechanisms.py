@@ -161,32 +161,3 @@ def test_member_duty_bands(tree, secretary_a, plaque_rubric, score, band):
         member, by=secretary_a, year=2026, month=1, score=Decimal("90"), note="复核"
     )
     assert again.pk == scored.pk and again.band == "履职优秀"
-
-
-def test_board_bands_and_consequences_across_quarters(tree, dept_admin, plaque_rubric, monkeypatch):
-    """The board combines the instruments with the 亮牌 rubric and applies its consequence
-    rules against the previous quarter's plate (the sources are stubbed here; the journey
-    reads them from the features and the sheets)."""
-    from assessments.mechanisms import board
-
-    by_quarter = {
-        (2026, 1): {tree.a.pk: (60, 60, 60), tree.b.pk: (95, 95, 95)},
-        (2026, 2): {tree.a.pk: (65, 60, 60), tree.b.pk: (90, 90, 90)},
-    }
-
-    def instruments(org_ids, year, quarter, codes):
-        found = {}
-        for org_id, values in by_quarter.get((year, quarter), {}).items():
-            for code, value in zip(codes, values, strict=True):
-                found[(org_id, code)] = (Decimal(value), "stub")
-        return found
-
-    monkeypatch.setattr(board, "_instruments", instruments)
-    _, plates = board.board(dept_admin, year=2026, quarter=2)
-    by_name = {p.org.name: p for p in plates}
-    a, b = by_name["甲党支部"], by_name["乙党支部"]
-    assert (a.total, a.grade, a.previous) == (Decimal("62"), "争先牌", "争先牌")
-    assert any("连续2个季度争先牌" in c for c in a.consequences)
-    assert (b.total, b.grade, b.previous) == (Decimal("90"), "示范牌", "示范牌")
-    assert any("加5分" in c for c in b.consequences)
-    assert b.history[0][:3] == (2026, 1, "示范牌")

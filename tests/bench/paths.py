@@ -408,10 +408,11 @@ def raw_writes(campaign, stage) -> float:
             cursor.execute(
                 f"INSERT INTO {result} (campaign_id, organization_id, source_stage_id, "
                 "source_sheet_id, source_digest, source_note, total, max_total, grade, passed, "
-                "original_grade, vetoes, overturned, unmet_key_items, inflated_self, year, "
-                "quarter, rubric_code, computed_at) SELECT s.campaign_id, s.organization_id, "
-                "s.stage_id, s.id, s.digest, '', s.total, s.max_total, s.grade, s.passed, '', "
-                "'[]', '[]', '[]', false, 2026, NULL, 'fuling-2017', %s "
+                "original_grade, vetoes, overturned, unmet_key_items, inflated_self, inputs, "
+                "year, quarter, rubric_code, computed_at) SELECT s.campaign_id, "
+                "s.organization_id, s.stage_id, s.id, s.digest, '', s.total, s.max_total, "
+                "s.grade, s.passed, '', '[]', '[]', '[]', false, '{}', 2026, NULL, "
+                "'fuling-2017', %s "
                 "FROM assessments_scoresheet s WHERE s.stage_id = %s",
                 [timezone.now(), stage.pk],
             )

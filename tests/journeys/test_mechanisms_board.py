@@ -1,7 +1,8 @@
 """The quarterly 亮牌 board (issue 13): 星级党支部考核 40% + 互查 30% + 帮扶成效 30% per
 branch, the 互查 and 帮扶成效 taken from the inspection and the pairing score when they exist
 and from the hand-entered sheets of the quarter's 亮牌 campaign otherwise; bands and
-consequences from the 亮牌 rubric. Pages only, from the demo."""
+consequences from the 亮牌 rubric. The board shows the campaign's consolidated result
+(nothing before 汇总). Pages only, from the demo."""
 
 from datetime import date
 
@@ -23,8 +24,9 @@ INSTRUMENTS = ("星级党支部考核", "互查评分", "帮扶成效评分")
 CODES = ("star", "inspection", "pairing")
 
 
-def hand_entered_quarter(client, scores: dict[str, tuple[int, int, int]]) -> None:
-    """dq01 runs this quarter's 亮牌 campaign; kp01 scores every instrument by hand."""
+def hand_entered_quarter(client, scores: dict[str, tuple[int, int, int]]) -> str:
+    """dq01 runs this quarter's 亮牌 campaign; kp01 scores every instrument by hand.
+    Returns the campaign's URL."""
     login(client, "dq01")
     detail = create_campaign(
         client,
@@ -48,6 +50,7 @@ def hand_entered_quarter(client, scores: dict[str, tuple[int, int, int]]) -> Non
             fill_sheet(client, url, short={k: str(100 - score) for k in CODES})
     login(client, "dq01")
     assert sign_submitted(client, open_page(client, campaign).link("进度")) == 15
+    return campaign
 
 
 def inspect_with_full_marks_but(client, deductions: dict[str, tuple[str, str]]) -> str:
@@ -87,7 +90,7 @@ def score_pairing(client, branch: str, score: str) -> None:
 
 
 def test_board_combines_features_and_hand_entered_scores(client):
-    hand_entered_quarter(
+    campaign = hand_entered_quarter(
         client,
         {
             "热电厂党支部": (90, 40, 40),  # 互查 and 帮扶成效 will come from the features
@@ -102,6 +105,11 @@ def test_board_combines_features_and_hand_entered_scores(client):
     login(client, "dq01")
     board = open_page(client, open_page(client, "/mechanisms/").link("季度亮牌看板"))
     assert f"{TODAY.year}年第{QUARTER}季度“亮牌”看板" in board
+    # Signed but not consolidated: the inputs, no 牌 of the board's own.
+    assert "95 互查评分表 85 结对帮扶成效评估 — 尚未汇总" in board.row("热电厂党支部")
+    results = open_page(client, open_page(client, campaign).link("结果与台账"))
+    submit(client, results.form(button="汇总考评结果"))
+    board = open_page(client, open_page(client, "/mechanisms/").link("季度亮牌看板"))
     # 90×40% + 95×30% + 85×30% = 90: 示范牌, the two features named as the sources.
     row = board.row("热电厂党支部")
     assert "90 考评表（人工录入） 95 互查评分表 85 结对帮扶成效评估 90 示范牌" in row

@@ -1,0 +1,225 @@
+"""Reads of the quarterly 亮牌: each instrument's input for a branch and quarter, and where
+it comes from.
+
+One rule, read by the consolidation (assessments/services/results.py) and by the board:
+the 互查 and 帮扶成效 instruments come from the mechanism that produces them when it has
+a value that quarter (the submitted 互查评分表; the pairing's quarterly 帮扶成效
+evaluation), and from the signed sheets of the 亮牌 campaign otherwise; the
+星级党支部考核 always comes from the sheets. The board itself never grades: it shows the
+consolidated result (``quarter_results``), the one the results page, the ledger export and
+the PDFs read."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Avg, Count
+
+from rubrics import scoring
+from rubrics.models import Method
+from rubrics.selectors import rules_for, version_tree
+
+from ..models import (
+    BranchResult,
+    Campaign,
+    Evaluation,
+    Inspection,
+    InspectionStatus,
+    ScoreSheet,
+)
+from ..selectors import results_ledger
+from .rules import PLAQUE_RUBRIC
+
+HAND = "考评表（人工录入）"
+# The instruments a mechanism produces, and how the source is named on pages and notes.
+MECHANISMS = {"inspection": "互查评分表", "pairing": "结对帮扶成效评估"}
+PLACES = Decimal("0.001")
+
+
+@dataclass(frozen=True)
+class Input:
+    """One instrument's score for one branch and quarter, and where it came from."""
+
+    score: Decimal
+    source: str
+    count: int = 1  # how many scores were averaged
+
+    def stored(self) -> dict:
+        """How a result keeps it (``BranchResult.inputs``)."""
+        return {"score": f"{self.score:f}", "source": self.source, "count": self.count}
+
+    @classmethod
+    def from_stored(cls, data: dict) -> "Input":
+        return cls(Decimal(data["score"]), data["source"], data.get("count", 1))
+
+
+def _exact(value) -> Decimal:
+    # Avg may come back as float or with many places: keep exact decimals.
+    return Decimal(str(value)).quantize(PLACES).normalize()
+
+
+def sheet_inputs(sheets, codes: Iterable[str]) -> dict[int, dict[str, Input]]:
+    """organization id → instrument code → the average of its signed sheets' totals."""
+    out: dict[int, dict[str, Input]] = {}
+    rows = (
+        sheets.filter(stage__instrument__in=list(codes), total__isnull=False)
+        .order_by()
+        .values("organization_id", "stage__instrument")
+        .annotate(score=Avg("total"), n=Count("id"))
+    )
+    for row in rows:
+        out.setdefault(row["organization_id"], {})[row["stage__instrument"]] = Input(
+            _exact(row["score"]), HAND, row["n"]
+        )
+    return out
+
+
+def mechanism_inputs(
+    org_ids: Iterable[int], year: int, quarter: int, codes: Iterable[str]
+) -> dict[int, dict[str, Input]]:
+    """organization id → instrument code → the mechanism's value for the quarter (the
+    average when a branch had several submitted inspections)."""
+    org_ids, codes = list(org_ids), set(codes)
+    out: dict[int, dict[str, Input]] = {}
+    if "inspection" in codes:
+        for row in (
+            Inspection.objects.filter(
+                organization_id__in=org_ids, year=year, quarter=quarter, total__isnull=False
+            )
+            .exclude(status=InspectionStatus.SCHEDULED)
+            .order_by()
+            .values("organization_id")
+            .annotate(score=Avg("total"), n=Count("id"))
+        ):
+            out.setdefault(row["organization_id"], {})["inspection"] = Input(
+                _exact(row["score"]), MECHANISMS["inspection"], row["n"]
+            )
+    if "pairing" in codes:
+        for row in (
+            Evaluation.objects.filter(
+                pairing__organization_id__in=org_ids, year=year, quarter=quarter
+            )
+            .order_by()
+            .values("pairing__organization_id")
+            .annotate(score=Avg("score"), n=Count("id"))
+        ):
+            out.setdefault(row["pairing__organization_id"], {})["pairing"] = Input(
+                _exact(row["score"]), MECHANISMS["pairing"], row["n"]
+            )
+    return out
+
+
+def _reads_mechanisms(campaign: Campaign) -> bool:
+    return campaign.quarter is not None and campaign.rubric_version.rubric.code == PLAQUE_RUBRIC
+
+
+def campaign_inputs(campaign: Campaign, codes: Iterable[str]) -> dict[int, dict[str, Input]]:
+    """Every branch with a signed instrument sheet in a composite campaign → its inputs:
+    a mechanism's value where one stands that quarter, the signed sheets otherwise."""
+    codes = list(codes)
+    out = sheet_inputs(ScoreSheet.objects.signed_reviews(campaign), codes)
+    if out and _reads_mechanisms(campaign):
+        found = mechanism_inputs(out, campaign.year, campaign.quarter, codes)
+        for org_id, values in found.items():
+            out[org_id].update(values)
+    return out
+
+
+def stored_inputs(result: BranchResult) -> dict[str, Input]:
+    return {code: Input.from_stored(v) for code, v in (result.inputs or {}).items()}
+
+
+def _same(current: dict[str, Input], stored: dict[str, Input]) -> bool:
+    return {c: (i.score, i.source) for c, i in current.items()} == {
+        c: (i.score, i.source) for c, i in stored.items()
+    }
+
+
+def instrument_codes(campaign: Campaign) -> list[str]:
+    """The instruments a composite campaign's rubric weighs ([] for any other method)."""
+    if campaign.rubric_version.method != Method.COMPOSITE:
+        return []  # no rubric tree to read for a points or checklist campaign
+    rules = rules_for(version_tree(campaign.rubric_version_id))
+    if rules.method != scoring.COMPOSITE:
+        return []
+    return [i.code for i in rules.items() if i.kind == scoring.INPUT]
+
+
+@dataclass(frozen=True)
+class Changes:
+    """A composite campaign's inputs standing now against those its results were
+    consolidated from."""
+
+    current: dict[int, dict[str, Input]]  # organization id → the inputs standing now
+    changed: set[int]  # a result consolidated from other inputs than stand now
+    waiting: set[int]  # complete inputs and no result yet
+
+
+def input_changes(campaign: Campaign, codes: Iterable[str] | None = None) -> Changes:
+    """What needs "重新汇总". Nothing else reads a late value: a result keeps its plate
+    until then. Only a weighted composite has inputs: any other campaign has no change."""
+    codes = instrument_codes(campaign) if codes is None else list(codes)
+    if not codes:
+        return Changes({}, set(), set())
+    current = campaign_inputs(campaign, codes)
+    stored = {
+        r.organization_id: stored_inputs(r) for r in BranchResult.objects.filter(campaign=campaign)
+    }
+    changed = {
+        org_id
+        for org_id, values in stored.items()
+        if not _same({c: v for c, v in current.get(org_id, {}).items() if c in codes}, values)
+    }
+    waiting = {
+        org_id
+        for org_id, values in current.items()
+        if org_id not in stored and all(c in values for c in codes)
+    }
+    return Changes(current, changed, waiting)
+
+
+def stale_results(
+    campaign: Campaign, codes: Iterable[str] | None = None
+) -> tuple[set[int], set[int]]:
+    """(organizations whose result needs 重新汇总, organizations with complete inputs and
+    no result yet)."""
+    changes = input_changes(campaign, codes)
+    return changes.changed, changes.waiting
+
+
+def quarter_campaigns(year: int, quarter: int):
+    """The quarter's 亮牌 campaigns, the latest first."""
+    return (
+        Campaign.objects.filter(
+            rubric_version__rubric__code=PLAQUE_RUBRIC, year=year, quarter=quarter
+        )
+        .select_related("rubric_version__rubric", "scope")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def quarter_results(org_ids: Iterable[int], year: int, quarter: int) -> dict[int, BranchResult]:
+    """organization id → its consolidated 亮牌 result for the quarter, read through the
+    campaigns' results ledger (the results page's, the export's and the PDFs' reader); the
+    latest campaign's when a quarter has several."""
+    org_ids = set(org_ids)
+    out: dict[int, BranchResult] = {}
+    for campaign in quarter_campaigns(year, quarter):
+        ledger = results_ledger(campaign).filter(organization_id__in=org_ids)
+        for result in ledger.prefetch_related("consequences"):
+            result.campaign = campaign
+            out.setdefault(result.organization_id, result)
+    return out
+
+
+def superseded_by(sheet: ScoreSheet) -> Input | None:
+    """The mechanism's value that stands in for this instrument sheet's score this quarter
+    (None when the sheet's score counts): shown on the sheet, so a hand entry is never
+    taken for the quarter's answer."""
+    code = sheet.stage.instrument
+    if code not in MECHANISMS or not _reads_mechanisms(sheet.campaign):
+        return None
+    found = mechanism_inputs(
+        [sheet.organization_id], sheet.campaign.year, sheet.campaign.quarter, [code]
+    )
+    return found.get(sheet.organization_id, {}).get(code)
