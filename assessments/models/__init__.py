@@ -1,6 +1,13 @@
 """Assessment models, split by domain: the workflow (campaigns, stages, sheets) and the
 results (final results, consequences, rectification lists)."""
 
+from .documents import (
+    DESIGNATORS,
+    DocumentKind,
+    DocumentSequence,
+    IssuedDocument,
+    format_number,
+)
 from .mechanisms import (
     MECHANISM_MODELS,
     BranchItem,
@@ -77,6 +84,7 @@ from .workflow import (
 )
 
 __all__ = [
+    "DESIGNATORS",
     "EDITABLE",
     "MECHANISM_MODELS",
     "SETTLED",
@@ -95,6 +103,8 @@ __all__ = [
     "Consolidation",
     "CrossReviewPair",
     "Diagnosis",
+    "DocumentKind",
+    "DocumentSequence",
     "Draw",
     "DutyCheck",
     "DutyScore",
@@ -103,6 +113,7 @@ __all__ = [
     "Inspection",
     "InspectionStatus",
     "Interview",
+    "IssuedDocument",
     "ItemFact",
     "ItemSource",
     "ItemStatus",
@@ -142,5 +153,6 @@ __all__ = [
     "VetoOverturn",
     "Visit",
     "evidence_path",
+    "format_number",
     "overdue_q",
 ]
