@@ -93,7 +93,7 @@ def render_branch(
 
 
 def branch_title(sheet: ScoreSheet) -> str:
-    return f"{sheet.organization.name}{sheet.stage.name}考评报告"
+    return f"{sheet.organization.name}考评报告（{sheet.stage.name}）"
 
 
 def branch_report(sheet: ScoreSheet, *, by: User | None = None) -> bytes:

@@ -41,7 +41,7 @@ def register_stored_reports(apps, schema_editor):
             year=campaign.year,
             sequence=sheet.pk,
             number=f"{prefix}〔{campaign.year}〕{sheet.pk}号" if prefix else "",
-            title=f"{sheet.organization.name}{sheet.stage.name}考评报告"[:200],
+            title=f"{sheet.organization.name}考评报告（{sheet.stage.name}）"[:200],
             campaign=campaign,
             sheet=sheet,
             sha256=report.sha256,
