@@ -207,3 +207,12 @@ def test_migration_records_stored_reports_with_the_number_they_carry(
     other = review_of(make_reviewed("migrated-2", name="另一考评"), tree.a)
     reports.branch_report(other, by=dept_admin)
     assert IssuedDocument.objects.get(sheet=other).sequence == sheet.pk + 1
+
+
+@pytest.mark.django_db
+def test_without_a_prefix_nothing_is_printed_but_the_register_still_counts(
+    settings, campaign, dept_admin
+):
+    settings.REPORT_DOC_PREFIX = ""
+    first, second = _issue(campaign, dept_admin, "a"), _issue(campaign, dept_admin, "b")
+    assert (first.number, first.sequence, second.sequence) == ("", 1, 2)
