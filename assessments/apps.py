@@ -31,6 +31,8 @@ class AssessmentsConfig(AppConfig):
                 # entries themselves are recorded in bulk by services.save_entries).
                 models.Evidence,
                 models.SheetEvent,
+                # Every 文号 the document register gives.
+                models.IssuedDocument,
                 # The working mechanisms (001): pairings, inspections, posts.
                 *models.MECHANISM_MODELS,
             ]

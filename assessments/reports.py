@@ -7,14 +7,18 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
 from django.utils import timezone
+
+from branches.models import User
 
 from . import pages, selectors, services
 from .models import (
     Campaign,
+    DocumentKind,
+    IssuedDocument,
     RectificationItem,
     RectificationStatus,
-    ReportKind,
     ScoreSheet,
     SheetStatus,
     StoredReport,
@@ -24,21 +28,22 @@ from .pdf import StaticOnlyFetcher, render_pdf
 Progress = Callable[[int, str], None]
 
 
-def official_header(campaign: Campaign, *, serial: int, day) -> dict:
+def official_header(campaign: Campaign, *, document: IssuedDocument | None, day) -> dict:
     """The parts of an official document (GB/T 9704) a report prints: the issuing
-    organization (REPORT_ISSUER, else the campaign's scope 党委) in the 红头 and the 落款, the
-    文号 and the date of the 落款. Configured once per deployment in settings."""
-    issuer = settings.REPORT_ISSUER or campaign.scope.name
-    prefix = settings.REPORT_DOC_PREFIX
+    organization in the 红头 and the 落款 (REPORT_ISSUER, else the campaign's scope 党委),
+    the 文号 the register gave the document (none for a document not issued, such as an
+    unsigned sheet's report) and the date of the 落款."""
     return {
-        "issuer": issuer,
+        "issuer": document.issuer_name
+        if document
+        else services.issuer_name(services.issuer_of(campaign)),
         "red_header": settings.REPORT_RED_HEADER,
-        "number": f"{prefix}〔{campaign.year}〕{serial}号" if prefix else "",
+        "number": document.number if document else "",
         "date": day,
     }
 
 
-def branch_context(sheet: ScoreSheet) -> dict:
+def branch_context(sheet: ScoreSheet, *, document: IssuedDocument | None = None) -> dict:
     rules = selectors.sheet_rules(sheet)
     others = selectors.other_sheets(sheet, formal=True)
     rows = pages.sheet_rows(sheet, rules, others)
@@ -71,19 +76,31 @@ def branch_context(sheet: ScoreSheet) -> dict:
         "generated_at": timezone.localtime(),
         "official": official_header(
             sheet.campaign,
-            serial=sheet.pk,
+            document=document,
             day=timezone.localtime(sheet.signed_at) if sheet.signed_at else timezone.localdate(),
         ),
     }
 
 
-def render_branch(sheet: ScoreSheet, *, fetcher: StaticOnlyFetcher | None = None) -> bytes:
-    return render_pdf("reports/branch.html", branch_context(sheet), fetcher=fetcher)
+def render_branch(
+    sheet: ScoreSheet,
+    *,
+    fetcher: StaticOnlyFetcher | None = None,
+    document: IssuedDocument | None = None,
+) -> bytes:
+    context = branch_context(sheet, document=document)
+    return render_pdf("reports/branch.html", context, fetcher=fetcher)
 
 
-def branch_report(sheet: ScoreSheet) -> bytes:
-    """A signed sheet's report is rendered once and stored; every download is identical.
-    An unsigned sheet's report is rendered fresh and marked as not signed.
+def branch_title(sheet: ScoreSheet) -> str:
+    return f"{sheet.organization.name}考评报告（{sheet.stage.name}）"
+
+
+def branch_report(sheet: ScoreSheet, *, by: User | None = None) -> bytes:
+    """A signed sheet's report is issued once: the register gives it its 文号 (taken by
+    ``by``, who first asked for it), it is rendered with that number and stored, and every
+    download is that stored file. An unsigned sheet's report is rendered fresh, marked as
+    not signed and carries no 文号 (it is not an issued document).
 
     No transaction is held while rendering (seconds of CPU): on SQLite an open write
     transaction would block every other writer for the whole render."""
@@ -93,12 +110,16 @@ def branch_report(sheet: ScoreSheet) -> bytes:
     if stored is not None and stored.file:
         with stored.file.open("rb") as handle:
             return handle.read()
-    content = render_branch(sheet)
+    document = services.issue_document(
+        sheet.campaign, by=by, kind=DocumentKind.BRANCH, title=branch_title(sheet), sheet=sheet
+    )
+    content = render_branch(sheet, document=document)
     try:
         with transaction.atomic():
             stored = StoredReport(sheet=sheet, sha256=hashlib.sha256(content).hexdigest())
             stored.file.save("report.pdf", ContentFile(content), save=False)
             stored.save()
+        services.keep_document_file(document, content, store=False)
     except IntegrityError:
         # Rendered twice at once: the first stored copy is the one every download gets.
         stored = StoredReport.objects.get(sheet=sheet)
@@ -162,7 +183,7 @@ def summary_context(campaign: Campaign, progress: Progress | None = None) -> dic
         "consequence_basis": consequence_basis(campaign.rubric_version),
         **pages.summary_charts(campaign, summary, responsive=False),
         "generated_at": timezone.localtime(),
-        "official": official_header(campaign, serial=campaign.pk, day=timezone.localdate()),
+        "official": official_header(campaign, document=None, day=timezone.localdate()),
     }
 
 
@@ -177,8 +198,11 @@ def member_name(name: str) -> str:
     return cleaned[:150] or "报告"
 
 
-def branch_zip(campaign: Campaign, progress: Progress | None = None) -> bytes:
-    """Every signed sheet's stored report in one zip, named by organization and stage."""
+def branch_zip(
+    campaign: Campaign, progress: Progress | None = None, *, by: User | None = None
+) -> bytes:
+    """Every signed sheet's stored report in one zip, named by organization and stage (a
+    report not issued yet is issued now, by ``by``)."""
     import io
     import zipfile
 
@@ -197,12 +221,29 @@ def branch_zip(campaign: Campaign, progress: Progress | None = None) -> bytes:
                 # Never ship a report whose sheet fails its digest: say so in its place.
                 archive.writestr(f"警告-{name}.txt", services.tamper_warning(sheet))
             else:
-                archive.writestr(f"{name}.pdf", branch_report(sheet))
+                archive.writestr(f"{name}.pdf", branch_report(sheet, by=by))
             if progress:
                 progress(min(95, 5 + 90 * n // max(len(sheets), 1)), f"已生成 {n}/{len(sheets)} 份")
         if not sheets:
             archive.writestr("说明.txt", "本考评活动还没有已签发的考评表。")
     return out.getvalue()
+
+
+SUMMARY_TEMPLATES = {
+    DocumentKind.SUMMARY: "reports/summary.html",
+    DocumentKind.EVALUATION: "reports/evaluation.html",
+}
+
+
+def content_digest(template: str, context: dict) -> str:
+    """The fingerprint of what a summary says: its HTML with the generation time, the
+    文号 and the 落款 date left out, so the same figures give the same digest."""
+    neutral = {
+        **context,
+        "generated_at": None,
+        "official": {**context["official"], "number": "", "date": None},
+    }
+    return hashlib.sha256(render_to_string(template, neutral).encode()).hexdigest()
 
 
 def render_summary(
@@ -211,13 +252,35 @@ def render_summary(
     kind: str = "summary",
     progress: Progress | None = None,
     fetcher: StaticOnlyFetcher | None = None,
+    by: User | None = None,
 ) -> bytes:
+    """A leader summary or overall evaluation report, issued through the register: the
+    same content as the last one issued for the campaign is that document again (its
+    number, its stored file); changed content is a new document with the next number."""
+    if kind not in SUMMARY_TEMPLATES:
+        raise services.AssessmentError("没有这种报告。")
     context = summary_context(campaign, progress)
+    template = SUMMARY_TEMPLATES[kind]
+    document = services.issue_document(
+        campaign,
+        by=by,
+        kind=kind,
+        title=f"{campaign.name}{DocumentKind(kind).label}",
+        content_digest=content_digest(template, context),
+    )
+    if document.file:
+        with document.file.open("rb") as handle:
+            content = handle.read()
+        if progress:
+            progress(95, f"内容未变，沿用 {document.number or '原报告'}")
+        return content
+    context["official"] = official_header(
+        campaign, document=document, day=timezone.localtime(document.issued_at).date()
+    )
     if progress:
         progress(60, "排版")
-    evaluation = kind == ReportKind.EVALUATION
-    template = "reports/evaluation.html" if evaluation else "reports/summary.html"
     content = render_pdf(template, context, fetcher=fetcher)
     if progress:
         progress(95, "保存")
+    services.keep_document_file(document, content)
     return content

@@ -84,7 +84,7 @@ def render_report(*, job_id: str) -> str:
     from .models import JobStatus, ReportJob
     from .reports import branch_zip, render_summary
 
-    job = ReportJob.objects.select_related("campaign").get(pk=job_id)
+    job = ReportJob.objects.select_related("campaign__scope", "requested_by").get(pk=job_id)
 
     def progress(percent: int, message: str) -> None:
         ReportJob.objects.filter(pk=job.pk).update(
@@ -94,9 +94,12 @@ def render_report(*, job_id: str) -> str:
     progress(1, "开始")
     try:
         if job.is_zip:
-            content = branch_zip(job.campaign, progress=progress)
+            content = branch_zip(job.campaign, progress=progress, by=job.requested_by)
         else:
-            content = render_summary(job.campaign, kind=job.kind, progress=progress)
+            # The register gives the report its 文号, taken by the one who asked for it.
+            content = render_summary(
+                job.campaign, kind=job.kind, progress=progress, by=job.requested_by
+            )
     except Exception as exc:  # the requester is told why, not left waiting
         ReportJob.objects.filter(pk=job.pk).update(
             status=JobStatus.FAILED,

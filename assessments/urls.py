@@ -104,4 +104,5 @@ urlpatterns = [
     path("reports/<uuid:pk>/status/", reports.report_job_status, name="report_job_status"),
     path("reports/<uuid:pk>/download/", reports.report_download, name="report_download"),
     path("mechanisms/", include("assessments.mechanisms.urls")),
+    path("documents/", include("assessments.register.urls")),
 ]

@@ -22,6 +22,8 @@ def navigation(request):
             "terms": has_perm(user, Perm.VIEW_TERMS),
             "people": has_perm(user, Perm.MANAGE_PEOPLE),
             "audit": has_perm(user, Perm.VIEW_AUDIT),
+            # The document register (发文登记簿): the department and the auditor.
+            "documents": has_perm(user, Perm.MANAGE_CAMPAIGNS) or has_perm(user, Perm.VIEW_AUDIT),
             "campaigns": has_perm(user, Perm.VIEW_RESULTS),
         },
         "role_labels": role_labels,

@@ -1,6 +1,13 @@
 """Assessment models, split by domain: the workflow (campaigns, stages, sheets) and the
 results (final results, consequences, rectification lists)."""
 
+from .documents import (
+    DESIGNATORS,
+    DocumentKind,
+    DocumentSequence,
+    IssuedDocument,
+    format_number,
+)
 from .mechanisms import (
     MECHANISM_MODELS,
     BranchItem,
@@ -81,6 +88,7 @@ from .workflow import (
 )
 
 __all__ = [
+    "DESIGNATORS",
     "EDITABLE",
     "MECHANISM_MODELS",
     "SETTLED",
@@ -101,6 +109,8 @@ __all__ = [
     "Consolidation",
     "CrossReviewPair",
     "Diagnosis",
+    "DocumentKind",
+    "DocumentSequence",
     "Draw",
     "DutyCheck",
     "DutyScore",
@@ -111,6 +121,7 @@ __all__ = [
     "Inspection",
     "InspectionStatus",
     "Interview",
+    "IssuedDocument",
     "ItemFact",
     "ItemSource",
     "ItemStatus",
@@ -150,5 +161,6 @@ __all__ = [
     "VetoOverturn",
     "Visit",
     "evidence_path",
+    "format_number",
     "overdue_q",
 ]

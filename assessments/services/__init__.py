@@ -35,6 +35,7 @@ from .campaigns import (
     staff_stage,
     targets,
 )
+from .documents import issue_document, issuer_name, issuer_of, keep_document_file
 from .errors import AssessmentError, Conflict
 from .facts import facts_of
 from .ledger import HAND_SOURCES, add_problem, may_add_problem, screen_branch
@@ -127,6 +128,10 @@ __all__ = [
     "editable_items",
     "extend_deadline",
     "facts_of",
+    "issue_document",
+    "issuer_name",
+    "issuer_of",
+    "keep_document_file",
     "matches_stored",
     "may_add_problem",
     "open_campaign",

@@ -24,7 +24,7 @@ def sheet_report(request: HttpRequest, pk: int) -> HttpResponse:
     if services.tampered(sheet):
         messages.error(request, services.tamper_warning(sheet))
         return redirect("sheet_detail", pk=pk)
-    content = reports.branch_report(sheet)
+    content = reports.branch_report(sheet, by=request.user)
     return _pdf(f"{sheet.organization.name}-{sheet.stage.name}-考评报告.pdf", content)
 
 

@@ -50,7 +50,8 @@ def test_fuling_branch_report_fits_three_pages_with_seal_block(client):
 def test_leader_summary_keeps_charts_and_the_capped_grade_reason_under_a_red_header(client):
     home = login(client, "ld01")
     text = report(client, home, "生成汇总报告")
-    assert text.startswith("华西能源集团党委党考〔2025〕"), text[:80]
+    # The summary's own 文号 series (代字 汇), from the document register.
+    assert re.match(r"华西能源集团党委党考汇〔2025〕\d+号", text), text[:80]
     # The charts, as drawn: the rate by enterprise says what it counts (涪陵: 合格+基本合格).
     assert "各企业合格+基本合格率" in text and "等次分布" in text
     assert "等次说明" in text and "▲项" in text and "未达标：等次不能为“合格”" in text
@@ -61,11 +62,17 @@ def test_issuer_and_number_prefix_are_set_once_per_deployment(client, settings):
     settings.REPORT_ISSUER = "中共华西能源集团委员会"
     settings.REPORT_DOC_PREFIX = "华能党"
     settings.REPORT_RED_HEADER = False
-    login(client, "sj01")
-    (url, _), *_ = my_sheets(client, "自查")
-    content = download(client, open_page(client, url).link("考评报告 PDF"))
+    login(client, "dq01")
+    sheet = open_page(client, _completed_sheet(client))
+    content = download(client, sheet.link("考评报告 PDF"))
     pages = _pages(content)
     # No 红头: the page opens with the 文号; the 落款 names the configured issuer.
-    assert re.match(r"华能党〔2026〕\d+号", pages[0]), pages[0][:80]
+    assert re.match(r"华能党〔2025〕\d+号", pages[0]), pages[0][:80]
     assert "中共华西能源集团委员会" in pages[-1]
     assert "华西能源集团党委华能党" not in pages[0]
+    # An unsigned sheet's report is not an issued document: the 落款, but no 文号.
+    login(client, "sj01")
+    (url, _), *_ = my_sheets(client, "自查")
+    draft = _pages(download(client, open_page(client, url).link("考评报告 PDF")))
+    assert "本表尚未审核签发" in draft[0] and "华能党〔" not in "".join(draft)
+    assert "中共华西能源集团委员会" in draft[-1]
