@@ -58,9 +58,11 @@ class ResultsExport(Export):
 
 
 class RectificationExport(Export):
+    """The one list (一支部一清单): every source's items, each naming where it came from."""
+
     identifier = "rectifications"
     verbose_name = "整改清单"
-    widths = {"组织": 24, "问题": 50, "整改措施": 40, "回头看": 30}
+    widths = {"组织": 24, "来源": 20, "问题": 50, "整改措施": 40, "回头看": 30}
 
     def __init__(self, *, by, queryset):
         super().__init__(by=by)
@@ -69,8 +71,9 @@ class RectificationExport(Export):
     def headers(self):
         return [
             "组织",
+            "来源",
             "考评活动",
-            "指标",
+            "编号",
             "类型",
             "问题",
             "整改措施",
@@ -84,10 +87,12 @@ class RectificationExport(Export):
         ]
 
     def rows(self):
-        for i in self.queryset.select_related("organization", "campaign", "closed_by"):
+        items = self.queryset.select_related("organization", "campaign", "closed_by")
+        for i in selectors.with_stages(items):
             yield [
                 i.organization.name,
-                i.campaign.name,
+                i.source_label,
+                i.campaign.name if i.campaign else "",
                 i.code,
                 i.get_kind_display(),
                 i.problem,

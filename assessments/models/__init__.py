@@ -3,7 +3,6 @@ results (final results, consequences, rectification lists)."""
 
 from .mechanisms import (
     MECHANISM_MODELS,
-    BranchItem,
     CheckKind,
     Claim,
     ClaimStatus,
@@ -14,8 +13,6 @@ from .mechanisms import (
     Inspection,
     InspectionStatus,
     Interview,
-    ItemSource,
-    ItemStatus,
     MonthlyReport,
     Pairing,
     PairingEvent,
@@ -83,7 +80,6 @@ __all__ = [
     "WITH_BRANCH",
     "Assessor",
     "Attendance",
-    "BranchItem",
     "BranchResult",
     "Campaign",
     "CampaignStatus",
@@ -104,8 +100,6 @@ __all__ = [
     "InspectionStatus",
     "Interview",
     "ItemFact",
-    "ItemSource",
-    "ItemStatus",
     "JobStatus",
     "Meeting",
     "MeetingAmendment",

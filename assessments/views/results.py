@@ -174,22 +174,31 @@ def result_rerate(request: HttpRequest, pk: int) -> HttpResponse:
 def rectification_list(request: HttpRequest) -> HttpResponse:
     status = text_param(request, "status", max_length=20)
     q = text_param(request, "q")
+    sources = selectors.source_filters()
+    source = text_param(request, "source", max_length=20)
+    if source not in dict(sources):
+        source = ""
     items = selectors.rectification_list(
         request.user,
         status=status,
         org=int_param(request, "org"),
         campaign=int_param(request, "campaign"),
+        source=source,
         q=q,
     )
     if request.GET.get("format") == "xlsx":
         return export_download(RectificationExport(by=request.user, queryset=items))
+    page = Paginator(items, 50).get_page(request.GET.get("page"))
+    page.object_list = selectors.with_stages(page.object_list)
     return render(
         request,
         "assessments/rectification_list.html",
         {
-            "page": Paginator(items, 50).get_page(request.GET.get("page")),
+            "page": page,
             "status": status,
             "q": q,
+            "source": source,
+            "sources": sources,
             "statuses": RectificationStatus.choices,
             "OVERDUE": selectors.OVERDUE,
         },
@@ -199,7 +208,7 @@ def rectification_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 def rectification_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    item = access.get_rectification(request.user, pk)
+    [item] = selectors.with_stages([access.get_rectification(request.user, pk)])
     return render(
         request,
         "assessments/rectification_detail.html",
