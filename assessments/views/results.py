@@ -2,8 +2,9 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -178,10 +179,11 @@ def rectification_list(request: HttpRequest) -> HttpResponse:
     source = text_param(request, "source", max_length=20)
     if source not in dict(sources):
         source = ""
+    org = int_param(request, "org")
     items = selectors.rectification_list(
         request.user,
         status=status,
-        org=int_param(request, "org"),
+        org=org,
         campaign=int_param(request, "campaign"),
         source=source,
         q=q,
@@ -201,8 +203,19 @@ def rectification_list(request: HttpRequest) -> HttpResponse:
             "sources": sources,
             "statuses": RectificationStatus.choices,
             "OVERDUE": selectors.OVERDUE,
+            "ledger_org": _ledger_org(request.user, org),
         },
     )
+
+
+def _ledger_org(user, org_id: int | None):
+    """The branch whose ledger the filtered list links to, when the user may read it."""
+    if not org_id:
+        return None
+    try:
+        return access.get_ledger_org(user, org_id)
+    except (Http404, PermissionDenied):
+        return None
 
 
 @require_GET
