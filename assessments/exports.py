@@ -244,7 +244,7 @@ class LedgerExport(Export):
         for i in self.items:
             yield [
                 i.code,
-                i.get_source_display(),
+                i.source_label,
                 i.problem,
                 i.found_on or (i.created_at.date() if i.created_at else ""),
                 i.campaign.name if i.campaign else "",

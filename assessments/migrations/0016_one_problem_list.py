@@ -67,6 +67,52 @@ def move_branch_items(apps, schema_editor):
             )
 
 
+def list_every_stage(apps, schema_editor):
+    """Results consolidated before listed only their source sheet's shortfalls: list those
+    found at the campaign's other signed review stages too (the deadline their run gave),
+    and word every campaign item by the reviewer's 扣分说明 where a sheet has one."""
+    BranchResult = apps.get_model("assessments", "BranchResult")
+    ItemFact = apps.get_model("assessments", "ItemFact")
+    RectificationItem = apps.get_model("assessments", "RectificationItem")
+    results = BranchResult.objects.filter(source_sheet__isnull=False).select_related("campaign")
+    for result in results.iterator():
+        facts = (
+            ItemFact.objects.filter(
+                lost__gt=0,
+                sheet__campaign_id=result.campaign_id,
+                sheet__organization_id=result.organization_id,
+                sheet__status="signed",
+                sheet__rubric_version_id=result.campaign.rubric_version_id,
+                sheet__stage__instrument="",
+            )
+            .exclude(sheet__stage__kind="self")
+            .order_by("-sheet__stage__position", "-sheet_id")
+        )
+        # The latest stage's fact with a note first, as consolidation picks it.
+        chosen = {}
+        for fact in sorted(facts, key=lambda f: f.note == ""):
+            chosen.setdefault((fact.code, fact.kind), fact)
+        items = {
+            (i.code, i.kind): i for i in RectificationItem.objects.filter(result_id=result.pk)
+        }
+        deadline = result.computed_at.date() + timedelta(days=RECTIFICATION_DAYS)
+        for key, fact in chosen.items():
+            problem = fact.note or fact.reason
+            if key not in items:
+                RectificationItem.objects.create(
+                    result_id=result.pk,
+                    campaign_id=result.campaign_id,
+                    organization_id=result.organization_id,
+                    source="assessment",
+                    code=fact.code,
+                    kind=fact.kind,
+                    problem=problem,
+                    deadline=deadline,
+                )
+            elif fact.note and items[key].problem != fact.note:
+                RectificationItem.objects.filter(pk=items[key].pk).update(problem=fact.note)
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("assessments", "0012_result_source_digest"),
@@ -135,6 +181,7 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunPython(move_branch_items, migrations.RunPython.noop),
+        migrations.RunPython(list_every_stage, migrations.RunPython.noop),
         migrations.RemoveField(
             model_name="branchitem",
             name="inspection",
