@@ -114,6 +114,8 @@ def list_every_stage(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+    # Schema first, then the data, then BranchItem goes: on PostgreSQL a table that has
+    # just received rows cannot be altered in the same transaction (pending trigger events).
     dependencies = [
         ("assessments", "0012_result_source_digest"),
         ("branches", "0007_member"),
@@ -180,31 +182,6 @@ class Migration(migrations.Migration):
                 verbose_name="来源",
             ),
         ),
-        migrations.RunPython(move_branch_items, migrations.RunPython.noop),
-        migrations.RunPython(list_every_stage, migrations.RunPython.noop),
-        migrations.RemoveField(
-            model_name="branchitem",
-            name="inspection",
-        ),
-        migrations.RemoveField(
-            model_name="branchitem",
-            name="organization",
-        ),
-        migrations.RemoveField(
-            model_name="branchitem",
-            name="pairing",
-        ),
-        migrations.RemoveField(
-            model_name="branchitem",
-            name="plan",
-        ),
-        migrations.RemoveField(
-            model_name="branchitem",
-            name="verified_by",
-        ),
-        migrations.DeleteModel(
-            name="BranchItem",
-        ),
         migrations.AddIndex(
             model_name="rectificationitem",
             index=models.Index(
@@ -257,5 +234,10 @@ class Migration(migrations.Migration):
                 ),
                 name="rectification_pairing_source",
             ),
+        ),
+        migrations.RunPython(move_branch_items, migrations.RunPython.noop),
+        migrations.RunPython(list_every_stage, migrations.RunPython.noop),
+        migrations.DeleteModel(
+            name="BranchItem",
         ),
     ]
