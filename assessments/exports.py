@@ -94,7 +94,7 @@ class RectificationExport(Export):
                 i.source_label,
                 i.campaign.name if i.campaign else "",
                 i.code,
-                i.get_kind_display(),
+                "" if i.pairing_id else i.get_kind_display(),
                 i.problem,
                 i.measure,
                 i.responsible,
