@@ -8,13 +8,13 @@ reveal that it exists); an object the user may see but not act on answers 403. T
 from enum import StrEnum
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from branches import access
 from branches.access import Perm
-from branches.models import Membership, Organization, Role, User
+from branches.models import Member, Membership, Organization, Role, User
 from branches.toolkit.prepared import PreparedGet
 
 from .models import (
@@ -134,9 +134,9 @@ def can_verify(user: User, item: RectificationItem) -> bool:
 def found_by_q(user: User, prefix: str = "") -> Q:
     """Rows of items this user found through a mechanism: the inspector of an inspection,
     the helper of a pairing (they see and verify what they found)."""
-    return Q(**{f"{prefix}inspection__inspectors__user": user}) | Q(
-        **{f"{prefix}pairing__helper": user}
-    )
+    # Exists, not a join through the inspectors: one row per item whatever their number.
+    inspector = Member.objects.filter(user=user, inspections=OuterRef(f"{prefix}inspection_id"))
+    return Q(Exists(inspector)) | Q(**{f"{prefix}pairing__helper": user})
 
 
 def can_edit_rectification(user: User, item: RectificationItem) -> bool:
