@@ -240,6 +240,8 @@ def test_every_source_in_one_list_one_overdue_rule_one_flow_one_export(client):
     ask_to_close(client, problem, measure="补齐会议记录", responsible="热电厂书记")
     ask_to_close(client, by_hand_url, measure="按月核对党费台账", responsible="组织委员")
     login(client, "hc01")
+    home = open_page(client, "/")  # the inspector finds it among the items to verify
+    assert "待核实销号" in home and "热电厂党支部 · 3.1" in home
     close(client, problem, "已核实")
     assert "已回头看" in open_page(client, inspection)  # its only problem is closed
     assert "已核实补齐" in follow_up(client, problem, note="已核实补齐", on=TODAY.isoformat())
