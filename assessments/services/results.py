@@ -705,8 +705,17 @@ def overturn_veto(
 def _veto_items(
     campaign: Campaign, rules: scoring.Rules, results: list[Stored], deadline: date
 ) -> list[RectificationItem]:
-    """An item for every standing veto."""
+    """An item for every standing veto, worded by the facts the reviewer recorded (the
+    latest stage's), else by the veto's text."""
     veto_text = {i.code: i.text for i in rules.items() if i.kind == scoring.VETO}
+    facts = {}
+    if any(result.vetoes for result in results):
+        for org_id, code, text in (
+            VetoFinding.objects.filter(sheet__in=_signed_reviews(campaign))
+            .order_by("-sheet__stage__position", "-sheet_id")
+            .values_list("sheet__organization_id", "code", "facts")
+        ):
+            facts.setdefault((org_id, code), text)
     return [
         RectificationItem(
             result_id=result.pk,
@@ -714,7 +723,8 @@ def _veto_items(
             organization_id=result.organization_id,
             code=code,
             kind=RectificationKind.VETO,
-            problem=f"否决项 {code}：{veto_text.get(code, '')}",
+            problem=f"否决项 {code}："
+            + (facts.get((result.organization_id, code)) or veto_text.get(code, "")),
             deadline=deadline,
         )
         for result in results

@@ -149,7 +149,8 @@ def test_shortfalls_of_every_stage_stay_listed_with_the_reviewers_note(client):
     assert "全面考评" in c01 and "交叉互评" not in c01
     assert "支委会记录缺两次，未按月召开" in c01 and "得分" not in c01
     assert "党员发展计划未报批" in items.row("炼钢一作业区党支部", "C02")
-    assert "全面考评" in items.row("炼钢一作业区党支部", "否决项 V3")
+    v3 = items.row("炼钢一作业区党支部", "否决项 V3")
+    assert "全面考评" in v3 and "全年未开展组织生活" in v3  # the facts the reviewer recorded
     assert len(re.findall(r"炼钢一作业区党支部", items.text)) == 3
     # The source filter: what 全面考评 found, and what 交叉互评 found (nothing here).
     full = open_page(client, listed + "&source=stage-full")
