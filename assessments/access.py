@@ -8,13 +8,13 @@ reveal that it exists); an object the user may see but not act on answers 403. T
 from enum import StrEnum
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from branches import access
 from branches.access import Perm
-from branches.models import Membership, Organization, Role, User
+from branches.models import Member, Membership, Organization, Role, User
 from branches.toolkit.prepared import PreparedGet
 
 from .models import (
@@ -114,14 +114,29 @@ def can_manage_campaign(user: User, campaign: Campaign) -> bool:
 
 
 def can_verify(user: User, item: RectificationItem) -> bool:
-    """销号 and 回头看: the department, or a reviewer who scored the branch in the campaign."""
+    """销号 and 回头看: the department; for an item of a campaign, a reviewer who scored the
+    branch in it; for an inspection's problem, its inspectors; for a pairing's item, the
+    pairing's helper."""
     if access.has_perm(user, Perm.MANAGE_CAMPAIGNS, item.organization):
         return True
+    if item.inspection_id is not None:
+        return item.inspection.inspectors.filter(user=user).exists()
+    if item.pairing_id is not None:
+        return item.pairing.helper_id == user.pk
     return (
-        ScoreSheet.objects.scored_by(user)
+        item.campaign_id is not None
+        and ScoreSheet.objects.scored_by(user)
         .filter(campaign_id=item.campaign_id, organization_id=item.organization_id)
         .exists()
     )
+
+
+def found_by_q(user: User, prefix: str = "") -> Q:
+    """Rows of items this user found through a mechanism: the inspector of an inspection,
+    the helper of a pairing (they see and verify what they found)."""
+    # Exists, not a join through the inspectors: one row per item whatever their number.
+    inspector = Member.objects.filter(user=user, inspections=OuterRef(f"{prefix}inspection_id"))
+    return Q(Exists(inspector)) | Q(**{f"{prefix}pairing__helper": user})
 
 
 def can_edit_rectification(user: User, item: RectificationItem) -> bool:
@@ -137,7 +152,8 @@ def visible_campaigns(user: User) -> QuerySet[Campaign]:
 
 def visible_rectifications(user: User) -> QuerySet[RectificationItem]:
     """Items a user may see: their own branch's (secretary), those of branches they scored
-    (reviewers), and everything in scope for the department and leaders."""
+    (reviewers), those they found (inspectors, pairing helpers), and everything in scope for
+    the department and leaders."""
     condition = access.scope_q(user, Perm.VIEW_RESULTS, "organization__path")
     if not user.is_superuser:
         if not access.has_perm(user, Perm.VIEW_RESULTS):
@@ -146,6 +162,7 @@ def visible_rectifications(user: User) -> QuerySet[RectificationItem]:
             organization__memberships__user=user, organization__memberships__role=Role.SECRETARY
         )
         condition |= scored_pairs_q(user)
+        condition |= found_by_q(user)
     return RectificationItem.objects.filter(condition).distinct()
 
 
@@ -264,7 +281,9 @@ _RECTIFICATION_RULES = {
 def get_rectification(user: User, pk: int, action: Action = Action.VIEW) -> RectificationItem:
     item = (
         visible_rectifications(user)
-        .select_related("organization", "campaign", "result", "closed_by")
+        .select_related(
+            "organization", "campaign", "result", "closed_by", "inspection", "pairing", "plan"
+        )
         .filter(pk=pk)
         .first()
     )

@@ -93,9 +93,11 @@ class ResultsExport(Export):
 
 
 class RectificationExport(Export):
+    """The one list (一支部一清单): every source's items, each naming where it came from."""
+
     identifier = "rectifications"
     verbose_name = "整改清单"
-    widths = {"组织": 24, "问题": 50, "整改措施": 40, "回头看": 30}
+    widths = {"组织": 24, "来源": 20, "问题": 50, "整改措施": 40, "回头看": 30}
 
     def __init__(self, *, by, queryset):
         super().__init__(by=by)
@@ -104,8 +106,9 @@ class RectificationExport(Export):
     def headers(self):
         return [
             "组织",
+            "来源",
             "考评活动",
-            "指标",
+            "编号",
             "类型",
             "问题",
             "整改措施",
@@ -119,12 +122,14 @@ class RectificationExport(Export):
         ]
 
     def rows(self):
-        for i in self.queryset.select_related("organization", "campaign", "closed_by"):
+        items = self.queryset.select_related("organization", "campaign", "closed_by")
+        for i in selectors.with_stages(items):
             yield [
                 i.organization.name,
-                i.campaign.name,
+                i.source_label,
+                i.campaign.name if i.campaign else "",
                 i.code,
-                i.get_kind_display(),
+                "" if i.pairing_id else i.get_kind_display(),
                 i.problem,
                 i.measure,
                 i.responsible,
@@ -274,7 +279,7 @@ class LedgerExport(Export):
         for i in self.items:
             yield [
                 i.code,
-                i.get_source_display(),
+                i.source_label,
                 i.problem,
                 i.found_on or (i.created_at.date() if i.created_at else ""),
                 i.campaign.name if i.campaign else "",

@@ -36,7 +36,13 @@ from rubrics.models import Method
 from rubrics.selectors import Structure, slot_texts, with_slot_texts
 from rubrics.selectors import structure as version_structure
 
-from .access import SHEET_JOINS, can_view_sheet, visible_campaigns, visible_rectifications
+from .access import (
+    SHEET_JOINS,
+    can_view_sheet,
+    found_by_q,
+    visible_campaigns,
+    visible_rectifications,
+)
 from .models import (
     EDITABLE,
     WITH_BRANCH,
@@ -49,6 +55,7 @@ from .models import (
     ItemFact,
     Meeting,
     MeetingStatus,
+    ProblemSource,
     RectificationItem,
     RectificationStatus,
     ScoreSheet,
@@ -159,13 +166,16 @@ def _rectification_tasks(user: User) -> tuple[list, list]:
         .select_related("organization")
         .order_by("deadline")
     )
-    # Problems entered by hand belong to no campaign: the department over them verifies.
+    # Problems entered by hand belong to no campaign: the department over them verifies;
+    # a mechanism's problems also their inspectors or the pairing's helper.
     by_hand = Q(result__isnull=True) & access.scope_q(
         user, Perm.MANAGE_CAMPAIGNS, "organization__path"
     )
     verify = (
         RectificationItem.objects.filter(
-            Q(pk__in=RectificationItem.objects.reviewed_by(user).values("pk")) | by_hand
+            Q(pk__in=RectificationItem.objects.reviewed_by(user).values("pk"))
+            | by_hand
+            | Q(pk__in=RectificationItem.objects.filter(found_by_q(user)).values("pk"))
         )
         .filter(status=RectificationStatus.SUBMITTED)
         .select_related("organization")
@@ -1103,16 +1113,93 @@ def campaign_consequences(campaign: Campaign) -> QuerySet:
     )
 
 
+# The one list's source filter: each review stage that found a shortfall, each mechanism,
+# the yearly screening and the hand-entered sources (value, label).
+STAGE_SOURCE = "stage-"
+REVIEW_KINDS = [k for k in StageKind if k not in (StageKind.SELF, StageKind.CONSOLIDATION)]
+
+
+def source_filters() -> list[tuple[str, str]]:
+    labels = {
+        ProblemSource.ASSESSMENT: "考评扣分（全部阶段）",
+        ProblemSource.CONSOLIDATION: "过筛子（集中整顿）",
+    }
+    return [
+        *[(f"{STAGE_SOURCE}{k.value}", k.label) for k in REVIEW_KINDS],
+        *[(value, labels.get(value, label)) for value, label in ProblemSource.choices],
+    ]
+
+
+def _found_facts() -> QuerySet[ItemFact]:
+    """The stored facts that make a campaign item: a shortfall or a veto on a signed review
+    sheet of the campaign's current rubric version."""
+    return ItemFact.objects.filter(
+        Q(lost__gt=0) | Q(veto=True),
+        sheet__status=SheetStatus.SIGNED,
+        sheet__rubric_version_id=F("sheet__campaign__rubric_version_id"),
+    ).exclude(sheet__stage__kind=StageKind.SELF)
+
+
+def found_at_stage(kind: str) -> Exists:
+    """A condition on items: a sheet of this kind of stage found it."""
+    return Exists(
+        _found_facts().filter(
+            sheet__stage__kind=kind,
+            sheet__campaign_id=OuterRef("campaign_id"),
+            sheet__organization_id=OuterRef("organization_id"),
+            code=OuterRef("code"),
+            kind=OuterRef("kind"),
+        )
+    )
+
+
+def with_stages(items) -> list[RectificationItem]:
+    """Give each campaign item ``stages``: the names of the review stages whose signed
+    sheets found it, in stage order (one query whatever the number of items); and each
+    item ``source_label``: those stages, or the source it was entered from."""
+    items = list(items)
+    campaigns = {i.campaign_id for i in items if i.campaign_id}
+    found: dict[tuple, list[str]] = defaultdict(list)
+    if campaigns:
+        rows = (
+            _found_facts()
+            .filter(
+                sheet__campaign_id__in=campaigns,
+                sheet__organization_id__in={i.organization_id for i in items},
+            )
+            .values_list(
+                "sheet__campaign_id",
+                "sheet__organization_id",
+                "code",
+                "kind",
+                "sheet__stage__name",
+                "sheet__stage__position",
+            )
+            .distinct()
+            .order_by("sheet__stage__position")
+        )
+        for campaign_id, org_id, code, kind, name, _ in rows:
+            key = (campaign_id, org_id, code, kind)
+            if name not in found[key]:
+                found[key].append(name)
+    for i in items:
+        i.stages = found.get((i.campaign_id, i.organization_id, i.code, i.kind), [])
+        i.source_label = "、".join(i.stages) if i.stages else i.get_source_display()
+    return items
+
+
 def rectification_list(
     user: User,
     *,
     status: str = "",
     org: int | None = None,
     campaign: int | None = None,
+    source: str = "",
     q: str = "",
 ) -> QuerySet:
-    """The rectification items a user sees, filtered as the list page asks."""
-    items = visible_rectifications(user).select_related("organization", "campaign")
+    """The rectification items a user sees (一支部一清单: every source in one list),
+    filtered as the list page asks."""
+    items = visible_rectifications(user).select_related("organization", "campaign", "closed_by")
     if status == OVERDUE:
         items = items.overdue()
     elif status:
@@ -1121,16 +1208,20 @@ def rectification_list(
         items = items.filter(organization_id=org)
     if campaign:
         items = items.filter(campaign_id=campaign)
+    if source.startswith(STAGE_SOURCE):
+        items = items.filter(found_at_stage(source.removeprefix(STAGE_SOURCE)))
+    elif source:
+        items = items.filter(source=source)
     if q:
         items = items.filter(Q(organization__name__icontains=q) | Q(problem__icontains=q))
-    return items.order_by("organization__path", "deadline", "code")
+    return items.order_by("organization__path", "deadline", "code", "pk")
 
 
 def branch_ledger(org: Organization) -> dict:
     """One branch's ledger (003): every item — from scores and entered by hand — as the
     three lists 问题清单 / 责任清单 / 整改清单 show them, its 集中整顿 items apart, and its
     screening history."""
-    items = list(
+    items = with_stages(
         RectificationItem.objects.filter(organization=org)
         .exclude(status=RectificationStatus.WITHDRAWN)
         .select_related("campaign", "closed_by", "created_by", "screening")

@@ -18,7 +18,7 @@ from branches import access
 from branches.access import Perm
 from branches.models import Organization, Role, User
 
-from ..models import BranchItem, Inspection, Pairing
+from ..models import Inspection, Pairing
 
 DEPT, READER, HELPER, SECRETARY, INSPECTOR = "dept", "reader", "helper", "secretary", "inspector"
 
@@ -121,25 +121,6 @@ def get_inspection(
 # -- a branch's problem list and its posts -----------------------------------------------
 
 
-def item_roles(user: User, item: BranchItem) -> set[str]:
-    roles = org_roles(user, item.organization)
-    if item.pairing_id and item.pairing.helper_id == user.pk:
-        roles.add(HELPER)
-    if item.inspection_id and item.inspection.inspectors.filter(user=user).exists():
-        roles.add(INSPECTOR)
-    return roles
-
-
-def get_item(user: User, pk: int, needed: set[str] | None = None) -> tuple[BranchItem, set[str]]:
-    try:
-        item = BranchItem.objects.select_related("organization", "pairing", "inspection").get(pk=pk)
-    except (BranchItem.DoesNotExist, ValueError, OverflowError):
-        raise Http404("事项不存在或无权查看") from None
-    roles = item_roles(user, item)
-    _require(roles, needed)
-    return item, roles
-
-
 def get_branch(user: User, pk: int, needed: set[str] | None = None) -> tuple[Organization, set]:
     """A branch for its problem list, posts and 公示栏: the department and leaders over it,
     its secretary, the helper paired with it, the inspectors sent to it."""
@@ -154,17 +135,3 @@ def get_branch(user: User, pk: int, needed: set[str] | None = None) -> tuple[Org
         roles.add(INSPECTOR)
     _require(roles, needed)
     return org, roles
-
-
-def can_verify_item(user: User, item: BranchItem, roles: set[str]) -> bool:
-    """销号 on a branch's list: the department over it, the pairing's helper for the pairing's
-    items, the inspection's inspectors for what they found (``roles`` from ``get_branch``)."""
-    if DEPT in roles:
-        return True
-    if item.pairing_id and item.pairing.helper_id == user.pk:
-        return True
-    return (
-        INSPECTOR in roles
-        and item.inspection_id is not None
-        and any(i.user_id == user.pk for i in item.inspection.inspectors.all())
-    )

@@ -8,7 +8,7 @@ from branches.access import Perm
 from branches.models import Organization, User
 from branches.toolkit.exports import Export
 
-from ..models import BranchItem, Interview, Pairing
+from ..models import Interview, Pairing
 from . import access
 
 
@@ -98,44 +98,6 @@ class PairingLedgerExport(Export):
             ("月度进展报告", ["年度", "月份", "本月进展", "存在问题", "报告人"], reports),
             ("季度帮扶成效", ["年度", "季度", "得分", "评定", "评估意见"], scores),
         ]
-
-
-class BranchItemExport(Export):
-    identifier = "branch-items"
-    verbose_name = "支部问题清单"
-    widths = {"问题 / 具体动作": 40, "完成情况": 30, "核验意见": 30}
-
-    def __init__(self, *, by: User, org: Organization):
-        super().__init__(by=by)
-        self.org = org
-        self.verbose_name = f"问题清单-{org.name}"
-
-    def headers(self):
-        return [
-            "来源",
-            "清单项",
-            "问题 / 具体动作",
-            "责任人",
-            "时限",
-            "状态",
-            "完成情况",
-            "核验意见",
-            "销号时间",
-        ]
-
-    def rows(self):
-        for i in BranchItem.objects.filter(organization=self.org).order_by("created_at", "pk"):
-            yield [
-                i.get_source_display(),
-                i.code,
-                i.problem,
-                i.responsible,
-                _date(i.deadline),
-                i.get_status_display(),
-                i.done_note,
-                i.verify_note,
-                _local(i.verified_at),
-            ]
 
 
 class InterviewExport(Export):

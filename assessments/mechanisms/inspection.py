@@ -1,6 +1,7 @@
 """Mutual inspection (互查): scheduling inspectors from other branches, the on-site
 互查评分表 scored against a version of the 互查量化清单 with the rubrics engine, problems
-landing on the branch's list, 回头看 verification."""
+landing on the branch's one problem list (verified at 回头看 by the inspectors through the
+list's 销号 flow, ``services.close_rectification``)."""
 
 from datetime import date
 from decimal import Decimal
@@ -14,7 +15,13 @@ from rubrics import scoring
 from rubrics.models import RubricVersion
 from rubrics.selectors import rules_for, version_tree
 
-from ..models import BranchItem, Inspection, InspectionStatus, ItemSource, ItemStatus
+from ..models import (
+    Inspection,
+    InspectionStatus,
+    ProblemSource,
+    RectificationItem,
+    RectificationKind,
+)
 from ..models.mechanisms import STEPS
 from ..services.errors import AssessmentError, acting
 
@@ -97,28 +104,20 @@ def submit_inspection(
         locked.save()
         texts = {i.code: i.text for i in checklist.items()}
         items = [
-            BranchItem(
+            RectificationItem(
                 organization=locked.organization,
-                source=ItemSource.INSPECTION,
+                source=ProblemSource.INSPECTION,
                 inspection=locked,
+                found_on=locked.scheduled_on,
+                created_by=by,
                 code=code,
+                kind=RectificationKind.DEDUCTION,
                 problem=f"{texts.get(code, code)}：{text.strip()}",
                 deadline=deadline,
             )
             for code, text in sorted(marks.items())
             if text.strip()
         ]
-        BranchItem.objects.bulk_create(items)
+        RectificationItem.objects.bulk_create(items)
         audit.record_bulk([(item, None) for item in items])
     return locked
-
-
-def close_follow_up_if_done(inspection_id: int) -> None:
-    """回头看 is done when every problem the inspection marked is verified."""
-    left = BranchItem.objects.filter(inspection_id=inspection_id).exclude(
-        status=ItemStatus.VERIFIED
-    )
-    if not left.exists():
-        Inspection.objects.filter(pk=inspection_id, status=InspectionStatus.SUBMITTED).update(
-            status=InspectionStatus.FOLLOWED_UP, followed_up_at=timezone.now()
-        )

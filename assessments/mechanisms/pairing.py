@@ -11,18 +11,18 @@ from django.utils import timezone
 from branches.models import Organization, User
 
 from ..models import (
-    BranchItem,
     Diagnosis,
     Evaluation,
     Interview,
-    ItemSource,
-    ItemStatus,
     MonthlyReport,
     Pairing,
     PairingEvent,
     PairingStatus,
     Plan,
     PlanKind,
+    ProblemSource,
+    RectificationItem,
+    RectificationKind,
     Visit,
 )
 from ..services.errors import AssessmentError, acting
@@ -85,14 +85,21 @@ def _current_plan(pairing: Pairing) -> Plan:
     return pairing.plans.order_by("-number").first()
 
 
-def add_weakness(pairing: Pairing, *, by: User, problem: str) -> BranchItem:
-    """A line of the 支部短板问题清单 the pair addresses."""
+def add_weakness(pairing: Pairing, *, by: User, problem: str) -> RectificationItem:
+    """A line of the 支部短板问题清单 the pair addresses, on the branch's one problem list;
+    it is to be fixed within the pairing's term."""
     with transaction.atomic(), acting(by):
-        return BranchItem.objects.create(
+        number = RectificationItem.objects.filter(pairing=pairing, plan__isnull=True).count() + 1
+        return RectificationItem.objects.create(
             organization=pairing.organization,
-            source=ItemSource.WEAKNESS,
+            source=ProblemSource.PAIRING,
             pairing=pairing,
+            found_on=timezone.localdate(),
+            created_by=by,
+            code=f"短板{number}",
+            kind=RectificationKind.PROBLEM,
             problem=problem,
+            deadline=pairing.end,
         )
 
 
@@ -110,66 +117,19 @@ def add_plan_item(pairing: Pairing, *, by: User, problem: str, responsible: str,
         raise AssessmentError("结对已验收，不能再增加方案措施。")
     with transaction.atomic(), acting(by):
         plan = _current_plan(pairing)
-        return BranchItem.objects.create(
+        return RectificationItem.objects.create(
             organization=pairing.organization,
-            source=ItemSource.PLAN,
+            source=ProblemSource.PAIRING,
             pairing=pairing,
             plan=plan,
+            found_on=timezone.localdate(),
+            created_by=by,
             code=f"方案{plan.number}-{plan.items.count() + 1}",
+            kind=RectificationKind.PROBLEM,
             problem=problem,
             responsible=responsible,
             deadline=deadline,
         )
-
-
-def report_item_done(item: BranchItem, *, by: User, note: str) -> BranchItem:
-    """The branch reports an item of its list done; it waits for verification."""
-    with transaction.atomic(), acting(by):
-        updated = BranchItem.objects.filter(pk=item.pk, status=ItemStatus.OPEN).update(
-            status=ItemStatus.DONE, done_note=note
-        )
-        if not updated:
-            raise AssessmentError("只有整改中的事项可以报完成。")
-        item.refresh_from_db()
-        _audit_item(item, "报完成")
-    return item
-
-
-def verify_item(item: BranchItem, *, by: User, accepted: bool, note: str) -> BranchItem:
-    """销号 (accepted) or back to 整改中 with the reason; by the helper for a plan or weakness
-    item, by the inspectors at 回头看 for an inspection's problem, or by the department."""
-    if not accepted and not note.strip():
-        raise AssessmentError("退回须写明原因。")
-    with transaction.atomic(), acting(by):
-        values = {"verify_note": note}
-        if accepted:
-            values |= {
-                "status": ItemStatus.VERIFIED,
-                "verified_by": by,
-                "verified_at": timezone.now(),
-            }
-        else:
-            values |= {"status": ItemStatus.OPEN}
-        updated = BranchItem.objects.filter(pk=item.pk, status=ItemStatus.DONE).update(**values)
-        if not updated:
-            raise AssessmentError("只有已报完成的事项可以核验。")
-        item.refresh_from_db()
-        _audit_item(item, "销号" if accepted else "退回整改")
-        if accepted and item.inspection_id:
-            from .inspection import close_follow_up_if_done
-
-            close_follow_up_if_done(item.inspection_id)
-    return item
-
-
-def _audit_item(item: BranchItem, what: str) -> None:
-    from branches.toolkit import audit
-
-    audit.record(
-        item,
-        "update",
-        {"status": {"label": "状态", "old": None, "new": f"{what}：{item.get_status_display()}"}},
-    )
 
 
 def record_visit(pairing: Pairing, *, by: User, data: dict) -> Visit:

@@ -17,7 +17,6 @@ urlpatterns = [
         views_pairing.branch_items_export,
         name="branch_items_export",
     ),
-    path("items/<int:pk>/<slug:action>/", views_pairing.item_action, name="item_action"),
     path("interviews/", views_pairing.interview_list, name="interview_list"),
     path("interviews/export.xlsx", views_pairing.interview_export, name="interview_export"),
     path("interviews/<int:pk>/record/", views_pairing.interview_record, name="interview_record"),

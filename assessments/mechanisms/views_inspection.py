@@ -14,10 +14,10 @@ from branches.models import Member
 from branches.toolkit.downloads import attachment, export_download
 from branches.toolkit.params import int_param
 
-from ..models import BranchItem, InspectionStatus
+from ..models import InspectionStatus
 from ..services.errors import AssessmentError
 from . import access, exports, forms, inspection
-from .access import DEPT, INSPECTOR
+from .access import INSPECTOR
 from .demo import quarter_of
 from .rules import INSPECTION_RUBRIC, published
 
@@ -103,9 +103,8 @@ def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "roles": roles,
             "rows": rows,
             "inspectors": insp.inspectors.select_related("organization"),
-            "problems": BranchItem.objects.filter(inspection=insp).select_related("verified_by"),
+            "problems": insp.items.select_related("closed_by"),
             "form": _score_form(insp) if can_fill else None,
-            "can_verify": INSPECTOR in roles or DEPT in roles,
         },
     )
 

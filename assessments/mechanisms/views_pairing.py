@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from branches import access as branch_access
@@ -17,7 +18,7 @@ from branches.access import Perm
 from branches.models import OrgKind, User
 from branches.toolkit.downloads import attachment, export_download
 
-from ..models import BranchItem, Interview, ItemSource
+from ..models import Interview, RectificationItem
 from ..services.errors import AssessmentError
 from . import access, exports, forms, pairing, pdf
 from .access import DEPT, HELPER, SECRETARY
@@ -75,9 +76,8 @@ def pairing_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def pairing_detail(request: HttpRequest, pk: int) -> HttpResponse:
     p, roles = access.get_pairing(request.user, pk)
-    items = BranchItem.objects.filter(pairing=p).select_related("plan", "verified_by")
     plans = p.plans.prefetch_related(
-        Prefetch("items", queryset=BranchItem.objects.select_related("verified_by"))
+        Prefetch("items", queryset=RectificationItem.objects.select_related("closed_by"))
     )
     return render(
         request,
@@ -85,9 +85,10 @@ def pairing_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "p": p,
             "roles": roles,
-            "can_verify": bool(roles & {DEPT, HELPER}),
             "passed_bands": pairing.passed_bands(),
-            "weaknesses": items.filter(source=ItemSource.WEAKNESS),
+            "weaknesses": RectificationItem.objects.filter(
+                pairing=p, plan__isnull=True
+            ).select_related("closed_by"),
             "plans": plans,
             "diagnoses": p.diagnoses.all(),
             "months": pairing.visits_by_month(p),
@@ -223,65 +224,22 @@ def pairing_ledger(request: HttpRequest, pk: int) -> HttpResponse:
     return export_download(exports.PairingLedgerExport(by=request.user, pairing=p))
 
 
-# -- a branch's problem list --------------------------------------------------------------
+# -- a branch's problem list: the one list, filtered to the branch --------------------------
 
 
 @require_GET
 @login_required
 def branch_items(request: HttpRequest, pk: int) -> HttpResponse:
-    org, roles = access.get_branch(request.user, pk)
-    items = list(
-        BranchItem.objects.filter(organization=org)
-        .select_related("pairing", "plan", "inspection", "verified_by")
-        .prefetch_related("inspection__inspectors")
-    )
-    for item in items:
-        item.verifiable = access.can_verify_item(request.user, item, roles)
-    return render(
-        request,
-        "assessments/mechanisms/branch_items.html",
-        {
-            "org": org,
-            "roles": roles,
-            "items": items,
-            "forms": {"done": forms.TextForm(), "verify": forms.VerifyForm()},
-        },
-    )
+    """The mechanisms' problem list became the branch's one list (``rectification_list``)."""
+    org, _ = access.get_branch(request.user, pk)
+    return redirect(f"{reverse('rectification_list')}?org={org.pk}")
 
 
 @require_GET
 @login_required
 def branch_items_export(request: HttpRequest, pk: int) -> HttpResponse:
     org, _ = access.get_branch(request.user, pk)
-    return export_download(exports.BranchItemExport(by=request.user, org=org))
-
-
-@require_POST
-@login_required
-def item_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    if action == "done":
-        item, _ = access.get_item(request.user, pk, {SECRETARY})
-        form = forms.TextForm(request.POST)
-    elif action == "verify":
-        item, _roles = access.get_item(request.user, pk, {DEPT, HELPER, access.INSPECTOR})
-        form = forms.VerifyForm(request.POST)
-    else:
-        raise Http404
-    back = request.POST.get("next", "")
-    target = back if back.startswith("/mechanisms/") and "//" not in back else None
-    if not form.is_valid():
-        messages.error(request, _form_errors(form))
-    else:
-        try:
-            if action == "done":
-                pairing.report_item_done(item, by=request.user, note=form.cleaned_data["text"])
-                messages.success(request, "已报完成，等待核验销号。")
-            else:
-                item = pairing.verify_item(item, by=request.user, **form.cleaned_data)
-                messages.success(request, f"核验结果：{item.get_status_display()}。")
-        except AssessmentError as exc:
-            messages.error(request, str(exc))
-    return redirect(target or "branch_items", **({} if target else {"pk": item.organization_id}))
+    return redirect(f"{reverse('rectification_list')}?org={org.pk}&format=xlsx")
 
 
 # -- 约谈 -----------------------------------------------------------------------------------

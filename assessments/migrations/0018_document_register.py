@@ -57,7 +57,7 @@ def register_stored_reports(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("assessments", "0015_consequence_effects"),
+        ("assessments", "0016_one_problem_list"),
         ("branches", "0007_member"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -10,7 +10,6 @@ from .documents import (
 )
 from .mechanisms import (
     MECHANISM_MODELS,
-    BranchItem,
     CheckKind,
     Claim,
     ClaimStatus,
@@ -21,8 +20,6 @@ from .mechanisms import (
     Inspection,
     InspectionStatus,
     Interview,
-    ItemSource,
-    ItemStatus,
     MonthlyReport,
     Pairing,
     PairingEvent,
@@ -95,7 +92,6 @@ __all__ = [
     "WITH_BRANCH",
     "Assessor",
     "Attendance",
-    "BranchItem",
     "BranchResult",
     "Campaign",
     "CampaignObject",
@@ -123,8 +119,6 @@ __all__ = [
     "Interview",
     "IssuedDocument",
     "ItemFact",
-    "ItemSource",
-    "ItemStatus",
     "JobStatus",
     "Meeting",
     "MeetingAmendment",

@@ -1,7 +1,7 @@
 """Northwest Energy's working mechanisms (001 三、工作机制): pairing a 政工部门负责人 with a
 branch under the 结对提升责任书, mutual inspection (互查), member responsibility posts, and
-the items of a branch's problem list they produce. Their quarterly scores feed the 亮牌
-board (assessments/mechanisms/board.py)."""
+the problems they find (items of the branch's one list, ``RectificationItem``). Their
+quarterly scores feed the 亮牌 board (assessments/mechanisms/board.py)."""
 
 from django.conf import settings
 from django.db import models
@@ -397,66 +397,6 @@ class Inspection(models.Model):
         return self.organization.path
 
 
-class ItemSource(models.TextChoices):
-    WEAKNESS = "weakness", "短板问题"
-    PLAN = "plan", "提升方案措施"
-    INSPECTION = "inspection", "互查问题"
-
-
-class ItemStatus(models.TextChoices):
-    OPEN = "open", "整改中"
-    DONE = "done", "已完成待核验"
-    VERIFIED = "verified", "已销号"
-
-
-class BranchItem(models.Model):
-    """One line of a branch's problem list (支部标准化问题清单, 销号制): a weakness found by
-    the pairing, an action of an improvement plan, or a problem an inspection marked.
-    The branch reports it done; the helper (plan) or the inspectors (回头看) verify it."""
-
-    organization = models.ForeignKey(
-        Organization, verbose_name="党支部", on_delete=models.PROTECT, related_name="branch_items"
-    )
-    source = models.CharField("来源", max_length=20, choices=ItemSource)
-    pairing = models.ForeignKey(
-        Pairing, on_delete=models.CASCADE, null=True, blank=True, related_name="items"
-    )
-    plan = models.ForeignKey(
-        Plan, on_delete=models.CASCADE, null=True, blank=True, related_name="items"
-    )
-    inspection = models.ForeignKey(
-        Inspection, on_delete=models.CASCADE, null=True, blank=True, related_name="items"
-    )
-    code = models.CharField("清单项", max_length=20, blank=True)
-    problem = models.TextField("问题 / 具体动作")
-    responsible = models.CharField("责任人", max_length=50, blank=True)
-    deadline = models.DateField("时限", null=True, blank=True)
-    status = models.CharField("状态", max_length=20, choices=ItemStatus, default=ItemStatus.OPEN)
-    done_note = models.TextField("完成情况", blank=True)
-    verify_note = models.TextField("核验意见", blank=True)
-    verified_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name="核验人",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    verified_at = models.DateTimeField("销号时间", null=True, blank=True)
-    created_at = models.DateTimeField("创建时间", auto_now_add=True)
-
-    class Meta:
-        verbose_name = "支部问题清单事项"
-        verbose_name_plural = "支部问题清单"
-        ordering = ["organization__path", "status", "deadline", "pk"]
-
-    def __str__(self) -> str:
-        return self.problem[:60]
-
-    def audit_org_path(self) -> str:
-        return self.organization.path
-
-
 class PostKind(models.TextChoices):
     BASIC = "basic", "基础岗"
     CHALLENGE = "challenge", "攻坚岗"
@@ -629,7 +569,6 @@ MECHANISM_MODELS = [
     Evaluation,
     Interview,
     Inspection,
-    BranchItem,
     Post,
     Claim,
     DutyCheck,

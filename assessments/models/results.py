@@ -327,6 +327,8 @@ class ProblemSource(models.TextChoices):
     MASSES = "masses", "群众反映"
     HIGHER = "higher", "上级检查"
     CONSOLIDATION = "consolidation", "集中整顿"
+    INSPECTION = "inspection", "互查"  # a problem point an inspection marked (001)
+    PAIRING = "pairing", "结对帮扶"  # a weakness or plan action of a pairing (001)
     OTHER = "other", "其他"
 
 
@@ -401,6 +403,35 @@ class RectificationItem(models.Model):
         related_name="+",
         db_index=False,  # mostly empty: a partial index below
     )
+    # The mechanism that found it (001): the inspectors of an inspection verify its problem
+    # points at 回头看, the pairing's helper its weaknesses and plan actions.
+    inspection = models.ForeignKey(
+        "Inspection",
+        verbose_name="互查",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="items",
+        db_index=False,  # mostly empty: a partial index below
+    )
+    pairing = models.ForeignKey(
+        "Pairing",
+        verbose_name="结对",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="items",
+        db_index=False,  # mostly empty: a partial index below
+    )
+    plan = models.ForeignKey(
+        "Plan",
+        verbose_name="提升方案",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="items",
+        db_index=False,  # mostly empty: a partial index below
+    )
     organization = models.ForeignKey(
         Organization, verbose_name="组织", on_delete=models.PROTECT, related_name="rectifications"
     )
@@ -449,6 +480,17 @@ class RectificationItem(models.Model):
                 | Q(closed_by__isnull=False, closed_at__isnull=False),
                 name="rectification_closed_has_closer",
             ),
+            # An inspection's problem names its inspection, a pairing's item its pairing.
+            models.CheckConstraint(
+                condition=(Q(source=ProblemSource.INSPECTION) & Q(inspection__isnull=False))
+                | (~Q(source=ProblemSource.INSPECTION) & Q(inspection__isnull=True)),
+                name="rectification_inspection_source",
+            ),
+            models.CheckConstraint(
+                condition=(Q(source=ProblemSource.PAIRING) & Q(pairing__isnull=False))
+                | (~Q(source=ProblemSource.PAIRING) & Q(pairing__isnull=True, plan__isnull=True)),
+                name="rectification_pairing_source",
+            ),
         ]
         # A key that is empty on most rows (every item a consolidation writes) is indexed
         # only where it is set: 80,000 inserts skip three index entries each.
@@ -460,7 +502,7 @@ class RectificationItem(models.Model):
                     condition=Q(**{f"{key}__isnull": False}),
                     name=f"rectification_{key}",
                 )
-                for key in ("screening", "created_by", "closed_by")
+                for key in ("screening", "created_by", "closed_by", "inspection", "pairing", "plan")
             ),
         ]
 

@@ -15,8 +15,12 @@ from .errors import AssessmentError, acting
 from .results import RECTIFICATION_DAYS
 
 # Sources a person may pick by hand (考评扣分 comes from consolidation only).
+# Entered by hand on the ledger: not a campaign's score, not a mechanism's finding (those
+# name the inspection or pairing that found them).
 HAND_SOURCES = [
-    (value, label) for value, label in ProblemSource.choices if value != ProblemSource.ASSESSMENT
+    (value, label)
+    for value, label in ProblemSource.choices
+    if value not in (ProblemSource.ASSESSMENT, ProblemSource.INSPECTION, ProblemSource.PAIRING)
 ]
 
 

@@ -33,6 +33,8 @@ from ..models import (
     Campaign,
     Consequence,
     ConsequenceStatus,
+    Inspection,
+    InspectionStatus,
     ItemFact,
     RectificationEvent,
     RectificationEvidence,
@@ -43,6 +45,7 @@ from ..models import (
     ReportKind,
     Rerating,
     ScoreSheet,
+    Stage,
     StageKind,
     VetoFinding,
     VetoOverturn,
@@ -739,8 +742,17 @@ def overturn_veto(
 def _veto_items(
     campaign: Campaign, rules: scoring.Rules, results: list[Stored], deadline: date
 ) -> list[RectificationItem]:
-    """An item for every standing veto."""
+    """An item for every standing veto, worded by the facts the reviewer recorded (the
+    latest stage's), else by the veto's text."""
     veto_text = {i.code: i.text for i in rules.items() if i.kind == scoring.VETO}
+    facts = {}
+    if any(result.vetoes for result in results):
+        for org_id, code, text in (
+            VetoFinding.objects.filter(sheet__in=_signed_reviews(campaign))
+            .order_by("-sheet__stage__position", "-sheet_id")
+            .values_list("sheet__organization_id", "code", "facts")
+        ):
+            facts.setdefault((org_id, code), text)
     return [
         RectificationItem(
             result_id=result.pk,
@@ -748,7 +760,8 @@ def _veto_items(
             organization_id=result.organization_id,
             code=code,
             kind=RectificationKind.VETO,
-            problem=f"否决项 {code}：{veto_text.get(code, '')}",
+            problem=f"否决项 {code}："
+            + (facts.get((result.organization_id, code)) or veto_text.get(code, "")),
             deadline=deadline,
         )
         for result in results
@@ -768,40 +781,62 @@ def _unlisted(campaign: Campaign, now) -> QuerySet[BranchResult]:
 
 def _shortfall_sql(campaign: Campaign, now) -> tuple[str, str, list]:
     """(the columns, the SELECT, its parameters) of the rectification items still missing
-    for the unlisted results' source sheets: every item whose stored fact lost points (an
-    unmet ▲ item loses points by definition). The engine decided each fact; nothing is
-    recomputed."""
-    item, fact, result = (
+    for the unlisted results: every item whose stored fact lost points on any signed review
+    sheet of the branch in the campaign (an unmet ▲ item loses points by definition), so a
+    shortfall found at 全面考评 stays listed when a later stage's sheet became the result.
+    One line per (result, code, kind); its text is the reviewer's 扣分说明 where a sheet has
+    one (the latest stage's first), else the engine's line. Nothing is recomputed."""
+    item, fact, result, sheet, stage = (
         RectificationItem._meta.db_table,
         ItemFact._meta.db_table,
         BranchResult._meta.db_table,
+        ScoreSheet._meta.db_table,
+        Stage._meta.db_table,
     )
     unlisted, unlisted_params = _unlisted(campaign, now).values("pk").query.sql_with_params()
+    signed, signed_params = _signed_reviews(campaign).values("pk").query.sql_with_params()
     columns = (
         "result_id, campaign_id, source, organization_id, code, kind, problem, measure,"
         " responsible, deadline, status, follow_up, created_at"
     )
+    noted = "CASE WHEN f.note <> '' THEN f.note ELSE f.reason END"
+    found = (
+        f"SELECT r.id AS rid, r.campaign_id AS cid, r.organization_id AS oid, f.code AS code,"
+        f" f.kind AS kind, {noted} AS problem, ROW_NUMBER() OVER (PARTITION BY r.id, f.code,"
+        f" f.kind ORDER BY CASE WHEN f.note <> '' THEN 0 ELSE 1 END, st.position DESC,"
+        f" s.id DESC) AS n FROM {fact} f JOIN {sheet} s ON s.id = f.sheet_id"
+        f" JOIN {stage} st ON st.id = s.stage_id JOIN {result} r"
+        f" ON r.campaign_id = s.campaign_id AND r.organization_id = s.organization_id"
+        f" WHERE r.id IN ({unlisted}) AND s.id IN ({signed}) AND f.lost > 0"
+    )
     select = (
-        f"SELECT r.id, r.campaign_id, %s, r.organization_id, f.code, f.kind, f.reason, '', '', "
-        f"%s, %s, '', %s FROM {fact} f JOIN {result} r ON r.source_sheet_id = f.sheet_id "
-        f"WHERE r.id IN ({unlisted}) AND f.lost > 0 AND NOT EXISTS (SELECT 1 FROM {item} x "
-        f"WHERE x.result_id = r.id AND x.code = f.code AND x.kind = f.kind)"
+        f"SELECT t.rid, t.cid, %s, t.oid, t.code, t.kind, t.problem, '', '', %s, %s, '', %s"
+        f" FROM ({found}) t WHERE t.n = 1 AND NOT EXISTS (SELECT 1 FROM {item} x"
+        f" WHERE x.result_id = t.rid AND x.code = t.code AND x.kind = t.kind)"
     )
     deadline = timezone.localdate() + timedelta(days=RECTIFICATION_DAYS)
     source = RectificationItem._meta.get_field("source").get_default()
-    params = [source, deadline, RectificationStatus.OPEN, timezone.now(), *unlisted_params]
+    params = [
+        source,
+        deadline,
+        RectificationStatus.OPEN,
+        timezone.now(),
+        *unlisted_params,
+        *signed_params,
+    ]
     return columns, select, params
 
 
 def _rectifications(
     campaign: Campaign, rules: scoring.Rules, results: list[Stored], by: User, now
 ) -> int:
-    """Every deduction, unmet ▲ item and standing veto of the authoritative sheet opens an
+    """Every deduction, unmet ▲ item and standing veto found at any review stage opens an
     item once (one INSERT … SELECT over the stored facts of the results not listed yet); a
-    veto item whose veto was overturned is withdrawn."""
-    unlisted = list(_unlisted(campaign, now).values_list("source_sheet_id", flat=True))
-    if unlisted:  # a re-run with nothing changed reads no fact
-        facts.backfill(_signed_reviews(campaign).filter(pk__in=unlisted))
+    veto item whose veto was overturned is withdrawn. A weighted composite (亮牌) has no
+    item-level shortfalls: its instruments' scores are its inputs."""
+    unlisted = list(_unlisted(campaign, now).values_list("organization_id", flat=True))
+    if unlisted and rules.method != scoring.COMPOSITE:  # nothing changed: no fact read
+        facts.backfill(_signed_reviews(campaign).filter(organization_id__in=unlisted))
         columns, select, params = _shortfall_sql(campaign, now)
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT 1 FROM ({select}) missing LIMIT 1", params)
@@ -942,8 +977,8 @@ def submit_rectification(item: RectificationItem, *, by: User) -> RectificationI
 def close_rectification(item: RectificationItem, *, by: User, note: str = "") -> RectificationItem:
     """销号: a reviewer who checked the evidence closes the item."""
     if not can_verify(by, item):
-        raise AssessmentError("只有考评员或党群部核实后才能销号。")
-    return _transition(
+        raise AssessmentError("只有考评员、党群部或发现问题的互查人员、帮扶人核实后才能销号。")
+    closed = _transition(
         item,
         by,
         (RectificationStatus.SUBMITTED,),
@@ -952,6 +987,18 @@ def close_rectification(item: RectificationItem, *, by: User, note: str = "") ->
         closed_by=by,
         closed_at=timezone.now(),
     )
+    if closed.inspection_id is not None:
+        _close_inspection_follow_up(closed.inspection_id)
+    return closed
+
+
+def _close_inspection_follow_up(inspection_id: int) -> None:
+    """An inspection's 回头看 is done when every problem it marked is closed (or withdrawn)."""
+    left = RectificationItem.objects.filter(inspection_id=inspection_id).unsettled()
+    if not left.exists():
+        Inspection.objects.filter(pk=inspection_id, status=InspectionStatus.SUBMITTED).update(
+            status=InspectionStatus.FOLLOWED_UP, followed_up_at=timezone.now()
+        )
 
 
 @transaction.atomic
@@ -959,7 +1006,7 @@ def return_rectification(item: RectificationItem, *, by: User, reason: str) -> R
     if not reason.strip():
         raise AssessmentError("退回必须写明原因。")
     if not can_verify(by, item):
-        raise AssessmentError("只有考评员或党群部可以退回整改。")
+        raise AssessmentError("只有考评员、党群部或发现问题的互查人员、帮扶人可以退回整改。")
     return _transition(
         item, by, (RectificationStatus.SUBMITTED,), RectificationStatus.RETURNED, reason.strip()
     )
@@ -971,7 +1018,7 @@ def record_follow_up(
 ) -> RectificationItem:
     """回头看: a later visit confirms the fix holds."""
     if not can_verify(by, item):
-        raise AssessmentError("只有考评员或党群部可以登记回头看。")
+        raise AssessmentError("只有考评员、党群部或发现问题的互查人员、帮扶人可以登记回头看。")
     if not note.strip():
         raise AssessmentError("请写明回头看的情况。")
     locked = RectificationItem.objects.select_for_update().get(pk=item.pk)

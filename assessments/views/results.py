@@ -2,8 +2,9 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -176,32 +177,53 @@ def result_rerate(request: HttpRequest, pk: int) -> HttpResponse:
 def rectification_list(request: HttpRequest) -> HttpResponse:
     status = text_param(request, "status", max_length=20)
     q = text_param(request, "q")
+    sources = selectors.source_filters()
+    source = text_param(request, "source", max_length=20)
+    if source not in dict(sources):
+        source = ""
+    org = int_param(request, "org")
     items = selectors.rectification_list(
         request.user,
         status=status,
-        org=int_param(request, "org"),
+        org=org,
         campaign=int_param(request, "campaign"),
+        source=source,
         q=q,
     )
     if request.GET.get("format") == "xlsx":
         return export_download(RectificationExport(by=request.user, queryset=items))
+    page = Paginator(items, 50).get_page(request.GET.get("page"))
+    page.object_list = selectors.with_stages(page.object_list)
     return render(
         request,
         "assessments/rectification_list.html",
         {
-            "page": Paginator(items, 50).get_page(request.GET.get("page")),
+            "page": page,
             "status": status,
             "q": q,
+            "source": source,
+            "sources": sources,
             "statuses": RectificationStatus.choices,
             "OVERDUE": selectors.OVERDUE,
+            "ledger_org": _ledger_org(request.user, org),
         },
     )
+
+
+def _ledger_org(user, org_id: int | None):
+    """The branch whose ledger the filtered list links to, when the user may read it."""
+    if not org_id:
+        return None
+    try:
+        return access.get_ledger_org(user, org_id)
+    except (Http404, PermissionDenied):
+        return None
 
 
 @require_GET
 @login_required
 def rectification_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    item = access.get_rectification(request.user, pk)
+    [item] = selectors.with_stages([access.get_rectification(request.user, pk)])
     return render(
         request,
         "assessments/rectification_detail.html",

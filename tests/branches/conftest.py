@@ -262,7 +262,7 @@ def _mechanism_objects(tree, dept_admin, member, member_b, secretary_b) -> dict:
     return {
         "pairing": [p.pk],
         "pairing_evaluate": [p.pk, "evaluate"],
-        "item_done": [item.pk, "done"],
+        "pairing_item": [item.pk],
         "interview": [interview.pk],
         "inspection": [insp.pk],
         "post_add": [tree.a.pk, "add"],

@@ -106,9 +106,12 @@ MATRIX = [
     ("pairing_pdf", "pairing", "GET", [302, 404, 200, 404, 200, 200, 404, 404]),
     ("pairing_ledger", "pairing", "GET", [302, 404, 200, 404, 200, 200, 404, 404]),
     ("pairing_action", "pairing_evaluate", "POST", [302, 404, 403, 404, 302, 403, 404, 404]),
-    ("branch_items", "a", "GET", [302, 404, 200, 404, 200, 200, 404, 404]),
-    ("branch_items_export", "a", "GET", [302, 404, 200, 404, 200, 200, 404, 404]),
-    ("item_action", "item_done", "POST", [302, 404, 302, 404, 403, 403, 404, 404]),
+    # The mechanisms' problem list is the branch's one list now: the old URLs redirect to it.
+    ("branch_items", "a", "GET", [302, 404, 302, 404, 302, 302, 404, 404]),
+    ("branch_items_export", "a", "GET", [302, 404, 302, 404, 302, 302, 404, 404]),
+    # A pairing's weakness is an item of that list, on its page and in its flow.
+    ("rectification_detail", "pairing_item", "GET", [302, 404, 200, 404, 200, 200, 404, 404]),
+    ("rectification_close", "pairing_item", "POST", [302, 404, 403, 404, 302, 403, 404, 404]),
     ("interview_list", None, "GET", [302, 200, 200, 200, 200, 200, 200, 200]),
     ("interview_export", None, "GET", [302, 200, 200, 200, 200, 200, 200, 200]),
     ("interview_record", "interview", "POST", [302, 404, 403, 404, 302, 403, 404, 404]),

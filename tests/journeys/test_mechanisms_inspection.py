@@ -1,11 +1,12 @@
 """西北能化 2025 (001) 互查互学互促 (issue 13): two inspectors from other branches fill the
 互查评分表 of 热电厂党支部 following 听汇报 → 查资料 → 看现场 → 访党员; the problems they
-mark land on the branch's list; the branch reports them done and the inspectors verify them
-at 回头看; the department compiles the 标准化经验手册. Pages only, from the demo."""
+mark land on the branch's one problem list; the branch asks for 销号 and the inspectors
+verify them at 回头看; the department compiles the 标准化经验手册. Pages only, from the demo."""
 
 from datetime import date
 
-from .pages import download, login, open_page, pdf_text, submit, xlsx_rows
+from .pages import download, login, open_page, pdf_text, row_link, submit, xlsx_rows
+from .problem_flow import ask_to_close, close
 
 TODAY = date.today()
 STEPS = {
@@ -82,27 +83,24 @@ def test_inspectors_score_problems_land_on_the_list_and_are_verified(client):
     assert "已提交评分表" in done and "走访党员 5 人" in done
     assert "会议记录不完整" in done.row("3.1", "8")
 
-    # The branch sees the problems on its list and reports them done.
+    # The branch sees the problems on its one list and asks for 销号 on each.
     login(client, "sj21")
     items = open_page(client, open_page(client, done.url).link("支部问题清单"))
     assert "整改中" in items.row("会议记录不完整") and "整改中" in items.row("党员积分未公示")
-    for problem in ("会议记录不完整", "党员积分未公示"):
-        row_page = open_page(client, items.url)
-        form = next(
-            f for f in row_page.forms if "/done/" in f.action and problem in _row(row_page, f)
-        )
-        assert "已报完成" in submit(client, form, {"text": "已整改"})
+    urls = {p: row_link(items, p) for p in ("会议记录不完整", "党员积分未公示")}
+    for url in urls.values():
+        ask_to_close(client, url, measure="已整改", responsible="张书记")
 
     # 回头看: the second inspector verifies both; the inspection is followed up.
     # One from the inspection's page, one from the branch's list it links to.
     login(client, "hc02")
     page = open_page(client, done.url)
-    page = submit(client, page.form(action="/verify/"), {"accepted": "1", "note": "已核实"})
-    assert "核验结果：已销号" in page
+    close(client, row_link(page, "会议记录不完整", "整改与销号"), "已核实")
     items = open_page(client, page.link("支部问题清单"))
-    assert "已销号" in items.row("会议记录不完整") and "已完成待核验" in items.row("党员积分未公示")
-    items = submit(client, items.form(action="/verify/"), {"accepted": "1", "note": "已核实"})
-    assert "核验结果：已销号" in items and "已销号" in items.row("党员积分未公示")
+    assert "已销号" in items.row("会议记录不完整") and "待销号" in items.row("党员积分未公示")
+    close(client, row_link(items, "党员积分未公示"), "已核实")
+    items = open_page(client, items.url)
+    assert "已销号" in items.row("党员积分未公示")
     page = open_page(client, done.url)
     assert "已回头看" in page
 
@@ -117,14 +115,3 @@ def test_inspectors_score_problems_land_on_the_list_and_are_verified(client):
     assert "党支部标准化经验手册" in text and "“运行值班+党员示范岗”工作法" in text.replace(" ", "")
     rows = xlsx_rows(download(client, listing.link("导出 Excel")))
     assert any(r[2] == "热电厂党支部" and r[6] == 95 for r in rows)
-
-
-def _row(page, form) -> str:
-    """The text of the table row holding ``form``."""
-    import re
-    from html import unescape
-
-    for row in re.findall(r"<tr\b.*?</tr>", page.html, re.S):
-        if f'action="{form.action}"' in row:
-            return unescape(re.sub(r"<[^>]+>", " ", row))
-    return ""
