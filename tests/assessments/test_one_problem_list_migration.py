@@ -12,7 +12,7 @@ from assessments.mechanisms import inspection, pairing
 from branches.models import Member
 from tests.conftest import make_rubric, make_tree, make_user
 
-BEFORE = [("assessments", "0012_result_source_digest")]
+BEFORE = [("assessments", "0015_consequence_effects")]
 AFTER = [("assessments", "0016_one_problem_list")]
 
 
