@@ -106,6 +106,7 @@ def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "problems": BranchItem.objects.filter(inspection=insp).select_related("verified_by"),
             "form": _score_form(insp) if can_fill else None,
             "can_verify": INSPECTOR in roles or DEPT in roles,
+            "not_yet_due": inspection.not_yet_due(insp) if can_fill else None,
         },
     )
 

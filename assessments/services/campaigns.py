@@ -43,6 +43,9 @@ class StageSpec:
     ratio: Decimal | None = None
     count: int | None = None
     instrument: str = ""
+    # Runs in the same window as the stage before it (the quarter's three 亮牌 scores are
+    # taken side by side, 001), instead of opening after that stage's deadline.
+    alongside: bool = False
 
 
 TEMPLATES: dict[str, tuple[str, list[StageSpec]]] = {
@@ -78,10 +81,20 @@ TEMPLATES: dict[str, tuple[str, list[StageSpec]]] = {
                 StageKind.INSTRUMENT, "星级党支部考核", Assessor.DEPARTMENT, 20, instrument="star"
             ),
             StageSpec(
-                StageKind.INSTRUMENT, "互查评分", Assessor.DEPARTMENT, 20, instrument="inspection"
+                StageKind.INSTRUMENT,
+                "互查评分",
+                Assessor.DEPARTMENT,
+                20,
+                instrument="inspection",
+                alongside=True,
             ),
             StageSpec(
-                StageKind.INSTRUMENT, "帮扶成效评分", Assessor.DEPARTMENT, 20, instrument="pairing"
+                StageKind.INSTRUMENT,
+                "帮扶成效评分",
+                Assessor.DEPARTMENT,
+                20,
+                instrument="pairing",
+                alongside=True,
             ),
             StageSpec(StageKind.CONSOLIDATION, "季度亮牌", Assessor.NONE, 10),
         ],
@@ -142,8 +155,11 @@ def create_campaign(
                 Consolidation.COMPOSITE if version.method == COMPOSITE else Consolidation.LATEST
             ),
         )
-        opens = start
+        opens = window = start
         for position, spec in enumerate(TEMPLATES[template][1]):
+            if spec.alongside:
+                opens = window
+            window = opens
             deadline = opens + timedelta(days=spec.days - 1)
             Stage.objects.create(
                 campaign=campaign,
@@ -545,12 +561,41 @@ def redraw(record: Draw) -> dict[str, list[int]]:
     )
 
 
+class OverlapsNextStage(AssessmentError):
+    """A new deadline runs into the next stage: saved only once the person confirms."""
+
+    def __init__(self, stage: Stage, following: Stage, deadline: date):
+        self.stage, self.following, self.deadline = stage, following, deadline
+        super().__init__(
+            f"新的截止日期 {deadline} 晚于下一阶段“{following.name}”的开始日期 "
+            f"{following.opens_on}：两个阶段将同时进行，“{following.name}”开始后"
+            f"“{stage.name}”仍可提交。请确认。"
+        )
+
+
+def overlapped_stage(stage: Stage, deadline: date) -> Stage | None:
+    """The next stage of the plan that ``deadline`` would run into (it opens on or before
+    that day), or None."""
+    following = stage.campaign.stages.filter(position__gt=stage.position).order_by("position")
+    following = following.first()
+    if following is not None and deadline >= following.opens_on:
+        return following
+    return None
+
+
 @transaction.atomic
-def extend_deadline(stage: Stage, *, by: User, deadline: date) -> Stage:
+def extend_deadline(
+    stage: Stage, *, by: User, deadline: date, overlap_confirmed: bool = False
+) -> Stage:
+    """Change a stage's deadline. One that runs into the next stage's start is refused
+    with ``OverlapsNextStage`` unless the person confirmed it (the page asks first)."""
     stage = Stage.objects.select_for_update().select_related("campaign__scope").get(pk=stage.pk)
     _require(by, Perm.MANAGE_CAMPAIGNS, stage.campaign.scope)
     if deadline < stage.opens_on:
         raise AssessmentError("截止日期不能早于开始日期。")
+    moved = deadline != stage.deadline and not overlap_confirmed
+    if moved and (following := overlapped_stage(stage, deadline)):
+        raise OverlapsNextStage(stage, following, deadline)
     with acting(by):
         stage.deadline = deadline
         stage.save(update_fields=["deadline"])

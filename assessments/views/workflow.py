@@ -28,6 +28,7 @@ from ..forms import (
     StageForm,
     WhyForm,
 )
+from ..gates import submission_blocker
 from ..models import Assessor, Draw, SheetStatus
 from ..services import AssessmentError, Conflict
 from . import send_upload
@@ -207,6 +208,27 @@ def stage_assign(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _confirm_overlap(request: HttpRequest, exc) -> HttpResponse:
+    """The page that asks before a deadline runs into the next stage (nothing saved yet)."""
+    stage, following = exc.stage, exc.following
+    return render(
+        request,
+        "includes/confirm_action.html",
+        {
+            "title": f"确认修改截止日期：{stage.name}",
+            "message": str(exc),
+            "details": [
+                f"“{stage.name}”：{stage.opens_on} 至 {stage.deadline}，改为截止 {exc.deadline}",
+                f"“{following.name}”：{following.opens_on} 至 {following.deadline}",
+            ],
+            "hidden": [("deadline", exc.deadline.isoformat()), ("confirm", "on")],
+            "action_url": request.path,
+            "button": "确认修改",
+            "cancel_url": reverse("campaign_detail", args=[stage.campaign_id]),
+        },
+    )
+
+
 @require_POST
 @login_required
 def stage_deadline(request: HttpRequest, pk: int) -> HttpResponse:
@@ -217,7 +239,14 @@ def stage_deadline(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("campaign_detail", pk=stage.campaign_id)
     deadline = form.cleaned_data["deadline"]
     try:
-        services.extend_deadline(stage, by=request.user, deadline=deadline)
+        services.extend_deadline(
+            stage,
+            by=request.user,
+            deadline=deadline,
+            overlap_confirmed=request.POST.get("confirm") == "on",
+        )
+    except services.OverlapsNextStage as exc:
+        return _confirm_overlap(request, exc)
     except AssessmentError as exc:
         messages.error(request, str(exc))
     else:
@@ -288,6 +317,7 @@ def _sheet_context(request: HttpRequest, sheet, rules, result=None, errors=None,
         result = scoring.score(rules, selectors.entry_for(sheet, rules), complete=False)
     events = selectors.sheet_events(sheet)
     returned = [e for e in events if e.to_status == SheetStatus.RETURNED]
+    blocker = submission_blocker(sheet) if mine and sheet.editable else None
     return {
         "sheet": sheet,
         "tamper_warnings": [
@@ -306,6 +336,7 @@ def _sheet_context(request: HttpRequest, sheet, rules, result=None, errors=None,
         "editable": mine and sheet.editable,
         "checklist": rules.method == scoring.CHECKLIST,
         "can_submit": mine and sheet.editable,
+        "submit_blocker": blocker,
         "can_return": sheet.is_submitted and access.can_return(sheet, user),
         "can_sign": sheet.is_submitted and manages,
         "can_reopen": sheet.is_signed and manages,
