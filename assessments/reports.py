@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from . import charts, pages, selectors, services
+from .committee import committee_measures
 from .models import (
     Campaign,
     RectificationItem,
@@ -165,6 +166,7 @@ def summary_context(campaign: Campaign, progress: Progress | None = None) -> dic
         "problems": main_problems(campaign),
         "failing_grades": [b.label for b in bands if not b.passed],
         "consequence_basis": consequence_basis(campaign.rubric_version),
+        "committee": committee_measures(campaign),
         "chart_enterprise": charts.bar_chart(
             by_enterprise, title="各企业达标率", unit="%", maximum=100, responsive=False
         ),

@@ -316,14 +316,14 @@ def _create_self_sheets(stage: Stage, orgs: list[Organization]) -> list[str]:
 def _sheet_for(
     stage: Stage, org: Organization, assessor: User, version: RubricVersion | None = None
 ) -> ScoreSheet:
+    # Keyed on the version too: an enterprise 党委 drawn for cross-review gets its branch
+    # sheet and, from the same reviewer, its own 7-measures checklist.
     sheet, _ = ScoreSheet.objects.get_or_create(
         stage=stage,
         organization=org,
         assessor=assessor,
-        defaults={
-            "campaign": stage.campaign,
-            "rubric_version": version or stage.campaign.rubric_version,
-        },
+        rubric_version=version or stage.campaign.rubric_version,
+        defaults={"campaign": stage.campaign},
     )
     return sheet
 
@@ -384,7 +384,10 @@ def reassign_sheet(sheet: ScoreSheet, *, by: User, assessor: User) -> ScoreSheet
     if conflicts(assessor, sheet.organization):
         raise AssessmentError(f"{assessor}属于{sheet.organization.name}，不能给本组织打分。")
     if ScoreSheet.objects.filter(
-        stage=sheet.stage, organization=sheet.organization, assessor=assessor
+        stage=sheet.stage,
+        organization=sheet.organization,
+        assessor=assessor,
+        rubric_version=sheet.rubric_version_id,
     ).exists():
         raise AssessmentError(f"{assessor}已有该组织本阶段的考评表。")
     with acting(by):
