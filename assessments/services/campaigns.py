@@ -567,8 +567,8 @@ def redraw(record: Draw) -> dict[str, list[int]]:
 class OverlapsNextStage(AssessmentError):
     """A new deadline runs into the next stage: saved only once the person confirms."""
 
-    def __init__(self, stage: Stage, following: Stage, deadline: date):
-        self.stage, self.following, self.deadline = stage, following, deadline
+    def __init__(self, stage: Stage, following: Stage, deadline: date, was: date):
+        self.stage, self.following, self.deadline, self.was = stage, following, deadline, was
         super().__init__(
             f"新的截止日期 {deadline} 晚于下一阶段“{following.name}”的开始日期 "
             f"{following.opens_on}：两个阶段将同时进行，“{following.name}”开始后"
@@ -598,7 +598,7 @@ def extend_deadline(
         raise AssessmentError("截止日期不能早于开始日期。")
     moved = deadline != stage.deadline and not overlap_confirmed
     if moved and (following := overlapped_stage(stage, deadline)):
-        raise OverlapsNextStage(stage, following, deadline)
+        raise OverlapsNextStage(stage, following, deadline, was=stage.deadline)
     with acting(by):
         stage.deadline = deadline
         stage.save(update_fields=["deadline"])
@@ -643,11 +643,25 @@ def _check_stage_data(data: dict) -> None:
 
 
 @transaction.atomic
-def save_stage(campaign: Campaign, *, by: User, data: dict, stage: Stage | None = None) -> Stage:
+def save_stage(
+    campaign: Campaign,
+    *,
+    by: User,
+    data: dict,
+    stage: Stage | None = None,
+    overlap_confirmed: bool = False,
+) -> Stage:
     """Add a stage to a campaign's plan, or change one, while the campaign is 筹备中.
-    Once it is open, a sampled stage's draw options stay editable until its draw runs."""
+    Once it is open, a sampled stage's draw options stay editable until its draw runs.
+    A changed deadline that runs into the next stage asks first (``OverlapsNextStage``)."""
     values = {key: data.get(key) for key in STAGE_FIELDS}
     values["instrument"] = values["instrument"] or ""
+    deadline = values["deadline"]
+    if stage is not None and not overlap_confirmed:
+        # The stored deadline: a bound model form has already set the new one on ``stage``.
+        stored = Stage.objects.filter(pk=stage.pk).values_list("deadline", flat=True).first()
+        if deadline != stored and (following := overlapped_stage(stage, deadline)):
+            raise OverlapsNextStage(stage, following, deadline, was=stored)
     if stage is not None and _is_open_sampled(campaign, stage):
         return _save_draw_options(stage, by=by, values=values)
     campaign = _draft_campaign(campaign, by)

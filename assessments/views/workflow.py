@@ -208,9 +208,11 @@ def stage_assign(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _confirm_overlap(request: HttpRequest, exc) -> HttpResponse:
-    """The page that asks before a deadline runs into the next stage (nothing saved yet)."""
+def _confirm_overlap(request: HttpRequest, exc, posted: list | None = None) -> HttpResponse:
+    """The page that asks before a deadline runs into the next stage (nothing saved yet);
+    confirming posts the same form again (``posted``: its other fields) with confirm=on."""
     stage, following = exc.stage, exc.following
+    hidden = [(k, v) for k, v in posted or [] if k not in ("deadline", "confirm")]
     return render(
         request,
         "includes/confirm_action.html",
@@ -218,10 +220,10 @@ def _confirm_overlap(request: HttpRequest, exc) -> HttpResponse:
             "title": f"确认修改截止日期：{stage.name}",
             "message": str(exc),
             "details": [
-                f"“{stage.name}”：{stage.opens_on} 至 {stage.deadline}，改为截止 {exc.deadline}",
+                f"“{stage.name}”：原截止 {exc.was}，改为截止 {exc.deadline}",
                 f"“{following.name}”：{following.opens_on} 至 {following.deadline}",
             ],
-            "hidden": [("deadline", exc.deadline.isoformat()), ("confirm", "on")],
+            "hidden": [*hidden, ("deadline", exc.deadline.isoformat()), ("confirm", "on")],
             "action_url": request.path,
             "button": "确认修改",
             "cancel_url": reverse("campaign_detail", args=[stage.campaign_id]),
@@ -270,7 +272,16 @@ def stage_edit(
     form = StageForm(request.POST or None, instance=stage, draw_only=draw_only)
     if request.method == "POST" and form.is_valid():
         try:
-            services.save_stage(campaign, by=request.user, data=form.cleaned_data, stage=stage)
+            services.save_stage(
+                campaign,
+                by=request.user,
+                data=form.cleaned_data,
+                stage=stage,
+                overlap_confirmed=request.POST.get("confirm") == "on",
+            )
+        except services.OverlapsNextStage as exc:
+            posted = [(k, v) for k, v in request.POST.items() if k not in ("csrfmiddlewaretoken",)]
+            return _confirm_overlap(request, exc, posted)
         except AssessmentError as exc:
             form.add_error(None, str(exc))
         else:

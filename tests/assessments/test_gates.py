@@ -135,3 +135,38 @@ def test_xibei_takes_its_three_quarterly_scores_side_by_side(tree, dept_admin):
         ("pairing", TODAY, TODAY + 19 * day),
         ("", TODAY + 20 * day, TODAY + 29 * day),
     ]
+
+
+def test_the_stage_plan_form_asks_too_and_keeps_what_was_typed(tree, dept_admin, client):
+    from django.urls import reverse
+
+    campaign = services.create_campaign(
+        by=dept_admin,
+        name="方案",
+        version=simple_version(),
+        scope=tree.root,
+        year=2026,
+        quarter=None,
+        template="standardization",
+        start=TODAY,
+    )
+    first, second = campaign.stages.order_by("position")[:2]
+    client.force_login(dept_admin)
+    url = reverse("stage_edit", args=[first.pk])
+    late = (second.opens_on + timedelta(days=5)).isoformat()
+    posted = {
+        "kind": "self",
+        "name": "自查（延长）",
+        "assessed_by": "branch",
+        "selection": "all",
+        "opens_on": first.opens_on.isoformat(),
+        "deadline": late,
+    }
+    page = client.post(url, posted).content.decode()
+    assert "确认修改截止日期：自查" in page and "晚于下一阶段“督导检查”的开始日期" in page
+    assert 'name="name" value="自查（延长）"' in page and 'name="confirm" value="on"' in page
+    first.refresh_from_db()
+    assert first.name == "自查" and first.deadline != second.opens_on + timedelta(days=5)
+    assert client.post(url, posted | {"confirm": "on"}).status_code == 302
+    first.refresh_from_db()
+    assert first.name == "自查（延长）" and first.deadline.isoformat() == late
