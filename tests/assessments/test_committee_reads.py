@@ -98,3 +98,32 @@ def test_the_signed_checklists_are_read_in_queries_that_do_not_grow(groups_tree)
     )
     assert first.levels == (("达标", 5), ("基本达标", 1), ("未达标", 1))
     assert "5 由县级党委安排" in first.unmet_text and "未开展过筛子" in first.unmet_text
+
+
+def test_the_migration_gives_a_running_campaigns_drawn_committee_its_lost_checklist(
+    groups_tree,  # noqa: F811
+):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("assessments.migrations.0017_committee_sheets")
+    call_command("load_rubrics", verbosity=0)
+    root, enterprises, _reviewers, admin = groups_tree
+    version = simple_version()
+    version.rubric.assesses = ["committee", "branch"]
+    version.rubric.save()
+    campaign = _campaign(root, admin, version, kinds=["committee"])
+    checklists = ScoreSheet.objects.filter(rubric_version=campaign.committee_version)
+    before = sorted(checklists.values_list("organization_id", "assessor_id"))
+    checklists.delete()  # what the old key left: the branch sheet only
+    migration.restore_checklists(apps, None)
+    assert sorted(checklists.values_list("organization_id", "assessor_id")) == before
+    migration.restore_checklists(apps, None)  # run again: nothing doubled
+    assert checklists.count() == len(enterprises)
+    # A finished campaign is history: left as it was.
+    checklists.delete()
+    campaign.status = "closed"
+    campaign.save()
+    migration.restore_checklists(apps, None)
+    assert not checklists.exists()
