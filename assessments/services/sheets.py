@@ -390,6 +390,7 @@ def _inflated(sheet: ScoreSheet, total: Decimal) -> bool:
         ScoreSheet.objects.filter(
             campaign=sheet.campaign,
             organization=sheet.organization,
+            rubric_version_id=sheet.rubric_version_id,  # never a 7-measures checklist's
             stage__kind=StageKind.SELF,
             total__isnull=False,
             status__in=[SheetStatus.SUBMITTED, SheetStatus.SIGNED],

@@ -127,3 +127,47 @@ def test_the_migration_gives_a_running_campaigns_drawn_committee_its_lost_checkl
     campaign.save()
     migration.restore_checklists(apps, None)
     assert not checklists.exists()
+
+
+def test_a_checklist_is_never_compared_with_the_self_assessment(groups_tree):  # noqa: F811
+    from decimal import Decimal as D
+
+    from branches.models import Role
+    from tests.conftest import make_user
+
+    call_command("load_rubrics", verbosity=0)
+    root, enterprises, _reviewers, admin = groups_tree
+    secretary = make_user("sec_e1", (enterprises[0], Role.SECRETARY))
+    version = simple_version()
+    version.rubric.assesses = ["committee", "branch"]
+    version.rubric.save()
+    campaign = services.create_campaign(
+        by=admin,
+        name="虚高",
+        version=version,
+        scope=root,
+        year=2026,
+        quarter=None,
+        template="xining",
+        start=timezone.localdate() - timedelta(days=60),
+        committee_version=RubricVersion.objects.get(rubric__code="zzb-7-measures"),
+        kinds=["committee"],
+        threshold=D(1),
+    )
+    open_every_stage(campaign)
+    services.open_campaign(campaign, by=admin)
+    own = ScoreSheet.objects.get(campaign=campaign, organization=enterprises[0])
+    services.save_entries(own, by=secretary, revision=own.revision, values={"1.1": "5", "1.2": "5"})
+    own.refresh_from_db()
+    services.submit_sheet(own, by=secretary)
+    services.draw_cross_review(campaign.stages.get(kind="cross"), by=admin, seed="7")
+    checklist = ScoreSheet.objects.get(
+        organization=enterprises[0], rubric_version=campaign.committee_version
+    )
+    values = {str(code): "未达标" for code in range(1, 8)}
+    services.save_entries(
+        checklist, by=checklist.assessor, revision=checklist.revision, values=values
+    )
+    checklist.refresh_from_db()
+    submitted = services.submit_sheet(checklist, by=checklist.assessor)
+    assert submitted.total == 0 and submitted.inflated_self is False
