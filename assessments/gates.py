@@ -31,6 +31,8 @@ def pending_self_sheet(sheet: ScoreSheet, today: date) -> ScoreSheet | None:
         ScoreSheet.objects.filter(
             campaign_id=sheet.campaign_id,
             organization_id=sheet.organization_id,
+            # The branch's own rubric: a 党委's 7-measures checklist does not build on it.
+            rubric_version_id=sheet.rubric_version_id,
             stage__kind=StageKind.SELF,
             stage__position__lt=sheet.stage.position,
             stage__deadline__gte=today,

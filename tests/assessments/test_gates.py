@@ -170,3 +170,40 @@ def test_the_stage_plan_form_asks_too_and_keeps_what_was_typed(tree, dept_admin,
     assert client.post(url, posted | {"confirm": "on"}).status_code == 302
     first.refresh_from_db()
     assert first.name == "自查（延长）" and first.deadline.isoformat() == late
+
+
+def test_a_committee_checklist_does_not_wait_for_the_committees_self_assessment(
+    groups_tree,
+):
+    from django.core.management import call_command
+
+    from branches.models import Role
+    from rubrics.models import RubricVersion
+    from tests.conftest import make_user
+
+    call_command("load_rubrics", verbosity=0)
+    root, enterprises, _reviewers, admin = groups_tree
+    make_user("sec_e1", (enterprises[0], Role.SECRETARY))
+    version = simple_version()
+    version.rubric.assesses = ["committee", "branch"]
+    version.rubric.save()
+    campaign = services.create_campaign(
+        by=admin,
+        name="党委",
+        version=version,
+        scope=root,
+        year=2026,
+        quarter=None,
+        template="xining",
+        start=TODAY,
+        committee_version=RubricVersion.objects.get(rubric__code="zzb-7-measures"),
+        kinds=["committee"],
+    )
+    Stage.objects.filter(campaign=campaign).update(opens_on=TODAY)
+    services.open_campaign(campaign, by=admin)
+    services.draw_cross_review(campaign.stages.get(kind="cross"), by=admin, seed="7")
+    cross = ScoreSheet.objects.filter(organization=enterprises[0], stage__kind="cross")
+    branch_sheet = cross.get(rubric_version=version)
+    checklist = cross.get(rubric_version=campaign.committee_version)
+    assert "企业1党委的自查自评尚未提交" in gates.submission_blocker(branch_sheet)
+    assert gates.submission_blocker(checklist) is None
