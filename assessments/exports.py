@@ -1,13 +1,24 @@
 """Spreadsheet exports of results, ledgers and rectification lists (values, never formulas)."""
 
 from branches.toolkit.exports import Export
+from rubrics.selectors import rules_for, version_tree
 
 from . import selectors
+from .committee import committee_measures
 
 
 class ResultsExport(Export):
     identifier = "results"
-    widths = {"组织": 28, "所属党委": 20, "等次说明": 36, "结果来源": 36, "否决项": 12, "后果": 40}
+    widths = {
+        "组织": 28,
+        "所属党委": 20,
+        "等次说明": 36,
+        "结果来源": 36,
+        "否决项": 12,
+        "后果": 40,
+        "党委": 22,
+        "未达标措施": 60,
+    }
 
     def __init__(self, *, by, campaign, **filters):
         super().__init__(by=by)
@@ -57,6 +68,9 @@ class ResultsExport(Export):
             ]
 
     def extra_sheets(self):
+        return [*self._enterprise_sheet(), *self._committee_sheet()]
+
+    def _enterprise_sheet(self):
         """The campaign's figures over all its objects (as the results page and the PDF
         show them): the measures its method reports, overall and by enterprise."""
         summary = selectors.campaign_summary(self.campaign)
@@ -90,6 +104,43 @@ class ResultsExport(Export):
             for row in summary["by_enterprise"]
         ]
         return [("各企业统计", headers, [total, *rows])]
+
+    def _committee_sheet(self):
+        """The enterprise 党委s' signed 7-measures checklists, on a sheet of their own."""
+        if self.campaign.committee_version_id is None:
+            return []
+        rows = (
+            [
+                c.sheet.organization.code,
+                c.sheet.organization.name,
+                c.sheet.stage.name,
+                c.sheet.assessor.name or c.sheet.assessor.username,
+                c.total,
+                c.max_total,
+                c.rate,
+                *[n for _, n in c.levels],
+                c.unmet_text,
+                c.sheet.signed_at.date() if c.sheet.signed_at else "",
+            ]
+            for c in committee_measures(self.campaign).results
+        )
+        labels = [f"{label}（项）" for label, _ in self._levels()]
+        headers = [
+            "编码",
+            "党委",
+            "阶段",
+            "评估人",
+            "得分",
+            "满分",
+            "达标率（%）",
+            *labels,
+            "未达标措施",
+            "签发日期",
+        ]
+        return [("党委7条具体措施", headers, rows)]
+
+    def _levels(self):
+        return rules_for(version_tree(self.campaign.committee_version_id)).levels
 
 
 class RectificationExport(Export):

@@ -13,6 +13,7 @@ from django.utils import timezone
 from branches.models import User
 
 from . import pages, selectors, services
+from .committee import committee_measures
 from .models import (
     Campaign,
     DocumentKind,
@@ -181,6 +182,7 @@ def summary_context(campaign: Campaign, progress: Progress | None = None) -> dic
         "problems": main_problems(campaign),
         "failing_grades": [b.label for b in bands if not b.passed],
         "consequence_basis": consequence_basis(campaign.rubric_version),
+        "committee": committee_measures(campaign),
         **pages.summary_charts(campaign, summary, responsive=False),
         "generated_at": timezone.localtime(),
         "official": official_header(campaign, document=None, day=timezone.localdate()),

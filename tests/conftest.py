@@ -310,3 +310,11 @@ def make_rubric(code: str = "demo-rubric"):
     )
     versions[0].refresh_from_db()
     return versions
+
+
+def open_every_stage(campaign) -> None:
+    """Every stage of the campaign's plan open from its first day, each keeping its
+    deadline: for tests that submit a later stage's sheet on the day the campaign starts
+    (a sheet cannot be submitted before its stage opens)."""
+    first = campaign.stages.order_by("position").values_list("opens_on", flat=True).first()
+    campaign.stages.update(opens_on=first)

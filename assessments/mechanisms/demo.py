@@ -147,7 +147,7 @@ def _inspection(admin: User, year: int, quarter: int, today: date) -> None:
         version=published(INSPECTION_RUBRIC),
         year=year,
         quarter=quarter,
-        scheduled_on=today + timedelta(days=3),
+        scheduled_on=today,
         inspectors=inspectors,
     )
 

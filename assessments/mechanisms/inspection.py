@@ -63,6 +63,17 @@ def rules(inspection: Inspection) -> scoring.Rules:
     return rules_for(version_tree(inspection.version_id))
 
 
+def not_yet_due(inspection: Inspection, today: date | None = None) -> str | None:
+    """Why the 互查评分表 cannot be submitted yet (its date is still to come), or None."""
+    day = inspection.scheduled_on
+    if day > (today or timezone.localdate()):
+        return (
+            f"本次互查定于 {day.year}年{day.month}月{day.day}日 进行，"
+            "届时到现场检查后方可提交互查评分表。"
+        )
+    return None
+
+
 def submit_inspection(
     inspection: Inspection,
     *,
@@ -75,7 +86,10 @@ def submit_inspection(
 ) -> Inspection:
     """The 互查评分表: the four steps recorded, each item scored, problem points marked;
     ends with 优点 / 问题 / 整改建议 and a deadline. Every marked problem becomes an item
-    of the branch's list, verified by the inspectors at 回头看."""
+    of the branch's list, verified by the inspectors at 回头看. Not before the inspection's
+    date: the form is filled on site that day."""
+    if blocker := not_yet_due(inspection):
+        raise AssessmentError(blocker)
     missing = [label for name, label in STEPS if not steps.get(name, "").strip()]
     if missing:
         raise AssessmentError("请记录检查流程的每一步：" + "、".join(missing) + "。")

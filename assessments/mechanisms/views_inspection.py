@@ -105,6 +105,7 @@ def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "inspectors": insp.inspectors.select_related("organization"),
             "problems": insp.items.select_related("closed_by"),
             "form": _score_form(insp) if can_fill else None,
+            "not_yet_due": inspection.not_yet_due(insp) if can_fill else None,
         },
     )
 

@@ -57,7 +57,7 @@ def register_stored_reports(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("assessments", "0016_one_problem_list"),
+        ("assessments", "0017_committee_sheets"),
         ("branches", "0007_member"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

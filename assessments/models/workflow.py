@@ -382,8 +382,11 @@ class ScoreSheet(models.Model):
         verbose_name_plural = "考评表"
         ordering = ["stage__position", "organization__path"]
         constraints = [
+            # The version is part of the key: during cross-review an enterprise 党委 may be
+            # scored by one reviewer on the branch rubric and on the 7-measures checklist.
             models.UniqueConstraint(
-                fields=["stage", "organization", "assessor"], name="sheet_once_per_assessor"
+                fields=["stage", "organization", "assessor", "rubric_version"],
+                name="sheet_once_per_assessor_version",
             ),
             # A signed sheet is history: it carries who signed, when, and what (digest).
             models.CheckConstraint(

@@ -16,6 +16,7 @@ from .bulk import (
 )
 from .campaigns import (
     TEMPLATES,
+    OverlapsNextStage,
     StageSpec,
     assessed_kinds,
     assign_reviewers,
@@ -97,6 +98,7 @@ __all__ = [
     "Conflict",
     "Difference",
     "MeasureLine",
+    "OverlapsNextStage",
     "Presence",
     "SaveResult",
     "StageSpec",

@@ -45,6 +45,9 @@ class StageSpec:
     ratio: Decimal | None = None
     count: int | None = None
     instrument: str = ""
+    # Runs in the same window as the stage before it (the quarter's three 亮牌 scores are
+    # taken side by side, 001), instead of opening after that stage's deadline.
+    alongside: bool = False
 
 
 TEMPLATES: dict[str, tuple[str, list[StageSpec]]] = {
@@ -80,10 +83,20 @@ TEMPLATES: dict[str, tuple[str, list[StageSpec]]] = {
                 StageKind.INSTRUMENT, "星级党支部考核", Assessor.DEPARTMENT, 20, instrument="star"
             ),
             StageSpec(
-                StageKind.INSTRUMENT, "互查评分", Assessor.DEPARTMENT, 20, instrument="inspection"
+                StageKind.INSTRUMENT,
+                "互查评分",
+                Assessor.DEPARTMENT,
+                20,
+                instrument="inspection",
+                alongside=True,
             ),
             StageSpec(
-                StageKind.INSTRUMENT, "帮扶成效评分", Assessor.DEPARTMENT, 20, instrument="pairing"
+                StageKind.INSTRUMENT,
+                "帮扶成效评分",
+                Assessor.DEPARTMENT,
+                20,
+                instrument="pairing",
+                alongside=True,
             ),
             StageSpec(StageKind.CONSOLIDATION, "季度亮牌", Assessor.NONE, 10),
         ],
@@ -144,8 +157,11 @@ def create_campaign(
                 Consolidation.COMPOSITE if version.method == COMPOSITE else Consolidation.LATEST
             ),
         )
-        opens = start
+        opens = window = start
         for position, spec in enumerate(TEMPLATES[template][1]):
+            if spec.alongside:
+                opens = window
+            window = opens
             deadline = opens + timedelta(days=spec.days - 1)
             Stage.objects.create(
                 campaign=campaign,
@@ -308,14 +324,14 @@ def _create_self_sheets(stage: Stage, orgs: list[Organization]) -> list[str]:
 def _sheet_for(
     stage: Stage, org: Organization, assessor: User, version: RubricVersion | None = None
 ) -> ScoreSheet:
+    # Keyed on the version too: an enterprise 党委 drawn for cross-review gets its branch
+    # sheet and, from the same reviewer, its own 7-measures checklist.
     sheet, _ = ScoreSheet.objects.get_or_create(
         stage=stage,
         organization=org,
         assessor=assessor,
-        defaults={
-            "campaign": stage.campaign,
-            "rubric_version": version or stage.campaign.rubric_version,
-        },
+        rubric_version=version or stage.campaign.rubric_version,
+        defaults={"campaign": stage.campaign},
     )
     return sheet
 
@@ -376,7 +392,10 @@ def reassign_sheet(sheet: ScoreSheet, *, by: User, assessor: User) -> ScoreSheet
     if conflicts(assessor, sheet.organization):
         raise AssessmentError(f"{assessor}属于{sheet.organization.name}，不能给本组织打分。")
     if ScoreSheet.objects.filter(
-        stage=sheet.stage, organization=sheet.organization, assessor=assessor
+        stage=sheet.stage,
+        organization=sheet.organization,
+        assessor=assessor,
+        rubric_version=sheet.rubric_version_id,
     ).exists():
         raise AssessmentError(f"{assessor}已有该组织本阶段的考评表。")
     with acting(by):
@@ -553,12 +572,41 @@ def redraw(record: Draw) -> dict[str, list[int]]:
     )
 
 
+class OverlapsNextStage(AssessmentError):
+    """A new deadline runs into the next stage: saved only once the person confirms."""
+
+    def __init__(self, stage: Stage, following: Stage, deadline: date, was: date):
+        self.stage, self.following, self.deadline, self.was = stage, following, deadline, was
+        super().__init__(
+            f"新的截止日期 {deadline} 晚于下一阶段“{following.name}”的开始日期 "
+            f"{following.opens_on}：两个阶段将同时进行，“{following.name}”开始后"
+            f"“{stage.name}”仍可提交。请确认。"
+        )
+
+
+def overlapped_stage(stage: Stage, deadline: date) -> Stage | None:
+    """The next stage of the plan that ``deadline`` would run into (it opens on or before
+    that day), or None."""
+    following = stage.campaign.stages.filter(position__gt=stage.position).order_by("position")
+    following = following.first()
+    if following is not None and deadline >= following.opens_on:
+        return following
+    return None
+
+
 @transaction.atomic
-def extend_deadline(stage: Stage, *, by: User, deadline: date) -> Stage:
+def extend_deadline(
+    stage: Stage, *, by: User, deadline: date, overlap_confirmed: bool = False
+) -> Stage:
+    """Change a stage's deadline. One that runs into the next stage's start is refused
+    with ``OverlapsNextStage`` unless the person confirmed it (the page asks first)."""
     stage = Stage.objects.select_for_update().select_related("campaign__scope").get(pk=stage.pk)
     _require(by, Perm.MANAGE_CAMPAIGNS, stage.campaign.scope)
     if deadline < stage.opens_on:
         raise AssessmentError("截止日期不能早于开始日期。")
+    moved = deadline != stage.deadline and not overlap_confirmed
+    if moved and (following := overlapped_stage(stage, deadline)):
+        raise OverlapsNextStage(stage, following, deadline, was=stage.deadline)
     with acting(by):
         stage.deadline = deadline
         stage.save(update_fields=["deadline"])
@@ -603,11 +651,25 @@ def _check_stage_data(data: dict) -> None:
 
 
 @transaction.atomic
-def save_stage(campaign: Campaign, *, by: User, data: dict, stage: Stage | None = None) -> Stage:
+def save_stage(
+    campaign: Campaign,
+    *,
+    by: User,
+    data: dict,
+    stage: Stage | None = None,
+    overlap_confirmed: bool = False,
+) -> Stage:
     """Add a stage to a campaign's plan, or change one, while the campaign is 筹备中.
-    Once it is open, a sampled stage's draw options stay editable until its draw runs."""
+    Once it is open, a sampled stage's draw options stay editable until its draw runs.
+    A changed deadline that runs into the next stage asks first (``OverlapsNextStage``)."""
     values = {key: data.get(key) for key in STAGE_FIELDS}
     values["instrument"] = values["instrument"] or ""
+    deadline = values["deadline"]
+    if stage is not None and not overlap_confirmed:
+        # The stored deadline: a bound model form has already set the new one on ``stage``.
+        stored = Stage.objects.filter(pk=stage.pk).values_list("deadline", flat=True).first()
+        if deadline != stored and (following := overlapped_stage(stage, deadline)):
+            raise OverlapsNextStage(stage, following, deadline, was=stored)
     if stage is not None and _is_open_sampled(campaign, stage):
         return _save_draw_options(stage, by=by, values=values)
     campaign = _draft_campaign(campaign, by)

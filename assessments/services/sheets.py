@@ -17,6 +17,7 @@ from branches.models import User
 from rubrics import scoring
 
 from ..access import can_return, can_score
+from ..gates import submission_blocker
 from ..models import (
     EDITABLE,
     Evidence,
@@ -354,6 +355,8 @@ def submit_sheet(sheet: ScoreSheet, *, by: User) -> ScoreSheet:
         raise AssessmentError(
             f"当前状态为“{SheetStatus(locked.status).label}”，不能执行此操作（可能已被他人处理）。"
         )
+    if blocker := submission_blocker(locked):
+        raise AssessmentError("暂不能提交：" + blocker)
     rules = sheet_rules(locked)
     try:
         result = scoring.score(rules, entry_for(locked, rules))
@@ -387,6 +390,7 @@ def _inflated(sheet: ScoreSheet, total: Decimal) -> bool:
         ScoreSheet.objects.filter(
             campaign=sheet.campaign,
             organization=sheet.organization,
+            rubric_version_id=sheet.rubric_version_id,  # never a 7-measures checklist's
             stage__kind=StageKind.SELF,
             total__isnull=False,
             status__in=[SheetStatus.SUBMITTED, SheetStatus.SIGNED],

@@ -16,6 +16,7 @@ from rubrics.models import Method
 
 from .. import access, selectors, services
 from ..access import Action
+from ..committee import committee_measures
 from ..exports import ConsequenceExport, RectificationExport, ResultsExport
 from ..forms import (
     ConsequenceActionForm,
@@ -63,6 +64,7 @@ def campaign_results(request: HttpRequest, pk: int) -> HttpResponse:
             "vetoed": selectors.vetoed_results(campaign),
             "composite": campaign.rubric_version.method == Method.COMPOSITE,
             "checklist": campaign.rubric_version.method == Method.CHECKLIST,
+            "committee": committee_measures(campaign),
             "ReportKind": ReportKind,
             "stale": stale,
             "waiting": waiting,

@@ -28,6 +28,7 @@ from ..forms import (
     StageForm,
     WhyForm,
 )
+from ..gates import submission_blocker
 from ..mechanisms.selectors import superseded_by
 from ..models import Assessor, Draw, SheetStatus
 from ..services import AssessmentError, Conflict
@@ -208,6 +209,29 @@ def stage_assign(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _confirm_overlap(request: HttpRequest, exc, posted: list | None = None) -> HttpResponse:
+    """The page that asks before a deadline runs into the next stage (nothing saved yet);
+    confirming posts the same form again (``posted``: its other fields) with confirm=on."""
+    stage, following = exc.stage, exc.following
+    hidden = [(k, v) for k, v in posted or [] if k not in ("deadline", "confirm")]
+    return render(
+        request,
+        "includes/confirm_action.html",
+        {
+            "title": f"确认修改截止日期：{stage.name}",
+            "message": str(exc),
+            "details": [
+                f"“{stage.name}”：原截止 {exc.was}，改为截止 {exc.deadline}",
+                f"“{following.name}”：{following.opens_on} 至 {following.deadline}",
+            ],
+            "hidden": [*hidden, ("deadline", exc.deadline.isoformat()), ("confirm", "on")],
+            "action_url": request.path,
+            "button": "确认修改",
+            "cancel_url": reverse("campaign_detail", args=[stage.campaign_id]),
+        },
+    )
+
+
 @require_POST
 @login_required
 def stage_deadline(request: HttpRequest, pk: int) -> HttpResponse:
@@ -218,7 +242,14 @@ def stage_deadline(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("campaign_detail", pk=stage.campaign_id)
     deadline = form.cleaned_data["deadline"]
     try:
-        services.extend_deadline(stage, by=request.user, deadline=deadline)
+        services.extend_deadline(
+            stage,
+            by=request.user,
+            deadline=deadline,
+            overlap_confirmed=request.POST.get("confirm") == "on",
+        )
+    except services.OverlapsNextStage as exc:
+        return _confirm_overlap(request, exc)
     except AssessmentError as exc:
         messages.error(request, str(exc))
     else:
@@ -242,7 +273,16 @@ def stage_edit(
     form = StageForm(request.POST or None, instance=stage, draw_only=draw_only)
     if request.method == "POST" and form.is_valid():
         try:
-            services.save_stage(campaign, by=request.user, data=form.cleaned_data, stage=stage)
+            services.save_stage(
+                campaign,
+                by=request.user,
+                data=form.cleaned_data,
+                stage=stage,
+                overlap_confirmed=request.POST.get("confirm") == "on",
+            )
+        except services.OverlapsNextStage as exc:
+            posted = [(k, v) for k, v in request.POST.items() if k not in ("csrfmiddlewaretoken",)]
+            return _confirm_overlap(request, exc, posted)
         except AssessmentError as exc:
             form.add_error(None, str(exc))
         else:
@@ -289,6 +329,7 @@ def _sheet_context(request: HttpRequest, sheet, rules, result=None, errors=None,
         result = scoring.score(rules, selectors.entry_for(sheet, rules), complete=False)
     events = selectors.sheet_events(sheet)
     returned = [e for e in events if e.to_status == SheetStatus.RETURNED]
+    blocker = submission_blocker(sheet) if mine and sheet.editable else None
     return {
         "sheet": sheet,
         "tamper_warnings": [
@@ -307,6 +348,7 @@ def _sheet_context(request: HttpRequest, sheet, rules, result=None, errors=None,
         "editable": mine and sheet.editable,
         "checklist": rules.method == scoring.CHECKLIST,
         "can_submit": mine and sheet.editable,
+        "submit_blocker": blocker,
         "can_return": sheet.is_submitted and access.can_return(sheet, user),
         "can_sign": sheet.is_submitted and manages,
         "can_reopen": sheet.is_signed and manages,

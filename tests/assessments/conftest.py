@@ -8,7 +8,7 @@ from assessments import services
 from branches.models import CrossReviewGroup, CrossReviewGroupMember, OrgKind, Role
 from rubrics.models import GradeBand, Indicator, IndicatorKind, Rubric, RubricVersion, Section
 from rubrics.services import FIXTURE_DIR
-from tests.conftest import make_org, make_user
+from tests.conftest import make_org, make_user, open_every_stage
 
 
 def shipped_consequence_rules(code: str) -> dict:
@@ -82,6 +82,7 @@ def campaign(tree, dept_admin, secretary_a, secretary_b, version):
         template="standardization",
         start=start,
     )
+    open_every_stage(c)
     services.open_campaign(c, by=dept_admin)
     return c
 
@@ -129,6 +130,7 @@ def reviewed_campaign(
         template="standardization",
         start=timezone.localdate() - timedelta(days=3),
     )
+    open_every_stage(campaign)
     services.open_campaign(campaign, by=dept_admin)
     for org, values in (scores or {tree.a: {"1.1": "4", "1.2": "5"}}).items():
         (sheet,) = services.assign_reviewers(

@@ -12,6 +12,7 @@ from django.utils import timezone
 from assessments import reports, services
 from assessments.models import BranchResult, SheetEntry
 from tests.assessments.conftest import review_of, simple_version
+from tests.conftest import open_every_stage
 
 
 @pytest.fixture
@@ -96,6 +97,7 @@ def test_sign_off_refuses_a_total_that_disagrees_with_the_entries(tree, dept_adm
         template="standardization",
         start=timezone.localdate(),
     )
+    open_every_stage(campaign)
     services.open_campaign(campaign, by=dept_admin)
     (sheet,) = services.assign_reviewers(
         campaign.stages.get(position=1), by=dept_admin, reviewers=[reviewer], orgs=[tree.a]

@@ -31,9 +31,14 @@ def _campaign(admin, version, scope, template, **kwargs) -> Campaign:
         year=kwargs.pop("year", 2026),
         quarter=kwargs.pop("quarter", None),
         template=template,
-        start=timezone.localdate() - timedelta(days=1),
+        start=kwargs.pop("start", timezone.localdate() - timedelta(days=1)),
         **kwargs,
     )
+
+
+# A 西宁 plan started 88 days ago: its self-assessment has ended and its 抽查点评 opens
+# today, so the reviews may be submitted now (the workflow's gates).
+XINING_START = timezone.localdate() - timedelta(days=88)
 
 
 def _xlsx(content: bytes) -> list[tuple]:
@@ -208,7 +213,7 @@ def test_committees_are_assessed_by_default_and_kinds_can_be_chosen(tree, dept_a
 def test_overturned_veto_withdraws_its_item_and_leaves_the_report(
     tree, dept_admin, reviewer, secretary_a
 ):
-    campaign = _campaign(dept_admin, simple_version(), tree.root, "xining")
+    campaign = _campaign(dept_admin, simple_version(), tree.root, "xining", start=XINING_START)
     services.delete_stage(campaign.stages.get(kind="cross"), by=dept_admin)
     services.open_campaign(campaign, by=dept_admin)
     full, spot = campaign.stages.get(kind="full"), campaign.stages.get(kind="spot")
@@ -300,7 +305,7 @@ def test_rank_by_grade_tier_with_reason_and_provisional_rates(tree, dept_admin, 
 
 
 def test_results_stay_provisional_while_a_later_review_stage_is_to_come(tree, dept_admin, reviewer):
-    campaign = _campaign(dept_admin, simple_version(), tree.root, "xining")
+    campaign = _campaign(dept_admin, simple_version(), tree.root, "xining", start=XINING_START)
     services.delete_stage(campaign.stages.get(kind="cross"), by=dept_admin)
     services.open_campaign(campaign, by=dept_admin)
     full = campaign.stages.get(kind="full")

@@ -45,7 +45,9 @@ def xining(tree, dept_admin, secretary_a, reviewer):
         year=2026,
         quarter=None,
         template="xining",
-        start=timezone.localdate() - timedelta(days=3),
+        # Planned 88 days ago: the 抽查点评 opens today and the self-assessment has ended,
+        # so the reviews may be submitted now (the workflow's gates).
+        start=timezone.localdate() - timedelta(days=88),
     )
     # This tree has no cross-review groups: a plan that cannot be drawn is refused before
     # opening, so these consolidation tests do without the cross-review stage.
@@ -319,7 +321,9 @@ def _full_review_campaign(version, tree, dept_admin):
         year=2026,
         quarter=None,
         template="xining",
-        start=timezone.localdate() - timedelta(days=3),
+        # Planned 88 days ago: the 抽查点评 opens today and the self-assessment has ended,
+        # so the reviews may be submitted now (the workflow's gates).
+        start=timezone.localdate() - timedelta(days=88),
     )
     services.delete_stage(campaign.stages.get(kind="cross"), by=dept_admin)
     services.open_campaign(campaign, by=dept_admin)

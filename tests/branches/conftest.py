@@ -18,6 +18,7 @@ from tests.conftest import (
     make_superuser,
     make_tree,
     make_user,
+    open_every_stage,
     shared_data,
     xlsx_bytes,
 )
@@ -143,6 +144,7 @@ def _campaign_objects(tree, dept_admin, secretary):
         template="standardization",
         start=timezone.localdate(),
     )
+    open_every_stage(campaign)
     services.open_campaign(campaign, by=dept_admin)
     sheet = campaign.sheets.get(organization=tree.a)
     services.save_entries(

@@ -9,7 +9,7 @@ from assessments.models import ScoreSheet, SheetStatus
 from branches.models import Membership, Organization, Role
 from tests.assessments.conftest import groups_tree, simple_version  # noqa: F401
 from tests.browser.conftest import log_in
-from tests.conftest import make_user
+from tests.conftest import make_user, open_every_stage
 
 
 def new_page(browser, live_server):
@@ -37,6 +37,7 @@ def test_whole_campaign_path(browser, live_server, groups_tree):  # noqa: F811
         template="xining",
         start=timezone.localdate(),
     )
+    open_every_stage(campaign)  # every stage's sheets may be submitted today
     services.open_campaign(campaign, by=admin)
     services.assign_reviewers(
         campaign.stages.get(kind="full"), by=admin, reviewers=[reviewer], orgs=[branch]

@@ -2,7 +2,7 @@
 stages on the demo's three 互评组, find a veto, overturn it, and read the ledger."""
 
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import openpyxl
 
@@ -62,7 +62,9 @@ def test_xining_five_stages(client):
         scope="JT",
         template="西宁",
         year="2026",
-        start=date.today().isoformat(),
+        # Planned 88 days ago: the 抽查点评 opens today, so every stage may be submitted
+        # now (a sheet cannot be submitted before its stage opens).
+        start=(date.today() - timedelta(days=88)).isoformat(),
     )
     assert "无法按当前选项抽样" not in detail  # three groups: the draw will work
     opened = submit(client, detail.form(action="/open/"))

@@ -34,6 +34,7 @@ from ... import selectors, services
 from ...demo_meetings import load_demo_meetings
 from ...mechanisms import demo as mechanisms_demo
 from ...models import Campaign
+from ...services.campaigns import STAGE_FIELDS
 
 DEMO_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo.json"
 
@@ -157,6 +158,12 @@ class Command(BaseCommand):
             template=spec["template"],
             start=today - timedelta(days=7),
         )
+        # The demo's later stages run alongside the self-check from its first day (each
+        # keeps its deadline), so their sheets can be submitted while trying the demo.
+        start = campaign.stages.get(position=0).opens_on
+        for stage in campaign.stages.filter(position__gt=0):
+            data = {key: getattr(stage, key) for key in STAGE_FIELDS}
+            services.save_stage(campaign, by=admin, stage=stage, data={**data, "opens_on": start})
         services.open_campaign(campaign, by=admin)
         reviewers = list(User.objects.filter(username__in=spec["reviewers"]))
         services.assign_reviewers(campaign.stages.get(position=1), by=admin, reviewers=reviewers)
