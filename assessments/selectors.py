@@ -51,6 +51,9 @@ from .models import (
     Campaign,
     CampaignObject,
     CampaignStatus,
+    ConsequenceEffect,
+    EffectKind,
+    EffectStatus,
     Evidence,
     ItemFact,
     Meeting,
@@ -651,10 +654,23 @@ def campaign_summary(campaign: Campaign) -> dict:
         "vetoed": flags["vetoed"],
         "by_enterprise": _by_enterprise(method, tallies),
         **_rectification_counts(campaign),
-        "weak": results.filter(
-            Q(organization__weak_and_lax=True) | Q(organization__category="lagging")
-        ).select_related("organization"),
+        "weak": _weak_results(results),
     }
+
+
+def _weak_results(results: QuerySet) -> QuerySet:
+    """The campaign's 软弱涣散、后进 ledger: results whose branch is flagged 软弱涣散, or
+    that this very result put among the 后进 (an in-force consequence, with its 依据).
+    Read from the result's own consequence, not the branch's category today, so a later
+    过筛子 or another campaign's result never changes a closed campaign's ledger."""
+    lagging = ConsequenceEffect.objects.filter(
+        result=OuterRef("pk"), kind=EffectKind.LAGGING, status=EffectStatus.IN_FORCE
+    ).values("source")[:1]
+    return (
+        results.annotate(lagging_basis=Subquery(lagging))
+        .filter(Q(organization__weak_and_lax=True) | Q(lagging_basis__isnull=False))
+        .select_related("organization")
+    )
 
 
 def branch_history(org) -> list:

@@ -21,7 +21,7 @@ from branches.models import AuditEntry, Category, Organization, Role
 from rubrics.models import RubricVersion
 from tests.assessments.conftest import simple_version
 from tests.assessments.test_results import signed
-from tests.conftest import make_user
+from tests.conftest import make_user, open_every_stage
 
 LAGGING_RULES = {
     "basis": "测试依据",
@@ -49,6 +49,7 @@ def campaign(tree, dept_admin):
         start=timezone.localdate() - timedelta(days=3),
     )
     services.delete_stage(campaign.stages.get(kind="cross"), by=dept_admin)
+    open_every_stage(campaign)
     services.open_campaign(campaign, by=dept_admin)
     return campaign
 
@@ -258,6 +259,7 @@ def test_an_unknown_effect_is_refused(tree, dept_admin, reviewer):
         start=timezone.localdate() - timedelta(days=3),
     )
     services.delete_stage(campaign.stages.get(kind="cross"), by=dept_admin)
+    open_every_stage(campaign)
     services.open_campaign(campaign, by=dept_admin)
     signed(campaign.stages.get(kind="full"), tree.a, reviewer, dept_admin, {"1.1": "2", "1.2": "2"})
     with pytest.raises(services.AssessmentError, match="处理方式“typo”无法识别"):

@@ -86,7 +86,9 @@ def run_xining_to_cross_review(client) -> str:
         scope="JT",
         template="西宁",
         year="2026",
-        start=TODAY.isoformat(),
+        # Planned 88 days ago, as in test_xining: every stage is open today (a sheet
+        # cannot be submitted before its stage opens).
+        start=(TODAY - timedelta(days=88)).isoformat(),
     )
     campaign = detail.url
     # Every branch is drawn for cross-review (a ratio of 100%).
