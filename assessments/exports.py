@@ -53,7 +53,7 @@ class ResultsExport(Export):
                 rank,
                 r.organization.code,
                 r.organization.name,
-                r.organization.enterprise.name if r.organization.enterprise else "",
+                r.enterprise_name or "",
                 r.total,
                 r.max_total,
                 r.grade,

@@ -24,7 +24,7 @@ from django.db.models import (
     When,
     prefetch_related_objects,
 )
-from django.db.models.functions import Cast, JSONObject
+from django.db.models.functions import Cast, Coalesce, JSONObject
 from django.utils import timezone
 
 from branches import access
@@ -346,8 +346,15 @@ def results_ledger(
         default=Value(len(bands)),
         output_field=IntegerField(),
     )
+    # The enterprise printed beside each result is the one counted for it: where the
+    # object belonged when the campaign opened (a later move changes neither).
+    enterprise_then = CampaignObject.objects.filter(
+        campaign=campaign, organization_id=OuterRef("organization_id")
+    ).values("enterprise__name")[:1]
     return qs.annotate(
-        tier=tier, top_grade=Value(bands[0] if bands else "", output_field=CharField())
+        tier=tier,
+        top_grade=Value(bands[0] if bands else "", output_field=CharField()),
+        enterprise_name=Coalesce(Subquery(enterprise_then), F("organization__enterprise__name")),
     ).order_by("tier", "-total", "organization__code")
 
 
@@ -521,6 +528,8 @@ def _measures(method: _Method, tally: _Tally) -> dict:
         counts += [
             (grade or "未定等次", n) for grade, n in tally.grades.items() if grade not in labels
         ]
+    if not tally.results:  # nothing consolidated yet: no rate, not 0%
+        measures = [replace(m, rate=None) for m in measures]
     return {
         "measures": measures,
         "rate": measures[-1].rate if measures else None,

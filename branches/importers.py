@@ -216,6 +216,10 @@ class OrganizationImport:
             else:
                 if before.parent_id != instance.parent_id and before.parent_id:
                     self.children[before.parent_id].remove(instance)
+                if before.category != instance.category:
+                    # Set by the spreadsheet now: no decision stands behind it (as a
+                    # change on the organization's page).
+                    instance.category_source = ""
                 updated.append((instance, before))
             if before is None or before.parent_id != instance.parent_id:
                 if instance.parent_id:
@@ -262,7 +266,15 @@ class OrganizationImport:
             changed.setdefault(pk, self.by_pk[pk])
         for org in changed.values():
             org.updated_at = now
-        fields = [*self.TRACKED[:-1], "parent", "path", "depth", "enterprise", "updated_at"]
+        fields = [
+            *self.TRACKED[:-1],
+            "category_source",
+            "parent",
+            "path",
+            "depth",
+            "enterprise",
+            "updated_at",
+        ]
         Organization.objects.bulk_update(list(changed.values()), fields, batch_size=BATCH)
         audit.record_bulk([(o, None) for o in created] + updated)
 

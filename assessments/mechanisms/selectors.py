@@ -159,7 +159,7 @@ def input_changes(campaign: Campaign, codes: Iterable[str] | None = None) -> Cha
     """What needs "重新汇总". Nothing else reads a late value: a result keeps its plate
     until then. Only a weighted composite has inputs: any other campaign has no change."""
     codes = instrument_codes(campaign) if codes is None else list(codes)
-    if not codes:
+    if not codes or campaign.is_closed:  # a closed period is never consolidated again
         return Changes({}, set(), set())
     current = campaign_inputs(campaign, codes)
     stored = {

@@ -41,6 +41,7 @@ def apply_effects(apps, schema_editor):
     Effect = apps.get_model("assessments", "ConsequenceEffect")
     Interview = apps.get_model("assessments", "Interview")
     Organization = apps.get_model("branches", "Organization")
+    Screening = apps.get_model("assessments", "Screening")
     for c in Consequence.objects.select_related(
         "result__campaign", "result__organization"
     ).order_by("result__computed_at", "result_id", "pk"):
@@ -61,11 +62,16 @@ def apply_effects(apps, schema_editor):
             person=org.secretary_name[:50],
             points=points if kind == "bonus" else None,
         )
-        if kind == "lagging":
+        # A 过筛子 after the result is the later decision: the category it set stands.
+        screened_later = Screening.objects.filter(
+            organization=org, at__gt=result.computed_at
+        ).exists()
+        if kind == "lagging" and not screened_later:
             effect.previous_category, effect.previous_source = org.category, org.category_source
             org.category, org.category_source = "lagging", effect.source
             org.save(update_fields=["category", "category_source"])
-        elif kind == "interview":
+        # A talk the department already recorded as done needs no new 约谈 task.
+        elif kind == "interview" and c.status != "done":
             effect.interview = Interview.objects.create(
                 organization=org,
                 secretary_name=org.secretary_name or "支部书记",

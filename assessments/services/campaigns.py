@@ -584,14 +584,18 @@ class OverlapsNextStage(AssessmentError):
         )
 
 
-def overlapped_stage(stage: Stage, deadline: date) -> Stage | None:
-    """The next stage of the plan that ``deadline`` would run into (it opens on or before
-    that day), or None."""
-    following = stage.campaign.stages.filter(position__gt=stage.position).order_by("position")
-    following = following.first()
-    if following is not None and deadline >= following.opens_on:
-        return following
-    return None
+def overlapped_stage(stage: Stage, deadline: date, *, was: date) -> Stage | None:
+    """The first later stage of the plan that moving the deadline from ``was`` to
+    ``deadline`` newly runs into (it opens after ``was`` and on or before ``deadline``),
+    or None. Stages planned to run alongside (西北能化's three quarterly scores) already
+    overlap and are not asked about again."""
+    return (
+        stage.campaign.stages.filter(
+            position__gt=stage.position, opens_on__gt=was, opens_on__lte=deadline
+        )
+        .order_by("opens_on", "position")
+        .first()
+    )
 
 
 @transaction.atomic
@@ -605,7 +609,7 @@ def extend_deadline(
     if deadline < stage.opens_on:
         raise AssessmentError("截止日期不能早于开始日期。")
     moved = deadline != stage.deadline and not overlap_confirmed
-    if moved and (following := overlapped_stage(stage, deadline)):
+    if moved and (following := overlapped_stage(stage, deadline, was=stage.deadline)):
         raise OverlapsNextStage(stage, following, deadline, was=stage.deadline)
     with acting(by):
         stage.deadline = deadline
@@ -668,7 +672,7 @@ def save_stage(
     if stage is not None and not overlap_confirmed:
         # The stored deadline: a bound model form has already set the new one on ``stage``.
         stored = Stage.objects.filter(pk=stage.pk).values_list("deadline", flat=True).first()
-        if deadline != stored and (following := overlapped_stage(stage, deadline)):
+        if deadline != stored and (following := overlapped_stage(stage, deadline, was=stored)):
             raise OverlapsNextStage(stage, following, deadline, was=stored)
     if stage is not None and _is_open_sampled(campaign, stage):
         return _save_draw_options(stage, by=by, values=values)

@@ -31,6 +31,7 @@ from ..models import (
     WITH_BRANCH,
     BranchResult,
     Campaign,
+    CampaignStatus,
     Consequence,
     ConsequenceStatus,
     Inspection,
@@ -456,6 +457,9 @@ def consolidate(campaign: Campaign, *, by: User) -> dict:
     )
     if not has_perm(by, Perm.MANAGE_CAMPAIGNS, campaign.scope):
         raise AssessmentError("只有党群部可以汇总考评结果。")
+    if campaign.is_closed:
+        # A closed period never changes; a recorded re-rating is the only way after it.
+        raise AssessmentError("考评活动已结束，结果已经固定，不能重新汇总。")
     version = version_tree(campaign.rubric_version_id)
     rules = rules_for(version)
     finals = _finals(campaign, rules)
@@ -469,7 +473,8 @@ def consolidate(campaign: Campaign, *, by: User) -> dict:
             results = _stored(campaign)
         consequences = _consequences(campaign, version, results, by=by)
         if changed:  # the next period's "two running" rules read these grades
-            for following in _following(campaign.results.values("organization_id"), campaign):
+            later = _following(campaign.results.values("organization_id"), campaign)
+            for following in later.exclude(status=CampaignStatus.CLOSED):
                 _consequences(following, following.rubric_version, _stored(following), by=by)
         items = _rectifications(campaign, rules, results, by, now)
     missing = (

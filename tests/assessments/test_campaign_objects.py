@@ -74,6 +74,9 @@ def test_a_moved_object_counts_under_its_enterprise_at_opening(tree, dept_admin,
     }
     assert (rows["一公司党委"]["n"], rows["一公司党委"]["scope"]) == (1, 1)
     assert (rows["二公司党委"]["n"], rows["二公司党委"]["scope"]) == (0, 1)
+    # The ledger (page, Excel, PDF) prints beside the result the enterprise it counts under.
+    (result,) = selectors.results_ledger(campaign)
+    assert (result.organization_id, result.enterprise_name) == (tree.a.pk, "一公司党委")
 
 
 def test_a_closed_campaign_missing_results_is_final_not_provisional(

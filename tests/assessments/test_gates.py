@@ -135,6 +135,13 @@ def test_xibei_takes_its_three_quarterly_scores_side_by_side(tree, dept_admin):
         ("pairing", TODAY, TODAY + 19 * day),
         ("", TODAY + 20 * day, TODAY + 29 * day),
     ]
+    # Stages that run alongside already overlap: a deadline moved within them does not
+    # ask; one moved past the 亮牌 stage's start names that stage.
+    star = campaign.stages.get(instrument="star")
+    shorter = TODAY + 15 * day
+    assert services.extend_deadline(star, by=dept_admin, deadline=shorter).deadline == shorter
+    with pytest.raises(services.OverlapsNextStage, match="晚于下一阶段“季度亮牌"):
+        services.extend_deadline(star, by=dept_admin, deadline=TODAY + 25 * day)
 
 
 def test_the_stage_plan_form_asks_too_and_keeps_what_was_typed(tree, dept_admin, client):

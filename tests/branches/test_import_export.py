@@ -3,6 +3,7 @@
 import io
 import zipfile
 
+import openpyxl
 import pytest
 from django.urls import reverse
 
@@ -379,3 +380,28 @@ def test_upload_preview_confirm_through_the_views(tree, dept_admin, client):
     # A second confirm of the same upload is refused, not applied twice.
     again = client.post(response["Location"] + "confirm/", follow=True)
     assert "已经导入过" in again.content.decode()
+
+
+def test_a_category_imported_drops_the_decision_it_came_from(tree, dept_admin):
+    """A category set by the spreadsheet has no 过筛子 or consequence behind it: its 依据
+    goes, as when it is changed on the organization's page (a later withdrawal of the
+    consequence then leaves the imported category alone)."""
+    Organization.objects.filter(pk=tree.a.pk).update(
+        category="lagging", category_source="2025年度考评结果“不合格”"
+    )
+    _, _, content = OrganizationExport(by=dept_admin).render()
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    sheet = book.active
+    header = [c.value for c in sheet[1]]
+    for row in sheet.iter_rows(min_row=2):
+        if row[header.index("编码")].value == tree.a.code:
+            row[header.index("类别")].value = "先进"
+    out = io.BytesIO()
+    book.save(out)
+    job = importing.start_import(
+        by=dept_admin, kind=ImportKind.ORGANIZATIONS, filename="a.xlsx", content=out.getvalue()
+    )
+    assert job.summary["ok"], job.summary["rows"]
+    importing.confirm_import(job, by=dept_admin)
+    org = Organization.objects.get(pk=tree.a.pk)
+    assert (org.category, org.category_source) == ("advanced", "")

@@ -117,3 +117,18 @@ def test_new_and_imported_organizations_leave_a_closed_campaign_as_it_was(client
     for text in (after["detail"], after["running"], after["results"]):
         assert "炼钢四作业区党支部" not in text and "华西建设公司党委" not in text
         assert "物资供应党支部" not in text
+
+
+def test_a_closed_campaign_is_not_consolidated_again(client):
+    """Its results page offers no 汇总考评结果, and a post from a page left open before it
+    closed is refused with the reason: its results stay what they were."""
+    login(client, "dq01")
+    results_url = open_page(client, _campaign(client, FINISHED)).link("结果与台账")
+    results = open_page(client, results_url)
+    assert not any("汇总考评结果" in b for f in results.forms for b in f.buttons)
+    consolidate = results_url.replace("/results/", "/consolidate/")
+    assert consolidate != results_url
+    response = client.post(consolidate, follow=True)
+    assert response.status_code == 200
+    assert "考评活动已结束，结果已经固定，不能重新汇总。" in response.content.decode()
+    assert open_page(client, results_url).text == results.text

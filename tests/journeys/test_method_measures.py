@@ -153,3 +153,15 @@ def test_fuling_reports_both_pass_rates_saying_what_each_counts(client):
     assert "合格率 52.6% 合格+基本合格率 89.5%" in card
     assert 'aria-label="各企业合格+基本合格率"' in home.html
     assert 'aria-label="历次考评合格+基本合格率"' in home.html
+
+
+def test_a_campaign_with_no_result_yet_shows_no_rate(client):
+    """Before anything is consolidated there is no rate to read: "—", never 0%."""
+    login(client, "dq01")
+    detail = open_page(
+        client, open_page(client, "/campaigns/").link("2026年度党支部标准化建设考评")
+    )
+    text = open_page(client, detail.link("结果与台账")).text
+    figures = text[text.index("已出结果 / 考评对象") : text.index("软弱涣散")]
+    assert "0 / 19" in figures and "合格率 —" in figures
+    assert "%" not in figures.replace("合格率：", ""), figures
