@@ -1,0 +1,73 @@
+"""An inspector's rights belong to the person assigned, not to whatever login their roster
+entry points to today. 喻林 (hc01, a member of 一号煤矿党支部) is assigned to inspect
+热电厂党支部; 一号煤矿's secretary sj02 must not become that inspector by relinking 喻林's
+roster entry to its own login, and nobody may relink 喻林 while the inspection is open.
+Pages only, from the demo."""
+
+import re
+
+from tests.conftest import xlsx_bytes
+
+from .pages import login, open_page, row_link, submit, upload
+
+BRANCH = "一号煤矿党支部"
+
+
+def inspection_url(client) -> str:
+    login(client, "hc01")
+    listing = open_page(client, open_page(client, "/mechanisms/").link("互查互学互促"))
+    return open_page(client, listing.link("热电厂党支部")).url
+
+
+def roster(client):
+    detail = open_page(client, open_page(client, "/orgs/").link(BRANCH))
+    return open_page(client, detail.link("党员名册"))
+
+
+def test_a_secretary_cannot_take_over_an_inspector_by_relinking_the_roster(client):
+    url = inspection_url(client)
+
+    login(client, "sj02")
+    assert client.get(url).status_code == 404  # not theirs to see
+    members = roster(client)
+    assert "hc01" in members.row("喻林")
+    edit = open_page(client, row_link(members, "喻林"))
+    # The attack: 系统账号（工号） set to the secretary's own login.
+    saved = submit(client, edit.form(button="保存"), {"username": "sj02"})
+    assert "已保存“喻林”" in saved
+    # sj02 still has no way into 热电厂's 互查, neither to read it nor to submit its form.
+    assert client.get(url).status_code == 404
+    assert client.post(url + "submit/", {"s_1.1": "8"}).status_code == 404
+    assert "hc01" in saved.row("喻林")
+    # The login is shown on the form but the branch cannot change it.
+    edit = open_page(client, row_link(saved, "喻林"))
+    field = re.search(r'<input[^>]*name="username"[^>]*>', edit.html).group(0)
+    assert "disabled" in field and 'value="hc01"' in field
+    assert "系统账号的关联由党群部或系统管理员办理" in edit
+
+    # The import is held to the same rule.
+    importing = open_page(client, members.link("导入 Excel"))
+    headers = ["姓名", "党员类别", "党小组", "入党日期", "手机", "工号"]
+    sheet = xlsx_bytes(headers, [["喻林", "正式党员", "", "", "", "sj02"]])
+    preview = upload(client, importing.form(button="上传并预览"), sheet, "名册.xlsx")
+    assert "错误 1" in preview and "确认导入" not in preview
+    assert preview.row("只能由党群部或系统管理员关联或修改").split()[:2] == ["2", "错误"]
+
+    # hc01 is still the inspector.
+    login(client, "hc01")
+    assert "喻林（一号煤矿党支部）" in open_page(client, url)
+
+
+def test_the_department_cannot_relink_a_member_with_an_open_inspection(client):
+    url = inspection_url(client)
+    login(client, "dq01")
+    members = roster(client)
+    edit = open_page(client, row_link(members, "喻林"))
+    refused = submit(client, edit.form(button="保存"), {"username": "sj02", "phone": "13800000001"})
+    assert "互查结束（回头看完成）前不能修改其系统账号（工号）" in refused
+    # The form keeps what was typed.
+    assert 'value="sj02"' in refused.html and 'value="13800000001"' in refused.html
+    assert "hc01" in roster(client).row("喻林")
+
+    login(client, "sj02")
+    assert client.get(url).status_code == 404
