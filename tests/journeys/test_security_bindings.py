@@ -71,3 +71,29 @@ def test_the_department_cannot_relink_a_member_with_an_open_inspection(client):
 
     login(client, "sj02")
     assert client.get(url).status_code == 404
+
+
+def test_history_scores_are_read_only_by_those_who_read_results(client):
+    # The branch's secretary reads its 历年考评 with grades.
+    login(client, "sj02")
+    home = open_page(client, "/")
+    history = open_page(client, home.link("历年考评结果"))
+    grade = re.search(r"<strong>([^<]+)</strong>", history.html.split('id="history"')[1])
+    assert grade, history.text[:500]
+    grade = grade.group(1)
+    detail = open_page(client, home.link(BRANCH, href="/orgs/"))
+    assert "历年考评" in detail, (detail.url, grade, history.url)
+
+    # The 系统管理员 sees the organization (accounts are its work) but not its results.
+    login(client, "xt01")
+    detail = open_page(client, detail.url)
+    assert BRANCH in detail and "历年考评" not in detail
+    response = client.get(history.url)
+    assert response.status_code == 403 and grade not in response.content.decode()
+    # Nor does a reviewer, as such.
+    login(client, "kp01")
+    assert client.get(history.url).status_code == 403
+    # The department and leaders do.
+    for who in ("dq01", "ld01"):
+        login(client, who)
+        assert grade in open_page(client, history.url)
