@@ -9,6 +9,7 @@ import re
 from tests.conftest import xlsx_bytes
 
 from .pages import login, open_page, row_link, submit, upload
+from .problem_flow import ask_to_close, close
 
 BRANCH = "一号煤矿党支部"
 
@@ -97,3 +98,51 @@ def test_history_scores_are_read_only_by_those_who_read_results(client):
     for who in ("dq01", "ld01"):
         login(client, who)
         assert grade in open_page(client, history.url)
+
+
+def test_after_the_follow_up_a_relink_moves_no_inspector_rights(client):
+    """Once 回头看 is done the department may relink 喻林's roster entry; the finished
+    inspection stays with hc01, the login assigned, and the new login gets nothing."""
+    url = inspection_url(client)  # logged in as hc01
+    page = open_page(client, url)
+    form = page.form(action="/submit/")
+    scores = {}
+    for name in form.fields:
+        if name.startswith("s_"):
+            label = page.labels.get(f"id_{name}", "")
+            scores[name] = label.split("（")[-1].split(" 分")[0]
+    scores["s_3.1"] = "5"
+    done = submit(
+        client,
+        form,
+        {
+            "step_report": "听取汇报",
+            "step_documents": "查阅台账",
+            "step_site": "查看现场",
+            "step_members": "走访党员",
+            "strengths": "有",
+            "problems": "会议记录不完整",
+            "suggestions": "补齐",
+            "deadline": "2099-12-31",
+            **scores,
+            "p_3.1": "会议记录不完整",
+        },
+    )
+    assert "已提交互查评分表" in done
+    login(client, "sj21")
+    items = open_page(client, open_page(client, url).link("支部问题清单"))
+    ask_to_close(client, row_link(items, "会议记录不完整"), measure="已补齐", responsible="张书记")
+    login(client, "hc01")
+    close(client, row_link(open_page(client, url), "会议记录不完整", "整改与销号"), "已核实")
+    assert "已回头看" in open_page(client, url)
+
+    login(client, "dq01")
+    members = roster(client)
+    edit = open_page(client, row_link(members, "喻林"))
+    saved = submit(client, edit.form(button="保存"), {"username": "kp01"})
+    assert "已保存“喻林”" in saved and "kp01" in saved.row("喻林")
+
+    login(client, "kp01")  # the roster now points at kp01: still no inspector
+    assert client.get(url).status_code == 404
+    login(client, "hc01")  # the inspector assigned keeps the record of their inspection
+    assert "已回头看" in open_page(client, url)
