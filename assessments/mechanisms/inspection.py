@@ -47,6 +47,11 @@ def schedule_inspection(
         if not m.is_active:
             raise AssessmentError(f"{m.name}已不在册。")
     with transaction.atomic(), acting(by):
+        # The logins are read under the members' row locks, the ones a roster edit takes:
+        # a relink cannot slip between this read and the binding.
+        locked = Member.objects.select_for_update().in_bulk([m.pk for m in inspectors])
+        if any(locked[m.pk].user_id != m.user_id for m in inspectors):
+            raise AssessmentError("互查人员的系统账号刚被修改，请刷新后重新安排。")
         inspection = Inspection.objects.create(
             organization=organization,
             version=version,

@@ -142,6 +142,11 @@ def test_after_the_follow_up_a_relink_moves_no_inspector_rights(client):
     saved = submit(client, edit.form(button="保存"), {"username": "kp01"})
     assert "已保存“喻林”" in saved and "kp01" in saved.row("喻林")
 
+    # The relink is on the audit trail: who, and the login before and after.
+    login(client, "sh01")
+    trail = open_page(client, "/audit/?q=喻林")
+    assert "hc01" in trail and "kp01" in trail and "王立新" in trail
+
     login(client, "kp01")  # the roster now points at kp01: still no inspector
     assert client.get(url).status_code == 404
     login(client, "hc01")  # the inspector assigned keeps the record of their inspection
