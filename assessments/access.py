@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404
 
 from branches import access
 from branches.access import Perm
-from branches.models import Member, Membership, Organization, Role, User
+from branches.models import Membership, Organization, Role, User
 from branches.toolkit.prepared import PreparedGet
 
 from .models import (
@@ -23,6 +23,7 @@ from .models import (
     Consequence,
     Draw,
     Evidence,
+    Inspection,
     Meeting,
     MeetingAttachment,
     RectificationEvidence,
@@ -120,7 +121,7 @@ def can_verify(user: User, item: RectificationItem) -> bool:
     if access.has_perm(user, Perm.MANAGE_CAMPAIGNS, item.organization):
         return True
     if item.inspection_id is not None:
-        return item.inspection.inspectors.filter(user=user).exists()
+        return item.inspection.inspector_accounts.filter(pk=user.pk).exists()
     if item.pairing_id is not None:
         return item.pairing.helper_id == user.pk
     return (
@@ -135,7 +136,9 @@ def found_by_q(user: User, prefix: str = "") -> Q:
     """Rows of items this user found through a mechanism: the inspector of an inspection,
     the helper of a pairing (they see and verify what they found)."""
     # Exists, not a join through the inspectors: one row per item whatever their number.
-    inspector = Member.objects.filter(user=user, inspections=OuterRef(f"{prefix}inspection_id"))
+    inspector = Inspection.objects.filter(
+        pk=OuterRef(f"{prefix}inspection_id"), inspector_accounts=user
+    )
     return Q(Exists(inspector)) | Q(**{f"{prefix}pairing__helper": user})
 
 

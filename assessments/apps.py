@@ -6,11 +6,16 @@ class AssessmentsConfig(AppConfig):
     verbose_name = "考评活动"
 
     def ready(self) -> None:
+        from branches.roster import services as roster
         from branches.toolkit import audit
 
         from . import meetings_io, models
+        from .mechanisms import inspection
 
         meetings_io.register()
+        # A member assigned to an open inspection keeps the login they were assigned with.
+        if inspection.login_hold not in roster.LOGIN_HOLDS:
+            roster.LOGIN_HOLDS.append(inspection.login_hold)
 
         audit.connect_signals(
             [

@@ -122,6 +122,26 @@ def get_org(user: User, pk: int, perm: Perm = Perm.VIEW_ORG) -> Organization:
     return org
 
 
+def can_read_scores(user: User, org: Organization) -> bool:
+    """The one rule for reading an organization's scores, grades and what they led to
+    (历年考评, consequences, the 依据 of its category): VIEW_RESULTS over it (the department,
+    leaders) or being its own secretary. Seeing the organization is not enough: the
+    系统管理员, the 审计员 and reviewers as such do not read results (a reviewer reads the
+    sheets it scores through the sheet's own rule)."""
+    if has_perm(user, Perm.VIEW_RESULTS, org):
+        return True
+    return any(m.role == Role.SECRETARY and m.organization_id == org.pk for m in memberships(user))
+
+
+def get_scores_org(user: User, pk: int) -> Organization:
+    """An organization whose results the user may read: 404 outside what they see, 403
+    without ``can_read_scores``."""
+    org = get_org(user, pk)
+    if not can_read_scores(user, org):
+        raise PermissionDenied
+    return org
+
+
 def get_roster_org(user: User, pk: int, perm: Perm = Perm.VIEW_MEMBERS) -> Organization:
     """A branch whose roster the user may read (404 outside their scope or for an
     organization without a roster), 403 without ``perm`` over it."""

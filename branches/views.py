@@ -94,6 +94,7 @@ def org_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "children": org.children.order_by("code"),
         "memberships": org.memberships.select_related("user").order_by("role", "user__username"),
         "can_manage": access.has_perm(request.user, Perm.MANAGE_ORG, org),
+        "can_read_scores": access.can_read_scores(request.user, org),
         "has_roster": org.kind in ROSTER_KINDS
         and access.has_perm(request.user, Perm.VIEW_MEMBERS, org),
     }

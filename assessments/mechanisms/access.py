@@ -7,7 +7,8 @@ Roles on a pairing, inspection or post list (one user may hold several):
 - ``reader``: anyone with VIEW_RESULTS over the branch (leaders);
 - ``helper``: the pairing's 甲方;
 - ``secretary``: a 支部书记 over the branch (their own branch, or a 总支's branches);
-- ``inspector``: one of an inspection's inspectors (a member linked to the user's login).
+- ``inspector``: one of an inspection's inspectors: the login the member had when assigned
+  (``Inspection.inspector_accounts``), never resolved again through the roster.
 """
 
 from django.core.exceptions import PermissionDenied
@@ -92,7 +93,7 @@ def visible_inspections(user: User) -> QuerySet[Inspection]:
         Inspection.objects.filter(
             access.scope_q(user, Perm.VIEW_RESULTS, "organization__path")
             | secretary_q(user)
-            | Q(inspectors__user=user)
+            | Q(inspector_accounts=user)
         )
         .distinct()
         .select_related("organization")
@@ -101,7 +102,7 @@ def visible_inspections(user: User) -> QuerySet[Inspection]:
 
 def inspection_roles(user: User, inspection: Inspection) -> set[str]:
     roles = org_roles(user, inspection.organization)
-    if inspection.inspectors.filter(user=user).exists():
+    if inspection.inspector_accounts.filter(pk=user.pk).exists():
         roles.add(INSPECTOR)
     return roles
 
@@ -131,7 +132,7 @@ def get_branch(user: User, pk: int, needed: set[str] | None = None) -> tuple[Org
     roles = org_roles(user, org)
     if Pairing.objects.filter(organization=org, helper=user).exists():
         roles.add(HELPER)
-    if Inspection.objects.filter(organization=org, inspectors__user=user).exists():
+    if Inspection.objects.filter(organization=org, inspector_accounts=user).exists():
         roles.add(INSPECTOR)
     _require(roles, needed)
     return org, roles

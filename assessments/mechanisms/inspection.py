@@ -47,6 +47,11 @@ def schedule_inspection(
         if not m.is_active:
             raise AssessmentError(f"{m.name}已不在册。")
     with transaction.atomic(), acting(by):
+        # The logins are read under the members' row locks, the ones a roster edit takes:
+        # a relink cannot slip between this read and the binding.
+        locked = Member.objects.select_for_update().in_bulk([m.pk for m in inspectors])
+        if any(locked[m.pk].user_id != m.user_id for m in inspectors):
+            raise AssessmentError("互查人员的系统账号刚被修改，请刷新后重新安排。")
         inspection = Inspection.objects.create(
             organization=organization,
             version=version,
@@ -56,7 +61,25 @@ def schedule_inspection(
             created_by=by,
         )
         inspection.inspectors.set(inspectors)
+        inspection.inspector_accounts.set([m.user_id for m in inspectors])
     return inspection
+
+
+def login_hold(member: Member) -> str | None:
+    """Why ``member``'s login may not be relinked now: an inspection they are assigned
+    to is still open (its score form or its 回头看 to come). Registered with the roster."""
+    open_ = (
+        Inspection.objects.filter(inspectors=member)
+        .exclude(status=InspectionStatus.FOLLOWED_UP)
+        .select_related("organization")
+        .first()
+    )
+    if open_ is None:
+        return None
+    return (
+        f"{member.name}是“{open_}”的互查人员，互查结束（回头看完成）前"
+        "不能修改其系统账号（工号）；如需换人，请由党群部重新安排互查。"
+    )
 
 
 def rules(inspection: Inspection) -> scoring.Rules:

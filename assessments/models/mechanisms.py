@@ -358,6 +358,15 @@ class Inspection(models.Model):
     quarter = models.PositiveSmallIntegerField("季度")
     scheduled_on = models.DateField("检查日期（与星级考核同步）")
     inspectors = models.ManyToManyField(Member, verbose_name="互查人员", related_name="inspections")
+    # The inspectors' logins as they were when assigned: the rights to fill the 互查评分表
+    # and verify its problems belong to these accounts, so that relinking a roster member
+    # to another login later moves nothing.
+    inspector_accounts = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name="互查人员账号（安排时确定）",
+        related_name="inspections_assigned",
+        blank=True,
+    )
     status = models.CharField(
         "状态", max_length=20, choices=InspectionStatus, default=InspectionStatus.SCHEDULED
     )

@@ -376,7 +376,7 @@ def rectification_evidence_download(request: HttpRequest, pk: int) -> FileRespon
 @require_GET
 @login_required
 def branch_history(request: HttpRequest, pk: int) -> HttpResponse:
-    org = org_access.get_org(request.user, pk)
+    org = org_access.get_scores_org(request.user, pk)
     return render(
         request,
         "assessments/branch_history.html",

@@ -21,10 +21,15 @@ class MemberForm(ChineseForm, forms.ModelForm):
             "left_on": "调离、转出等离开本支部时填写；填写后不再计入党员人数",
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, can_link: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk and self.instance.user_id:
             self.fields["username"].initial = self.instance.user.username
+        if not can_link:
+            # Shown, not changed: linking a login is the department's or the account
+            # administrator's act (branches.roster.services.may_link_logins).
+            self.fields["username"].disabled = True
+            self.fields["username"].help_text = "系统账号的关联由党群部或系统管理员办理。"
 
     def clean_username(self) -> User | None:
         username = self.cleaned_data["username"].strip()

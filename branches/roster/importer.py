@@ -19,7 +19,7 @@ from ..models import Member, MemberStatus, Organization, User
 from ..resources import ChineseDateWidget, ChoiceLabelWidget, TextWidget
 from ..toolkit import audit, import_registry
 from ..toolkit.spreadsheets import read_xlsx
-from .services import sync_counts
+from .services import login_change_refusal, sync_counts
 
 KIND = "members"
 LABEL = "党员名册"
@@ -99,7 +99,11 @@ def run(job, *, by: User, dry_run: bool) -> dict:
         for attribute, value in parsed.items():
             setattr(instance, attribute, value)
         if "工号" in index and "user" not in errors:
-            instance.user = user
+            reason = login_change_refusal(instance, by=by, user_id=user.pk if user else None)
+            if reason:
+                errors["user"].append(reason)
+            else:
+                instance.user = user
         _clean(instance, ["organization", "user", *errors], errors)
         messages = _flatten(errors, LABELS)
         if messages:

@@ -1,11 +1,43 @@
 """Every write to a roster. The branch's full/probationary counts follow its roster as soon
 as it has members (``sync_counts``); until then they stay as entered on the organization."""
 
+from collections.abc import Callable
+
 from django.db import transaction
 from django.db.models import Count, ProtectedError, Q
 
+from ..access import Perm, has_perm
 from ..models import Member, MemberStatus, Organization, User
 from ..services import BranchesError
+
+# Why a member's linked login may not change now, asked of every app that binds rights to
+# it (an open assignment): each check returns a Chinese reason or None. Apps that sit
+# above this one register theirs from AppConfig.ready().
+LOGIN_HOLDS: list[Callable[[Member], str | None]] = []
+
+
+def may_link_logins(user: User, org: Organization) -> bool:
+    """Linking a member to a login (系统账号) is an identity binding: the department over
+    the branch or the account administrator sets it, never the branch itself (a
+    secretary relinking a member to their own login would take over that member's
+    assignments)."""
+    return has_perm(user, Perm.MANAGE_CAMPAIGNS, org) or has_perm(user, Perm.MANAGE_PEOPLE, org)
+
+
+def login_change_refusal(member: Member, *, by: User, user_id: int | None) -> str | None:
+    """Why ``by`` may not link ``member`` (as stored: its ``user_id`` is the current
+    link) to the login ``user_id`` (None: may, or no change). The one rule for the
+    roster form and the roster import."""
+    if member.user_id == user_id:
+        return None
+    if not may_link_logins(by, member.organization):
+        return "党员的系统账号（工号）只能由党群部或系统管理员关联或修改。"
+    if member.pk is not None:
+        for hold in LOGIN_HOLDS:
+            reason = hold(member)
+            if reason:
+                return reason
+    return None
 
 
 def sync_counts(org: Organization) -> None:
@@ -40,6 +72,12 @@ def _check_name(member: Member) -> None:
 
 def add_member(org: Organization, *, by: User, data: dict) -> Member:
     with transaction.atomic():
+        user = data.get("user")
+        reason = login_change_refusal(
+            Member(organization=org), by=by, user_id=user.pk if user is not None else None
+        )
+        if reason:
+            raise BranchesError(reason)
         member = Member(organization=org, **data)
         member.full_clean(exclude=["organization"], validate_constraints=False)
         _check_name(member)
@@ -51,6 +89,11 @@ def add_member(org: Organization, *, by: User, data: dict) -> Member:
 def update_member(member: Member, *, by: User, data: dict) -> Member:
     with transaction.atomic():
         member = Member.objects.select_for_update().get(pk=member.pk)
+        if "user" in data:
+            user_id = data["user"].pk if data["user"] is not None else None
+            reason = login_change_refusal(member, by=by, user_id=user_id)
+            if reason:
+                raise BranchesError(reason)
         for name, value in data.items():
             setattr(member, name, value)
         member.full_clean(exclude=["organization"], validate_constraints=False)

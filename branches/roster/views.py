@@ -54,7 +54,7 @@ def member_list(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def member_create(request: HttpRequest, pk: int) -> HttpResponse:
     org = access.get_roster_org(request.user, pk, Perm.MANAGE_MEMBERS)
-    form = MemberForm(request.POST or None)
+    form = MemberForm(request.POST or None, can_link=services.may_link_logins(request.user, org))
     if request.method == "POST" and form.is_valid():
         try:
             member = services.add_member(org, by=request.user, data=form.member_data())
@@ -70,7 +70,11 @@ def member_create(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
     member = access.get_member(request.user, pk, Perm.MANAGE_MEMBERS)
-    form = MemberForm(request.POST or None, instance=member)
+    form = MemberForm(
+        request.POST or None,
+        instance=member,
+        can_link=services.may_link_logins(request.user, member.organization),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             member = services.update_member(member, by=request.user, data=form.member_data())

@@ -217,7 +217,10 @@ MATRIX = [
     # A branch's measures at once: its own secretary alone.
     ("branch_measures", "measures", "GET", [302, 404, 404, 403, 403, 403, 403, 404]),
     ("branch_measures", "measures", "POST", [302, 404, 404, 403, 403, 403, 403, 404]),
-    ("branch_history", "a", "GET", [302, 404, 200, 200, 200, 200, 200, 404]),
+    # 历年考评 reads scores: the branch's own secretary, the department and leaders over it
+    # (branches.access.can_read_scores); seeing the organization is not enough.
+    ("branch_history", "a", "GET", [302, 404, 200, 403, 200, 200, 403, 404]),
+    ("branch_history", "b", "GET", [302, 404, 404, 403, 200, 200, 403, 404]),
     # A branch's problem ledger (issue 14): its secretary and the department add problems,
     # leaders read; the yearly screening is the department's.
     ("branch_ledger", "a", "GET", [302, 404, 200, 403, 200, 200, 403, 404]),

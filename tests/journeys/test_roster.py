@@ -100,19 +100,25 @@ def test_roster_import_previews_row_errors_then_stores_all(client):
     assert preview.row("姓名“赵新”与第 3 行重复").split()[:2] == ["6", "错误"]
     assert "确认导入" not in preview
 
-    good = xlsx_bytes(
-        headers,
-        [
-            ["邹平", "正式党员", "综采党小组", "1998-07-01", "", "sj02"],
-            ["赵新", "预备党员", "采煤党小组", "2025-09-01", "13900000000", ""],
-        ],
+    rows = [
+        ["邹平", "正式党员", "综采党小组", "1998-07-01", "", "sj02"],
+        ["赵新", "预备党员", "采煤党小组", "2025-09-01", "13900000000", ""],
+    ]
+    # Linking a member to a login is the department's or the account administrator's
+    # act, not the branch's: the secretary's 工号 for 邹平 is refused on its row.
+    linking = upload(
+        client, importing.form(button="上传并预览"), xlsx_bytes(headers, rows), "名册.xlsx"
     )
+    assert linking.row("只能由党群部或系统管理员关联或修改").split()[:2] == ["2", "错误"]
+    assert "确认导入" not in linking
+    rows[0][5] = ""
+    good = xlsx_bytes(headers, rows)
     preview = upload(client, importing.form(button="上传并预览"), good, "名册.xlsx")
     assert "新增 1" in preview and "更新 1" in preview and "错误 0" in preview
     done = submit(client, preview.form(button="确认导入"))
     assert "导入完成：新增 1 行，更新 1 行" in done
     assert "共 61 条" in done  # back on the roster
-    assert "综采党小组" in done.row("邹平") and "sj02" in done.row("邹平")
+    assert "综采党小组" in done.row("邹平") and "sj02" not in done.row("邹平")
     assert "正式党员 56 人，预备党员 5 人" in open_page(client, detail.url)
 
 
