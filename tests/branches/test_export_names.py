@@ -15,7 +15,7 @@ from branches.toolkit.spreadsheets import sheet_title, write_xlsx
 from tests.conftest import copy_media, shared_data
 from tests.journeys.pages import login, open_page, submit
 
-HOSTILE = "煤矿/机电\\党支部?*[一]:"
+HOSTILE = "热电厂/机电\\党支部?*[一]:"
 
 
 @pytest.fixture(scope="module")
@@ -74,17 +74,22 @@ def _filename(response) -> str:
 
 def test_every_export_carrying_the_name_answers_after_a_rename(client, demo):
     login(client, "dq01")
-    detail_url = open_page(client, "/orgs/").link("一号煤矿党支部", href="/orgs/")
+    detail_url = open_page(client, "/orgs/").link("热电厂党支部", href="/orgs/")
     pk = re.search(r"/orgs/(\d+)/", detail_url).group(1)
     edit = open_page(client, open_page(client, detail_url).link("", href=f"/orgs/{pk}/edit/"))
     renamed = submit(client, edit.form(action="/edit/"), {"name": HOSTILE})
     assert HOSTILE in renamed.text, renamed.text[:400]
+    pairings = open_page(client, "/mechanisms/pairings/")
+    pairing = re.search(r"/mechanisms/pairings/(\d+)/", pairings.link(HOSTILE)).group(1)
     urls = [
         f"/orgs/{pk}/members/export.xlsx",  # 党员名册
-        f"/orgs/{pk}/ledger/?format=xlsx",  # 问题清单
+        f"/orgs/{pk}/ledger/?format=xlsx",  # 问题清单 (三个清单)
         f"/orgs/{pk}/meetings/?format=xlsx",  # 组织生活记录
         f"/mechanisms/branches/{pk}/posts.xlsx",  # 党员岗位
         f"/mechanisms/branches/{pk}/duty.xlsx",  # 履职台账
+        f"/rectifications/?org={pk}&format=xlsx",  # 整改清单 of the branch
+        f"/mechanisms/pairings/{pairing}/ledger.xlsx",  # 帮扶台账
+        "/mechanisms/pairings/export.xlsx",
         "/orgs/export.xlsx",
     ]
     for url in urls:
@@ -94,3 +99,6 @@ def test_every_export_carrying_the_name_answers_after_a_rename(client, demo):
         assert not set(name) & set('/\\?*:"<>|'), (url, name)
         book = openpyxl.load_workbook(io.BytesIO(response.content))
         assert book.sheetnames, url
+    agreement = client.get(f"/mechanisms/pairings/{pairing}/agreement.pdf")  # 结对提升责任书
+    assert agreement.status_code == 200 and agreement.content.startswith(b"%PDF")
+    assert not set(_filename(agreement)) & set('/\\?*:"<>|')
