@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from branches.models import User
+from branches.toolkit.downloads import FILE_NAME_FORBIDDEN, safe_name
 
 from . import pages, selectors, services
 from .committee import committee_measures
@@ -193,11 +194,7 @@ def member_name(name: str) -> str:
     """A zip member name safe on every unzip tool: no path separators, no characters
     Windows refuses (\\ / : * ? " < > |), no control characters, no leading dots (no
     ``..``), at most 150 characters."""
-    import re
-
-    cleaned = re.sub(r'[\\/:*?"<>|\x00-\x1f\x7f]', "_", name.strip(" ."))
-    cleaned = re.sub(r"\.{2,}", "_", cleaned).strip(" .")
-    return cleaned[:150] or "报告"
+    return safe_name(name, forbidden=FILE_NAME_FORBIDDEN, limit=150, default="报告")
 
 
 def branch_zip(

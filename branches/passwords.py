@@ -6,7 +6,8 @@ change-password page, an administrator's reset, the admin, createsuperuser) appl
   classes: upper case, lower case, digits, symbols;
 - not containing the username (工号), whatever the case;
 - none of the last 5 passwords, the current one included (hashes kept in
-  PasswordHistory, recorded by ``password_changed`` whenever a password is saved);
+  PasswordHistory, recorded by ``record_password`` whenever a password is saved, however
+  it was saved: the first password of an account made by createsuperuser too);
 - optionally expiring after PASSWORD_MAX_AGE_DAYS (0: never), and always to be changed
   at the next login after an administrator set it (``change_required``; the middleware
   sends the user to the change-password page until done).
@@ -84,20 +85,41 @@ class HistoryValidator:
             )
 
     def password_changed(self, password: str, user=None) -> None:
-        """Called by Django after a new password is saved: keep its hash, trim the rest."""
-        from .models import PasswordHistory, User
-
-        if user is None or user.pk is None or not user.has_usable_password():
-            return
-        now = timezone.now()
-        PasswordHistory.objects.create(user=user, password=user.password, created_at=now)
-        stale = user.password_history.values_list("pk", flat=True)[self.size :]
-        PasswordHistory.objects.filter(pk__in=list(stale)).delete()
-        User.objects.filter(pk=user.pk).update(password_changed_at=now)
-        user.password_changed_at = now
+        """Called by Django after a new password is saved through ``set_password``."""
+        record_password(user, size=self.size)
 
     def get_help_text(self) -> str:
         return f"不能与最近 {self.size} 次使用过的密码相同。"
+
+
+def record_password(user, *, size: int = HISTORY_SIZE) -> None:
+    """Keep the hash of the user's password in the history unless it is already the newest
+    entry (``password_changed`` and the save signal may both report the same password), and
+    trim the rest. Every path that stores a password comes here: ``set_password`` through
+    the validator hook, and (through ``user_saved``) the paths Django's hook never sees:
+    ``create_user``/``createsuperuser`` (which store ``make_password`` directly), a
+    management command, a fixture."""
+    from .models import PasswordHistory, User
+
+    if user is None or user.pk is None or not user.has_usable_password():
+        return
+    newest = user.password_history.values_list("password", flat=True).first()
+    if newest == user.password:
+        return
+    now = timezone.now()
+    PasswordHistory.objects.create(user=user, password=user.password, created_at=now)
+    stale = user.password_history.values_list("pk", flat=True)[size:]
+    PasswordHistory.objects.filter(pk__in=list(stale)).delete()
+    User.objects.filter(pk=user.pk).update(password_changed_at=now)
+    user.password_changed_at = now
+
+
+def user_saved(sender, instance, created: bool, update_fields=None, **kwargs) -> None:
+    """post_save of the user model: a password stored without ``set_password``'s hook (an
+    account's first password above all) still enters the history."""
+    if update_fields is not None and "password" not in update_fields:
+        return  # e.g. last_login at each login: the password is untouched
+    record_password(instance)
 
 
 def _refused_by_other_rules(password: str, user) -> bool:

@@ -5,6 +5,7 @@ import json
 from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from itertools import groupby
 from operator import itemgetter
 
@@ -775,8 +776,10 @@ def delete_evidence(evidence: Evidence, *, by: User) -> None:
     _check_assessor(evidence.sheet, by)
     if evidence.sheet.status not in EDITABLE:
         raise AssessmentError("该考评表已提交或已签发，不能删除材料。")
-    evidence.file.delete(save=False)
+    storage, name = evidence.file.storage, evidence.file.name
     evidence.delete()
+    # The file goes only once the row's removal is committed: a rollback keeps both.
+    transaction.on_commit(partial(storage.delete, name))
 
 
 def submit_entries(

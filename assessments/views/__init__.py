@@ -2,6 +2,8 @@
 
 from django.http import FileResponse, Http404
 
+from branches.toolkit.downloads import download_name
+
 
 def send_upload(uploaded) -> FileResponse:
     """The one way an uploaded file (evidence of a sheet or of a rectification) is sent:
@@ -14,7 +16,7 @@ def send_upload(uploaded) -> FileResponse:
         handle,
         content_type=uploaded.content_type,
         as_attachment=True,
-        filename=uploaded.download_name,
+        filename=download_name(uploaded.download_name),
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response

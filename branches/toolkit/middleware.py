@@ -1,8 +1,10 @@
 import time
+from contextlib import suppress
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.core.signing import BadSignature
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -12,31 +14,69 @@ from . import audit
 
 IDLE_KEY = "last_activity"
 TOUCH_SECONDS = 60
+ACTIVITY_COOKIE = "last_activity"
 
 
 class IdleTimeoutMiddleware:
-    """Log a user out after SESSION_IDLE_MINUTES without a request."""
+    """Log a user out once SESSION_IDLE_MINUTES have passed since their last request.
+
+    The session keeps the time of the last request at most once a minute (a session write
+    per request is a database write per request, which on SQLite serializes every page
+    behind every other); each response also sets a cookie, signed and bound to the session,
+    with the exact time, which counts when it lies within that minute (so the limit is
+    exact while the browser keeps its cookie; a forged or another session's cookie fails
+    its signature, and a stale one is ignored)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        now = time.time()
         if request.user.is_authenticated:
-            now = int(time.time())
-            last = request.session.get(IDLE_KEY)
-            if last is not None and now - int(last) > settings.SESSION_IDLE_MINUTES * 60:
+            last = self._last_activity(request)
+            if last is not None and now - last >= settings.SESSION_IDLE_MINUTES * 60:
                 logout(request)
                 messages.info(
                     request,
                     f"您已超过 {settings.SESSION_IDLE_MINUTES} 分钟未操作，"
                     "为保护数据安全已自动退出，请重新登录。",
                 )
-                return redirect(f"{reverse('login')}?next={request.path}")
-            # Written at most once a minute: a session write per request is a database
-            # write per request, which on SQLite serializes every page behind every other.
-            if last is None or now - int(last) >= TOUCH_SECONDS:
-                request.session[IDLE_KEY] = now
-        return self.get_response(request)
+                response = redirect(f"{reverse('login')}?next={request.path}")
+                response.delete_cookie(ACTIVITY_COOKIE)
+                return response
+            stored = request.session.get(IDLE_KEY)
+            if stored is None or now - int(stored) >= TOUCH_SECONDS:
+                request.session[IDLE_KEY] = int(now)
+        response = self.get_response(request)
+        if request.user.is_authenticated and request.session.session_key:
+            response.set_signed_cookie(
+                ACTIVITY_COOKIE,
+                repr(now),
+                salt=self._salt(request),
+                httponly=True,
+                secure=settings.SESSION_COOKIE_SECURE,
+                samesite="Lax",
+            )
+        return response
+
+    @staticmethod
+    def _salt(request) -> str:
+        return f"idle:{request.session.session_key}"
+
+    def _last_activity(self, request) -> float | None:
+        stored = request.session.get(IDLE_KEY)
+        if stored is None:
+            return None
+        stored = float(stored)
+        cookie = None
+        # No cookie, or not this session's: the session's own time counts.
+        with suppress(KeyError, BadSignature, ValueError):
+            cookie = float(request.get_signed_cookie(ACTIVITY_COOKIE, salt=self._salt(request)))
+        # A request a minute or more after the stored time stores its own: a genuine cookie
+        # is never that far ahead, so no cookie keeps a session alive the server saw idle.
+        if cookie is not None and stored <= cookie < stored + TOUCH_SECONDS:
+            return cookie
+        return stored
 
 
 class AuditContextMiddleware:

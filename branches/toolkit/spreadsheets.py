@@ -24,12 +24,16 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from .downloads import safe_name
+
 assert openpyxl.DEFUSEDXML, "defusedxml must be installed so openpyxl parses safely"
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_ZIP_MEMBERS = 500
 MAX_COMPRESSION_RATIO = 200
 _DANGEROUS_XML = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
+SHEET_TITLE_FORBIDDEN = "\\/?*[]:"  # what Excel (and so openpyxl) refuses in a sheet title
+SHEET_TITLE_LIMIT = 31
 
 
 class SpreadsheetError(Exception):
@@ -204,6 +208,25 @@ def _cell_value(value):
     return value
 
 
+def sheet_title(title: str, *, taken: set[str] | None = None) -> str:
+    """A worksheet title Excel accepts, made from any text: forbidden characters replaced,
+    no leading or trailing apostrophe, at most 31 characters, and (given the titles already
+    ``taken`` in the workbook, which it joins) unique, as Excel compares, ignoring case."""
+    base = safe_name(
+        title, forbidden=SHEET_TITLE_FORBIDDEN, limit=SHEET_TITLE_LIMIT, default="Sheet"
+    )
+    if taken is None:
+        return base
+    used = {t.casefold() for t in taken}
+    candidate, n = base, 1
+    while candidate.casefold() in used:
+        n += 1
+        suffix = f"({n})"
+        candidate = base[: SHEET_TITLE_LIMIT - len(suffix)] + suffix
+    taken.add(candidate)
+    return candidate
+
+
 def write_xlsx(
     sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence]]],
     *,
@@ -217,8 +240,9 @@ def write_xlsx(
     header_font = Font(bold=True, color="FFFFFF")
     header_fill = PatternFill("solid", fgColor="B22222")
     widths = widths or {}
+    taken: set[str] = set()
     for title, headers, rows in sheets:
-        ws = book.create_sheet(title=title[:31])
+        ws = book.create_sheet(title=sheet_title(title, taken=taken))
         for index, header in enumerate(headers, start=1):
             width = widths.get(header, max(10, min(40, len(str(header)) * 2 + 4)))
             ws.column_dimensions[get_column_letter(index)].width = width
