@@ -97,12 +97,17 @@ lint: install
 TEST_WORKERS ?= auto
 PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --maxprocesses=4 --dist loadfile
 
+# Tests of a data migration need the real migrations (the suite builds its databases from
+# the models): they run once more, on their own, with --migrations.
+MIGRATION_TESTS := tests/assessments/test_one_problem_list_migration.py
+
 test: lint
 	@echo "== test suite on SQLite"
 	env -u DATABASE_URL $(PYTEST)
+	env -u DATABASE_URL $(BIN)/pytest -q --migrations $(MIGRATION_TESTS)
 	@if [ -n "$$DATABASE_URL" ]; then \
 	  echo "== test suite on PostgreSQL ($${DATABASE_URL%%\?*})"; \
-	  $(PYTEST); \
+	  $(PYTEST) && $(BIN)/pytest -q --migrations $(MIGRATION_TESTS); \
 	else echo "(DATABASE_URL not set: PostgreSQL run skipped)"; fi
 
 bench: install
