@@ -29,7 +29,7 @@ from ..models import (
     Stage,
     StageKind,
 )
-from ..selectors import campaign_objects, in_scope
+from ..selectors import campaign_objects, in_scope, object_enterprises, target_enterprises
 from .errors import AssessmentError, acting
 
 # -- stage plans ---------------------------------------------------------------------------
@@ -447,10 +447,12 @@ def cross_review_problem(campaign: Campaign, stage: Stage) -> str | None:
 
 
 def _population(campaign: Campaign, enterprises: list[Organization]) -> dict[str, list[int]]:
-    orgs = targets(campaign).filter(enterprise__in=enterprises)
+    """The objects to draw from, under the enterprise each belonged to when the campaign
+    opened (where the results page counts them)."""
     population: dict[str, list[int]] = {str(e.pk): [] for e in enterprises}
-    for org_id, enterprise_id in orgs.values_list("pk", "enterprise_id"):
-        population[str(enterprise_id)].append(org_id)
+    for org_id, enterprise_id in object_enterprises(campaign):
+        if str(enterprise_id) in population:
+            population[str(enterprise_id)].append(org_id)
     return population
 
 
@@ -527,9 +529,7 @@ def draw_spot_check(
     if not inspectors:
         raise AssessmentError("请选择抽查组成员。")
     seed = seed or secrets.token_hex(8)
-    enterprises = list(
-        Organization.objects.filter(pk__in=targets(campaign).values("enterprise")).order_by("path")
-    )
+    enterprises = list(target_enterprises(campaign))
     population = _population(campaign, enterprises)
     selected = sampling.draw(population, seed=seed, ratio=stage.ratio, count=stage.count)
     inputs = {

@@ -584,7 +584,9 @@ def _consequences(campaign: Campaign, version, results: list[Stored], *, by: Use
             ),
         )
         .exclude(campaign=campaign)
-        .order_by()
+        # Two campaigns of one period: the latest one's grade, as the 亮牌 board reads it
+        # (mechanisms.selectors.quarter_campaigns); dict() keeps the last of each branch.
+        .order_by("campaign__created_at", "campaign_id")
         .values_list("organization_id", "grade")
     )
     # (result, rule) pairs first: a model is built only for a consequence not stored yet.

@@ -77,6 +77,8 @@ def test_a_moved_object_counts_under_its_enterprise_at_opening(tree, dept_admin,
     # The ledger (page, Excel, PDF) prints beside the result the enterprise it counts under.
     (result,) = selectors.results_ledger(campaign)
     assert (result.organization_id, result.enterprise_name) == (tree.a.pk, "一公司党委")
+    # A draw groups it there too.
+    assert (tree.a.pk, tree.e1.pk) in selectors.object_enterprises(campaign)
 
 
 def test_a_closed_campaign_missing_results_is_final_not_provisional(

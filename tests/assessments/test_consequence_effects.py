@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from assessments import services
-from assessments.mechanisms import pairing
+from assessments.mechanisms import board, pairing
 from assessments.models import (
     BranchResult,
     ConsequenceEffect,
@@ -264,3 +264,15 @@ def test_an_unknown_effect_is_refused(tree, dept_admin, reviewer):
     signed(campaign.stages.get(kind="full"), tree.a, reviewer, dept_admin, {"1.1": "2", "1.2": "2"})
     with pytest.raises(services.AssessmentError, match="处理方式“typo”无法识别"):
         services.consolidate(campaign, by=dept_admin)
+
+
+@pytest.mark.parametrize(("first", "second", "talks"), [(HIGH, LOW, 1), (LOW, HIGH, 0)])
+def test_the_previous_period_is_its_latest_campaigns_result(
+    first, second, talks, tree, dept_admin, reviewer
+):
+    """Two 亮牌 campaigns of one quarter: the "two 争先 running" rule reads the latest one's
+    plate, as the board's 上季度 column does."""
+    _quarters(tree, dept_admin, reviewer, [(1, first), (1, second), (2, LOW)])
+    assert Interview.objects.count() == talks
+    plates = board.board(dept_admin, year=2026, quarter=2)[1]
+    assert [p.previous for p in plates] == ["争先牌" if talks else "示范牌"]
