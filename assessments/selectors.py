@@ -668,16 +668,22 @@ def campaign_summary(campaign: Campaign) -> dict:
 
 
 def _weak_results(results: QuerySet) -> QuerySet:
-    """The campaign's 软弱涣散、后进 ledger: results whose branch is flagged 软弱涣散, or
-    that this very result put among the 后进 (an in-force consequence, with its 依据).
-    Read from the result's own consequence, not the branch's category today, so a later
-    过筛子 or another campaign's result never changes a closed campaign's ledger."""
+    """The campaign's 软弱涣散、后进 ledger: results whose branch was flagged 软弱涣散 when
+    the campaign opened, or that this very result put among the 后进 (an in-force
+    consequence, with its 依据). Read from what the campaign stored, not the branch's flag
+    or category today, so a later 过筛子, an edit or another campaign's result never
+    changes a closed campaign's ledger."""
     lagging = ConsequenceEffect.objects.filter(
         result=OuterRef("pk"), kind=EffectKind.LAGGING, status=EffectStatus.IN_FORCE
     ).values("source")[:1]
+    weak_then = CampaignObject.objects.filter(
+        campaign_id=OuterRef("campaign_id"),
+        organization_id=OuterRef("organization_id"),
+        weak_and_lax=True,
+    )
     return (
-        results.annotate(lagging_basis=Subquery(lagging))
-        .filter(Q(organization__weak_and_lax=True) | Q(lagging_basis__isnull=False))
+        results.annotate(lagging_basis=Subquery(lagging), weak_then=Exists(weak_then))
+        .filter(Q(weak_then=True) | Q(lagging_basis__isnull=False))
         .select_related("organization")
     )
 

@@ -43,11 +43,19 @@ def fill_objects(apps, schema_editor):
             | set(sheets.values_list("organization_id", flat=True))
             | set(results.values_list("organization_id", flat=True))
         )
-        enterprises = dict(
-            Organization.objects.filter(pk__in=ids).values_list("pk", "enterprise_id")
-        )
+        facts = {
+            pk: (enterprise_id, weak)
+            for pk, enterprise_id, weak in Organization.objects.filter(pk__in=ids).values_list(
+                "pk", "enterprise_id", "weak_and_lax"
+            )
+        }
         CampaignObject.objects.bulk_create(
-            CampaignObject(campaign=campaign, organization_id=pk, enterprise_id=enterprises[pk])
+            CampaignObject(
+                campaign=campaign,
+                organization_id=pk,
+                enterprise_id=facts[pk][0],
+                weak_and_lax=facts[pk][1],
+            )
             for pk in sorted(ids)
         )
 
@@ -77,6 +85,10 @@ class Migration(migrations.Migration):
                         to="assessments.campaign",
                         verbose_name="考评活动",
                     ),
+                ),
+                (
+                    "weak_and_lax",
+                    models.BooleanField(default=False, verbose_name="开始时软弱涣散"),
                 ),
                 (
                     "enterprise",

@@ -131,6 +131,9 @@ class CampaignObject(models.Model):
         blank=True,
         related_name="+",
     )
+    # The 软弱涣散 flag as it stood then: the campaign's ledger lists it, whatever the
+    # organization's flag says later.
+    weak_and_lax = models.BooleanField("开始时软弱涣散", default=False)
 
     class Meta:
         verbose_name = "考评对象"

@@ -261,7 +261,12 @@ def open_campaign(campaign: Campaign, *, by: User) -> list[str]:
         campaign.save(update_fields=["status"])
         # The campaign's objects are fixed now: later changes of the tree never enter it.
         CampaignObject.objects.bulk_create(
-            CampaignObject(campaign=campaign, organization=o, enterprise_id=o.enterprise_id)
+            CampaignObject(
+                campaign=campaign,
+                organization=o,
+                enterprise_id=o.enterprise_id,
+                weak_and_lax=o.weak_and_lax,
+            )
             for o in orgs
         )
         audit.record(

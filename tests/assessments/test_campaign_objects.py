@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from assessments import selectors, services
 from assessments.models import CampaignObject
-from branches.models import AuditEntry, OrgKind
+from branches.models import AuditEntry, Organization, OrgKind
 from tests.assessments.conftest import reviewed_campaign
 from tests.conftest import make_org
 
@@ -104,3 +104,14 @@ def test_the_migration_fills_objects_of_campaigns_opened_before(status, tree, de
     fill_objects(apps, None)
     # Whether it is still open or closed: the tree as it was when it opened (A, B), not C.
     assert _objects(campaign) == {("A", "E1"), ("B", "E2")}
+
+
+def test_the_weak_ledger_keeps_the_flag_the_campaign_opened_with(tree, dept_admin, reviewer):
+    """软弱涣散 as it stood when the campaign opened: flagging or clearing a branch later
+    changes neither the campaign's ledger nor what it shows (a closed period never moves)."""
+    Organization.objects.filter(pk=tree.a.pk).update(weak_and_lax=True)
+    campaign = reviewed_campaign(tree, dept_admin, reviewer, "xining-weak")
+    assert [r.organization_id for r in selectors.campaign_summary(campaign)["weak"]] == [tree.a.pk]
+    Organization.objects.filter(pk=tree.a.pk).update(weak_and_lax=False)
+    Organization.objects.filter(pk=tree.b.pk).update(weak_and_lax=True)
+    assert [r.organization_id for r in selectors.campaign_summary(campaign)["weak"]] == [tree.a.pk]
