@@ -16,7 +16,7 @@ from rubrics import scoring
 from ..models import BranchResult, Campaign
 from ..services.results import previous_period
 from . import access
-from .rules import plaque_rules, plaque_version
+from .rules import plaque_rules
 from .selectors import (
     campaign_inputs,
     input_changes,
@@ -92,7 +92,6 @@ def _stale(results: dict[int, BranchResult], codes: list[str]) -> dict[int, dict
 def board(user: User, *, year: int, quarter: int, history: int = 4) -> tuple[list, list[Plate]]:
     """(the instruments, one plate per branch in the user's scope with anything this
     quarter or in the quarters before)."""
-    plaque_version()
     rules = plaque_rules()
     inputs = [i for i in rules.items() if i.kind == scoring.INPUT]
     codes = [i.code for i in inputs]

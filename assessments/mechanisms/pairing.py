@@ -89,6 +89,8 @@ def add_weakness(pairing: Pairing, *, by: User, problem: str) -> RectificationIt
     """A line of the 支部短板问题清单 the pair addresses, on the branch's one problem list;
     it is to be fixed within the pairing's term."""
     with transaction.atomic(), acting(by):
+        # The pairing's row lock: two weaknesses added at once get two numbers.
+        Pairing.objects.select_for_update().filter(pk=pairing.pk).exists()
         number = RectificationItem.objects.filter(pairing=pairing, plan__isnull=True).count() + 1
         return RectificationItem.objects.create(
             organization=pairing.organization,

@@ -14,6 +14,7 @@ from branches.toolkit.params import int_param
 from ..services.errors import AssessmentError
 from . import board, exports
 from .demo import quarter_of
+from .rules import plaque_version
 
 
 def _quarter(request: HttpRequest) -> tuple[int, int]:
@@ -60,7 +61,7 @@ def plaque_board_export(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     year, quarter = _quarter(request)
     try:
-        board.plaque_version()
+        plaque_version()
     except AssessmentError as exc:
         messages.error(request, str(exc))
         return redirect("plaque_board")

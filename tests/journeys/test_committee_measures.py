@@ -1,4 +1,4 @@
-"""Issue 22 (6): the enterprise 党委s' "7条具体措施" (000, attachment 2). When a 党委 is itself
+"""The enterprise 党委s' "7条具体措施" (000, attachment 2). When a 党委 is itself
 drawn for cross-review and its reviewing group has one reviewer, that reviewer gets the
 branch sheet and the 7-measures checklist, each its own sheet; the signed checklists show
 on the results page, in the results ledger (Excel) and in the 总体评估报告. Pages only,

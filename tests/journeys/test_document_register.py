@@ -1,4 +1,4 @@
-"""Issue 22, point 8: a document register. Every issued PDF takes the next 文号 of its
+"""A document register. Every issued PDF takes the next 文号 of its
 issuer, kind and year, prints it, and the register page (the department's and the
 auditor's) lists it; a stored report downloaded again keeps its number."""
 

@@ -1,4 +1,4 @@
-"""一支部一清单 (issue 22): one problem list per branch. A campaign's shortfalls found at any
+"""一支部一清单: one problem list per branch. A campaign's shortfalls found at any
 review stage, an inspection's problems, a pairing's weaknesses and problems entered by hand
 are lines of the same list, each naming where it came from (a filter), marked overdue by one
 rule, closed (销号) and followed up (回头看) through one flow, and exported together. Pages

@@ -1,4 +1,4 @@
-"""Issue 22 (7): gates that hold. A sheet is not submitted before its stage opens (the page
+"""Gates that hold. A sheet is not submitted before its stage opens (the page
 says when); a 全面考评 waits for the branch's own self-assessment (000: 在全面自评的基础上);
 an inspection is not submitted before its date; a deadline moved past the next stage's
 start asks first. Pages only, from the demo."""
