@@ -5,6 +5,7 @@ import pytest
 from django.utils import timezone
 
 from assessments import services
+from assessments.mechanisms import pairing
 from branches.models import CrossReviewGroup, CrossReviewGroupMember, OrgKind, Role
 from rubrics.models import GradeBand, Indicator, IndicatorKind, Rubric, RubricVersion, Section
 from rubrics.services import FIXTURE_DIR
@@ -183,3 +184,25 @@ def groups_tree(db):
 
 
 __all__ = ["date"]
+
+
+def signed_pairing(tree, admin, secretary):
+    """A pairing of branch A (first half of 2026) with a new helper, signed by all three
+    parties: under way."""
+    helper = make_user("helper")
+    p = pairing.create_pairing(
+        by=admin,
+        organization=tree.a,
+        supervisor=tree.e1,
+        data={
+            "helper_name": "帮扶人",
+            "helper_post": "党群部部长",
+            "helper": helper,
+            "start": date(2026, 1, 1),
+            "end": date(2026, 6, 30),
+            "targets": "台账齐全率 100%",
+        },
+    )
+    pairing.sign_pairing(p, by=helper, party="a")
+    pairing.sign_pairing(p, by=secretary, party="b")
+    return pairing.sign_pairing(p, by=admin, party="s")

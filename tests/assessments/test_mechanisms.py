@@ -13,6 +13,7 @@ from assessments.services.errors import AssessmentError
 from branches.models import Member
 from rubrics.models import RubricVersion
 from rubrics.services import load_document, shipped_document
+from tests.assessments.conftest import signed_pairing
 from tests.conftest import make_user
 
 
@@ -23,23 +24,7 @@ def plaque_rubric(db):
 
 @pytest.fixture
 def signed_pair(tree, dept_admin, secretary_a, plaque_rubric):
-    helper = make_user("helper")
-    p = pairing.create_pairing(
-        by=dept_admin,
-        organization=tree.a,
-        supervisor=tree.e1,
-        data={
-            "helper_name": "帮扶人",
-            "helper_post": "党群部部长",
-            "helper": helper,
-            "start": date(2026, 1, 1),
-            "end": date(2026, 6, 30),
-            "targets": "台账齐全率 100%",
-        },
-    )
-    pairing.sign_pairing(p, by=helper, party="a")
-    pairing.sign_pairing(p, by=secretary_a, party="b")
-    return pairing.sign_pairing(p, by=dept_admin, party="s")
+    return signed_pairing(tree, dept_admin, secretary_a)
 
 
 @pytest.mark.parametrize(

@@ -15,8 +15,8 @@ from assessments.mechanisms.selectors import HAND, MECHANISMS, stale_results
 from assessments.models import BranchResult, Inspection, InspectionStatus
 from rubrics.models import RubricVersion
 from rubrics.services import load_document, shipped_document
+from tests.assessments.conftest import signed_pairing
 from tests.assessments.test_results import signed
-from tests.conftest import make_user
 
 CODES = ("star", "inspection", "pairing")
 
@@ -48,26 +48,6 @@ def quarter(tree, admin, reviewer, version, number, scores: dict) -> object:
     return campaign
 
 
-def paired(tree, admin, secretary):
-    helper = make_user("helper")
-    p = pairing.create_pairing(
-        by=admin,
-        organization=tree.a,
-        supervisor=tree.e1,
-        data={
-            "helper_name": "帮扶人",
-            "helper_post": "党群部部长",
-            "helper": helper,
-            "start": date(2026, 1, 1),
-            "end": date(2026, 6, 30),
-            "targets": "台账齐全率 100%",
-        },
-    )
-    pairing.sign_pairing(p, by=helper, party="a")
-    pairing.sign_pairing(p, by=secretary, party="b")
-    return pairing.sign_pairing(p, by=admin, party="s")
-
-
 def inspected(org, version, score: str, by) -> Inspection:
     """A submitted 互查评分表 of quarter 2 (its form is the journeys' business)."""
     return Inspection.objects.create(
@@ -92,7 +72,7 @@ def test_consolidation_takes_the_mechanisms_values_and_keeps_their_sources(
     campaign = quarter(
         tree, dept_admin, reviewer, plaque, 2, {tree.a: (90, 90, 90), tree.b: (90, 90, 90)}
     )
-    pair = paired(tree, dept_admin, secretary_a)
+    pair = signed_pairing(tree, dept_admin, secretary_a)
     pairing.evaluate_pairing(
         pair, by=dept_admin, year=2026, quarter=2, score=Decimal("79.5"), note=""
     )

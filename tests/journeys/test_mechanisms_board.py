@@ -1,92 +1,30 @@
-"""The quarterly 亮牌 board (issue 13): 星级党支部考核 40% + 互查 30% + 帮扶成效 30% per
+"""The quarterly 亮牌 board: 星级党支部考核 40% + 互查 30% + 帮扶成效 30% per
 branch, the 互查 and 帮扶成效 taken from the inspection and the pairing score when they exist
 and from the hand-entered sheets of the quarter's 亮牌 campaign otherwise; bands and
 consequences from the 亮牌 rubric. The board shows the campaign's consolidated result
 (nothing before 汇总). Pages only, from the demo."""
 
-from datetime import date
-
 from .pages import (
-    create_campaign,
     download,
-    fill_sheet,
     login,
-    my_sheets,
     open_page,
-    sign_submitted,
     submit,
     xlsx_rows,
 )
-
-TODAY = date.today()
-QUARTER = (TODAY.month - 1) // 3 + 1
-INSTRUMENTS = ("星级党支部考核", "互查评分", "帮扶成效评分")
-CODES = ("star", "inspection", "pairing")
-
-
-def hand_entered_quarter(client, scores: dict[str, tuple[int, int, int]]) -> str:
-    """dq01 runs this quarter's 亮牌 campaign; kp01 scores every instrument by hand.
-    Returns the campaign's URL."""
-    login(client, "dq01")
-    detail = create_campaign(
-        client,
-        name=f"{TODAY.year}年第{QUARTER}季度亮牌",
-        version="亮牌",
-        scope="NH",
-        template="西北能化",
-        year=str(TODAY.year),
-        quarter=f"第{'一二三四'[QUARTER - 1]}季度",
-        start=TODAY.isoformat(),
-    )
-    campaign = submit(client, detail.form(action="/open/")).url
-    for url, _ in open_page(client, campaign).links_to(r"/stages/\d+/assign/"):
-        assign = open_page(client, url)
-        form = assign.form(button="分配")
-        submit(client, form, {"people": [assign.option(form, "people", "kp01")]})
-    login(client, "kp01")
-    for position, stage in enumerate(INSTRUMENTS):
-        for url, name in my_sheets(client, stage):
-            score = scores.get(name, (80, 80, 80))[position]
-            fill_sheet(client, url, short={k: str(100 - score) for k in CODES})
-    login(client, "dq01")
-    assert sign_submitted(client, open_page(client, campaign).link("进度")) == 15
-    return campaign
+from .plaque_flow import (
+    QUARTER,
+    TODAY,
+    evaluate_pairing,
+    fill_inspection,
+    hand_entered_quarter,
+)
 
 
 def inspect_with_full_marks_but(client, deductions: dict[str, tuple[str, str]]) -> str:
     """hc01 fills the demo inspection of 热电厂党支部; returns the page's text."""
     login(client, "hc01")
     listing = open_page(client, "/mechanisms/inspections/")
-    page = open_page(client, listing.link("热电厂党支部"))
-    form = page.form(action="/submit/")
-    data = {
-        "step_report": "听汇报",
-        "step_documents": "查资料",
-        "step_site": "看现场",
-        "step_members": "访党员",
-        "strengths": "台账齐全",
-        "problems": "积分未公示",
-        "suggestions": "按月公示",
-        "deadline": TODAY.isoformat(),
-    }
-    for name in form.fields:
-        if name.startswith("s_"):
-            data[name] = page.labels[f"id_{name}"].split("（")[-1].split(" 分")[0]
-    for code, (score, problem) in deductions.items():
-        data[f"s_{code}"], data[f"p_{code}"] = score, problem
-    return submit(client, form, data).text
-
-
-def score_pairing(client, branch: str, score: str) -> None:
-    login(client, "dq01")
-    listing = open_page(client, "/mechanisms/pairings/")
-    page = open_page(client, listing.link(branch))
-    done = submit(
-        client,
-        page.form(action="/evaluate/"),
-        {"year": TODAY.year, "quarter": QUARTER, "score": score},
-    )
-    assert f"帮扶成效 {score} 分" in done
+    return fill_inspection(client, open_page(client, listing.link("热电厂党支部")), deductions)
 
 
 def test_board_combines_features_and_hand_entered_scores(client):
@@ -99,8 +37,8 @@ def test_board_combines_features_and_hand_entered_scores(client):
         },
     )
     assert "95 分" in inspect_with_full_marks_but(client, {"5.3": ("0", "党员积分未公示")})
-    score_pairing(client, "热电厂党支部", "85")
-    score_pairing(client, "化工分厂党支部", "55")
+    evaluate_pairing(client, "热电厂党支部", "85")
+    evaluate_pairing(client, "化工分厂党支部", "55")
 
     login(client, "dq01")
     board = open_page(client, open_page(client, "/mechanisms/").link("季度亮牌看板"))
