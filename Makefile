@@ -110,6 +110,16 @@ test: lint
 	  $(PYTEST) && $(BIN)/pytest -q --migrations $(MIGRATION_TESTS); \
 	else echo "(DATABASE_URL not set: PostgreSQL run skipped)"; fi
 
+# One database at a time (the parts of `make test`).
+test-sqlite: lint
+	env -u DATABASE_URL $(PYTEST)
+	env -u DATABASE_URL $(BIN)/pytest -q --migrations $(MIGRATION_TESTS)
+
+test-postgres: lint
+	@if [ -z "$$DATABASE_URL" ]; then echo "Set DATABASE_URL (postgres://user@127.0.0.1:5432/db) first."; exit 1; fi
+	$(PYTEST)
+	$(BIN)/pytest -q --migrations $(MIGRATION_TESTS)
+
 bench: install
 	$(BIN)/python -m tests.bench
 
