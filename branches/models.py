@@ -439,7 +439,9 @@ class AuditEntry(models.Model):
     org_path = models.CharField(max_length=512, blank=True, db_index=True)
     ip = models.GenericIPAddressField("IP 地址", null=True, blank=True)
     # The hash chain (branches.toolkit.audit_chain): the previous row's hash, and this
-    # row's, over its content and prev_hash. `manage.py verify_audit` checks them.
+    # row's, over its content and prev_hash. `manage.py verify_audit` checks them. The
+    # database fills both in as the row is inserted: until it is read back, a saved
+    # instance holds the PENDING marker and its content digest instead.
     prev_hash = models.CharField("前一条哈希", max_length=64, blank=True, editable=False)
     row_hash = models.CharField("本条哈希", max_length=64, blank=True, editable=False)
 
