@@ -438,10 +438,13 @@ class AuditEntry(models.Model):
     # (logins and account changes concern no organization: every auditor sees them).
     org_path = models.CharField(max_length=512, blank=True, db_index=True)
     ip = models.GenericIPAddressField("IP 地址", null=True, blank=True)
-    # The hash chain (branches.toolkit.audit_chain): the previous row's hash, and this
-    # row's, over its content and prev_hash. `manage.py verify_audit` checks them. The
-    # database fills both in as the row is inserted: until it is read back, a saved
-    # instance holds the PENDING marker and its content digest instead.
+    # The hash chain (branches.toolkit.audit_chain): the row's position on the chain
+    # (commit order), the previous row's hash, and this row's, over its content and
+    # prev_hash. `manage.py verify_audit` checks them. The database fills all three in
+    # (PostgreSQL: as the writing transaction commits; SQLite: as the row is inserted):
+    # until it is read back, a saved instance holds no seq, the PENDING marker and its
+    # content digest instead.
+    seq = models.BigIntegerField("链上序号", null=True, unique=True, editable=False)
     prev_hash = models.CharField("前一条哈希", max_length=64, blank=True, editable=False)
     row_hash = models.CharField("本条哈希", max_length=64, blank=True, editable=False)
 
@@ -463,7 +466,7 @@ class AuditEntry(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None and not self._state.adding:
             raise AuditRetentionError(AUDIT_READ_ONLY)
-        audit_chain.prepare([self])  # linked onto the chain by the INSERT's trigger
+        audit_chain.prepare([self])  # linked onto the chain by the database's trigger
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):

@@ -1,10 +1,12 @@
 """The audit trail as a hash chain, append-only on PostgreSQL (issue 23, finding 5).
 
-Adds prev_hash / row_hash, chains every existing row in id order (the same hash as new
-rows get, branches.toolkit.audit_chain), then creates the triggers: on PostgreSQL the one
-that links each new row and the one that refuses UPDATE and DELETE on the table; on
-SQLite the one that links each new row (no append-only trigger there). ``at`` is now set in Python (a default, not
-auto_now_add) so that the hash covers it: no change in the database.
+Adds seq / prev_hash / row_hash, chains every existing row in id order (seq 1, 2, 3 …,
+the same hash as new rows get, branches.toolkit.audit_chain), then creates the triggers:
+on PostgreSQL the deferred constraint trigger that links each new row as its transaction
+commits and the one that refuses UPDATE and DELETE on the table (but for that linking);
+on SQLite the one that links each new row as it is inserted (no append-only trigger
+there). ``at`` is now set in Python (a default, not auto_now_add) so that the hash covers
+it: no change in the database.
 """
 
 import django.utils.timezone
@@ -37,15 +39,17 @@ def chain_existing(apps, schema_editor):
     AuditEntry = apps.get_model("branches", "AuditEntry")
     db = schema_editor.connection.alias
     prev, batch = audit_chain.GENESIS, []
-    for row in AuditEntry._base_manager.using(db).order_by("id").iterator(chunk_size=2000):
+    rows = AuditEntry._base_manager.using(db).order_by("id").iterator(chunk_size=2000)
+    for seq, row in enumerate(rows, start=1):
+        row.seq = seq
         row.prev_hash = prev
         row.row_hash = prev = audit_chain.link(prev, audit_chain.content_digest(row))
         batch.append(row)
         if len(batch) == 2000:
-            AuditEntry._base_manager.using(db).bulk_update(batch, ["prev_hash", "row_hash"])
+            AuditEntry._base_manager.using(db).bulk_update(batch, ["seq", "prev_hash", "row_hash"])
             batch = []
     if batch:
-        AuditEntry._base_manager.using(db).bulk_update(batch, ["prev_hash", "row_hash"])
+        AuditEntry._base_manager.using(db).bulk_update(batch, ["seq", "prev_hash", "row_hash"])
 
 
 class Migration(migrations.Migration):
@@ -62,6 +66,13 @@ class Migration(migrations.Migration):
                 default=django.utils.timezone.now,
                 editable=False,
                 verbose_name="时间",
+            ),
+        ),
+        migrations.AddField(
+            model_name="auditentry",
+            name="seq",
+            field=models.BigIntegerField(
+                editable=False, null=True, unique=True, verbose_name="链上序号"
             ),
         ),
         migrations.AddField(

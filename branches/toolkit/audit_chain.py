@@ -1,22 +1,29 @@
 """The audit trail as a hash chain (GB/T 22239-2019 level 3: audit records protected from
 unexpected deletion, modification or overwriting).
 
-Each AuditEntry carries ``prev_hash`` (the ``row_hash`` of the row before it, by id) and
+Each AuditEntry carries ``seq`` (its position on the chain: 1, 2, 3 … in the order the
+rows were linked), ``prev_hash`` (the ``row_hash`` of the row before it, by seq) and
 ``row_hash`` = SHA-256(prev_hash + content digest), the content digest being SHA-256 over
 the row's canonical content (``canonical``). The application computes the content digest
 (``prepare``, from AuditEntry.save and its queryset's bulk_create) and marks the row
-``PENDING``; the database links it onto the chain inside the INSERT itself, so the audit
-write costs no extra statement (the autosave pins) and two writers cannot fork the chain:
+``PENDING``; the database links it onto the chain without a statement from the
+application (the autosave pins), and two writers cannot fork the chain:
 
-- PostgreSQL: a BEFORE INSERT trigger takes a transaction-level advisory lock, draws the
-  row's id under it (so id order is chain order), reads the last row's hash and links.
-  A second trigger refuses UPDATE and DELETE (the table is append-only).
-- SQLite: an AFTER INSERT trigger links the row (Django registers SHA256() on its
-  connections; writes are serialized by the database's write lock).
+- PostgreSQL: a constraint trigger, AFTER INSERT … DEFERRABLE INITIALLY DEFERRED, links
+  the transaction's rows as it commits: it takes a transaction-level advisory lock,
+  gives the row the next seq and the previous row's hash, and UPDATEs it. The lock is
+  therefore held only while a transaction commits, not from its first audit row on
+  (writers do not queue behind each other's open transactions, and a transaction that
+  wrote an audit row and then waits for a row lock cannot deadlock with the holder of
+  that lock writing an audit row). Chain order is commit order; a row not yet linked is
+  seen by its own transaction only. A second trigger refuses UPDATE and DELETE (the
+  table is append-only) but for that linking UPDATE, made from inside the chain trigger.
+- SQLite: an AFTER INSERT trigger links the row as it is inserted (Django registers
+  SHA256() on its connections; writes are serialized by the database's write lock).
 
 The triggers come with migration branches 0011_audit_chain, and ``install`` puts them
 back after every migrate (test databases are built without migrations).
-``manage.py verify_audit`` walks the chain and names the first broken link.
+``manage.py verify_audit`` walks the chain by seq and names the first broken link.
 """
 
 import hashlib
@@ -26,34 +33,49 @@ from dataclasses import dataclass
 from datetime import UTC
 
 from django.db import connection as default_connection
+from django.db import models
 
 TABLE = "branches_auditentry"
 # The advisory lock's key on PostgreSQL: a constant the application uses for nothing else.
 LOCK_KEY = 2239_2019
 GENESIS = ""  # the prev_hash of the first row ever written
-PENDING = "pending"  # prev_hash of a row the database has still to link (inside INSERT)
+PENDING = "pending"  # prev_hash of a row the database has still to link
+CHAIN_TRIGGER = f"{TABLE}_chain"
 
-# The one UPDATE the append-only trigger lets through is the database's own ON DELETE SET
-# NULL of ``actor_id`` when an account is deleted (every other column unchanged; the row
-# keeps ``actor_repr``, which is hashed).
+# Rows are linked when inserted with no seq (whatever prev_hash / row_hash the INSERT
+# gave: row_hash is taken for the content digest). The chain trigger runs at commit
+# (deferred), so it reads the last linked row with a fresh snapshot under the lock (READ
+# COMMITTED, Django's default), and links only a row still unlinked.
+#
+# The append-only trigger lets two UPDATEs through: the chain trigger's own linking of
+# an unlinked row (seq from NULL to a value, only seq / prev_hash / row_hash changed,
+# issued from inside a trigger), and the database's ON DELETE SET NULL of ``actor_id``
+# when an account is deleted (every other column unchanged; the row keeps
+# ``actor_repr``, which is hashed). Everything else is refused.
 POSTGRES_SQL = f"""
 CREATE OR REPLACE FUNCTION {TABLE}_chain() RETURNS trigger AS $$
 DECLARE
-    prev text;
+    last_seq bigint;
+    last_hash text;
 BEGIN
-    IF NEW.prev_hash IS DISTINCT FROM '{PENDING}' THEN
-        RETURN NEW;
-    END IF;
     PERFORM pg_advisory_xact_lock({LOCK_KEY});
-    NEW.id := nextval(pg_get_serial_sequence('{TABLE}', 'id'));
-    SELECT row_hash INTO prev FROM {TABLE} ORDER BY id DESC LIMIT 1;
-    NEW.prev_hash := coalesce(prev, '{GENESIS}');
-    NEW.row_hash := encode(sha256(convert_to(NEW.prev_hash || NEW.row_hash, 'UTF8')), 'hex');
-    RETURN NEW;
+    SELECT seq, row_hash INTO last_seq, last_hash FROM {TABLE}
+        WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1;
+    last_hash := coalesce(last_hash, '{GENESIS}');
+    UPDATE {TABLE} SET seq = coalesce(last_seq, 0) + 1, prev_hash = last_hash,
+        row_hash = encode(sha256(convert_to(last_hash || row_hash, 'UTF8')), 'hex')
+        WHERE id = NEW.id AND seq IS NULL;
+    RETURN NULL;
 END;
 $$ LANGUAGE plpgsql;
 CREATE OR REPLACE FUNCTION {TABLE}_append_only() RETURNS trigger AS $$
 BEGIN
+    IF TG_OP = 'UPDATE' AND OLD.seq IS NULL AND NEW.seq IS NOT NULL
+       AND pg_trigger_depth() > 1
+       AND (to_jsonb(NEW) - 'seq' - 'prev_hash' - 'row_hash')
+           = (to_jsonb(OLD) - 'seq' - 'prev_hash' - 'row_hash') THEN
+        RETURN NEW;
+    END IF;
     IF TG_OP = 'UPDATE' AND OLD.actor_id IS NOT NULL AND NEW.actor_id IS NULL
        AND (to_jsonb(NEW) - 'actor_id') = (to_jsonb(OLD) - 'actor_id') THEN
         RETURN NEW;
@@ -62,39 +84,49 @@ BEGIN
         USING ERRCODE = 'insufficient_privilege';
 END;
 $$ LANGUAGE plpgsql;
-DROP TRIGGER IF EXISTS {TABLE}_chain ON {TABLE};
-CREATE TRIGGER {TABLE}_chain BEFORE INSERT ON {TABLE}
-    FOR EACH ROW EXECUTE FUNCTION {TABLE}_chain();
+DROP TRIGGER IF EXISTS {CHAIN_TRIGGER} ON {TABLE};
+CREATE CONSTRAINT TRIGGER {CHAIN_TRIGGER} AFTER INSERT ON {TABLE}
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW WHEN (NEW.seq IS NULL) EXECUTE FUNCTION {TABLE}_chain();
 DROP TRIGGER IF EXISTS {TABLE}_append_only ON {TABLE};
 CREATE TRIGGER {TABLE}_append_only BEFORE UPDATE OR DELETE ON {TABLE}
     FOR EACH ROW EXECUTE FUNCTION {TABLE}_append_only();
 """
 POSTGRES_DROP_SQL = f"""
 DROP TRIGGER IF EXISTS {TABLE}_append_only ON {TABLE};
-DROP TRIGGER IF EXISTS {TABLE}_chain ON {TABLE};
+DROP TRIGGER IF EXISTS {CHAIN_TRIGGER} ON {TABLE};
 DROP FUNCTION IF EXISTS {TABLE}_append_only();
 DROP FUNCTION IF EXISTS {TABLE}_chain();
 """
-_SQLITE_PREV = (
-    f"coalesce((SELECT row_hash FROM {TABLE} WHERE id < NEW.id ORDER BY id DESC LIMIT 1),"
-    f" '{GENESIS}')"
-)
+_SQLITE_LAST = f"(SELECT {{}} FROM {TABLE} WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1)"
+_SQLITE_PREV = f"coalesce({_SQLITE_LAST.format('row_hash')}, '{GENESIS}')"
 SQLITE_SQL = [
-    f"DROP TRIGGER IF EXISTS {TABLE}_chain",
-    f"""CREATE TRIGGER {TABLE}_chain AFTER INSERT ON {TABLE}
-    WHEN NEW.prev_hash = '{PENDING}'
+    f"DROP TRIGGER IF EXISTS {CHAIN_TRIGGER}",
+    f"""CREATE TRIGGER {CHAIN_TRIGGER} AFTER INSERT ON {TABLE}
+    WHEN NEW.seq IS NULL
 BEGIN
-    UPDATE {TABLE} SET prev_hash = {_SQLITE_PREV},
+    UPDATE {TABLE} SET seq = coalesce({_SQLITE_LAST.format("seq")}, 0) + 1,
+        prev_hash = {_SQLITE_PREV},
         row_hash = SHA256({_SQLITE_PREV} || NEW.row_hash)
     WHERE id = NEW.id;
 END""",
 ]
-SQLITE_DROP_SQL = [f"DROP TRIGGER IF EXISTS {TABLE}_chain"]
+SQLITE_DROP_SQL = [f"DROP TRIGGER IF EXISTS {CHAIN_TRIGGER}"]
 # Per database: the statements that create the triggers, and those that drop them.
 SQL = {
     "postgresql": ([POSTGRES_SQL], [POSTGRES_DROP_SQL]),
     "sqlite": (SQLITE_SQL, SQLITE_DROP_SQL),
 }
+
+
+def link_now(connection=default_connection) -> None:
+    """Link the rows this transaction has written now rather than at its commit
+    (PostgreSQL: the deferred chain trigger fires at once, and for the transaction's
+    later rows as each is inserted). For tests, which run inside a transaction that
+    never commits; SQLite links on insert anyway."""
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET CONSTRAINTS {CHAIN_TRIGGER} IMMEDIATE")
 
 
 def install(connection=default_connection) -> None:
@@ -107,7 +139,7 @@ def install(connection=default_connection) -> None:
         if TABLE not in tables:
             return
         columns = {c.name for c in connection.introspection.get_table_description(cursor, TABLE)}
-        if not {"prev_hash", "row_hash"} <= columns:
+        if not {"seq", "prev_hash", "row_hash"} <= columns:
             return
         for statement in SQL[connection.vendor][0]:
             cursor.execute(statement)
@@ -155,6 +187,7 @@ def prepare(rows) -> None:
     """Ready unsaved rows for the INSERT: their content digest, to be linked by the
     database (see the module's docstring)."""
     for row in rows:
+        row.seq = None
         row.prev_hash = PENDING
         row.row_hash = content_digest(row)
 
@@ -163,7 +196,7 @@ def prepare(rows) -> None:
 class Break:
     """The first broken link: the row, and what is wrong with it."""
 
-    position: int  # 1-based, in id order, among the rows walked
+    position: int  # 1-based, in chain (seq) order, among the rows walked
     row: object
     reason: str
 
@@ -171,30 +204,37 @@ class Break:
 @dataclass(frozen=True)
 class Walk:
     count: int
+    last_seq: int | None
     last_id: int | None
     last_hash: str
     broken: Break | None
 
 
-def verify(model, *, start_hash: str = GENESIS, after_id: int = 0, using=None) -> Walk:
-    """Walk the chain in id order from ``after_id`` (0: from the first row), expecting the
-    first row to follow ``start_hash``; stop at the first row whose content does not
-    match its hash (changed after it was written) or whose ``prev_hash`` is not the hash
-    of the row before (a row removed, inserted or reordered)."""
-    qs = model._base_manager.using(using or default_connection.alias).filter(id__gt=after_id)
-    prev, count, last_id = start_hash, 0, None
-    for row in qs.order_by("id").iterator(chunk_size=2000):
+def verify(model, *, start_hash: str = GENESIS, after_seq: int = 0, using=None) -> Walk:
+    """Walk the chain in seq order from ``after_seq`` (0: from the first row), expecting
+    the first row to follow ``start_hash``; stop at the first row whose content does not
+    match its hash (changed after it was written), whose ``prev_hash`` is not the hash of
+    the row before (a row removed, inserted or reordered), or that is not on the chain
+    (no seq: written with the trigger missing; such rows come last)."""
+    qs = model._base_manager.using(using or default_connection.alias).filter(
+        models.Q(seq__gt=after_seq) | models.Q(seq=None)
+    )
+    prev, count, last_seq, last_id = start_hash, 0, None, None
+    rows = qs.order_by(models.F("seq").asc(nulls_last=True), "id").iterator(chunk_size=2000)
+    for row in rows:
         count += 1
-        if row.prev_hash == PENDING:
-            return Walk(count, last_id, prev, Break(count, row, "未被链接：写入时数据库触发器缺失"))
+        if row.seq is None or row.prev_hash == PENDING:
+            reason = "未被链接：写入时数据库触发器缺失"
+            return Walk(count, last_seq, last_id, prev, Break(count, row, reason))
         if row.prev_hash != prev:
             reason = (
                 "与前一条记录的链接断开：前一条记录被删除、插入或改动过"
-                if count > 1 or after_id
+                if count > 1 or after_seq
                 else "链首不符：最早的记录之前有记录被删除"
             )
-            return Walk(count, last_id, prev, Break(count, row, reason))
+            return Walk(count, last_seq, last_id, prev, Break(count, row, reason))
         if link(row.prev_hash, content_digest(row)) != row.row_hash:
-            return Walk(count, last_id, prev, Break(count, row, "内容与其哈希不符：写入后被修改过"))
-        prev, last_id = row.row_hash, row.id
-    return Walk(count, last_id, prev, None)
+            reason = "内容与其哈希不符：写入后被修改过"
+            return Walk(count, last_seq, last_id, prev, Break(count, row, reason))
+        prev, last_seq, last_id = row.row_hash, row.seq, row.id
+    return Walk(count, last_seq, last_id, prev, None)

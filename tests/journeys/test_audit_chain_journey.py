@@ -7,6 +7,7 @@ import io
 from django.core.management import call_command
 
 from branches.models import AuditEntry
+from branches.toolkit import audit_chain
 
 from .pages import login, my_sheets, open_page
 
@@ -22,9 +23,10 @@ def test_the_demo_and_a_secretarys_autosave_keep_the_chain_whole(demo, client):
         HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 200
-    last = AuditEntry.objects.order_by("-id").first()
+    audit_chain.link_now()  # as the commit does (the test's transaction never commits)
+    last = AuditEntry.objects.order_by("-seq").first()
     assert last.model == "考评表" and "党员名册未更新" in str(last.changes)
     out = io.StringIO()
     call_command("verify_audit", stdout=out)  # exits non-zero on a broken link
     assert "审计记录哈希链完整" in out.getvalue()
-    assert f"链尾：编号 {last.id}，哈希 {last.row_hash}" in out.getvalue()
+    assert f"链尾：序号 {last.seq}，编号 {last.id}，哈希 {last.row_hash}" in out.getvalue()
