@@ -45,7 +45,17 @@ CHAIN_TRIGGER = f"{TABLE}_chain"
 # Rows are linked when inserted with no seq (whatever prev_hash / row_hash the INSERT
 # gave: row_hash is taken for the content digest). The chain trigger runs at commit
 # (deferred), so it reads the last linked row with a fresh snapshot under the lock (READ
-# COMMITTED, Django's default), and links only a row still unlinked.
+# COMMITTED, Django's default), and links only a row still unlinked. In a REPEATABLE READ
+# or SERIALIZABLE transaction the snapshot may miss a row linked since it began: the
+# unique index on seq then fails that commit rather than let the chain fork.
+#
+# The lock is taken by the transaction's first chain event and kept to the end of the
+# commit, so the deferred events queued after it (Django's foreign-key checks of rows
+# written after the first audit row) run under it. Such a check waits if another
+# transaction holds the referenced row FOR UPDATE (select_for_update, DELETE); if that
+# one then commits audit rows, PostgreSQL reports a deadlock and aborts one of the two.
+# Writers that lock a row before writing rows that refer to it (the sheet saves) do not
+# meet this; the lock taken at the first audit INSERT met it in every such case.
 #
 # The append-only trigger lets two UPDATEs through: the chain trigger's own linking of
 # an unlinked row (seq from NULL to a value, only seq / prev_hash / row_hash changed,
