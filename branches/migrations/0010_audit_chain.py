@@ -54,7 +54,7 @@ def chain_existing(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("branches", "0008_category_source"),
+        ("branches", "0009_initial_passwords_in_history"),
     ]
 
     operations = [
