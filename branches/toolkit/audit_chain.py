@@ -21,7 +21,7 @@ application (the autosave pins), and two writers cannot fork the chain:
 - SQLite: an AFTER INSERT trigger links the row as it is inserted (Django registers
   SHA256() on its connections; writes are serialized by the database's write lock).
 
-The triggers come with migration branches 0011_audit_chain, and ``install`` puts them
+The triggers come with migration branches 0010_audit_chain, and ``install`` puts them
 back after every migrate (test databases are built without migrations).
 ``manage.py verify_audit`` walks the chain by seq and names the first broken link.
 """
