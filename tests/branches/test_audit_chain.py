@@ -198,7 +198,7 @@ def test_postgres_still_lets_an_account_be_deleted():
 
 @pytest.mark.django_db
 def test_the_migration_chains_rows_written_before_it():
-    # Rows as they were before migration 0011: no hashes (written past the app's prepare).
+    # Rows as they were before migration 0010: no hashes (written past the app's prepare).
     AuditEntry._base_manager.bulk_create([_entry(n, prev_hash="", row_hash="") for n in (1, 2, 3)])
     assert verify()[0] == 1
     migration = importlib.import_module("branches.migrations.0010_audit_chain")
