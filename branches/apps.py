@@ -1,4 +1,14 @@
 from django.apps import AppConfig
+from django.db import connections
+from django.db.models.signals import post_migrate
+
+from .toolkit import audit_chain
+
+
+def _install_audit_triggers(using="default", **kwargs) -> None:
+    """The audit chain's triggers after every migrate (a test database is built from the
+    models without migrations, so migration 0011 alone would leave it without them)."""
+    audit_chain.install(connections[using])
 
 
 class BranchesConfig(AppConfig):
@@ -13,6 +23,7 @@ class BranchesConfig(AppConfig):
         from .roster import importer
         from .toolkit import audit
 
+        post_migrate.connect(_install_audit_triggers, sender=self)
         audit.connect_signals()
         audit.connect_auth_signals()
         importer.register()

@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from .toolkit import audit_display
+from .toolkit import audit_chain, audit_display
 from .toolkit.import_registry import REGISTRY
 
 
@@ -405,11 +405,20 @@ class AuditQuerySet(models.QuerySet):
 
     update.queryset_only = True
 
+    def bulk_create(self, objs, *args, **kwargs):
+        """Chained like save(): the database links the rows in the order given."""
+        objs = list(objs)
+        if not objs:
+            return objs
+        audit_chain.prepare(objs)
+        return super().bulk_create(objs, *args, **kwargs)
+
 
 class AuditEntry(models.Model):
     """One recorded change: who, when, what, old → new. Written by branches.toolkit.audit."""
 
-    at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+    # Set in Python (not by the database) so that it is part of the row's hash.
+    at = models.DateTimeField("时间", default=timezone.now, editable=False, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="操作人",
@@ -429,6 +438,15 @@ class AuditEntry(models.Model):
     # (logins and account changes concern no organization: every auditor sees them).
     org_path = models.CharField(max_length=512, blank=True, db_index=True)
     ip = models.GenericIPAddressField("IP 地址", null=True, blank=True)
+    # The hash chain (branches.toolkit.audit_chain): the row's position on the chain
+    # (commit order), the previous row's hash, and this row's, over its content and
+    # prev_hash. `manage.py verify_audit` checks them. The database fills all three in
+    # (PostgreSQL: as the writing transaction commits; SQLite: as the row is inserted):
+    # until it is read back, a saved instance holds no seq, the PENDING marker and its
+    # content digest instead.
+    seq = models.BigIntegerField("链上序号", null=True, unique=True, editable=False)
+    prev_hash = models.CharField("前一条哈希", max_length=64, blank=True, editable=False)
+    row_hash = models.CharField("本条哈希", max_length=64, blank=True, editable=False)
 
     # Retention: append-only, no delete path anywhere (no view, no admin action, and the
     # default manager refuses delete() and update()); kept at least 180 days as GB/T
@@ -448,6 +466,7 @@ class AuditEntry(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None and not self._state.adding:
             raise AuditRetentionError(AUDIT_READ_ONLY)
+        audit_chain.prepare([self])  # linked onto the chain by the database's trigger
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
