@@ -5,7 +5,6 @@ or a re-consolidation that changes the grade withdraws it, with an audit row."""
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 from assessments import services
@@ -18,9 +17,8 @@ from assessments.models import (
     Interview,
 )
 from branches.models import AuditEntry, Category, Organization, Role
-from rubrics.models import RubricVersion
 from tests.assessments.conftest import simple_version
-from tests.assessments.test_results import signed
+from tests.assessments.test_results import plaque_quarters, signed
 from tests.conftest import make_user, open_every_stage
 
 LAGGING_RULES = {
@@ -156,30 +154,6 @@ def test_a_category_edited_by_hand_drops_its_source(campaign, tree, dept_admin, 
 # -- 西北能化: quarters -----------------------------------------------------------------------
 
 
-def _quarters(tree, dept_admin, reviewer, plan) -> dict[int, BranchResult]:
-    call_command("load_rubrics", verbosity=0)
-    version = RubricVersion.objects.get(rubric__code="xibei-2025")
-    out = {}
-    for quarter, scores in plan:
-        campaign = services.create_campaign(
-            by=dept_admin,
-            name=f"2026年第{quarter}季度亮牌",
-            version=version,
-            scope=tree.root,
-            year=2026,
-            quarter=quarter,
-            template="xibei",
-            start=timezone.localdate(),
-        )
-        services.open_campaign(campaign, by=dept_admin)
-        for instrument, value in zip(("star", "inspection", "pairing"), scores, strict=True):
-            stage = campaign.stages.get(instrument=instrument)
-            signed(stage, tree.a, reviewer, dept_admin, {instrument: value})
-        services.consolidate(campaign, by=dept_admin)
-        out[quarter] = BranchResult.objects.get(campaign=campaign, organization=tree.a)
-    return out
-
-
 LOW, HIGH = ("60", "60", "60"), ("95", "95", "95")
 
 
@@ -187,7 +161,7 @@ def test_two_zhengxian_quarters_open_an_interview_cancelled_when_the_first_is_re
     tree, dept_admin, reviewer
 ):
     Organization.objects.filter(pk=tree.a.pk).update(secretary_name="王书记")
-    results = _quarters(tree, dept_admin, reviewer, [(1, LOW), (2, LOW)])
+    results = plaque_quarters(tree, dept_admin, reviewer, [(1, LOW), (2, LOW)])
     kinds = sorted(ConsequenceEffect.objects.values_list("result__quarter", "kind"))
     assert kinds == [(1, "no_awards"), (2, "interview"), (2, "no_awards")]
     effect = ConsequenceEffect.objects.get(kind=EffectKind.INTERVIEW)
@@ -210,7 +184,7 @@ def test_two_zhengxian_quarters_open_an_interview_cancelled_when_the_first_is_re
 def test_a_previous_quarter_consolidated_again_withdraws_the_next_quarters_interview(
     tree, dept_admin, reviewer
 ):
-    results = _quarters(tree, dept_admin, reviewer, [(1, LOW), (2, LOW)])
+    results = plaque_quarters(tree, dept_admin, reviewer, [(1, LOW), (2, LOW)])
     assert Interview.objects.count() == 1
     # A second reviewer's sheets for Q1 (100 each) average with the first: 80, 达标牌.
     other = make_user("reviewer2", (tree.root, Role.REVIEWER))
@@ -226,7 +200,7 @@ def test_a_previous_quarter_consolidated_again_withdraws_the_next_quarters_inter
 
 
 def test_a_held_interview_stays_on_record_when_withdrawn(tree, dept_admin, reviewer):
-    results = _quarters(tree, dept_admin, reviewer, [(1, LOW), (2, LOW)])
+    results = plaque_quarters(tree, dept_admin, reviewer, [(1, LOW), (2, LOW)])
     interview = Interview.objects.get()
     pairing.record_interview(
         interview, by=dept_admin, held_on=timezone.localdate(), record="已约谈"
@@ -239,7 +213,7 @@ def test_a_held_interview_stays_on_record_when_withdrawn(tree, dept_admin, revie
 
 def test_two_shifan_quarters_record_the_secretarys_bonus(tree, dept_admin, reviewer):
     Organization.objects.filter(pk=tree.a.pk).update(secretary_name="李书记")
-    _quarters(tree, dept_admin, reviewer, [(1, HIGH), (2, HIGH)])
+    plaque_quarters(tree, dept_admin, reviewer, [(1, HIGH), (2, HIGH)])
     (bonus,) = ConsequenceEffect.objects.all()
     assert (bonus.kind, bonus.points, bonus.person) == ("bonus", 5, "李书记")
     assert bonus.label == "书记年度考核加5分（李书记）"
@@ -272,7 +246,7 @@ def test_the_previous_period_is_its_latest_campaigns_result(
 ):
     """Two 亮牌 campaigns of one quarter: the "two 争先 running" rule reads the latest one's
     plate, as the board's 上季度 column does."""
-    _quarters(tree, dept_admin, reviewer, [(1, first), (1, second), (2, LOW)])
+    plaque_quarters(tree, dept_admin, reviewer, [(1, first), (1, second), (2, LOW)])
     assert Interview.objects.count() == talks
     plates = board.board(dept_admin, year=2026, quarter=2)[1]
     assert [p.previous for p in plates] == ["争先牌" if talks else "示范牌"]

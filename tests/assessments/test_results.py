@@ -252,20 +252,18 @@ def test_fuling_two_failing_years_in_a_row_across_campaigns(tree, dept_admin, re
     assert rules_now == {"admonish", "adjust_secretary"}
 
 
-def test_xibei_quarters_composite_and_consecutive_plaques(tree, dept_admin, reviewer):
+def plaque_quarters(tree, dept_admin, reviewer, plan) -> dict[int, BranchResult]:
+    """One 西北能化 亮牌 campaign per (quarter, (星级, 互查, 帮扶成效)) of ``plan`` in 2026,
+    branch A's three instrument sheets signed with those scores, consolidated in turn.
+    Returns branch A's result per quarter (the last campaign's when one repeats)."""
     from django.core.management import call_command
 
     from rubrics.models import RubricVersion
 
     call_command("load_rubrics", verbosity=0)
     version = RubricVersion.objects.get(rubric__code="xibei-2025")
-    grades = []
-    for quarter, scores in [
-        (1, ("95", "95", "95")),
-        (2, ("95", "92", "90")),
-        (3, ("60", "65", "60")),
-        (4, ("60", "60", "70")),
-    ]:
+    out = {}
+    for quarter, scores in plan:
         campaign = services.create_campaign(
             by=dept_admin,
             name=f"2026年第{quarter}季度亮牌",
@@ -278,18 +276,29 @@ def test_xibei_quarters_composite_and_consecutive_plaques(tree, dept_admin, revi
         )
         services.open_campaign(campaign, by=dept_admin)
         for instrument, value in zip(("star", "inspection", "pairing"), scores, strict=True):
-            signed(
-                campaign.stages.get(instrument=instrument),
-                tree.a,
-                reviewer,
-                dept_admin,
-                {instrument: value},
-            )
+            stage = campaign.stages.get(instrument=instrument)
+            signed(stage, tree.a, reviewer, dept_admin, {instrument: value})
         services.consolidate(campaign, by=dept_admin)
-        result = BranchResult.objects.get(campaign=campaign, organization=tree.a)
-        grades.append(
-            (result.total, result.grade, sorted(result.consequences.values_list("rule", flat=True)))
-        )
+        out[quarter] = BranchResult.objects.get(campaign=campaign, organization=tree.a)
+    return out
+
+
+def test_xibei_quarters_composite_and_consecutive_plaques(tree, dept_admin, reviewer):
+    results = plaque_quarters(
+        tree,
+        dept_admin,
+        reviewer,
+        [
+            (1, ("95", "95", "95")),
+            (2, ("95", "92", "90")),
+            (3, ("60", "65", "60")),
+            (4, ("60", "60", "70")),
+        ],
+    )
+    grades = [
+        (r.total, r.grade, sorted(r.consequences.values_list("rule", flat=True)))
+        for _, r in sorted(results.items())
+    ]
     assert grades == [
         (Decimal("95"), "示范牌", []),
         (Decimal("92.6"), "示范牌", ["bonus"]),
