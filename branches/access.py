@@ -19,6 +19,7 @@ class Perm(StrEnum):
     MANAGE_ORG = "manage_org"  # create, edit, delete, import organizations; cross-review groups
     VIEW_TERMS = "view_terms"  # term reminders (换届提醒)
     MANAGE_PEOPLE = "manage_people"  # accounts and role grants
+    GRANT_ROLES = "grant_roles"  # grant and revoke roles, reset second factors (安全管理员)
     VIEW_AUDIT = "view_audit"  # read and export the audit trail (the 审计员 alone)
     MANAGE_RUBRICS = "manage_rubrics"  # rubric drafts, publishing, new versions
     MANAGE_CAMPAIGNS = "manage_campaigns"  # campaigns, assignment, draws, return, sign-off
@@ -47,6 +48,7 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
     # trail); the auditor reads the audit trail and nothing else.
     Role.SYSADMIN: frozenset({Perm.VIEW_ORG, Perm.MANAGE_PEOPLE}),
     Role.AUDITOR: frozenset({Perm.VIEW_AUDIT}),
+    Role.SECURITY_ADMIN: frozenset({Perm.VIEW_ORG, Perm.GRANT_ROLES}),
 }
 
 

@@ -252,12 +252,13 @@ class Role(models.TextChoices):
     LEADER = "leader", "领导"
     SYSADMIN = "sysadmin", "系统管理员"
     AUDITOR = "auditor", "审计员"
+    SECURITY_ADMIN = "security_admin", "安全管理员"
 
 
 # 三员分立 (GB/T 22239-2019 level 3): the system administrator and the audit administrator
 # are granted only by a superuser, to different people, and never together with a business
 # role, so neither can score, sign or read what audits their own actions.
-ADMIN_ROLES = frozenset({Role.SYSADMIN, Role.AUDITOR})
+ADMIN_ROLES = frozenset({Role.SYSADMIN, Role.AUDITOR, Role.SECURITY_ADMIN})
 
 
 # A secretary's membership names the organization they lead and score.
