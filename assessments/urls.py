@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from .views import bulk, ledger, meetings, reports, results, workflow
+from .views import bulk, health, ledger, meetings, reports, results, workflow
 
 urlpatterns = [
     path("campaigns/", workflow.campaign_list, name="campaign_list"),
@@ -103,6 +103,8 @@ urlpatterns = [
     path("reports/<uuid:pk>/", reports.report_job, name="report_job"),
     path("reports/<uuid:pk>/status/", reports.report_job_status, name="report_job_status"),
     path("reports/<uuid:pk>/download/", reports.report_download, name="report_download"),
+    path("reports/<uuid:pk>/retry/", reports.report_retry, name="report_retry"),
+    path("healthz", health.healthz, name="healthz"),
     path("mechanisms/", include("assessments.mechanisms.urls")),
     path("documents/", include("assessments.register.urls")),
 ]

@@ -286,6 +286,16 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+# Each task worker writes a heartbeat every TASK_WORKER_HEARTBEAT_SECONDS; a task whose
+# worker has not beaten for TASK_WORKER_LEASE_SECONDS is taken as orphaned (the worker
+# died) and run once more, or marked failed if it was orphaned twice. The health check
+# reports a worker whose last beat is older than the lease.
+TASK_WORKER_HEARTBEAT_SECONDS = env_int("TASK_WORKER_HEARTBEAT_SECONDS", 5, minimum=1)
+TASK_WORKER_LEASE_SECONDS = env_int("TASK_WORKER_LEASE_SECONDS", 30, minimum=2)
+if TASK_WORKER_LEASE_SECONDS <= TASK_WORKER_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured(
+        "TASK_WORKER_LEASE_SECONDS must be longer than TASK_WORKER_HEARTBEAT_SECONDS."
+    )
 
 # Reminder emails go to the console unless an SMTP server is configured; the production
 # profile requires one.

@@ -11,6 +11,7 @@ admin.site.site_title = "党支部标准化考评"
 admin.site.index_title = "数据管理"
 
 handler400 = "branches.toolkit.params.bad_request"
+handler500 = "branches.toolkit.outages.server_error"
 
 urlpatterns = [
     path("", home.home, name="home"),

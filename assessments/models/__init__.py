@@ -62,6 +62,7 @@ from .results import (
     StoredReport,
     VetoOverturn,
 )
+from .workers import WorkerHeartbeat
 from .workflow import (
     EDITABLE,
     Assessor,
@@ -154,6 +155,7 @@ __all__ = [
     "VetoFinding",
     "VetoOverturn",
     "Visit",
+    "WorkerHeartbeat",
     "evidence_path",
     "format_number",
     "overdue_q",

@@ -39,6 +39,7 @@ from .campaigns import (
 from .documents import issue_document, issuer_name, issuer_of, keep_document_file
 from .errors import AssessmentError, Conflict
 from .facts import facts_of
+from .jobs import reclaim_orphaned_tasks, retry_report
 from .ledger import HAND_SOURCES, add_problem, may_add_problem, screen_branch
 from .meetings import (
     Presence,
@@ -140,6 +141,7 @@ __all__ = [
     "overturn_veto",
     "previous_period",
     "reassign_sheet",
+    "reclaim_orphaned_tasks",
     "record_consequence",
     "record_departure",
     "record_follow_up",
@@ -151,6 +153,7 @@ __all__ = [
     "request_report",
     "require_departure_reasons",
     "rerate",
+    "retry_report",
     "return_rectification",
     "return_sheet",
     "save_entries",

@@ -71,3 +71,14 @@ def report_download(request: HttpRequest, pk) -> HttpResponse:
             content_type="application/zip",
         )
     return _pdf(f"{job.campaign.name}-{job.get_kind_display()}.pdf", content)
+
+
+@require_POST
+@login_required
+def report_retry(request: HttpRequest, pk) -> HttpResponse:
+    job = access.get_report_job(request.user, pk)
+    try:
+        services.retry_report(job, by=request.user)
+    except AssessmentError as exc:
+        messages.error(request, str(exc))
+    return redirect("report_job", pk=job.pk)

@@ -254,6 +254,9 @@ MATRIX = [
     ("report_job", "report_job", "GET", [302, 404, 404, 404, 200, 404, 404, 404]),
     ("report_job_status", "report_job", "GET", [302, 404, 404, 404, 200, 404, 404, 404]),
     ("report_download", "report_job", "GET", [302, 404, 404, 404, 200, 404, 404, 404]),
+    ("report_retry", "report_job", "POST", [302, 404, 404, 404, 302, 404, 404, 404]),
+    # Health for the load balancer: no login, the same answer for everyone.
+    ("healthz", None, "GET", [200, 200, 200, 200, 200, 200, 200, 200]),
     # The document register (发文登记簿): the department and the auditor read it.
     ("document_register", None, "GET", [302, 403, 403, 403, 200, 403, 403, 200]),
     ("document_register_export", None, "GET", [302, 403, 403, 403, 200, 403, 403, 200]),
