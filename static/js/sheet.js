@@ -1,7 +1,7 @@
 // Score sheet: highlight, as the assessor types, every earlier-stage score that differs
 // from the value being entered (the same rule the server applies when the page loads);
-// autosave only what changed; on a phone, quick-score buttons, the camera, the bar's
-// save state and the count of unfilled items.
+// autosave only what changed, retrying a failed save with back-off; on a phone,
+// quick-score buttons, the camera, the bar's save state and the count of unfilled items.
 (function () {
   "use strict";
   function valueOf(field) {
@@ -103,6 +103,7 @@
     var partial = Boolean(config.sheetPartial);
     if (status >= 200 && status < 300) {
       sendAll = false;
+      saveRecovered();
       if (!partial) dirty = {};  // the whole form went (keep mine, submit): all of it saved
       if (!Object.keys(dirty).length) unsaved = false;
       else setState("unsaved");  // typed while the save was on its way
@@ -117,16 +118,63 @@
       htmx.trigger(form, "change");
     } else {
       Object.keys(sent).forEach(function (key) { dirty[key] = sent[key]; });
+      if (status === 0 || status >= 500) saveFailed(status);
     }
     countUnfilled();
   });
 
-  function setState(state) {
+  // -- a save that failed (no network, the server briefly unavailable): the typed values
+  // stay in the form and in `dirty`, the failure is shown, and the save is tried again
+  // after a pause that doubles up to RETRY_MAX_MS, until one succeeds.
+  var RETRY_FIRST_MS = 2000;
+  var RETRY_MAX_MS = 30000;
+  var retryDelay = 0;
+  var retryTimer = null;
+  var retries = 0;
+  function saveFailed(status) {
+    retryDelay = retryDelay ? Math.min(retryDelay * 2, RETRY_MAX_MS) : RETRY_FIRST_MS;
+    retries += 1;
+    unsaved = true;
+    var why = status === 0 ? "网络中断" : "服务暂时不可用（" + status + "）";
+    var text = "保存失败：" + why + "。您的输入已保留，" +
+      Math.round(retryDelay / 1000) + " 秒后自动重试";
+    setState("failed", text);
+    var panel = document.querySelector("#sheet-status .card-body");
+    var alert = document.getElementById("save-failure");
+    if (panel && !alert) {
+      alert = document.createElement("div");
+      alert.id = "save-failure";
+      alert.className = "alert alert-danger small py-1 mb-2";
+      alert.setAttribute("role", "alert");
+      panel.insertBefore(alert, panel.firstChild);
+    }
+    if (alert) alert.textContent = text + "（第 " + retries + " 次）。请勿关闭本页。";
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(function () {
+      retryTimer = null;
+      htmx.trigger(form, "change");
+    }, retryDelay);
+  }
+  function saveRecovered() {
+    // The successful response replaced the status panel (and the failure shown in it).
+    clearTimeout(retryTimer);
+    retryTimer = null;
+    retryDelay = 0;
+    retries = 0;
+  }
+
+  function setState(state, text) {
     var label = document.getElementById("bar-state");
     if (!label || label.dataset.state === "conflict") return;
     label.dataset.state = state;
+    if (state === "failed") {
+      label.className = "small text-danger fw-bold";
+      label.textContent = text;
+      return;
+    }
     label.className = "small " + (state === "saving" ? "text-muted" : "text-warning");
-    label.textContent = state === "saving" ? "保存中…" : "有未保存的输入";
+    if (state === "saving") label.textContent = retries ? "正在重试保存…" : "保存中…";
+    else label.textContent = retries ? "保存失败，输入已保留，等待重试" : "有未保存的输入";
   }
 
   // -- unfilled items: counted in the bar, which jumps to the next one ------------------
