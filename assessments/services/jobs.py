@@ -52,15 +52,20 @@ def lease() -> timedelta:
 def beat(*, worker_id: str, started_at: datetime) -> None:
     """Record that the worker ``worker_id`` (this process) is alive now. Not audited: a
     heartbeat is the process's pulse, not a change anyone made."""
-    WorkerHeartbeat.objects.update_or_create(
-        worker_id=worker_id[:64],
-        defaults={
-            "host": socket.gethostname()[:255],
-            "pid": os.getpid(),
-            "started_at": started_at,
-            "beat_at": timezone.now(),
-        },
-    )
+    now = timezone.now()
+    # One UPDATE per beat; the row is created at the first.
+    if not WorkerHeartbeat.objects.filter(worker_id=worker_id[:64]).update(beat_at=now):
+        # A worker starting: rows of workers gone for long are dropped.
+        WorkerHeartbeat.objects.filter(beat_at__lt=now - STALE_HEARTBEATS).delete()
+        WorkerHeartbeat.objects.update_or_create(
+            worker_id=worker_id[:64],
+            defaults={
+                "host": socket.gethostname()[:255],
+                "pid": os.getpid(),
+                "started_at": started_at,
+                "beat_at": now,
+            },
+        )
 
 
 def forget_worker(*, worker_id: str) -> None:
@@ -139,17 +144,29 @@ def reclaim_orphaned_tasks(*, now: datetime | None = None) -> dict[str, str]:
     now = now or timezone.now()
     cutoff = now - lease()
     outcome: dict[str, str] = {}
-    with transaction.atomic(), audit.acting(None, "system"):
-        alive = set(
+    running = DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING, started_at__lt=cutoff)
+
+    def orphaned(task: DBTaskResult, alive: set[str]) -> bool:
+        return not (task.worker_ids and task.worker_ids[-1] in alive)
+
+    def beating() -> set[str]:
+        return set(
             WorkerHeartbeat.objects.filter(beat_at__gte=cutoff).values_list("worker_id", flat=True)
         )
-        orphans = (
-            DBTaskResult.objects.select_for_update(skip_locked=True)
-            .filter(status=TaskResultStatus.RUNNING, started_at__lt=cutoff)
-            .order_by("started_at")
-        )
+
+    # Looked at without a lock first: this runs at every heartbeat of every worker, and
+    # on SQLite a transaction here would take the write lock each time.
+    candidates = list(running.only("worker_ids"))
+    if not candidates:
+        return outcome
+    alive = beating()
+    if not any(orphaned(task, alive) for task in candidates):
+        return outcome
+    with transaction.atomic(), audit.acting(None, "system"):
+        alive = beating()
+        orphans = running.select_for_update(skip_locked=True).order_by("started_at")
         for task in orphans:
-            if task.worker_ids and task.worker_ids[-1] in alive:
+            if not orphaned(task, alive):
                 continue
             policy = POLICIES.get(task.task_path, DEFAULT_POLICY)
             kwargs = (task.args_kwargs or {}).get("kwargs") or {}
@@ -181,7 +198,6 @@ def reclaim_orphaned_tasks(*, now: datetime | None = None) -> dict[str, str]:
                 task.worker_ids,
                 outcome[str(task.pk)],
             )
-        WorkerHeartbeat.objects.filter(beat_at__lt=now - STALE_HEARTBEATS).delete()
     return outcome
 
 

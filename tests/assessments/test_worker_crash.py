@@ -99,10 +99,19 @@ def test_a_render_orphaned_by_a_killed_worker_is_retried_then_failed_then_retrie
         )
         assert task.task_path == "assessments.tasks.render_report"
         wait_for(lambda: job_state(job.pk)[1:] == (60, "排版"), "60% again", workers[-1])
-        kill(workers[-1])
+        assert "自动重试" not in job_state(job.pk)[2]
 
-        # Orphaned a second time: a real worker marks it failed and the page says so.
+        # A real worker beside it leaves a long task alone while its worker beats: past
+        # the lease (3 s) from the claim, the task is still the second worker's.
         workers.append(start_worker(tmp_path, "third", stuck=False))
+        claimed = time.monotonic()
+        wait_for(lambda: time.monotonic() > claimed + 6, "twice the lease", workers[-1])
+        task.refresh_from_db()
+        assert (task.status, task.worker_ids) == ("RUNNING", ["first", "second"])
+        assert job_state(job.pk) == ("running", 60, "排版")
+
+        # Orphaned a second time: the real worker marks it failed and the page says so.
+        kill(workers[1])
         wait_for(lambda: job_state(job.pk)[0] == "failed", "the job failed", workers[-1])
         task.refresh_from_db()
         assert task.status == "FAILED" and "WorkerLost" in task.traceback
