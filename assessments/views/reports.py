@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from branches.toolkit.downloads import attachment
 
-from .. import access, reports, services
+from .. import access, health, reports, services
 from ..models import ReportKind
 from ..services import AssessmentError
 
@@ -42,18 +42,24 @@ def report_start(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     return redirect("report_job", pk=job.pk)
 
 
+def _job_context(job) -> dict:
+    # A job waiting while no worker beats is said to wait for the worker, not just "排队中".
+    worker = health.check_worker(database_ok=True) if job.is_pending else None
+    return {"job": job, "worker_down": worker is not None and not worker.ok}
+
+
 @require_GET
 @login_required
 def report_job(request: HttpRequest, pk) -> HttpResponse:
     job = access.get_report_job(request.user, pk)
-    return render(request, "assessments/report_job.html", {"job": job})
+    return render(request, "assessments/report_job.html", _job_context(job))
 
 
 @require_GET
 @login_required
 def report_job_status(request: HttpRequest, pk) -> HttpResponse:
     job = access.get_report_job(request.user, pk)
-    return render(request, "assessments/_report_progress.html", {"job": job})
+    return render(request, "assessments/_report_progress.html", _job_context(job))
 
 
 @require_GET

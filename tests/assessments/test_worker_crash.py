@@ -80,13 +80,15 @@ def test_a_render_orphaned_by_a_killed_worker_is_retried_then_failed_then_retrie
     client.post(reverse("report_start", args=[signed_sheet.campaign_id, "summary"]))
     job = ReportJob.objects.get()
     page_url = reverse("report_job", args=[job.pk])
+    # No worker has beaten yet: the page says the job waits for one.
+    assert "后台处理进程当前没有运行" in client.get(page_url).content.decode()
     workers: list[subprocess.Popen] = []
     try:
         # The first worker takes the job and hangs at 60% 排版; SIGKILL.
         workers.append(start_worker(tmp_path, "first", stuck=True))
         wait_for(lambda: job_state(job.pk)[1:] == (60, "排版"), "60% 排版", workers[-1])
         page = client.get(page_url).content.decode()
-        assert "60%" in page and "生成中：排版" in page
+        assert "60%" in page and "生成中：排版" in page and "后台处理进程当前没有运行" not in page
         kill(workers[-1])
         assert job_state(job.pk) == ("running", 60, "排版")  # what the crash leaves behind
 
