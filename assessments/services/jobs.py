@@ -108,17 +108,22 @@ def _import_lost(kwargs: dict) -> None:
     if job is None:
         return
     if job.status == ImportStatus.PENDING:
+        new = ImportStatus.REJECTED
         ImportJob.objects.filter(pk=job.pk, status=ImportStatus.PENDING).update(
-            status=ImportStatus.REJECTED,
+            status=new,
             message="处理中断：后台进程意外退出（已自动重试一次），请重新上传文件",
             summary={"ok": False, "total": 0, "counts": {}, "rows": [], "failed": True},
         )
     elif job.status == ImportStatus.APPLYING:
         # Stored all rows or none: the preview stands and may be confirmed again.
+        new = ImportStatus.PREVIEWED
         ImportJob.objects.filter(pk=job.pk, status=ImportStatus.APPLYING).update(
-            status=ImportStatus.PREVIEWED,
+            status=new,
             message="导入中断：后台进程意外退出（已自动重试一次），请重新确认导入",
         )
+    else:
+        return
+    audit.record(job, "update", {"status": _change("状态", job.get_status_display(), new.label)})
 
 
 def _change(label: str, old: str, new: str) -> dict:

@@ -83,6 +83,8 @@ def test_reminders_are_not_sent_twice_and_imports_are_told(dept_admin):
     }
     upload.refresh_from_db()
     assert upload.status == ImportStatus.REJECTED and "请重新上传" in upload.message
+    (entry,) = AuditEntry.objects.filter(object_id=upload.pk)
+    assert entry.changes["status"] == {"label": "状态", "old": "正在试导入", "new": "有错误"}
 
 
 @pytest.mark.django_db
