@@ -1,6 +1,7 @@
 """Score sheets: autosave with conflict detection, transitions, digests, evidence."""
 
 import hashlib
+import hmac
 import json
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from django.utils import timezone
 
 from branches.access import Perm, has_perm
 from branches.models import User
+from branches.toolkit import seals
 from rubrics import scoring
 
 from ..access import can_return, can_score
@@ -415,7 +417,7 @@ def return_sheet(sheet: ScoreSheet, *, by: User, reason: str) -> ScoreSheet:
     return sheet
 
 
-def _digest(
+def _content_hash(
     *,
     pk: int,
     organization_code: str,
@@ -446,9 +448,15 @@ def _digest(
 
 
 def sheet_digest(sheet: ScoreSheet) -> str:
-    """SHA-256 of what is signed: the organization, stage, version, every score and note,
-    the veto findings, the total and the grade."""
-    return _digest(
+    """The sign-off seal: HMAC-SHA256 (``seals.seal``, keyed outside the database) of the
+    SHA-256 of what is signed: the organization, stage, version, every score and note, the
+    veto findings, the total and the grade."""
+    return seals.seal(sheet_content_hash(sheet))
+
+
+def sheet_content_hash(sheet: ScoreSheet) -> str:
+    """The SHA-256 of the sheet's canonical content, unkeyed (what the seal covers)."""
+    return _content_hash(
         pk=sheet.pk,
         organization_code=sheet.organization.code,
         stage_id=sheet.stage_id,
@@ -505,7 +513,7 @@ def _entries_by_sheet(ids):
 
 
 def stored_digests(sheets: QuerySet[ScoreSheet]):
-    """(sheet pk, label, recorded digest, digest of what is stored now) for many sheets,
+    """(sheet pk, label, recorded seal, seal of what is stored now) for many sheets,
     streamed: two ordered queries merged, no model per entry (a campaign can hold millions
     of entries)."""
     heads = sheets.order_by("pk").values_list(
@@ -536,24 +544,29 @@ def stored_digests(sheets: QuerySet[ScoreSheet]):
             pk,
             f"{org_name} · {stage_name}",
             digest,
-            _digest(
-                pk=pk,
-                organization_code=code,
-                stage_id=stage_id,
-                rubric_version_id=version_id,
-                assessor_username=username,
-                entries=mine,
-                vetoes=vetoes.get(pk, []),
-                total=total,
-                grade=grade,
-                note=note,
+            seals.seal(
+                _content_hash(
+                    pk=pk,
+                    organization_code=code,
+                    stage_id=stage_id,
+                    rubric_version_id=version_id,
+                    assessor_username=username,
+                    entries=mine,
+                    vetoes=vetoes.get(pk, []),
+                    total=total,
+                    grade=grade,
+                    note=note,
+                )
             ),
         )
 
 
 def tampered(sheet: ScoreSheet) -> bool:
-    """True if a signed sheet no longer matches the digest recorded when it was signed."""
-    return sheet.status == SheetStatus.SIGNED and sheet.digest != sheet_digest(sheet)
+    """True if a signed sheet no longer matches the seal recorded when it was signed: its
+    content changed, or the seal was recomputed without the key (or the key changed)."""
+    return sheet.status == SheetStatus.SIGNED and not seals.intact(
+        sheet.digest, sheet_content_hash(sheet)
+    )
 
 
 def tamper_warning(sheet: ScoreSheet) -> str:
@@ -571,8 +584,8 @@ def _json(expr: str) -> str:
 
 
 def _digest_sql(ids_sql: str) -> str:
-    """PostgreSQL: each sheet's id, label parts, recorded digest and the SHA-256 of the
-    same canonical JSON ``_digest`` builds (keys sorted, ", " and ": " separators, entries
+    """PostgreSQL: each sheet's id, label parts, recorded seal and the SHA-256 of the
+    same canonical JSON ``_content_hash`` builds (keys sorted, ", " and ": " separators, entries
     and vetoes sorted by code in code-point order), computed by the server."""
     sheet, entry, veto = (m._meta.db_table for m in (ScoreSheet, SheetEntry, VetoFinding))
     org, stage, user = (
@@ -617,9 +630,10 @@ def _digest_sql(ids_sql: str) -> str:
 
 
 def server_digests(sheets: QuerySet[ScoreSheet]):
-    """Like ``stored_digests``, computed by the database where it can (PostgreSQL: no entry
-    leaves the server); elsewhere ``stored_digests`` itself. ``_digest`` stays the
-    reference: a test proves both give the same digest."""
+    """Like ``stored_digests``, the content hash computed by the database where it can
+    (PostgreSQL: no entry leaves the server; the seal is made here, the key never goes to
+    the database); elsewhere ``stored_digests`` itself. ``_content_hash`` stays the
+    reference: a test proves both give the same seal."""
     if connection.vendor != "postgresql":
         yield from stored_digests(sheets)
         return
@@ -632,16 +646,16 @@ def server_digests(sheets: QuerySet[ScoreSheet]):
         cursor.execute(_digest_sql(ids_sql) + " ORDER BY s.id", params)
         rows = cursor.fetchall()
         cursor.execute("SELECT set_config('jit', %s, true)", [jit])
-    for pk, org_name, stage_name, recorded, actual in rows:
-        yield pk, f"{org_name} · {stage_name}", recorded, actual
+    for pk, org_name, stage_name, recorded, content_hash in rows:
+        yield pk, f"{org_name} · {stage_name}", recorded, seals.seal(content_hash)
 
 
 def check_signed(sheets: QuerySet[ScoreSheet]) -> None:
-    """Refuse (AssessmentError naming each sheet) if any signed sheet fails its digest."""
+    """Refuse (AssessmentError naming each sheet) if any signed sheet fails its seal."""
     bad = [
         f"“{label}”（编号 {pk}）"
         for pk, label, recorded, actual in server_digests(sheets)
-        if recorded != actual
+        if not hmac.compare_digest(recorded or "", actual)
     ]
     if bad:
         shown = "、".join(bad[:20]) + (f" 等 {len(bad)} 份" if len(bad) > 20 else "")
