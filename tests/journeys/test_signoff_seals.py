@@ -7,13 +7,18 @@ The attack is plain SQL, after the pages signed the sheet: the one write here no
 through a page. Run on SQLite and on PostgreSQL (``DATABASE_URL``)."""
 
 import hashlib
+import io
 import json
 
+import openpyxl
 from django.db import connection
 
 from assessments.models import ScoreSheet, SheetEntry, VetoFinding
 
-from .pages import fill_sheet, login, my_sheets, open_page, sign_submitted, submit
+from .pages import download, fill_sheet, login, my_sheets, open_page, sign_submitted, submit
+from .test_committee_measures import MEASURES
+from .test_committee_measures import _campaign as committee_campaign
+from .test_committee_measures import _cross_sheets as cross_sheets
 
 DEMO = "2026年度党支部标准化建设考评（演示）"
 WARNING = "的内容与签发时记录的摘要不一致，可能在签发后被改动"
@@ -97,3 +102,36 @@ def test_a_replaced_seal_key_turns_every_signed_sheet_red(client, settings):
     settings.SEAL_KEY = "another-key-" + "x" * 40
     page = open_page(client, url)
     assert f"（编号 {pk}）{WARNING}" in page
+
+
+def test_a_tampered_7_measures_checklist_is_left_out_of_the_results_and_named(client):
+    """The 7-measures checklists are read from their signed sheets on the results page, in
+    the results ledger and in the 总体评估报告: one failing its seal is left out, in red."""
+    campaign, progress = committee_campaign(client)
+    checklists = []
+    for reviewer in ("kp02", "kp03", "kp04"):
+        checklists += [(reviewer, *s) for s in cross_sheets(client, reviewer)[MEASURES]]
+    for reviewer, url, _ in checklists:
+        login(client, reviewer)
+        fill_sheet(client, url)
+    login(client, "dq01")
+    assert sign_submitted(client, progress) == 3
+    url = next(u for _, u, name in checklists if name == "华西特钢公司党委")
+    pk = int(url.strip("/").split("/")[-1])
+
+    entry, sheet = SheetEntry._meta.db_table, ScoreSheet._meta.db_table
+    sql(f"UPDATE {entry} SET value = 0 WHERE sheet_id = %s AND code = %s", [pk, "5"])
+    sql(f"UPDATE {sheet} SET digest = %s WHERE id = %s", [plain_sha256(pk), pk])
+
+    results = open_page(client, open_page(client, campaign).link("结果与台账"))
+    section = results.text.split("党委落实“7条具体措施”评估")[1].split("全部企业")[0]
+    assert f"（编号 {pk}）{WARNING}" in section and "（未计入）" in section
+    assert 'role="alert" data-tampered' in results.html
+    listed = section.split("（未计入）")[1]
+    assert "华西特钢公司党委" not in listed and "华西能化公司党委" in listed
+    book = openpyxl.load_workbook(io.BytesIO(download(client, results.link("导出台账"))))
+    rows = list(book["党委7条具体措施"].iter_rows(values_only=True))
+    assert sorted(r[rows[0].index("党委")] for r in rows[1:]) == [
+        "华西物流公司党委",
+        "华西能化公司党委",
+    ]
