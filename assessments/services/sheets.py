@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Collection
+from copy import copy
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
@@ -16,13 +17,14 @@ from django.utils import timezone
 
 from branches.access import Perm, has_perm
 from branches.models import User
-from branches.toolkit import seals
+from branches.toolkit import audit, seals
 from rubrics import scoring
 
 from ..access import can_return, can_score
 from ..gates import submission_blocker
 from ..models import (
     EDITABLE,
+    BranchResult,
     Evidence,
     ScoreSheet,
     SheetEntry,
@@ -513,7 +515,13 @@ def _entries_by_sheet(ids):
 
 
 def stored_digests(sheets: QuerySet[ScoreSheet]):
-    """(sheet pk, label, recorded seal, seal of what is stored now) for many sheets,
+    """(sheet pk, label, recorded seal, seal of what is stored now) for many sheets."""
+    for pk, label, recorded, content_hash in stored_content_hashes(sheets):
+        yield pk, label, recorded, seals.seal(content_hash)
+
+
+def stored_content_hashes(sheets: QuerySet[ScoreSheet]):
+    """(sheet pk, label, recorded seal, SHA-256 of what is stored now) for many sheets,
     streamed: two ordered queries merged, no model per entry (a campaign can hold millions
     of entries)."""
     heads = sheets.order_by("pk").values_list(
@@ -544,19 +552,17 @@ def stored_digests(sheets: QuerySet[ScoreSheet]):
             pk,
             f"{org_name} · {stage_name}",
             digest,
-            seals.seal(
-                _content_hash(
-                    pk=pk,
-                    organization_code=code,
-                    stage_id=stage_id,
-                    rubric_version_id=version_id,
-                    assessor_username=username,
-                    entries=mine,
-                    vetoes=vetoes.get(pk, []),
-                    total=total,
-                    grade=grade,
-                    note=note,
-                )
+            _content_hash(
+                pk=pk,
+                organization_code=code,
+                stage_id=stage_id,
+                rubric_version_id=version_id,
+                assessor_username=username,
+                entries=mine,
+                vetoes=vetoes.get(pk, []),
+                total=total,
+                grade=grade,
+                note=note,
             ),
         )
 
@@ -634,8 +640,15 @@ def server_digests(sheets: QuerySet[ScoreSheet]):
     (PostgreSQL: no entry leaves the server; the seal is made here, the key never goes to
     the database); elsewhere ``stored_digests`` itself. ``_content_hash`` stays the
     reference: a test proves both give the same seal."""
+    for pk, label, recorded, content_hash in server_content_hashes(sheets):
+        yield pk, label, recorded, seals.seal(content_hash)
+
+
+def server_content_hashes(sheets: QuerySet[ScoreSheet]):
+    """(sheet pk, label, recorded seal, content SHA-256), the hash computed by PostgreSQL
+    where it can; elsewhere ``stored_content_hashes``."""
     if connection.vendor != "postgresql":
-        yield from stored_digests(sheets)
+        yield from stored_content_hashes(sheets)
         return
     ids_sql, params = sheets.order_by().values("pk").query.sql_with_params()
     with transaction.atomic(), connection.cursor() as cursor:
@@ -647,7 +660,7 @@ def server_digests(sheets: QuerySet[ScoreSheet]):
         rows = cursor.fetchall()
         cursor.execute("SELECT set_config('jit', %s, true)", [jit])
     for pk, org_name, stage_name, recorded, content_hash in rows:
-        yield pk, f"{org_name} · {stage_name}", recorded, seals.seal(content_hash)
+        yield pk, f"{org_name} · {stage_name}", recorded, content_hash
 
 
 def check_signed(sheets: QuerySet[ScoreSheet]) -> None:
@@ -663,6 +676,49 @@ def check_signed(sheets: QuerySet[ScoreSheet]) -> None:
             f"以下已签发考评表的内容与签发摘要不一致，可能被改动，不能使用：{shown}。"
             "请联系党群部核查后重新打开、重新签发。"
         )
+
+
+@dataclass(frozen=True)
+class Resealed:
+    resealed: int
+    failing: list[str]  # labels of signed sheets that fail under the old key too
+
+
+@transaction.atomic
+def reseal_signed_sheets(*, old_key: str) -> Resealed:
+    """After the seal key was replaced: every signed sheet whose seal is intact under
+    ``old_key`` is sealed again with the current key (with its sign event and the results
+    holding a copy); one that fails under the old key too keeps failing. Each resealed
+    sheet is audited (old and new seal)."""
+    signed = ScoreSheet.objects.filter(status=SheetStatus.SIGNED)
+    new_seals, failing = {}, []
+    for pk, label, recorded, content_hash in server_content_hashes(signed):
+        if seals.intact(recorded, content_hash, key=old_key):
+            new_seals[pk] = (recorded, seals.seal(content_hash))
+        elif not seals.intact(recorded, content_hash):
+            failing.append(f"“{label}”（编号 {pk}）")
+    ids = sorted(pk for pk, (old, new) in new_seals.items() if old != new)
+    for start in range(0, len(ids), 500):
+        chunk = list(
+            ScoreSheet.objects.select_related("organization", "stage")
+            .select_for_update(of=("self",))
+            .filter(pk__in=ids[start : start + 500])
+        )
+        saved = []
+        for sheet in chunk:
+            old, new = new_seals[sheet.pk]
+            if sheet.digest != old:
+                continue  # changed since it was read: left as it is
+            before = copy(sheet)
+            sheet.digest = new
+            saved.append((sheet, before))
+            SheetEvent.objects.filter(sheet=sheet, digest=old).update(digest=new)
+            BranchResult.objects.filter(source_sheet=sheet, source_digest=old).update(
+                source_digest=new
+            )
+        ScoreSheet.objects.bulk_update([sheet for sheet, _ in saved], ["digest"])
+        audit.record_bulk(saved)
+    return Resealed(len(ids), failing)
 
 
 @transaction.atomic

@@ -5,6 +5,7 @@ plain digests into seals seals only what still matches. Run on SQLite and on Pos
 import hashlib
 import hmac
 import importlib
+import io
 import os
 import subprocess
 import sys
@@ -14,10 +15,12 @@ from pathlib import Path
 import pytest
 from django.apps import apps
 from django.conf import settings
+from django.core.management import CommandError, call_command
 from django.db import connection
 
 from assessments import services
 from assessments.models import BranchResult, ScoreSheet, SheetEntry, SheetEvent, SheetStatus
+from branches.models import AuditEntry
 from branches.toolkit import seals
 from tests.assessments.conftest import review_of
 
@@ -109,3 +112,39 @@ def test_the_key_comes_from_the_environment_else_a_private_file_beside_the_secre
     short = _settings_key({"DJANGO_SEAL_KEY": "short"}, tmp_path)
     assert short.returncode != 0
     assert "DJANGO_SEAL_KEY must be at least 32 characters" in short.stderr
+
+
+def _reseal(*args) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    call_command("reseal_sheets", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_a_replaced_key_reseals_what_was_intact_under_the_old_one(
+    make_reviewed, tree, tmp_path, settings
+):
+    scores = {tree.a: {"1.1": "4", "1.2": "5"}, tree.b: {"1.1": "3", "1.2": "5"}}
+    campaign = make_reviewed("reseal", scores)
+    good, bad = review_of(campaign, tree.a), review_of(campaign, tree.b)
+    SheetEntry.objects.filter(sheet=bad, code="1.2").update(value=1)  # changed by SQL
+    old_key = settings.SEAL_KEY
+    (tmp_path / "old").write_text(old_key + "\n")
+    settings.SEAL_KEY = "replacement-" + "k" * 40
+    assert services.tampered(good) and services.tampered(bad)  # the new key: all red
+    with pytest.raises(CommandError, match="无法读取原密钥文件"):
+        _reseal("--old-key-file", str(tmp_path / "missing"))
+    (tmp_path / "same").write_text(settings.SEAL_KEY)
+    with pytest.raises(CommandError, match="原密钥与当前密钥相同"):
+        _reseal("--old-key-file", str(tmp_path / "same"))
+    out, err = _reseal("--old-key-file", str(tmp_path / "old"))
+    assert "已用当前密钥重新封印 1 份已签发考评表" in out
+    assert f"（编号 {bad.pk}）" in err and "未重新封印" in err
+    good.refresh_from_db()
+    bad.refresh_from_db()
+    assert not services.tampered(good) and services.tampered(bad)
+    signed = SheetEvent.objects.get(sheet=good, to_status=SheetStatus.SIGNED)
+    assert (
+        signed.digest == good.digest == BranchResult.objects.get(organization=tree.a).source_digest
+    )
+    entry = AuditEntry.objects.filter(model="考评表", object_id=str(good.pk)).latest("id")
+    assert entry.source == "command" and entry.changes["digest"]["new"] == good.digest
