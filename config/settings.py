@@ -68,8 +68,18 @@ def _seal_key() -> str:
         return key
     path = VAR_DIR / "seal_key"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
+        # Written whole to a private temporary file, then linked into place: processes
+        # starting at once all end up reading the one key that was linked first.
+        temp = VAR_DIR / f".seal_key.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(50))
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            pass
+        finally:
+            temp.unlink()
     return path.read_text().strip()
 
 
