@@ -576,10 +576,28 @@ def tampered(sheet: ScoreSheet) -> bool:
 
 
 def tamper_warning(sheet: ScoreSheet) -> str:
+    return _tamper_warning(str(sheet), sheet.pk)
+
+
+def _tamper_warning(label: str, pk: int) -> str:
     return (
-        f"警告：考评表“{sheet}”（编号 {sheet.pk}）的内容与签发时记录的摘要不一致，"
+        f"警告：考评表“{label}”（编号 {pk}）的内容与签发时记录的摘要不一致，"
         "可能在签发后被改动。请勿采信，并联系党群部核查。"
     )
+
+
+def seal_warnings(sheet_ids: Collection[int]) -> list[str]:
+    """The warning of each signed sheet among ``sheet_ids`` that fails its seal (a page of
+    results names the sheets its rows were drawn from; PostgreSQL hashes them in SQL)."""
+    ids = {pk for pk in sheet_ids if pk is not None}
+    if not ids:
+        return []
+    signed = ScoreSheet.objects.filter(pk__in=ids, status=SheetStatus.SIGNED)
+    return [
+        _tamper_warning(label, pk)
+        for pk, label, recorded, actual in server_digests(signed)
+        if not hmac.compare_digest(recorded or "", actual)
+    ]
 
 
 def _json(expr: str) -> str:

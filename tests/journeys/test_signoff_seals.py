@@ -95,6 +95,21 @@ def test_a_score_changed_by_sql_with_the_plain_digest_recomputed_shows_red(clien
     assert "以下已签发考评表的内容与签发摘要不一致" in refused and f"（编号 {pk}）" in refused
 
 
+def test_the_results_page_names_a_source_sheet_changed_after_consolidation(client):
+    _, pk, campaign = signed_supervision(client)
+    results = open_page(client, open_page(client, campaign).link("结果与台账"))
+    ledger = submit(client, results.form(button="汇总考评结果"))
+    assert "已汇总" in ledger and "data-tampered" not in ledger.html
+
+    entry, sheet = SheetEntry._meta.db_table, ScoreSheet._meta.db_table
+    sql(f"UPDATE {entry} SET value = 0 WHERE sheet_id = %s AND code = %s", [pk, "1.1"])
+    sql(f"UPDATE {sheet} SET digest = %s WHERE id = %s", [plain_sha256(pk), pk])
+
+    again = open_page(client, ledger.url)
+    assert 'role="alert" data-tampered' in again.html
+    assert f"“炼钢一作业区党支部 · 督导检查”（编号 {pk}）{WARNING}" in again
+
+
 def test_a_replaced_seal_key_turns_every_signed_sheet_red(client, settings):
     url, pk, _ = signed_supervision(client)
     # The key lost or replaced (a new var/seal_key, another DJANGO_SEAL_KEY) and nothing
