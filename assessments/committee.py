@@ -10,6 +10,7 @@ from rubrics import scoring
 from rubrics.selectors import rules_for, version_tree
 
 from .models import Campaign, ScoreSheet, SheetStatus
+from .services.sheets import tamper_warning, tampered
 
 
 @dataclass(frozen=True)
@@ -52,15 +53,18 @@ class CommitteeResult:
 class CommitteeMeasures:
     results: list[CommitteeResult]
     unsigned: int  # checklist sheets drawn but not yet signed
+    # Signed checklists that fail their seal: left out of the results, each one's warning.
+    tampered: tuple[str, ...] = ()
 
     @property
     def shown(self) -> bool:
-        return bool(self.results or self.unsigned)
+        return bool(self.results or self.unsigned or self.tampered)
 
 
 def committee_measures(campaign: Campaign) -> CommitteeMeasures:
-    """Every signed 7-measures checklist of the campaign (organization order), and how
-    many are still to be signed. Three queries whatever the count."""
+    """Every signed 7-measures checklist of the campaign (organization order) that passes
+    its sign-off seal, and how many are still to be signed; one that fails its seal is
+    left out and named. Four queries whatever the count."""
     if campaign.committee_version_id is None:
         return CommitteeMeasures([], 0)
     sheets = ScoreSheet.objects.filter(
@@ -69,14 +73,19 @@ def committee_measures(campaign: Campaign) -> CommitteeMeasures:
     signed = list(
         sheets.filter(status=SheetStatus.SIGNED)
         .select_related("organization", "assessor", "stage")
-        .prefetch_related("entries")
+        .prefetch_related("entries", "vetoes")
         .order_by("organization__path", "stage__position", "pk")
     )
     unsigned = sheets.exclude(status=SheetStatus.SIGNED).count()
     if not signed:
         return CommitteeMeasures([], unsigned)
+    failing = [sheet for sheet in signed if tampered(sheet)]
     rules = rules_for(version_tree(campaign.committee_version_id))
-    return CommitteeMeasures([_result(sheet, rules) for sheet in signed], unsigned)
+    return CommitteeMeasures(
+        [_result(sheet, rules) for sheet in signed if sheet not in failing],
+        unsigned,
+        tuple(tamper_warning(sheet) for sheet in failing),
+    )
 
 
 def _result(sheet: ScoreSheet, rules: scoring.Rules) -> CommitteeResult:

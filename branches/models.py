@@ -392,7 +392,10 @@ class AuditRetentionError(Exception):
     """The audit trail is append-only: entries are never changed or deleted."""
 
 
-AUDIT_READ_ONLY = "审计记录只能新增，不能修改或删除（至少保存 180 天，本系统不提供删除途径）。"
+AUDIT_READ_ONLY = (
+    "审计记录只能新增，不能修改或删除（至少保存 180 天；"
+    "更早的记录只能由数据库管理员用 manage.py archive_audit 归档后移出）。"
+)
 
 
 class AuditQuerySet(models.QuerySet):
@@ -496,6 +499,48 @@ class AuditEntry(models.Model):
                 old = None
             lines.append((str(change.get("label", "")), old, new))
         return lines
+
+
+# Audit entries are kept in the database at least this long (GB/T 22239-2019 level 3, the
+# Cybersecurity Law art. 21): `manage.py archive_audit` refuses a cut-off any later.
+AUDIT_RETENTION_DAYS = 180
+
+
+class AuditCheckpoint(models.Model):
+    """Where the chain continues after entries were archived and removed from the database
+    (`manage.py archive_audit --delete`): the last archived entry's seq and hash, which the
+    first remaining entry must follow; `manage.py verify_audit` starts from the newest
+    checkpoint. Append-only like the entries."""
+
+    through_seq = models.BigIntegerField("归档至链上序号", unique=True)
+    last_hash = models.CharField("该条记录哈希", max_length=64)
+    count = models.PositiveIntegerField("归档条数")
+    before = models.DateField("归档截止日期（不含）")
+    file_name = models.CharField("归档文件", max_length=255)
+    file_sha256 = models.CharField("归档文件 SHA-256", max_length=64)
+    archived_at = models.DateTimeField("归档时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "审计记录归档点"
+        verbose_name_plural = "审计记录归档点"
+        ordering = ["-through_seq"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(through_seq__gte=1) & Q(count__gte=1),
+                name="audit_checkpoint_covers_entries",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"归档至序号 {self.through_seq}（{self.count} 条，{self.before} 之前）"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise AuditRetentionError(AUDIT_READ_ONLY)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditRetentionError(AUDIT_READ_ONLY)
 
 
 class PasswordHistory(models.Model):

@@ -57,12 +57,39 @@ def _secret_key() -> str:
     return path.read_text().strip()
 
 
+def _seal_key() -> str:
+    """The key of the sign-off seals (HMAC-SHA256 over what was signed): DJANGO_SEAL_KEY, or
+    a random key kept in var/seal_key beside the secret key (created once, mode 600). It is
+    never stored in the database, so whoever can write the database cannot recompute a seal.
+    Back it up with the secret key: with another key every seal fails its check."""
+    if key := os.environ.get("DJANGO_SEAL_KEY"):
+        if len(key) < 32:
+            raise ImproperlyConfigured("DJANGO_SEAL_KEY must be at least 32 characters long.")
+        return key
+    path = VAR_DIR / "seal_key"
+    if not path.exists():
+        # Written whole to a private temporary file, then linked into place: processes
+        # starting at once all end up reading the one key that was linked first.
+        temp = VAR_DIR / f".seal_key.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(50))
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            pass
+        finally:
+            temp.unlink()
+    return path.read_text().strip()
+
+
 # Production profile: DJANGO_SECURE=1 behind an HTTPS reverse proxy (see README).
 SECURE = env_bool("DJANGO_SECURE", False)
 DEBUG = env_bool("DJANGO_DEBUG", False)
 if SECURE and DEBUG:
     raise ImproperlyConfigured("DJANGO_SECURE=1 (production) cannot run with DJANGO_DEBUG=1.")
 SECRET_KEY = _secret_key()
+SEAL_KEY = _seal_key()
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 

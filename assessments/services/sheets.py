@@ -1,8 +1,10 @@
 """Score sheets: autosave with conflict detection, transitions, digests, evidence."""
 
 import hashlib
+import hmac
 import json
 from collections.abc import Collection
+from copy import copy
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
@@ -15,12 +17,14 @@ from django.utils import timezone
 
 from branches.access import Perm, has_perm
 from branches.models import User
+from branches.toolkit import audit, seals
 from rubrics import scoring
 
 from ..access import can_return, can_score
 from ..gates import submission_blocker
 from ..models import (
     EDITABLE,
+    BranchResult,
     Evidence,
     ScoreSheet,
     SheetEntry,
@@ -415,7 +419,7 @@ def return_sheet(sheet: ScoreSheet, *, by: User, reason: str) -> ScoreSheet:
     return sheet
 
 
-def _digest(
+def _content_hash(
     *,
     pk: int,
     organization_code: str,
@@ -446,9 +450,15 @@ def _digest(
 
 
 def sheet_digest(sheet: ScoreSheet) -> str:
-    """SHA-256 of what is signed: the organization, stage, version, every score and note,
-    the veto findings, the total and the grade."""
-    return _digest(
+    """The sign-off seal: HMAC-SHA256 (``seals.seal``, keyed outside the database) of the
+    SHA-256 of what is signed: the organization, stage, version, every score and note, the
+    veto findings, the total and the grade."""
+    return seals.seal(sheet_content_hash(sheet))
+
+
+def sheet_content_hash(sheet: ScoreSheet) -> str:
+    """The SHA-256 of the sheet's canonical content, unkeyed (what the seal covers)."""
+    return _content_hash(
         pk=sheet.pk,
         organization_code=sheet.organization.code,
         stage_id=sheet.stage_id,
@@ -505,7 +515,13 @@ def _entries_by_sheet(ids):
 
 
 def stored_digests(sheets: QuerySet[ScoreSheet]):
-    """(sheet pk, label, recorded digest, digest of what is stored now) for many sheets,
+    """(sheet pk, label, recorded seal, seal of what is stored now) for many sheets."""
+    for pk, label, recorded, content_hash in stored_content_hashes(sheets):
+        yield pk, label, recorded, seals.seal(content_hash)
+
+
+def stored_content_hashes(sheets: QuerySet[ScoreSheet]):
+    """(sheet pk, label, recorded seal, SHA-256 of what is stored now) for many sheets,
     streamed: two ordered queries merged, no model per entry (a campaign can hold millions
     of entries)."""
     heads = sheets.order_by("pk").values_list(
@@ -536,7 +552,7 @@ def stored_digests(sheets: QuerySet[ScoreSheet]):
             pk,
             f"{org_name} · {stage_name}",
             digest,
-            _digest(
+            _content_hash(
                 pk=pk,
                 organization_code=code,
                 stage_id=stage_id,
@@ -552,15 +568,36 @@ def stored_digests(sheets: QuerySet[ScoreSheet]):
 
 
 def tampered(sheet: ScoreSheet) -> bool:
-    """True if a signed sheet no longer matches the digest recorded when it was signed."""
-    return sheet.status == SheetStatus.SIGNED and sheet.digest != sheet_digest(sheet)
+    """True if a signed sheet no longer matches the seal recorded when it was signed: its
+    content changed, or the seal was recomputed without the key (or the key changed)."""
+    return sheet.status == SheetStatus.SIGNED and not seals.intact(
+        sheet.digest, sheet_content_hash(sheet)
+    )
 
 
 def tamper_warning(sheet: ScoreSheet) -> str:
+    return _tamper_warning(str(sheet), sheet.pk)
+
+
+def _tamper_warning(label: str, pk: int) -> str:
     return (
-        f"警告：考评表“{sheet}”（编号 {sheet.pk}）的内容与签发时记录的摘要不一致，"
+        f"警告：考评表“{label}”（编号 {pk}）的内容与签发时记录的摘要不一致，"
         "可能在签发后被改动。请勿采信，并联系党群部核查。"
     )
+
+
+def seal_warnings(sheet_ids: Collection[int]) -> list[str]:
+    """The warning of each signed sheet among ``sheet_ids`` that fails its seal (a page of
+    results names the sheets its rows were drawn from; PostgreSQL hashes them in SQL)."""
+    ids = {pk for pk in sheet_ids if pk is not None}
+    if not ids:
+        return []
+    signed = ScoreSheet.objects.filter(pk__in=ids, status=SheetStatus.SIGNED)
+    return [
+        _tamper_warning(label, pk)
+        for pk, label, recorded, actual in server_digests(signed)
+        if not hmac.compare_digest(recorded or "", actual)
+    ]
 
 
 def _json(expr: str) -> str:
@@ -571,8 +608,8 @@ def _json(expr: str) -> str:
 
 
 def _digest_sql(ids_sql: str) -> str:
-    """PostgreSQL: each sheet's id, label parts, recorded digest and the SHA-256 of the
-    same canonical JSON ``_digest`` builds (keys sorted, ", " and ": " separators, entries
+    """PostgreSQL: each sheet's id, label parts, recorded seal and the SHA-256 of the
+    same canonical JSON ``_content_hash`` builds (keys sorted, ", " and ": " separators, entries
     and vetoes sorted by code in code-point order), computed by the server."""
     sheet, entry, veto = (m._meta.db_table for m in (ScoreSheet, SheetEntry, VetoFinding))
     org, stage, user = (
@@ -617,11 +654,19 @@ def _digest_sql(ids_sql: str) -> str:
 
 
 def server_digests(sheets: QuerySet[ScoreSheet]):
-    """Like ``stored_digests``, computed by the database where it can (PostgreSQL: no entry
-    leaves the server); elsewhere ``stored_digests`` itself. ``_digest`` stays the
-    reference: a test proves both give the same digest."""
+    """Like ``stored_digests``, the content hash computed by the database where it can
+    (PostgreSQL: no entry leaves the server; the seal is made here, the key never goes to
+    the database); elsewhere ``stored_digests`` itself. ``_content_hash`` stays the
+    reference: a test proves both give the same seal."""
+    for pk, label, recorded, content_hash in server_content_hashes(sheets):
+        yield pk, label, recorded, seals.seal(content_hash)
+
+
+def server_content_hashes(sheets: QuerySet[ScoreSheet]):
+    """(sheet pk, label, recorded seal, content SHA-256), the hash computed by PostgreSQL
+    where it can; elsewhere ``stored_content_hashes``."""
     if connection.vendor != "postgresql":
-        yield from stored_digests(sheets)
+        yield from stored_content_hashes(sheets)
         return
     ids_sql, params = sheets.order_by().values("pk").query.sql_with_params()
     with transaction.atomic(), connection.cursor() as cursor:
@@ -632,16 +677,16 @@ def server_digests(sheets: QuerySet[ScoreSheet]):
         cursor.execute(_digest_sql(ids_sql) + " ORDER BY s.id", params)
         rows = cursor.fetchall()
         cursor.execute("SELECT set_config('jit', %s, true)", [jit])
-    for pk, org_name, stage_name, recorded, actual in rows:
-        yield pk, f"{org_name} · {stage_name}", recorded, actual
+    for pk, org_name, stage_name, recorded, content_hash in rows:
+        yield pk, f"{org_name} · {stage_name}", recorded, content_hash
 
 
 def check_signed(sheets: QuerySet[ScoreSheet]) -> None:
-    """Refuse (AssessmentError naming each sheet) if any signed sheet fails its digest."""
+    """Refuse (AssessmentError naming each sheet) if any signed sheet fails its seal."""
     bad = [
         f"“{label}”（编号 {pk}）"
         for pk, label, recorded, actual in server_digests(sheets)
-        if recorded != actual
+        if not hmac.compare_digest(recorded or "", actual)
     ]
     if bad:
         shown = "、".join(bad[:20]) + (f" 等 {len(bad)} 份" if len(bad) > 20 else "")
@@ -649,6 +694,49 @@ def check_signed(sheets: QuerySet[ScoreSheet]) -> None:
             f"以下已签发考评表的内容与签发摘要不一致，可能被改动，不能使用：{shown}。"
             "请联系党群部核查后重新打开、重新签发。"
         )
+
+
+@dataclass(frozen=True)
+class Resealed:
+    resealed: int
+    failing: list[str]  # labels of signed sheets that fail under the old key too
+
+
+@transaction.atomic
+def reseal_signed_sheets(*, old_key: str) -> Resealed:
+    """After the seal key was replaced: every signed sheet whose seal is intact under
+    ``old_key`` is sealed again with the current key (with its sign event and the results
+    holding a copy); one that fails under the old key too keeps failing. Each resealed
+    sheet is audited (old and new seal)."""
+    signed = ScoreSheet.objects.filter(status=SheetStatus.SIGNED)
+    new_seals, failing = {}, []
+    for pk, label, recorded, content_hash in server_content_hashes(signed):
+        if seals.intact(recorded, content_hash, key=old_key):
+            new_seals[pk] = (recorded, seals.seal(content_hash))
+        elif not seals.intact(recorded, content_hash):
+            failing.append(f"“{label}”（编号 {pk}）")
+    ids = sorted(pk for pk, (old, new) in new_seals.items() if old != new)
+    for start in range(0, len(ids), 500):
+        chunk = list(
+            ScoreSheet.objects.select_related("organization", "stage")
+            .select_for_update(of=("self",))
+            .filter(pk__in=ids[start : start + 500])
+        )
+        saved = []
+        for sheet in chunk:
+            old, new = new_seals[sheet.pk]
+            if sheet.digest != old:
+                continue  # changed since it was read: left as it is
+            before = copy(sheet)
+            sheet.digest = new
+            saved.append((sheet, before))
+            SheetEvent.objects.filter(sheet=sheet, digest=old).update(digest=new)
+            BranchResult.objects.filter(source_sheet=sheet, source_digest=old).update(
+                source_digest=new
+            )
+        ScoreSheet.objects.bulk_update([sheet for sheet, _ in saved], ["digest"])
+        audit.record_bulk(saved)
+    return Resealed(len(ids), failing)
 
 
 @transaction.atomic

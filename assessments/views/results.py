@@ -49,13 +49,16 @@ def campaign_results(request: HttpRequest, pk: int) -> HttpResponse:
     filters = _filters(request)
     ledger = selectors.results_ledger(campaign, **filters).prefetch_related("consequences")
     stale, waiting = stale_results(campaign)
+    page = Paginator(ledger, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "assessments/results.html",
         {
             "campaign": campaign,
             "summary": selectors.campaign_summary(campaign),
-            "page": Paginator(ledger, 50).get_page(request.GET.get("page")),
+            "page": page,
+            # The shown results' source sheets, checked against their sign-off seals.
+            "tamper_warnings": services.seal_warnings([r.source_sheet_id for r in page]),
             "grades": selectors.result_grades(campaign),
             "filters": filters,
             "enterprises": selectors.target_enterprises(campaign),

@@ -36,6 +36,10 @@ from django.db import connection as default_connection
 from django.db import models
 
 TABLE = "branches_auditentry"
+CHECKPOINTS = "branches_auditcheckpoint"
+# The transaction-local setting `manage.py archive_audit --delete` turns on to remove the
+# entries it archived (PostgreSQL's append-only trigger admits those DELETEs then only).
+ARCHIVE_SETTING = "kaoping.audit_archive"
 # The advisory lock's key on PostgreSQL: a constant the application uses for nothing else.
 LOCK_KEY = 2239_2019
 GENESIS = ""  # the prev_hash of the first row ever written
@@ -61,7 +65,12 @@ CHAIN_TRIGGER = f"{TABLE}_chain"
 # an unlinked row (seq from NULL to a value, only seq / prev_hash / row_hash changed,
 # issued from inside a trigger), and the database's ON DELETE SET NULL of ``actor_id``
 # when an account is deleted (every other column unchanged; the row keeps
-# ``actor_repr``, which is hashed). Everything else is refused.
+# ``actor_repr``, which is hashed). It admits one DELETE: of an entry on the chain at or
+# before the newest archive checkpoint (AuditCheckpoint, written in the same transaction
+# by `manage.py archive_audit --delete`) while that command's transaction-local setting
+# is on. Everything else is refused. (Anyone who can set the setting can write the
+# checkpoint too: this keeps the application and a slip of hand out, not a database
+# superuser; the chain and the hashes kept outside the database catch that.)
 POSTGRES_SQL = f"""
 CREATE OR REPLACE FUNCTION {TABLE}_chain() RETURNS trigger AS $$
 DECLARE
@@ -90,7 +99,19 @@ BEGIN
        AND (to_jsonb(NEW) - 'actor_id') = (to_jsonb(OLD) - 'actor_id') THEN
         RETURN NEW;
     END IF;
+    IF TG_OP = 'DELETE' AND OLD.seq IS NOT NULL
+       AND coalesce(current_setting('{ARCHIVE_SETTING}', true), '') = 'on' THEN
+        IF OLD.seq <= (SELECT max(through_seq) FROM {CHECKPOINTS}) THEN
+            RETURN OLD;
+        END IF;
+    END IF;
     RAISE EXCEPTION '审计记录只能新增，不能修改或删除（拒绝 %）', TG_OP
+        USING ERRCODE = 'insufficient_privilege';
+END;
+$$ LANGUAGE plpgsql;
+CREATE OR REPLACE FUNCTION {CHECKPOINTS}_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION '审计记录归档点只能新增，不能修改或删除（拒绝 %）', TG_OP
         USING ERRCODE = 'insufficient_privilege';
 END;
 $$ LANGUAGE plpgsql;
@@ -102,11 +123,18 @@ DROP TRIGGER IF EXISTS {TABLE}_append_only ON {TABLE};
 CREATE TRIGGER {TABLE}_append_only BEFORE UPDATE OR DELETE ON {TABLE}
     FOR EACH ROW EXECUTE FUNCTION {TABLE}_append_only();
 """
+# The checkpoints' own trigger (they are append-only too), once their table exists.
+POSTGRES_CHECKPOINT_SQL = f"""
+DROP TRIGGER IF EXISTS {CHECKPOINTS}_append_only ON {CHECKPOINTS};
+CREATE TRIGGER {CHECKPOINTS}_append_only BEFORE UPDATE OR DELETE ON {CHECKPOINTS}
+    FOR EACH ROW EXECUTE FUNCTION {CHECKPOINTS}_append_only();
+"""
 POSTGRES_DROP_SQL = f"""
 DROP TRIGGER IF EXISTS {TABLE}_append_only ON {TABLE};
 DROP TRIGGER IF EXISTS {CHAIN_TRIGGER} ON {TABLE};
 DROP FUNCTION IF EXISTS {TABLE}_append_only();
 DROP FUNCTION IF EXISTS {TABLE}_chain();
+DROP FUNCTION IF EXISTS {CHECKPOINTS}_append_only();
 """
 _SQLITE_LAST = f"(SELECT {{}} FROM {TABLE} WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1)"
 _SQLITE_PREV = f"coalesce({_SQLITE_LAST.format('row_hash')}, '{GENESIS}')"
@@ -153,6 +181,8 @@ def install(connection=default_connection) -> None:
             return
         for statement in SQL[connection.vendor][0]:
             cursor.execute(statement)
+        if connection.vendor == "postgresql" and CHECKPOINTS in tables:
+            cursor.execute(POSTGRES_CHECKPOINT_SQL)
 
 
 def _ip(value) -> str | None:

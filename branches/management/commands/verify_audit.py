@@ -6,15 +6,17 @@ SQLite) no longer matches its hash; a row deleted or inserted breaks the link to
 after it. The report names the row as an operator finds it on the 审计日志 page.
 
 The chain runs in seq order (the order the rows were committed, not their ids). After
-old rows were archived and removed (README, 审计记录的保存与归档), verify from the
-archive's last row: ``--after-seq`` its seq and ``--start-hash`` its row_hash.
+old rows were archived and removed by `manage.py archive_audit --delete`, it starts from
+the newest checkpoint that command recorded; after a removal by hand, give the archive's
+last row: ``--after-seq`` its seq and ``--start-hash`` its row_hash. ``--archive FILE``
+checks an archive file written by archive_audit instead of the database.
 """
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from branches.models import AuditEntry
-from branches.toolkit import audit_chain
+from branches.toolkit import audit_archive, audit_chain
 
 
 class Command(BaseCommand):
@@ -24,16 +26,26 @@ class Command(BaseCommand):
         parser.add_argument(
             "--after-seq",
             type=int,
-            default=0,
-            help="从此链上序号之后开始核验（已归档删除的最后一条记录的 seq）",
+            default=None,
+            help="从此链上序号之后开始核验（已归档删除的最后一条记录的 seq；默认从最新归档点起）",
         )
         parser.add_argument(
             "--start-hash",
             default=audit_chain.GENESIS,
             help="该条记录的哈希（归档中最后一条记录的 row_hash）",
         )
+        parser.add_argument("--archive", help="核验 archive_audit 写出的归档文件，而非数据库")
 
-    def handle(self, *args, after_seq: int, start_hash: str, **options):
+    def handle(self, *args, after_seq: int | None, start_hash: str, archive: str | None, **options):
+        if archive:
+            self._archive(archive)
+            return
+        if after_seq is None:
+            after_seq, start_hash = audit_archive.start()
+            if after_seq:
+                self.stdout.write(f"自归档点（序号 {after_seq}，哈希 {start_hash}）起核验。")
+        if after_seq < 0:
+            raise CommandError("--after-seq 不能为负数。")
         walk = audit_chain.verify(AuditEntry, start_hash=start_hash, after_seq=after_seq)
         if walk.broken is None:
             if walk.count == 0:
@@ -60,3 +72,15 @@ class Command(BaseCommand):
             f"{good}请从备份核对这条记录，并查明数据库的写入来源。"
         )
         raise SystemExit(1)
+
+    def _archive(self, path: str) -> None:
+        try:
+            p = audit_archive.verify_file(path)
+        except audit_archive.ArchiveError as exc:
+            self.stderr.write(f"归档文件核验未通过：{exc}")
+            raise SystemExit(1) from None
+        self.stdout.write(
+            f"归档文件哈希链完整：共核验 {p.count} 条记录"
+            f"（序号 {p.after_seq + 1}–{p.through_seq}）。\n"
+            f"链尾：序号 {p.through_seq}，哈希 {p.last_hash}"
+        )
