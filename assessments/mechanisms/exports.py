@@ -10,6 +10,8 @@ from branches.toolkit.exports import Export
 
 from ..models import Interview, Pairing
 from . import access
+from .rules import mechanism_settings
+from .selectors import points_ledger
 
 
 def _date(value):
@@ -312,4 +314,33 @@ class BoardExport(Export):
                 p.previous,
                 "；".join(p.consequences),
                 "需重新汇总" if p.stale else ("" if p.grade else "尚未汇总"),
+            ]
+
+
+class PointsLedgerExport(Export):
+    """The branch's 党员积分台账 for a year: each member's monthly 积分 from the 履职 scores
+    and the year's total (the page's rows)."""
+
+    identifier = "points-ledger"
+    verbose_name = "党员积分台账"
+
+    def __init__(self, *, by: User, org: Organization, year: int):
+        super().__init__(by=by)
+        self.org, self.year = org, year
+        self.verbose_name = f"党员积分台账-{org.name}-{year}年"
+
+    def headers(self):
+        return ["姓名", "党小组", *(f"{m}月" for m in range(1, 13)), "年度积分", "已评月数"]
+
+    def rows(self):
+        rule = mechanism_settings().duty_points
+        if rule is None or rule.number is None:
+            return
+        for row in points_ledger(self.org, year=self.year, per_point=rule.number):
+            yield [
+                row.member.name,
+                row.member.party_group,
+                *(v if v is not None else "" for v in row.months),
+                row.total,
+                row.scored,
             ]

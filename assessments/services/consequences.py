@@ -115,6 +115,46 @@ def record_effect(result: BranchResult, rule: EffectRule, *, by: User) -> Conseq
     return effect
 
 
+def record_pairing_effect(
+    pairing,
+    *,
+    rule: str,
+    kind: str,
+    text: str,
+    year: int,
+    person: str,
+    account: User | None,
+    source: str,
+    points: Decimal | None = None,
+    by: User,
+) -> ConsequenceEffect:
+    """Record what the 结对提升责任书's 结果挂钩 does for a person (甲方, or 乙方's
+    secretary) or the branch in a year's annual review, on the pairing's branch; once per
+    pairing, rule and year (a second call returns the effect in force). The caller holds
+    the transaction."""
+    if kind not in EffectKind.values:
+        raise AssessmentError(f"结果运用规则 {rule} 的处理方式“{kind}”无法识别。")
+    found = ConsequenceEffect.objects.filter(
+        pairing=pairing, rule=rule, year=year, status=EffectStatus.IN_FORCE
+    ).first()
+    if found is not None:
+        return found
+    with acting(by):
+        return ConsequenceEffect.objects.create(
+            pairing=pairing,
+            year=year,
+            organization=pairing.organization,
+            rule=rule,
+            kind=kind,
+            text=text[:200],
+            grade="",
+            source=source[:200],
+            person=person[:50],
+            person_account=account,
+            points=points if kind == EffectKind.BONUS else None,
+        )
+
+
 def withdraw_effect(effect: ConsequenceEffect, *, by: User, reason: str) -> ConsequenceEffect:
     """Withdraw an effect in force and undo what it did: the category it set goes back
     (while it still comes from this effect), an interview not held yet is cancelled (one
