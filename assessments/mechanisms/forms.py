@@ -304,4 +304,8 @@ class InspectionScoreForm(forms.Form):
 
 
 class ExtensionForm(ChineseForm, forms.Form):
-    reason = forms.CharField(label="未整改到位的情况", max_length=200)
+    reason = forms.CharField(
+        label="未整改到位的情况",
+        max_length=200,
+        error_messages={"required": "请写明未整改到位的情况。"},
+    )
