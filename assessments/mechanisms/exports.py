@@ -1,5 +1,7 @@
 """Every mechanisms list as a spreadsheet (branches.toolkit.exports.Export)."""
 
+from decimal import Decimal
+
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -10,7 +12,6 @@ from branches.toolkit.exports import Export
 
 from ..models import Interview, Pairing
 from . import access
-from .rules import mechanism_settings
 from .selectors import points_ledger
 
 
@@ -324,19 +325,18 @@ class PointsLedgerExport(Export):
     identifier = "points-ledger"
     verbose_name = "党员积分台账"
 
-    def __init__(self, *, by: User, org: Organization, year: int):
+    def __init__(self, *, by: User, org: Organization, year: int, per_point: Decimal | None):
         super().__init__(by=by)
-        self.org, self.year = org, year
+        self.org, self.year, self.per_point = org, year, per_point
         self.verbose_name = f"党员积分台账-{org.name}-{year}年"
 
     def headers(self):
         return ["姓名", "党小组", *(f"{m}月" for m in range(1, 13)), "年度积分", "已评月数"]
 
     def rows(self):
-        rule = mechanism_settings().duty_points
-        if rule is None or rule.number is None:
+        if self.per_point is None:  # the rubric states no 积分 rule: an empty ledger
             return
-        for row in points_ledger(self.org, year=self.year, per_point=rule.number):
+        for row in points_ledger(self.org, year=self.year, per_point=self.per_point):
             yield [
                 row.member.name,
                 row.member.party_group,

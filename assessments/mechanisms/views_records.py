@@ -58,6 +58,9 @@ def points_ledger(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def points_export(request: HttpRequest, pk: int) -> HttpResponse:
     org, _ = access.get_branch(request.user, pk)
+    rule = _points_rule()
     return export_download(
-        exports.PointsLedgerExport(by=request.user, org=org, year=_year(request))
+        exports.PointsLedgerExport(
+            by=request.user, org=org, year=_year(request), per_point=rule and rule.number
+        )
     )
