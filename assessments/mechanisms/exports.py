@@ -302,6 +302,7 @@ class BoardExport(Export):
             "上季度",
             "结果运用",
             "状态",
+            "争先期限延长至",
         ]
 
     def rows(self):
@@ -315,6 +316,7 @@ class BoardExport(Export):
                 p.previous,
                 "；".join(p.consequences),
                 "需重新汇总" if p.stale else ("" if p.grade else "尚未汇总"),
+                p.extension.until if p.extension else "",
             ]
 
 

@@ -195,6 +195,11 @@ def test_zhengxian_not_rectified_extends_the_period_on_the_board(client):
     second_end = _quarter_end(*_next(TODAY.year, QUARTER, 2))
     assert f"争先期限延长至 {second_end:%Y-%m-%d}" in again.row("化工分厂党支部")
 
+    rows = xlsx_rows(download(client, again.link("导出 Excel")))
+    assert rows[0][-1] == "争先期限延长至"
+    extended = next(r for r in rows if r[0] == "化工分厂党支部")[-1]
+    assert extended.date() == second_end
+
     # Without a reason it is refused; the secretary sees the date but cannot extend.
     assert "未整改到位的情况" in submit(client, again.form(action="/extend/"), {"reason": ""})
     login(client, "sj22")
