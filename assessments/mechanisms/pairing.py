@@ -215,16 +215,16 @@ def failing_run(pairing: Pairing, *, year: int, quarter: int, length: int) -> bo
     return True
 
 
-def _helper_effect(pairing: Pairing, evaluation: Evaluation, *, by: User) -> None:
+def _helper_effect(pairing: Pairing, evaluation: Evaluation, *, by: User) -> str:
     """甲方…连续2次季度评估不达标者，年度考核不得评为“优秀”: recorded against the helper
     for the year of the quarter that completes the run."""
     rule = plaque.mechanism_settings().helper_not_excellent
     if rule is None or rule.number is None:
-        return
+        return ""
     length = int(rule.number)
     if not failing_run(pairing, year=evaluation.year, quarter=evaluation.quarter, length=length):
-        return
-    record_pairing_effect(
+        return ""
+    effect = record_pairing_effect(
         pairing,
         rule="helper_not_excellent",
         kind=EffectKind.NOT_EXCELLENT,
@@ -238,6 +238,7 @@ def _helper_effect(pairing: Pairing, evaluation: Evaluation, *, by: User) -> Non
         ),
         by=by,
     )
+    return f"{effect.year}年度{effect.label}"
 
 
 def secretary_account(org: Organization) -> User | None:
@@ -251,18 +252,19 @@ def secretary_account(org: Organization) -> User | None:
     return membership.user if membership else None
 
 
-def _acceptance_effects(pairing: Pairing, *, by: User) -> None:
+def _acceptance_effects(pairing: Pairing, *, by: User) -> str:
     """乙方支部若验收合格，优先申报“标准化示范支部”，支部书记年度考核加5分: the bonus on
     the secretary and the 优先申报 flag on the branch, for the year the term ends."""
     rule = plaque.mechanism_settings().acceptance
     if rule is None:
-        return
+        return ""
     org, year = pairing.organization, pairing.end.year
     account = secretary_account(org)
     person = (account.name if account and account.name else org.secretary_name) or "支部书记"
     source = f"{pairing.helper_name}结对帮扶{org.name}期末验收合格"
+    done = []
     if rule.number is not None:
-        record_pairing_effect(
+        bonus = record_pairing_effect(
             pairing,
             rule="acceptance_bonus",
             kind=EffectKind.BONUS,
@@ -274,8 +276,9 @@ def _acceptance_effects(pairing: Pairing, *, by: User) -> None:
             source=source,
             by=by,
         )
+        done.append(bonus.label)
     if rule.extra:
-        record_pairing_effect(
+        priority = record_pairing_effect(
             pairing,
             rule="acceptance_priority",
             kind=EffectKind.PRIORITY,
@@ -286,6 +289,8 @@ def _acceptance_effects(pairing: Pairing, *, by: User) -> None:
             source=source,
             by=by,
         )
+        done.append(priority.label)
+    return f"{year}年度" + "、".join(done) if done else ""
 
 
 def evaluate_pairing(
@@ -326,8 +331,8 @@ def evaluate_pairing(
         if plaque.is_lowest("pairing", band, rules):
             number = _current_plan(pairing).number + 1
             Plan.objects.create(pairing=pairing, number=number, kind=PlanKind.REPLAN, reason=what)
-        if not band.passed:
-            _helper_effect(pairing, evaluation, by=by)
+        if not band.passed and (barred := _helper_effect(pairing, evaluation, by=by)):
+            what += f"；{barred}"
         _event(pairing, by=by, action="季度评估", before=pairing.status, note=what)
     return evaluation
 
@@ -367,7 +372,8 @@ def accept_pairing(pairing: Pairing, *, by: User, met: bool, note: str) -> Pairi
         pairing.acceptance_note = note
         if met:
             pairing.status = PairingStatus.PASSED
-            _acceptance_effects(pairing, by=by)
+            if recorded := _acceptance_effects(pairing, by=by):
+                note = f"{note}（{recorded}）"
         elif before == PairingStatus.ACTIVE:
             pairing.status = PairingStatus.EXTENDED
             pairing.end = _add_month(pairing.end)

@@ -236,11 +236,12 @@ def superseded_by(sheet: ScoreSheet) -> Input | None:
 
 def pairing_effects(pairing) -> list[ConsequenceEffect]:
     """What the pairing recorded for the annual review (甲方 不得评为优秀, the secretary's
-    bonus, the branch's 优先申报), in force first: one query."""
+    bonus, the branch's 优先申报), in force first, newest year first, in the order recorded:
+    one query."""
     return list(
         ConsequenceEffect.objects.filter(pairing=pairing)
         .select_related("person_account", "withdrawn_by")
-        .order_by("status", "-year", "-created_at", "-id")
+        .order_by("status", "-year", "created_at", "id")
     )
 
 

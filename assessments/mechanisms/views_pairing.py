@@ -18,7 +18,7 @@ from branches.access import Perm
 from branches.models import OrgKind, User
 from branches.toolkit.downloads import attachment, export_download
 
-from ..models import Interview, RectificationItem
+from ..models import EffectKind, Interview, PairingStatus, RectificationItem
 from ..services.errors import AssessmentError
 from . import access, exports, forms, pairing, pdf, rules, selectors
 from .access import DEPT, HELPER, SECRETARY
@@ -178,12 +178,23 @@ def _evaluate(p, user, data) -> str:
         text += "已登记对支部书记的约谈。"
     if p.plans.filter(reason__startswith=f"{e.year}年第{e.quarter}季度").exists():
         text += "已开启重新制定的帮扶方案。"
+    barred = [
+        x.label
+        for x in selectors.pairing_effects(p)
+        if x.in_force and x.year == e.year and x.kind == EffectKind.NOT_EXCELLENT
+    ]
+    if barred and e.band not in pairing.passed_bands():
+        text += f"已记入{e.year}年度：{barred[0]}。"
     return text
 
 
 def _accept(p, user, data) -> str:
     p = pairing.accept_pairing(p, by=user, **data)
-    return f"期末验收：{p.get_status_display()}。"
+    text = f"期末验收：{p.get_status_display()}。"
+    recorded = [e.label for e in selectors.pairing_effects(p) if e.in_force]
+    if p.status == PairingStatus.PASSED and recorded:
+        text += f"已记入{p.end.year}年度：{'、'.join(recorded)}。"
+    return text
 
 
 # Refused, these forms come back on the page with what was typed and the reason.

@@ -12,7 +12,7 @@ from assessments.mechanisms import pairing, posts
 from assessments.mechanisms.extensions import extended_end
 from assessments.mechanisms.rules import mechanism_settings, plaque_version
 from assessments.mechanisms.selectors import person_effects, points_ledger
-from assessments.models import ConsequenceEffect, EffectKind, Evaluation
+from assessments.models import ConsequenceEffect, EffectKind, Evaluation, PairingEvent
 from assessments.services.errors import AssessmentError
 from branches.models import AuditEntry, Member
 from rubrics.services import load_document, shipped_document
@@ -80,6 +80,8 @@ def test_two_failing_quarters_bar_the_helper_from_youxiu(signed_pair, dept_admin
         assert effect.label == "年度考核不得评为“优秀”（帮扶人）"
         assert effect.period_label == "2026年度" and effect.result is None
         assert AuditEntry.objects.filter(model=ConsequenceEffect._meta.verbose_name).exists()
+        note = PairingEvent.objects.filter(action="季度评估").last().note
+        assert note.endswith("；2026年度年度考核不得评为“优秀”（帮扶人）")
 
 
 def test_a_run_across_years_counts_for_the_year_of_its_second_quarter(
@@ -107,6 +109,8 @@ def test_acceptance_records_the_bonus_and_the_priority_once(signed_pair, dept_ad
     with pytest.raises(AssessmentError):  # accepted once
         pairing.accept_pairing(signed_pair, by=dept_admin, met=True, note="again")
     assert ConsequenceEffect.objects.count() == 2
+    note = PairingEvent.objects.filter(action="期末验收").last().note
+    assert note == "全部实现（2026年度书记年度考核加5分（甲书记）、优先申报“标准化示范支部”）"
 
 
 def test_the_persons_record_is_scoped_to_what_the_viewer_reads(

@@ -58,6 +58,7 @@ def test_jiafang_two_failing_quarters_bars_youxiu_in_the_annual_review(client):
     year, quarter = _next(TODAY.year, QUARTER)
     second = evaluate(client, first, year, quarter, "70")
     assert "帮扶成效 70 分：待改进" in second
+    assert f"已记入{year}年度：年度考核不得评为“优秀”（刘强）" in second
     row = second.row(f"{year}年度", "刘强")
     assert "年度考核不得评为“优秀”（刘强）" in row and "连续2次季度评估不达标" in row
     assert "甲方连续2次季度评估不达标，年度考核不得评为“优秀”" in second  # the rule, as data
@@ -98,6 +99,7 @@ def test_yifang_accepted_gives_the_secretary_5_points_and_priority(client):
         client, page.form(action="/accept/"), {"met": "1", "note": "核心目标全部实现"}
     )
     assert "期末验收：帮扶合格" in accepted
+    assert f"已记入{year}年度：书记年度考核加5分（苏晓东）、优先申报“标准化示范支部”" in accepted
     bonus = accepted.row("书记年度考核加5分（苏晓东）")
     priority = accepted.row("优先申报“标准化示范支部”", "热电厂党支部")
     assert f"{year}年度" in bonus and "期末验收合格" in bonus
