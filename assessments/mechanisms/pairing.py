@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from branches.models import Membership, Organization, Role, User
+from branches.models import Organization, User
 
 from ..models import (
     Diagnosis,
@@ -26,7 +26,7 @@ from ..models import (
     RectificationKind,
     Visit,
 )
-from ..services.consequences import record_pairing_effect
+from ..services.consequences import record_pairing_effect, secretary_account
 from ..services.errors import AssessmentError, acting
 from ..services.results import previous_period
 from . import rules as plaque
@@ -239,17 +239,6 @@ def _helper_effect(pairing: Pairing, evaluation: Evaluation, *, by: User) -> str
         by=by,
     )
     return f"{effect.year}年度{effect.label}"
-
-
-def secretary_account(org: Organization) -> User | None:
-    """The branch secretary's login (the first 支部书记 role on the branch), if any."""
-    membership = (
-        Membership.objects.filter(organization=org, role=Role.SECRETARY)
-        .select_related("user")
-        .order_by("pk")
-        .first()
-    )
-    return membership.user if membership else None
 
 
 def _acceptance_effects(pairing: Pairing, *, by: User) -> str:

@@ -23,7 +23,7 @@ from typing import Protocol
 
 from django.utils import timezone
 
-from branches.models import Category, Organization, User
+from branches.models import Category, Membership, Organization, Role, User
 
 from ..models import (
     BranchResult,
@@ -83,11 +83,24 @@ def _why_withdrawn(effect: ConsequenceEffect) -> str:
     return f"重新汇总后等次为“{result.grade}”"
 
 
+def secretary_account(org: Organization) -> User | None:
+    """The branch secretary's login (the first 支部书记 role on the branch), if any: an
+    effect on the secretary goes on their own record (年度考核记录) too."""
+    membership = (
+        Membership.objects.filter(organization=org, role=Role.SECRETARY, user__is_active=True)
+        .select_related("user")
+        .order_by("pk")
+        .first()
+    )
+    return membership.user if membership else None
+
+
 def record_effect(result: BranchResult, rule: EffectRule, *, by: User) -> ConsequenceEffect:
     """Record what ``rule`` does for ``result`` (see the module's docstring)."""
     if rule.effect not in EffectKind.values:
         raise AssessmentError(f"结果运用规则 {rule.code} 的处理方式“{rule.effect}”无法识别。")
     org = Organization.objects.select_for_update().get(pk=result.organization_id)
+    on_person = rule.effect != EffectKind.LAGGING
     effect = ConsequenceEffect(
         result=result,
         organization=org,
@@ -97,6 +110,8 @@ def record_effect(result: BranchResult, rule: EffectRule, *, by: User) -> Conseq
         grade=result.grade,
         source=f"{result.campaign.name}考评结果“{result.grade}”：{rule.text}"[:200],
         person=org.secretary_name[:50],
+        person_account=secretary_account(org) if on_person else None,
+        year=result.year,
         points=rule.points if rule.effect == EffectKind.BONUS else None,
     )
     with acting(by):

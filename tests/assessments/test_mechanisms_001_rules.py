@@ -17,6 +17,8 @@ from assessments.services.errors import AssessmentError
 from branches.models import AuditEntry, Member
 from rubrics.services import load_document, shipped_document
 from tests.assessments.conftest import signed_pairing
+from tests.assessments.test_consequence_effects import HIGH
+from tests.assessments.test_results import plaque_quarters
 
 
 @pytest.fixture
@@ -167,3 +169,12 @@ def test_points_ledger_counts_each_month_once_in_two_queries(
 )
 def test_an_extended_zhengxian_period_ends_on_a_quarters_last_day(year, quarter, quarters, end):
     assert extended_end(year, quarter, quarters=quarters) == end
+
+
+def test_the_plaques_bonus_is_on_the_secretarys_record_too(tree, dept_admin, reviewer, secretary_a):
+    """连续2个季度获“示范牌”，支部书记年度考核加5分: the campaign's effect names the
+    secretary's login, so it is on their 年度考核记录 with its quarter."""
+    plaque_quarters(tree, dept_admin, reviewer, [(1, HIGH), (2, HIGH)])
+    (bonus,) = person_effects(secretary_a, viewer=secretary_a)
+    assert (bonus.kind, bonus.points, bonus.year) == ("bonus", 5, 2026)
+    assert bonus.period_label.startswith("2026") and "季度" in bonus.period_label
