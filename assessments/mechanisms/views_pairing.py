@@ -236,6 +236,7 @@ def pairing_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     except AssessmentError as exc:
         if action in KEEP_INPUT and form is not None:
             form.add_error(None, str(exc))
+            messages.error(request, str(exc))  # the form, with what was typed, is below
             return _detail(request, p, roles, {action: form})
         messages.error(request, str(exc))
     return redirect("pairing_detail", pk=p.pk)
