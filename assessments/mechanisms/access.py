@@ -136,3 +136,29 @@ def get_branch(user: User, pk: int, needed: set[str] | None = None) -> tuple[Org
         roles.add(INSPECTOR)
     _require(roles, needed)
     return org, roles
+
+
+# -- a person's annual-review record -------------------------------------------------------
+
+
+def get_person(user: User, pk: int) -> User:
+    """A person whose 年度考核 record the user may open: themselves, or someone who holds a
+    role over, helps or is recorded against a branch whose results the user reads (404
+    otherwise; what the page lists is scoped again by the selector)."""
+    try:
+        person = User.objects.get(pk=pk, is_active=True)
+    except (User.DoesNotExist, ValueError, OverflowError):
+        raise Http404("人员不存在或无权查看") from None
+    if person.pk == user.pk:
+        return person
+    scope = access.scope_q(user, Perm.VIEW_RESULTS, "organization__path")
+    if not access.has_perm(user, Perm.VIEW_RESULTS):
+        raise Http404("人员不存在或无权查看")
+    related = (
+        person.memberships.filter(scope).exists()
+        or Pairing.objects.filter(scope, helper=person).exists()
+        or person.annual_effects.filter(scope).exists()
+    )
+    if not related:
+        raise Http404("人员不存在或无权查看")
+    return person

@@ -13,13 +13,14 @@ from branches.access import Perm
 from branches.models import Organization, OrgKind, User
 from rubrics import scoring
 
-from ..models import BranchResult, Campaign
+from ..models import BranchResult, Campaign, PlaqueExtension
 from ..services.results import previous_period
 from . import access
-from .rules import plaque_rules
+from .rules import mechanism_settings, plaque_rules
 from .selectors import (
     campaign_inputs,
     input_changes,
+    latest_extensions,
     mechanism_inputs,
     quarter_campaigns,
     quarter_results,
@@ -44,6 +45,10 @@ class Plate:
     campaign: Campaign | None = None
     # A stale plate's inputs that stand now where they differ from the consolidated ones.
     standing: dict[str, tuple[Decimal, str]] = field(default_factory=dict)
+    result: BranchResult | None = None
+    # The latest 延长争先期限 of the quarter's result (its end date and why).
+    extension: PlaqueExtension | None = None
+    can_extend: bool = False  # a 争先 plate the user may extend
 
     @property
     def stale(self) -> bool:
@@ -100,6 +105,8 @@ def board(user: User, *, year: int, quarter: int, history: int = 4) -> tuple[lis
     now = quarter_results(ids, year, quarter)
     waiting = _waiting_inputs([o for o in ids if o not in now], year, quarter, codes)
     stale = _stale(now, codes)
+    extensions = latest_extensions(r.pk for r in now.values())
+    extension_grade = mechanism_settings().extension_grade
     periods, y, q = [], year, quarter
     for _ in range(history):
         y, q = previous_period(y, q)
@@ -124,6 +131,12 @@ def board(user: User, *, year: int, quarter: int, history: int = 4) -> tuple[lis
             plate.total, plate.grade = result.total, result.grade
             plate.reason, plate.campaign = result.source_note, result.campaign
             plate.consequences = [c.text for c in result.consequences.all()]
+            plate.result, plate.extension = result, extensions.get(result.pk)
+            plate.can_extend = (
+                bool(extension_grade)
+                and result.grade == extension_grade
+                and branch_access.has_perm(user, Perm.MANAGE_CAMPAIGNS, org)
+            )
             if org.pk in stale:
                 plate.state = STALE
                 plate.standing = {

@@ -1,5 +1,7 @@
 """Every mechanisms list as a spreadsheet (branches.toolkit.exports.Export)."""
 
+from decimal import Decimal
+
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -10,6 +12,7 @@ from branches.toolkit.exports import Export
 
 from ..models import Interview, Pairing
 from . import access
+from .selectors import points_ledger
 
 
 def _date(value):
@@ -299,6 +302,7 @@ class BoardExport(Export):
             "上季度",
             "结果运用",
             "状态",
+            "争先期限延长至",
         ]
 
     def rows(self):
@@ -312,4 +316,33 @@ class BoardExport(Export):
                 p.previous,
                 "；".join(p.consequences),
                 "需重新汇总" if p.stale else ("" if p.grade else "尚未汇总"),
+                p.extension.until if p.extension else "",
+            ]
+
+
+class PointsLedgerExport(Export):
+    """The branch's 党员积分台账 for a year: each member's monthly 积分 from the 履职 scores
+    and the year's total (the page's rows)."""
+
+    identifier = "points-ledger"
+    verbose_name = "党员积分台账"
+
+    def __init__(self, *, by: User, org: Organization, year: int, per_point: Decimal | None):
+        super().__init__(by=by)
+        self.org, self.year, self.per_point = org, year, per_point
+        self.verbose_name = f"党员积分台账-{org.name}-{year}年"
+
+    def headers(self):
+        return ["姓名", "党小组", *(f"{m}月" for m in range(1, 13)), "年度积分", "已评月数"]
+
+    def rows(self):
+        if self.per_point is None:  # the rubric states no 积分 rule: an empty ledger
+            return
+        for row in points_ledger(self.org, year=self.year, per_point=self.per_point):
+            yield [
+                row.member.name,
+                row.member.party_group,
+                *(v if v is not None else "" for v in row.months),
+                row.total,
+                row.scored,
             ]

@@ -301,3 +301,11 @@ class InspectionScoreForm(forms.Form):
             "feedback": {n: d[n] for n in ("strengths", "problems", "suggestions", "highlights")},
             "deadline": d["deadline"],
         }
+
+
+class ExtensionForm(ChineseForm, forms.Form):
+    reason = forms.CharField(
+        label="未整改到位的情况",
+        max_length=200,
+        error_messages={"required": "请写明未整改到位的情况。"},
+    )

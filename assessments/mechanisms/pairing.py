@@ -12,6 +12,7 @@ from branches.models import Organization, User
 
 from ..models import (
     Diagnosis,
+    EffectKind,
     Evaluation,
     Interview,
     MonthlyReport,
@@ -25,7 +26,9 @@ from ..models import (
     RectificationKind,
     Visit,
 )
+from ..services.consequences import record_pairing_effect, secretary_account
 from ..services.errors import AssessmentError, acting
+from ..services.results import previous_period
 from . import rules as plaque
 
 PARTIES = {
@@ -172,18 +175,128 @@ def visits_by_month(pairing: Pairing) -> list[tuple[int, int, int, bool]]:
     return out
 
 
+def quarter_days(year: int, quarter: int) -> tuple[date, date]:
+    """The first and the last day of a quarter."""
+    last_month = 3 * quarter
+    return (
+        date(year, last_month - 2, 1),
+        date(year, last_month, calendar.monthrange(year, last_month)[1]),
+    )
+
+
+def term_refusal(pairing: Pairing, year: int, quarter: int) -> str:
+    """Why a quarter cannot be evaluated: the agreement is evaluated each quarter of its
+    term (责任期), so a quarter wholly before or after the term is refused ("" if it may)."""
+    first, last = quarter_days(year, quarter)
+    if last < pairing.start or first > pairing.end:
+        return (
+            f"{year}年第{quarter}季度不在责任期（{pairing.start:%Y-%m-%d} 至 "
+            f"{pairing.end:%Y-%m-%d}）内：帮扶成效只评估责任期内的季度。"
+        )
+    return ""
+
+
+def failing_run(pairing: Pairing, *, year: int, quarter: int, length: int) -> bool:
+    """Whether the quarter and the ``length - 1`` quarters before it were all evaluated
+    and none reached the 达标 band (连续 N 次季度评估不达标)."""
+    passed = passed_bands()
+    bands = dict(
+        ((y, q), band)
+        for y, q, band in Evaluation.objects.filter(pairing=pairing).values_list(
+            "year", "quarter", "band"
+        )
+    )
+    period: tuple[int, int | None] = (year, quarter)
+    for _ in range(length):
+        band = bands.get(period)
+        if band is None or band in passed:
+            return False
+        period = previous_period(period[0], period[1])
+    return True
+
+
+def _helper_effect(pairing: Pairing, evaluation: Evaluation, *, by: User) -> str:
+    """甲方…连续2次季度评估不达标者，年度考核不得评为“优秀”: recorded against the helper
+    for the year of the quarter that completes the run."""
+    rule = plaque.mechanism_settings().helper_not_excellent
+    if rule is None or rule.number is None:
+        return ""
+    length = int(rule.number)
+    if not failing_run(pairing, year=evaluation.year, quarter=evaluation.quarter, length=length):
+        return ""
+    effect = record_pairing_effect(
+        pairing,
+        rule="helper_not_excellent",
+        kind=EffectKind.NOT_EXCELLENT,
+        text=rule.text,
+        year=evaluation.year,
+        person=pairing.helper_name,
+        account=pairing.helper,
+        source=(
+            f"结对帮扶{pairing.organization.name}：截至{evaluation.year}年第"
+            f"{evaluation.quarter}季度连续{length}次季度评估不达标"
+        ),
+        by=by,
+    )
+    return f"{effect.year}年度{effect.label}"
+
+
+def _acceptance_effects(pairing: Pairing, *, by: User) -> str:
+    """乙方支部若验收合格，优先申报“标准化示范支部”，支部书记年度考核加5分: the bonus on
+    the secretary and the 优先申报 flag on the branch, for the year the term ends."""
+    rule = plaque.mechanism_settings().acceptance
+    if rule is None:
+        return ""
+    org, year = pairing.organization, pairing.end.year
+    account = secretary_account(org)
+    person = (account.name if account and account.name else org.secretary_name) or "支部书记"
+    source = f"{pairing.helper_name}结对帮扶{org.name}期末验收合格"
+    done = []
+    if rule.number is not None:
+        bonus = record_pairing_effect(
+            pairing,
+            rule="acceptance_bonus",
+            kind=EffectKind.BONUS,
+            text=rule.text,
+            year=year,
+            person=person,
+            account=account,
+            points=rule.number,
+            source=source,
+            by=by,
+        )
+        done.append(bonus.label)
+    if rule.extra:
+        priority = record_pairing_effect(
+            pairing,
+            rule="acceptance_priority",
+            kind=EffectKind.PRIORITY,
+            text=rule.extra,
+            year=year,
+            person="",
+            account=None,
+            source=source,
+            by=by,
+        )
+        done.append(priority.label)
+    return f"{year}年度" + "、".join(done) if done else ""
+
+
 def evaluate_pairing(
     pairing: Pairing, *, by: User, year: int, quarter: int, score: Decimal, note: str
 ) -> Evaluation:
     """The department's quarterly score against the agreement. The band comes from the 亮牌
     rubric's 帮扶成效 scale (达标 ≥ 80, 待改进 60–79, 重新制定帮扶方案 < 60): below 达标 a
-    约谈 of the secretary is recorded; in the lowest band a new plan opens."""
+    约谈 of the secretary is recorded; in the lowest band a new plan opens; a run of
+    failing quarters bars the helper from “优秀” in that year's annual review."""
     rules = plaque.plaque_rules()
     band = plaque.rate("pairing", score, rules)
     with transaction.atomic(), acting(by):
         pairing = _locked(pairing)
         if pairing.status not in (PairingStatus.ACTIVE, PairingStatus.EXTENDED):
             raise AssessmentError("只有生效中的结对可以评估帮扶成效。")
+        if refusal := term_refusal(pairing, year, quarter):
+            raise AssessmentError(refusal)
         if Evaluation.objects.filter(pairing=pairing, year=year, quarter=quarter).exists():
             raise AssessmentError(f"{year}年第{quarter}季度已评估过。")
         evaluation = Evaluation.objects.create(
@@ -207,6 +320,8 @@ def evaluate_pairing(
         if plaque.is_lowest("pairing", band, rules):
             number = _current_plan(pairing).number + 1
             Plan.objects.create(pairing=pairing, number=number, kind=PlanKind.REPLAN, reason=what)
+        if not band.passed and (barred := _helper_effect(pairing, evaluation, by=by)):
+            what += f"；{barred}"
         _event(pairing, by=by, action="季度评估", before=pairing.status, note=what)
     return evaluation
 
@@ -246,6 +361,8 @@ def accept_pairing(pairing: Pairing, *, by: User, met: bool, note: str) -> Pairi
         pairing.acceptance_note = note
         if met:
             pairing.status = PairingStatus.PASSED
+            if recorded := _acceptance_effects(pairing, by=by):
+                note = f"{note}（{recorded}）"
         elif before == PairingStatus.ACTIVE:
             pairing.status = PairingStatus.EXTENDED
             pairing.end = _add_month(pairing.end)

@@ -13,8 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Avg, Count
+from django.db.models import Avg, Count, Q
 
+from branches import access as branch_access
+from branches.access import Perm
+from branches.models import Member, Organization, User
 from rubrics import scoring
 from rubrics.models import Method
 from rubrics.selectors import rules_for, version_tree
@@ -22,9 +25,12 @@ from rubrics.selectors import rules_for, version_tree
 from ..models import (
     BranchResult,
     Campaign,
+    ConsequenceEffect,
+    DutyScore,
     Evaluation,
     Inspection,
     InspectionStatus,
+    PlaqueExtension,
     ScoreSheet,
 )
 from ..selectors import results_ledger
@@ -223,3 +229,75 @@ def superseded_by(sheet: ScoreSheet) -> Input | None:
         [sheet.organization_id], sheet.campaign.year, sheet.campaign.quarter, [code]
     )
     return found.get(sheet.organization_id, {}).get(code)
+
+
+# -- annual-review effects of pairings, the 积分 ledger, extended 争先 periods -------------
+
+
+def pairing_effects(pairing) -> list[ConsequenceEffect]:
+    """What the pairing recorded for the annual review (甲方 不得评为优秀, the secretary's
+    bonus, the branch's 优先申报), in force first, newest year first, in the order recorded:
+    one query."""
+    return list(
+        ConsequenceEffect.objects.filter(pairing=pairing)
+        .select_related("person_account", "withdrawn_by")
+        .order_by("status", "-year", "created_at", "id")
+    )
+
+
+def person_effects(person: User, *, viewer: User) -> list[ConsequenceEffect]:
+    """The annual-review effects recorded against a person (by login), as the viewer may
+    read them: all for the person themselves, else those over branches whose results the
+    viewer reads. Newest year first; one query."""
+    effects = ConsequenceEffect.objects.filter(person_account=person)
+    if viewer.pk != person.pk:
+        effects = effects.filter(
+            branch_access.scope_q(viewer, Perm.VIEW_RESULTS, "organization__path")
+        )
+    return list(
+        effects.select_related("organization", "pairing", "result__campaign").order_by(
+            "status", "-year", "-created_at", "-id"
+        )
+    )
+
+
+@dataclass(frozen=True)
+class PointsRow:
+    member: Member
+    months: tuple[Decimal | None, ...]  # 积分 of months 1–12 (None: not scored)
+    total: Decimal
+    scored: int
+
+
+def points_ledger(org: Organization, *, year: int, per_point: Decimal) -> list[PointsRow]:
+    """The branch's 党员积分 ledger for a year: each member's monthly 积分 from the month's
+    履职 score (score × ``per_point``, the 亮牌 rubric's number) and the year's total. The
+    members on the roster, and any who left but were scored that year. Two queries."""
+    scores: dict[int, dict[int, Decimal]] = {}
+    for member_id, month, score in DutyScore.objects.filter(
+        member__organization=org, year=year
+    ).values_list("member_id", "month", "score"):
+        scores.setdefault(member_id, {})[month] = score
+    members = Member.objects.filter(organization=org).filter(
+        Q(left_on__isnull=True) | Q(pk__in=list(scores))
+    )
+    rows = []
+    for member in members.order_by("party_group", "name", "pk"):
+        found = scores.get(member.pk, {})
+        months = tuple(
+            (found[m] * per_point).quantize(Decimal("0.01")) if m in found else None
+            for m in range(1, 13)
+        )
+        total = sum((v for v in months if v is not None), Decimal(0))
+        rows.append(PointsRow(member, months, total, len(found)))
+    return rows
+
+
+def latest_extensions(result_ids: Iterable[int]) -> dict[int, PlaqueExtension]:
+    """result id → its latest 延长争先期限 (the furthest end): one query."""
+    out: dict[int, PlaqueExtension] = {}
+    for extension in PlaqueExtension.objects.filter(result_id__in=list(result_ids)).order_by(
+        "-until", "-pk"
+    ):
+        out.setdefault(extension.result_id, extension)
+    return out

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_board, views_inspection, views_pairing, views_posts
+from . import views, views_board, views_inspection, views_pairing, views_posts, views_records
 
 urlpatterns = [
     path("", views.mechanisms_home, name="mechanisms_home"),
@@ -39,4 +39,8 @@ urlpatterns = [
     path("branches/<int:pk>/duty/score/", views_posts.duty_score, name="duty_score"),
     path("board/", views_board.plaque_board, name="plaque_board"),
     path("board.xlsx", views_board.plaque_board_export, name="plaque_board_export"),
+    path("board/results/<int:pk>/extend/", views_board.plaque_extend, name="plaque_extend"),
+    path("people/<int:pk>/", views_records.person_record, name="person_record"),
+    path("branches/<int:pk>/points/", views_records.points_ledger, name="points_ledger"),
+    path("branches/<int:pk>/points.xlsx", views_records.points_export, name="points_export"),
 ]

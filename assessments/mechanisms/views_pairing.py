@@ -18,9 +18,9 @@ from branches.access import Perm
 from branches.models import OrgKind, User
 from branches.toolkit.downloads import attachment, export_download
 
-from ..models import Interview, RectificationItem
+from ..models import EffectKind, Interview, PairingStatus, RectificationItem
 from ..services.errors import AssessmentError
-from . import access, exports, forms, pairing, pdf
+from . import access, exports, forms, pairing, pdf, rules, selectors
 from .access import DEPT, HELPER, SECRETARY
 
 
@@ -76,6 +76,11 @@ def pairing_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def pairing_detail(request: HttpRequest, pk: int) -> HttpResponse:
     p, roles = access.get_pairing(request.user, pk)
+    return _detail(request, p, roles)
+
+
+def _detail(request: HttpRequest, p, roles: set[str], bound: dict | None = None) -> HttpResponse:
+    """The pair's page; ``bound`` holds a refused form with what was typed, shown open."""
     plans = p.plans.prefetch_related(
         Prefetch("items", queryset=RectificationItem.objects.select_related("closed_by"))
     )
@@ -99,6 +104,9 @@ def pairing_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 "evaluation"
             ),
             "events": p.events.select_related("actor"),
+            "effects": selectors.pairing_effects(p),
+            "settings": _settings(),
+            "bound": bound or {},
             "forms": {
                 "weakness": forms.TextForm(),
                 "diagnosis": forms.DiagnosisForm(),
@@ -110,9 +118,17 @@ def pairing_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 "interview": forms.InterviewForm(),
                 "done": forms.TextForm(),
                 "verify": forms.VerifyForm(),
+                **(bound or {}),
             },
         },
     )
+
+
+def _settings():
+    try:
+        return rules.mechanism_settings()
+    except AssessmentError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -162,13 +178,27 @@ def _evaluate(p, user, data) -> str:
         text += "已登记对支部书记的约谈。"
     if p.plans.filter(reason__startswith=f"{e.year}年第{e.quarter}季度").exists():
         text += "已开启重新制定的帮扶方案。"
+    barred = [
+        x.label
+        for x in selectors.pairing_effects(p)
+        if x.in_force and x.year == e.year and x.kind == EffectKind.NOT_EXCELLENT
+    ]
+    if barred and e.band not in pairing.passed_bands():
+        text += f"已记入{e.year}年度：{barred[0]}。"
     return text
 
 
 def _accept(p, user, data) -> str:
     p = pairing.accept_pairing(p, by=user, **data)
-    return f"期末验收：{p.get_status_display()}。"
+    text = f"期末验收：{p.get_status_display()}。"
+    recorded = [e.label for e in selectors.pairing_effects(p) if e.in_force]
+    if p.status == PairingStatus.PASSED and recorded:
+        text += f"已记入{p.end.year}年度：{'、'.join(recorded)}。"
+    return text
 
+
+# Refused, these forms come back on the page with what was typed and the reason.
+KEEP_INPUT = {"evaluate"}
 
 ACTIONS: dict[str, Act] = {
     "sign_a": Act({HELPER}, None, lambda p, u, d: _sign(p, u, "a")),
@@ -190,17 +220,24 @@ def pairing_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     act = ACTIONS.get(action)
     if act is None:
         raise Http404
-    p, _ = access.get_pairing(request.user, pk, act.roles)
+    p, roles = access.get_pairing(request.user, pk, act.roles)
     data = {}
+    form = None
     if act.form is not None:
         form = act.form(request.POST)
         if not form.is_valid():
+            if action in KEEP_INPUT:
+                return _detail(request, p, roles, {action: form})
             messages.error(request, _form_errors(form))
             return redirect("pairing_detail", pk=p.pk)
         data = form.cleaned_data
     try:
         messages.success(request, act.run(p, request.user, data))
     except AssessmentError as exc:
+        if action in KEEP_INPUT and form is not None:
+            form.add_error(None, str(exc))
+            messages.error(request, str(exc))  # the form, with what was typed, is below
+            return _detail(request, p, roles, {action: form})
         messages.error(request, str(exc))
     return redirect("pairing_detail", pk=p.pk)
 

@@ -568,6 +568,46 @@ class DutyScore(models.Model):
         return self.member.organization.path
 
 
+class PlaqueExtension(models.Model):
+    """A 争先 period extended because the branch has not rectified in time (“未整改到位的，
+    延长‘争先’期限”): the plate stands until ``until`` (the end of a later quarter)."""
+
+    result = models.ForeignKey(
+        "BranchResult",
+        verbose_name="亮牌结果",
+        on_delete=models.PROTECT,
+        related_name="extensions",
+    )
+    organization = models.ForeignKey(
+        Organization, verbose_name="党支部", on_delete=models.PROTECT, related_name="+"
+    )
+    until = models.DateField("争先期限延长至")
+    reason = models.CharField("未整改到位的情况", max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="决定人", on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField("决定时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "延长争先期限"
+        verbose_name_plural = "延长争先期限"
+        ordering = ["-until", "-pk"]
+        constraints = [
+            # Each extension goes further than the one before it.
+            models.UniqueConstraint(
+                fields=["result", "until"],
+                name="extension_once_per_end",
+                violation_error_message="争先期限已延长至该日期。",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization.name} · 争先期限延长至 {self.until:%Y-%m-%d}"
+
+    def audit_org_path(self) -> str:
+        return self.organization.path
+
+
 # Recorded in the audit trail (assessments/apps.py); events are rows of their own.
 MECHANISM_MODELS = [
     Pairing,
@@ -582,4 +622,5 @@ MECHANISM_MODELS = [
     Claim,
     DutyCheck,
     DutyScore,
+    PlaqueExtension,
 ]

@@ -211,6 +211,9 @@ class EffectKind(models.TextChoices):
     INTERVIEW = "interview", "约谈书记"
     NO_AWARDS = "no_awards", "不得评先评优"
     BONUS = "bonus", "书记年度考核加分"
+    # Recorded by a pairing (结对提升责任书, 五、3 结果挂钩) for a person and a year.
+    NOT_EXCELLENT = "not_excellent", "年度考核不得评为“优秀”"
+    PRIORITY = "priority", "优先申报“标准化示范支部”"
 
 
 class EffectStatus(models.TextChoices):
@@ -225,9 +228,25 @@ class ConsequenceEffect(models.Model):
     history: a re-rating, an overturned veto or a re-consolidation that changes the grade
     withdraws it (with who, when and why) instead of deleting it."""
 
+    # What set it off: a campaign's result, or a pairing's evaluations and acceptance (the
+    # 结对提升责任书's 结果挂钩, which concern a person and a year, not a result).
     result = models.ForeignKey(
-        BranchResult, verbose_name="考评结果", on_delete=models.PROTECT, related_name="effects"
+        BranchResult,
+        verbose_name="考评结果",
+        on_delete=models.PROTECT,
+        related_name="effects",
+        null=True,
+        blank=True,
     )
+    pairing = models.ForeignKey(
+        "Pairing",
+        verbose_name="结对提升",
+        on_delete=models.PROTECT,
+        related_name="effects",
+        null=True,
+        blank=True,
+    )
+    year = models.PositiveSmallIntegerField("年度考核年度", null=True, blank=True)
     organization = models.ForeignKey(
         Organization,
         verbose_name="组织",
@@ -241,6 +260,15 @@ class ConsequenceEffect(models.Model):
     # What it says where the status is shown, e.g. on the organization's category.
     source = models.CharField("依据", max_length=200)
     person = models.CharField("对象（支部书记）", max_length=50, blank=True)
+    # The person's login when known: the effect is then on their own record.
+    person_account = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="对象账号",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="annual_effects",
+    )
     points = models.DecimalField("加分", max_digits=5, decimal_places=2, null=True, blank=True)
     # The category the organization had before a 后进 effect set it: restored on
     # withdrawal while the category still comes from this effect.
@@ -286,6 +314,18 @@ class ConsequenceEffect(models.Model):
                 name="effect_withdrawn_has_reason",
                 violation_error_message="撤销结果运用必须写明原因。",
             ),
+            # A pairing's effect is recorded once per rule and year.
+            models.UniqueConstraint(
+                fields=["pairing", "rule", "year"],
+                condition=Q(status=EffectStatus.IN_FORCE, pairing__isnull=False),
+                name="pairing_effect_once_a_year",
+            ),
+            models.CheckConstraint(
+                condition=Q(result__isnull=False)
+                | (Q(pairing__isnull=False) & Q(year__isnull=False)),
+                name="effect_has_source",
+                violation_error_message="结果运用须来自考评结果或结对提升（并注明年度）。",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -302,9 +342,16 @@ class ConsequenceEffect(models.Model):
             what = f"书记年度考核加{self.points.normalize():f}分"
         else:
             what = self.get_kind_display()
-        if self.person and self.kind != EffectKind.LAGGING:
+        if self.person and self.kind not in (EffectKind.LAGGING, EffectKind.PRIORITY):
             return f"{what}（{self.person}）"
         return what
+
+    @property
+    def period_label(self) -> str:
+        """The period it belongs to: the result's, or the year of a pairing's effect."""
+        if self.result_id is not None:
+            return self.result.campaign.period_label
+        return f"{self.year}年度"
 
     def audit_org_path(self) -> str:
         return self.organization.path

@@ -23,7 +23,7 @@ from typing import Protocol
 
 from django.utils import timezone
 
-from branches.models import Category, Organization, User
+from branches.models import Category, Membership, Organization, Role, User
 
 from ..models import (
     BranchResult,
@@ -83,11 +83,24 @@ def _why_withdrawn(effect: ConsequenceEffect) -> str:
     return f"重新汇总后等次为“{result.grade}”"
 
 
+def secretary_account(org: Organization) -> User | None:
+    """The branch secretary's login (the first 支部书记 role on the branch), if any: an
+    effect on the secretary goes on their own record (年度考核记录) too."""
+    membership = (
+        Membership.objects.filter(organization=org, role=Role.SECRETARY, user__is_active=True)
+        .select_related("user")
+        .order_by("pk")
+        .first()
+    )
+    return membership.user if membership else None
+
+
 def record_effect(result: BranchResult, rule: EffectRule, *, by: User) -> ConsequenceEffect:
     """Record what ``rule`` does for ``result`` (see the module's docstring)."""
     if rule.effect not in EffectKind.values:
         raise AssessmentError(f"结果运用规则 {rule.code} 的处理方式“{rule.effect}”无法识别。")
     org = Organization.objects.select_for_update().get(pk=result.organization_id)
+    on_person = rule.effect != EffectKind.LAGGING
     effect = ConsequenceEffect(
         result=result,
         organization=org,
@@ -97,6 +110,8 @@ def record_effect(result: BranchResult, rule: EffectRule, *, by: User) -> Conseq
         grade=result.grade,
         source=f"{result.campaign.name}考评结果“{result.grade}”：{rule.text}"[:200],
         person=org.secretary_name[:50],
+        person_account=secretary_account(org) if on_person else None,
+        year=result.year,
         points=rule.points if rule.effect == EffectKind.BONUS else None,
     )
     with acting(by):
@@ -113,6 +128,46 @@ def record_effect(result: BranchResult, rule: EffectRule, *, by: User) -> Conseq
             )
         effect.save()
     return effect
+
+
+def record_pairing_effect(
+    pairing,
+    *,
+    rule: str,
+    kind: str,
+    text: str,
+    year: int,
+    person: str,
+    account: User | None,
+    source: str,
+    points: Decimal | None = None,
+    by: User,
+) -> ConsequenceEffect:
+    """Record what the 结对提升责任书's 结果挂钩 does for a person (甲方, or 乙方's
+    secretary) or the branch in a year's annual review, on the pairing's branch; once per
+    pairing, rule and year (a second call returns the effect in force). The caller holds
+    the transaction."""
+    if kind not in EffectKind.values:
+        raise AssessmentError(f"结果运用规则 {rule} 的处理方式“{kind}”无法识别。")
+    found = ConsequenceEffect.objects.filter(
+        pairing=pairing, rule=rule, year=year, status=EffectStatus.IN_FORCE
+    ).first()
+    if found is not None:
+        return found
+    with acting(by):
+        return ConsequenceEffect.objects.create(
+            pairing=pairing,
+            year=year,
+            organization=pairing.organization,
+            rule=rule,
+            kind=kind,
+            text=text[:200],
+            grade="",
+            source=source[:200],
+            person=person[:50],
+            person_account=account,
+            points=points if kind == EffectKind.BONUS else None,
+        )
 
 
 def withdraw_effect(effect: ConsequenceEffect, *, by: User, reason: str) -> ConsequenceEffect:

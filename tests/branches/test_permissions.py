@@ -105,7 +105,14 @@ MATRIX = [
     ("pairing_detail", "pairing", "GET", [302, 404, 200, 404, 200, 200, 404, 404]),
     ("pairing_pdf", "pairing", "GET", [302, 404, 200, 404, 200, 200, 404, 404]),
     ("pairing_ledger", "pairing", "GET", [302, 404, 200, 404, 200, 200, 404, 404]),
-    ("pairing_action", "pairing_evaluate", "POST", [302, 404, 403, 404, 302, 403, 404, 404]),
+    # An evaluation refused comes back on the page with what was typed (200).
+    ("pairing_action", "pairing_evaluate", "POST", [302, 404, 403, 404, 200, 403, 404, 404]),
+    # A person's 年度考核 record: themselves, and who reads the results of a branch they
+    # hold a role over, help or are recorded against.
+    ("person_record", "person", "GET", [302, 404, 404, 404, 200, 200, 404, 404]),
+    ("points_ledger", "a", "GET", [302, 404, 200, 404, 200, 200, 404, 404]),
+    ("points_export", "a", "GET", [302, 404, 200, 404, 200, 200, 404, 404]),
+    ("plaque_extend", "result", "POST", [302, 404, 403, 404, 302, 403, 404, 404]),
     # The mechanisms' problem list is the branch's one list now: the old URLs redirect to it.
     ("branch_items", "a", "GET", [302, 404, 302, 404, 302, 302, 404, 404]),
     ("branch_items_export", "a", "GET", [302, 404, 302, 404, 302, 302, 404, 404]),
