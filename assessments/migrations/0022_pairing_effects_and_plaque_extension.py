@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('assessments', '0019_assignment_bindings'),
+        ('assessments', '0021_keyed_signoff_seals'),
         ('branches', '0011_security_admin_role'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
