@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from branches import access as org_access
 from branches.toolkit.downloads import export_download
-from branches.toolkit.params import int_param, text_param
+from branches.toolkit.params import choice_param, int_param, text_param
 from rubrics.models import Method
 
 from .. import access, selectors, services
@@ -29,9 +29,11 @@ from ..forms import (
     WhyForm,
 )
 from ..mechanisms.selectors import stale_results
-from ..models import RectificationStatus, ReportKind
+from ..models import ConsequenceStatus, RectificationStatus, ReportKind
 from ..services import AssessmentError
 from . import send_upload
+
+LIST_PAGE_SIZE = 100  # rows of the consequences list on one page
 
 
 def _filters(request: HttpRequest) -> dict:
@@ -124,7 +126,11 @@ def veto_overturn(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def campaign_consequences(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = access.get_campaign(request.user, pk)
-    consequences = selectors.campaign_consequences(campaign)
+    filters = {
+        "q": text_param(request, "q"),
+        "status": choice_param(request, "status", ConsequenceStatus.values),
+    }
+    consequences = selectors.campaign_consequences(campaign, **filters)
     if request.GET.get("format") == "xlsx":
         return export_download(
             ConsequenceExport(by=request.user, campaign=campaign, queryset=consequences)
@@ -134,7 +140,9 @@ def campaign_consequences(request: HttpRequest, pk: int) -> HttpResponse:
         "assessments/consequences.html",
         {
             "campaign": campaign,
-            "consequences": consequences,
+            "page": Paginator(consequences, LIST_PAGE_SIZE).get_page(request.GET.get("page")),
+            "filters": filters,
+            "statuses": ConsequenceStatus.choices,
             "can_manage": access.can_manage_campaign(request.user, campaign),
         },
     )
