@@ -1,8 +1,10 @@
 """Branch reports, leader summaries and the overall evaluation report, as PDFs."""
 
 import hashlib
-from collections.abc import Callable
+import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -242,35 +244,54 @@ def member_name(name: str) -> str:
     return safe_name(name, forbidden=FILE_NAME_FORBIDDEN, limit=150, default="报告")
 
 
-def branch_zip(
-    campaign: Campaign, progress: Progress | None = None, *, by: User | None = None
-) -> bytes:
-    """Every signed sheet's stored report in one zip, named by organization and stage (a
-    report not issued yet is issued now, by ``by``)."""
-    import io
-    import zipfile
-
-    sheets = list(
+def zip_members(campaign: Campaign, *, by: User | None = None) -> Iterator[tuple[str, bytes]]:
+    """Each signed sheet's stored report as (zip member name, content), one at a time (a
+    report not issued yet is issued now, by ``by``): a generator, so the one who writes
+    the zip holds one PDF at a time, whatever the number of branches. A sheet that fails
+    its digest gives a warning in place of its report."""
+    sheets = (
         ScoreSheet.objects.filter(campaign=campaign, status=SheetStatus.SIGNED)
         .select_related("organization", "stage", "assessor", "rubric_version")
         .prefetch_related("entries", "vetoes")
         .order_by("organization__path", "stage__position", "pk")
     )
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for n, sheet in enumerate(sheets, start=1):
-            org = sheet.organization
-            name = member_name(f"{org.code}-{org.name}-{sheet.stage.name}-{sheet.pk}")
-            if services.tampered(sheet):
-                # Never ship a report whose sheet fails its digest: say so in its place.
-                archive.writestr(f"警告-{name}.txt", services.tamper_warning(sheet))
-            else:
-                archive.writestr(f"{name}.pdf", branch_report(sheet, by=by))
+    for sheet in sheets.iterator(chunk_size=ZIP_CHUNK):
+        org = sheet.organization
+        name = member_name(f"{org.code}-{org.name}-{sheet.stage.name}-{sheet.pk}")
+        if services.tampered(sheet):
+            # Never ship a report whose sheet fails its digest: say so in its place.
+            yield f"警告-{name}.txt", services.tamper_warning(sheet).encode()
+        else:
+            yield f"{name}.pdf", branch_report(sheet, by=by)
+
+
+# Sheets read from the database at a time while zipping (each with its entries).
+ZIP_CHUNK = 50
+
+
+def write_branch_zip(
+    campaign: Campaign,
+    target: BinaryIO,
+    progress: Progress | None = None,
+    *,
+    by: User | None = None,
+) -> int:
+    """Every signed sheet's report zipped into ``target`` (a temporary file the task then
+    hands to storage), written member by member as ``zip_members`` yields them: never the
+    whole zip, and never more than one PDF, in memory. Returns the number of members."""
+    total = ScoreSheet.objects.filter(campaign=campaign, status=SheetStatus.SIGNED).count()
+    n = 0
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        # No enumerate(): it would keep the last (name, content) while the next is read.
+        for name, content in zip_members(campaign, by=by):
+            archive.writestr(name, content)
+            del content  # the next report is read only once this one is let go
+            n += 1
             if progress:
-                progress(min(95, 5 + 90 * n // max(len(sheets), 1)), f"已生成 {n}/{len(sheets)} 份")
-        if not sheets:
+                progress(min(95, 5 + 90 * n // max(total, 1)), f"已生成 {n}/{total} 份")
+        if not n:
             archive.writestr("说明.txt", "本考评活动还没有已签发的考评表。")
-    return out.getvalue()
+    return n
 
 
 SUMMARY_TEMPLATES = {
