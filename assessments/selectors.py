@@ -5,6 +5,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
+from django.core.paginator import Page, Paginator
 from django.db.models import (
     Case,
     CharField,
@@ -413,18 +414,26 @@ def campaign_objects(campaign: Campaign) -> QuerySet[Organization]:
     ).order_by("path")
 
 
-def object_list(campaign: Campaign) -> list[tuple[Organization, Organization | None]]:
-    """The campaign's objects with the enterprise each belonged to when it opened (while
-    it is 筹备中: the objects opening would fix, with their enterprise now), by code."""
+OBJECTS_PAGE_SIZE = 100  # a campaign's objects listed on its page at a time
+
+
+def object_page(campaign: Campaign, number) -> Page:
+    """One page of the campaign's objects as (organization, the enterprise it belonged to
+    when the campaign opened), by code (while it is 筹备中: the objects opening would fix,
+    with their enterprise now); the page's count is every object."""
     if not _fixed(campaign):
-        objects = in_scope(campaign).select_related("enterprise").order_by("code")
-        return [(o, o.enterprise) for o in objects]
-    return [
-        (row.organization, row.enterprise)
-        for row in CampaignObject.objects.filter(campaign=campaign)
+        rows = in_scope(campaign).select_related("enterprise").order_by("code", "pk")
+        page = Paginator(rows, OBJECTS_PAGE_SIZE).get_page(number)
+        page.object_list = [(o, o.enterprise) for o in page.object_list]
+        return page
+    rows = (
+        CampaignObject.objects.filter(campaign=campaign)
         .select_related("organization", "enterprise")
-        .order_by("organization__code")
-    ]
+        .order_by("organization__code", "pk")
+    )
+    page = Paginator(rows, OBJECTS_PAGE_SIZE).get_page(number)
+    page.object_list = [(row.organization, row.enterprise) for row in page.object_list]
+    return page
 
 
 def _objects_by_enterprise(campaign: Campaign) -> dict[int | None, int]:

@@ -42,6 +42,7 @@ from .toolkit.spreadsheets import SpreadsheetError
 
 PAGE_SIZE = 50
 TREE_PAGE_SIZE = 200  # rows of the organization tree on one page
+CHILDREN_PAGE_SIZE = 100  # an organization's children listed on its page at a time
 
 
 def _page(request: HttpRequest, queryset, size: int = PAGE_SIZE):
@@ -99,7 +100,7 @@ def org_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "org": org,
         "ancestors": selectors.ancestors(org),
         "visible_ids": visible_ids,
-        "children": org.children.order_by("code"),
+        "children": _page(request, org.children.order_by("code", "pk"), CHILDREN_PAGE_SIZE),
         "memberships": org.memberships.select_related("user").order_by("role", "user__username"),
         "can_manage": access.has_perm(request.user, Perm.MANAGE_ORG, org),
         "can_read_scores": access.can_read_scores(request.user, org),

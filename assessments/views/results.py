@@ -34,6 +34,7 @@ from ..services import AssessmentError
 from . import send_upload
 
 LIST_PAGE_SIZE = 100  # rows of the consequences list on one page
+VETO_CHOICES = 200  # results with a veto offered in the 推翻 form's select
 
 
 def _filters(request: HttpRequest) -> dict:
@@ -51,6 +52,7 @@ def campaign_results(request: HttpRequest, pk: int) -> HttpResponse:
     filters = _filters(request)
     ledger = selectors.results_ledger(campaign, **filters).prefetch_related("consequences")
     stale, waiting = stale_results(campaign)
+    vetoed = selectors.vetoed_results(campaign)
     return render(
         request,
         "assessments/results.html",
@@ -63,7 +65,9 @@ def campaign_results(request: HttpRequest, pk: int) -> HttpResponse:
             "enterprises": selectors.target_enterprises(campaign),
             "can_manage": access.can_manage_campaign(request.user, campaign),
             "stages": selectors.overturn_stages(campaign),
-            "vetoed": selectors.vetoed_results(campaign),
+            # A select of at most VETO_CHOICES results; past that the code is typed.
+            "vetoed": vetoed[:VETO_CHOICES],
+            "vetoed_many": vetoed.count() > VETO_CHOICES,
             "composite": campaign.rubric_version.method == Method.COMPOSITE,
             "checklist": campaign.rubric_version.method == Method.CHECKLIST,
             "committee": committee_measures(campaign),

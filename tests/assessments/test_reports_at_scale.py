@@ -21,7 +21,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from assessments import reports, services
-from assessments.models import BranchResult, Consequence
+from assessments.models import BranchResult, CampaignObject, Consequence
 from branches.models import Organization, OrgKind
 from rubrics.models import RubricVersion
 
@@ -179,3 +179,27 @@ def test_consequences_page_is_bounded_whatever_the_number_of_results(tree, dept_
     assert f"共 {total} 条" in html and total > 300
     _, rows, html = read(large, "?q=L00007")
     assert rows == 1 and "L第00007作业区党支部" in html
+
+
+@pytest.mark.django_db
+def test_campaign_objects_and_an_organizations_children_page(tree, dept_admin, client):
+    """Other lists found unbounded: a campaign's objects, an organization's children."""
+    call_command("load_rubrics", verbosity=0)
+    client.force_login(dept_admin)
+    _add_branches(tree.e1, 250, "S")
+    campaign = _campaign_with_results(tree, dept_admin, "二百五十个支部")
+
+    def rows(html: str, table: str) -> int:
+        body = re.search(rf'id="{table}".*?<tbody>(.*?)</tbody>', html, re.S).group(1)
+        return len(re.findall(r"<tr\b", body))
+
+    detail = client.get(reverse("campaign_detail", args=[campaign.pk])).content.decode()
+    objects = CampaignObject.objects.filter(campaign=campaign)
+    assert f"考评对象（{objects.count()} 个）" in detail
+    assert rows(detail, "object-list") == 100 and "下一页" in detail
+    last = client.get(reverse("campaign_detail", args=[campaign.pk]) + "?page=3").content.decode()
+    assert 0 < rows(last, "object-list") <= 100 and "S00249" in last
+
+    page = client.get(reverse("org_detail", args=[tree.e1.pk])).content.decode()
+    children = re.search(r'<ul class="mb-0" id="children">(.*?)</ul>', page, re.S).group(1)
+    assert "下级组织（251）" in page and children.count("<li>") == 100 and "下一页" in page
