@@ -48,7 +48,8 @@ class ResultsExport(Export):
         results = selectors.results_ledger(self.campaign, **self.filters).prefetch_related(
             "consequences"
         )
-        for rank, r in enumerate(results, start=1):
+        # Read in chunks (each with its consequences): memory stays flat with the branches.
+        for rank, r in enumerate(results.iterator(chunk_size=2000), start=1):
             yield [
                 rank,
                 r.organization.code,

@@ -183,6 +183,15 @@ def department_view(
     return out
 
 
+def overview_branches(orgs, *, q: str = ""):
+    """The branches the department's overview lists, to be paged (``q`` searches the
+    name or code); ``department_view`` then reads one page of them."""
+    branches = orgs.filter(kind=OrgKind.BRANCH)
+    if q:
+        branches = branches.filter(Q(name__icontains=q) | Q(code__icontains=q))
+    return branches.order_by("path")
+
+
 def still_due_this_month(org: Organization, today: date | None = None) -> list[str]:
     """The kinds a branch still has to hold this month ("本月还需召开"): monthly ones not
     yet held this month, and quarterly or yearly ones whose period ends this month unmet."""

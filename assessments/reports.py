@@ -1,12 +1,15 @@
 """Branch reports, leader summaries and the overall evaluation report, as PDFs."""
 
 import hashlib
-from collections import Counter
-from collections.abc import Callable
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -139,14 +142,18 @@ def consequence_basis(version) -> str:
 
 
 def main_problems(campaign: Campaign, limit: int = 10) -> list[tuple[str, str, int]]:
-    """The indicators with the most rectification items: (code, the indicator's text, count)."""
+    """The indicators with the most rectification items: (code, the indicator's text, count),
+    counted in the database."""
     from rubrics.models import Indicator, IndicatorPart
 
-    counts = Counter(
+    counts = list(
         RectificationItem.objects.filter(campaign=campaign)
         .exclude(status=RectificationStatus.WITHDRAWN)
-        .values_list("code", flat=True)
-    ).most_common(limit)
+        .values("code")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "code")
+        .values_list("code", "n")[:limit]
+    )
     codes = [code for code, _ in counts]
     version = campaign.rubric_version_id
     texts = dict(
@@ -160,26 +167,66 @@ def main_problems(campaign: Campaign, limit: int = 10) -> list[tuple[str, str, i
     return [(code, texts.get(code, ""), n) for code, n in counts]
 
 
+# How many rows each list of a summary prints (the top and the bottom of the ranking, the
+# failing, the overdue, the inflated): a summary a leader reads is the same few pages for
+# 300 branches or 50,000; the full ranking is the Excel ledger beside it.
+SUMMARY_ROWS = 20
+
+
+@dataclass(frozen=True)
+class Excerpt:
+    """At most SUMMARY_ROWS rows of a longer list, with how many there are in all."""
+
+    rows: list
+    total: int
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.rows)
+
+
+def _tail(queryset, total: int, limit: int = SUMMARY_ROWS) -> list:
+    return list(queryset[max(total - limit, 0) : total]) if total else []
+
+
+def ranking_excerpt(campaign: Campaign, limit: int = SUMMARY_ROWS) -> dict:
+    """The top and the bottom ``limit`` of the ranking as (rank, result): the ledger's own
+    order and rank (``results_ledger``, as on the results page and in its Excel export),
+    read as two slices; with 2 × ``limit`` results or fewer the top is all of them."""
+    ledger = selectors.results_ledger(campaign)
+    total = ledger.count()
+    top = list(enumerate(ledger[:limit], start=1))
+    start = max(limit, total - limit)
+    bottom = list(enumerate(ledger[start:total], start=start + 1)) if total > limit else []
+    return {"top": top, "bottom": bottom, "total": total, "skipped": start - limit}
+
+
 def summary_context(campaign: Campaign, progress: Progress | None = None) -> dict:
+    """What a leader summary prints, every figure aggregated in the database and every
+    list cut to SUMMARY_ROWS: its size does not grow with the number of branches."""
     step = progress or (lambda percent, message: None)
     step(10, "汇总统计")
     summary = selectors.campaign_summary(campaign)
-    results = list(selectors.results_ledger(campaign))
+    ledger = selectors.results_ledger(campaign)
+    failing = ledger.filter(passed=False)
+    inflated = ledger.filter(inflated_self=True)
+    n_failing, n_inflated = failing.count(), inflated.count()
     step(40, "绘制图表")
     overdue = (
         RectificationItem.objects.filter(campaign=campaign)
         .overdue()
         .select_related("organization")
-        .order_by("deadline")
+        .order_by("deadline", "pk")
     )
     bands = campaign.rubric_version.bands.all()
     return {
         "campaign": campaign,
         "summary": summary,
-        "results": results,
-        "failing": [r for r in results if r.passed is False],
-        "inflated": [r for r in results if r.inflated_self],
-        "overdue": list(overdue),
+        "ranking": ranking_excerpt(campaign),
+        # The lowest-ranked failing results, the earliest overdue items, the first inflated.
+        "failing": Excerpt(_tail(failing, n_failing), n_failing),
+        "inflated": Excerpt(list(inflated[:SUMMARY_ROWS]), n_inflated),
+        "overdue": Excerpt(list(overdue[:SUMMARY_ROWS]), overdue.count()),
         "problems": main_problems(campaign),
         "failing_grades": [b.label for b in bands if not b.passed],
         "consequence_basis": consequence_basis(campaign.rubric_version),
@@ -197,35 +244,54 @@ def member_name(name: str) -> str:
     return safe_name(name, forbidden=FILE_NAME_FORBIDDEN, limit=150, default="报告")
 
 
-def branch_zip(
-    campaign: Campaign, progress: Progress | None = None, *, by: User | None = None
-) -> bytes:
-    """Every signed sheet's stored report in one zip, named by organization and stage (a
-    report not issued yet is issued now, by ``by``)."""
-    import io
-    import zipfile
-
-    sheets = list(
+def zip_members(campaign: Campaign, *, by: User | None = None) -> Iterator[tuple[str, bytes]]:
+    """Each signed sheet's stored report as (zip member name, content), one at a time (a
+    report not issued yet is issued now, by ``by``): a generator, so the one who writes
+    the zip holds one PDF at a time, whatever the number of branches. A sheet that fails
+    its digest gives a warning in place of its report."""
+    sheets = (
         ScoreSheet.objects.filter(campaign=campaign, status=SheetStatus.SIGNED)
         .select_related("organization", "stage", "assessor", "rubric_version")
         .prefetch_related("entries", "vetoes")
         .order_by("organization__path", "stage__position", "pk")
     )
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for n, sheet in enumerate(sheets, start=1):
-            org = sheet.organization
-            name = member_name(f"{org.code}-{org.name}-{sheet.stage.name}-{sheet.pk}")
-            if services.tampered(sheet):
-                # Never ship a report whose sheet fails its digest: say so in its place.
-                archive.writestr(f"警告-{name}.txt", services.tamper_warning(sheet))
-            else:
-                archive.writestr(f"{name}.pdf", branch_report(sheet, by=by))
+    for sheet in sheets.iterator(chunk_size=ZIP_CHUNK):
+        org = sheet.organization
+        name = member_name(f"{org.code}-{org.name}-{sheet.stage.name}-{sheet.pk}")
+        if services.tampered(sheet):
+            # Never ship a report whose sheet fails its digest: say so in its place.
+            yield f"警告-{name}.txt", services.tamper_warning(sheet).encode()
+        else:
+            yield f"{name}.pdf", branch_report(sheet, by=by)
+
+
+# Sheets read from the database at a time while zipping (each with its entries).
+ZIP_CHUNK = 50
+
+
+def write_branch_zip(
+    campaign: Campaign,
+    target: BinaryIO,
+    progress: Progress | None = None,
+    *,
+    by: User | None = None,
+) -> int:
+    """Every signed sheet's report zipped into ``target`` (a temporary file the task then
+    hands to storage), written member by member as ``zip_members`` yields them: never the
+    whole zip, and never more than one PDF, in memory. Returns the number of members."""
+    total = ScoreSheet.objects.filter(campaign=campaign, status=SheetStatus.SIGNED).count()
+    n = 0
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        # No enumerate(): it would keep the last (name, content) while the next is read.
+        for name, content in zip_members(campaign, by=by):
+            archive.writestr(name, content)
+            del content  # the next report is read only once this one is let go
+            n += 1
             if progress:
-                progress(min(95, 5 + 90 * n // max(len(sheets), 1)), f"已生成 {n}/{len(sheets)} 份")
-        if not sheets:
+                progress(min(95, 5 + 90 * n // max(total, 1)), f"已生成 {n}/{total} 份")
+        if not n:
             archive.writestr("说明.txt", "本考评活动还没有已签发的考评表。")
-    return out.getvalue()
+    return n
 
 
 SUMMARY_TEMPLATES = {

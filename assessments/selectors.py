@@ -5,6 +5,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
+from django.core.paginator import Page, Paginator
 from django.db.models import (
     Case,
     CharField,
@@ -413,18 +414,26 @@ def campaign_objects(campaign: Campaign) -> QuerySet[Organization]:
     ).order_by("path")
 
 
-def object_list(campaign: Campaign) -> list[tuple[Organization, Organization | None]]:
-    """The campaign's objects with the enterprise each belonged to when it opened (while
-    it is 筹备中: the objects opening would fix, with their enterprise now), by code."""
+OBJECTS_PAGE_SIZE = 100  # a campaign's objects listed on its page at a time
+
+
+def object_page(campaign: Campaign, number) -> Page:
+    """One page of the campaign's objects as (organization, the enterprise it belonged to
+    when the campaign opened), by code (while it is 筹备中: the objects opening would fix,
+    with their enterprise now); the page's count is every object."""
     if not _fixed(campaign):
-        objects = in_scope(campaign).select_related("enterprise").order_by("code")
-        return [(o, o.enterprise) for o in objects]
-    return [
-        (row.organization, row.enterprise)
-        for row in CampaignObject.objects.filter(campaign=campaign)
+        rows = in_scope(campaign).select_related("enterprise").order_by("code", "pk")
+        page = Paginator(rows, OBJECTS_PAGE_SIZE).get_page(number)
+        page.object_list = [(o, o.enterprise) for o in page.object_list]
+        return page
+    rows = (
+        CampaignObject.objects.filter(campaign=campaign)
         .select_related("organization", "enterprise")
-        .order_by("organization__code")
-    ]
+        .order_by("organization__code", "pk")
+    )
+    page = Paginator(rows, OBJECTS_PAGE_SIZE).get_page(number)
+    page.object_list = [(row.organization, row.enterprise) for row in page.object_list]
+    return page
 
 
 def _objects_by_enterprise(campaign: Campaign) -> dict[int | None, int]:
@@ -1148,12 +1157,21 @@ def result_grades(campaign: Campaign) -> list[str]:
     return [b.label for b in campaign.rubric_version.bands.all() if not b.scale]
 
 
-def campaign_consequences(campaign: Campaign) -> QuerySet:
+def campaign_consequences(campaign: Campaign, *, q: str = "", status: str = "") -> QuerySet:
+    """The campaign's consequences, by organization; ``q`` searches the organization's
+    name or code, ``status`` keeps one status (an unknown one keeps none)."""
     from .models import Consequence
 
-    return Consequence.objects.filter(result__campaign=campaign).select_related(
+    qs = Consequence.objects.filter(result__campaign=campaign).select_related(
         "result__organization", "done_by"
     )
+    if q:
+        qs = qs.filter(
+            Q(result__organization__name__icontains=q) | Q(result__organization__code__icontains=q)
+        )
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("result__organization__path", "rule", "pk")
 
 
 # The one list's source filter: each review stage that found a shortfall, each mechanism,
@@ -1282,16 +1300,53 @@ def branch_ledger(org: Organization) -> dict:
     }
 
 
-def screening_overview(orgs: QuerySet[Organization], year: int) -> dict:
-    """Every branch in scope with its screening of the year (if any) and its current
-    category: two queries whatever the number of branches."""
-    branches = list(orgs.filter(kind="branch").order_by("path"))
+UNSCREENED = "none"  # the screening filter's value for branches not yet screened this year
+
+
+def screening_overview(
+    orgs: QuerySet[Organization], year: int, *, q: str = "", category: str = ""
+) -> dict:
+    """The branches in scope for the year's screening, as a query to page (``q`` searches
+    name or code, ``category`` keeps one category of the year or UNSCREENED), with the
+    counts per category over every branch in scope: aggregates in SQL whatever the number
+    of branches."""
+    branches = orgs.filter(kind="branch")
+    of_year = Screening.objects.filter(organization__in=branches, year=year)
+    # The year's latest screening of each branch is the one that counts.
+    latest = of_year.filter(organization_id=OuterRef("pk")).order_by("-at", "-pk")
+    counts = Counter(
+        dict(
+            branches.annotate(category_then=Subquery(latest.values("category")[:1]))
+            .exclude(category_then=None)
+            .values("category_then")
+            .annotate(n=Count("pk"))
+            .values_list("category_then", "n")
+        )
+    )
+    total = branches.count()
+    listed = branches
+    if q:
+        listed = listed.filter(Q(name__icontains=q) | Q(code__icontains=q))
+    if category == UNSCREENED:
+        listed = listed.exclude(Exists(of_year.filter(organization_id=OuterRef("pk"))))
+    elif category:
+        listed = listed.alias(category_then=Subquery(latest.values("category")[:1])).filter(
+            category_then=category
+        )
+    return {
+        "branches": listed.order_by("path"),
+        "counts": counts,
+        "total": total,
+        "unscreened": total - sum(counts.values()),
+    }
+
+
+def screening_rows(branches, year: int) -> list[tuple[Organization, Screening | None]]:
+    """One page of branches beside the year's screening of each (the latest): one query."""
     of_year = {
         s.organization_id: s
-        for s in Screening.objects.filter(organization__in=branches, year=year)
+        for s in Screening.objects.filter(organization__in=[o.pk for o in branches], year=year)
         .select_related("by")
         .order_by("at", "pk")
     }
-    rows = [(org, of_year.get(org.pk)) for org in branches]
-    counts = Counter(s.category for s in of_year.values())
-    return {"rows": rows, "counts": counts, "unscreened": sum(1 for _, s in rows if s is None)}
+    return [(org, of_year.get(org.pk)) for org in branches]

@@ -41,6 +41,8 @@ from .toolkit.params import int_param, text_param
 from .toolkit.spreadsheets import SpreadsheetError
 
 PAGE_SIZE = 50
+TREE_PAGE_SIZE = 200  # rows of the organization tree on one page
+CHILDREN_PAGE_SIZE = 100  # an organization's children listed on its page at a time
 
 
 def _page(request: HttpRequest, queryset, size: int = PAGE_SIZE):
@@ -78,7 +80,14 @@ def org_tree(request: HttpRequest) -> HttpResponse:
             request, selectors.search_orgs(request.user, q=q, kind=kind, flag=flag)
         )
     else:
-        context["rows"] = selectors.tree_rows(request.user)
+        # The whole tree in pre-order, cut into pages of TREE_PAGE_SIZE rows; a page that
+        # starts inside a subtree names the organizations above its first row.
+        page = _page(request, selectors.tree_order(request.user), TREE_PAGE_SIZE)
+        rows = selectors.tree_rows(request.user, page.object_list)
+        context["page"] = page
+        context["rows"] = rows
+        if page.number > 1 and rows and rows[0].level:
+            context["above"] = selectors.ancestors(rows[0].org)
     return render(request, "branches/org_tree.html", context)
 
 
@@ -91,7 +100,7 @@ def org_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "org": org,
         "ancestors": selectors.ancestors(org),
         "visible_ids": visible_ids,
-        "children": org.children.order_by("code"),
+        "children": _page(request, org.children.order_by("code", "pk"), CHILDREN_PAGE_SIZE),
         "memberships": org.memberships.select_related("user").order_by("role", "user__username"),
         "can_manage": access.has_perm(request.user, Perm.MANAGE_ORG, org),
         "can_read_scores": access.can_read_scores(request.user, org),

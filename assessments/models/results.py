@@ -680,7 +680,9 @@ class Rerating(models.Model):
 
 
 def report_path(instance, filename: str) -> str:
-    return f"reports/{uuid.uuid4().hex}.pdf"
+    # A random name (never the organization's), keeping what kind of file it is.
+    suffix = ".zip" if filename.endswith(".zip") else ".pdf"
+    return f"reports/{uuid.uuid4().hex}{suffix}"
 
 
 class StoredReport(models.Model):

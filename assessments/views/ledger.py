@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -11,12 +12,14 @@ from branches import access as org_access
 from branches.access import Perm
 from branches.models import Category
 from branches.toolkit.downloads import export_download
-from branches.toolkit.params import int_param
+from branches.toolkit.params import choice_param, int_param, text_param
 
 from .. import access, selectors, services
 from ..exports import LedgerExport
 from ..forms import ProblemForm, ScreeningForm
 from ..services import AssessmentError
+
+LIST_PAGE_SIZE = 100  # branches of the screening overview on one page
 
 
 @require_GET
@@ -88,14 +91,23 @@ def screening_overview(request: HttpRequest) -> HttpResponse:
     which branches are still to be screened."""
     org_access.require(request.user, Perm.VIEW_RESULTS)
     year = int_param(request, "year", timezone.localdate().year, minimum=2000, maximum=2100)
+    filters = {
+        "q": text_param(request, "q"),
+        "category": choice_param(request, "category", [*Category.values, selectors.UNSCREENED]),
+    }
     overview = selectors.screening_overview(
-        org_access.visible_orgs(request.user, Perm.VIEW_RESULTS), year
+        org_access.visible_orgs(request.user, Perm.VIEW_RESULTS), year, **filters
     )
+    page = Paginator(overview["branches"], LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "assessments/screening_overview.html",
         {
             **overview,
+            "page": page,
+            "rows": selectors.screening_rows(page.object_list, year),
+            "filters": filters,
+            "categories": [*Category.choices, (selectors.UNSCREENED, "尚未评定")],
             "year": year,
             "years": range(timezone.localdate().year + 1, 2019, -1),
             "tally": [(label, overview["counts"][value]) for value, label in Category.choices],

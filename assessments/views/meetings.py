@@ -4,6 +4,7 @@ branches, and the assessor's reason for departing from a score the records sugge
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -15,18 +16,26 @@ from branches.access import Perm
 from branches.forms import UploadForm
 from branches.meetings import MEETING_KINDS
 from branches.toolkit.downloads import export_download
-from branches.toolkit.params import int_param
+from branches.toolkit.params import int_param, text_param
 from branches.toolkit.spreadsheets import SpreadsheetError
 
 from .. import access, services
 from ..access import Action
 from ..exports import MeetingGapExport
 from ..forms import AmendmentForm, DepartureForm, MeetingForm, RectificationEvidenceForm
-from ..meetings import active_members, branch_calendar, department_view, sheet_suggestions
+from ..meetings import (
+    active_members,
+    branch_calendar,
+    department_view,
+    overview_branches,
+    sheet_suggestions,
+)
 from ..meetings_io import KIND, MeetingExport
 from ..selectors import sheet_rules
 from ..services import AssessmentError
 from . import send_upload
+
+LIST_PAGE_SIZE = 100  # branches of the meetings overview on one page
 
 
 def _year(request: HttpRequest) -> int:
@@ -233,16 +242,27 @@ def meeting_overview(request: HttpRequest) -> HttpResponse:
     year = _year(request)
     quarter = int_param(request, "quarter", (today.month - 1) // 3 + 1, minimum=0, maximum=4)
     scope = org_access.visible_orgs(request.user, Perm.VIEW_RESULTS)
-    gaps = department_view(scope, year, quarter or None)
     if request.GET.get("format") == "xlsx":
+        gaps = department_view(scope, year, quarter or None)
         return export_download(
             MeetingGapExport(by=request.user, year=year, quarter=quarter or None, gaps=gaps)
         )
+    q = text_param(request, "q")
+    page = Paginator(overview_branches(scope, q=q), LIST_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    # Only the page's branches are read and worked out: the page costs the same whatever
+    # the number of branches in scope.
+    gaps = department_view(
+        scope.filter(pk__in=[o.pk for o in page.object_list]), year, quarter or None
+    )
     return render(
         request,
         "assessments/meeting_overview.html",
         {
             "gaps": gaps,
+            "page": page,
+            "q": q,
             "year": year,
             "quarter": quarter,
             "years": range(today.year, 2019, -1),

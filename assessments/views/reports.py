@@ -2,11 +2,11 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from branches.toolkit.downloads import attachment
+from branches.toolkit.downloads import attachment, download_name
 
 from .. import access, health, reports, services
 from ..models import ReportKind
@@ -68,14 +68,16 @@ def report_download(request: HttpRequest, pk) -> HttpResponse:
     job = access.get_report_job(request.user, pk)
     if not job.is_done or not job.file:
         raise Http404("报告尚未生成")
-    with job.file.open("rb") as handle:
-        content = handle.read()
     if job.is_zip:
-        return attachment(
-            content,
-            filename=f"{job.campaign.name}-全部支部考评报告.zip",
+        # Streamed from storage in chunks: a zip of every branch's report may be gigabytes.
+        return FileResponse(
+            job.file.open("rb"),
+            as_attachment=True,
+            filename=download_name(f"{job.campaign.name}-全部支部考评报告.zip"),
             content_type="application/zip",
         )
+    with job.file.open("rb") as handle:
+        content = handle.read()
     return _pdf(f"{job.campaign.name}-{job.get_kind_display()}.pdf", content)
 
 

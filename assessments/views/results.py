@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from branches import access as org_access
 from branches.toolkit.downloads import export_download
-from branches.toolkit.params import int_param, text_param
+from branches.toolkit.params import choice_param, int_param, text_param
 from rubrics.models import Method
 
 from .. import access, selectors, services
@@ -29,9 +29,12 @@ from ..forms import (
     WhyForm,
 )
 from ..mechanisms.selectors import stale_results
-from ..models import RectificationStatus, ReportKind
+from ..models import ConsequenceStatus, RectificationStatus, ReportKind
 from ..services import AssessmentError
 from . import send_upload
+
+LIST_PAGE_SIZE = 100  # rows of the consequences list on one page
+VETO_CHOICES = 200  # results with a veto offered in the 推翻 form's select
 
 
 def _filters(request: HttpRequest) -> dict:
@@ -50,6 +53,7 @@ def campaign_results(request: HttpRequest, pk: int) -> HttpResponse:
     ledger = selectors.results_ledger(campaign, **filters).prefetch_related("consequences")
     stale, waiting = stale_results(campaign)
     page = Paginator(ledger, 50).get_page(request.GET.get("page"))
+    vetoed = selectors.vetoed_results(campaign)
     return render(
         request,
         "assessments/results.html",
@@ -64,7 +68,9 @@ def campaign_results(request: HttpRequest, pk: int) -> HttpResponse:
             "enterprises": selectors.target_enterprises(campaign),
             "can_manage": access.can_manage_campaign(request.user, campaign),
             "stages": selectors.overturn_stages(campaign),
-            "vetoed": selectors.vetoed_results(campaign),
+            # A select of at most VETO_CHOICES results; past that the code is typed.
+            "vetoed": vetoed[:VETO_CHOICES],
+            "vetoed_many": vetoed.count() > VETO_CHOICES,
             "composite": campaign.rubric_version.method == Method.COMPOSITE,
             "checklist": campaign.rubric_version.method == Method.CHECKLIST,
             "committee": committee_measures(campaign),
@@ -127,7 +133,11 @@ def veto_overturn(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def campaign_consequences(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = access.get_campaign(request.user, pk)
-    consequences = selectors.campaign_consequences(campaign)
+    filters = {
+        "q": text_param(request, "q"),
+        "status": choice_param(request, "status", ConsequenceStatus.values),
+    }
+    consequences = selectors.campaign_consequences(campaign, **filters)
     if request.GET.get("format") == "xlsx":
         return export_download(
             ConsequenceExport(by=request.user, campaign=campaign, queryset=consequences)
@@ -137,7 +147,9 @@ def campaign_consequences(request: HttpRequest, pk: int) -> HttpResponse:
         "assessments/consequences.html",
         {
             "campaign": campaign,
-            "consequences": consequences,
+            "page": Paginator(consequences, LIST_PAGE_SIZE).get_page(request.GET.get("page")),
+            "filters": filters,
+            "statuses": ConsequenceStatus.choices,
             "can_manage": access.can_manage_campaign(request.user, campaign),
         },
     )

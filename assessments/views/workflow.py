@@ -80,7 +80,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "campaign": campaign,
             "rows": list(zip(stages, selectors.progress(campaign), strict=True)),
             "can_manage": access.can_manage_campaign(request.user, campaign),
-            "objects": selectors.object_list(campaign),
+            "objects": selectors.object_page(campaign, request.GET.get("page")),
             "deadline_form": DeadlineForm(),
             "draw_problems": pages.draw_problems(campaign, stages),
             "Assessor": Assessor,

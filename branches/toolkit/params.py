@@ -47,6 +47,17 @@ def text_param(request: HttpRequest, name: str, default: str = "", *, max_length
     return request.GET.get(name, default).strip()[:max_length]
 
 
+def choice_param(request: HttpRequest, name: str, choices, default: str = "") -> str:
+    """A parameter that must be one of ``choices`` (a filter's select): anything else is a
+    400, as for ``int_param``."""
+    raw = request.GET.get(name, "").strip()
+    if raw == "":
+        return default
+    if raw not in choices:
+        raise BadRequest(f"参数“{name}”的取值无效，收到“{shown(raw)}”。")
+    return raw
+
+
 def bad_request(request: HttpRequest, exception: Exception | None = None):
     """handler400: the reason in Chinese, cut short; never the raw value at length."""
     message = str(exception) if isinstance(exception, BadRequest) and str(exception) else ""

@@ -196,7 +196,8 @@ def test_zip_of_every_branch_report(signed_sheet, dept_admin, client):
     assert job.status == "done"
     response = client.get(reverse("report_download", args=[job.pk]))
     assert response["Content-Type"] == "application/zip"
-    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    assert response.streaming  # sent from storage in chunks
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
     (name,) = archive.namelist()
     assert name.startswith("A-甲党支部-督导检查")
     assert archive.read(name) == reports.branch_report(signed_sheet)  # the stored report

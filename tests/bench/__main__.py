@@ -90,6 +90,8 @@ def _fmt(value, unit: str) -> str:
         return f"{value:.0f}"
     if unit == "ms":
         return f"{value:.1f} ms"
+    if unit in ("MB", "pages"):
+        return f"{value:.0f} {unit}"
     return f"{value:.2f} s"
 
 
@@ -104,7 +106,7 @@ def _table(results: list[tuple[str, dict]], load: dict | None, seconds: float) -
         ratio = r["value"] / floor if floor else None
         if goal is not None and ratio is not None:
             met = "yes" if ratio <= goal else "NO"
-        elif r["goal"].startswith("≤") and unit == "stmts":
+        elif r["goal"].startswith("≤") and unit in ("stmts", "s", "MB", "pages"):
             met = "yes" if r["value"] <= float(r["goal"].split()[1]) else "NO"
         elif r["goal"] == "0":
             met = "yes" if r["value"] == 0 else "NO"

@@ -6,7 +6,8 @@ Prints one JSON line per row: {"path", "value", "floor", "unit", "goal", "ratio_
 
 Sizes: BENCH_BRANCHES (consolidation, default 10,000), BENCH_IMPORT_ROWS (default 10,000),
 BENCH_RUNS (page and autosave repetitions, default 30). BENCH_ONLY=a,b runs only some
-parts (pages, autosave, consolidation, pdf, import).
+parts (pages, autosave, consolidation, pdf, import, lists: the paged lists and the leader
+summary at the consolidation's scale).
 """
 
 import io
@@ -429,7 +430,7 @@ def raw_writes(campaign, stage) -> float:
     return elapsed
 
 
-def consolidation(count: int) -> None:
+def consolidation(count: int):
     """Consolidating ``count`` branches beside a raw SQL aggregate over the same entries."""
     from assessments import services
 
@@ -466,6 +467,48 @@ def consolidation(count: int) -> None:
     row("  its writes alone, raw INSERT … SELECT", writes_alone, raw, "s", "(for reference)")
     row("  again, nothing changed (median of 3)", again, raw, "s", "≤ 3×, 0 writes", 3)
     row("  writes when nothing changed", writes, None, "stmts", "0", None)
+    return campaign
+
+
+def lists_and_summary(campaign, count: int) -> None:
+    """At the consolidation's scale: the paged lists beside the plain page, and the leader
+    summary (its time, its peak Python memory while rendered, its pages)."""
+    import tracemalloc
+
+    from pypdf import PdfReader
+
+    from assessments import reports
+    from assessments.pdf import render_pdf
+    from branches.models import User
+
+    admin = User.objects.get(username="dq01")
+    client = Client()
+    client.force_login(admin)
+    urls = {
+        "组织架构 (tree, page 1)": "/orgs/",
+        "组织生活 overview": "/meetings/",
+        "过筛子 overview": "/screenings/",
+        "结果运用": f"/campaigns/{campaign.pk}/consequences/",
+        "results ledger": f"/campaigns/{campaign.pk}/results/",
+    }
+    with override_settings(ROOT_URLCONF=__name__, ALLOWED_HOSTS=["testserver"]):
+        paths = {"plain": lambda: client.get("/bench/plain/")}
+        for name, url in urls.items():
+            paths[name] = lambda url=url: client.get(url)
+        ms = interleaved(paths, max(RUNS // 3, 5))
+    for name in urls:
+        row(f"{name}, {count:,} branches", ms[name], ms["plain"], "ms", "≤ 2× plain page", 2)
+
+    start = time.perf_counter()
+    content = reports.render_summary(campaign, by=admin)
+    seconds = time.perf_counter() - start
+    row(f"leader summary PDF, {count:,} branches", seconds, None, "s", "≤ 30 s")
+    row("  its pages", len(PdfReader(io.BytesIO(content)).pages), None, "pages", "≤ 8 pages")
+    tracemalloc.start()
+    render_pdf("reports/summary.html", reports.summary_context(campaign))
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    row("  its peak Python memory (tracemalloc)", peak, None, "MB", "≤ 500 MB")
 
 
 def main() -> None:
@@ -477,8 +520,10 @@ def main() -> None:
         branch_pdf(sheet)
     if not ONLY or "import" in ONLY:
         import_bench(IMPORT_ROWS)
-    if not ONLY or "consolidation" in ONLY:
-        consolidation(BRANCHES)
+    if not ONLY or ONLY & {"consolidation", "lists"}:
+        campaign = consolidation(BRANCHES)
+        if not ONLY or "lists" in ONLY:
+            lists_and_summary(campaign, BRANCHES)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,33 @@
+"""A leader asks for the summary of the finished campaign: the job page offers the PDF and,
+beside it, the full ranking as Excel. The PDF states how many results are ranked and
+points to the attachment; the Excel holds every result in the PDF's order and rank."""
+
+import io
+import re
+
+import openpyxl
+
+from .pages import download, login, open_page, pdf_text, submit
+
+FINISHED = "2025年度党支部规范化建设考核"
+
+
+def test_the_summary_comes_with_its_full_ranking_in_excel(client):
+    login(client, "ld01")
+    campaign = open_page(client, open_page(client, "/campaigns/").link(FINISHED))
+    results = open_page(client, campaign.link("结果与台账"))
+    job = submit(client, results.form(button="生成汇总报告"))
+    assert "已完成" in job
+    text = pdf_text(download(client, job.link("下载 PDF")))
+    found = re.search(r"共\s*(\d+)\s*个党组织得出结果", text)
+    assert found, text[:1500]
+    ranked = int(found.group(1))
+    assert "完整排名见附件" in text
+
+    book = openpyxl.load_workbook(io.BytesIO(download(client, job.link("完整排名（Excel）"))))
+    rows = list(book.worksheets[0].iter_rows(min_row=2, values_only=True))
+    assert len(rows) == ranked and [r[0] for r in rows] == list(range(1, ranked + 1))
+    # The PDF prints each ranked organization after its rank, as the Excel ranks it.
+    flat = re.sub(r"\s", "", text)
+    for rank, _, name, *_ in rows[:3]:
+        assert f"{rank}{name}" in flat, (rank, name)
