@@ -21,6 +21,7 @@ def navigation(request):
             "rectifications": user.is_superuser or bool(my_roles - ADMIN_ROLES),
             "terms": has_perm(user, Perm.VIEW_TERMS),
             "people": has_perm(user, Perm.MANAGE_PEOPLE),
+            "second_factor": has_perm(user, Perm.GRANT_ROLES),
             "audit": has_perm(user, Perm.VIEW_AUDIT),
             # The document register (发文登记簿): the department and the auditor.
             "documents": has_perm(user, Perm.MANAGE_CAMPAIGNS) or has_perm(user, Perm.VIEW_AUDIT),

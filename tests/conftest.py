@@ -67,6 +67,27 @@ def _fast_password_hasher(settings):
 
 
 @pytest.fixture(autouse=True)
+def _second_factor_on_force_login(monkeypatch):
+    """`client.force_login(user)` stands for a whole login: for a user who must prove a
+    second factor, it also types the code of their (test) phone into the real verify
+    page, as they would after their password."""
+    from django.test import Client
+
+    from branches.second_factor.selectors import requires_second_factor
+    from tests import otp
+
+    original = Client.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        user = User.objects.get(pk=user.pk)  # its roles as stored now
+        if requires_second_factor(user):
+            otp.prove(self, user)
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+
+
+@pytest.fixture(autouse=True)
 def _uploads_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
