@@ -32,8 +32,11 @@ def totp_device(user: User, *, confirmed: bool = True) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=confirmed).order_by("pk").first()
 
 
-def static_device(user: User) -> StaticDevice | None:
-    return StaticDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
+def static_device(user: User, token: str = "") -> StaticDevice | None:
+    """The user's recovery codes: the device holding ``token`` if one does (a superuser
+    may also have one from `manage.py addstatictoken`), else the first."""
+    devices = StaticDevice.objects.filter(user=user, confirmed=True).order_by("pk")
+    return devices.filter(token_set__token=token).first() or devices.first()
 
 
 def is_enrolled(user: User) -> bool:

@@ -117,7 +117,7 @@ def verify(*, user: User, token: str) -> Verified:
     if app is None:
         raise SecondFactorError("尚未绑定身份验证器。")
     is_app_code = token.isdigit() and len(token) == app.digits
-    device: Device | None = app if is_app_code else selectors.static_device(user)
+    device: Device | None = app if is_app_code else selectors.static_device(user, token)
     if device is None or not token:
         _failed(user, "恢复码错误（没有可用的恢复码）")
         raise SecondFactorError(WRONG_CODE)
