@@ -23,7 +23,7 @@ def reset_refusal(by: User, person: User) -> str | None:
         return "只有安全管理员可以重置动态验证码。"
     outside = [
         m
-        for m in person.memberships.select_related("organization")
+        for m in person.memberships.all()  # prefetched with their organizations by the list
         if not access.has_perm(by, Perm.GRANT_ROLES, m.organization)
     ]
     if outside:

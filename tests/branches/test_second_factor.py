@@ -196,3 +196,21 @@ def test_who_may_reset(client, dept_admin, secretary_a, sysadmin, security_admin
         404,
     )
     assert not AuditEntry.objects.filter(action="otp_reset").exists()
+
+
+def test_the_reset_list_costs_the_same_for_many_accounts(client, security_admin, tree):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(security_admin)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(PEOPLE).status_code == 200
+        return len(captured)
+
+    make_user("d1", (tree.e1, Role.DEPT_ADMIN))
+    few = queries()
+    for n in range(2, 8):
+        make_user(f"d{n}", (tree.e2, Role.AUDITOR), (tree.a, Role.AUDITOR))
+    assert queries() == few
