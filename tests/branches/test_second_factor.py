@@ -214,3 +214,14 @@ def test_the_reset_list_costs_the_same_for_many_accounts(client, security_admin,
     for n in range(2, 8):
         make_user(f"d{n}", (tree.e2, Role.AUDITOR), (tree.a, Role.AUDITOR))
     assert queries() == few
+
+
+def test_the_second_factor_comes_before_a_required_password_change(client, tree):
+    make_user("newdept", (tree.root, Role.DEPT_ADMIN), must_change_password=True)
+    page = password_login(client, "newdept")
+    assert landed(page).startswith(otp.ENROL)
+    code = otp.code_from_secret(otp.secret_on_page(page.content.decode()))
+    response = client.post(otp.ENROL, {"token": code}, follow=True)
+    assert landed(response).startswith(otp.RECOVERY_CODES)  # the codes are shown first
+    response = client.post(otp.RECOVERY_CODES, {}, follow=True)
+    assert landed(response) == reverse("password_change")
