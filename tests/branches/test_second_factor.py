@@ -88,7 +88,7 @@ def test_first_login_enrols_with_the_qr_code_then_shows_ten_recovery_codes_once(
     assert "otp_enrol" in actions and "otp_failed" in actions
 
 
-def test_later_logins_verify_a_real_code_and_refuse_a_wrong_one(dept_admin):
+def test_later_logins_verify_a_real_code_and_refuse_a_wrong_one(dept_admin, auditor):
     enrol(Client(), "dept")
 
     client = Client()
@@ -110,6 +110,12 @@ def test_later_logins_verify_a_real_code_and_refuse_a_wrong_one(dept_admin):
     failures = AuditEntry.objects.filter(action="otp_failed", object_id=str(dept_admin.pk))
     assert failures.count() == 2  # the wrong code and the throttled attempt
     assert {e.changes["reason"]["new"] for e in failures} == {"动态验证码错误", "尝试过于频繁"}
+
+    # The 审计员 reads them in the audit trail.
+    reader = Client()
+    reader.force_login(auditor)
+    trail = reader.get(reverse("audit_list"), {"action": "otp_failed"}).content.decode()
+    assert "动态验证码错误" in trail and "尝试过于频繁" in trail
 
 
 def test_a_recovery_code_works_once(auditor):
