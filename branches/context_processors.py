@@ -1,5 +1,6 @@
 from .access import Perm, has_perm, roles
 from .models import ADMIN_ROLES, Role
+from .second_factor.selectors import requires_second_factor
 
 
 def navigation(request):
@@ -10,6 +11,9 @@ def navigation(request):
     role_labels = [label for value, label in Role.choices if value in my_roles]
     if user.is_superuser:
         role_labels.insert(0, "超级管理员")
+    # No menu before the second factor (the middleware refuses its pages anyway).
+    if requires_second_factor(user) and not getattr(user, "is_verified", lambda: True)():
+        return {"role_labels": role_labels}
     return {
         "nav": {
             "tree": has_perm(user, Perm.VIEW_ORG),
@@ -21,6 +25,7 @@ def navigation(request):
             "rectifications": user.is_superuser or bool(my_roles - ADMIN_ROLES),
             "terms": has_perm(user, Perm.VIEW_TERMS),
             "people": has_perm(user, Perm.MANAGE_PEOPLE),
+            "second_factor": has_perm(user, Perm.GRANT_ROLES),
             "audit": has_perm(user, Perm.VIEW_AUDIT),
             # The document register (发文登记簿): the department and the auditor.
             "documents": has_perm(user, Perm.MANAGE_CAMPAIGNS) or has_perm(user, Perm.VIEW_AUDIT),

@@ -386,6 +386,11 @@ class AuditAction(models.TextChoices):
     LOGIN_FAILED = "login_failed", "登录失败"
     IMPORT = "import", "导入"
     EXPORT = "export", "导出"
+    # The second factor (branches.second_factor).
+    OTP_ENROL = "otp_enrol", "绑定动态验证码"
+    OTP_FAILED = "otp_failed", "动态验证码错误"
+    OTP_RECOVERY = "otp_recovery", "使用恢复码"
+    OTP_RESET = "otp_reset", "重置动态验证码"
 
 
 class AuditRetentionError(Exception):

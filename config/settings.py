@@ -103,6 +103,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "import_export",
     "branches",
     "rubrics",
@@ -120,9 +123,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "branches.toolkit.middleware.RejectNulMiddleware",
     "branches.toolkit.middleware.IdleTimeoutMiddleware",
+    # Before the password change: a privileged user proves the second factor first.
+    "branches.second_factor.middleware.SecondFactorRequiredMiddleware",
     "branches.toolkit.middleware.PasswordChangeRequiredMiddleware",
     "branches.toolkit.middleware.AuditContextMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -219,6 +225,13 @@ AXES_CLIENT_IP_CALLABLE = "branches.toolkit.audit.client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+
+# Second factor (django-otp, TOTP with recovery codes) for the privileged roles: see
+# branches/second_factor. Wrong codes are throttled per device: after n failures in a row
+# the next attempt waits 2^(n-1) seconds.
+OTP_TOTP_ISSUER = "党支部标准化考评"
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]

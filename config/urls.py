@@ -5,6 +5,7 @@ from django.urls import include, path
 from assessments.views import home
 from branches import views as branch_views
 from branches.forms import LoginForm
+from branches.second_factor import urls as second_factor_urls
 
 admin.site.site_header = "党支部标准化考评 · 管理后台"
 admin.site.site_title = "党支部标准化考评"
@@ -33,6 +34,8 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    path("accounts/second-factor/", include(second_factor_urls.account_urlpatterns)),
+    path("", include(second_factor_urls.urlpatterns)),
     path("", include("branches.urls")),
     path("", include("rubrics.urls")),
     path("", include("assessments.urls")),

@@ -66,6 +66,30 @@ def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = SHARED_SETTINGS["PASSWORD_HASHERS"]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _second_factor_on_force_login():
+    """`client.force_login(user)` stands for a whole login: for a user who must prove a
+    second factor, it also types the code of their (test) phone into the real verify
+    page, as they would after their password. For the whole session, so that module
+    fixtures logging people in get it too."""
+    from django.test import Client
+
+    from branches.second_factor.selectors import requires_second_factor
+    from tests import otp
+
+    original = Client.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        user = User.objects.get(pk=user.pk)  # its roles as stored now
+        if requires_second_factor(user):
+            otp.prove(self, user)
+
+    Client.force_login = force_login
+    yield
+    Client.force_login = original
+
+
 @pytest.fixture(autouse=True)
 def _uploads_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"

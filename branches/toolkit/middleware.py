@@ -133,5 +133,12 @@ class PasswordChangeRequiredMiddleware:
 
     @staticmethod
     def _exempt(path: str) -> bool:
+        from ..second_factor.middleware import PREFIX as SECOND_FACTOR_PAGES
+
         allowed = {reverse("password_change"), reverse("password_change_done"), reverse("logout")}
-        return path in allowed or path.startswith(settings.STATIC_URL)
+        return (
+            path in allowed
+            or path.startswith(settings.STATIC_URL)
+            # The second factor comes first (its middleware runs before this one).
+            or path.startswith(SECOND_FACTOR_PAGES)
+        )

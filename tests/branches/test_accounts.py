@@ -1,3 +1,4 @@
+import io
 import time
 
 import pytest
@@ -108,9 +109,37 @@ def test_each_demo_login_lands_on_its_role_home(client, db, username, expected):
     response = client.post(
         reverse("login"), {"username": username, "password": "Dangjian@2026"}, follow=True
     )
+    verify = reverse("second_factor_verify")
+    asked = response.redirect_chain[-1][0].startswith(verify)
+    assert asked == (username in {"dq01", "xt01", "sh01"})
+    if asked:
+        # The demo's privileged logins type the code `manage.py otp_code` prints.
+        assert f"manage.py otp_code {username}" in response.content.decode()
+        out = io.StringIO()
+        call_command("otp_code", username, stdout=out)
+        response = client.post(verify, {"token": out.getvalue().strip()}, follow=True)
     page = response.content.decode()
     assert response.redirect_chain[-1][0] == reverse("home")
     assert f'<h2 class="h5">{expected}</h2>' in page
+
+
+def test_otp_code_prints_only_for_the_demo_devices(db, settings):
+    from django.core.management import CommandError, call_command
+
+    from branches.models import Organization, Role
+    from tests import otp
+    from tests.conftest import make_user
+
+    call_command("load_demo", verbosity=0)
+    # A real account with a phone of its own.
+    dept = make_user("dept", (Organization.objects.get(code="JT"), Role.DEPT_ADMIN))
+    otp.enrolled_device(dept)
+    for username in ("dept", "sj01", "nobody"):
+        with pytest.raises(CommandError, match="not a demo login"):
+            call_command("otp_code", username)
+    settings.SECURE = True
+    with pytest.raises(CommandError, match="DJANGO_SECURE"):
+        call_command("otp_code", "dq01")
 
 
 def test_no_account_outside_the_demo_has_a_known_password(db):

@@ -29,6 +29,22 @@ MATRIX = [
     ("password_change", None, "GET", [302, 200, 200, 200, 200, 200, 200, 200]),
     ("password_change", None, "POST", [302, 200, 200, 200, 200, 200, 200, 200]),
     ("password_change_done", None, "GET", [302, 200, 200, 200, 200, 200, 200, 200]),
+    # The second factor: one's own pages send on whoever has nothing to prove (here:
+    # everyone, the privileged roles being verified); the 安全管理员 alone resets.
+    ("second_factor_verify", None, "GET", [302, 302, 302, 302, 302, 302, 302, 302]),
+    ("second_factor_verify", None, "POST", [302, 302, 302, 302, 302, 302, 302, 302]),
+    ("second_factor_enrol", None, "GET", [302, 302, 302, 302, 302, 302, 302, 302]),
+    ("second_factor_enrol", None, "POST", [302, 302, 302, 302, 302, 302, 302, 302]),
+    ("second_factor_recovery_codes", None, "GET", [302, 302, 302, 302, 302, 302, 302, 302]),
+    ("second_factor_recovery_codes", None, "POST", [302, 302, 302, 302, 302, 302, 302, 302]),
+    (
+        "second_factor_recovery_codes_download",
+        None,
+        "GET",
+        [302, 404, 404, 404, 404, 404, 404, 404],
+    ),
+    ("second_factor_people", None, "GET", [302, 403, 403, 403, 403, 403, 403, 403]),
+    ("second_factor_reset", "person", "POST", [302, 403, 403, 403, 403, 403, 403, 403]),
     ("org_tree", None, "GET", [302, 403, 200, 200, 200, 200, 200, 403]),
     ("org_detail", "a", "GET", [302, 404, 200, 200, 200, 200, 200, 404]),
     ("org_detail", "b", "GET", [302, 404, 404, 200, 200, 200, 200, 404]),

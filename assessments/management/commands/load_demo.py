@@ -26,6 +26,7 @@ from branches.models import (
     add_years,
 )
 from branches.roster.demo import DEMO_ROSTERS, load_rosters
+from branches.second_factor import services as second_factor
 from branches.services import place_subtree
 from branches.toolkit import audit
 from rubrics.models import RubricVersion, VersionStatus
@@ -64,6 +65,8 @@ class Command(BaseCommand):
             campaign = self._campaign(data.get("campaign"))
             # After the campaigns: last year's signed sheets were scored before the records.
             load_demo_meetings()
+            # The privileged logins get a device whose code `manage.py otp_code` prints.
+            second_factor.enrol_demo_devices(usernames=[u["username"] for u in data["users"]])
         if options["verbosity"] < 1:
             return
         self.stdout.write(
