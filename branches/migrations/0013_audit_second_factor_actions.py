@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('branches', '0011_security_admin_role'),
+        ('branches', '0012_audit_checkpoint'),
     ]
 
     operations = [
