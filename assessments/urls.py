@@ -105,4 +105,5 @@ urlpatterns = [
     path("reports/<uuid:pk>/download/", reports.report_download, name="report_download"),
     path("mechanisms/", include("assessments.mechanisms.urls")),
     path("documents/", include("assessments.register.urls")),
+    path("notices/", include("assessments.notices.urls")),
 ]

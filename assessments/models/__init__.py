@@ -38,6 +38,7 @@ from .meetings import (
     MeetingStatus,
     ScoreDeparture,
 )
+from .notices import Notice, NoticeKind
 from .results import (
     SETTLED,
     WITH_BRANCH,
@@ -125,6 +126,8 @@ __all__ = [
     "MeetingAttachment",
     "MeetingStatus",
     "MonthlyReport",
+    "Notice",
+    "NoticeKind",
     "Pairing",
     "PairingEvent",
     "PairingStatus",

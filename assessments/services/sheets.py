@@ -22,6 +22,7 @@ from ..gates import submission_blocker
 from ..models import (
     EDITABLE,
     Evidence,
+    NoticeKind,
     ScoreSheet,
     SheetEntry,
     SheetEvent,
@@ -30,6 +31,7 @@ from ..models import (
     VetoFinding,
 )
 from ..models.workflow import named_for
+from ..notices.services import announce
 from ..selectors import entry_for, forget_held, held_at, read_held, sheet_rules
 from . import entry_audit
 from .errors import AssessmentError, Conflict, acting
@@ -412,6 +414,7 @@ def return_sheet(sheet: ScoreSheet, *, by: User, reason: str) -> ScoreSheet:
     old = _transition(sheet, old=(SheetStatus.SUBMITTED,), new=SheetStatus.RETURNED)
     _event(sheet, by, old, SheetStatus.RETURNED, reason=reason[:2000])
     sheet.refresh_from_db()
+    announce(NoticeKind.RETURNED)  # the assessor is told, inside the product and by email
     return sheet
 
 
@@ -703,6 +706,7 @@ def reopen_sheet(sheet: ScoreSheet, *, by: User, reason: str) -> ScoreSheet:
     )
     _event(sheet, by, old, SheetStatus.RETURNED, reason=reason[:2000])
     sheet.refresh_from_db()
+    announce(NoticeKind.RETURNED)  # the assessor is told, inside the product and by email
     return sheet
 
 

@@ -13,6 +13,8 @@ import time
 from django.db import InterfaceError, OperationalError, connections
 from django_tasks_db.management.commands import db_worker as upstream
 
+from assessments.notices.tasks import schedule_sweep
+
 logger = logging.getLogger("django_tasks_db")
 
 PAUSE_SECONDS = 1.0
@@ -20,6 +22,12 @@ PAUSE_SECONDS = 1.0
 
 class ResilientWorker(upstream.Worker):
     def run(self) -> None:
+        # The hourly sweep of notices (deadlines in 3 days, overdue, 换届 due…) queues its
+        # next run itself; a starting worker restarts the chain if nothing is waiting.
+        try:
+            schedule_sweep()
+        except (OperationalError, InterfaceError) as exc:
+            logger.warning("Worker %s: could not queue the notices sweep (%s)", self.worker_id, exc)
         failures = 0
         while True:
             try:
