@@ -7,7 +7,7 @@ import re
 
 from django.core.management import call_command
 
-from .pages import fill_sheet, login, my_sheets, open_page, submit
+from .pages import fill_sheet, login, my_sheets, open_page, row_link, submit
 from .plaque_flow import evaluate_pairing
 
 
@@ -109,3 +109,21 @@ def test_remind_reports_each_channel(client, mailoutbox):
     # Each reminded person finds the 催办 in the product, with or without an email address.
     login(client, "sj01")
     assert "催办" in open_page(client, "/notices/?show=unread")
+
+
+def test_a_problem_submitted_for_closing_tells_its_inspector(client):
+    """The inspector who found a problem (hc01) is told when the branch asks for 销号, and
+    finds it on the workbench."""
+    from .problem_flow import ask_to_close
+    from .test_one_problem_list import inspect_heat_plant
+
+    inspection = inspect_heat_plant(client)
+    login(client, "sj21")
+    items = open_page(client, open_page(client, inspection).link("支部问题清单"))
+    problem = row_link(items, "会议记录不完整")
+    ask_to_close(client, problem, measure="补齐会议记录", responsible="热电厂书记")
+    home = login(client, "hc01")
+    assert _unread(home) >= 1
+    notices = open_page(client, "/notices/?show=unread")
+    assert "待核实销号：热电厂党支部 · 3.1" in notices
+    assert "待核实销号" in home.row("待核实销号", "热电厂党支部 · 3.1")
