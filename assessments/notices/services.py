@@ -91,16 +91,15 @@ def deliver(drafts: Iterable[Draft]) -> Delivery:
         new = [d for d, row in zip(new, rows, strict=True) if row is not None]
         rows = [row for row in rows if row is not None]
     audit.record_bulk([(row, None) for row in rows])
+    by_person: dict[int, list[Draft]] = {}
+    for d in new:
+        by_person.setdefault(d.recipient.pk, []).append(d)
     emailed = []
-    for d in new:
-        if d.recipient.email:
-            _email(d)
-            emailed.append(d.recipient)
-    notified = []
-    for d in new:
-        if d.recipient not in notified:
-            notified.append(d.recipient)
-    return Delivery(notified, list(dict.fromkeys(emailed)))
+    for own in by_person.values():
+        if own[0].recipient.email:
+            _email(own)  # one email per person per delivery, however many notices
+            emailed.append(own[0].recipient)
+    return Delivery([own[0].recipient for own in by_person.values()], emailed)
 
 
 def _written(row: Notice) -> Notice | None:
@@ -113,18 +112,26 @@ def _written(row: Notice) -> Notice | None:
     return notice if created else None
 
 
-def _email(d: Draft) -> None:
-    name = d.recipient.name or d.recipient.username
-    body = d.email_body or f"{name}：\n\n{d.text}\n\n请登录系统办理。"
+def _email(own: list[Draft]) -> None:
+    """Email one person their new notices: one notice as itself, several as a list."""
+    first = own[0]
+    name = first.recipient.name or first.recipient.username
+    if len(own) == 1:
+        subject = first.subject or NoticeKind(first.kind).label
+        body = first.email_body or f"{name}：\n\n{first.text}\n\n请登录系统办理。"
+    else:
+        subject = f"您有 {len(own)} 条新通知"
+        lines = "\n".join(f"· 【{NoticeKind(d.kind).label}】{d.text}" for d in own)
+        body = f"{name}：\n\n{lines}\n\n请登录系统办理。"
     try:
         send_mail(
-            subject=SUBJECT + (d.subject or NoticeKind(d.kind).label),
+            subject=SUBJECT + subject,
             message=body,
             from_email=None,
-            recipient_list=[d.recipient.email],
+            recipient_list=[first.recipient.email],
         )
-    except OSError:  # the notice stands; the mail server's failure is logged
-        logger.exception("notice email to %s failed", d.recipient.email)
+    except OSError:  # the notices stand; the mail server's failure is logged
+        logger.exception("notice email to %s failed", first.recipient.email)
 
 
 # -- reading each kind of event from the records that hold it ------------------------------
