@@ -170,21 +170,27 @@ def _rectification_tasks(user: User) -> tuple[list, list]:
         .select_related("organization")
         .order_by("deadline")
     )
-    # Problems entered by hand belong to no campaign: the department over them verifies;
-    # a mechanism's problems also their inspectors or the pairing's helper.
-    by_hand = Q(result__isnull=True) & access.scope_q(
-        user, Perm.MANAGE_CAMPAIGNS, "organization__path"
-    )
     verify = (
-        RectificationItem.objects.filter(
-            Q(pk__in=RectificationItem.objects.reviewed_by(user).values("pk"))
-            | by_hand
-            | Q(pk__in=RectificationItem.objects.filter(found_by_q(user)).values("pk"))
-        )
+        RectificationItem.objects.filter(verifier_q(user))
         .filter(status=RectificationStatus.SUBMITTED)
         .select_related("organization")
     )
     return list(fix[:20]), list(verify[:20])
+
+
+def verifier_q(user: User) -> Q:
+    """Items this user verifies (销号) once their branch submits them: those of branches
+    they scored, problems entered by hand in the department's scope, and a mechanism's
+    problems for their inspectors or the pairing's helper."""
+    # Problems entered by hand belong to no campaign: the department over them verifies.
+    by_hand = Q(result__isnull=True) & access.scope_q(
+        user, Perm.MANAGE_CAMPAIGNS, "organization__path"
+    )
+    return (
+        Q(pk__in=RectificationItem.objects.reviewed_by(user).values("pk"))
+        | by_hand
+        | Q(pk__in=RectificationItem.objects.filter(found_by_q(user)).values("pk"))
+    )
 
 
 def tasks_for(user: User) -> dict:

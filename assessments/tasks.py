@@ -6,7 +6,6 @@ import logging
 import tempfile
 import time
 
-from django.core.mail import send_mail
 from django.db import OperationalError
 from django.tasks import task
 from django.utils import timezone
@@ -40,10 +39,21 @@ def retry_locked(func):
 @task()
 @retry_locked
 def send_reminders(
-    *, campaign_id: int, user_ids: list[int] | None = None, late_only: bool = False
+    *,
+    campaign_id: int,
+    user_ids: list[int] | None = None,
+    late_only: bool = False,
+    batch: str = "",
 ) -> int:
-    """Email each assessor who still has sheets to fill or fix in the campaign (only the
-    people ``user_ids`` names, only late sheets with ``late_only``)."""
+    """催办: a notice to each assessor who still has sheets to fill or fix in the campaign
+    (only the people ``user_ids`` names, only late sheets with ``late_only``), by email too
+    where they have an address; ``batch`` names this 催办 (one notice per person per 催办).
+    Returns how many people got a notice."""
+    from django.urls import reverse
+
+    from .models import NoticeKind
+    from .notices.services import Draft, deliver
+
     sheets = ScoreSheet.objects.filter(
         campaign_id=campaign_id, status__in=EDITABLE, campaign__status=CampaignStatus.OPEN
     ).select_related("assessor", "organization", "stage", "campaign")
@@ -54,26 +64,31 @@ def send_reminders(
     by_person: dict = {}
     for sheet in sheets:
         by_person.setdefault(sheet.assessor, []).append(sheet)
-    sent = 0
+    drafts = []
     for person, own in by_person.items():
-        if not person.email:
-            continue
         lines = [
             f"· {s.organization.name}（{s.stage.name}），截止 {s.stage.deadline:%Y-%m-%d}"
             + ("，已逾期" if s.overdue else "")
             + ("，已退回待修改" if s.is_returned else "")
             for s in own
         ]
-        send_mail(
-            subject=f"【党支部标准化考评】{own[0].campaign.name}：您有 {len(own)} 份考评表待办",
-            message=f"{person.name or person.username}：\n\n您有以下考评表尚未提交：\n"
-            + "\n".join(lines)
-            + "\n\n请登录系统办理。",
-            from_email=None,
-            recipient_list=[person.email],
+        campaign = own[0].campaign
+        drafts.append(
+            Draft(
+                person,
+                NoticeKind.REMINDER,
+                f"reminder:c{campaign_id}:{batch or timezone.now().isoformat()}",
+                f"催办：{campaign.name}，您有 {len(own)} 份考评表尚未提交"
+                + ("（已逾期）" if late_only else "")
+                + "。",
+                reverse("sheet_detail", args=[own[0].pk]) if len(own) == 1 else reverse("home"),
+                email_body=f"{person.name or person.username}：\n\n您有以下考评表尚未提交：\n"
+                + "\n".join(lines)
+                + "\n\n请登录系统办理。",
+                subject=f"{campaign.name}：您有 {len(own)} 份考评表待办",
+            )
         )
-        sent += 1
-    return sent
+    return len(deliver(drafts).notified)
 
 
 @task()

@@ -107,4 +107,5 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("mechanisms/", include("assessments.mechanisms.urls")),
     path("documents/", include("assessments.register.urls")),
+    path("notices/", include("assessments.notices.urls")),
 ]

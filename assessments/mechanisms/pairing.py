@@ -16,6 +16,7 @@ from ..models import (
     Evaluation,
     Interview,
     MonthlyReport,
+    NoticeKind,
     Pairing,
     PairingEvent,
     PairingStatus,
@@ -26,6 +27,7 @@ from ..models import (
     RectificationKind,
     Visit,
 )
+from ..notices.services import announce
 from ..services.consequences import record_pairing_effect, secretary_account
 from ..services.errors import AssessmentError, acting
 from ..services.results import previous_period
@@ -317,6 +319,7 @@ def evaluate_pairing(
                 evaluation=evaluation,
                 recorded_by=by,
             )
+            announce(NoticeKind.INTERVIEW)  # the secretary is told of the 约谈
         if plaque.is_lowest("pairing", band, rules):
             number = _current_plan(pairing).number + 1
             Plan.objects.create(pairing=pairing, number=number, kind=PlanKind.REPLAN, reason=what)
@@ -380,6 +383,7 @@ def accept_pairing(pairing: Pairing, *, by: User, met: bool, note: str) -> Pairi
                 reason="延长责任期后仍未达标，约谈支部书记，限期整改",
                 recorded_by=by,
             )
+            announce(NoticeKind.INTERVIEW)
         pairing.save()
         _event(pairing, by=by, action="期末验收", before=before, note=note)
     return pairing

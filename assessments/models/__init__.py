@@ -39,6 +39,7 @@ from .meetings import (
     MeetingStatus,
     ScoreDeparture,
 )
+from .notices import Notice, NoticeKind
 from .results import (
     SETTLED,
     WITH_BRANCH,
@@ -127,6 +128,8 @@ __all__ = [
     "MeetingAttachment",
     "MeetingStatus",
     "MonthlyReport",
+    "Notice",
+    "NoticeKind",
     "Pairing",
     "PairingEvent",
     "PairingStatus",

@@ -8,6 +8,7 @@ whole request with the list of problems (a dry run returns the same plan without
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils import timezone
 
 from branches.access import Perm
 from branches.models import Organization, User
@@ -70,8 +71,8 @@ def reminder_recipients(campaign: Campaign, *, late_only: bool) -> list[Reminded
 
 
 def remind_assessors(campaign: Campaign, *, by: User, late_only: bool = False) -> list[Reminded]:
-    """催办: queue the reminder emails, record who was reminded, return them (those without
-    an email address are listed too: they get nothing and must be called)."""
+    """催办: queue the reminders (a notice inside the product to each, an email too where
+    they have an address), record who was reminded, return them."""
     _require(by, Perm.MANAGE_CAMPAIGNS, campaign.scope)
     from ..tasks import send_reminders
 
@@ -97,8 +98,12 @@ def remind_assessors(campaign: Campaign, *, by: User, late_only: bool = False) -
                 }
             },
         )
+    # One name for this 催办: a retried task never notifies anyone twice.
     send_reminders.enqueue(
-        campaign_id=campaign.pk, user_ids=[r.person.pk for r in recipients], late_only=late_only
+        campaign_id=campaign.pk,
+        user_ids=[r.person.pk for r in recipients],
+        late_only=late_only,
+        batch=timezone.now().isoformat(),
     )
     return recipients
 

@@ -32,7 +32,9 @@ from ..models import (
     EffectKind,
     EffectStatus,
     Interview,
+    NoticeKind,
 )
+from ..notices.services import announce
 from .errors import AssessmentError, acting
 
 
@@ -126,6 +128,7 @@ def record_effect(result: BranchResult, rule: EffectRule, *, by: User) -> Conseq
                 reason=f"{rule.text}（{result.campaign.name}“{result.grade}”）"[:200],
                 recorded_by=by,
             )
+            announce(NoticeKind.INTERVIEW)  # the secretary is told of the 约谈
         effect.save()
     return effect
 

@@ -37,6 +37,7 @@ from ..models import (
     Inspection,
     InspectionStatus,
     ItemFact,
+    NoticeKind,
     RectificationEvent,
     RectificationEvidence,
     RectificationItem,
@@ -51,6 +52,7 @@ from ..models import (
     VetoFinding,
     VetoOverturn,
 )
+from ..notices.services import announce
 from ..selectors import campaign_objects
 from . import facts
 from .consequences import sync_effects
@@ -972,12 +974,14 @@ def submit_rectification(item: RectificationItem, *, by: User) -> RectificationI
         raise AssessmentError("整改情况由本支部书记提交。")
     if not RectificationItem.objects.filter(pk=item.pk).exclude(measure="").exists():
         raise AssessmentError("请先填写整改措施。")
-    return _transition(
+    item = _transition(
         item,
         by,
         WITH_BRANCH,
         RectificationStatus.SUBMITTED,
     )
+    announce(NoticeKind.VERIFY)  # those who verify it are told
+    return item
 
 
 @transaction.atomic

@@ -26,6 +26,7 @@ from ..models import (
     EDITABLE,
     BranchResult,
     Evidence,
+    NoticeKind,
     ScoreSheet,
     SheetEntry,
     SheetEvent,
@@ -34,6 +35,7 @@ from ..models import (
     VetoFinding,
 )
 from ..models.workflow import named_for
+from ..notices.services import announce
 from ..selectors import entry_for, forget_held, held_at, read_held, sheet_rules
 from . import entry_audit
 from .errors import AssessmentError, Conflict, acting
@@ -416,6 +418,7 @@ def return_sheet(sheet: ScoreSheet, *, by: User, reason: str) -> ScoreSheet:
     old = _transition(sheet, old=(SheetStatus.SUBMITTED,), new=SheetStatus.RETURNED)
     _event(sheet, by, old, SheetStatus.RETURNED, reason=reason[:2000])
     sheet.refresh_from_db()
+    announce(NoticeKind.RETURNED)  # the assessor is told, inside the product and by email
     return sheet
 
 
@@ -791,6 +794,7 @@ def reopen_sheet(sheet: ScoreSheet, *, by: User, reason: str) -> ScoreSheet:
     )
     _event(sheet, by, old, SheetStatus.RETURNED, reason=reason[:2000])
     sheet.refresh_from_db()
+    announce(NoticeKind.RETURNED)  # the assessor is told, inside the product and by email
     return sheet
 
 

@@ -49,23 +49,21 @@ def campaign_remind(request: HttpRequest, pk: int) -> HttpResponse:
     except AssessmentError as exc:
         messages.error(request, str(exc))
         return redirect("campaign_progress", pk=pk)
-    sent = [r for r in reminded if r.reachable]
+    emailed = [r for r in reminded if r.reachable]
     missing = [r for r in reminded if not r.reachable]
     messages.success(
         request,
-        f"已催办 {len(reminded)} 人："
+        f"已催办 {len(reminded)} 人（站内通知 {len(reminded)} 人，其中邮件 {len(emailed)} 人）："
         + "、".join(f"{r.person.name or r.person.username}（{len(r.sheets)} 份）" for r in reminded)
         + "。",
     )
     if missing:
         messages.warning(
             request,
-            f"其中 {len(missing)} 人没有登记邮箱，未能发送邮件，请电话催办："
+            f"其中 {len(missing)} 人没有登记邮箱，只收到站内通知，如需可电话催办："
             + "、".join(r.person.name or r.person.username for r in missing)
             + "。",
         )
-    elif sent:
-        messages.info(request, "提醒邮件已安排发送。")
     return redirect("campaign_progress", pk=pk)
 
 

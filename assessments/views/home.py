@@ -12,7 +12,7 @@ from branches.selectors import BELOW_MINIMUM, term_reminders
 
 from ..meetings import still_due_this_month
 from ..pages import dashboard, running_campaigns
-from ..selectors import tasks_for
+from ..workbench import workbench
 
 
 @require_GET
@@ -30,10 +30,14 @@ def home(request: HttpRequest) -> HttpResponse:
         "is_auditor": Role.AUDITOR in my_roles or user.is_superuser,
         "secretary_of": secretary_of,
         "memberships": access.memberships(user),
-        "no_role": not my_roles and not user.is_superuser,
     }
+    work = workbench(user)
+    # Work given by a pairing, an inspection or a roster link counts: only someone with
+    # neither a role nor any open work is told to ask for a role.
+    context["no_role"] = not my_roles and not user.is_superuser and not work
     context["meetings_due"] = [(org, still_due_this_month(org)) for org in secretary_of]
-    context["tasks"] = tasks_for(user)
+    context["work"] = work
+    context["tasks"] = work.tasks
     context["running"] = running_campaigns(user)
     context["dashboard"] = dashboard(user)
     if access.has_perm(user, Perm.VIEW_TERMS):

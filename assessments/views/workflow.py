@@ -502,7 +502,10 @@ def sheet_return(request: HttpRequest, pk: int) -> HttpResponse:
     except AssessmentError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, "已退回，打分人将在首页看到退回原因。")
+        messages.success(
+            request,
+            "已退回，打分人会收到站内通知（有邮箱的同时收到邮件），并在首页待办中看到退回原因。",
+        )
     return redirect("sheet_detail", pk=pk)
 
 

@@ -9,6 +9,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from assessments.models import Notice, NoticeKind
 from branches import importing
 from branches.models import CrossReviewGroup, ImportKind, Member, Membership, Role, User
 from tests.conftest import (
@@ -88,8 +89,16 @@ def _objects(tree, users) -> dict:
     member_b = Member.objects.create(organization=tree.b, name="乙党员", status="full")
     meeting, attachment = _meeting_objects(tree, users["secretary_a"], member)
     mechanisms = _mechanism_objects(tree, dept_admin, member, member_b, users["secretary_b"])
+    notice = Notice.objects.create(
+        recipient=users["secretary_a"],
+        kind=NoticeKind.RETURNED,
+        key="matrix",
+        text="退回",
+        link="/",
+    )
     return {
         **mechanisms,
+        "notice": [notice.pk],
         "meeting": [meeting.pk],
         "meeting_attachment": [attachment.pk],
         "member": [member.pk],

@@ -136,6 +136,11 @@ MATRIX = [
     ("rectification_detail", "pairing_item", "GET", [302, 404, 200, 404, 200, 200, 404, 404]),
     ("rectification_close", "pairing_item", "POST", [302, 404, 403, 404, 302, 403, 404, 404]),
     ("interview_list", None, "GET", [302, 200, 200, 200, 200, 200, 200, 200]),
+    # The message centre: everyone's own notices; another's notice is not found.
+    ("notice_list", None, "GET", [302, 200, 200, 200, 200, 200, 200, 200]),
+    ("notice_read_all", None, "POST", [302, 302, 302, 302, 302, 302, 302, 302]),
+    ("notice_open", "notice", "POST", [302, 404, 302, 404, 404, 404, 404, 404]),
+    ("notice_read", "notice", "POST", [302, 404, 302, 404, 404, 404, 404, 404]),
     ("interview_export", None, "GET", [302, 200, 200, 200, 200, 200, 200, 200]),
     ("interview_record", "interview", "POST", [302, 404, 403, 404, 302, 403, 404, 404]),
     ("inspection_list", None, "GET", [302, 200, 200, 200, 200, 200, 200, 200]),

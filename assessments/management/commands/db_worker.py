@@ -21,6 +21,7 @@ from django.db import InterfaceError, OperationalError, connection, connections
 from django.utils import timezone
 from django_tasks_db.management.commands import db_worker as upstream
 
+from assessments.notices.tasks import schedule_sweep
 from assessments.services import jobs
 
 logger = logging.getLogger("django_tasks_db")
@@ -77,6 +78,12 @@ class ResilientWorker(upstream.Worker):
             heartbeat.stop()
 
     def _run_resiliently(self) -> None:
+        # The hourly sweep of notices (deadlines in 3 days, overdue, 换届 due…) queues its
+        # next run itself; a starting worker restarts the chain if nothing is waiting.
+        try:
+            schedule_sweep()
+        except (OperationalError, InterfaceError) as exc:
+            logger.warning("Worker %s: could not queue the notices sweep (%s)", self.worker_id, exc)
         failures = 0
         while True:
             try:
