@@ -18,6 +18,7 @@ from .forms import (
     GrantRoleForm,
     OrganizationForm,
     OwnPasswordChangeForm,
+    RejectResetForm,
     SecretaryAccountsForm,
     SetPasswordForm,
     UploadForm,
@@ -30,7 +31,6 @@ from .models import (
     ImportJob,
     ImportKind,
     ImportStatus,
-    Membership,
     OrgKind,
     Role,
 )
@@ -197,9 +197,11 @@ def org_template(request: HttpRequest) -> HttpResponse:
 
 # -- imports ----------------------------------------------------------------------------
 
+# The people import: the 系统管理员 imports accounts, the 安全管理员 their roles (each
+# row is checked against what the importer may do: branches.importers.PeopleImport).
 IMPORT_PERMS = {
-    ImportKind.ORGANIZATIONS: Perm.MANAGE_ORG,
-    ImportKind.PEOPLE: Perm.MANAGE_PEOPLE,
+    ImportKind.ORGANIZATIONS: (Perm.MANAGE_ORG,),
+    ImportKind.PEOPLE: (Perm.MANAGE_PEOPLE, Perm.GRANT_ROLES),
 }
 IMPORT_TEMPLATES = {ImportKind.ORGANIZATIONS: "org_template", ImportKind.PEOPLE: "people_template"}
 
@@ -209,7 +211,7 @@ IMPORT_TEMPLATES = {ImportKind.ORGANIZATIONS: "org_template", ImportKind.PEOPLE:
 def import_upload(request: HttpRequest, kind: str) -> HttpResponse:
     if kind not in IMPORT_TEMPLATES:
         raise Http404
-    access.require(request.user, IMPORT_PERMS[kind])
+    access.require_any(request.user, *IMPORT_PERMS[kind])
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -240,8 +242,8 @@ def _get_job(request: HttpRequest, pk) -> ImportJob:
     job = get_object_or_404(ImportJob.objects.defer("content"), pk=pk)
     if job.created_by_id != request.user.pk:
         raise Http404
-    perm = REGISTRY[job.kind].perm if job.kind in REGISTRY else IMPORT_PERMS[job.kind]
-    access.require(request.user, perm)
+    perms = (REGISTRY[job.kind].perm,) if job.kind in REGISTRY else IMPORT_PERMS[job.kind]
+    access.require_any(request.user, *perms)
     return job
 
 
@@ -394,13 +396,16 @@ def group_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @login_required
 def people_list(request: HttpRequest) -> HttpResponse:
-    access.require(request.user, Perm.MANAGE_PEOPLE)
+    if not access.manages_people(request.user):
+        raise PermissionDenied
     q = text_param(request, "q")
     role = text_param(request, "role", max_length=30)
     users = access.visible_users(request.user)
     if q:
         users = users.filter(Q(username__icontains=q) | Q(name__icontains=q))
-    if role:
+    if role == "none":  # accounts waiting for the 安全管理员's grant
+        users = users.filter(memberships__isnull=True)
+    elif role:
         users = users.filter(memberships__role=role)
     users = users.order_by("username").prefetch_related("memberships__organization")
     return render(
@@ -411,6 +416,8 @@ def people_list(request: HttpRequest) -> HttpResponse:
             "q": q,
             "role": role,
             "roles": Role.choices,
+            "can_accounts": access.has_perm(request.user, Perm.MANAGE_PEOPLE),
+            "can_grant": access.has_perm(request.user, Perm.GRANT_ROLES),
         },
     )
 
@@ -426,7 +433,9 @@ def person_create(request: HttpRequest) -> HttpResponse:
         except BranchesError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"已新增账号 {person}。请为其授予角色。")
+            messages.success(
+                request, f"已新增账号 {person}。该账号尚无角色：角色由安全管理员授予（三员分立）。"
+            )
             return redirect("person_detail", pk=person.pk)
     return render(request, "branches/person_form.html", {"form": form})
 
@@ -434,7 +443,8 @@ def person_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    person = access.get_user(request.user, pk, manage=request.method == "POST")
+    posting = request.method == "POST"
+    person = access.get_user(request.user, pk, perm=Perm.MANAGE_PEOPLE if posting else None)
     form = UserEditForm(
         request.POST or None,
         initial={
@@ -444,7 +454,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "is_active": person.is_active,
         },
     )
-    if request.method == "POST" and form.is_valid():
+    if posting and form.is_valid():
         try:
             services.update_user(person, by=request.user, **form.cleaned_data)
         except BranchesError as exc:
@@ -452,18 +462,27 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"已保存 {person}。")
             return redirect("person_detail", pk=person.pk)
+    refusal = access.account_refusal(request.user, person)
     return render(
         request,
         "branches/person_detail.html",
         {
             "person": person,
-            "refusal": access.account_refusal(request.user, person),
+            "refusal": refusal,
+            # 三员分立: the account and its password are the 系统管理员's, its roles the
+            # 安全管理员's; each sees the other's part read-only.
+            "can_accounts": not refusal and access.has_perm(request.user, Perm.MANAGE_PEOPLE),
+            "can_grant": not refusal and access.has_perm(request.user, Perm.GRANT_ROLES),
+            "reads_scores": access.reads_scores(person),
             "form": form,
             "grant_form": GrantRoleForm(user=request.user),
             "password_form": SetPasswordForm(),
             "memberships": person.memberships.select_related("organization").order_by(
                 "organization__path"
             ),
+            "pending_reset": selectors.password_resets(request.user, pending=True)
+            .filter(user=person)
+            .first(),
         },
     )
 
@@ -471,17 +490,27 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def person_set_password(request: HttpRequest, pk: int) -> HttpResponse:
-    person = access.get_user(request.user, pk, manage=True)
+    person = access.get_user(request.user, pk, perm=Perm.MANAGE_PEOPLE)
     form = SetPasswordForm(request.POST)
     if form.is_valid():
         try:
-            services.set_password(person, by=request.user, password=form.cleaned_data["password1"])
+            reset = services.set_password(
+                person, by=request.user, password=form.cleaned_data["password1"]
+            )
         except BranchesError as exc:
             messages.error(request, f"密码未设置：{exc}")
         else:
-            messages.success(
-                request, f"已为 {person} 设置新密码，请线下告知本人；其下次登录时须先修改密码。"
-            )
+            if reset is None:
+                messages.success(
+                    request,
+                    f"已为 {person} 设置新密码，请线下告知本人；其下次登录时须先修改密码。",
+                )
+            else:
+                messages.warning(
+                    request,
+                    f"{person} 的账号可读取考评分数：新密码须经安全管理员批准后才生效（三员分立）。"
+                    "已提交密码重置申请；批准后请线下告知本人，其下次登录时须先修改密码。",
+                )
     else:
         messages.error(
             request, "密码未设置：" + "；".join(m for errs in form.errors.values() for m in errs)
@@ -492,7 +521,7 @@ def person_set_password(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def person_grant_role(request: HttpRequest, pk: int) -> HttpResponse:
-    person = access.get_user(request.user, pk, manage=True)
+    person = access.get_user(request.user, pk, perm=Perm.GRANT_ROLES)
     form = GrantRoleForm(request.POST, user=request.user)
     if form.is_valid():
         try:
@@ -502,25 +531,16 @@ def person_grant_role(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "已授予角色。")
     else:
-        messages.error(request, "请选择组织和角色。")
+        messages.error(
+            request, "请选择组织和角色（安全管理员不能授予系统管理员、审计员或安全管理员）。"
+        )
     return redirect("person_detail", pk=person.pk)
 
 
 @require_POST
 @login_required
 def membership_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    access.require(request.user, Perm.MANAGE_PEOPLE)
-    membership = (
-        Membership.objects.filter(
-            access.scope_q(request.user, Perm.MANAGE_PEOPLE, "organization__path"), pk=pk
-        )
-        .select_related("user", "organization")
-        .first()
-    )
-    if membership is None:
-        raise Http404
-    if access.account_refusal(request.user, membership.user):
-        raise PermissionDenied
+    membership = access.get_membership(request.user, pk)
     try:
         services.revoke_role(membership, by=request.user)
     except BranchesError as exc:
@@ -532,15 +552,69 @@ def membership_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
+def password_reset_list(request: HttpRequest) -> HttpResponse:
+    """Password resets waiting for a 安全管理员 (and the latest decided)."""
+    if not access.manages_people(request.user):
+        raise PermissionDenied
+    return render(
+        request,
+        "branches/password_resets.html",
+        {
+            "pending": selectors.password_resets(request.user, pending=True),
+            "decided": selectors.password_resets(request.user, pending=False)[:30],
+            "can_decide": access.has_perm(request.user, Perm.GRANT_ROLES),
+            "reject_form": RejectResetForm(),
+        },
+    )
+
+
+@require_POST
+@login_required
+def password_reset_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    reset = access.get_password_reset(request.user, pk, decide=True)
+    try:
+        services.approve_password_reset(reset, by=request.user)
+    except BranchesError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            f"已批准 {reset.user} 的密码重置：新密码已生效，"
+            f"由申请人 {reset.requested_by} 线下告知本人，其下次登录时须先修改密码。",
+        )
+    return redirect("password_reset_list")
+
+
+@require_POST
+@login_required
+def password_reset_reject(request: HttpRequest, pk: int) -> HttpResponse:
+    reset = access.get_password_reset(request.user, pk, decide=True)
+    form = RejectResetForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "驳回须填写理由（不超过 200 字）。")
+        return redirect("password_reset_list")
+    try:
+        services.reject_password_reset(reset, by=request.user, reason=form.cleaned_data["reason"])
+    except BranchesError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"已驳回 {reset.user} 的密码重置申请，原密码不变。")
+    return redirect("password_reset_list")
+
+
+@require_GET
+@login_required
 def people_export(request: HttpRequest) -> HttpResponse:
-    access.require(request.user, Perm.MANAGE_PEOPLE)
+    if not access.manages_people(request.user):
+        raise PermissionDenied
     return export_download(exports.PeopleExport(by=request.user))
 
 
 @require_GET
 @login_required
 def people_template(request: HttpRequest) -> HttpResponse:
-    access.require(request.user, Perm.MANAGE_PEOPLE)
+    if not access.manages_people(request.user):
+        raise PermissionDenied
     return export_download(exports.PeopleTemplate(by=request.user))
 
 
