@@ -401,10 +401,14 @@ class PeopleImport:
                 problems.append(f"您不能授予“{Role(role).label}”角色")
             if not exists and role and refusal:
                 problems.append(refusal.rstrip("。"))
-            if org is not None and not (
-                has_perm(self.by, Perm.GRANT_ROLES, org)
-                or (exists and has_perm(self.by, Perm.MANAGE_PEOPLE, org))
-            ):
+            # A new grant needs the grant right over the organization; an existing one
+            # (round-tripping) the people pages' scope.
+            scope_perms = (
+                (Perm.GRANT_ROLES,)
+                if may_grant and not exists
+                else (Perm.MANAGE_PEOPLE, Perm.GRANT_ROLES)
+            )
+            if org is not None and not any(has_perm(self.by, p, org) for p in scope_perms):
                 problems.append(f"组织“{org.code}”不在您的管理范围内")
             if not errors and org is not None and role:
                 _clean(grant, ["user", "organization", *errors], errors)

@@ -121,5 +121,5 @@ def test_no_account_outside_the_demo_has_a_known_password(db):
     # That the real migrations create no account: test_commands.py, on a migrated database.
     assert not User.objects.exists()
     call_command("load_demo")
-    demo = {"sj01", "sj02", "kp01", "kp02", "kp03", "kp04", "dq01", "ld01", "xt01", "sh01"}
+    demo = {"sj01", "sj02", "kp01", "kp02", "kp03", "kp04", "dq01", "ld01", "xt01", "aq01", "sh01"}
     assert set(User.objects.values_list("username", flat=True)) == demo
