@@ -40,6 +40,11 @@ urlpatterns = [
         views.secretary_accounts_download,
         name="secretary_accounts_download",
     ),
+    path(
+        "people/secretaries/grants.xlsx",
+        views.secretary_accounts_grants,
+        name="secretary_accounts_grants",
+    ),
     path("people/export.xlsx", views.people_export, name="people_export"),
     path("people/template.xlsx", views.people_template, name="people_template"),
     path("audit/", views.audit_list, name="audit_list"),

@@ -669,6 +669,7 @@ def audit_export(request: HttpRequest) -> HttpResponse:
 
 INITIAL_PASSWORDS = "initial_passwords"  # session keys: shown once, downloaded once
 INITIAL_PASSWORDS_FILE = "initial_passwords_file"
+SECRETARY_GRANTS = "secretary_grants"  # the grants file for the 安全管理员 (no passwords)
 
 
 @require_http_methods(["GET", "POST"])
@@ -699,6 +700,10 @@ def secretary_accounts(request: HttpRequest) -> HttpResponse:
                 ]
                 request.session[INITIAL_PASSWORDS] = rows
                 request.session[INITIAL_PASSWORDS_FILE] = rows
+                request.session[SECRETARY_GRANTS] = [
+                    [user.username, user.name, "", "", org.code, org.name, Role.SECRETARY.label]
+                    for org, user, _ in done
+                ]
                 return redirect("secretary_accounts_done")
     return render(
         request,
@@ -716,7 +721,11 @@ def secretary_accounts_done(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "branches/secretary_accounts_done.html",
-        {"rows": rows, "downloadable": INITIAL_PASSWORDS_FILE in request.session},
+        {
+            "rows": rows,
+            "downloadable": INITIAL_PASSWORDS_FILE in request.session,
+            "grants": SECRETARY_GRANTS in request.session,
+        },
     )
 
 
@@ -738,3 +747,20 @@ def secretary_accounts_download(request: HttpRequest) -> HttpResponse:
         widths={"组织": 30, "初始密码": 18},
     )
     return attachment(content, filename="支部书记账号初始密码.xlsx", content_type=XLSX_CONTENT_TYPE)
+
+
+@require_GET
+@login_required
+def secretary_accounts_grants(request: HttpRequest) -> HttpResponse:
+    """The new accounts as rows of the people import granting 支部书记 (no passwords): the
+    安全管理员 imports it to grant the roles (三员分立: the 系统管理员 grants none)."""
+    access.require(request.user, Perm.MANAGE_PEOPLE)
+    rows = request.session.get(SECRETARY_GRANTS)
+    if rows is None:
+        messages.error(request, "没有刚创建的书记账号。请在“人员与角色”中查看未授予角色的账号。")
+        return redirect("people_list")
+    from .toolkit.spreadsheets import XLSX_CONTENT_TYPE, write_xlsx
+
+    headers = exports.PeopleExport(by=request.user).headers()
+    content = write_xlsx([("人员与角色", headers, rows)], widths={"组织名称": 30})
+    return attachment(content, filename="支部书记授权表.xlsx", content_type=XLSX_CONTENT_TYPE)

@@ -102,6 +102,7 @@ MATRIX = [
     ("secretary_accounts", None, "POST", [302, 403, 403, 403, 403, 403, 200, 403, 403]),
     ("secretary_accounts_done", None, "GET", [302, 403, 403, 403, 403, 403, 200, 403, 403]),
     ("secretary_accounts_download", None, "GET", [302, 403, 403, 403, 403, 403, 302, 403, 403]),
+    ("secretary_accounts_grants", None, "GET", [302, 403, 403, 403, 403, 403, 302, 403, 403]),
     ("people_export", None, "GET", [302, 403, 403, 403, 403, 403, 200, 403, 200]),
     ("people_template", None, "GET", [302, 403, 403, 403, 403, 403, 200, 403, 200]),
     # 三员分立: the auditor alone reads and exports the audit trail; the 系统管理员 never.
