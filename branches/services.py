@@ -234,7 +234,7 @@ def _decide(reset: PasswordResetRequest, *, by: User) -> PasswordResetRequest:
 
     reset = PasswordResetRequest.objects.select_for_update().select_related("user").get(pk=reset.pk)
     if reset.status != ResetStatus.PENDING:
-        raise BranchesError(f"该申请已{reset.get_status_display()}，不能再审批。")
+        raise BranchesError(f"该申请{reset.get_status_display()}，不能再审批。")
     if (
         not has_perm(by, Perm.GRANT_ROLES)
         or not visible_users(by).filter(pk=reset.user_id).exists()
