@@ -98,6 +98,7 @@ def test_logout_is_a_post(client, secretary_a):
         ("dq01", "党群部管理员"),
         ("ld01", "领导"),
         ("xt01", "系统管理员"),
+        ("aq01", "安全管理员"),
         ("sh01", "审计员"),
     ],
 )
