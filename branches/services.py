@@ -217,6 +217,9 @@ def set_password(user: User, *, by: User, password: str) -> PasswordResetRequest
     except ValidationError as exc:
         raise BranchesError(_joined(exc)) from None
     if not by.is_superuser and reads_scores(user):
+        # The account's row lock makes two requests at once wait for each other, so the
+        # second meets the first (and its message) instead of the unique constraint.
+        User.objects.select_for_update().filter(pk=user.pk).first()
         if user.password_resets.filter(status=ResetStatus.PENDING).exists():
             raise BranchesError("该账号已有待批准的密码重置申请，请等待安全管理员审批。")
         return PasswordResetRequest.objects.create(
