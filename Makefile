@@ -60,6 +60,7 @@ run: install
 	@echo "    sj01  支部书记 (炼钢一作业区党支部)     sj02  支部书记 (一号煤矿党支部)"
 	@echo "    kp01  考评员                             dq01  党群部管理员"
 	@echo "    ld01  领导                               xt01  系统管理员 (accounts only)"
+	@echo "    aq01  安全管理员 (role grants, password-reset approvals)"
 	@echo "    sh01  审计员 (audit trail, read-only)"
 	@echo "    kp02 / kp03 / kp04  互评考评员 (华西特钢 / 能化 / 物流)"
 	@echo "    sj21 / sj22  支部书记 (热电厂 / 化工分厂: 结对、互查、责任岗)"

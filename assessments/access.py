@@ -26,6 +26,7 @@ from .models import (
     Inspection,
     Meeting,
     MeetingAttachment,
+    Pairing,
     RectificationEvidence,
     RectificationItem,
     RectificationStatus,
@@ -46,6 +47,17 @@ class Action(StrEnum):
 
 
 # -- predicates --------------------------------------------------------------------------
+
+
+def binds_scores(user: User) -> bool:
+    """The account scores outside the role table: the assessor of a score sheet, an
+    inspector assigned to a 互查 or a pairing's helper (``branches.access.reads_scores``
+    asks here through ``SCORE_BINDINGS``)."""
+    return (
+        ScoreSheet.objects.filter(assessor=user).exists()
+        or Inspection.objects.filter(inspector_accounts=user).exists()
+        or Pairing.objects.filter(helper=user).exists()
+    )
 
 
 def is_secretary_of(user: User, organization: Organization | int) -> bool:

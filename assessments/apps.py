@@ -6,16 +6,21 @@ class AssessmentsConfig(AppConfig):
     verbose_name = "考评活动"
 
     def ready(self) -> None:
+        from branches import access as branches_access
         from branches.roster import services as roster
         from branches.toolkit import audit
 
-        from . import meetings_io, models
+        from . import access, meetings_io, models
         from .mechanisms import inspection
 
         meetings_io.register()
         # A member assigned to an open inspection keeps the login they were assigned with.
         if inspection.login_hold not in roster.LOGIN_HOLDS:
             roster.LOGIN_HOLDS.append(inspection.login_hold)
+
+        # An assessor, inspector or helper reads scores like a business role does.
+        if access.binds_scores not in branches_access.SCORE_BINDINGS:
+            branches_access.SCORE_BINDINGS.append(access.binds_scores)
 
         audit.connect_signals(
             [

@@ -5,20 +5,30 @@ outside every subtree the user can see answers 404 (we do not reveal that it exi
 an object the user can see but not act on answers 403.
 """
 
+from collections.abc import Callable
 from enum import StrEnum
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from .models import ADMIN_ROLES, ROSTER_KINDS, Member, Membership, Organization, Role, User
+from .models import (
+    ADMIN_ROLES,
+    ROSTER_KINDS,
+    Member,
+    Membership,
+    Organization,
+    PasswordResetRequest,
+    Role,
+    User,
+)
 
 
 class Perm(StrEnum):
     VIEW_ORG = "view_org"  # read the tree and organization facts
     MANAGE_ORG = "manage_org"  # create, edit, delete, import organizations; cross-review groups
     VIEW_TERMS = "view_terms"  # term reminders (换届提醒)
-    MANAGE_PEOPLE = "manage_people"  # accounts and role grants
+    MANAGE_PEOPLE = "manage_people"  # accounts: create, edit, disable, reset passwords
     GRANT_ROLES = "grant_roles"  # grant and revoke roles, reset second factors (安全管理员)
     VIEW_AUDIT = "view_audit"  # read and export the audit trail (the 审计员 alone)
     MANAGE_RUBRICS = "manage_rubrics"  # rubric drafts, publishing, new versions
@@ -44,8 +54,9 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
         }
     ),
     Role.LEADER: frozenset({Perm.VIEW_ORG, Perm.VIEW_TERMS, Perm.VIEW_RESULTS, Perm.VIEW_MEMBERS}),
-    # 三员分立: the system administrator manages accounts (never scores, never the audit
-    # trail); the auditor reads the audit trail and nothing else.
+    # 三员分立: the system administrator manages accounts (never roles, never scores, never
+    # the audit trail); the security administrator grants and revokes roles (never accounts
+    # or passwords); the auditor reads the audit trail and nothing else.
     Role.SYSADMIN: frozenset({Perm.VIEW_ORG, Perm.MANAGE_PEOPLE}),
     Role.AUDITOR: frozenset({Perm.VIEW_AUDIT}),
     Role.SECURITY_ADMIN: frozenset({Perm.VIEW_ORG, Perm.GRANT_ROLES}),
@@ -113,6 +124,12 @@ def require(user: User, perm: Perm) -> None:
         raise PermissionDenied
 
 
+def require_any(user: User, *perms: Perm) -> None:
+    """403 unless the user holds one of ``perms`` somewhere."""
+    if not any(has_perm(user, perm) for perm in perms):
+        raise PermissionDenied
+
+
 def get_org(user: User, pk: int, perm: Perm = Perm.VIEW_ORG) -> Organization:
     """The organization if the user may see it (else 404) and holds perm on it (else 403)."""
     try:
@@ -170,6 +187,23 @@ def get_member(user: User, pk: int, perm: Perm = Perm.VIEW_MEMBERS) -> Member:
     return member
 
 
+def people_roots(user: User) -> list[str]:
+    """Subtrees where the user manages accounts (系统管理员) or grants roles (安全管理员)."""
+    return _roots(user, Perm.MANAGE_PEOPLE) + _roots(user, Perm.GRANT_ROLES)
+
+
+def people_scope_q(user: User, field: str) -> Q:
+    """``scope_q`` for the people pages: where the user manages accounts or grants roles."""
+    if user.is_superuser:
+        return Q()
+    return _subtree_q(people_roots(user), field)
+
+
+def manages_people(user: User) -> bool:
+    """May open the people pages: accounts (系统管理员) or roles (安全管理员)."""
+    return has_perm(user, Perm.MANAGE_PEOPLE) or has_perm(user, Perm.GRANT_ROLES)
+
+
 def visible_users(user: User) -> QuerySet[User]:
     """Accounts a people manager may see: those holding a role inside their subtrees,
     and accounts with no role yet (just created or imported). Superusers are invisible
@@ -177,7 +211,7 @@ def visible_users(user: User) -> QuerySet[User]:
     qs = User.objects.all()
     if user.is_superuser:
         return qs
-    paths = _roots(user, Perm.MANAGE_PEOPLE)
+    paths = people_roots(user)
     if not paths:
         return qs.none()
     return (
@@ -197,9 +231,9 @@ def visible_users(user: User) -> QuerySet[User]:
 def account_refusal(user: User, person: User, *, admin_ids: set[int] | None = None) -> str | None:
     """Why ``user`` may not change ``person``'s account, password or roles (None: may).
 
-    三员分立: a system administrator manages other people's accounts only: never its own
-    (it uses 修改密码 like everyone), never a superuser's, never another system
-    administrator's or an auditor's (a superuser manages those). ``admin_ids`` (the
+    三员分立: a system or security administrator acts on other people only: never on
+    itself (its own password through 修改密码 like everyone), never on a superuser, never
+    on a holder of an administrator role (a superuser manages those). ``admin_ids`` (the
     holders of those roles, from ``admin_role_holders``) saves a query per person when
     many are checked at once, as an import does."""
     if user.is_superuser:
@@ -213,32 +247,92 @@ def account_refusal(user: User, person: User, *, admin_ids: set[int] | None = No
     else:
         is_admin = person.memberships.filter(role__in=ADMIN_ROLES).exists()
     if is_admin:
-        return "不能管理系统管理员或审计员的账号，请联系超级管理员。"
+        return "不能管理系统管理员、安全管理员或审计员的账号，请联系超级管理员。"
     return None
 
 
 def admin_role_holders() -> set[int]:
-    """The ids of everyone holding 系统管理员 or 审计员 (see ``account_refusal``)."""
+    """The ids of everyone holding an administrator role (see ``account_refusal``)."""
     return set(Membership.objects.filter(role__in=ADMIN_ROLES).values_list("user_id", flat=True))
 
 
-def get_user(user: User, pk: int, *, manage: bool = False) -> User:
-    """The account if the user may see it (else 404); with ``manage``, 403 unless the
-    user may also change it (account_refusal)."""
-    require(user, Perm.MANAGE_PEOPLE)
+def get_user(user: User, pk: int, *, perm: Perm | None = None) -> User:
+    """The account if the user may see it on the people pages (else 404); with ``perm``
+    (MANAGE_PEOPLE to change the account, GRANT_ROLES to change its roles), 403 unless the
+    user holds it and may act on this person (account_refusal)."""
+    if not manages_people(user):
+        raise PermissionDenied
     try:
         person = visible_users(user).get(pk=pk)
-    except (User.DoesNotExist, ValueError):
+    except (User.DoesNotExist, ValueError, TypeError, OverflowError):
         raise Http404("用户不存在或无权查看") from None
-    if manage and account_refusal(user, person):
+    if perm is not None and (not has_perm(user, perm) or account_refusal(user, person)):
         raise PermissionDenied
     return person
 
 
+def get_membership(user: User, pk: int) -> Membership:
+    """A role grant the user may revoke: 404 outside the subtrees where they grant roles,
+    403 when the holder is beyond them (account_refusal)."""
+    if not has_perm(user, Perm.GRANT_ROLES):
+        raise PermissionDenied
+    try:
+        membership = (
+            Membership.objects.filter(scope_q(user, Perm.GRANT_ROLES, "organization__path"))
+            .select_related("user", "organization")
+            .get(pk=pk)
+        )
+    except (Membership.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise Http404("角色授权不存在或无权查看") from None
+    if account_refusal(user, membership.user):
+        raise PermissionDenied
+    return membership
+
+
+def get_password_reset(user: User, pk: int, *, decide: bool = False) -> PasswordResetRequest:
+    """A password reset request for an account the user sees on the people pages (else
+    404); with ``decide``, 403 unless the user grants roles (the 安全管理员) and may act on
+    that account."""
+    if not manages_people(user):
+        raise PermissionDenied
+    try:
+        reset = (
+            PasswordResetRequest.objects.filter(user__in=visible_users(user))
+            .select_related("user", "requested_by", "decided_by")
+            .get(pk=pk)
+        )
+    except (PasswordResetRequest.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise Http404("密码重置申请不存在或无权查看") from None
+    if decide and (not has_perm(user, Perm.GRANT_ROLES) or account_refusal(user, reset.user)):
+        raise PermissionDenied
+    return reset
+
+
 def grantable_roles(user: User) -> list[tuple[str, str]]:
-    """Roles a people manager may grant: only a superuser grants 系统管理员 and 审计员."""
-    return [
-        (value, label)
-        for value, label in Role.choices
-        if user.is_superuser or value not in ADMIN_ROLES
-    ]
+    """Roles the user may grant: a security administrator the business roles, a
+    superuser every role (the administrator roles only by a superuser); nobody else any."""
+    if user.is_superuser:
+        return list(Role.choices)
+    if not has_perm(user, Perm.GRANT_ROLES):
+        return []
+    return [(value, label) for value, label in Role.choices if value not in ADMIN_ROLES]
+
+
+# Bindings outside the role table through which an account reads or enters scores (an
+# assessor of a score sheet, an inspector of a 互查, a pairing's helper): other apps add
+# a check here (the assessments app does, as it starts), so that this low module needs
+# not know their models.
+SCORE_BINDINGS: list[Callable[[User], bool]] = []
+
+
+def reads_scores(person: User) -> bool:
+    """True if the account reads or enters scores: a superuser, any business role
+    (支部书记, 考评员, 党群部管理员, 领导: every role but the administrators'), or a
+    binding of ``SCORE_BINDINGS``. 三员分立 keeps such an account out of one person's
+    reach: only the 安全管理员 grants those roles, and the 系统管理员's password reset of
+    such an account waits for a 安全管理员's approval."""
+    if person.is_superuser:
+        return True
+    if person.memberships.exclude(role__in=ADMIN_ROLES).exists():
+        return True
+    return any(binding(person) for binding in SCORE_BINDINGS)

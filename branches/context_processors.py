@@ -1,4 +1,4 @@
-from .access import Perm, has_perm, roles
+from .access import Perm, has_perm, manages_people, roles
 from .models import ADMIN_ROLES, Role
 from .second_factor.selectors import requires_second_factor
 
@@ -24,7 +24,7 @@ def navigation(request):
             # 三员分立: the system administrator and the auditor have no rectifications.
             "rectifications": user.is_superuser or bool(my_roles - ADMIN_ROLES),
             "terms": has_perm(user, Perm.VIEW_TERMS),
-            "people": has_perm(user, Perm.MANAGE_PEOPLE),
+            "people": manages_people(user),
             "second_factor": has_perm(user, Perm.GRANT_ROLES),
             "audit": has_perm(user, Perm.VIEW_AUDIT),
             # The document register (发文登记簿): the department and the auditor.

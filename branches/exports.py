@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 
-from .access import Perm, scope_q, visible_orgs
+from .access import people_scope_q, visible_orgs
 from .models import AuditEntry, Category, Membership, OrgKind, Role, User
 from .resources import MembershipResource, OrganizationResource
 from .toolkit.exports import Export
@@ -106,7 +106,7 @@ class PeopleExport(Export):
     widths = {"组织名称": 30, "邮箱": 28}
 
     def _queryset(self):
-        return Membership.objects.filter(scope_q(self.by, Perm.MANAGE_PEOPLE, "organization__path"))
+        return Membership.objects.filter(people_scope_q(self.by, "organization__path"))
 
     def headers(self):
         return [f.column_name for f in MembershipResource(by=self.by).get_export_fields()]

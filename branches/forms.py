@@ -140,11 +140,13 @@ class GrantRoleForm(ChineseForm, forms.Form):
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["organization"].queryset = visible_orgs(user, Perm.MANAGE_PEOPLE).order_by(
-            "path"
-        )
+        self.fields["organization"].queryset = visible_orgs(user, Perm.GRANT_ROLES).order_by("path")
         self.fields["organization"].label_from_instance = lambda o: f"{o.code} {o.name}"
         self.fields["role"].choices = grantable_roles(user)
+
+
+class RejectResetForm(ChineseForm, forms.Form):
+    reason = forms.CharField(label="驳回理由", max_length=200)
 
 
 class CrossReviewGroupForm(ChineseForm, forms.ModelForm):

@@ -279,8 +279,18 @@ class OrganizationImport:
         audit.record_bulk([(o, None) for o in created] + updated)
 
 
+# 三员分立 in the people import: the 系统管理员 creates and updates accounts, the 安全管理员
+# grants roles; a row asking the other's part is refused with these words.
+NO_GRANTS = "角色由安全管理员授予：系统管理员的导入只新建或修改账号，请清空“组织编码”和“角色”"
+NO_ACCOUNTS = "安全管理员只授予角色：账号由系统管理员新建和修改"
+
+
 class PeopleImport:
-    """Rows of the people template (one role grant a row) → report rows; writes if asked."""
+    """Rows of the people template (one role grant a row) → report rows; writes if asked.
+
+    The 系统管理员's rows create and update accounts (a new grant is refused, an existing
+    one round-trips unchanged); the 安全管理员's rows grant roles to existing accounts (a
+    new or changed account is refused); a superuser does both."""
 
     def __init__(self, *, by: User, problems: dict[int, list[str]]):
         self.by, self.problems = by, problems
@@ -297,6 +307,8 @@ class PeopleImport:
         grants = set(Membership.objects.values_list("user_id", "organization_id", "role"))
         grantable = dict(grantable_roles(self.by))
         admin_ids = admin_role_holders()
+        may_accounts = has_perm(self.by, Perm.MANAGE_PEOPLE)
+        may_grant = has_perm(self.by, Perm.GRANT_ROLES)
         role_widget = self.resource.fields["role"].widget
         widgets = {
             "工号": TextWidget(label="工号", required=True, max_length=150),
@@ -323,14 +335,21 @@ class PeopleImport:
             username = text["工号"]
             user = users.get(username)
             refusal = user is not None and account_refusal(self.by, user, admin_ids=admin_ids)
-            if refusal and (user.name, user.email, user.phone) != (
+            if user is None and not may_accounts:
+                report.append(
+                    _report_row(number, "error", "", [f"工号“{username}”不存在（{NO_ACCOUNTS}）"])
+                )
+                continue
+            changes_account = user is not None and (user.name, user.email, user.phone) != (
                 text["姓名"],
                 text["邮箱"],
                 text["手机"],
-            ):
+            )
+            if changes_account and (refusal or not may_accounts):
                 # 三员分立: an account the importer may not manage is left as it is (an
                 # exported row of it round-trips unchanged); changing it is refused.
-                report.append(_report_row(number, "error", "", [refusal.rstrip("。")]))
+                reason = refusal.rstrip("。") if refusal else NO_ACCOUNTS
+                report.append(_report_row(number, "error", "", [reason]))
                 continue
             before = None
             if user is None:
@@ -376,11 +395,20 @@ class PeopleImport:
                 problems.append("填写了组织编码就必须填写角色")
             key = (user.pk, org.pk if org else None, role)
             exists = user.pk is not None and key in grants
-            if not exists and role and role not in grantable:
+            if not exists and role and not may_grant:
+                problems.append(NO_GRANTS)
+            elif not exists and role and role not in grantable:
                 problems.append(f"您不能授予“{Role(role).label}”角色")
             if not exists and role and refusal:
                 problems.append(refusal.rstrip("。"))
-            if org is not None and not has_perm(self.by, Perm.MANAGE_PEOPLE, org):
+            # A new grant needs the grant right over the organization; an existing one
+            # (round-tripping) the people pages' scope.
+            scope_perms = (
+                (Perm.GRANT_ROLES,)
+                if may_grant and not exists
+                else (Perm.MANAGE_PEOPLE, Perm.GRANT_ROLES)
+            )
+            if org is not None and not any(has_perm(self.by, p, org) for p in scope_perms):
                 problems.append(f"组织“{org.code}”不在您的管理范围内")
             if not errors and org is not None and role:
                 _clean(grant, ["user", "organization", *errors], errors)

@@ -255,9 +255,9 @@ class Role(models.TextChoices):
     SECURITY_ADMIN = "security_admin", "安全管理员"
 
 
-# 三员分立 (GB/T 22239-2019 level 3): the system administrator and the audit administrator
-# are granted only by a superuser, to different people, and never together with a business
-# role, so neither can score, sign or read what audits their own actions.
+# 三员分立 (GB/T 22239-2019 level 3): the system, security and audit administrators are
+# granted only by a superuser, to different people, and never together with a business
+# role, so none of them can score, sign or read what audits their own actions.
 ADMIN_ROLES = frozenset({Role.SYSADMIN, Role.AUDITOR, Role.SECURITY_ADMIN})
 
 
@@ -312,10 +312,75 @@ class Membership(models.Model):
             if clash:
                 raise ValidationError(
                     {
-                        "role": "三员分立：系统管理员、审计员不能与其他角色由同一人兼任"
+                        "role": "三员分立：系统管理员、安全管理员、审计员不能与其他角色由同一人兼任"
                         f"（该用户已有“{'、'.join(Role(r).label for r in sorted(clash))}”）。"
                     }
                 )
+
+
+class ResetStatus(models.TextChoices):
+    PENDING = "pending", "待批准"
+    APPROVED = "approved", "已批准"
+    REJECTED = "rejected", "已驳回"
+
+
+class PasswordResetRequest(models.Model):
+    """A 系统管理员's password reset of an account that reads scores, held until a
+    安全管理员 approves it (三员分立: no one person both sets the password of such an
+    account and decides that it takes effect). Only the new password's hash is kept; on
+    approval it becomes the account's password, to be changed at the next login."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="账号",
+        on_delete=models.CASCADE,
+        related_name="password_resets",
+    )
+    password = models.CharField("新密码哈希", max_length=128)
+    status = models.CharField(
+        "状态", max_length=20, choices=ResetStatus, default=ResetStatus.PENDING
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="申请人", on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField("申请时间", auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="审批人",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
+    reason = models.CharField("驳回理由", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "密码重置申请"
+        verbose_name_plural = "密码重置申请"
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(status="pending"),
+                name="password_reset_one_pending",
+                violation_error_message="该账号已有待批准的密码重置申请。",
+            ),
+            # A decision is someone's, and never the requester's own: two people.
+            models.CheckConstraint(
+                condition=Q(status="pending", decided_by__isnull=True)
+                | (
+                    ~Q(status="pending")
+                    & Q(decided_by__isnull=False)
+                    & ~Q(decided_by=F("requested_by"))
+                ),
+                name="password_reset_decided_by_another",
+                violation_error_message="密码重置申请须由申请人以外的安全管理员审批。",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} 的密码重置申请"
 
 
 class CrossReviewGroup(models.Model):

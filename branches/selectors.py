@@ -155,3 +155,16 @@ def branches_without_secretary(user: User) -> QuerySet[Organization]:
         .exclude(pk__in=Membership.objects.filter(role=Role.SECRETARY).values("organization"))
         .order_by("path")
     )
+
+
+def password_resets(user: User, *, pending: bool) -> QuerySet:
+    """Password reset requests for the accounts the user sees on the people pages: the
+    pending ones, or the decided ones (newest first)."""
+    from .access import visible_users
+    from .models import PasswordResetRequest, ResetStatus
+
+    qs = PasswordResetRequest.objects.filter(user__in=visible_users(user))
+    qs = (
+        qs.filter(status=ResetStatus.PENDING) if pending else qs.exclude(status=ResetStatus.PENDING)
+    )
+    return qs.select_related("user", "requested_by", "decided_by").order_by("-requested_at", "-id")

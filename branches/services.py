@@ -8,10 +8,12 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
+from django.utils import timezone
 
 from .models import (
     CrossReviewGroup,
@@ -19,6 +21,8 @@ from .models import (
     Membership,
     Organization,
     OrgKind,
+    PasswordResetRequest,
+    ResetStatus,
     Role,
     User,
 )
@@ -45,6 +49,14 @@ def _check_account(by: User, user: User) -> None:
 
     if reason := account_refusal(by, user):
         raise BranchesError(reason)
+
+
+def _check_accounts_admin(by: User) -> None:
+    """三员分立: accounts and passwords are the 系统管理员's (or a superuser's)."""
+    from .access import Perm, has_perm
+
+    if not has_perm(by, Perm.MANAGE_PEOPLE):
+        raise BranchesError("只有系统管理员可以创建、修改账号或设置密码。")
 
 
 def _joined(exc: ValidationError) -> str:
@@ -150,6 +162,8 @@ def create_user(
     phone: str = "",
     password: str | None = None,
 ) -> User:
+    """A new account, with no role: roles are the 安全管理员's to grant (三员分立)."""
+    _check_accounts_admin(by)
     username = username.strip()
     if User.objects.filter(username__iexact=username).exists():
         raise BranchesError(f"工号“{username}”已存在。")
@@ -174,6 +188,7 @@ def update_user(
 ) -> User:
     if user.pk == by.pk and not is_active:
         raise BranchesError("不能停用自己的账号。")
+    _check_accounts_admin(by)
     _check_account(by, user)
     user.name, user.email, user.phone, user.is_active = (
         name.strip(),
@@ -187,28 +202,96 @@ def update_user(
 
 
 @service
-def set_password(user: User, *, by: User, password: str) -> User:
-    """An administrator sets someone's password: they must change it at their next login."""
+def set_password(user: User, *, by: User, password: str) -> PasswordResetRequest | None:
+    """An administrator sets someone's password: they must change it at their next login.
+
+    三员分立: for an account that reads scores (``access.reads_scores``) the 系统管理员's
+    new password waits as a request until a 安全管理员 approves it (returned; None when the
+    password took effect at once)."""
+    from .access import reads_scores
+
+    _check_accounts_admin(by)
     _check_account(by, user)
     try:
         validate_password(password, user)
     except ValidationError as exc:
         raise BranchesError(_joined(exc)) from None
+    if not by.is_superuser and reads_scores(user):
+        # The account's row lock makes two requests at once wait for each other, so the
+        # second meets the first (and its message) instead of the unique constraint.
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        if user.password_resets.filter(status=ResetStatus.PENDING).exists():
+            raise BranchesError("该账号已有待批准的密码重置申请，请等待安全管理员审批。")
+        return PasswordResetRequest.objects.create(
+            user=user, password=make_password(password), requested_by=by
+        )
     user.set_password(password)
     user.must_change_password = user.pk != by.pk
     user.save()
-    return user
+    return None
+
+
+def _decide(reset: PasswordResetRequest, *, by: User) -> PasswordResetRequest:
+    """The request, locked, if ``by`` may decide it now."""
+    from .access import Perm, account_refusal, has_perm, visible_users
+
+    reset = PasswordResetRequest.objects.select_for_update().select_related("user").get(pk=reset.pk)
+    if reset.status != ResetStatus.PENDING:
+        raise BranchesError(f"该申请{reset.get_status_display()}，不能再审批。")
+    if (
+        not has_perm(by, Perm.GRANT_ROLES)
+        or not visible_users(by).filter(pk=reset.user_id).exists()
+    ):
+        raise BranchesError("该账号不在您的授权管理范围内。")
+    if reset.requested_by_id == by.pk:
+        raise BranchesError("不能审批自己提出的密码重置申请。")
+    if reason := account_refusal(by, reset.user):
+        raise BranchesError(reason)
+    return reset
+
+
+@service
+def approve_password_reset(reset: PasswordResetRequest, *, by: User) -> PasswordResetRequest:
+    """The 安全管理员 approves: the requested password becomes the account's, to be
+    changed at the next login (the requester tells the owner, as for any reset)."""
+    reset = _decide(reset, by=by)
+    reset.status, reset.decided_by, reset.decided_at = ResetStatus.APPROVED, by, timezone.now()
+    reset.save()
+    user = reset.user
+    user.password = reset.password
+    user.must_change_password = True
+    user.save()  # the password history records it (branches.passwords.user_saved)
+    return reset
+
+
+@service
+def reject_password_reset(
+    reset: PasswordResetRequest, *, by: User, reason: str
+) -> PasswordResetRequest:
+    if not reason.strip():
+        raise BranchesError("驳回须填写理由。")
+    reset = _decide(reset, by=by)
+    reset.status, reset.decided_by, reset.decided_at = ResetStatus.REJECTED, by, timezone.now()
+    reset.reason = reason.strip()[:200]
+    reset.save()
+    return reset
 
 
 @service
 def grant_role(*, by: User, user: User, organization: Organization, role: str) -> Membership:
+    """三员分立: the 安全管理员 grants business roles within its subtree, never to itself;
+    a superuser alone grants the administrator roles."""
     from .access import Perm, grantable_roles, has_perm
 
+    if not has_perm(by, Perm.GRANT_ROLES):
+        raise BranchesError("只有安全管理员可以授予或撤销角色。")
     if role not in dict(grantable_roles(by)):
-        raise BranchesError("您不能授予该角色（系统管理员、审计员只能由超级管理员授予）。")
+        raise BranchesError(
+            "您不能授予该角色（系统管理员、安全管理员、审计员只能由超级管理员授予）。"
+        )
     _check_account(by, user)
-    if not has_perm(by, Perm.MANAGE_PEOPLE, organization):
-        raise BranchesError("该组织不在您的管理范围内。")
+    if not has_perm(by, Perm.GRANT_ROLES, organization):
+        raise BranchesError("该组织不在您的授权管理范围内。")
     membership = Membership(user=user, organization=organization, role=role)
     _full_clean(membership)
     membership.save()
@@ -217,8 +300,10 @@ def grant_role(*, by: User, user: User, organization: Organization, role: str) -
 
 @service
 def revoke_role(membership: Membership, *, by: User) -> None:
-    if membership.user_id == by.pk and membership.role == Role.SYSADMIN:
-        raise BranchesError("不能撤销自己的系统管理员角色。")
+    from .access import Perm, has_perm
+
+    if not has_perm(by, Perm.GRANT_ROLES, membership.organization):
+        raise BranchesError("只有安全管理员可以在其授权管理范围内撤销角色。")
     _check_account(by, membership.user)
     membership.delete()
 
@@ -323,11 +408,11 @@ def initial_password() -> str:
 def create_secretaries(
     *, by: User, rows: list[tuple[Organization, str, str]], dry_run: bool = False
 ) -> list[tuple[Organization, User, str]]:
-    """One 支部书记 account for each (organization, 工号, 姓名): created with a random
-    initial password that must be changed at the first login, and granted 支部书记 on
-    the organization. All or none: any problem refuses the whole request. Only a people
-    manager (系统管理员) does this (三员分立). Returns (organization, account, password);
-    a dry run returns unsaved accounts and no passwords."""
+    """One account for each (organization, 工号, 姓名) meant for its 支部书记: created
+    with a random initial password that must be changed at the first login, and no role
+    (三员分立: the 安全管理员 grants 支部书记 afterwards). All or none: any problem refuses
+    the whole request. Only the 系统管理员 does this. Returns (organization, account,
+    password); a dry run returns unsaved accounts and no passwords."""
     from .access import Perm, has_perm
 
     if not rows:
@@ -377,6 +462,5 @@ def _create_secretaries(
         user = create_user(
             by=by, username=planned_user.username, name=planned_user.name, password=password
         )
-        grant_role(by=by, user=user, organization=org, role=Role.SECRETARY)
         created.append((org, user, password))
     return created

@@ -24,12 +24,26 @@ urlpatterns = [
     path("people/<int:pk>/password/", views.person_set_password, name="person_set_password"),
     path("people/<int:pk>/roles/", views.person_grant_role, name="person_grant_role"),
     path("roles/<int:pk>/revoke/", views.membership_revoke, name="membership_revoke"),
+    path("people/resets/", views.password_reset_list, name="password_reset_list"),
+    path(
+        "people/resets/<int:pk>/approve/",
+        views.password_reset_approve,
+        name="password_reset_approve",
+    ),
+    path(
+        "people/resets/<int:pk>/reject/", views.password_reset_reject, name="password_reset_reject"
+    ),
     path("people/secretaries/", views.secretary_accounts, name="secretary_accounts"),
     path("people/secretaries/done/", views.secretary_accounts_done, name="secretary_accounts_done"),
     path(
         "people/secretaries/passwords.xlsx",
         views.secretary_accounts_download,
         name="secretary_accounts_download",
+    ),
+    path(
+        "people/secretaries/grants.xlsx",
+        views.secretary_accounts_grants,
+        name="secretary_accounts_grants",
     ),
     path("people/export.xlsx", views.people_export, name="people_export"),
     path("people/template.xlsx", views.people_template, name="people_template"),

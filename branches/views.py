@@ -18,6 +18,7 @@ from .forms import (
     GrantRoleForm,
     OrganizationForm,
     OwnPasswordChangeForm,
+    RejectResetForm,
     SecretaryAccountsForm,
     SetPasswordForm,
     UploadForm,
@@ -30,7 +31,6 @@ from .models import (
     ImportJob,
     ImportKind,
     ImportStatus,
-    Membership,
     OrgKind,
     Role,
 )
@@ -206,9 +206,11 @@ def org_template(request: HttpRequest) -> HttpResponse:
 
 # -- imports ----------------------------------------------------------------------------
 
+# The people import: the 系统管理员 imports accounts, the 安全管理员 their roles (each
+# row is checked against what the importer may do: branches.importers.PeopleImport).
 IMPORT_PERMS = {
-    ImportKind.ORGANIZATIONS: Perm.MANAGE_ORG,
-    ImportKind.PEOPLE: Perm.MANAGE_PEOPLE,
+    ImportKind.ORGANIZATIONS: (Perm.MANAGE_ORG,),
+    ImportKind.PEOPLE: (Perm.MANAGE_PEOPLE, Perm.GRANT_ROLES),
 }
 IMPORT_TEMPLATES = {ImportKind.ORGANIZATIONS: "org_template", ImportKind.PEOPLE: "people_template"}
 
@@ -218,7 +220,7 @@ IMPORT_TEMPLATES = {ImportKind.ORGANIZATIONS: "org_template", ImportKind.PEOPLE:
 def import_upload(request: HttpRequest, kind: str) -> HttpResponse:
     if kind not in IMPORT_TEMPLATES:
         raise Http404
-    access.require(request.user, IMPORT_PERMS[kind])
+    access.require_any(request.user, *IMPORT_PERMS[kind])
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -249,8 +251,8 @@ def _get_job(request: HttpRequest, pk) -> ImportJob:
     job = get_object_or_404(ImportJob.objects.defer("content"), pk=pk)
     if job.created_by_id != request.user.pk:
         raise Http404
-    perm = REGISTRY[job.kind].perm if job.kind in REGISTRY else IMPORT_PERMS[job.kind]
-    access.require(request.user, perm)
+    perms = (REGISTRY[job.kind].perm,) if job.kind in REGISTRY else IMPORT_PERMS[job.kind]
+    access.require_any(request.user, *perms)
     return job
 
 
@@ -403,13 +405,16 @@ def group_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @login_required
 def people_list(request: HttpRequest) -> HttpResponse:
-    access.require(request.user, Perm.MANAGE_PEOPLE)
+    if not access.manages_people(request.user):
+        raise PermissionDenied
     q = text_param(request, "q")
     role = text_param(request, "role", max_length=30)
     users = access.visible_users(request.user)
     if q:
         users = users.filter(Q(username__icontains=q) | Q(name__icontains=q))
-    if role:
+    if role == "none":  # accounts waiting for the 安全管理员's grant
+        users = users.filter(memberships__isnull=True)
+    elif role:
         users = users.filter(memberships__role=role)
     users = users.order_by("username").prefetch_related("memberships__organization")
     return render(
@@ -420,6 +425,8 @@ def people_list(request: HttpRequest) -> HttpResponse:
             "q": q,
             "role": role,
             "roles": Role.choices,
+            "can_accounts": access.has_perm(request.user, Perm.MANAGE_PEOPLE),
+            "can_grant": access.has_perm(request.user, Perm.GRANT_ROLES),
         },
     )
 
@@ -435,7 +442,9 @@ def person_create(request: HttpRequest) -> HttpResponse:
         except BranchesError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"已新增账号 {person}。请为其授予角色。")
+            messages.success(
+                request, f"已新增账号 {person}。该账号尚无角色：角色由安全管理员授予（三员分立）。"
+            )
             return redirect("person_detail", pk=person.pk)
     return render(request, "branches/person_form.html", {"form": form})
 
@@ -443,7 +452,8 @@ def person_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    person = access.get_user(request.user, pk, manage=request.method == "POST")
+    posting = request.method == "POST"
+    person = access.get_user(request.user, pk, perm=Perm.MANAGE_PEOPLE if posting else None)
     form = UserEditForm(
         request.POST or None,
         initial={
@@ -453,7 +463,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "is_active": person.is_active,
         },
     )
-    if request.method == "POST" and form.is_valid():
+    if posting and form.is_valid():
         try:
             services.update_user(person, by=request.user, **form.cleaned_data)
         except BranchesError as exc:
@@ -461,18 +471,27 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"已保存 {person}。")
             return redirect("person_detail", pk=person.pk)
+    refusal = access.account_refusal(request.user, person)
     return render(
         request,
         "branches/person_detail.html",
         {
             "person": person,
-            "refusal": access.account_refusal(request.user, person),
+            "refusal": refusal,
+            # 三员分立: the account and its password are the 系统管理员's, its roles the
+            # 安全管理员's; each sees the other's part read-only.
+            "can_accounts": not refusal and access.has_perm(request.user, Perm.MANAGE_PEOPLE),
+            "can_grant": not refusal and access.has_perm(request.user, Perm.GRANT_ROLES),
+            "reads_scores": access.reads_scores(person),
             "form": form,
             "grant_form": GrantRoleForm(user=request.user),
             "password_form": SetPasswordForm(),
             "memberships": person.memberships.select_related("organization").order_by(
                 "organization__path"
             ),
+            "pending_reset": selectors.password_resets(request.user, pending=True)
+            .filter(user=person)
+            .first(),
         },
     )
 
@@ -480,17 +499,27 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def person_set_password(request: HttpRequest, pk: int) -> HttpResponse:
-    person = access.get_user(request.user, pk, manage=True)
+    person = access.get_user(request.user, pk, perm=Perm.MANAGE_PEOPLE)
     form = SetPasswordForm(request.POST)
     if form.is_valid():
         try:
-            services.set_password(person, by=request.user, password=form.cleaned_data["password1"])
+            reset = services.set_password(
+                person, by=request.user, password=form.cleaned_data["password1"]
+            )
         except BranchesError as exc:
             messages.error(request, f"密码未设置：{exc}")
         else:
-            messages.success(
-                request, f"已为 {person} 设置新密码，请线下告知本人；其下次登录时须先修改密码。"
-            )
+            if reset is None:
+                messages.success(
+                    request,
+                    f"已为 {person} 设置新密码，请线下告知本人；其下次登录时须先修改密码。",
+                )
+            else:
+                messages.warning(
+                    request,
+                    f"{person} 的账号可读取考评分数：新密码须经安全管理员批准后才生效（三员分立）。"
+                    "已提交密码重置申请；批准后请线下告知本人，其下次登录时须先修改密码。",
+                )
     else:
         messages.error(
             request, "密码未设置：" + "；".join(m for errs in form.errors.values() for m in errs)
@@ -501,7 +530,7 @@ def person_set_password(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def person_grant_role(request: HttpRequest, pk: int) -> HttpResponse:
-    person = access.get_user(request.user, pk, manage=True)
+    person = access.get_user(request.user, pk, perm=Perm.GRANT_ROLES)
     form = GrantRoleForm(request.POST, user=request.user)
     if form.is_valid():
         try:
@@ -511,25 +540,16 @@ def person_grant_role(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "已授予角色。")
     else:
-        messages.error(request, "请选择组织和角色。")
+        messages.error(
+            request, "请选择组织和角色（安全管理员不能授予系统管理员、审计员或安全管理员）。"
+        )
     return redirect("person_detail", pk=person.pk)
 
 
 @require_POST
 @login_required
 def membership_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    access.require(request.user, Perm.MANAGE_PEOPLE)
-    membership = (
-        Membership.objects.filter(
-            access.scope_q(request.user, Perm.MANAGE_PEOPLE, "organization__path"), pk=pk
-        )
-        .select_related("user", "organization")
-        .first()
-    )
-    if membership is None:
-        raise Http404
-    if access.account_refusal(request.user, membership.user):
-        raise PermissionDenied
+    membership = access.get_membership(request.user, pk)
     try:
         services.revoke_role(membership, by=request.user)
     except BranchesError as exc:
@@ -541,15 +561,69 @@ def membership_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
+def password_reset_list(request: HttpRequest) -> HttpResponse:
+    """Password resets waiting for a 安全管理员 (and the latest decided)."""
+    if not access.manages_people(request.user):
+        raise PermissionDenied
+    return render(
+        request,
+        "branches/password_resets.html",
+        {
+            "pending": selectors.password_resets(request.user, pending=True),
+            "decided": selectors.password_resets(request.user, pending=False)[:30],
+            "can_decide": access.has_perm(request.user, Perm.GRANT_ROLES),
+            "reject_form": RejectResetForm(),
+        },
+    )
+
+
+@require_POST
+@login_required
+def password_reset_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    reset = access.get_password_reset(request.user, pk, decide=True)
+    try:
+        services.approve_password_reset(reset, by=request.user)
+    except BranchesError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            f"已批准 {reset.user} 的密码重置：新密码已生效，"
+            f"由申请人 {reset.requested_by} 线下告知本人，其下次登录时须先修改密码。",
+        )
+    return redirect("password_reset_list")
+
+
+@require_POST
+@login_required
+def password_reset_reject(request: HttpRequest, pk: int) -> HttpResponse:
+    reset = access.get_password_reset(request.user, pk, decide=True)
+    form = RejectResetForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "驳回须填写理由（不超过 200 字）。")
+        return redirect("password_reset_list")
+    try:
+        services.reject_password_reset(reset, by=request.user, reason=form.cleaned_data["reason"])
+    except BranchesError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"已驳回 {reset.user} 的密码重置申请，原密码不变。")
+    return redirect("password_reset_list")
+
+
+@require_GET
+@login_required
 def people_export(request: HttpRequest) -> HttpResponse:
-    access.require(request.user, Perm.MANAGE_PEOPLE)
+    if not access.manages_people(request.user):
+        raise PermissionDenied
     return export_download(exports.PeopleExport(by=request.user))
 
 
 @require_GET
 @login_required
 def people_template(request: HttpRequest) -> HttpResponse:
-    access.require(request.user, Perm.MANAGE_PEOPLE)
+    if not access.manages_people(request.user):
+        raise PermissionDenied
     return export_download(exports.PeopleTemplate(by=request.user))
 
 
@@ -604,6 +678,7 @@ def audit_export(request: HttpRequest) -> HttpResponse:
 
 INITIAL_PASSWORDS = "initial_passwords"  # session keys: shown once, downloaded once
 INITIAL_PASSWORDS_FILE = "initial_passwords_file"
+SECRETARY_GRANTS = "secretary_grants"  # the grants file for the 安全管理员 (no passwords)
 
 
 @require_http_methods(["GET", "POST"])
@@ -634,6 +709,10 @@ def secretary_accounts(request: HttpRequest) -> HttpResponse:
                 ]
                 request.session[INITIAL_PASSWORDS] = rows
                 request.session[INITIAL_PASSWORDS_FILE] = rows
+                request.session[SECRETARY_GRANTS] = [
+                    [user.username, user.name, "", "", org.code, org.name, Role.SECRETARY.label]
+                    for org, user, _ in done
+                ]
                 return redirect("secretary_accounts_done")
     return render(
         request,
@@ -651,7 +730,11 @@ def secretary_accounts_done(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "branches/secretary_accounts_done.html",
-        {"rows": rows, "downloadable": INITIAL_PASSWORDS_FILE in request.session},
+        {
+            "rows": rows,
+            "downloadable": INITIAL_PASSWORDS_FILE in request.session,
+            "grants": SECRETARY_GRANTS in request.session,
+        },
     )
 
 
@@ -673,3 +756,20 @@ def secretary_accounts_download(request: HttpRequest) -> HttpResponse:
         widths={"组织": 30, "初始密码": 18},
     )
     return attachment(content, filename="支部书记账号初始密码.xlsx", content_type=XLSX_CONTENT_TYPE)
+
+
+@require_GET
+@login_required
+def secretary_accounts_grants(request: HttpRequest) -> HttpResponse:
+    """The new accounts as rows of the people import granting 支部书记 (no passwords): the
+    安全管理员 imports it to grant the roles (三员分立: the 系统管理员 grants none)."""
+    access.require(request.user, Perm.MANAGE_PEOPLE)
+    rows = request.session.get(SECRETARY_GRANTS)
+    if rows is None:
+        messages.error(request, "没有刚创建的书记账号。请在“人员与角色”中查看未授予角色的账号。")
+        return redirect("people_list")
+    from .toolkit.spreadsheets import XLSX_CONTENT_TYPE, write_xlsx
+
+    headers = exports.PeopleExport(by=request.user).headers()
+    content = write_xlsx([("人员与角色", headers, rows)], widths={"组织名称": 30})
+    return attachment(content, filename="支部书记授权表.xlsx", content_type=XLSX_CONTENT_TYPE)

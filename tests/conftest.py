@@ -1,6 +1,7 @@
 """Shared fixtures: a small organization tree and one person per role.
 
-R  华西集团党委 (committee, root)          ← reviewer, dept_admin, leader, sysadmin, auditor
+R  华西集团党委 (committee, root)          ← reviewer, dept_admin, leader, sysadmin, auditor,
+│                                           security_admin
 ├─ E1 一公司党委 (committee)
 │   └─ G 一厂党总支 (general branch)
 │       └─ A 甲党支部 (branch)              ← secretary_a
@@ -195,6 +196,7 @@ PEOPLE = {
     "leader": ("leader", "root", Role.LEADER, "领导"),
     "sysadmin": ("sysadmin", "root", Role.SYSADMIN, "系统管理员"),
     "auditor": ("auditor", "root", Role.AUDITOR, "审计员"),
+    "security_admin": ("security", "root", Role.SECURITY_ADMIN, "安全管理员"),
     "outsider": ("outsider", None, None, "局外人"),
 }
 
@@ -253,6 +255,11 @@ def sysadmin(tree) -> User:
 @pytest.fixture
 def auditor(tree) -> User:
     return make_person(tree, "auditor")
+
+
+@pytest.fixture
+def security_admin(tree) -> User:
+    return make_person(tree, "security_admin")
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET
 from branches import access
 from branches.access import Perm
 from branches.models import OrgKind, Role
-from branches.selectors import BELOW_MINIMUM, term_reminders
+from branches.selectors import BELOW_MINIMUM, password_resets, term_reminders
 
 from ..meetings import still_due_this_month
 from ..pages import dashboard, running_campaigns
@@ -28,6 +28,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "is_leader": Role.LEADER in my_roles,
         "is_sysadmin": Role.SYSADMIN in my_roles or user.is_superuser,
         "is_auditor": Role.AUDITOR in my_roles or user.is_superuser,
+        "is_security_admin": Role.SECURITY_ADMIN in my_roles or user.is_superuser,
         "secretary_of": secretary_of,
         "memberships": access.memberships(user),
     }
@@ -35,6 +36,8 @@ def home(request: HttpRequest) -> HttpResponse:
     # Work given by a pairing, an inspection or a roster link counts: only someone with
     # neither a role nor any open work is told to ask for a role.
     context["no_role"] = not my_roles and not user.is_superuser and not work
+    if context["is_security_admin"]:
+        context["pending_resets"] = password_resets(user, pending=True).count()
     context["meetings_due"] = [(org, still_due_this_month(org)) for org in secretary_of]
     context["work"] = work
     context["tasks"] = work.tasks

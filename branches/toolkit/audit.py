@@ -200,10 +200,19 @@ def audited_models() -> list[type[models.Model]]:
         Member,
         Membership,
         Organization,
+        PasswordResetRequest,
         User,
     )
 
-    return [Organization, Membership, User, CrossReviewGroup, CrossReviewGroupMember, Member]
+    return [
+        Organization,
+        Membership,
+        User,
+        CrossReviewGroup,
+        CrossReviewGroupMember,
+        Member,
+        PasswordResetRequest,
+    ]
 
 
 def connect_signals(models_: list[type[models.Model]] | None = None) -> None:

@@ -11,6 +11,7 @@ from django.test import Client
 
 from assessments.models import Notice, NoticeKind
 from branches import importing
+from branches import services as branches_services
 from branches.models import CrossReviewGroup, ImportKind, Member, Membership, Role, User
 from tests.conftest import (
     copy_media,
@@ -54,6 +55,8 @@ def matrix_data(django_db_setup, django_db_blocker, tmp_path_factory):
         users |= {p: make_person(tree, p) for p in ("secretary_a", "secretary_b")}
         matrix = Matrix(objects=_objects(tree, users), users=users)
         users |= {p: make_person(tree, p) for p in ("outsider", "reviewer", "leader")}
+        users["security_admin"] = make_person(tree, "security_admin")
+        matrix.objects["security_self"] = [users["security_admin"].pk]
         for role, user in users.items():
             client = Client()
             client.force_login(user)
@@ -73,6 +76,10 @@ def matrix(matrix_data, db, settings) -> Matrix:
 def _objects(tree, users) -> dict:
     dept_admin, secretary_b = users["dept_admin"], users["secretary_b"]
     other_sysadmin = make_user("sys_other", (tree.e1, Role.SYSADMIN))
+    # The 系统管理员 resets the password of a 支部书记: a request for a 安全管理员.
+    reset = branches_services.set_password(
+        secretary_b, by=users["sysadmin"], password="Chongzhi#2026"
+    )
     group = CrossReviewGroup.objects.create(owner=tree.root, name="第一组")
     make_rubric("demo-rubric")
     campaign, sheet, evidence, draw = _campaign_objects(tree, dept_admin, users["secretary_a"])
@@ -116,6 +123,7 @@ def _objects(tree, users) -> dict:
         "auditor_person": [users["auditor"].pk],
         "auditor_grant": [Membership.objects.get(user=users["auditor"]).pk],
         "sysadmin_self": [users["sysadmin"].pk],
+        "reset": [reset.pk],
         "v1": ["demo-rubric", 1],
         "v2": ["demo-rubric", 2],
         "campaign": [campaign.pk],

@@ -99,6 +99,7 @@ def test_logout_is_a_post(client, secretary_a):
         ("dq01", "党群部管理员"),
         ("ld01", "领导"),
         ("xt01", "系统管理员"),
+        ("aq01", "安全管理员"),
         ("sh01", "审计员"),
     ],
 )
@@ -150,5 +151,5 @@ def test_no_account_outside_the_demo_has_a_known_password(db):
     # That the real migrations create no account: test_commands.py, on a migrated database.
     assert not User.objects.exists()
     call_command("load_demo")
-    demo = {"sj01", "sj02", "kp01", "kp02", "kp03", "kp04", "dq01", "ld01", "xt01", "sh01"}
+    demo = {"sj01", "sj02", "kp01", "kp02", "kp03", "kp04", "dq01", "ld01", "xt01", "aq01", "sh01"}
     assert set(User.objects.values_list("username", flat=True)) == demo

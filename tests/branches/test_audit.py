@@ -34,12 +34,14 @@ def test_organization_create_update_delete_are_recorded(tree, dept_admin):
     assert deleted.changes["name"]["old"] == "新名字"
 
 
-def test_membership_and_user_changes_are_recorded(tree, sysadmin):
+def test_membership_and_user_changes_are_recorded(tree, sysadmin, security_admin):
     person = services.create_user(by=sysadmin, username="300001", name="新人")
-    grant = services.grant_role(by=sysadmin, user=person, organization=tree.a, role=Role.SECRETARY)
     services.set_password(person, by=sysadmin, password="Zhibu#2026x")
+    grant = services.grant_role(
+        by=security_admin, user=person, organization=tree.a, role=Role.SECRETARY
+    )
     grant_id = grant.pk
-    services.revoke_role(grant, by=sysadmin)
+    services.revoke_role(grant, by=security_admin)
     user_entries = entries("用户", person.pk)
     assert [e.action for e in user_entries] == ["create", "update"]
     assert user_entries[1].changes["password"]["new"] == "******（已修改）"
@@ -47,7 +49,8 @@ def test_membership_and_user_changes_are_recorded(tree, sysadmin):
     membership_entries = entries("角色授权", grant_id)
     assert [e.action for e in membership_entries] == ["create", "delete"]
     assert membership_entries[0].changes["role"]["new"] == "支部书记"
-    assert all(e.actor == sysadmin for e in user_entries + membership_entries)
+    assert all(e.actor == sysadmin for e in user_entries)
+    assert all(e.actor == security_admin for e in membership_entries)
 
 
 def test_changes_through_the_admin_are_attributed(tree, superuser, client):

@@ -7,7 +7,7 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from branches import importing
+from branches import importers, importing
 from branches.exports import OrganizationExport, PeopleExport
 from branches.importing import ImportRejected
 from branches.models import (
@@ -21,7 +21,7 @@ from branches.models import (
     User,
 )
 from branches.toolkit.spreadsheets import SpreadsheetError
-from tests.conftest import read_xlsx_rows, xlsx_bytes
+from tests.conftest import make_user, read_xlsx_rows, xlsx_bytes
 
 ORG_HEADERS = [
     "编码",
@@ -219,12 +219,48 @@ def test_admin_cannot_import_outside_their_subtree(tree, dept_admin_e2):
 PEOPLE_HEADERS = ["工号", "姓名", "邮箱", "手机", "组织编码", "组织名称", "角色"]
 
 
-def test_people_import_creates_accounts_without_known_passwords(tree, sysadmin):
-    rows = [
+def test_people_import_creates_accounts_without_known_passwords(tree, sysadmin, security_admin):
+    """三员分立: the 系统管理员's import makes the accounts, the 安全管理员's their roles."""
+    accounts = [
+        ["200001", "新书记", "", "", "", "", ""],
+        ["200002", "新考评", "k@example.com", "", "", "", ""],
+        ["200003", "只建账号", "", "", "", "", ""],
+    ]
+    job = importing.start_import(
+        by=sysadmin,
+        kind=ImportKind.PEOPLE,
+        filename="p.xlsx",
+        content=xlsx_bytes(PEOPLE_HEADERS, accounts),
+    )
+    assert job.summary["ok"], job.summary
+    assert not User.objects.filter(username="200001").exists()
+    importing.apply_import(job, by=sysadmin)
+    assert not Membership.objects.filter(user__username__startswith="2000").exists()
+    grants = [
         ["200001", "新书记", "", "", "A", "", "支部书记"],
         ["200002", "新考评", "k@example.com", "", "E1", "", "考评员"],
         ["200002", "新考评", "k@example.com", "", "E2", "", "考评员"],
-        ["200003", "只建账号", "", "", "", "", ""],
+    ]
+    job = importing.start_import(
+        by=security_admin,
+        kind=ImportKind.PEOPLE,
+        filename="g.xlsx",
+        content=xlsx_bytes(PEOPLE_HEADERS, grants),
+    )
+    assert job.summary["ok"], job.summary
+    importing.apply_import(job, by=security_admin)
+    assert Membership.objects.get(user__username="200001").role == Role.SECRETARY
+    assert Membership.objects.filter(user__username="200002").count() == 2
+    for username in ("200001", "200002", "200003"):
+        assert not User.objects.get(username=username).has_usable_password()
+
+
+def test_sysadmin_import_refuses_role_columns(tree, sysadmin, secretary_a):
+    """A 系统管理员's row that would grant a role is refused in the preview, in words that
+    say whose act it is; an existing grant exported with the account round-trips."""
+    rows = [
+        ["200001", "新书记", "", "", "A", "", "支部书记"],
+        ["sec_a", "甲书记", "", "", "A", "", "支部书记"],  # exported as it is: unchanged
     ]
     job = importing.start_import(
         by=sysadmin,
@@ -232,23 +268,40 @@ def test_people_import_creates_accounts_without_known_passwords(tree, sysadmin):
         filename="p.xlsx",
         content=xlsx_bytes(PEOPLE_HEADERS, rows),
     )
-    assert job.summary["ok"], job.summary
+    by_row = {r["row"]: (r["action"], " ".join(r["errors"])) for r in job.summary["rows"]}
+    assert by_row[2] == ("error", f"{importers.NO_GRANTS}")
+    assert by_row[3][0] == "skip"
+    assert not job.summary["ok"]
     assert not User.objects.filter(username="200001").exists()
-    importing.apply_import(job, by=sysadmin)
-    assert Membership.objects.get(user__username="200001").role == Role.SECRETARY
-    assert Membership.objects.filter(user__username="200002").count() == 2
-    for username in ("200001", "200002", "200003"):
-        assert not User.objects.get(username=username).has_usable_password()
 
 
-def test_people_import_refuses_unknown_role_and_sysadmin_grants(tree, sysadmin):
+def test_security_admin_import_creates_and_changes_no_account(tree, security_admin, secretary_a):
     rows = [
-        ["200001", "甲", "", "", "A", "", "书记"],
-        ["200002", "乙", "", "", "R", "", "系统管理员"],
-        ["200003", "丙", "", "", "E1", "", "支部书记"],
+        ["200001", "新人", "", "", "A", "", "考评员"],
+        ["sec_a", "改名", "", "", "A", "", "考评员"],
     ]
     job = importing.start_import(
-        by=sysadmin,
+        by=security_admin,
+        kind=ImportKind.PEOPLE,
+        filename="p.xlsx",
+        content=xlsx_bytes(PEOPLE_HEADERS, rows),
+    )
+    by_row = {r["row"]: " ".join(r["errors"]) for r in job.summary["rows"]}
+    assert "工号“200001”不存在" in by_row[2] and importers.NO_ACCOUNTS in by_row[2]
+    assert importers.NO_ACCOUNTS in by_row[3]
+    assert not job.summary["ok"]
+
+
+def test_people_import_refuses_unknown_role_and_administrator_grants(tree, security_admin):
+    for username in ("200001", "200002", "200003"):
+        make_user(username, name=username)
+    rows = [
+        ["200001", "200001", "", "", "A", "", "书记"],
+        ["200002", "200002", "", "", "R", "", "系统管理员"],
+        ["200003", "200003", "", "", "E1", "", "支部书记"],
+    ]
+    job = importing.start_import(
+        by=security_admin,
         kind=ImportKind.PEOPLE,
         filename="p.xlsx",
         content=xlsx_bytes(PEOPLE_HEADERS, rows),
@@ -257,7 +310,7 @@ def test_people_import_refuses_unknown_role_and_sysadmin_grants(tree, sysadmin):
     assert "未知的角色“书记”" in by_row[2]
     assert "不能授予“系统管理员”" in by_row[3]
     assert "支部书记角色只能授予党支部或党总支" in by_row[4]
-    assert not User.objects.filter(username__startswith="2000").exists()
+    assert not Membership.objects.filter(user__username__startswith="2000").exists()
 
 
 def test_people_export_round_trips(tree, sysadmin, secretary_a, reviewer):

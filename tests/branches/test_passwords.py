@@ -73,12 +73,18 @@ def test_none_of_the_last_five_passwords_may_be_reused(client, secretary_a):
     assert PasswordHistory.objects.filter(user=secretary_a).count() == 5
 
 
-def test_an_administrators_password_must_be_changed_at_next_login(client, sysadmin, secretary_b):
+def test_an_administrators_password_must_be_changed_at_next_login(
+    client, sysadmin, security_admin, secretary_b
+):
     client.force_login(sysadmin)
     client.post(
         reverse("person_set_password", args=[secretary_b.pk]),
         {"password1": "Chushi#2026mm", "password2": "Chushi#2026mm"},
     )
+    # A 支部书记 reads scores: the reset takes effect once the 安全管理员 approves it.
+    client.force_login(security_admin)
+    reset = secretary_b.password_resets.get()
+    assert client.post(reverse("password_reset_approve", args=[reset.pk])).status_code == 302
     client.logout()
 
     response = client.post(

@@ -19,8 +19,40 @@ READS_B = {
     "leader": True,
     "sysadmin": False,
     "auditor": False,
+    "security_admin": False,
     "superuser": True,
 }
+
+# role → the account reads or enters scores somewhere (``branches.access.reads_scores``):
+# the accounts whose password the 系统管理员 cannot reset alone (三员分立).
+READS_ANY = {
+    "outsider": False,
+    "secretary_a": True,
+    "secretary_b": True,
+    "reviewer": True,
+    "dept_admin": True,
+    "leader": True,
+    "sysadmin": False,
+    "auditor": False,
+    "security_admin": False,
+    "superuser": True,
+}
+
+
+@pytest.mark.parametrize(("role", "reads"), READS_ANY.items())
+def test_who_reads_scores_for_every_role(matrix, role, reads):
+    assert access.reads_scores(matrix.users[role]) is reads
+
+
+def test_an_assessor_without_a_role_reads_scores(matrix):
+    """A binding outside the role table (here: a score sheet's assessor) counts too."""
+    from assessments.models import ScoreSheet
+    from tests.conftest import make_user
+
+    person = make_user("no_role")
+    assert not access.reads_scores(person)
+    ScoreSheet.objects.filter(pk=matrix.objects["sheet"][0]).update(assessor=person)
+    assert access.reads_scores(person)
 
 
 @pytest.mark.parametrize(("role", "allowed"), READS_B.items())

@@ -2,8 +2,9 @@
 
 It reset a superuser's password and logged in to the admin, granted itself 党群部管理员
 and 考评员, rewrote a signed score, and read the audit trail of its own actions.
-三员分立 (GB/T 22239-2019 level 3): it manages other people's accounts only; the 审计员
-alone reads the audit trail; only a superuser grants the two administrator roles.
+三员分立 (GB/T 22239-2019 level 3): it manages other people's accounts only (no role
+grants: those are the 安全管理员's); the 审计员 alone reads the audit trail; only a
+superuser grants the administrator roles.
 """
 
 import pytest
@@ -41,18 +42,40 @@ def test_sysadmin_cannot_grant_itself_a_role(client, tree, sysadmin, role):
     )
     assert response.status_code == 403
     assert list(sysadmin.memberships.values_list("role", flat=True)) == [Role.SYSADMIN]
-    with pytest.raises(BranchesError, match=r"不能在人员管理中修改自己的账号|只能由超级管理员授予"):
+    with pytest.raises(BranchesError, match="只有安全管理员可以授予或撤销角色"):
         services.grant_role(by=sysadmin, user=sysadmin, organization=tree.root, role=role)
 
 
-def test_sysadmin_cannot_touch_another_sysadmin_or_an_auditor(client, tree, sysadmin, auditor):
-    other = make_user("sys2", (tree.e1, Role.SYSADMIN), name="另一系统管理员")
-    client.force_login(sysadmin)
-    for person in (other, auditor):
+@pytest.mark.parametrize("role", [Role.DEPT_ADMIN, Role.REVIEWER, Role.SECURITY_ADMIN])
+def test_security_admin_cannot_grant_itself_a_role(client, tree, security_admin, role):
+    client.force_login(security_admin)
+    response = client.post(
+        reverse("person_grant_role", args=[security_admin.pk]),
+        {"organization": tree.root.pk, "role": role},
+    )
+    assert response.status_code == 403
+    assert list(security_admin.memberships.values_list("role", flat=True)) == [Role.SECURITY_ADMIN]
+    with pytest.raises(BranchesError, match=r"不能在人员管理中修改自己的账号|只能由超级管理员授予"):
+        services.grant_role(
+            by=security_admin, user=security_admin, organization=tree.root, role=role
+        )
+
+
+@pytest.mark.parametrize("admin", ["sysadmin", "security_admin"])
+def test_no_administrator_touches_another_administrator(client, tree, admin, request):
+    acting = request.getfixturevalue(admin)
+    others = [
+        make_user("sys2", (tree.e1, Role.SYSADMIN), name="另一系统管理员"),
+        make_user("sec2", (tree.e1, Role.SECURITY_ADMIN), name="另一安全管理员"),
+        make_user("aud2", (tree.e1, Role.AUDITOR), name="另一审计员"),
+    ]
+    client.force_login(acting)
+    for person in others:
         page = client.get(reverse("person_detail", args=[person.pk]))
         assert page.status_code == 200
-        assert "不能管理系统管理员或审计员的账号" in page.content.decode()
+        assert "不能管理系统管理员、安全管理员或审计员的账号" in page.content.decode()
         assert 'action="/people/' not in page.content.decode()  # no forms offered
+        assert 'action="/roles/' not in page.content.decode()
         password = client.post(
             reverse("person_set_password", args=[person.pk]),
             {"password1": NEW, "password2": NEW},
@@ -74,11 +97,13 @@ def test_sysadmin_cannot_touch_another_sysadmin_or_an_auditor(client, tree, sysa
         assert person.memberships.count() == 1
 
 
-def test_only_a_superuser_grants_the_administrator_roles(tree, sysadmin, superuser, secretary_b):
+def test_only_a_superuser_grants_the_administrator_roles(
+    tree, sysadmin, security_admin, superuser, secretary_b
+):
     person = services.create_user(by=sysadmin, username="300009", name="新人")
-    for role in (Role.SYSADMIN, Role.AUDITOR):
+    for role in (Role.SYSADMIN, Role.AUDITOR, Role.SECURITY_ADMIN):
         with pytest.raises(BranchesError, match="只能由超级管理员授予"):
-            services.grant_role(by=sysadmin, user=person, organization=tree.root, role=role)
+            services.grant_role(by=security_admin, user=person, organization=tree.root, role=role)
     services.grant_role(by=superuser, user=person, organization=tree.root, role=Role.AUDITOR)
     assert person.memberships.get().role == Role.AUDITOR
 
@@ -88,6 +113,10 @@ def test_administrator_roles_are_held_alone(tree, superuser, sysadmin, secretary
         services.grant_role(by=superuser, user=sysadmin, organization=tree.root, role=Role.REVIEWER)
     with pytest.raises(BranchesError, match="三员分立"):
         services.grant_role(by=superuser, user=sysadmin, organization=tree.root, role=Role.AUDITOR)
+    with pytest.raises(BranchesError, match="三员分立"):
+        services.grant_role(
+            by=superuser, user=sysadmin, organization=tree.root, role=Role.SECURITY_ADMIN
+        )
     with pytest.raises(BranchesError, match=r"三员分立.*支部书记"):
         services.grant_role(
             by=superuser, user=secretary_a, organization=tree.root, role=Role.SYSADMIN
@@ -120,7 +149,8 @@ def test_sysadmin_cannot_import_roles_for_itself_or_protected_accounts(
     )
     by_row = {r["row"]: (r["action"], " ".join(r["errors"])) for r in job.summary["rows"]}
     assert "不能在人员管理中修改自己的账号" in by_row[2][1]
-    assert "不能管理系统管理员或审计员的账号" in by_row[3][1]
+    assert "角色由安全管理员授予" in by_row[2][1]
+    assert "不能管理系统管理员、安全管理员或审计员的账号" in by_row[3][1]
     assert "不能管理超级管理员的账号" in by_row[4][1]
     assert by_row[5][0] == "skip"
     assert not job.summary["ok"]
@@ -191,21 +221,31 @@ def test_the_attack_chain_is_refused_at_every_step(
     assert not Membership.objects.filter(user=sysadmin).exclude(role=Role.SYSADMIN).exists()
 
 
-def test_sysadmin_still_manages_ordinary_accounts(client, tree, sysadmin, secretary_b):
+def test_sysadmin_still_manages_ordinary_accounts(client, tree, sysadmin, security_admin):
+    """Accounts without a score-reading role: the 系统管理员's reset takes effect at once;
+    a role for them is the 安全管理员's to grant."""
+    person = make_user("300010", name="新员工")
     client.force_login(sysadmin)
     response = client.post(
-        reverse("person_set_password", args=[secretary_b.pk]),
+        reverse("person_set_password", args=[person.pk]),
         {"password1": NEW, "password2": NEW},
     )
     assert response.status_code == 302
-    secretary_b.refresh_from_db()
-    assert secretary_b.check_password(NEW) and secretary_b.must_change_password
+    person.refresh_from_db()
+    assert person.check_password(NEW) and person.must_change_password
     grant = client.post(
-        reverse("person_grant_role", args=[secretary_b.pk]),
+        reverse("person_grant_role", args=[person.pk]),
+        {"organization": tree.e2.pk, "role": Role.LEADER},
+    )
+    assert grant.status_code == 403
+    assert not person.memberships.exists()
+    client.force_login(security_admin)
+    grant = client.post(
+        reverse("person_grant_role", args=[person.pk]),
         {"organization": tree.e2.pk, "role": Role.LEADER},
     )
     assert grant.status_code == 302
-    assert secretary_b.memberships.filter(role=Role.LEADER).exists()
+    assert person.memberships.filter(role=Role.LEADER).exists()
 
 
 def test_a_staff_account_that_is_not_a_superuser_cannot_use_the_admin(client, tree):
@@ -232,18 +272,21 @@ def test_a_staff_account_that_is_not_a_superuser_cannot_use_the_admin(client, tr
 
 
 def test_the_menu_shows_each_administrator_only_their_pages(
-    client, sysadmin, auditor, dept_admin, secretary_a
+    client, sysadmin, auditor, security_admin, dept_admin, secretary_a
 ):
     rectifications = reverse("rectification_list")
     audit = reverse("audit_list")
+    people = reverse("people_list")
+    resets = reverse("password_reset_list")
     menus = {}
-    for user in (sysadmin, auditor, dept_admin, secretary_a):
+    for user in (sysadmin, auditor, security_admin, dept_admin, secretary_a):
         client.force_login(user)
         page = client.get(reverse("home")).content.decode()
-        menus[user.username] = (rectifications in page, audit in page)
+        menus[user.username] = tuple(u in page for u in (rectifications, audit, people, resets))
     assert menus == {
-        "sysadmin": (False, False),
-        "auditor": (False, True),
-        "dept": (True, False),
-        "sec_a": (True, False),
+        "sysadmin": (False, False, True, True),
+        "auditor": (False, True, False, False),
+        "security": (False, False, True, True),
+        "dept": (True, False, False, False),
+        "sec_a": (True, False, False, False),
     }

@@ -1,6 +1,7 @@
-"""三员分立 in the browser: the 系统管理员 creates an account and grants it a role (never
-itself, never the audit trail); the person must change the administrator's password
-first; the 审计员 finds all of it in the audit trail, on a phone too, and exports it."""
+"""三员分立 in the browser: the 系统管理员 creates an account (no role: it cannot grant one,
+never itself, never the audit trail); the 安全管理员 grants it a role (never to itself);
+the person must change the administrator's password first; the 审计员 finds all of it in
+the audit trail, on a phone too, and exports it."""
 
 import io
 from pathlib import Path
@@ -15,7 +16,7 @@ INITIAL = "Chushi#2026"
 OWN = "Xinmima#2026"
 
 
-def test_sysadmin_person_and_auditor(browser, live_server, tree, sysadmin, auditor):
+def test_sysadmin_person_and_auditor(browser, live_server, tree, sysadmin, security_admin, auditor):
     admin = new_page(browser, live_server)
     log_in(admin, "sysadmin")
     admin.goto("/people/new/")
@@ -24,15 +25,25 @@ def test_sysadmin_person_and_auditor(browser, live_server, tree, sysadmin, audit
     admin.get_by_label("初始密码").fill(INITIAL)
     admin.get_by_role("button", name="保存").click()
     expect(admin.locator(".alert-success")).to_contain_text("已新增账号 新书记（300100）")
-    admin.get_by_label("组织").select_option(str(tree.a.pk))
-    admin.get_by_label("角色").select_option(label="支部书记")
-    admin.get_by_role("button", name="授予").click()
-    expect(admin.locator(".alert-success")).to_contain_text("已授予角色")
+    expect(admin.locator("#grants-by-security-admin")).to_contain_text("角色由安全管理员授予")
+    expect(admin.get_by_role("button", name="授予")).to_have_count(0)
+    person_url = admin.url
     admin.goto(f"/people/{sysadmin.pk}/")  # its own account: read-only
     expect(admin.locator("#account-refusal")).to_contain_text("不能在人员管理中修改自己的账号")
-    expect(admin.get_by_role("button", name="授予")).to_have_count(0)
     admin.goto("/audit/")
     expect(admin.locator("body")).to_contain_text("无权操作")
+
+    security = new_page(browser, live_server)
+    log_in(security, "security")
+    security.goto(person_url)
+    security.get_by_label("组织").select_option(str(tree.a.pk))
+    security.get_by_label("角色").select_option(label="支部书记")
+    security.get_by_role("button", name="授予").click()
+    expect(security.locator(".alert-success")).to_contain_text("已授予角色")
+    expect(security.get_by_role("button", name="设置密码")).to_have_count(0)
+    security.goto(f"/people/{security_admin.pk}/")  # its own account: no grant
+    expect(security.locator("#account-refusal")).to_contain_text("不能在人员管理中修改自己的账号")
+    expect(security.get_by_role("button", name="授予")).to_have_count(0)
 
     person = new_page(browser, live_server)
     log_in(person, "300100", INITIAL)

@@ -309,7 +309,18 @@ def test_sysadmin_creates_secretary_accounts_for_every_branch_without_one(client
     assert {r[2]: r[4] for r in rows[1:]} == shown
     again = Page(client.get(done.link("下载初始密码"), follow=True))
     assert "只能下载一次" in again
+    # 三员分立: the accounts have no role yet; the 安全管理员 imports the grants file.
+    assert "尚无角色" in done
+    grants = download(client, done.link("下载支部书记授权表"))
+    assert {r[0]: r[6] for r in xlsx_rows(grants)[1:]} == dict.fromkeys(shown, "支部书记")
+    assert "炼钢二作业区党支部" in open_page(client, page.url)  # still without a secretary
+    login(client, "aq01")
+    importing = open_page(client, open_page(client, "/").link("导入角色授权"))
+    preview = upload(client, importing.form(button="上传"), grants, "支部书记授权表.xlsx")
+    assert f"新增 {count}" in preview and "错误 0" in preview
+    assert "导入完成" in submit(client, preview.form(button="确认导入"))
     # The branches now have their secretary; nobody is left without one.
+    login(client, "xt01")
     assert "都已有支部书记账号" in open_page(client, page.url)
 
     # The new secretary logs in with the initial password and must change it first.

@@ -39,7 +39,8 @@ def test_standardization_plan_on_the_demo(client):
     progress = open_page(client, campaign).link("进度")
     assert sign_submitted(client, progress) == 3
     # 炼钢二作业区党支部 had no secretary account when the campaign opened. The system
-    # administrator adds one; the department then 补发 the self-assessment from 进度.
+    # administrator adds one, the security administrator grants it 支部书记 (三员分立); the
+    # department then 补发 the self-assessment from 进度.
     login(client, "xt01")
     people = open_page(client, "/people/")
     new = open_page(client, people.link("新增"))
@@ -49,6 +50,8 @@ def test_standardization_plan_on_the_demo(client):
         {"username": "sj03", "name": "朱立伟", "password": "Dangjian@2026"},
     )
     assert "已新增账号" in person
+    login(client, "aq01")
+    person = open_page(client, person.url)
     form = person.form(action="/roles/")
     granted = submit(
         client,
