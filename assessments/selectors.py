@@ -1174,10 +1174,10 @@ def source_filters() -> list[tuple[str, str]]:
 
 
 def _found_facts() -> QuerySet[ItemFact]:
-    """The stored facts that make a campaign item: a shortfall or a veto on a signed review
-    sheet of the campaign's current rubric version."""
+    """The stored facts that make a campaign item: a shortfall, an unmet ▲ item or a veto
+    on a signed review sheet of the campaign's current rubric version."""
     return ItemFact.objects.filter(
-        Q(lost__gt=0) | Q(veto=True),
+        Q(lost__gt=0) | Q(unmet=True) | Q(veto=True),
         sheet__status=SheetStatus.SIGNED,
         sheet__rubric_version_id=F("sheet__campaign__rubric_version_id"),
     ).exclude(sheet__stage__kind=StageKind.SELF)
