@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from branches import access
 from branches.access import Perm
-from branches.models import Organization, Role, User
+from branches.models import ADMIN_ROLES, Membership, Organization, Role, User
 from branches.toolkit.prepared import PreparedGet
 from rubrics import scoring
 from rubrics.models import Method
@@ -995,6 +995,76 @@ def trend(campaign: Campaign) -> list[tuple[str, float]]:
 OVERDUE = "overdue"  # a list filter beside the statuses: open past its deadline
 
 
+def self_assessors(org_ids) -> dict[int, User]:
+    """Who fills each organization's self-assessment by default: its active 支部书记
+    account (the first granted, when there are several). The one rule that opening,
+    补发 and the list of objects without a sheet all follow."""
+    return {
+        m.organization_id: m.user
+        for m in Membership.objects.filter(
+            role=Role.SECRETARY, organization_id__in=org_ids, user__is_active=True
+        )
+        .select_related("user")
+        .order_by("-id")  # later rows overwrite: the first grant wins
+    }
+
+
+@dataclass(frozen=True)
+class SelfGap:
+    """An object of a campaign without a sheet at a self-assessment stage, and why."""
+
+    stage: Stage
+    organization: Organization
+    enterprise: Organization | None
+    secretary: User | None  # an account granted since: 补发 issues the sheet
+
+    @property
+    def reason(self) -> str:
+        if self.secretary is not None:
+            return f"开始考评时没有支部书记账号；现有支部书记 {self.secretary.name}，可补发自评表"
+        return "没有支部书记账号（或账号已停用）"
+
+
+def self_assessment_gaps(campaign: Campaign) -> list[SelfGap]:
+    """Every object without a self-assessment sheet, per self-assessment stage, with the
+    reason (000: 自查自评覆盖所有党总支和党支部 — nothing is skipped silently). While the
+    campaign is 筹备中: the objects opening it would leave without a sheet."""
+    stages = [s for s in campaign.stages.all() if s.assessed_by == Assessor.BRANCH]
+    if not stages:
+        return []
+    objects = object_list(campaign)
+    secretaries = self_assessors([o.pk for o, _ in objects])
+    have = set(
+        ScoreSheet.objects.filter(stage__in=stages).values_list("stage_id", "organization_id")
+    )
+    return [
+        SelfGap(stage, org, enterprise, secretaries.get(org.pk))
+        for stage in stages
+        for org, enterprise in objects
+        if (stage.pk, org.pk) not in have and (_fixed(campaign) or org.pk not in secretaries)
+    ]
+
+
+def self_filler_choices(campaign: Campaign) -> QuerySet[User]:
+    """Who the department may ask to fill a self-assessment: active accounts holding a
+    role inside the campaign's scope, or no role yet; never a superuser, a 系统管理员 or
+    an 审计员 (三员分立)."""
+    return (
+        User.objects.filter(is_active=True, is_superuser=False)
+        .filter(
+            Q(
+                pk__in=Membership.objects.filter(
+                    organization__path__startswith=campaign.scope.path
+                ).values("user")
+            )
+            | Q(memberships__isnull=True)
+        )
+        .exclude(pk__in=Membership.objects.filter(role__in=ADMIN_ROLES).values("user"))
+        .distinct()
+        .order_by("username")
+    )
+
+
 def reviewer_choices() -> QuerySet[User]:
     """Active reviewers, for assigning sheets and reassigning one."""
     return (
@@ -1159,7 +1229,11 @@ def campaign_consequences(campaign: Campaign) -> QuerySet:
 # The one list's source filter: each review stage that found a shortfall, each mechanism,
 # the yearly screening and the hand-entered sources (value, label).
 STAGE_SOURCE = "stage-"
-REVIEW_KINDS = [k for k in StageKind if k not in (StageKind.SELF, StageKind.CONSOLIDATION)]
+REVIEW_KINDS = [
+    k
+    for k in StageKind
+    if k not in (StageKind.SELF, StageKind.CONSOLIDATION, StageKind.MOBILIZATION)
+]
 
 
 def source_filters() -> list[tuple[str, str]]:

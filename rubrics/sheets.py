@@ -53,7 +53,8 @@ def version_rows(version: RubricVersion) -> list[list]:
         for ind in section.indicators.all():
             parts = "\n".join(
                 PART_SEPARATOR.join(
-                    [p.code, p.text, _num(p.points), _num(p.step)] + ([p.period] if p.period else [])
+                    [p.code, p.text, _num(p.points), _num(p.step)]
+                    + ([p.period] if p.period else [])
                 )
                 for p in ind.parts.all()
             )

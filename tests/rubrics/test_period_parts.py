@@ -59,7 +59,7 @@ def test_load_rubrics_on_a_database_with_the_frozen_first_version_adds_version_2
 def test_score_command_at_least_one_display_every_quarter_or_the_key_item_is_unmet(
     rubrics, capsys, tmp_path
 ):
-    """"至少每季度开展1次…宣传展示（每次0.5分）": displays in the first two quarters fill
+    """ "至少每季度开展1次…宣传展示（每次0.5分）": displays in the first two quarters fill
     the item's 1 point, yet the third and fourth quarters have none, so ▲ 7.4 is not met
     and a 100-point branch is 基本合格, the verdict naming the missing quarters."""
     scores = full_scores(rules_for(version_of("fuling-2017")))
