@@ -171,6 +171,8 @@ MATRIX = [
     ("stage_assign", "stage", "POST", [302, 404, 403, 404, 200, 403, 404, 404]),
     ("stage_assign_matrix", "stage", "GET", [302, 404, 403, 404, 200, 403, 404, 404]),
     ("stage_assign_matrix", "stage", "POST", [302, 404, 403, 404, 200, 403, 404, 404]),
+    ("stage_self_filler", "stage", "GET", [302, 404, 403, 404, 200, 403, 404, 404]),
+    ("stage_self_filler", "stage", "POST", [302, 404, 403, 404, 200, 403, 404, 404]),
     ("stage_deadline", "stage", "POST", [302, 404, 403, 404, 302, 403, 404, 404]),
     ("stage_create", "campaign", "GET", [302, 404, 403, 404, 200, 403, 404, 404]),
     ("stage_create", "campaign", "POST", [302, 404, 403, 404, 200, 403, 404, 404]),
