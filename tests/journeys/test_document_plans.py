@@ -28,7 +28,7 @@ def test_xining_plan_ends_cross_review_by_the_end_of_april_spot_checks_by_the_en
         start="2027-02-01",
     )
     for stage, (opens, ends) in XINING_STAGES.items():
-        assert f"{opens} 至 {ends}" in detail.row(stage, "依据"), stage
+        assert f"{opens} 至 {ends}" in detail.row(stage), stage
     assert "交叉互评（4月底前）" in detail.row("交叉互评")
     assert "“3月初”无确切日期，系统按15天计" in detail.row("全面考评")
     assert "截止日期为该月最后一天" in detail
