@@ -115,3 +115,13 @@ def test_the_rubric_page_says_every_quarter_is_required(rubrics, leader, client)
     page = client.get("/rubrics/fuling-2017/v2/").content.decode()
     assert "第三季度须达到" in page
     assert "每期须开展宣传展示" in page
+
+
+def test_the_excel_draft_keeps_the_periods(rubrics):
+    from rubrics.sheets import export_version, parse_version_sheet
+
+    sections, report = parse_version_sheet(export_version(version_of("fuling-2017")))
+    assert not [r for r in report if r["errors"]]
+    item = next(i for s in sections for i in s["items"] if i["code"] == "7.4")
+    assert item["period_activity"] == "宣传展示"
+    assert [p["period"] for p in item["parts"]][2:] == ["第三季度", "第四季度"]
