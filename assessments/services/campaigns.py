@@ -442,8 +442,8 @@ def _create_self_sheets(stage: Stage, orgs: list[Organization]) -> list[str]:
     if not missing:
         return []
     return [
-        f"以下 {len(missing)} 个组织没有支部书记账号，未生成“{stage.name}”表（见考评活动页"
-        f"“尚无自评表的组织”：授予支部书记角色后补发，或指定填表人）：{'、'.join(missing)}"
+        f"以下 {len(missing)} 个组织没有支部书记账号，未生成“{stage.name}”表（授予支部书记角色后"
+        f"可在进度页补发，或在考评活动页“尚无自评表的组织”指定填表人）：{'、'.join(missing)}"
     ]
 
 
