@@ -134,6 +134,31 @@ class ConsequenceActionForm(_TextForm):
     action = forms.CharField(required=False, strip=False)
 
 
+class SelfFillerForm(ChineseForm, forms.Form):
+    """Who fills the self-assessment of an object without one. Choices are the ids as
+    text, compared as text: no query runs on a submitted value."""
+
+    organization = forms.ChoiceField(label="组织")
+    filler = forms.ChoiceField(label="填表人")
+
+    def __init__(self, *args, organizations, people, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organizations = {str(o.pk): o for o in organizations}
+        self.people = {str(u.pk): u for u in people}
+        self.fields["organization"].choices = [("", "请选择")] + [
+            (pk, o.name) for pk, o in self.organizations.items()
+        ]
+        self.fields["filler"].choices = [("", "请选择")] + [
+            (pk, f"{u.name}（{u.username}）") for pk, u in self.people.items()
+        ]
+
+    def chosen(self) -> tuple:
+        return (
+            self.organizations[self.cleaned_data["organization"]],
+            self.people[self.cleaned_data["filler"]],
+        )
+
+
 class ReassignForm(ChineseForm, forms.Form):
     assessor = forms.ModelChoiceField(label="改派给", queryset=User.objects.none())
 

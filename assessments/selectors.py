@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from branches import access
 from branches.access import Perm
-from branches.models import Organization, Role, User
+from branches.models import ADMIN_ROLES, Membership, Organization, Role, User
 from branches.toolkit.prepared import PreparedGet
 from rubrics import scoring
 from rubrics.models import Method
@@ -423,22 +423,32 @@ def campaign_objects(campaign: Campaign) -> QuerySet[Organization]:
 OBJECTS_PAGE_SIZE = 100  # a campaign's objects listed on its page at a time
 
 
-def object_page(campaign: Campaign, number) -> Page:
-    """One page of the campaign's objects as (organization, the enterprise it belonged to
-    when the campaign opened), by code (while it is 筹备中: the objects opening would fix,
-    with their enterprise now); the page's count is every object."""
+def _objects(campaign: Campaign):
+    """The campaign's objects by code, and how a row becomes (organization, the enterprise
+    it belonged to when the campaign opened); while it is 筹备中: the objects opening would
+    fix, with their enterprise now."""
     if not _fixed(campaign):
         rows = in_scope(campaign).select_related("enterprise").order_by("code", "pk")
-        page = Paginator(rows, OBJECTS_PAGE_SIZE).get_page(number)
-        page.object_list = [(o, o.enterprise) for o in page.object_list]
-        return page
+        return rows, lambda o: (o, o.enterprise)
     rows = (
         CampaignObject.objects.filter(campaign=campaign)
         .select_related("organization", "enterprise")
         .order_by("organization__code", "pk")
     )
+    return rows, lambda row: (row.organization, row.enterprise)
+
+
+def object_list(campaign: Campaign) -> list[tuple[Organization, Organization | None]]:
+    """Every object of the campaign as (organization, enterprise at opening), by code."""
+    rows, pair = _objects(campaign)
+    return [pair(row) for row in rows]
+
+
+def object_page(campaign: Campaign, number) -> Page:
+    """One page of ``object_list``; the page's count is every object."""
+    rows, pair = _objects(campaign)
     page = Paginator(rows, OBJECTS_PAGE_SIZE).get_page(number)
-    page.object_list = [(row.organization, row.enterprise) for row in page.object_list]
+    page.object_list = [pair(row) for row in page.object_list]
     return page
 
 
@@ -1010,6 +1020,76 @@ def trend(campaign: Campaign) -> list[tuple[str, float]]:
 OVERDUE = "overdue"  # a list filter beside the statuses: open past its deadline
 
 
+def self_assessors(org_ids) -> dict[int, User]:
+    """Who fills each organization's self-assessment by default: its active 支部书记
+    account (the first granted, when there are several). The one rule that opening,
+    补发 and the list of objects without a sheet all follow."""
+    return {
+        m.organization_id: m.user
+        for m in Membership.objects.filter(
+            role=Role.SECRETARY, organization_id__in=org_ids, user__is_active=True
+        )
+        .select_related("user")
+        .order_by("-id")  # later rows overwrite: the first grant wins
+    }
+
+
+@dataclass(frozen=True)
+class SelfGap:
+    """An object of a campaign without a sheet at a self-assessment stage, and why."""
+
+    stage: Stage
+    organization: Organization
+    enterprise: Organization | None
+    secretary: User | None  # an account granted since: 补发 issues the sheet
+
+    @property
+    def reason(self) -> str:
+        if self.secretary is not None:
+            return f"开始考评时没有支部书记账号；现有支部书记 {self.secretary.name}，可补发自评表"
+        return "没有支部书记账号（或账号已停用）"
+
+
+def self_assessment_gaps(campaign: Campaign) -> list[SelfGap]:
+    """Every object without a self-assessment sheet, per self-assessment stage, with the
+    reason (000: 自查自评覆盖所有党总支和党支部 — nothing is skipped silently). While the
+    campaign is 筹备中: the objects opening it would leave without a sheet."""
+    stages = [s for s in campaign.stages.all() if s.assessed_by == Assessor.BRANCH]
+    if not stages:
+        return []
+    objects = object_list(campaign)
+    secretaries = self_assessors([o.pk for o, _ in objects])
+    have = set(
+        ScoreSheet.objects.filter(stage__in=stages).values_list("stage_id", "organization_id")
+    )
+    return [
+        SelfGap(stage, org, enterprise, secretaries.get(org.pk))
+        for stage in stages
+        for org, enterprise in objects
+        if (stage.pk, org.pk) not in have and (_fixed(campaign) or org.pk not in secretaries)
+    ]
+
+
+def self_filler_choices(campaign: Campaign) -> QuerySet[User]:
+    """Who the department may ask to fill a self-assessment: active accounts holding a
+    role inside the campaign's scope, or no role yet; never a superuser, a 系统管理员 or
+    an 审计员 (三员分立)."""
+    return (
+        User.objects.filter(is_active=True, is_superuser=False)
+        .filter(
+            Q(
+                pk__in=Membership.objects.filter(
+                    organization__path__startswith=campaign.scope.path
+                ).values("user")
+            )
+            | Q(memberships__isnull=True)
+        )
+        .exclude(pk__in=Membership.objects.filter(role__in=ADMIN_ROLES).values("user"))
+        .distinct()
+        .order_by("username")
+    )
+
+
 def reviewer_choices() -> QuerySet[User]:
     """Active reviewers, for assigning sheets and reassigning one."""
     return (
@@ -1183,7 +1263,11 @@ def campaign_consequences(campaign: Campaign, *, q: str = "", status: str = "") 
 # The one list's source filter: each review stage that found a shortfall, each mechanism,
 # the yearly screening and the hand-entered sources (value, label).
 STAGE_SOURCE = "stage-"
-REVIEW_KINDS = [k for k in StageKind if k not in (StageKind.SELF, StageKind.CONSOLIDATION)]
+REVIEW_KINDS = [
+    k
+    for k in StageKind
+    if k not in (StageKind.SELF, StageKind.CONSOLIDATION, StageKind.MOBILIZATION)
+]
 
 
 def source_filters() -> list[tuple[str, str]]:
@@ -1198,10 +1282,10 @@ def source_filters() -> list[tuple[str, str]]:
 
 
 def _found_facts() -> QuerySet[ItemFact]:
-    """The stored facts that make a campaign item: a shortfall or a veto on a signed review
-    sheet of the campaign's current rubric version."""
+    """The stored facts that make a campaign item: a shortfall, an unmet ▲ item or a veto
+    on a signed review sheet of the campaign's current rubric version."""
     return ItemFact.objects.filter(
-        Q(lost__gt=0) | Q(veto=True),
+        Q(lost__gt=0) | Q(unmet=True) | Q(veto=True),
         sheet__status=SheetStatus.SIGNED,
         sheet__rubric_version_id=F("sheet__campaign__rubric_version_id"),
     ).exclude(sheet__stage__kind=StageKind.SELF)

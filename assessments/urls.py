@@ -12,6 +12,7 @@ urlpatterns = [
     path("campaigns/<int:pk>/remind/", bulk.campaign_remind, name="campaign_remind"),
     path("campaigns/<int:pk>/reissue/", workflow.campaign_reissue, name="campaign_reissue"),
     path("stages/<int:pk>/assign/", workflow.stage_assign, name="stage_assign"),
+    path("stages/<int:pk>/self-filler/", workflow.stage_self_filler, name="stage_self_filler"),
     path("stages/<int:pk>/assign/matrix/", bulk.stage_assign_matrix, name="stage_assign_matrix"),
     path(
         "campaigns/<int:campaign_pk>/orgs/<int:org_pk>/measures/",

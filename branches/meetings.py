@@ -7,11 +7,12 @@ Defaults from 涪陵 004 二、4 (规范组织生活): 党员大会 each quarter
 with every member yearly. 河钢 002 #21 and 003's 计划报备、全程纪实、定期报告 ask the same.
 """
 
-import calendar
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+
+from .toolkit.dates import month_end
 
 
 class Period(StrEnum):
@@ -91,8 +92,7 @@ class Span:
 
 
 def _month(year: int, month: int) -> Span:
-    last = calendar.monthrange(year, month)[1]
-    return Span(f"{month}月", date(year, month, 1), date(year, month, last))
+    return Span(f"{month}月", date(year, month, 1), month_end(year, month))
 
 
 def spans(period: Period | str, start: date, end: date) -> list[Span]:

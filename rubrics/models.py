@@ -292,6 +292,12 @@ class Indicator(VersionChild):
     )
     guidance = models.TextField("执行标准 / 佐证要求", blank=True)
     is_template = models.BooleanField("模板文字（待本单位修改）", default=False)
+    period_activity = models.CharField(
+        "每期须开展",
+        max_length=40,
+        blank=True,
+        help_text="分项按期间设置时，每期须有的工作（如“宣传展示”），写入未达标理由",
+    )
     position = models.PositiveIntegerField("顺序", default=0)
 
     class Meta:
@@ -327,6 +333,12 @@ class IndicatorPart(VersionChild):
     text = models.CharField("分项内容", max_length=300)
     points = models.DecimalField("分值", max_digits=6, decimal_places=2)
     step = models.DecimalField("评分步长", max_digits=4, decimal_places=2, default=Decimal("0.5"))
+    period = models.CharField(
+        "所属期间",
+        max_length=20,
+        blank=True,
+        help_text="如“第三季度”：每期都须达到本分项的分值，缺一期该指标即未达标",
+    )
     position = models.PositiveIntegerField("顺序", default=0)
 
     objects = PartQuerySet.as_manager()

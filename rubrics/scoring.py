@@ -39,6 +39,10 @@ class Part:
     text: str
     points: Decimal
     step: Decimal
+    # The period this part stands for ("第三季度") when the item is required in every
+    # period: the item is met only when every such part reaches its points, however the
+    # item's total is capped (涪陵 7.4: "至少每季度开展1次…（每次0.5分）").
+    period: str = ""
 
 
 @dataclass(frozen=True)
@@ -51,10 +55,19 @@ class Item:
     kind: str = SCORED
     parts: tuple[Part, ...] = ()
     weight: Decimal | None = None  # composite inputs only (0.4 for 40%)
+    # What each period must have (宣传展示), named in the verdict of a missed period.
+    period_activity: str = ""
 
     @property
     def scored(self) -> bool:
         return self.kind != VETO
+
+    def missed_periods(self, values: Mapping[str, Decimal]) -> tuple[str, ...]:
+        """The periods whose part is below its points (parts without a period count
+        only towards the total)."""
+        return tuple(
+            p.period for p in self.parts if p.period and values.get(p.code, ZERO) < p.points
+        )
 
 
 @dataclass(frozen=True)
@@ -150,6 +163,12 @@ class ItemResult:
     max: Decimal
     shortfall: Decimal
     key: bool
+    missed_periods: tuple[str, ...] = ()
+
+    @property
+    def met(self) -> bool:
+        """Full points, and every period the item requires in every period."""
+        return self.shortfall <= 0 and not self.missed_periods
 
 
 @dataclass(frozen=True)
@@ -380,7 +399,16 @@ def _tally(
                 section_total += got
                 section_max += item.points
                 item_max = item.points
-            item_results.append(ItemResult(item.code, got, item_max, item_max - got, item.key))
+            item_results.append(
+                ItemResult(
+                    item.code,
+                    got,
+                    item_max,
+                    item_max - got,
+                    item.key,
+                    item.missed_periods(values),
+                )
+            )
         total += section_total
         section_results.append(
             SectionResult(section.code, section.title, section_total, section_max)
@@ -434,8 +462,13 @@ def score(rules: Rules, entry: Entry, *, complete: bool = True) -> Result:
     total, section_results, item_results = _tally(rules, values)
     maximum = rules.max_total
     present_vetoes = tuple(i.code for i in rules.items() if i.code in entry.vetoes)
-    unmet_keys = tuple(r.code for r in item_results if r.key and r.shortfall > 0)
+    unmet_keys = tuple(r.code for r in item_results if r.key and not r.met)
     reasons = [_total_reason(rules, values, total)]
+    reasons += [
+        period_reason(rules.by_code[r.code], r.missed_periods)
+        for r in item_results
+        if r.key and r.missed_periods
+    ]
     grade = _grade(rules, total, present_vetoes, unmet_keys, reasons)
     if rules.method == CHECKLIST:
         rate = (total / maximum * HUNDRED).quantize(Decimal("0.01")) if maximum else ZERO
@@ -451,6 +484,22 @@ def score(rules: Rules, entry: Entry, *, complete: bool = True) -> Result:
         items=tuple(item_results),
         reasons=tuple(reasons),
     )
+
+
+def join_periods(periods: tuple[str, ...]) -> str:
+    """Periods as a person lists them: 第三、第四季度 (a shared unit is said once)."""
+    for unit in ("季度", "月", "年"):
+        if len(periods) > 1 and all(p.endswith(unit) for p in periods):
+            return "、".join(p[: -len(unit)] for p in periods) + unit
+    return "、".join(periods)
+
+
+def period_reason(item: Item, missed: tuple[str, ...]) -> str:
+    """Why an item required in every period is not met: "▲项 7.4：第三、第四季度无宣传展示，
+    未达标"."""
+    mark = "▲项 " if item.key else "指标 "
+    lacking = f"无{item.period_activity}" if item.period_activity else "未达到要求"
+    return f"{mark}{item.code}：{join_periods(missed)}{lacking}，未达标"
 
 
 def _describe(bands: tuple[Band, ...]) -> str:
@@ -495,10 +544,17 @@ def rules_from_document(doc: Mapping) -> Rules:
                     key=i.get("key", False),
                     kind=i.get("kind") or (VETO if i.get("veto") else SCORED),
                     parts=tuple(
-                        Part(p["code"], p["text"], dec(p["points"]), dec(p.get("step", "0.5")))
+                        Part(
+                            p["code"],
+                            p["text"],
+                            dec(p["points"]),
+                            dec(p.get("step", "0.5")),
+                            p.get("period", ""),
+                        )
                         for p in i.get("parts", [])
                     ),
                     weight=dec(i.get("weight")),
+                    period_activity=i.get("period_activity", ""),
                 )
                 for i in s["items"]
             ),

@@ -130,9 +130,11 @@ def rules_for(version: RubricVersion) -> scoring.Rules:
                     key=ind.is_key,
                     kind=str(ind.kind),  # IndicatorKind values are the engine's kinds
                     parts=tuple(
-                        scoring.Part(p.code, p.text, p.points, p.step) for p in ind.parts.all()
+                        scoring.Part(p.code, p.text, p.points, p.step, p.period)
+                        for p in ind.parts.all()
                     ),
                     weight=ind.weight,
+                    period_activity=ind.period_activity,
                 )
             )
         sections.append(scoring.Section(section.code, section.title, tuple(items), section.points))
@@ -234,8 +236,11 @@ def version_diff(old: RubricVersion, new: RubricVersion) -> dict:
                     "类型": ind.get_kind_display(),
                     "权重": scoring.fmt(ind.weight) if ind.weight is not None else "",
                     "分项": "；".join(
-                        f"{p.code} {p.text} {scoring.fmt(p.points)}分" for p in ind.parts.all()
+                        f"{p.code} {p.text} {scoring.fmt(p.points)}分"
+                        + (f"（{p.period}须达到）" if p.period else "")
+                        for p in ind.parts.all()
                     ),
+                    "每期须开展": ind.period_activity,
                     "执行标准/佐证要求": ind.guidance,
                 }
         return out

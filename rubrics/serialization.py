@@ -44,6 +44,7 @@ def export_document(version: RubricVersion) -> dict:
                         "veto": ind.kind == IndicatorKind.VETO,
                         "parts": [
                             {"code": p.code, "text": p.text, "points": _num(p.points)}
+                            | ({"period": p.period} if p.period else {})
                             for p in ind.parts.all()
                         ],
                     }
@@ -99,6 +100,7 @@ def create_version_from_document(
                 weight=Decimal(i["weight"]) if i.get("weight") else None,
                 guidance=i.get("guidance", ""),
                 is_template=i.get("template", False),
+                period_activity=i.get("period_activity", ""),
                 position=i_pos,
             )
             for p_pos, p in enumerate(i.get("parts", [])):
@@ -108,6 +110,7 @@ def create_version_from_document(
                     text=p["text"],
                     points=Decimal(str(p["points"])),
                     step=Decimal(str(p.get("step", "0.5"))),
+                    period=p.get("period", ""),
                     position=p_pos,
                 )
     bands = [("", "", g) for g in doc.get("grades", [])]
@@ -155,8 +158,15 @@ def _item_document(i) -> dict:
         "weight": str(i.weight) if i.weight is not None else None,
         "guidance": i.guidance,
         "template": i.is_template,
+        "period_activity": i.period_activity,
         "parts": [
-            {"code": p.code, "text": p.text, "points": str(p.points), "step": str(p.step)}
+            {
+                "code": p.code,
+                "text": p.text,
+                "points": str(p.points),
+                "step": str(p.step),
+                "period": p.period,
+            }
             for p in i.parts.order_by("position")
         ],
     }

@@ -36,6 +36,7 @@ VERSION_HEADERS = [
     "权重",
     "执行标准/佐证要求",
     "分项",
+    "每期须开展",
 ]
 KIND_LABELS = {value: str(label) for value, label in IndicatorKind.choices}
 KIND_BY_LABEL = {label: value for value, label in KIND_LABELS.items()}
@@ -51,7 +52,10 @@ def version_rows(version: RubricVersion) -> list[list]:
     for section in version.sections.all():
         for ind in section.indicators.all():
             parts = "\n".join(
-                PART_SEPARATOR.join([p.code, p.text, _num(p.points), _num(p.step)])
+                PART_SEPARATOR.join(
+                    [p.code, p.text, _num(p.points), _num(p.step)]
+                    + ([p.period] if p.period else [])
+                )
                 for p in ind.parts.all()
             )
             rows.append(
@@ -70,6 +74,7 @@ def version_rows(version: RubricVersion) -> list[list]:
                     _num(ind.weight),
                     ind.guidance,
                     parts,
+                    ind.period_activity,
                 ]
             )
     return rows
@@ -117,18 +122,30 @@ def _cells(col: dict[str, int], values: list) -> Callable[[str], str]:
 
 
 def _parse_parts(cell: str, errors: list[str]) -> list[dict]:
-    """The 分项 cell: one part a line, 编码｜内容｜分值｜步长 (步长 optional)."""
+    """The 分项 cell: one part a line, 编码｜内容｜分值｜步长｜期间 (步长 and 期间 optional;
+    a part with a 期间 must be met in that period)."""
     parts = []
     for line in [ln for ln in cell.split("\n") if ln.strip()]:
         bits = [b.strip() for b in re.split(r"[｜|]", line)]
-        if len(bits) not in (3, 4) or not bits[0] or not bits[1]:
-            errors.append(f"分项“{line}”格式应为 编码｜内容｜分值｜步长")
+        if len(bits) not in (3, 4, 5) or not bits[0] or not bits[1]:
+            errors.append(f"分项“{line}”格式应为 编码｜内容｜分值｜步长｜期间")
             continue
         p_points = _dec(bits[2], f"分项 {bits[0]} 分值", errors)
         p_step = _dec(
-            bits[3] if len(bits) == 4 and bits[3] else "0.5", f"分项 {bits[0]} 步长", errors
+            bits[3] if len(bits) >= 4 and bits[3] else "0.5", f"分项 {bits[0]} 步长", errors
         )
-        parts.append({"code": bits[0], "text": bits[1], "points": p_points, "step": p_step})
+        period = bits[4] if len(bits) == 5 else ""
+        if len(period) > 20:
+            errors.append(f"分项 {bits[0]} 的期间不能超过 20 个字")
+        parts.append(
+            {
+                "code": bits[0],
+                "text": bits[1],
+                "points": p_points,
+                "step": p_step,
+                "period": period,
+            }
+        )
     return parts
 
 
@@ -169,7 +186,14 @@ def _parse_item(get: Callable[[str], str], codes: dict[str, int], errors: list[s
         "weight": weight,
         "guidance": get("执行标准/佐证要求"),
         "parts": _parse_parts(get("分项"), errors),
+        "period_activity": _period_activity(get("每期须开展"), errors),
     }
+
+
+def _period_activity(value: str, errors: list[str]) -> str:
+    if len(value) > 40:
+        errors.append("“每期须开展”不能超过 40 个字")
+    return value
 
 
 def _section(get: Callable[[str], str]) -> dict:
@@ -232,6 +256,7 @@ def replace_draft_content(version: RubricVersion, sections: list[dict]) -> None:
                 kind=i["kind"],
                 weight=i["weight"],
                 guidance=i["guidance"],
+                period_activity=i.get("period_activity", ""),
                 position=i_pos,
             )
             for p_pos, p in enumerate(i["parts"]):
@@ -241,6 +266,7 @@ def replace_draft_content(version: RubricVersion, sections: list[dict]) -> None:
                     text=p["text"],
                     points=p["points"],
                     step=p["step"],
+                    period=p.get("period", ""),
                     position=p_pos,
                 )
 

@@ -16,6 +16,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import openpyxl
@@ -146,6 +147,14 @@ def _outside_shared_data(request):
             f"{_open_shared_data[-1]!r} without using it: move it before the tests that do, "
             "or into another module."
         )
+
+
+def xining_start(today: date) -> date:
+    """A 西宁 plan's start that has every stage open by ``today``: the first day of the
+    month three months back (自查自评 to its end, 交叉互评 to the next month but one's end,
+    抽查点评 through this month)."""
+    months = today.year * 12 + today.month - 1 - 3
+    return date(months // 12, months % 12 + 1, 1)
 
 
 def make_org(code: str, kind: str, parent: Organization | None = None, **fields) -> Organization:

@@ -158,6 +158,7 @@ class StageKind(models.TextChoices):
     SUPERVISION = "supervision", "督导检查"
     ACCEPTANCE = "acceptance", "考核验收"
     CONSOLIDATION = "consolidation", "巩固提升"
+    MOBILIZATION = "mobilization", "组织发动"
 
 
 class Assessor(models.TextChoices):
@@ -191,6 +192,9 @@ class Stage(models.Model):
         "分项编码", max_length=20, blank=True, help_text="加权综合标准中本阶段评分的分项（如 star）"
     )
     avoid_reciprocal = models.BooleanField("避免两组互相考评", default=True)
+    basis = models.CharField(
+        "文件依据", max_length=300, blank=True, help_text="文件对本阶段时限和内容的规定"
+    )
     opens_on = models.DateField("开始日期")
     deadline = models.DateField("截止日期")
 

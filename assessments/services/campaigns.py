@@ -4,12 +4,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import transaction
 
 from branches.access import Perm, has_perm
 from branches.models import CrossReviewGroup, Membership, Organization, OrgKind, Role, User
 from branches.toolkit import audit
+from branches.toolkit.dates import month_end
 from rubrics.models import IndicatorKind, RubricVersion, VersionStatus
 from rubrics.scoring import COMPOSITE
 from rubrics.services import empty_slots
@@ -29,7 +31,14 @@ from ..models import (
     Stage,
     StageKind,
 )
-from ..selectors import campaign_objects, in_scope, object_enterprises, target_enterprises
+from ..selectors import (
+    campaign_objects,
+    in_scope,
+    object_enterprises,
+    self_assessors,
+    self_filler_choices,
+    target_enterprises,
+)
 from .errors import AssessmentError, acting
 
 # -- stage plans ---------------------------------------------------------------------------
@@ -48,14 +57,46 @@ class StageSpec:
     # Runs in the same window as the stage before it (the quarter's three 亮牌 scores are
     # taken side by side, 001), instead of opening after that stage's deadline.
     alongside: bool = False
+    # The month the document ends the stage in ("4月底前" → 4; "次年1月底前" → 13): the
+    # deadline is that month's last day, counted from the plan's first month. Without it
+    # the stage lasts ``days``.
+    month: int | None = None
+    # What the document says of the stage (its dates and what it does), shown on the page.
+    basis: str = ""
 
 
-TEMPLATES: dict[str, tuple[str, list[StageSpec]]] = {
-    "xining": (
+class Plan(NamedTuple):
+    label: str
+    stages: list[StageSpec]
+    # The document's month the plan starts in (西宁: 2月): the campaign's start month
+    # stands for it, so a stage's ``month`` lands that many months later.
+    first_month: int | None = None
+
+
+XINING_BASIS = "000《以评促建》：{}"
+STANDARD_BASIS = "003《基层党支部建设标准化工作实施方案》五、推进步骤：{}"
+
+TEMPLATES: dict[str, Plan] = {
+    "xining": Plan(
         "西宁：自查自评 → 全面考评 → 交叉互评 → 抽查点评 → 巩固提升",
         [
-            StageSpec(StageKind.SELF, "自查自评", Assessor.BRANCH, 28),
-            StageSpec(StageKind.FULL, "全面考评", Assessor.DEPARTMENT, 15),
+            StageSpec(
+                StageKind.SELF,
+                "自查自评",
+                Assessor.BRANCH,
+                28,
+                month=2,
+                basis=XINING_BASIS.format("自查自评（2月），覆盖所有党总支和党支部"),
+            ),
+            StageSpec(
+                StageKind.FULL,
+                "全面考评",
+                Assessor.DEPARTMENT,
+                15,
+                basis=XINING_BASIS.format(
+                    "全面考评（2月至3月初）；“3月初”无确切日期，系统按15天计"
+                ),
+            ),
             StageSpec(
                 StageKind.CROSS,
                 "交叉互评",
@@ -63,20 +104,37 @@ TEMPLATES: dict[str, tuple[str, list[StageSpec]]] = {
                 45,
                 Selection.RATIO,
                 ratio=Decimal("0.3"),
+                month=4,
+                basis=XINING_BASIS.format("交叉互评（4月底前）"),
             ),
             StageSpec(
-                StageKind.SPOT, "抽查点评", Assessor.INSPECTORS, 30, Selection.COUNT, count=1
+                StageKind.SPOT,
+                "抽查点评",
+                Assessor.INSPECTORS,
+                30,
+                Selection.COUNT,
+                count=1,
+                month=5,
+                basis=XINING_BASIS.format("抽查点评（5月底前）"),
             ),
-            StageSpec(StageKind.CONSOLIDATION, "巩固提升", Assessor.NONE, 180),
+            StageSpec(
+                StageKind.CONSOLIDATION,
+                "巩固提升",
+                Assessor.NONE,
+                180,
+                month=12,
+                basis=XINING_BASIS.format("巩固提升（6月至12月）"),
+            ),
         ],
+        first_month=2,
     ),
-    "fuling": (
+    "fuling": Plan(
         "涪陵：年度实地考核评分",
         [
             StageSpec(StageKind.ONSITE, "实地考核评分", Assessor.DEPARTMENT, 30),
         ],
     ),
-    "xibei": (
+    "xibei": Plan(
         "西北能化：季度亮牌（星级考核、互查、帮扶成效）",
         [
             StageSpec(
@@ -101,8 +159,8 @@ TEMPLATES: dict[str, tuple[str, list[StageSpec]]] = {
             StageSpec(StageKind.CONSOLIDATION, "季度亮牌", Assessor.NONE, 10),
         ],
     ),
-    "blank": ("空白方案（手工添加各阶段）", []),
-    "standardization": (
+    "blank": Plan("空白方案（手工添加各阶段）", []),
+    "standardization": Plan(
         "标准化建设：自查 → 督导 → 验收",
         [
             StageSpec(StageKind.SELF, "自查", Assessor.BRANCH, 30),
@@ -110,7 +168,75 @@ TEMPLATES: dict[str, tuple[str, list[StageSpec]]] = {
             StageSpec(StageKind.ACCEPTANCE, "考核验收", Assessor.DEPARTMENT, 30),
         ],
     ),
+    "standardization-003": Plan(
+        "实施方案五阶段（003）：组织发动 → 对标自查 → 争创达标 → 总结验收 → 巩固提升",
+        [
+            StageSpec(
+                StageKind.MOBILIZATION,
+                "组织发动",
+                Assessor.NONE,
+                61,
+                month=7,
+                basis=STANDARD_BASIS.format(
+                    "组织发动阶段（6月至7月）：动员部署、制定方案，开展培训，领导包抓，"
+                    "制定任务清单；不打分"
+                ),
+            ),
+            StageSpec(
+                StageKind.SELF,
+                "对标自查",
+                Assessor.BRANCH,
+                31,
+                month=8,
+                basis=STANDARD_BASIS.format(
+                    "对标自查阶段（8月底前）：各党支部学标议标、逐项对标自查"
+                ),
+            ),
+            StageSpec(
+                StageKind.SUPERVISION,
+                "争创达标",
+                Assessor.DEPARTMENT,
+                122,
+                month=12,
+                basis=STANDARD_BASIS.format(
+                    "争创达标阶段（12月底前）：公司党委随机抽查、定期抽查，督促指导"
+                    "（由党群部对所选支部指定考评员）"
+                ),
+            ),
+            StageSpec(
+                StageKind.ACCEPTANCE,
+                "总结验收",
+                Assessor.DEPARTMENT,
+                31,
+                month=13,
+                basis=STANDARD_BASIS.format(
+                    "总结验收阶段（次年1月底前）：一个支部一个支部考，一个标准一个标准过；"
+                    "未达标的限期改正，约谈支部书记"
+                ),
+            ),
+            StageSpec(
+                StageKind.CONSOLIDATION,
+                "巩固提升",
+                Assessor.NONE,
+                335,
+                month=24,
+                basis=STANDARD_BASIS.format(
+                    "巩固提升阶段（长期坚持）；文件未定截止日期，系统暂定至次年12月底，可改期"
+                ),
+            ),
+        ],
+        first_month=6,
+    ),
 }
+
+
+def stage_deadline(plan: Plan, spec: StageSpec, start: date, opens: date) -> date:
+    """A planned stage's deadline: the last day of the month the document names, the
+    plan's first month being the start's month (西宁 from 2月1日: 交叉互评 on 4月30日);
+    else ``days`` from its opening. Never before it opens."""
+    if spec.month is None or plan.first_month is None:
+        return opens + timedelta(days=spec.days - 1)
+    return max(month_end(start.year, start.month + spec.month - plan.first_month), opens)
 
 
 def _require(by: User, perm: Perm, org: Organization) -> None:
@@ -157,12 +283,13 @@ def create_campaign(
                 Consolidation.COMPOSITE if version.method == COMPOSITE else Consolidation.LATEST
             ),
         )
+        plan = TEMPLATES[template]
         opens = window = start
-        for position, spec in enumerate(TEMPLATES[template][1]):
+        for position, spec in enumerate(plan.stages):
             if spec.alongside:
                 opens = window
             window = opens
-            deadline = opens + timedelta(days=spec.days - 1)
+            deadline = stage_deadline(plan, spec, start, opens)
             Stage.objects.create(
                 campaign=campaign,
                 position=position,
@@ -173,6 +300,7 @@ def create_campaign(
                 ratio=spec.ratio,
                 count=spec.count,
                 instrument=spec.instrument,
+                basis=spec.basis,
                 opens_on=opens,
                 deadline=deadline,
             )
@@ -298,14 +426,7 @@ def reissue_self_sheets(campaign: Campaign, *, by: User) -> tuple[int, list[str]
 def _create_self_sheets(stage: Stage, orgs: list[Organization]) -> list[str]:
     have = set(stage.sheets.values_list("organization_id", flat=True))
     orgs = [o for o in orgs if o.pk not in have]
-    secretaries = {
-        m.organization_id: m.user
-        for m in Membership.objects.filter(
-            role=Role.SECRETARY, organization__in=orgs, user__is_active=True
-        )
-        .select_related("user")
-        .order_by("-id")
-    }
+    secretaries = self_assessors([o.pk for o in orgs])
     missing = []
     for org in orgs:
         user = secretaries.get(org.pk)
@@ -322,8 +443,45 @@ def _create_self_sheets(stage: Stage, orgs: list[Organization]) -> list[str]:
         return []
     return [
         f"以下 {len(missing)} 个组织没有支部书记账号，未生成“{stage.name}”表（授予支部书记角色后"
-        f"可在进度页补发）：{'、'.join(missing)}"
+        f"可在进度页补发，或在考评活动页“尚无自评表的组织”指定填表人）：{'、'.join(missing)}"
     ]
+
+
+@transaction.atomic
+def assign_self_filler(
+    stage: Stage, *, by: User, organization: Organization, filler: User
+) -> ScoreSheet:
+    """Give an object without a self-assessment sheet one, filled by ``filler`` (an
+    account of the department's choosing, when the branch has no secretary account):
+    000 has every 党总支 and 党支部 assess itself."""
+    campaign = _check_stage(stage, by, assessed_by=Assessor.BRANCH)
+    Campaign.objects.select_for_update().get(pk=campaign.pk)  # one assignment at a time
+    if not campaign_objects(campaign).filter(pk=organization.pk).exists():
+        raise AssessmentError(f"{organization.name}不是本次考评的对象。")
+    if stage.sheets.filter(organization=organization).exists():
+        raise AssessmentError(f"{organization.name}已有“{stage.name}”表。")
+    if not self_filler_choices(campaign).filter(pk=filler.pk).exists():
+        raise AssessmentError(f"{filler}不能填写本次考评的自评表。")
+    if (
+        ScoreSheet.objects.scored_by(filler)
+        .filter(campaign=campaign, organization=organization)
+        .exists()
+    ):
+        raise AssessmentError(f"{filler}考评{organization.name}，不能同时填写其自评表。")
+    with acting(by):
+        sheet = ScoreSheet.objects.create(
+            stage=stage,
+            organization=organization,
+            assessor=filler,
+            campaign=campaign,
+            rubric_version=campaign.rubric_version,
+        )
+        audit.record(
+            sheet,
+            "create",
+            {"assessor": {"label": "填表人", "old": "", "new": f"{filler}（指定填写自评表）"}},
+        )
+    return sheet
 
 
 def _sheet_for(

@@ -33,6 +33,8 @@ def item_facts(
         note = "；".join(notes[c] for c in codes if notes.get(c))
         got, top = scoring.fmt(r.score), scoring.fmt(r.max)
         reason = f"{item.code} {item.text[:120]}：得分 {got} / {top}"
+        if r.missed_periods:
+            reason += "；" + scoring.period_reason(item, r.missed_periods)
         facts.append(
             ItemFact(
                 sheet_id=sheet_id,
@@ -42,7 +44,7 @@ def item_facts(
                 got=r.score,
                 max=r.max,
                 lost=max(r.shortfall, scoring.ZERO),
-                unmet=r.key and r.shortfall > 0,
+                unmet=r.key and not r.met,
                 note=note,
                 reason=reason + (f"（{note}）" if note else ""),
             )

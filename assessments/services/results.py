@@ -791,7 +791,8 @@ def _unlisted(campaign: Campaign, now) -> QuerySet[BranchResult]:
 def _shortfall_sql(campaign: Campaign, now) -> tuple[str, str, list]:
     """(the columns, the SELECT, its parameters) of the rectification items still missing
     for the unlisted results: every item whose stored fact lost points on any signed review
-    sheet of the branch in the campaign (an unmet ▲ item loses points by definition), so a
+    sheet of the branch in the campaign, or left a ▲ item unmet (a missed period may leave the
+    points full), so a
     shortfall found at 全面考评 stays listed when a later stage's sheet became the result.
     One line per (result, code, kind); its text is the reviewer's 扣分说明 where a sheet has
     one (the latest stage's first), else the engine's line. Nothing is recomputed."""
@@ -816,7 +817,8 @@ def _shortfall_sql(campaign: Campaign, now) -> tuple[str, str, list]:
         f" s.id DESC) AS n FROM {fact} f JOIN {sheet} s ON s.id = f.sheet_id"
         f" JOIN {stage} st ON st.id = s.stage_id JOIN {result} r"
         f" ON r.campaign_id = s.campaign_id AND r.organization_id = s.organization_id"
-        f" WHERE r.id IN ({unlisted}) AND s.id IN ({signed}) AND f.lost > 0"
+        f" WHERE r.id IN ({unlisted}) AND s.id IN ({signed})"
+        f" AND (f.lost > 0 OR f.unmet = %s)"
     )
     select = (
         f"SELECT t.rid, t.cid, %s, t.oid, t.code, t.kind, t.problem, '', '', %s, %s, '', %s"
@@ -832,6 +834,7 @@ def _shortfall_sql(campaign: Campaign, now) -> tuple[str, str, list]:
         timezone.now(),
         *unlisted_params,
         *signed_params,
+        True,
     ]
     return columns, select, params
 

@@ -25,12 +25,16 @@ from ..forms import (
     ReasonForm,
     ReassignForm,
     ScoreSheetForm,
+    SelfFillerForm,
     StageForm,
     WhyForm,
 )
 from ..gates import submission_blocker
 from ..mechanisms.selectors import superseded_by
 from ..models import Assessor, Draw, SheetStatus
+
+# The campaign page names at most this many objects without a self-assessment (with the count).
+SELF_GAPS_SHOWN = 100
 from ..services import AssessmentError, Conflict
 from . import send_upload
 
@@ -83,6 +87,9 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "objects": selectors.object_page(campaign, request.GET.get("page")),
             "deadline_form": DeadlineForm(),
             "draw_problems": pages.draw_problems(campaign, stages),
+            "has_basis": any(stage.basis for stage in stages),
+            "self_gaps": (gaps := selectors.self_assessment_gaps(campaign))[:SELF_GAPS_SHOWN],
+            "self_gaps_count": len(gaps),
             "Assessor": Assessor,
         },
     )
@@ -177,6 +184,39 @@ def campaign_reissue(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 # -- stages --------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def stage_self_filler(request: HttpRequest, pk: int) -> HttpResponse:
+    """指定填表人: an object without a self-assessment sheet (no secretary account) gets
+    one, filled by a person the department chooses."""
+    stage = access.get_stage(request.user, pk, Action.MANAGE)
+    campaign = stage.campaign
+    gaps = [g for g in selectors.self_assessment_gaps(campaign) if g.stage.pk == stage.pk]
+    form = SelfFillerForm(
+        request.POST or None,
+        organizations=[g.organization for g in gaps],
+        people=selectors.self_filler_choices(campaign),
+    )
+    if request.method == "POST" and form.is_valid():
+        organization, filler = form.chosen()
+        try:
+            services.assign_self_filler(
+                stage, by=request.user, organization=organization, filler=filler
+            )
+        except AssessmentError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request, f"已指定 {filler.name} 填写{organization.name}的“{stage.name}”表。"
+            )
+            return redirect("campaign_detail", pk=campaign.pk)
+    return render(
+        request,
+        "assessments/stage_self_filler.html",
+        {"stage": stage, "campaign": campaign, "gaps": gaps, "form": form},
+    )
 
 
 def _staffed(request: HttpRequest, stage, done) -> HttpResponse:

@@ -19,7 +19,7 @@ from rubrics.models import IndicatorKind, RubricVersion
 from rubrics.services import set_slot_text
 from tests.assessments.conftest import simple_version
 from tests.assessments.test_results import signed
-from tests.conftest import make_rubric, make_user
+from tests.conftest import make_rubric, make_user, xining_start
 
 
 def _campaign(admin, version, scope, template, **kwargs) -> Campaign:
@@ -36,9 +36,9 @@ def _campaign(admin, version, scope, template, **kwargs) -> Campaign:
     )
 
 
-# A 西宁 plan started 88 days ago: its self-assessment has ended and its 抽查点评 opens
-# today, so the reviews may be submitted now (the workflow's gates).
-XINING_START = timezone.localdate() - timedelta(days=88)
+# A 西宁 plan started three months back: its self-assessment has ended and its 抽查点评
+# is open, so the reviews may be submitted now (the workflow's gates).
+XINING_START = xining_start(timezone.localdate())
 
 
 def _xlsx(content: bytes) -> list[tuple]:

@@ -17,7 +17,7 @@ from assessments.models import (
 )
 from branches.models import Role
 from tests.assessments.conftest import shipped_consequence_rules, simple_version
-from tests.conftest import make_user
+from tests.conftest import make_user, xining_start
 
 
 def signed(stage: Stage, org, assessor, admin, values, vetoes=None, notes=None) -> ScoreSheet:
@@ -47,7 +47,7 @@ def xining(tree, dept_admin, secretary_a, reviewer):
         template="xining",
         # Planned 88 days ago: the 抽查点评 opens today and the self-assessment has ended,
         # so the reviews may be submitted now (the workflow's gates).
-        start=timezone.localdate() - timedelta(days=88),
+        start=xining_start(timezone.localdate()),
     )
     # This tree has no cross-review groups: a plan that cannot be drawn is refused before
     # opening, so these consolidation tests do without the cross-review stage.
@@ -332,7 +332,7 @@ def _full_review_campaign(version, tree, dept_admin):
         template="xining",
         # Planned 88 days ago: the 抽查点评 opens today and the self-assessment has ended,
         # so the reviews may be submitted now (the workflow's gates).
-        start=timezone.localdate() - timedelta(days=88),
+        start=xining_start(timezone.localdate()),
     )
     services.delete_stage(campaign.stages.get(kind="cross"), by=dept_admin)
     services.open_campaign(campaign, by=dept_admin)

@@ -237,6 +237,8 @@ MATRIX = [
     ("evidence_upload", "sheet", "POST", [302, 404, 302, 404, 403, 403, 404, 404, 404]),
     ("evidence_download", "evidence", "GET", [302, 404, 200, 404, 200, 200, 404, 404, 404]),
     ("evidence_delete", "evidence", "POST", [302, 404, 302, 404, 403, 403, 404, 404, 404]),
+    ("stage_self_filler", "stage", "GET", [302, 404, 403, 404, 200, 403, 404, 404, 404]),
+    ("stage_self_filler", "stage", "POST", [302, 404, 403, 404, 200, 403, 404, 404, 404]),
     # Results: department manages, leaders read; rectification belongs to the branch.
     ("campaign_results", "campaign", "GET", [302, 404, 403, 404, 200, 200, 404, 404, 404]),
     ("campaign_consolidate", "campaign", "POST", [302, 404, 403, 404, 302, 403, 404, 404, 404]),

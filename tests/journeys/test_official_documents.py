@@ -38,7 +38,7 @@ def test_fuling_branch_report_fits_three_pages_with_seal_block(client):
     last = pages[-1]
     assert "华西能源集团党委" in last and re.search(r"\d{4}年\d{1,2}月\d{1,2}日", last)
     # Every one of the 55 Fuling indicator texts, read from the published rubric page.
-    rubric = open_page(client, open_page(client, "/rubrics/").link("第 1 版", href="fuling-2017"))
+    rubric = open_page(client, open_page(client, "/rubrics/").link("第 2 版", href="fuling-2017"))
     cells = r"<td>[\d.]+</td>\s*<td>(?:<span[^>]*>▲</span> )?([^<\n]+)"
     texts = [unescape(t).strip() for t in re.findall(cells, rubric.html)]
     assert len(texts) == 55, len(texts)

@@ -9,6 +9,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from html import unescape
 
+from tests.conftest import xining_start
+
 from .pages import (
     create_campaign,
     download,
@@ -86,9 +88,9 @@ def run_xining_to_cross_review(client) -> str:
         scope="JT",
         template="西宁",
         year="2026",
-        # Planned 88 days ago, as in test_xining: every stage is open today (a sheet
-        # cannot be submitted before its stage opens).
-        start=(TODAY - timedelta(days=88)).isoformat(),
+        # Planned three months back, as in test_xining: every stage is open today (a
+        # sheet cannot be submitted before its stage opens).
+        start=xining_start(TODAY).isoformat(),
     )
     campaign = detail.url
     # Every branch is drawn for cross-review (a ratio of 100%).

@@ -5,9 +5,13 @@ start asks first. Pages only, from the demo."""
 
 from datetime import date, timedelta
 
+from branches.toolkit.dates import month_end
+
 from .pages import create_campaign, fill_sheet, login, my_sheets, open_page, submit
 
 TODAY = date.today()
+# The plan: 自查自评 to the end of the start's month (000: "2月"), 全面考评 15 days.
+FULL_ENDS = month_end(TODAY.year, TODAY.month) + timedelta(days=15)
 NAME = "2026年度党支部考评（阶段控制）"
 
 
@@ -52,7 +56,7 @@ def _my_sheet(client, stage: str, org: str) -> str:
 def test_a_review_waits_for_its_stage_and_for_the_self_assessment(client):
     campaign = _campaign(client)
     detail = open_page(client, campaign)
-    cross_opens = TODAY + timedelta(days=43)  # 自查 28 天 + 全面考评 15 天 (planned)
+    cross_opens = FULL_ENDS + timedelta(days=1)
     assert f"{cross_opens.isoformat()} 至" in detail.row("交叉互评")
 
     # 全面考评 is open, but 炼钢一作业区's own self-assessment is still being filled.
@@ -70,7 +74,7 @@ def test_a_review_waits_for_its_stage_and_for_the_self_assessment(client):
     login(client, "kp01")
     assert "已提交" in fill_sheet(client, full)
 
-    # 交叉互评 is drawn now but opens in 43 days: its sheets can be filled, not submitted.
+    # 交叉互评 is drawn now but opens later: its sheets can be filled, not submitted.
     login(client, "dq01")
     drawn = submit(
         client,
@@ -94,7 +98,7 @@ def test_a_deadline_past_the_next_stage_asks_first(client):
     login(client, "dq01")
     detail = open_page(client, campaign)
     full_row = detail.row("全面考评")
-    deadline = TODAY + timedelta(days=42)  # planned: the day before 交叉互评 opens
+    deadline = FULL_ENDS  # planned: the day before 交叉互评 opens
     assert f"至 {deadline.isoformat()}" in full_row
     form = next(
         f

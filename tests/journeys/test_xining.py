@@ -2,9 +2,11 @@
 stages on the demo's three 互评组, find a veto, overturn it, and read the ledger."""
 
 import io
-from datetime import date, timedelta
+from datetime import date
 
 import openpyxl
+
+from tests.conftest import xining_start
 
 from .pages import (
     create_campaign,
@@ -62,9 +64,9 @@ def test_xining_five_stages(client):
         scope="JT",
         template="西宁",
         year="2026",
-        # Planned 88 days ago: the 抽查点评 opens today, so every stage may be submitted
-        # now (a sheet cannot be submitted before its stage opens).
-        start=(date.today() - timedelta(days=88)).isoformat(),
+        # Planned three months back: the 抽查点评 is open this month, so every stage may
+        # be submitted now (a sheet cannot be submitted before its stage opens).
+        start=xining_start(date.today()).isoformat(),
     )
     assert "无法按当前选项抽样" not in detail  # three groups: the draw will work
     opened = submit(client, detail.form(action="/open/"))

@@ -157,9 +157,9 @@ def test_score_refuses_a_sheet_of_another_rubric(rubrics, tmp_path):
 
 
 def test_export_rubric_json_layout(rubrics, capsys):
-    call_command("export_rubric", "fuling-2017", "--version", "1", "--format", "json")
+    call_command("export_rubric", "fuling-2017", "--version", "2", "--format", "json")
     doc = json.loads(capsys.readouterr().out)
-    assert (doc["code"], doc["version"], doc["max"]) == ("fuling-2017", 1, 100)
+    assert (doc["code"], doc["version"], doc["max"]) == ("fuling-2017", 2, 100)
     assert len(doc["sections"]) == 8
     item = doc["sections"][3]["items"][0]
     assert item["code"] == "4.1" and item["key"] is True and item["veto"] is False

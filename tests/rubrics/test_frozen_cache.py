@@ -11,7 +11,7 @@ from tests.rubrics.conftest import rubrics  # noqa: F401
 
 
 def _fuling() -> RubricVersion:
-    return RubricVersion.objects.get(rubric__code="fuling-2017", number=1)
+    return RubricVersion.objects.get(rubric__code="fuling-2017", number=2)
 
 
 def test_a_published_version_is_read_once(rubrics, dept_admin):  # noqa: F811

@@ -16,7 +16,7 @@ def test_every_user_reads_a_published_rubric(rubrics, secretary_a, client):
     listing = client.get(reverse("rubric_list")).content.decode()
     assert "涪陵区国有企业党组织规范化建设评分标准" in listing
     assert "党支部“促百分百达标、迎党百年华诞”以评促建指标" not in listing  # a draft
-    page = client.get(reverse("rubric_version", args=["fuling-2017", 1])).content.decode()
+    page = client.get(reverse("rubric_version", args=["fuling-2017", 2])).content.decode()
     assert "党员大会每季度1次（4 分）" in page
     assert page.count('title="▲重点项"') == 35
     assert "合格</td><td>≥ 80 分" in page and "不能评为“合格”" in page
@@ -69,7 +69,7 @@ def test_copy_edit_by_excel_and_diff(rubrics, dept_admin, client):
 
 def test_blank_score_sheet_lists_every_item_and_part(rubrics, leader, client):
     client.force_login(leader)
-    response = client.get(reverse("rubric_score_sheet", args=["fuling-2017", 1]))
+    response = client.get(reverse("rubric_score_sheet", args=["fuling-2017", 2]))
     book = openpyxl.load_workbook(io.BytesIO(response.content))
     codes = [r[0] for r in book["评分表"].iter_rows(min_row=2, values_only=True)]
     assert "4.1.a" in codes and "7.4.d" in codes and len(codes) == 55 + 4 + 4 + 1

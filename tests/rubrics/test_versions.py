@@ -93,7 +93,7 @@ def test_published_version_refuses_excel_import(fuling, dept_admin):
 
 def test_new_version_is_an_editable_copy_and_the_diff_shows_changes(fuling, dept_admin):
     draft = services.new_version(fuling, by=dept_admin)
-    assert (draft.number, draft.status, draft.copied_from_id) == (2, "draft", fuling.pk)
+    assert (draft.number, draft.status, draft.copied_from_id) == (3, "draft", fuling.pk)
     assert version_diff(fuling, version_tree(draft.pk)) == {
         "added": [],
         "removed": [],
