@@ -32,11 +32,11 @@ from ..forms import (
 from ..gates import submission_blocker
 from ..mechanisms.selectors import superseded_by
 from ..models import Assessor, Draw, SheetStatus
+from ..services import AssessmentError, Conflict
+from . import send_upload
 
 # The campaign page names at most this many objects without a self-assessment (with the count).
 SELF_GAPS_SHOWN = 100
-from ..services import AssessmentError, Conflict
-from . import send_upload
 
 # -- campaigns -----------------------------------------------------------------------------
 
