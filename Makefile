@@ -65,7 +65,7 @@ run: install
 	@echo "    kp02 / kp03 / kp04  互评考评员 (华西特钢 / 能化 / 物流)"
 	@echo "    sj21 / sj22  支部书记 (热电厂 / 化工分厂: 结对、互查、责任岗)"
 	@echo "    bf01 / bf02  结对帮扶人          hc01 / hc02  互查人员"
-	@echo "  dq01 / xt01 / sh01 then ask for a code: run  $(MANAGE) otp_code dq01  (demo accounts only)"
+	@echo "  dq01 / xt01 / sh01 / aq01 then ask for a code: run  $(MANAGE) otp_code dq01  (demo accounts only)"
 	@echo ""
 	@$(MANAGE) supervise_worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \

@@ -112,7 +112,7 @@ def test_each_demo_login_lands_on_its_role_home(client, db, username, expected):
     )
     verify = reverse("second_factor_verify")
     asked = response.redirect_chain[-1][0].startswith(verify)
-    assert asked == (username in {"dq01", "xt01", "sh01"})
+    assert asked == (username in {"dq01", "xt01", "sh01", "aq01"})
     if asked:
         # The demo's privileged logins type the code `manage.py otp_code` prints.
         assert f"manage.py otp_code {username}" in response.content.decode()
