@@ -253,7 +253,7 @@ def zip_members(campaign: Campaign, *, by: User | None = None) -> Iterator[tuple
         ScoreSheet.objects.filter(campaign=campaign, status=SheetStatus.SIGNED)
         .select_related("organization", "stage", "assessor", "rubric_version")
         .prefetch_related("entries", "vetoes")
-        .order_by("organization__path", "stage__position", "pk")
+        .order_by("organization__code", "stage__position", "pk")
     )
     for sheet in sheets.iterator(chunk_size=ZIP_CHUNK):
         org = sheet.organization

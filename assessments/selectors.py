@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from branches import access
 from branches.access import Perm
-from branches.models import ADMIN_ROLES, Membership, Organization, Role, User
+from branches.models import ADMIN_ROLES, SECRETARY_KINDS, Membership, Organization, Role, User
 from branches.toolkit.prepared import PreparedGet
 from rubrics import scoring
 from rubrics.models import Method
@@ -1051,13 +1051,14 @@ class SelfGap:
 
 
 def self_assessment_gaps(campaign: Campaign) -> list[SelfGap]:
-    """Every object without a self-assessment sheet, per self-assessment stage, with the
-    reason (000: 自查自评覆盖所有党总支和党支部 — nothing is skipped silently). While the
-    campaign is 筹备中: the objects opening it would leave without a sheet."""
+    """Every 党支部 and 党总支 among the objects without a self-assessment sheet, per
+    self-assessment stage, with the reason (000: 自查自评覆盖所有党总支和党支部 — nothing
+    is skipped silently; a 党委 has no 支部书记 and is not listed). While the campaign is
+    筹备中: the objects opening it would leave without a sheet."""
     stages = [s for s in campaign.stages.all() if s.assessed_by == Assessor.BRANCH]
     if not stages:
         return []
-    objects = object_list(campaign)
+    objects = [(o, e) for o, e in object_list(campaign) if o.kind in SECRETARY_KINDS]
     secretaries = self_assessors([o.pk for o, _ in objects])
     have = set(
         ScoreSheet.objects.filter(stage__in=stages).values_list("stage_id", "organization_id")

@@ -365,7 +365,10 @@ class PeopleImport:
                 if before is not None:
                     user.__dict__.update(before.__dict__)
                 continue
+            # What this row does to the account itself (an account-only row reports it).
+            account_action = "skip"
             if user.pk is None:
+                account_action = "skip" if username in new_users else "new"
                 new_users[username] = users[username] = user
             elif before is not None and (before.name, before.email, before.phone) != (
                 user.name,
@@ -373,11 +376,12 @@ class PeopleImport:
                 user.phone,
             ):
                 changed_users[username] = (user, before)
+                account_action = "update"
 
             problems = list(self.problems.get(number, []))
             org_code, role_text = _code(row.get("组织编码")), _code(row.get("角色"))
             if not org_code and not role_text and not problems:
-                report.append(_report_row(number, "skip", "", []))  # the account only
+                report.append(_report_row(number, account_action, str(user), []))  # account only
                 continue
             errors: dict[str, list[str]] = defaultdict(list)
             org = orgs.get(org_code) if org_code else None

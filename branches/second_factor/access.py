@@ -5,14 +5,15 @@ from django.http import Http404
 
 from .. import access
 from ..access import Perm
-from ..models import User
+from ..models import ADMIN_ROLES, User
 from . import selectors
 
 
 def reset_refusal(by: User, person: User) -> str | None:
     """Why ``by`` may not reset ``person``'s second factor (None: may). A superuser or a
     安全管理员 whose grant scope holds every role the person has; never one's own, and
-    only a superuser resets a superuser's."""
+    only a superuser resets a superuser's or another administrator's (三员分立: no
+    administrator acts on another)."""
     if person.pk == by.pk:
         return "不能重置自己的动态验证码，请联系其他安全管理员或超级管理员。"
     if by.is_superuser:
@@ -21,6 +22,8 @@ def reset_refusal(by: User, person: User) -> str | None:
         return "超级管理员的动态验证码只能由超级管理员重置。"
     if not access.has_perm(by, Perm.GRANT_ROLES):
         return "只有安全管理员可以重置动态验证码。"
+    if any(m.role in ADMIN_ROLES for m in person.memberships.all()):
+        return "系统管理员、安全管理员、审计员的动态验证码只能由超级管理员重置。"
     outside = [
         m
         for m in person.memberships.all()  # prefetched with their organizations by the list

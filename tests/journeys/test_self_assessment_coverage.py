@@ -31,6 +31,7 @@ def test_self_assessment_covers_every_general_branch_and_branch(client):
     row = next(g for g in gaps if g.startswith("炼钢二作业区党支部"))
     assert "没有支部书记账号" in row
     assert not any(g.startswith("炼钢一作业区党支部") for g in gaps)  # sj01 has hers
+    assert not any(g.split("（")[0].split(" ·")[0].endswith("党委") for g in gaps)  # no 支部书记
 
     # The department names 孙志华 (bf03, an account with no role) to fill it.
     page = open_page(client, detail.link("为“自查”指定填表人"))

@@ -69,7 +69,7 @@ def signed_supervision(client) -> tuple[str, int, str]:
     campaign = open_page(client, "/campaigns/").link(DEMO)
     assert sign_submitted(client, open_page(client, campaign).link("进度")) == 1
     page = open_page(client, url)
-    assert "审核签发，摘要" in page.text
+    assert "审核签发，校验码" in page.text
     assert WARNING not in page and "data-tampered" not in page.html
     return url, int(url.strip("/").split("/")[-1]), campaign
 

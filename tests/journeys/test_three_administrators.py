@@ -129,3 +129,27 @@ def test_a_password_reset_of_a_score_reader_waits_for_the_security_administrator
     audit = open_page(client, "/audit/?q=密码重置申请")
     assert "孙运维" in audit.row("密码重置申请", "新增")
     assert "郑安全" in audit.row("密码重置申请", "修改")
+
+
+def test_an_account_only_import_row_previews_as_new(client):
+    """The preview says what confirming does: a row that only creates an account is 新增,
+    named, not 无变化."""
+    login(client, "xt01")
+    importing = open_page(client, open_page(client, "/people/").link("导入账号（Excel）"))
+    sheet = xlsx_bytes(HEADERS, [["300102", "李只建号", "", "", "", "", ""]])
+    preview = upload(client, importing.form(button="上传"), sheet, "人员.xlsx")
+    assert "新增 1" in preview and "无变化 1" not in preview
+    assert preview.row("李只建号（300102）").split()[:2] == ["2", "新增"]
+    again = upload(client, importing.form(button="上传"), sheet, "人员.xlsx")
+    assert "无变化 0" in again  # nothing stored yet: still a new account
+
+
+def test_the_security_administrator_cannot_reset_another_administrators_second_factor(client):
+    """三员分立: no administrator acts on another; a superuser resets their second factor."""
+    page = open_page(client, login(client, "aq01").link("动态验证码"))
+    assert "只能由超级管理员重置" in page.row("sh01")
+    assert "只能由超级管理员重置" in page.row("xt01")
+    sh01 = page.html.split('data-username="sh01"')[1].split("</tr>")[0]
+    assert "/second-factor/reset/" not in sh01
+    pk = re.search(r"/people/(\d+)/", open_page(client, "/people/?q=sh01").link("sh01")).group(1)
+    assert client.post(f"/people/{pk}/second-factor/reset/").status_code == 403
