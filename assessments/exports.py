@@ -49,9 +49,9 @@ class ResultsExport(Export):
             "consequences"
         )
         # Read in chunks (each with its consequences): memory stays flat with the branches.
-        for rank, r in enumerate(results.iterator(chunk_size=2000), start=1):
+        for r in results.iterator(chunk_size=2000):
             yield [
-                rank,
+                r.rank,
                 r.organization.code,
                 r.organization.name,
                 r.enterprise_name or "",

@@ -195,9 +195,9 @@ def ranking_excerpt(campaign: Campaign, limit: int = SUMMARY_ROWS) -> dict:
     read as two slices; with 2 × ``limit`` results or fewer the top is all of them."""
     ledger = selectors.results_ledger(campaign)
     total = ledger.count()
-    top = list(enumerate(ledger[:limit], start=1))
+    top = [(r.rank, r) for r in ledger[:limit]]
     start = max(limit, total - limit)
-    bottom = list(enumerate(ledger[start:total], start=start + 1)) if total > limit else []
+    bottom = [(r.rank, r) for r in ledger[start:total]] if total > limit else []
     return {"top": top, "bottom": bottom, "total": total, "skipped": start - limit}
 
 

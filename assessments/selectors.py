@@ -23,9 +23,10 @@ from django.db.models import (
     TextField,
     Value,
     When,
+    Window,
     prefetch_related_objects,
 )
-from django.db.models.functions import Cast, Coalesce, JSONObject
+from django.db.models.functions import Cast, Coalesce, JSONObject, Rank
 from django.utils import timezone
 
 from branches import access
@@ -358,8 +359,10 @@ def results_ledger(
     enterprise_then = CampaignObject.objects.filter(
         campaign=campaign, organization_id=OuterRef("organization_id")
     ).values("enterprise__name")[:1]
+    # Equal grade and score share a rank (1, 1, 3 …): the one rank every list prints.
     return qs.annotate(
         tier=tier,
+        rank=Window(Rank(), order_by=[tier.asc(), F("total").desc()]),
         top_grade=Value(bands[0] if bands else "", output_field=CharField()),
         enterprise_name=Coalesce(Subquery(enterprise_then), F("organization__enterprise__name")),
     ).order_by("tier", "-total", "organization__code")
