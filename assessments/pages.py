@@ -22,7 +22,7 @@ from .selectors import (
     sheet_structure,
     trend,
 )
-from .services import cross_review_problem
+from .services.campaigns import cross_review_problem
 
 
 @dataclass

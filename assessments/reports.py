@@ -16,7 +16,7 @@ from django.utils import timezone
 from branches.models import User
 from branches.toolkit.downloads import FILE_NAME_FORBIDDEN, safe_name
 
-from . import pages, selectors, services
+from . import pages, selectors
 from .committee import committee_measures
 from .models import (
     Campaign,
@@ -29,6 +29,11 @@ from .models import (
     StoredReport,
 )
 from .pdf import StaticOnlyFetcher, render_pdf
+from .services.documents import issue_document, issuer_name, issuer_of, keep_document_file
+from .services.errors import AssessmentError
+from .services.facts import facts_of
+from .services.results import consequence_rules
+from .services.sheets import tamper_warning, tampered
 
 Progress = Callable[[int, str], None]
 
@@ -39,9 +44,7 @@ def official_header(campaign: Campaign, *, document: IssuedDocument | None, day)
     the 文号 the register gave the document (none for a document not issued, such as an
     unsigned sheet's report) and the date of the 落款."""
     return {
-        "issuer": document.issuer_name
-        if document
-        else services.issuer_name(services.issuer_of(campaign)),
+        "issuer": document.issuer_name if document else issuer_name(issuer_of(campaign)),
         "red_header": settings.REPORT_RED_HEADER,
         "number": document.number if document else "",
         "date": day,
@@ -63,7 +66,7 @@ def branch_context(sheet: ScoreSheet, *, document: IssuedDocument | None = None)
             "max": f.max,
             "note": f.note,
         }
-        for f in services.facts_of(sheet, rules)
+        for f in facts_of(sheet, rules)
         if not f.veto and f.lost > 0
     ]
     return {
@@ -115,7 +118,7 @@ def branch_report(sheet: ScoreSheet, *, by: User | None = None) -> bytes:
     if stored is not None and stored.file:
         with stored.file.open("rb") as handle:
             return handle.read()
-    document = services.issue_document(
+    document = issue_document(
         sheet.campaign, by=by, kind=DocumentKind.BRANCH, title=branch_title(sheet), sheet=sheet
     )
     content = render_branch(sheet, document=document)
@@ -124,7 +127,7 @@ def branch_report(sheet: ScoreSheet, *, by: User | None = None) -> bytes:
             stored = StoredReport(sheet=sheet, sha256=hashlib.sha256(content).hexdigest())
             stored.file.save("report.pdf", ContentFile(content), save=False)
             stored.save()
-        services.keep_document_file(document, content, store=False)
+        keep_document_file(document, content, store=False)
     except IntegrityError:
         # Rendered twice at once: the first stored copy is the one every download gets.
         stored = StoredReport.objects.get(sheet=sheet)
@@ -136,8 +139,6 @@ def branch_report(sheet: ScoreSheet, *, by: User | None = None) -> bytes:
 def consequence_basis(version) -> str:
     """The use of results that the campaign's own source document prescribes ("" if none):
     the same rules consolidation applies, so a report never cites another document."""
-    from .services.results import consequence_rules
-
     return consequence_rules(version.consequence_rules).basis
 
 
@@ -258,9 +259,9 @@ def zip_members(campaign: Campaign, *, by: User | None = None) -> Iterator[tuple
     for sheet in sheets.iterator(chunk_size=ZIP_CHUNK):
         org = sheet.organization
         name = member_name(f"{org.code}-{org.name}-{sheet.stage.name}-{sheet.pk}")
-        if services.tampered(sheet):
+        if tampered(sheet):
             # Never ship a report whose sheet fails its digest: say so in its place.
-            yield f"警告-{name}.txt", services.tamper_warning(sheet).encode()
+            yield f"警告-{name}.txt", tamper_warning(sheet).encode()
         else:
             yield f"{name}.pdf", branch_report(sheet, by=by)
 
@@ -323,10 +324,10 @@ def render_summary(
     same content as the last one issued for the campaign is that document again (its
     number, its stored file); changed content is a new document with the next number."""
     if kind not in SUMMARY_TEMPLATES:
-        raise services.AssessmentError("没有这种报告。")
+        raise AssessmentError("没有这种报告。")
     context = summary_context(campaign, progress)
     template = SUMMARY_TEMPLATES[kind]
-    document = services.issue_document(
+    document = issue_document(
         campaign,
         by=by,
         kind=kind,
@@ -347,5 +348,5 @@ def render_summary(
     content = render_pdf(template, context, fetcher=fetcher)
     if progress:
         progress(95, "保存")
-    services.keep_document_file(document, content)
+    keep_document_file(document, content)
     return content

@@ -43,6 +43,18 @@ def draw(
     return result
 
 
+def redraw(seed: str, inputs: dict) -> dict[str, list[int]]:
+    """Repeat a recorded draw from its seed and the inputs stored with it (the population
+    per enterprise and the ratio or count)."""
+    ratio = Decimal(inputs["ratio"]) if inputs.get("ratio") else None
+    return draw(
+        {k: v for k, v in inputs["population"].items()},
+        seed=seed,
+        ratio=ratio,
+        count=inputs.get("count"),
+    )
+
+
 def group_plan(
     groups: Sequence[int], *, seed: str, avoid_reciprocal: bool = True
 ) -> list[tuple[int, int]]:

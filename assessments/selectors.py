@@ -38,6 +38,7 @@ from rubrics.models import Method
 from rubrics.selectors import Structure, slot_texts, with_slot_texts
 from rubrics.selectors import structure as version_structure
 
+from . import sampling
 from .access import (
     SHEET_JOINS,
     can_view_sheet,
@@ -1153,9 +1154,8 @@ def progress_sheets(
 
 def draw_page(record) -> dict:
     """A recorded draw with its details and whether running it again gives the same."""
-    from .services import redraw
-
-    return {"matches": redraw(record) == record.selected, **draw_details(record)}
+    repeated = sampling.redraw(record.seed, record.inputs)
+    return {"matches": repeated == record.selected, **draw_details(record)}
 
 
 def _page_sheets() -> QuerySet[ScoreSheet]:

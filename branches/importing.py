@@ -3,13 +3,14 @@
 Confirming re-runs the whole file in one transaction: either every row is stored or
 none is (all-or-nothing), and the result is recorded on the ImportJob and the audit trail.
 A file of IMPORT_BACKGROUND_ROWS rows or more is checked and stored by the task worker
-(branches/tasks.py); its page shows the progress, then the preview.
+(the two tasks at the end of this module); its page shows the progress, then the preview.
 """
 
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.tasks import task
 from django.utils import timezone
 
 from .importers import OrganizationImport, PeopleImport, Progress
@@ -182,8 +183,6 @@ def start_import(
         row_count=len(sheet.rows),
     )
     if in_background(job):
-        from .tasks import preview_import
-
         ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.PENDING, message="排队中")
         preview_import.enqueue(job_id=str(job.pk))
         job.refresh_from_db()
@@ -206,8 +205,6 @@ def confirm_import(job: ImportJob, *, by: User) -> dict | None:
     """Store the previewed file now, or queue it when it is large (returns None then)."""
     if not in_background(job):
         return apply_import(job, by=by)
-    from .tasks import apply_import_in_background
-
     queued = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.PREVIEWED).update(
         status=ImportStatus.APPLYING, progress=0, message="排队中"
     )
@@ -241,6 +238,48 @@ def apply_import(job: ImportJob, *, by: User) -> dict:
         ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.REJECTED, summary=report)
         raise ImportRejected(report)
     return report
+
+
+# -- on the task worker -------------------------------------------------------------------
+
+
+def _failed(job_id: str, exc: Exception) -> None:
+    ImportJob.objects.filter(pk=job_id).update(
+        status=ImportStatus.REJECTED,
+        message=f"处理失败：{type(exc).__name__}: {exc}"[:200],
+        summary={"ok": False, "total": 0, "counts": {}, "rows": [], "failed": True},
+    )
+
+
+@task()
+def preview_import(*, job_id: str) -> str:
+    """The dry run of a large upload; its page shows the progress, then the preview."""
+    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
+    ImportJob.objects.filter(pk=job.pk).update(message="正在检查")
+    try:
+        preview(job, by=job.created_by)
+    except Exception as exc:  # the uploader is told why, not left waiting
+        _failed(job_id, exc)
+        raise
+    return job.status
+
+
+@task()
+def apply_import_in_background(*, job_id: str, by_id: int) -> str:
+    """Store a large, previewed upload (all rows or none)."""
+    job = ImportJob.objects.get(pk=job_id)
+    try:
+        apply_import(job, by=User.objects.get(pk=by_id))
+    except ImportRejected:
+        return "rejected"
+    except SpreadsheetError:  # already stored by an earlier run of this task
+        return "applied"
+    except Exception as exc:
+        ImportJob.objects.filter(pk=job_id).update(
+            status=ImportStatus.PREVIEWED, message=f"导入失败：{type(exc).__name__}: {exc}"[:200]
+        )
+        raise
+    return "applied"
 
 
 __all__ = [

@@ -27,7 +27,7 @@ from ..models import (
     RectificationKind,
     Visit,
 )
-from ..notices.services import announce
+from ..notices.tasks import announce
 from ..services.consequences import record_pairing_effect, secretary_account
 from ..services.errors import AssessmentError, acting
 from ..services.results import previous_period

@@ -378,13 +378,6 @@ def sweep(kinds: Iterable[str] | None = None, *, today=None) -> Delivery:
         return deliver(drafts)
 
 
-def announce(*kinds: str) -> None:
-    """Queue a sweep of these kinds on the task worker (the event is already stored)."""
-    from .tasks import send_notices
-
-    send_notices.enqueue(kinds=[str(k) for k in kinds])
-
-
 # -- reading: mark read ----------------------------------------------------------------------
 
 

@@ -1,13 +1,15 @@
 """The notices' work on the task worker: a sweep of the events of some kinds (queued by
-``services.announce`` when something happens) and the hourly sweep of all of them (deadlines
-in 3 days, overdue, 换届 due…), which queues its next run itself."""
+``announce`` when something happens) and the hourly sweep of all of them (deadlines in 3
+days, overdue, 换届 due…), which queues its next run itself."""
 
 from datetime import timedelta
 
 from django.tasks import TaskResultStatus, task
 from django.utils import timezone
 
-from ..tasks import retry_locked
+from branches.toolkit.retry import retry_locked
+
+from .services import sweep
 
 SWEEP_EVERY = timedelta(hours=1)
 
@@ -17,8 +19,6 @@ SWEEP_EVERY = timedelta(hours=1)
 def send_notices(*, kinds: list[str] | None = None) -> int:
     """Deliver the notices of these kinds' events (all kinds by default); how many people
     got a new notice."""
-    from .services import sweep
-
     return len(sweep(kinds).notified)
 
 
@@ -26,11 +26,14 @@ def send_notices(*, kinds: list[str] | None = None) -> int:
 @retry_locked
 def sweep_hourly() -> int:
     """Every kind's sweep, then the next one an hour later."""
-    from .services import sweep
-
     notified = len(sweep().notified)
     sweep_hourly.using(run_after=timezone.now() + SWEEP_EVERY).enqueue()
     return notified
+
+
+def announce(*kinds: str) -> None:
+    """Queue a sweep of these kinds on the task worker (the event is already stored)."""
+    send_notices.enqueue(kinds=[str(k) for k in kinds])
 
 
 def schedule_sweep() -> bool:

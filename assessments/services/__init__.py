@@ -31,7 +31,6 @@ from .campaigns import (
     extend_deadline,
     open_campaign,
     reassign_sheet,
-    redraw,
     reissue_self_sheets,
     save_stage,
     staff_stage,
@@ -40,7 +39,7 @@ from .campaigns import (
 from .documents import issue_document, issuer_name, issuer_of, keep_document_file
 from .errors import AssessmentError, Conflict
 from .facts import facts_of
-from .jobs import reclaim_orphaned_tasks, retry_report
+from .jobs import reclaim_orphaned_tasks, request_report, retry_report
 from .ledger import HAND_SOURCES, add_problem, may_add_problem, screen_branch
 from .meetings import (
     Presence,
@@ -48,8 +47,6 @@ from .meetings import (
     amend_meeting,
     check_meeting,
     check_values,
-    record_departure,
-    require_departure_reasons,
     save_meeting,
 )
 from .results import (
@@ -62,7 +59,6 @@ from .results import (
     previous_period,
     record_consequence,
     record_follow_up,
-    request_report,
     rerate,
     return_rectification,
     standing_vetoes,
@@ -70,7 +66,6 @@ from .results import (
     write_measure,
 )
 from .sheets import (
-    EVIDENCE_MAX_BYTES,
     Difference,
     SaveResult,
     add_evidence,
@@ -78,7 +73,9 @@ from .sheets import (
     delete_evidence,
     differences,
     matches_stored,
+    record_departure,
     reopen_sheet,
+    require_departure_reasons,
     reseal_signed_sheets,
     return_sheet,
     save_entries,
@@ -86,13 +83,13 @@ from .sheets import (
     sheet_content_hash,
     sheet_digest,
     sign_sheet,
-    sniff,
     stored_digests,
     submit_entries,
     submit_sheet,
     tamper_warning,
     tampered,
 )
+from .uploads import EVIDENCE_MAX_BYTES, sniff
 
 __all__ = [
     "EVIDENCE_MAX_BYTES",
@@ -150,7 +147,6 @@ __all__ = [
     "record_consequence",
     "record_departure",
     "record_follow_up",
-    "redraw",
     "reissue_self_sheets",
     "remind_assessors",
     "reminder_recipients",

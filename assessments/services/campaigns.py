@@ -723,18 +723,6 @@ def draw_spot_check(
     return record
 
 
-def redraw(record: Draw) -> dict[str, list[int]]:
-    """Repeat a recorded draw from its seed and inputs."""
-    inputs = record.inputs
-    ratio = Decimal(inputs["ratio"]) if inputs.get("ratio") else None
-    return sampling.draw(
-        {k: v for k, v in inputs["population"].items()},
-        seed=record.seed,
-        ratio=ratio,
-        count=inputs.get("count"),
-    )
-
-
 class OverlapsNextStage(AssessmentError):
     """A new deadline runs into the next stage: saved only once the person confirms."""
 

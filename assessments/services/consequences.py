@@ -34,7 +34,7 @@ from ..models import (
     Interview,
     NoticeKind,
 )
-from ..notices.services import announce
+from ..notices.tasks import announce
 from .errors import AssessmentError, acting
 
 

@@ -25,7 +25,7 @@ from django_tasks_db.models import DBTaskResult
 from branches.models import ImportJob, ImportStatus, User
 from branches.toolkit import audit
 
-from ..models import JobStatus, ReportJob, WorkerHeartbeat
+from ..models import Campaign, JobStatus, ReportJob, ReportKind, WorkerHeartbeat
 from .errors import AssessmentError, acting
 
 logger = logging.getLogger(__name__)
@@ -136,8 +136,8 @@ POLICIES: dict[str, LostPolicy] = {
     ),
     # Reminder emails already sent would go out twice: not run again.
     "assessments.tasks.send_reminders": LostPolicy(retry=False),
-    "branches.tasks.preview_import": LostPolicy(retry=True, on_lost=_import_lost),
-    "branches.tasks.apply_import_in_background": LostPolicy(retry=True, on_lost=_import_lost),
+    "branches.importing.preview_import": LostPolicy(retry=True, on_lost=_import_lost),
+    "branches.importing.apply_import_in_background": LostPolicy(retry=True, on_lost=_import_lost),
 }
 DEFAULT_POLICY = LostPolicy(retry=True)
 
@@ -206,7 +206,19 @@ def reclaim_orphaned_tasks(*, now: datetime | None = None) -> dict[str, str]:
     return outcome
 
 
-# -- retrying a failed report -----------------------------------------------------------------
+# -- asking for a report, retrying a failed one ----------------------------------------------
+
+
+def request_report(campaign: Campaign, *, by: User, kind: str) -> ReportJob:
+    """Queue a campaign report (summary, evaluation, every branch's as a zip) to be
+    rendered in the background; the job is the requester's to watch and download."""
+    if kind not in ReportKind.values:
+        raise AssessmentError("没有这种报告。")
+    from ..tasks import render_report
+
+    job = ReportJob.objects.create(kind=kind, campaign=campaign, requested_by=by)
+    render_report.enqueue(job_id=str(job.pk))
+    return job
 
 
 def retry_report(job: ReportJob, *, by: User) -> ReportJob:

@@ -1,10 +1,8 @@
 """Writes of the organizational-life records: announce, record, check (which locks the
-record), amend a checked record with a reason, attachments; the assessor's reason for
-departing from a suggested score."""
+record), amend a checked record with a reason, attachments."""
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -15,16 +13,14 @@ from branches.toolkit import audit
 
 from ..access import can_check_meetings, can_record_meetings
 from ..models import (
-    EDITABLE,
     Attendance,
     Meeting,
     MeetingAmendment,
     MeetingAttachment,
     MeetingStatus,
-    ScoreDeparture,
-    ScoreSheet,
 )
 from .errors import AssessmentError, acting
+from .uploads import store_upload
 
 
 @dataclass(frozen=True)
@@ -214,47 +210,8 @@ def _shown(value) -> str:
 def add_meeting_attachment(
     meeting: Meeting, *, by: User, name: str, content: bytes
 ) -> MeetingAttachment:
-    from .sheets import store_upload
-
     if not can_record_meetings(by, meeting.organization):
         raise AssessmentError("附件由本支部书记上传。")
     if meeting.is_locked:
         raise AssessmentError("该记录已审核锁定，不能再上传附件。")
     return store_upload(MeetingAttachment(meeting=meeting), by=by, name=name, content=content)
-
-
-# -- departing from a suggested score ----------------------------------------------------
-
-
-@transaction.atomic
-def record_departure(
-    sheet: ScoreSheet, *, by: User, code: str, suggested: Decimal, reason: str
-) -> ScoreDeparture:
-    """The assessor's written reason for a score other than the records suggest."""
-    from .sheets import _check_assessor
-
-    _check_assessor(sheet, by)
-    if sheet.status not in EDITABLE:
-        raise AssessmentError("该考评表已提交或已签发，不能再修改理由。")
-    if not reason.strip():
-        raise AssessmentError("偏离建议得分必须写明理由。")
-    with acting(by):
-        departure, _ = ScoreDeparture.objects.update_or_create(
-            sheet=sheet,
-            code=code[:20],
-            defaults={"suggested": suggested, "reason": reason.strip()[:2000], "by": by},
-        )
-    return departure
-
-
-def require_departure_reasons(sheet: ScoreSheet, rules) -> None:
-    """A sheet is not submitted while an item scored from records departs from the
-    suggested score without a written reason."""
-    from ..meetings import sheet_suggestions
-
-    links = sheet.rubric_version.record_requirements
-    missing = [s.code for s in sheet_suggestions(sheet, rules, links) if s.needs_reason]
-    if missing:
-        raise AssessmentError(
-            f"不能提交：指标 {'、'.join(missing)} 的得分与会议记录的建议得分不同，请写明理由。"
-        )

@@ -43,8 +43,6 @@ from ..models import (
     RectificationItem,
     RectificationKind,
     RectificationStatus,
-    ReportJob,
-    ReportKind,
     Rerating,
     ScoreSheet,
     Stage,
@@ -52,12 +50,13 @@ from ..models import (
     VetoFinding,
     VetoOverturn,
 )
-from ..notices.services import announce
+from ..notices.tasks import announce
 from ..selectors import campaign_objects
 from . import facts
 from .consequences import sync_effects
 from .errors import AssessmentError, acting
 from .sheets import check_signed
+from .uploads import store_upload
 
 # "The latest authoritative stage wins": spot-check over cross-review over full review.
 # A self-assessment is never final.
@@ -962,8 +961,6 @@ def write_measure(
 def add_rectification_evidence(
     item: RectificationItem, *, by: User, name: str, content: bytes
 ) -> RectificationEvidence:
-    from .sheets import store_upload
-
     if not is_secretary_of(by, item.organization):
         raise AssessmentError("整改材料由本支部书记上传。")
     if item.status not in WITH_BRANCH:
@@ -1042,15 +1039,3 @@ def record_follow_up(
         locked.follow_up, locked.follow_up_on = note.strip()[:2000], on
         locked.save(update_fields=["follow_up", "follow_up_on"])
     return locked
-
-
-def request_report(campaign: Campaign, *, by: User, kind: str) -> ReportJob:
-    """Queue a campaign report (summary, evaluation, every branch's as a zip) to be
-    rendered in the background; the job is the requester's to watch and download."""
-    if kind not in ReportKind.values:
-        raise AssessmentError("没有这种报告。")
-    job = ReportJob.objects.create(kind=kind, campaign=campaign, requested_by=by)
-    from ..tasks import render_report
-
-    render_report.enqueue(job_id=str(job.pk))
-    return job

@@ -27,6 +27,7 @@ from ..models import (
     BranchResult,
     Evidence,
     NoticeKind,
+    ScoreDeparture,
     ScoreSheet,
     SheetEntry,
     SheetEvent,
@@ -34,13 +35,12 @@ from ..models import (
     StageKind,
     VetoFinding,
 )
-from ..models.workflow import named_for
-from ..notices.services import announce
+from ..notices.tasks import announce
 from ..selectors import entry_for, forget_held, held_at, read_held, sheet_rules
 from . import entry_audit
 from .errors import AssessmentError, Conflict, acting
 from .facts import store_facts
-from .meetings import require_departure_reasons
+from .uploads import store_upload
 
 # -- score sheets --------------------------------------------------------------------------
 
@@ -798,61 +798,42 @@ def reopen_sheet(sheet: ScoreSheet, *, by: User, reason: str) -> ScoreSheet:
     return sheet
 
 
-# -- evidence ------------------------------------------------------------------------------
-
-EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
-EVIDENCE_TYPES = {
-    "application/pdf": (b"%PDF-",),
-    "image/png": (b"\x89PNG\r\n\x1a\n",),
-    "image/jpeg": (b"\xff\xd8\xff",),
-}
-OFFICE = {
-    "word/": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", ".docx"),
-    "xl/": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".xlsx"),
-    "ppt/": ("application/vnd.openxmlformats-officedocument.presentationml.presentation", ".pptx"),
-}
+# -- departing from a suggested score --------------------------------------------------------
 
 
-def sniff(content: bytes) -> str | None:
-    """The content type judged from the bytes themselves (never from the name)."""
-    for content_type, magics in EVIDENCE_TYPES.items():
-        if content.startswith(magics):
-            return content_type
-    if content.startswith(b"PK\x03\x04"):
-        import io
-        import zipfile
-
-        try:
-            names = zipfile.ZipFile(io.BytesIO(content)).namelist()
-        except zipfile.BadZipFile:
-            return None
-        if "[Content_Types].xml" in names:
-            for prefix, (content_type, _) in OFFICE.items():
-                if any(n.startswith(prefix) for n in names):
-                    return content_type
-    return None
-
-
-def store_upload(upload, *, by: User, name: str, content: bytes):
-    """Check an upload by size and content, then store it under a random name.
-    ``upload`` is an unsaved UploadedFile subclass with its owner set."""
-    from django.core.files.base import ContentFile
-
-    if len(content) > EVIDENCE_MAX_BYTES:
-        raise AssessmentError(f"文件过大（{len(content) / 1024 / 1024:.1f} MB），上限为 10 MB。")
-    content_type = sniff(content)
-    if content_type is None:
-        raise AssessmentError(
-            "只接受 PDF、JPG、PNG 图片和 Word / Excel / PowerPoint（.docx/.xlsx/.pptx）文件。"
-        )
-    upload.content_type = content_type
-    upload.original_name = named_for(name[-200:], content_type)
-    upload.size, upload.sha256 = len(content), hashlib.sha256(content).hexdigest()
-    upload.uploaded_by = by
-    upload.file.save("upload", ContentFile(content), save=False)
+@transaction.atomic
+def record_departure(
+    sheet: ScoreSheet, *, by: User, code: str, suggested: Decimal, reason: str
+) -> ScoreDeparture:
+    """The assessor's written reason for a score other than the records suggest."""
+    _check_assessor(sheet, by)
+    if sheet.status not in EDITABLE:
+        raise AssessmentError("该考评表已提交或已签发，不能再修改理由。")
+    if not reason.strip():
+        raise AssessmentError("偏离建议得分必须写明理由。")
     with acting(by):
-        upload.save()
-    return upload
+        departure, _ = ScoreDeparture.objects.update_or_create(
+            sheet=sheet,
+            code=code[:20],
+            defaults={"suggested": suggested, "reason": reason.strip()[:2000], "by": by},
+        )
+    return departure
+
+
+def require_departure_reasons(sheet: ScoreSheet, rules) -> None:
+    """A sheet is not submitted while an item scored from records departs from the
+    suggested score without a written reason."""
+    from ..meetings import sheet_suggestions
+
+    links = sheet.rubric_version.record_requirements
+    missing = [s.code for s in sheet_suggestions(sheet, rules, links) if s.needs_reason]
+    if missing:
+        raise AssessmentError(
+            f"不能提交：指标 {'、'.join(missing)} 的得分与会议记录的建议得分不同，请写明理由。"
+        )
+
+
+# -- evidence ------------------------------------------------------------------------------
 
 
 @transaction.atomic

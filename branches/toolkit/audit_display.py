@@ -63,9 +63,9 @@ def _choices(field: models.Field | None, name: str) -> dict:
     if field is not None and getattr(field, "choices", None):
         return {str(k): str(v) for k, v in field.flatchoices}
     if name in ORG_KIND_LISTS:
-        from ..models import OrgKind
-
-        return {k: str(v) for k, v in OrgKind.choices}
+        # The organization kinds, from the model registry (the models import this module).
+        kind = apps.get_model("branches", "Organization")._meta.get_field("kind")
+        return {str(k): str(v) for k, v in kind.flatchoices}
     return {}
 
 

@@ -12,8 +12,9 @@ from django.core.management import call_command
 from django.db import OperationalError, connection
 from django.urls import reverse
 
-from assessments import reports, tasks
+from assessments import reports
 from assessments.models import ReportJob
+from branches.toolkit import retry
 from branches.toolkit.middleware import IDLE_KEY
 from tests.assessments.conftest import self_sheet
 
@@ -57,10 +58,10 @@ def test_session_is_written_at_most_once_a_minute(client, secretary_a):
 
 
 def test_a_task_retries_a_locked_database(monkeypatch):
-    monkeypatch.setattr(tasks.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(retry.time, "sleep", lambda seconds: None)
     calls = []
 
-    @tasks.retry_locked
+    @retry.retry_locked
     def flaky():
         calls.append(1)
         if len(calls) < 3:
@@ -69,7 +70,7 @@ def test_a_task_retries_a_locked_database(monkeypatch):
 
     assert flaky() == "ok" and len(calls) == 3
 
-    @tasks.retry_locked
+    @retry.retry_locked
     def broken():
         raise OperationalError("no such table: x")
 

@@ -76,7 +76,7 @@ def test_reminders_are_not_sent_twice_and_imports_are_told(dept_admin):
         filename="组织.xlsx",
         content=b"",
     )
-    preview = running_task("branches.tasks.preview_import", ["x", "y"], job_id=str(upload.pk))
+    preview = running_task("branches.importing.preview_import", ["x", "y"], job_id=str(upload.pk))
     assert jobs.reclaim_orphaned_tasks() == {
         str(reminders.pk): "failed",
         str(preview.pk): "failed",
