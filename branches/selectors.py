@@ -7,7 +7,15 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from .access import Perm, scope_q, visible_orgs
-from .models import MIN_BRANCH_FULL_MEMBERS, AuditEntry, Organization, OrgKind, User
+from .models import (
+    MIN_BRANCH_FULL_MEMBERS,
+    AuditEntry,
+    CrossReviewGroup,
+    ImportJob,
+    Organization,
+    OrgKind,
+    User,
+)
 
 TERM_WARNING_DAYS = 90
 
@@ -168,3 +176,17 @@ def password_resets(user: User, *, pending: bool) -> QuerySet:
         qs.filter(status=ResetStatus.PENDING) if pending else qs.exclude(status=ResetStatus.PENDING)
     )
     return qs.select_related("user", "requested_by", "decided_by").order_by("-requested_at", "-id")
+
+
+def import_job(pk) -> ImportJob | None:
+    """An upload's job without its file's bytes (the pages show its report only)."""
+    return ImportJob.objects.defer("content").filter(pk=pk).first()
+
+
+def visible_groups(user: User) -> QuerySet[CrossReviewGroup]:
+    """The 互评组 whose owner the user may view, with their enterprises."""
+    return (
+        CrossReviewGroup.objects.filter(scope_q(user, Perm.VIEW_ORG, "owner__path"))
+        .select_related("owner")
+        .prefetch_related("members__enterprise")
+    )

@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -248,8 +248,8 @@ def import_upload(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 def _get_job(request: HttpRequest, pk) -> ImportJob:
-    job = get_object_or_404(ImportJob.objects.defer("content"), pk=pk)
-    if job.created_by_id != request.user.pk:
+    job = selectors.import_job(pk)
+    if job is None or job.created_by_id != request.user.pk:
         raise Http404
     perms = (REGISTRY[job.kind].perm,) if job.kind in REGISTRY else IMPORT_PERMS[job.kind]
     access.require_any(request.user, *perms)
@@ -324,11 +324,7 @@ def import_confirm(request: HttpRequest, pk) -> HttpResponse:
 @login_required
 def group_list(request: HttpRequest) -> HttpResponse:
     access.require(request.user, Perm.VIEW_ORG)
-    groups = (
-        CrossReviewGroup.objects.filter(access.scope_q(request.user, Perm.VIEW_ORG, "owner__path"))
-        .select_related("owner")
-        .prefetch_related("members__enterprise")
-    )
+    groups = selectors.visible_groups(request.user)
     return render(
         request,
         "branches/group_list.html",
@@ -340,13 +336,7 @@ def group_list(request: HttpRequest) -> HttpResponse:
 
 
 def _get_group(request: HttpRequest, pk: int) -> CrossReviewGroup:
-    group = (
-        CrossReviewGroup.objects.filter(
-            access.scope_q(request.user, Perm.VIEW_ORG, "owner__path"), pk=pk
-        )
-        .select_related("owner")
-        .first()
-    )
+    group = selectors.visible_groups(request.user).filter(pk=pk).first()
     if group is None:
         raise Http404
     if not access.has_perm(request.user, Perm.MANAGE_ORG, group.owner):

@@ -210,6 +210,14 @@ def rubric_list() -> QuerySet[Rubric]:
     return Rubric.objects.prefetch_related("versions").order_by("code")
 
 
+def version_by_number(code: str, number: int) -> RubricVersion | None:
+    return (
+        RubricVersion.objects.select_related("rubric")
+        .filter(rubric__code=code, number=number)
+        .first()
+    )
+
+
 def current_version(rubric: Rubric, number: int | None = None) -> RubricVersion | None:
     """A given number, else the newest published version, else the newest draft."""
     versions = rubric.versions.all()

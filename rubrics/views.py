@@ -25,11 +25,7 @@ def _can_manage(user) -> bool:
 
 def _get_version(request: HttpRequest, code: str, number: int) -> RubricVersion:
     """Published and retired versions are for every logged-in user; drafts for managers."""
-    version = (
-        RubricVersion.objects.select_related("rubric")
-        .filter(rubric__code=code, number=number)
-        .first()
-    )
+    version = selectors.version_by_number(code, number)
     if version is None or (version.is_draft and not _can_manage(request.user)):
         raise Http404("考评标准版本不存在")
     return selectors.version_tree(version.pk)

@@ -322,7 +322,13 @@ def evaluate_pairing(
             announce(NoticeKind.INTERVIEW)  # the secretary is told of the 约谈
         if plaque.is_lowest("pairing", band, rules):
             number = _current_plan(pairing).number + 1
-            Plan.objects.create(pairing=pairing, number=number, kind=PlanKind.REPLAN, reason=what)
+            Plan.objects.create(
+                pairing=pairing,
+                number=number,
+                kind=PlanKind.REPLAN,
+                reason=what,
+                evaluation=evaluation,
+            )
         if not band.passed and (barred := _helper_effect(pairing, evaluation, by=by)):
             what += f"；{barred}"
         _event(pairing, by=by, action="季度评估", before=pairing.status, note=what)

@@ -13,11 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Avg, Count, Q
+from django.db.models import Avg, Count, Prefetch, Q, QuerySet
 
 from branches import access as branch_access
 from branches.access import Perm
-from branches.models import Member, Organization, User
+from branches.models import Member, Organization, OrgKind, User
 from rubrics import scoring
 from rubrics.models import Method
 from rubrics.selectors import rules_for, version_tree
@@ -25,15 +25,21 @@ from rubrics.selectors import rules_for, version_tree
 from ..models import (
     BranchResult,
     Campaign,
+    Claim,
     ConsequenceEffect,
     DutyScore,
     Evaluation,
     Inspection,
     InspectionStatus,
+    Interview,
+    Pairing,
     PlaqueExtension,
+    Post,
+    RectificationItem,
     ScoreSheet,
 )
 from ..selectors import results_ledger
+from . import access as mechanism_access
 from .rules import PLAQUE_RUBRIC
 
 HAND = "考评表（人工录入）"
@@ -301,3 +307,77 @@ def latest_extensions(result_ids: Iterable[int]) -> dict[int, PlaqueExtension]:
     ):
         out.setdefault(extension.result_id, extension)
     return out
+
+
+# -- what the mechanisms' pages list ---------------------------------------------------------
+
+
+def home_branches(user: User) -> QuerySet[Organization]:
+    """The branches on the mechanisms' front page: those whose results the user reads, their
+    own as secretary, and those they help."""
+    return Organization.objects.filter(
+        branch_access.scope_q(user, Perm.VIEW_RESULTS, "path")
+        | mechanism_access.secretary_q(user, "path")
+        | Q(pk__in=Pairing.objects.filter(helper=user).values("organization_id")),
+        kind=OrgKind.BRANCH,
+    ).order_by("path")
+
+
+def helper_choices() -> QuerySet[User]:
+    """Who may be named a pair's helper (甲方): every active person's account."""
+    return User.objects.filter(is_active=True, is_superuser=False).order_by("username")
+
+
+def pairing_records(pairing: Pairing) -> dict:
+    """A pair's plans with their actions, its weaknesses outside any plan, and the 约谈 of
+    its branch, for the pair's page."""
+    return {
+        "plans": pairing.plans.prefetch_related(
+            Prefetch("items", queryset=RectificationItem.objects.select_related("closed_by"))
+        ),
+        "weaknesses": RectificationItem.objects.filter(
+            pairing=pairing, plan__isnull=True
+        ).select_related("closed_by"),
+        "interviews": Interview.objects.filter(organization=pairing.organization).select_related(
+            "evaluation"
+        ),
+    }
+
+
+def inspector_choices(branches: QuerySet[Organization]) -> QuerySet[Member]:
+    """Members of these branches with an account: who may be sent to inspect."""
+    return (
+        Member.objects.active()
+        .filter(user__isnull=False, organization__in=branches)
+        .select_related("organization", "user")
+        .order_by("organization__path", "name")
+    )
+
+
+def active_members(org: Organization) -> QuerySet[Member]:
+    return Member.objects.filter(organization=org).active()
+
+
+def quarter_posts(org: Organization, year: int, quarter: int) -> QuerySet[Post]:
+    return Post.objects.filter(organization=org, year=year, quarter=quarter)
+
+
+def post_claims(posts: QuerySet[Post]) -> QuerySet[Claim]:
+    return (
+        Claim.objects.filter(post__in=posts)
+        .select_related("member", "post", "reviewed_by")
+        .prefetch_related("checks")
+        .order_by("post__kind", "post__pk", "member__name")
+    )
+
+
+def claim_or_none(pk: int) -> Claim | None:
+    return Claim.objects.select_related("post__organization", "member").filter(pk=pk).first()
+
+
+def month_duty_scores(org: Organization, year: int, month: int) -> dict[int, DutyScore]:
+    """Each member's 履职 score of the month, by member id."""
+    return {
+        s.member_id: s
+        for s in DutyScore.objects.filter(member__organization=org, year=year, month=month)
+    }

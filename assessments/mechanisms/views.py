@@ -2,29 +2,21 @@
 the 亮牌 board."""
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from branches import access as branch_access
 from branches.access import Perm
-from branches.models import Organization, OrgKind
 
-from ..models import Pairing
-from . import access, board
+from . import access, board, selectors
 
 
 @require_GET
 @login_required
 def mechanisms_home(request: HttpRequest) -> HttpResponse:
     user = request.user
-    branches = Organization.objects.filter(
-        branch_access.scope_q(user, Perm.VIEW_RESULTS, "path")
-        | access.secretary_q(user, "path")
-        | Q(pk__in=Pairing.objects.filter(helper=user).values("organization_id")),
-        kind=OrgKind.BRANCH,
-    ).order_by("path")
+    branches = selectors.home_branches(user)
     return render(
         request,
         "assessments/mechanisms/home.html",

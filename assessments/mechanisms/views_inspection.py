@@ -10,13 +10,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from branches import access as branch_access
 from branches.access import Perm
-from branches.models import Member
 from branches.toolkit.downloads import attachment, export_download
 from branches.toolkit.params import int_param
 
 from ..models import InspectionStatus
 from ..services.errors import AssessmentError
-from . import access, exports, forms, inspection
+from . import access, exports, forms, inspection, selectors
 from .access import INSPECTOR
 from .demo import quarter_of
 from .rules import INSPECTION_RUBRIC, published
@@ -48,12 +47,7 @@ def inspection_export(request: HttpRequest) -> HttpResponse:
 def inspection_create(request: HttpRequest) -> HttpResponse:
     branch_access.require(request.user, Perm.MANAGE_CAMPAIGNS)
     branches = branch_access.visible_orgs(request.user, Perm.MANAGE_CAMPAIGNS)
-    members = (
-        Member.objects.active()
-        .filter(user__isnull=False, organization__in=branches)
-        .select_related("organization", "user")
-        .order_by("organization__path", "name")
-    )
+    members = selectors.inspector_choices(branches)
     year, quarter, _ = quarter_of(timezone.localdate())
     form = forms.InspectionForm(
         request.POST or None,

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,10 +14,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from branches import access as branch_access
 from branches.access import Perm
-from branches.models import OrgKind, User
+from branches.models import OrgKind
 from branches.toolkit.downloads import attachment, export_download
 
-from ..models import EffectKind, Interview, PairingStatus, RectificationItem
+from ..models import EffectKind, PairingStatus
 from ..services.errors import AssessmentError
 from . import access, exports, forms, pairing, pdf, rules, selectors
 from .access import DEPT, HELPER, SECRETARY
@@ -52,7 +51,7 @@ def pairing_create(request: HttpRequest) -> HttpResponse:
     branches = branch_access.visible_orgs(request.user, Perm.MANAGE_CAMPAIGNS).filter(
         kind__in=[OrgKind.BRANCH, OrgKind.GENERAL_BRANCH]
     )
-    helpers = User.objects.filter(is_active=True, is_superuser=False).order_by("username")
+    helpers = selectors.helper_choices()
     form = forms.PairingForm(request.POST or None, branches=branches, helpers=helpers)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -81,9 +80,6 @@ def pairing_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _detail(request: HttpRequest, p, roles: set[str], bound: dict | None = None) -> HttpResponse:
     """The pair's page; ``bound`` holds a refused form with what was typed, shown open."""
-    plans = p.plans.prefetch_related(
-        Prefetch("items", queryset=RectificationItem.objects.select_related("closed_by"))
-    )
     return render(
         request,
         "assessments/mechanisms/pairing_detail.html",
@@ -91,18 +87,12 @@ def _detail(request: HttpRequest, p, roles: set[str], bound: dict | None = None)
             "p": p,
             "roles": roles,
             "passed_bands": pairing.passed_bands(),
-            "weaknesses": RectificationItem.objects.filter(
-                pairing=p, plan__isnull=True
-            ).select_related("closed_by"),
-            "plans": plans,
+            **selectors.pairing_records(p),
             "diagnoses": p.diagnoses.all(),
             "months": pairing.visits_by_month(p),
             "visits": p.visits.select_related("recorded_by"),
             "reports": p.reports.select_related("reported_by"),
             "evaluations": p.evaluations.select_related("evaluated_by"),
-            "interviews": Interview.objects.filter(organization=p.organization).select_related(
-                "evaluation"
-            ),
             "events": p.events.select_related("actor"),
             "effects": selectors.pairing_effects(p),
             "settings": _settings(),
@@ -176,7 +166,7 @@ def _evaluate(p, user, data) -> str:
         text += "支部可申报“标准化提升示范党支部”。"
     if e.interviews.exists():
         text += "已登记对支部书记的约谈。"
-    if p.plans.filter(reason__startswith=f"{e.year}年第{e.quarter}季度").exists():
+    if e.replans.exists():
         text += "已开启重新制定的帮扶方案。"
     barred = [
         x.label

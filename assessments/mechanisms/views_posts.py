@@ -10,13 +10,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from branches.models import Member
 from branches.toolkit.downloads import export_download
 from branches.toolkit.params import int_param
 
-from ..models import Claim, DutyScore, Post
 from ..services.errors import AssessmentError
-from . import access, exports, forms, posts
+from . import access, exports, forms, posts, selectors
 from .access import DEPT, SECRETARY
 from .demo import quarter_of
 
@@ -40,14 +38,9 @@ def _errors(form) -> str:
 def post_list(request: HttpRequest, pk: int) -> HttpResponse:
     org, roles = access.get_branch(request.user, pk)
     year, quarter = _period(request)
-    quarter_posts = Post.objects.filter(organization=org, year=year, quarter=quarter)
-    claims = (
-        Claim.objects.filter(post__in=quarter_posts)
-        .select_related("member", "post", "reviewed_by")
-        .prefetch_related("checks")
-        .order_by("post__kind", "post__pk", "member__name")
-    )
-    members = Member.objects.filter(organization=org).active().order_by("name")
+    quarter_posts = selectors.quarter_posts(org, year, quarter)
+    claims = selectors.post_claims(quarter_posts)
+    members = selectors.active_members(org).order_by("name")
     return render(
         request,
         "assessments/mechanisms/post_list.html",
@@ -101,8 +94,8 @@ def post_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         else:
             form = forms.ClaimForm(
                 request.POST,
-                members=Member.objects.filter(organization=org).active(),
-                posts=Post.objects.filter(organization=org, year=year, quarter=quarter),
+                members=selectors.active_members(org),
+                posts=selectors.quarter_posts(org, year, quarter),
             )
             if not form.is_valid():
                 messages.error(request, _errors(form))
@@ -121,7 +114,7 @@ def post_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 @require_POST
 @login_required
 def claim_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    claim = Claim.objects.select_related("post__organization", "member").filter(pk=pk).first()
+    claim = selectors.claim_or_none(pk)
     if claim is None or action not in ("review", "check"):
         raise Http404
     roles = access.org_roles(request.user, claim.post.organization)
@@ -163,11 +156,8 @@ def duty_board(request: HttpRequest, pk: int) -> HttpResponse:
     """The 公示栏: every member's 履职 score of the month and its band."""
     org, roles = access.get_branch(request.user, pk)
     year, month = _month(request)
-    members = Member.objects.filter(organization=org).active().order_by("party_group", "name")
-    scores = {
-        s.member_id: s
-        for s in DutyScore.objects.filter(member__organization=org, year=year, month=month)
-    }
+    members = selectors.active_members(org).order_by("party_group", "name")
+    scores = selectors.month_duty_scores(org, year, month)
     return render(
         request,
         "assessments/mechanisms/duty_board.html",
@@ -196,9 +186,7 @@ def duty_export(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def duty_score(request: HttpRequest, pk: int) -> HttpResponse:
     org, _ = access.get_branch(request.user, pk, MANAGERS)
-    form = forms.DutyScoreForm(
-        request.POST, members=Member.objects.filter(organization=org).active()
-    )
+    form = forms.DutyScoreForm(request.POST, members=selectors.active_members(org))
     if not form.is_valid():
         messages.error(request, _errors(form))
         return redirect("duty_board", pk=org.pk)

@@ -167,6 +167,15 @@ class Plan(models.Model):
     number = models.PositiveSmallIntegerField("方案序号")
     kind = models.CharField("方案类型", max_length=20, choices=PlanKind, default=PlanKind.PLAN)
     reason = models.CharField("制定原因", max_length=200, blank=True)
+    # The quarterly evaluation whose lowest band made the pair re-make its plan.
+    evaluation = models.ForeignKey(
+        "Evaluation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="replans",
+        verbose_name="引发重新制定的季度评估",
+    )
     created_at = models.DateTimeField("制定时间", auto_now_add=True)
 
     class Meta:
