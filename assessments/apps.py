@@ -11,7 +11,7 @@ class AssessmentsConfig(AppConfig):
         from branches.toolkit import audit
 
         from . import access, meetings_io, models
-        from .mechanisms import inspection
+        from .mechanisms.services import inspection
 
         meetings_io.register()
         # A member assigned to an open inspection keeps the login they were assigned with.

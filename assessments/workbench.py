@@ -20,7 +20,7 @@ from branches.selectors import TERM_WARNING_DAYS, term_reminders
 
 from .mechanisms import access as mechanism_access
 from .mechanisms.demo import quarter_of
-from .mechanisms.pairing import visits_by_month
+from .mechanisms.services.pairing import visits_by_month
 from .models import (
     Claim,
     ClaimStatus,

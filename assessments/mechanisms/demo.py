@@ -15,8 +15,8 @@ from branches.models import Member, Membership, Organization, Role, User
 
 from ..models import Inspection, Pairing, Post
 from ..services.errors import AssessmentError
-from . import inspection, pairing, posts
 from .rules import INSPECTION_RUBRIC, plaque_version, published
+from .services import inspection, pairing, posts
 
 HELPERS = [
     ("bf01", "陈海燕", "党群部部长", "NH-DC"),

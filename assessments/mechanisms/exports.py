@@ -286,7 +286,7 @@ class BoardExport(Export):
         self.verbose_name = f"亮牌-{year}年第{quarter}季度"
 
     def _data(self):
-        from .board import board
+        from .selectors.board import board
 
         if not hasattr(self, "_cached"):
             self._cached = board(self.by, year=self.year, quarter=self.quarter)
@@ -346,3 +346,14 @@ class PointsLedgerExport(Export):
                 row.total,
                 row.scored,
             ]
+
+
+def agreement_pdf(pairing: Pairing) -> bytes:
+    """The 结对提升责任书 as a PDF laid out like the attachment of 001, with signature lines."""
+    from ..pdf import render_pdf
+
+    targets = [t.strip() for t in pairing.targets.splitlines() if t.strip()]
+    return render_pdf(
+        "reports/pairing_agreement.html",
+        {"p": pairing, "targets": targets, "supervisor": f"{pairing.supervisor.name}党群部"},
+    )

@@ -5,7 +5,7 @@ import pytest
 from django.utils import timezone
 
 from assessments import services
-from assessments.mechanisms import pairing
+from assessments.mechanisms.services import pairing
 from branches.models import CrossReviewGroup, CrossReviewGroupMember, OrgKind, Role
 from rubrics.models import GradeBand, Indicator, IndicatorKind, Rubric, RubricVersion, Section
 from rubrics.services import FIXTURE_DIR

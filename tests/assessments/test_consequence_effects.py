@@ -8,7 +8,8 @@ import pytest
 from django.utils import timezone
 
 from assessments import services
-from assessments.mechanisms import board, pairing
+from assessments.mechanisms.selectors import board
+from assessments.mechanisms.services import pairing
 from assessments.models import (
     BranchResult,
     ConsequenceEffect,

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from assessments.mechanisms import inspection, pairing, posts
+from assessments.mechanisms.services import inspection, pairing, posts
 from assessments.models import Interview, PairingEvent, PairingStatus, PlanKind
 from assessments.services.errors import AssessmentError
 from branches.models import Member

@@ -8,10 +8,10 @@ from decimal import Decimal
 
 import pytest
 
-from assessments.mechanisms import pairing, posts
-from assessments.mechanisms.extensions import extended_end
 from assessments.mechanisms.rules import mechanism_settings, plaque_version
 from assessments.mechanisms.selectors import person_effects, points_ledger
+from assessments.mechanisms.services import pairing, posts
+from assessments.mechanisms.services.extensions import extended_end
 from assessments.models import ConsequenceEffect, EffectKind, Evaluation, PairingEvent
 from assessments.services.errors import AssessmentError
 from branches.models import AuditEntry, Member

@@ -5,7 +5,7 @@ with nothing changed writes nothing."""
 from datetime import date
 
 from assessments import selectors, services
-from assessments.mechanisms import inspection
+from assessments.mechanisms.services import inspection
 from assessments.models import BranchResult, Inspection, RectificationItem
 from branches.models import Member, Role
 from tests.assessments.test_results import signed, stage, xining  # noqa: F401 (fixture)

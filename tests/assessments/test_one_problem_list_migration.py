@@ -8,7 +8,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from assessments.mechanisms import inspection, pairing
+from assessments.mechanisms.services import inspection, pairing
 from branches.models import Member
 from tests.conftest import make_rubric, make_tree, make_user
 

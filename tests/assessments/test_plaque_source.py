@@ -10,8 +10,8 @@ import pytest
 from django.utils import timezone
 
 from assessments import services
-from assessments.mechanisms import board, pairing
-from assessments.mechanisms.selectors import HAND, MECHANISMS, stale_results
+from assessments.mechanisms.selectors import HAND, MECHANISMS, board, stale_results
+from assessments.mechanisms.services import pairing
 from assessments.models import BranchResult, Inspection, InspectionStatus
 from rubrics.models import RubricVersion
 from rubrics.services import load_document, shipped_document

@@ -239,7 +239,7 @@ def _mechanism_objects(tree, dept_admin, member, member_b, secretary_b) -> dict:
     with an open item, a 约谈, and a published post claimed by A's member."""
     from datetime import date
 
-    from assessments.mechanisms import inspection, pairing, posts
+    from assessments.mechanisms.services import inspection, pairing, posts
     from assessments.models import Interview
     from rubrics.models import RubricVersion
 

@@ -13,11 +13,11 @@ from branches.access import Perm
 from branches.models import Organization, OrgKind, User
 from rubrics import scoring
 
-from ..models import BranchResult, Campaign, PlaqueExtension
-from ..services.results import previous_period
-from . import access
-from .rules import mechanism_settings, plaque_rules
-from .selectors import (
+from ...models import BranchResult, Campaign, PlaqueExtension
+from ...services.results import previous_period
+from .. import access
+from ..rules import mechanism_settings, plaque_rules
+from ..selectors import (
     campaign_inputs,
     input_changes,
     latest_extensions,

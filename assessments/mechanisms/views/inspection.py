@@ -13,12 +13,13 @@ from branches.access import Perm
 from branches.toolkit.downloads import attachment, export_download
 from branches.toolkit.params import int_param
 
-from ..models import InspectionStatus
-from ..services.errors import AssessmentError
-from . import access, exports, forms, inspection, selectors
-from .access import INSPECTOR
-from .demo import quarter_of
-from .rules import INSPECTION_RUBRIC, published
+from ...models import InspectionStatus
+from ...services.errors import AssessmentError
+from .. import access, exports, forms, selectors
+from ..access import INSPECTOR
+from ..demo import quarter_of
+from ..rules import INSPECTION_RUBRIC, published
+from ..services import inspection
 
 
 @require_GET

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from branches.models import Organization, User
 
-from ..models import (
+from ...models import (
     Diagnosis,
     EffectKind,
     Evaluation,
@@ -27,11 +27,11 @@ from ..models import (
     RectificationKind,
     Visit,
 )
-from ..notices.tasks import announce
-from ..services.consequences import record_pairing_effect, secretary_account
-from ..services.errors import AssessmentError, acting
-from ..services.results import previous_period
-from . import rules as plaque
+from ...notices.tasks import announce
+from ...services.consequences import record_pairing_effect, secretary_account
+from ...services.errors import AssessmentError, acting
+from ...services.results import previous_period
+from .. import rules as plaque
 
 PARTIES = {
     "a": ("signed_a_at", "甲方"),

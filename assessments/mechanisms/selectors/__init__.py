@@ -22,7 +22,7 @@ from rubrics import scoring
 from rubrics.models import Method
 from rubrics.selectors import rules_for, version_tree
 
-from ..models import (
+from ...models import (
     BranchResult,
     Campaign,
     Claim,
@@ -38,9 +38,9 @@ from ..models import (
     RectificationItem,
     ScoreSheet,
 )
-from ..selectors import results_ledger
-from . import access as mechanism_access
-from .rules import PLAQUE_RUBRIC
+from ...selectors import results_ledger
+from .. import access as mechanism_access
+from ..rules import PLAQUE_RUBRIC
 
 HAND = "考评表（人工录入）"
 # The instruments a mechanism produces, and how the source is named on pages and notes.

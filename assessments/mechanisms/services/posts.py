@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from branches.models import Member, Organization, User
 
-from ..models import CheckKind, Claim, ClaimStatus, DutyCheck, DutyScore, Post, PostKind
-from ..services.errors import AssessmentError, acting
-from . import rules as plaque
+from ...models import CheckKind, Claim, ClaimStatus, DutyCheck, DutyScore, Post, PostKind
+from ...services.errors import AssessmentError, acting
+from .. import rules as plaque
 
 
 def add_post(

@@ -17,10 +17,11 @@ from branches.access import Perm
 from branches.models import OrgKind
 from branches.toolkit.downloads import attachment, export_download
 
-from ..models import EffectKind, PairingStatus
-from ..services.errors import AssessmentError
-from . import access, exports, forms, pairing, pdf, rules, selectors
-from .access import DEPT, HELPER, SECRETARY
+from ...models import EffectKind, PairingStatus
+from ...services.errors import AssessmentError
+from .. import access, exports, forms, rules, selectors
+from ..access import DEPT, HELPER, SECRETARY
+from ..services import pairing
 
 
 def _form_errors(form) -> str:
@@ -236,7 +237,7 @@ def pairing_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 @login_required
 def pairing_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     p, _ = access.get_pairing(request.user, pk)
-    content = pdf.agreement(p)
+    content = exports.agreement_pdf(p)
     return attachment(
         content,
         filename=f"结对提升责任书-{p.organization.name}.pdf",

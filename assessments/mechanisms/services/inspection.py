@@ -15,15 +15,15 @@ from rubrics import scoring
 from rubrics.models import RubricVersion
 from rubrics.selectors import rules_for, version_tree
 
-from ..models import (
+from ...models import (
     Inspection,
     InspectionStatus,
     ProblemSource,
     RectificationItem,
     RectificationKind,
 )
-from ..models.mechanisms import STEPS
-from ..services.errors import AssessmentError, acting
+from ...models.mechanisms import STEPS
+from ...services.errors import AssessmentError, acting
 
 
 def schedule_inspection(

@@ -9,7 +9,8 @@ from django.views.decorators.http import require_GET
 from branches import access as branch_access
 from branches.access import Perm
 
-from . import access, board, selectors
+from .. import access, selectors
+from ..selectors import board
 
 
 @require_GET

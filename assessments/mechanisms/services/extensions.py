@@ -8,11 +8,11 @@ from django.db import transaction
 
 from branches.models import User
 
-from ..models import BranchResult, PlaqueExtension
-from ..services.errors import AssessmentError, acting
-from ..services.results import next_period
+from ...models import BranchResult, PlaqueExtension
+from ...services.errors import AssessmentError, acting
+from ...services.results import next_period
+from ..rules import PLAQUE_RUBRIC, mechanism_settings
 from .pairing import quarter_days
-from .rules import PLAQUE_RUBRIC, mechanism_settings
 
 
 def extended_end(year: int, quarter: int, *, quarters: int) -> date:

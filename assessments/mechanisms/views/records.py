@@ -10,8 +10,8 @@ from django.views.decorators.http import require_GET
 from branches.toolkit.downloads import export_download
 from branches.toolkit.params import int_param
 
-from ..services.errors import AssessmentError
-from . import access, exports, rules, selectors
+from ...services.errors import AssessmentError
+from .. import access, exports, rules, selectors
 
 
 @require_GET

@@ -12,11 +12,13 @@ from django.views.decorators.http import require_GET, require_POST
 from branches.toolkit.downloads import export_download
 from branches.toolkit.params import int_param
 
-from .. import access as assessment_access
-from ..services.errors import AssessmentError
-from . import board, exports, extensions, forms
-from .demo import quarter_of
-from .rules import mechanism_settings, plaque_version
+from ... import access as assessment_access
+from ...services.errors import AssessmentError
+from .. import exports, forms
+from ..demo import quarter_of
+from ..rules import mechanism_settings, plaque_version
+from ..selectors import board
+from ..services import extensions
 
 
 def _quarter(request: HttpRequest) -> tuple[int, int]:
