@@ -10,10 +10,11 @@ class AssessmentsConfig(AppConfig):
         from branches.roster import services as roster
         from branches.toolkit import audit
 
-        from . import access, meetings_io, models
+        from . import access, models
         from .mechanisms.services import inspection
+        from .meetings import exports as meeting_exports
 
-        meetings_io.register()
+        meeting_exports.register()
         # A member assigned to an open inspection keeps the login they were assigned with.
         if inspection.login_hold not in roster.LOGIN_HOLDS:
             roster.LOGIN_HOLDS.append(inspection.login_hold)

@@ -375,29 +375,3 @@ class LedgerExport(Export):
                 fix,
             ),
         ]
-
-
-class MeetingGapExport(Export):
-    """The department's view: each branch's missed meetings in the period."""
-
-    identifier = "meeting_gaps"
-    widths = {"党支部": 26, "缺开会议": 60}
-
-    def __init__(self, *, by, year: int, quarter: int | None, gaps):
-        super().__init__(by=by)
-        self.gaps = gaps
-        period = f"{year}年第{quarter}季度" if quarter else f"{year}年"
-        self.verbose_name = f"组织生活落实情况-{period}"
-
-    def headers(self):
-        return ["党支部", "已召开（次）", "出席率（%）", "缺开会议", "缺开（项）"]
-
-    def rows(self):
-        for g in self.gaps:
-            yield [
-                g.org.name,
-                g.held,
-                g.rate if g.rate is not None else "",
-                "；".join(f"{name}：{'、'.join(periods)}" for name, periods in g.missing),
-                sum(len(periods) for _, periods in g.missing),
-            ]

@@ -7,7 +7,6 @@ from django.utils import timezone
 
 from branches.access import Perm, visible_orgs
 from branches.forms import ChineseForm, DateInput
-from branches.meetings import KIND_CHOICES
 from branches.models import Category, OrgKind, User
 from branches.toolkit.params import MAX_ID, BoundedModelMultipleChoiceField, int_param
 from rubrics import scoring
@@ -443,75 +442,4 @@ class ScreeningForm(ChineseForm, forms.Form):
     category = forms.ChoiceField(label="类别", choices=[("", "---------"), *Category.choices])
     reason = forms.CharField(
         label="理由", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
-    )
-
-
-class MeetingForm(ChineseForm, forms.Form):
-    """Announce (预告日期 only) or record (召开日期) a meeting; who was absent and why, from
-    the branch's roster (everyone listed is present unless marked absent)."""
-
-    kind = forms.ChoiceField(label="会议类型", choices=[("", "---------"), *KIND_CHOICES])
-    planned_on = forms.DateField(label="预告日期", widget=DateInput(), required=False)
-    held_on = forms.DateField(label="召开日期", widget=DateInput(), required=False)
-    place = forms.CharField(label="地点", max_length=100, required=False)
-    topic = forms.CharField(label="主题", max_length=200)
-    host = forms.CharField(label="主持人", max_length=50, required=False)
-    minutes = forms.CharField(
-        label="会议记录", widget=forms.Textarea(attrs={"rows": 4}), max_length=20000, required=False
-    )
-
-    def __init__(self, *args, members=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.members = list(members)
-        for m in self.members:
-            self.fields[f"absent_{m.pk}"] = forms.BooleanField(
-                label=f"{m.name} 缺席", required=False
-            )
-            self.fields[f"reason_{m.pk}"] = forms.CharField(
-                label=f"{m.name} 缺席原因", max_length=100, required=False
-            )
-
-    def clean(self):
-        data = super().clean()
-        for day in ("planned_on", "held_on"):
-            value = data.get(day)
-            if value and not date(2000, 1, 1) <= value <= date(2100, 12, 31):
-                self.add_error(day, "日期不在合理范围内。")
-        return data
-
-    def member_rows(self):
-        return [(m, self[f"absent_{m.pk}"], self[f"reason_{m.pk}"]) for m in self.members]
-
-    def values(self) -> dict:
-        return {
-            k: self.cleaned_data.get(k)
-            for k in ("kind", "planned_on", "held_on", "place", "topic", "host", "minutes")
-        }
-
-    def attendance(self):
-        """Presence of each roster member, or None for an announcement (nothing held yet)."""
-        from .services import Presence
-
-        if not self.cleaned_data.get("held_on"):
-            return None
-        return [
-            Presence(
-                m,
-                not self.cleaned_data.get(f"absent_{m.pk}"),
-                self.cleaned_data.get(f"reason_{m.pk}") or "",
-            )
-            for m in self.members
-        ]
-
-
-class AmendmentForm(MeetingForm):
-    reason = forms.CharField(
-        label="更正理由", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
-    )
-
-
-class DepartureForm(forms.Form):
-    code = forms.CharField(max_length=20)
-    reason = forms.CharField(
-        label="偏离建议得分的理由", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
     )

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from .views import bulk, health, ledger, meetings, reports, results, workflow
+from .views import bulk, health, ledger, reports, results, workflow
 
 urlpatterns = [
     path("campaigns/", workflow.campaign_list, name="campaign_list"),
@@ -54,20 +54,6 @@ urlpatterns = [
     path("orgs/<int:pk>/ledger/add/", ledger.ledger_add, name="ledger_add"),
     path("orgs/<int:pk>/screening/", ledger.branch_screen, name="branch_screen"),
     path("screenings/", ledger.screening_overview, name="screening_overview"),
-    path("orgs/<int:pk>/meetings/", meetings.meeting_calendar, name="meeting_calendar"),
-    path("orgs/<int:pk>/meetings/new/", meetings.meeting_new, name="meeting_new"),
-    path("orgs/<int:pk>/meetings/import/", meetings.meeting_import, name="meeting_import"),
-    path("meetings/", meetings.meeting_overview, name="meeting_overview"),
-    path("meetings/<int:pk>/", meetings.meeting_detail, name="meeting_detail"),
-    path("meetings/<int:pk>/edit/", meetings.meeting_edit, name="meeting_edit"),
-    path("meetings/<int:pk>/check/", meetings.meeting_check, name="meeting_check"),
-    path("meetings/<int:pk>/attachments/", meetings.meeting_attachment, name="meeting_attachment"),
-    path(
-        "meeting-attachments/<int:pk>/",
-        meetings.meeting_attachment_download,
-        name="meeting_attachment_download",
-    ),
-    path("sheets/<int:pk>/departures/", meetings.sheet_departure, name="sheet_departure"),
     path("rectifications/", results.rectification_list, name="rectification_list"),
     path("rectifications/<int:pk>/", results.rectification_detail, name="rectification_detail"),
     path(
@@ -109,4 +95,5 @@ urlpatterns = [
     path("mechanisms/", include("assessments.mechanisms.urls")),
     path("documents/", include("assessments.register.urls")),
     path("notices/", include("assessments.notices.urls")),
+    path("", include("assessments.meetings.urls")),
 ]

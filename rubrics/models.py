@@ -141,7 +141,7 @@ class RubricVersion(models.Model):
     )
     # Items scored from the branch's meeting records (三会一课…), read by
     # assessments.meetings: [{"code": item or part code, "meeting": a kind of
-    # branches.meetings, "period"?: month|quarter|year, "times"?: n}]; an item may name
+    # branches.meeting_kinds, "period"?: month|quarter|year, "times"?: n}]; an item may name
     # several. See fixtures/rubrics/fuling-2017.json.
     record_requirements = models.JSONField(
         "依据组织生活记录计分",

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from branches.meetings import KINDS, Period
+from branches.meeting_kinds import KINDS, Period
 from branches.models import Organization, OrgKind, User
 from branches.toolkit import audit
 

@@ -1,7 +1,7 @@
 """Northwest Energy's working mechanisms (001 三、工作机制): pairing a 政工部门负责人 with a
 branch under the 结对提升责任书, mutual inspection (互查), member responsibility posts, and
 the problems they find (items of the branch's one list, ``RectificationItem``). Their
-quarterly scores feed the 亮牌 board (assessments/mechanisms/board.py)."""
+quarterly scores feed the 亮牌 board (assessments/mechanisms/selectors/board.py)."""
 
 from django.conf import settings
 from django.db import models

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from branches.meetings import KIND_CHOICES, KINDS
+from branches.meeting_kinds import KIND_CHOICES, KINDS
 from branches.models import Member, Organization
 
 from .workflow import EXTENSIONS, ScoreSheet, UploadedFile

@@ -41,14 +41,6 @@ from .errors import AssessmentError, Conflict
 from .facts import facts_of
 from .jobs import reclaim_orphaned_tasks, request_report, retry_report
 from .ledger import HAND_SOURCES, add_problem, may_add_problem, screen_branch
-from .meetings import (
-    Presence,
-    add_meeting_attachment,
-    amend_meeting,
-    check_meeting,
-    check_values,
-    save_meeting,
-)
 from .results import (
     add_rectification_evidence,
     close_rectification,
@@ -101,21 +93,16 @@ __all__ = [
     "Difference",
     "MeasureLine",
     "OverlapsNextStage",
-    "Presence",
     "SaveResult",
     "StageSpec",
     "add_evidence",
-    "add_meeting_attachment",
     "add_problem",
     "add_rectification_evidence",
-    "amend_meeting",
     "assessed_kinds",
     "assign_chosen",
     "assign_reviewers",
     "assign_self_filler",
-    "check_meeting",
     "check_signed",
-    "check_values",
     "choices_from_rows",
     "close_campaign",
     "close_rectification",
@@ -159,7 +146,6 @@ __all__ = [
     "return_rectification",
     "return_sheet",
     "save_entries",
-    "save_meeting",
     "save_stage",
     "screen_branch",
     "seal_warnings",

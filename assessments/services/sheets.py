@@ -823,7 +823,7 @@ def record_departure(
 def require_departure_reasons(sheet: ScoreSheet, rules) -> None:
     """A sheet is not submitted while an item scored from records departs from the
     suggested score without a written reason."""
-    from ..meetings import sheet_suggestions
+    from ..meetings.selectors import sheet_suggestions
 
     links = sheet.rubric_version.record_requirements
     missing = [s.code for s in sheet_suggestions(sheet, rules, links) if s.needs_reason]

@@ -4,7 +4,7 @@ so the sheet page needs no change beyond including it."""
 from django import template
 
 from ..access import can_score
-from ..meetings import sheet_suggestions
+from ..meetings.selectors import sheet_suggestions
 from ..selectors import sheet_rules
 
 register = template.Library()

@@ -10,7 +10,7 @@ from branches.access import Perm
 from branches.models import OrgKind, Role
 from branches.selectors import BELOW_MINIMUM, password_resets, term_reminders
 
-from ..meetings import still_due_this_month
+from ..meetings.selectors import still_due_this_month
 from ..pages import dashboard, running_campaigns
 from ..workbench import workbench
 

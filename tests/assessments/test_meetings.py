@@ -9,7 +9,9 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from assessments import services
-from assessments.meetings import branch_calendar, department_view
+from assessments.meetings import services as meeting_services
+from assessments.meetings.selectors import branch_calendar, department_view
+from assessments.meetings.services import Presence
 from assessments.models import (
     Meeting,
     MeetingAmendment,
@@ -18,7 +20,7 @@ from assessments.models import (
     RectificationItem,
     Screening,
 )
-from assessments.services import AssessmentError, Presence
+from assessments.services import AssessmentError
 from branches.access import visible_orgs
 from branches.models import AuditEntry, Member, Organization
 
@@ -35,7 +37,7 @@ def members(tree):
 
 def _held(org, by, kind, day, members=(), absent=None):
     absent = absent or {}
-    return services.save_meeting(
+    return meeting_services.save_meeting(
         org,
         by=by,
         values={"kind": kind, "held_on": day, "topic": f"{kind} {day}"},
@@ -44,15 +46,15 @@ def _held(org, by, kind, day, members=(), absent=None):
 
 
 def test_announce_then_record_then_check_locks(tree, secretary_a, reviewer, members):
-    meeting = services.save_meeting(
+    meeting = meeting_services.save_meeting(
         tree.a,
         by=secretary_a,
         values={"kind": "committee", "planned_on": date(2026, 3, 5), "topic": "三月支委会"},
     )
     assert meeting.status == MeetingStatus.PLANNED
     with pytest.raises(AssessmentError, match="只有已召开"):
-        services.check_meeting(meeting, by=reviewer)  # wrong state: not held yet
-    meeting = services.save_meeting(
+        meeting_services.check_meeting(meeting, by=reviewer)  # wrong state: not held yet
+    meeting = meeting_services.save_meeting(
         tree.a,
         by=secretary_a,
         meeting=meeting,
@@ -66,11 +68,11 @@ def test_announce_then_record_then_check_locks(tree, secretary_a, reviewer, memb
     )
     assert meeting.status == MeetingStatus.HELD and meeting.late
     with pytest.raises(AssessmentError, match="只有考评员或党群部"):
-        services.check_meeting(meeting, by=secretary_a)  # wrong role
-    meeting = services.check_meeting(meeting, by=reviewer)
+        meeting_services.check_meeting(meeting, by=secretary_a)  # wrong role
+    meeting = meeting_services.check_meeting(meeting, by=reviewer)
     assert meeting.is_locked and meeting.checked_by == reviewer
     with pytest.raises(AssessmentError, match="已审核锁定"):
-        services.save_meeting(
+        meeting_services.save_meeting(
             tree.a,
             by=secretary_a,
             meeting=meeting,
@@ -84,11 +86,11 @@ def test_announce_then_record_then_check_locks(tree, secretary_a, reviewer, memb
 
 def test_amendment_needs_a_reason_and_records_old_and_new(tree, secretary_a, reviewer, members):
     meeting = _held(tree.a, secretary_a, "committee", date(2026, 3, 5), members)
-    services.check_meeting(meeting, by=reviewer)
+    meeting_services.check_meeting(meeting, by=reviewer)
     values = {"kind": "committee", "held_on": date(2026, 3, 5), "topic": "三月支委会（更正）"}
     with pytest.raises(AssessmentError, match="更正必须写明理由"):
-        services.amend_meeting(meeting, by=secretary_a, reason=" ", values=values)
-    amendment = services.amend_meeting(
+        meeting_services.amend_meeting(meeting, by=secretary_a, reason=" ", values=values)
+    amendment = meeting_services.amend_meeting(
         meeting,
         by=secretary_a,
         reason="主题笔误",
@@ -107,7 +109,7 @@ def test_amendment_needs_a_reason_and_records_old_and_new(tree, secretary_a, rev
 def test_refusals_name_what_is_wrong(tree, secretary_a, secretary_b, members):
     other = Member.objects.create(organization=tree.b, name="乙一", status="full")
     with pytest.raises(AssessmentError) as caught:
-        services.save_meeting(
+        meeting_services.save_meeting(
             tree.a,
             by=secretary_a,
             values={"kind": "tea", "held_on": date(2099, 1, 1), "topic": ""},
@@ -133,7 +135,7 @@ def test_refusals_name_what_is_wrong(tree, secretary_a, secretary_b, members):
 def test_calendar_counts_periods_attendance_and_lateness(tree, secretary_a, members):
     for month in (7, 9):
         _held(tree.a, secretary_a, "committee", date(2026, month, 5), members, {"甲三": "病假"})
-    services.save_meeting(
+    meeting_services.save_meeting(
         tree.a,
         by=secretary_a,
         values={
@@ -222,7 +224,7 @@ def test_hegang_21_is_a_checklist_level_from_the_records(tree, dept_admin, secre
     periods met reaches; a different level needs the assessor's reason to submit."""
     from django.core.management import call_command
 
-    from assessments.meetings import sheet_suggestions
+    from assessments.meetings.selectors import sheet_suggestions
     from assessments.selectors import sheet_rules
     from rubrics.models import RubricVersion
 

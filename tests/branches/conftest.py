@@ -207,7 +207,7 @@ def _meeting_objects(tree, secretary, member):
     """A 支委会 held by branch A with its one member present, and a sign-in sheet."""
     from datetime import date
 
-    from assessments import services
+    from assessments.meetings import services
 
     meeting = services.save_meeting(
         tree.a,

@@ -32,8 +32,8 @@ from branches.toolkit import audit
 from rubrics.models import RubricVersion, VersionStatus
 
 from ... import selectors, services
-from ...demo_meetings import load_demo_meetings
 from ...mechanisms import demo as mechanisms_demo
+from ...meetings.demo import load_demo_meetings
 from ...models import Campaign
 from ...services.campaigns import STAGE_FIELDS
 

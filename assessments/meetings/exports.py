@@ -10,16 +10,16 @@ from django.db.models import Q
 from django.urls import reverse
 
 from branches.access import Perm
-from branches.meetings import KIND_BY_NAME, KINDS
+from branches.meeting_kinds import KIND_BY_NAME, KINDS
 from branches.models import Member, Organization, User
 from branches.resources import ChineseDateWidget
 from branches.toolkit import import_registry
 from branches.toolkit.exports import Export
 from branches.toolkit.spreadsheets import read_xlsx
 
-from .access import can_record_meetings
-from .models import Meeting, MeetingStatus
-from .services.meetings import Presence, check_values, save_meeting
+from ..access import can_record_meetings
+from ..models import Meeting, MeetingStatus
+from .services import Presence, check_values, save_meeting
 
 KIND = "meetings"
 LABEL = "组织生活记录"
@@ -245,3 +245,29 @@ def done(job) -> str:
 
 def register() -> None:
     import_registry.register(KIND, LABEL, run, required=REQUIRED, perm=Perm.VIEW_ORG, done=done)
+
+
+class MeetingGapExport(Export):
+    """The department's view: each branch's missed meetings in the period."""
+
+    identifier = "meeting_gaps"
+    widths = {"党支部": 26, "缺开会议": 60}
+
+    def __init__(self, *, by, year: int, quarter: int | None, gaps):
+        super().__init__(by=by)
+        self.gaps = gaps
+        period = f"{year}年第{quarter}季度" if quarter else f"{year}年"
+        self.verbose_name = f"组织生活落实情况-{period}"
+
+    def headers(self):
+        return ["党支部", "已召开（次）", "出席率（%）", "缺开会议", "缺开（项）"]
+
+    def rows(self):
+        for g in self.gaps:
+            yield [
+                g.org.name,
+                g.held,
+                g.rate if g.rate is not None else "",
+                "；".join(f"{name}：{'、'.join(periods)}" for name, periods in g.missing),
+                sum(len(periods) for _, periods in g.missing),
+            ]

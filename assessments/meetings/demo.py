@@ -10,7 +10,7 @@ from django.utils import timezone
 from branches.models import Member, Organization, Role, User
 from branches.toolkit import audit
 
-from .models import Attendance, Meeting, MeetingStatus
+from ..models import Attendance, Meeting, MeetingStatus
 
 FULL, GAPS = "GT-LG-01", "NH-HG"
 REASONS = ("出差", "病假", "倒班", "外出培训")

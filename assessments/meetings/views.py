@@ -14,26 +14,27 @@ from branches import access as org_access
 from branches import importing
 from branches.access import Perm
 from branches.forms import UploadForm
-from branches.meetings import MEETING_KINDS
+from branches.meeting_kinds import MEETING_KINDS
 from branches.toolkit.downloads import export_download
 from branches.toolkit.params import int_param, text_param
 from branches.toolkit.spreadsheets import SpreadsheetError
 
-from .. import access, services
+from .. import access
 from ..access import Action
-from ..exports import MeetingGapExport
-from ..forms import AmendmentForm, DepartureForm, MeetingForm, RectificationEvidenceForm
-from ..meetings import (
+from ..forms import RectificationEvidenceForm
+from ..selectors import sheet_rules
+from ..services import AssessmentError, record_departure
+from ..views import send_upload
+from . import services
+from .exports import KIND, MeetingExport, MeetingGapExport
+from .forms import AmendmentForm, DepartureForm, MeetingForm
+from .selectors import (
     active_members,
     branch_calendar,
     department_view,
     overview_branches,
     sheet_suggestions,
 )
-from ..meetings_io import KIND, MeetingExport
-from ..selectors import sheet_rules
-from ..services import AssessmentError
-from . import send_upload
 
 LIST_PAGE_SIZE = 100  # branches of the meetings overview on one page
 
@@ -289,7 +290,7 @@ def sheet_departure(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, f"指标 {code} 没有依据会议记录的建议得分。")
         return redirect("sheet_detail", pk=pk)
     try:
-        services.record_departure(
+        record_departure(
             sheet,
             by=request.user,
             code=code,

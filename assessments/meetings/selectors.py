@@ -1,6 +1,6 @@
 """Reads over the organizational-life records: a branch's compliance calendar, the
 department's view across branches, the secretary's "本月还需召开" panel and the scores the
-records suggest for a sheet's items. The arithmetic is in branches.meetings (periods) and
+records suggest for a sheet's items. The arithmetic is in branches.meeting_kinds (periods) and
 rubrics.scoring (suggested scores); this module only gathers the records."""
 
 from collections import defaultdict
@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
-from branches.meetings import (
+from branches.meeting_kinds import (
     KINDS,
     MEETING_KINDS,
     MeetingKind,
@@ -24,7 +24,7 @@ from branches.meetings import (
 from branches.models import Member, Organization, OrgKind
 from rubrics import scoring
 
-from .models import Attendance, Meeting, MeetingStatus, ScoreDeparture, ScoreSheet
+from ..models import Attendance, Meeting, MeetingStatus, ScoreDeparture, ScoreSheet
 
 
 def _held(meetings) -> list[Meeting]:

@@ -7,7 +7,7 @@ from datetime import date
 from django.db import transaction
 from django.utils import timezone
 
-from branches.meetings import KINDS
+from branches.meeting_kinds import KINDS
 from branches.models import AuditAction, Member, Organization, User
 from branches.toolkit import audit
 
@@ -19,8 +19,8 @@ from ..models import (
     MeetingAttachment,
     MeetingStatus,
 )
-from .errors import AssessmentError, acting
-from .uploads import store_upload
+from ..services.errors import AssessmentError, acting
+from ..services.uploads import store_upload
 
 
 @dataclass(frozen=True)
