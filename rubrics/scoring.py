@@ -596,13 +596,17 @@ class Suggestion:
     reasons: tuple[str, ...]
 
 
+SUGGESTION_STEP = Decimal("0.01")  # a suggested score's precision when the item has no step
+
+
 def suggest_from_records(
     points: Decimal, step: Decimal, tallies: tuple[RecordTally, ...], levels=()
 ) -> Suggestion | None:
     """The score the records support: each period's share of the points is earned when its
     meetings were held (3 points for 支委会 over 12 months: a missed month loses 0.25), rounded
-    down to the item's step; a checklist item gets the best level whose fraction the share
-    of periods met reaches. None when no period counts yet."""
+    down to the item's step (to SUGGESTION_STEP where the item has none); a checklist item
+    gets the best level whose fraction the share of periods met reaches. None when no
+    period counts yet."""
     counted = sum(t.counted for t in tallies)
     if not counted:
         return None
@@ -616,9 +620,12 @@ def suggest_from_records(
         label, fraction = levels[-1]
         return Suggestion(points * fraction, label, reasons)
     exact = points * share
-    value = (exact / step).to_integral_value(rounding="ROUND_FLOOR") * step if step else exact
+    step = step or SUGGESTION_STEP
+    value = (exact / step).to_integral_value(rounding="ROUND_FLOOR") * step
     if value != exact:
-        reasons += (f"按比例为 {fmt(exact)} 分，按步长 {fmt(step)} 向下取 {fmt(value)} 分",)
+        shown = exact.quantize(Decimal("0.0001"))
+        share_text = f"{'为' if shown == exact else '约为'} {fmt(shown)} 分"
+        reasons += (f"按比例{share_text}，按步长 {fmt(step)} 向下取 {fmt(value)} 分",)
     return Suggestion(value, "", reasons)
 
 

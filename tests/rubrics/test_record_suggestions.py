@@ -51,3 +51,10 @@ def test_checklist_level_by_share(met, counted, level):
     s = suggest_from_records(D("1"), D("0.5"), tallies, LEVELS)
     assert s.level == level
     assert s.value == dict(LEVELS)[level]
+
+
+def test_an_item_without_a_step_gets_a_suggestion_to_the_hundredth_never_a_long_fraction():
+    """6 of 11 periods of a 1-point item: 0.5454… is suggested as 0.54 (rounded down)."""
+    s = suggest_from_records(D("1"), D("0"), (RecordTally("党小组会 每月1次", 6, 11),))
+    assert s.value == D("0.54")
+    assert s.reasons[-1] == "按比例约为 0.5455 分，按步长 0.01 向下取 0.54 分"
