@@ -174,10 +174,10 @@ class RectificationExport(Export):
         ]
 
     def rows(self):
-        items = self.queryset.select_related("organization", "campaign", "closed_by")
+        items = self.queryset.select_related("organization__parent", "campaign", "closed_by")
         for i in selectors.with_stages(items):
             yield [
-                i.organization.name,
+                i.organization.qualified_name,
                 i.source_label,
                 i.campaign.name if i.campaign else "",
                 i.code,
@@ -248,7 +248,7 @@ class ConsequenceExport(Export):
     def rows(self):
         for c in self.queryset:
             yield [
-                c.result.organization.name,
+                c.result.organization.qualified_name,
                 c.result.grade,
                 c.text,
                 c.basis,

@@ -145,7 +145,7 @@ class SelfFillerForm(ChineseForm, forms.Form):
         self.organizations = {str(o.pk): o for o in organizations}
         self.people = {str(u.pk): u for u in people}
         self.fields["organization"].choices = [("", "请选择")] + [
-            (pk, o.name) for pk, o in self.organizations.items()
+            (pk, o.qualified_name) for pk, o in self.organizations.items()
         ]
         self.fields["filler"].choices = [("", "请选择")] + [
             (pk, f"{u.name}（{u.username}）") for pk, u in self.people.items()

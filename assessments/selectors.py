@@ -432,11 +432,11 @@ def _objects(campaign: Campaign):
     it belonged to when the campaign opened); while it is 筹备中: the objects opening would
     fix, with their enterprise now."""
     if not _fixed(campaign):
-        rows = in_scope(campaign).select_related("enterprise").order_by("code", "pk")
+        rows = in_scope(campaign).select_related("enterprise", "parent").order_by("code", "pk")
         return rows, lambda o: (o, o.enterprise)
     rows = (
         CampaignObject.objects.filter(campaign=campaign)
-        .select_related("organization", "enterprise")
+        .select_related("organization__parent", "enterprise")
         .order_by("organization__code", "pk")
     )
     return rows, lambda row: (row.organization, row.enterprise)
@@ -1253,7 +1253,7 @@ def campaign_consequences(campaign: Campaign, *, q: str = "", status: str = "") 
     from .models import Consequence
 
     qs = Consequence.objects.filter(result__campaign=campaign).select_related(
-        "result__organization", "done_by"
+        "result__organization__parent", "done_by"
     )
     if q:
         qs = qs.filter(
@@ -1354,7 +1354,9 @@ def rectification_list(
 ) -> QuerySet:
     """The rectification items a user sees (一支部一清单: every source in one list),
     filtered as the list page asks."""
-    items = visible_rectifications(user).select_related("organization", "campaign", "closed_by")
+    items = visible_rectifications(user).select_related(
+        "organization__parent", "campaign", "closed_by"
+    )
     if status == OVERDUE:
         items = items.overdue()
     elif status:
@@ -1428,7 +1430,7 @@ def screening_overview(
             category_then=category
         )
     return {
-        "branches": listed.order_by("path"),
+        "branches": listed.select_related("parent").order_by("path"),
         "counts": counts,
         "total": total,
         "unscreened": total - sum(counts.values()),

@@ -179,6 +179,12 @@ class Organization(models.Model):
         return self.name
 
     @property
+    def qualified_name(self) -> str:
+        """The name with its parent's, as lists show it: two 机关党支部 of different
+        党委 read apart ("机关党支部（华西特钢党委）"). Load ``parent`` with the row."""
+        return f"{self.name}（{self.parent.name}）" if self.parent_id else self.name
+
+    @property
     def below_minimum(self) -> bool:
         """A 党支部 (not a 联合党支部) with fewer than 3 full members."""
         return (

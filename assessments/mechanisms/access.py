@@ -61,7 +61,7 @@ def visible_pairings(user: User) -> QuerySet[Pairing]:
         access.scope_q(user, Perm.VIEW_RESULTS, "organization__path")
         | Q(helper=user)
         | secretary_q(user)
-    ).select_related("organization", "supervisor", "helper")
+    ).select_related("organization__parent", "supervisor", "helper")
 
 
 def pairing_roles(user: User, pairing: Pairing) -> set[str]:
@@ -96,7 +96,7 @@ def visible_inspections(user: User) -> QuerySet[Inspection]:
             | Q(inspector_accounts=user)
         )
         .distinct()
-        .select_related("organization")
+        .select_related("organization__parent")
     )
 
 
