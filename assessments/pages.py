@@ -22,7 +22,7 @@ from .selectors import (
     sheet_structure,
     trend,
 )
-from .services.campaigns import cross_review_problem
+from .services.campaigns import cross_review_problem, ungrouped_notice
 
 
 @dataclass
@@ -224,6 +224,12 @@ def draw_problems(campaign: Campaign, stages: list[Stage]) -> list[tuple[Stage, 
         and not stage.draws.all()
         and (problem := cross_review_problem(campaign, stage))
     ]
+
+
+def ungrouped_warning(campaign: Campaign, stages: list[Stage]) -> str:
+    """While a cross-review stage is still to be drawn: which enterprises it will not reach."""
+    waiting = [s for s in stages if s.assessed_by == Assessor.CROSS_GROUP and not s.draws.all()]
+    return "" if campaign.is_closed or not waiting else ungrouped_notice(campaign)
 
 
 def dashboard(user: User) -> list[dict]:

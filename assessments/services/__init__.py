@@ -35,6 +35,7 @@ from .campaigns import (
     save_stage,
     staff_stage,
     targets,
+    ungrouped_notice,
 )
 from .documents import issue_document, issuer_name, issuer_of, keep_document_file
 from .errors import AssessmentError, Conflict
@@ -162,6 +163,7 @@ __all__ = [
     "tamper_warning",
     "tampered",
     "targets",
+    "ungrouped_notice",
     "write_measure",
     "write_measures",
 ]

@@ -609,6 +609,26 @@ def cross_review_problem(campaign: Campaign, stage: Stage) -> str | None:
     return None
 
 
+def ungrouped_enterprises(campaign: Campaign) -> list[Organization]:
+    """The enterprises with objects in the campaign that belong to no 互评组: a cross-review
+    draws only from groups, so their branches are never cross-reviewed (said on the campaign
+    page and when drawing, never skipped silently)."""
+    grouped = {m.enterprise_id for g in _groups(campaign) for m in g.members.all()}
+    ids = {e for _, e in object_enterprises(campaign) if e is not None} - grouped
+    return list(Organization.objects.filter(pk__in=ids).order_by("path"))
+
+
+def ungrouped_notice(campaign: Campaign) -> str:
+    """The sentence that names those enterprises ("" when every one is in a group)."""
+    if not (outside := ungrouped_enterprises(campaign)):
+        return ""
+    return (
+        "以下企业不在任何互评组中，交叉互评不会抽到其党支部："
+        + "、".join(e.name for e in outside)
+        + "。如需参加，请先在“互评组”中加入。"
+    )
+
+
 def _population(campaign: Campaign, enterprises: list[Organization]) -> dict[str, list[int]]:
     """The objects to draw from, under the enterprise each belonged to when the campaign
     opened (where the results page counts them)."""

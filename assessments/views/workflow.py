@@ -87,6 +87,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "objects": selectors.object_page(campaign, request.GET.get("page")),
             "deadline_form": DeadlineForm(),
             "draw_problems": pages.draw_problems(campaign, stages),
+            "ungrouped": pages.ungrouped_warning(campaign, stages),
             "has_basis": any(stage.basis for stage in stages),
             "self_gaps": (gaps := selectors.self_assessment_gaps(campaign))[:SELF_GAPS_SHOWN],
             "self_gaps_count": len(gaps),
@@ -221,8 +222,11 @@ def stage_self_filler(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _staffed(request: HttpRequest, stage, done) -> HttpResponse:
     if isinstance(done, Draw):
-        what = "生成互评考评表" if stage.assessed_by == Assessor.CROSS_GROUP else "分配抽查组"
+        cross = stage.assessed_by == Assessor.CROSS_GROUP
+        what = "生成互评考评表" if cross else "分配抽查组"
         messages.success(request, f"已抽样（种子 {done.seed}）并{what}。")
+        if cross and (notice := services.ungrouped_notice(stage.campaign)):
+            messages.warning(request, notice)
         return redirect("draw_detail", pk=done.pk)
     messages.success(request, f"已分配 {len(done)} 份考评表。")
     return redirect("campaign_progress", pk=stage.campaign_id)
