@@ -1,5 +1,7 @@
 """Spreadsheet exports of results, ledgers and rectification lists (values, never formulas)."""
 
+from django.utils import timezone
+
 from branches.toolkit.exports import Export
 from rubrics.selectors import rules_for, version_tree
 
@@ -375,3 +377,65 @@ class LedgerExport(Export):
                 fix,
             ),
         ]
+
+
+class ScreeningExport(Export):
+    """过筛子: every branch of the listing (its filters kept) beside the year's screening."""
+
+    identifier = "screenings"
+    widths = {"党支部": 36, "理由": 50}
+
+    def __init__(self, *, by, year: int, branches):
+        super().__init__(by=by)
+        self.year, self.branches = year, branches
+        self.verbose_name = f"{year}年度过筛子"
+
+    def headers(self):
+        return ["党支部", "编码", "本年度评定", "理由", "评定人", "评定时间", "当前类别"]
+
+    def rows(self):
+        batch: list = []
+        for org in self.branches.iterator(chunk_size=1000):
+            batch.append(org)
+            if len(batch) == 1000:
+                yield from self._rows(batch)
+                batch = []
+        yield from self._rows(batch)
+
+    def _rows(self, branches):
+        for org, s in selectors.screening_rows(branches, self.year):
+            yield [
+                org.qualified_name,
+                org.code,
+                s.get_category_display() if s else "尚未评定",
+                s.reason if s else "",
+                str(s.by) if s else "",
+                timezone.localtime(s.at).replace(tzinfo=None) if s else "",
+                org.get_category_display(),
+            ]
+
+
+class CampaignListExport(Export):
+    """考评活动: every campaign the person may see."""
+
+    identifier = "campaigns"
+    verbose_name = "考评活动"
+    widths = {"名称": 36, "考评标准": 36, "范围": 30}
+
+    def __init__(self, *, by, campaigns):
+        super().__init__(by=by)
+        self.campaigns = campaigns
+
+    def headers(self):
+        return ["名称", "期间", "考评标准", "范围", "状态"]
+
+    def rows(self):
+        for c in self.campaigns.select_related("rubric_version__rubric", "scope"):
+            version = c.rubric_version
+            yield [
+                c.name,
+                c.period_label,
+                f"{version.rubric.name}（第 {version.number} 版）",
+                c.scope.name,
+                c.get_status_display(),
+            ]

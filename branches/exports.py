@@ -190,3 +190,43 @@ class AuditExport(Export):
                 entry.object_repr,
                 changes_text(entry),
             ]
+
+
+class TermReminderExport(Export):
+    """换届提醒: the organizations whose term ends within the warning window or has ended."""
+
+    identifier = "term_reminders"
+    verbose_name = "换届提醒"
+    widths = {"组织": 36, "状态": 16}
+
+    def __init__(self, *, by: User, organizations):
+        super().__init__(by=by)
+        self.organizations = organizations
+
+    def headers(self):
+        return ["组织", "编码", "类型", "任期届满", "状态"]
+
+    def rows(self):
+        for org in self.organizations.select_related("parent").iterator(chunk_size=1000):
+            kind = org.get_kind_display()
+            yield [org.qualified_name, org.code, kind, org.term_end, org.term_state]
+
+
+class GroupExport(Export):
+    """交叉互评组: each group, who organizes it and its member enterprises."""
+
+    identifier = "cross_review_groups"
+    verbose_name = "交叉互评组"
+    widths = {"组名": 24, "组织单位": 30, "成员企业": 60}
+
+    def __init__(self, *, by: User, groups):
+        super().__init__(by=by)
+        self.groups = groups
+
+    def headers(self):
+        return ["组名", "组织单位", "成员企业", "企业数"]
+
+    def rows(self):
+        for g in self.groups:
+            members = [m.enterprise.name for m in g.members.all()]
+            yield [g.name, g.owner.name, "、".join(members), len(members)]

@@ -199,6 +199,16 @@ class Organization(models.Model):
             return None
         return (self.term_end - timezone.localdate()).days
 
+    @property
+    def term_state(self) -> str:
+        """How the term stands, in words (已超期 3 天 / 今天届满 / 20 天后届满; "" if unknown)."""
+        days = self.term_days_left
+        if days is None:
+            return ""
+        if days < 0:
+            return f"已超期 {-days} 天"
+        return "今天届满" if days == 0 else f"{days} 天后届满"
+
     def is_in_subtree_of(self, other: "Organization") -> bool:
         return bool(other.path) and self.path.startswith(other.path)
 

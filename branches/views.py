@@ -181,13 +181,10 @@ def org_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def term_reminders(request: HttpRequest) -> HttpResponse:
     access.require(request.user, Perm.VIEW_TERMS)
-    return render(
-        request,
-        "branches/term_reminders.html",
-        {
-            "page": _page(request, selectors.term_reminders(request.user)),
-        },
-    )
+    due = selectors.term_reminders(request.user)
+    if request.GET.get("format") == "xlsx":
+        return export_download(exports.TermReminderExport(by=request.user, organizations=due))
+    return render(request, "branches/term_reminders.html", {"page": _page(request, due)})
 
 
 @require_GET
@@ -325,6 +322,8 @@ def import_confirm(request: HttpRequest, pk) -> HttpResponse:
 def group_list(request: HttpRequest) -> HttpResponse:
     access.require(request.user, Perm.VIEW_ORG)
     groups = selectors.visible_groups(request.user)
+    if request.GET.get("format") == "xlsx":
+        return export_download(exports.GroupExport(by=request.user, groups=groups))
     return render(
         request,
         "branches/group_list.html",

@@ -15,7 +15,7 @@ from branches.toolkit.downloads import export_download
 from branches.toolkit.params import choice_param, int_param, text_param
 
 from .. import access, selectors, services
-from ..exports import LedgerExport
+from ..exports import LedgerExport, ScreeningExport
 from ..forms import ProblemForm, ScreeningForm
 from ..services import AssessmentError
 
@@ -98,6 +98,10 @@ def screening_overview(request: HttpRequest) -> HttpResponse:
     overview = selectors.screening_overview(
         org_access.visible_orgs(request.user, Perm.VIEW_RESULTS), year, **filters
     )
+    if request.GET.get("format") == "xlsx":
+        return export_download(
+            ScreeningExport(by=request.user, year=year, branches=overview["branches"])
+        )
     page = Paginator(overview["branches"], LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,

@@ -16,6 +16,7 @@ from rubrics import scoring
 
 from .. import access, offline, pages, selectors, services, sheet_page
 from ..access import Action
+from ..exports import CampaignListExport
 from ..forms import (
     CampaignForm,
     DeadlineForm,
@@ -46,6 +47,8 @@ SELF_GAPS_SHOWN = 100
 def campaign_list(request: HttpRequest) -> HttpResponse:
     access.require_perm(request.user, Perm.VIEW_RESULTS)
     campaigns = selectors.campaign_list(request.user)
+    if request.GET.get("format") == "xlsx":
+        return export_download(CampaignListExport(by=request.user, campaigns=campaigns))
     return render(
         request,
         "assessments/campaign_list.html",
