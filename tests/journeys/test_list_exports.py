@@ -43,3 +43,13 @@ def test_groups_and_campaigns_download(client):
     rows = _sheet(client, campaigns)
     assert rows[0] == ("名称", "期间", "考评标准", "范围", "状态")
     assert all(r[0] in campaigns.text for r in rows[1:]) and len(rows) >= 2
+
+
+def test_screening_is_in_the_menu_of_whoever_reads_results(client):
+    """各支部评定情况 (过筛子) is one click from every page, not only from a branch's ledger."""
+    for username in ("dq01", "ld01"):
+        login(client, username)
+        home = open_page(client, "/")
+        assert "年度过筛子" in open_page(client, home.link("过筛子", href="/screenings/")).text
+    login(client, "sj01")
+    assert "/screenings/" not in open_page(client, "/").html
