@@ -10,6 +10,7 @@ urlpatterns = [
     path("campaigns/<int:pk>/close/", workflow.campaign_close, name="campaign_close"),
     path("campaigns/<int:pk>/progress/", workflow.campaign_progress, name="campaign_progress"),
     path("campaigns/<int:pk>/remind/", bulk.campaign_remind, name="campaign_remind"),
+    path("campaigns/<int:pk>/sheets/bulk/", bulk.campaign_bulk_sheets, name="campaign_bulk_sheets"),
     path("campaigns/<int:pk>/reissue/", workflow.campaign_reissue, name="campaign_reissue"),
     path("stages/<int:pk>/assign/", workflow.stage_assign, name="stage_assign"),
     path("stages/<int:pk>/self-filler/", workflow.stage_self_filler, name="stage_self_filler"),

@@ -5,6 +5,7 @@ Split by domain: campaigns (plans, assignment, draws), sheets (entries and trans
 results (consolidation, consequences, rectification)."""
 
 from .bulk import (
+    BULK_SHEETS_MAX,
     BulkRefused,
     MeasureLine,
     assign_chosen,
@@ -12,6 +13,8 @@ from .bulk import (
     editable_items,
     remind_assessors,
     reminder_recipients,
+    return_chosen,
+    sign_chosen,
     write_measures,
 )
 from .campaigns import (
@@ -85,6 +88,7 @@ from .sheets import (
 from .uploads import EVIDENCE_MAX_BYTES, sniff
 
 __all__ = [
+    "BULK_SHEETS_MAX",
     "EVIDENCE_MAX_BYTES",
     "HAND_SOURCES",
     "TEMPLATES",
@@ -144,6 +148,7 @@ __all__ = [
     "rerate",
     "reseal_signed_sheets",
     "retry_report",
+    "return_chosen",
     "return_rectification",
     "return_sheet",
     "save_entries",
@@ -152,6 +157,7 @@ __all__ = [
     "seal_warnings",
     "sheet_content_hash",
     "sheet_digest",
+    "sign_chosen",
     "sign_sheet",
     "sniff",
     "staff_stage",

@@ -1,5 +1,6 @@
-"""Bulk work of the department and the secretaries (issue 15): reviewers given to chosen
-branches, a branch's rectification measures written at once, and 催办 of late sheets.
+"""Bulk work of the department and the secretaries: reviewers given to chosen branches, a
+branch's rectification measures written at once, 催办 of late sheets, and chosen submitted
+sheets signed or returned at once.
 
 Each write is all-or-nothing: every line is checked first, and any problem refuses the
 whole request with the list of problems (a dry run returns the same plan without writing).
@@ -29,6 +30,7 @@ from ..selectors import reviewer_choices
 from .campaigns import _check_stage, _memberships, _require, _sheet_for, conflicts, targets
 from .errors import AssessmentError, acting
 from .results import measure_problem, store_measures
+from .sheets import return_sheet, sign_sheet
 
 
 class BulkRefused(AssessmentError):
@@ -286,3 +288,55 @@ def write_measures(
             return changes
         store_measures([(c.item, c.measure, c.responsible) for c in changes], by=by)
         return changes
+
+
+# -- 批量签发 / 批量退回 ----------------------------------------------------------------------
+
+BULK_SHEETS_MAX = 200  # sheets one request may sign or return (a progress page shows 50)
+
+
+def _chosen_sheets(campaign: Campaign, sheet_ids: list[int]) -> list[ScoreSheet]:
+    if not sheet_ids:
+        raise AssessmentError("请先勾选考评表。")
+    if len(sheet_ids) > BULK_SHEETS_MAX:
+        raise AssessmentError(f"一次最多处理 {BULK_SHEETS_MAX} 份考评表。")
+    sheets = list(
+        ScoreSheet.objects.filter(campaign=campaign, pk__in=sheet_ids)
+        .select_related("organization", "stage", "assessor")
+        .order_by("stage__position", "organization__path")
+    )
+    if len(sheets) != len(set(sheet_ids)):
+        raise AssessmentError("所选考评表不属于本考评活动，或已不存在。")
+    return sheets
+
+
+def _each(sheets: list[ScoreSheet], act) -> list[ScoreSheet]:
+    """Apply ``act`` to every sheet in one transaction; any refusal refuses them all."""
+    problems, done = [], []
+    with transaction.atomic():
+        for sheet in sheets:
+            try:
+                with transaction.atomic():
+                    done.append(act(sheet))
+            except AssessmentError as exc:
+                problems.append(f"{sheet.organization.qualified_name}（{sheet.stage.name}）：{exc}")
+        if problems:
+            transaction.set_rollback(True)
+    if problems:
+        raise BulkRefused(problems)
+    return done
+
+
+def sign_chosen(campaign: Campaign, sheet_ids: list[int], *, by: User) -> list[ScoreSheet]:
+    """批量签发: every chosen sheet signed as 审核签发 signs one, all or none."""
+    return _each(_chosen_sheets(campaign, sheet_ids), lambda s: sign_sheet(s, by=by))
+
+
+def return_chosen(
+    campaign: Campaign, sheet_ids: list[int], *, by: User, reason: str
+) -> list[ScoreSheet]:
+    """批量退回: every chosen sheet returned with the same reason, all or none."""
+    if not reason.strip():
+        raise AssessmentError("退回必须写明原因。")
+    sheets = _chosen_sheets(campaign, sheet_ids)
+    return _each(sheets, lambda s: return_sheet(s, by=by, reason=reason))

@@ -1,14 +1,16 @@
-"""Bulk work (issue 15): 催办 with a confirmation and the list of who was reminded,
-reviewers given to chosen branches, a branch's rectification measures at once."""
+"""Bulk work: 催办 with a confirmation and the list of who was reminded, reviewers given to
+chosen branches, a branch's rectification measures at once, chosen sheets signed or
+returned at once."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from branches.toolkit.downloads import export_download
+from branches.toolkit.params import id_list_param
 from branches.toolkit.spreadsheets import SpreadsheetError, read_xlsx
 
 from .. import access, selectors, services
@@ -261,3 +263,31 @@ def branch_measures(request: HttpRequest, campaign_pk: int, org_pk: int) -> Http
             "problems": problems,
         },
     )
+
+
+# -- 批量签发 / 批量退回 ----------------------------------------------------------------------
+
+
+@require_POST
+@login_required
+def campaign_bulk_sheets(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress page's checked rows signed (签发所选) or returned with one reason
+    (退回所选): all or none, the refusals listed row by row."""
+    campaign = access.get_campaign(request.user, pk, Action.MANAGE)
+    ids = id_list_param(request, "sheet", limit=services.BULK_SHEETS_MAX, data=request.POST)
+    action = request.POST.get("action")
+    try:
+        if action == "sign":
+            done = services.sign_chosen(campaign, ids, by=request.user)
+            messages.success(request, f"已签发 {len(done)} 份考评表。")
+        elif action == "return":
+            reason = request.POST.get("reason", "")[:2000]
+            done = services.return_chosen(campaign, ids, by=request.user, reason=reason)
+            messages.success(request, f"已退回 {len(done)} 份考评表，打分人会收到通知。")
+        else:
+            messages.error(request, "请选择“签发所选”或“退回所选”。")
+    except BulkRefused as exc:
+        messages.error(request, str(exc) + " " + "；".join(exc.problems[:20]))
+    except AssessmentError as exc:
+        messages.error(request, str(exc))
+    return redirect(reverse("campaign_progress", args=[pk]) + "?status=submitted")

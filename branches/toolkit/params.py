@@ -42,6 +42,23 @@ def int_param(
     return value
 
 
+def id_list_param(request: HttpRequest, name: str, *, limit: int, data: QueryDict) -> list[int]:
+    """Every value of a repeated id parameter (checked rows), each a valid primary key, at
+    most ``limit`` of them; anything else is a 400."""
+    raw = data.getlist(name)
+    if len(raw) > limit:
+        raise BadRequest(f"参数“{name}”最多 {limit} 个，收到 {len(raw)} 个。")
+    ids = []
+    for value in raw:
+        value = value.strip()
+        if not (value.isascii() and value.isdigit() and len(value) <= 10):
+            raise BadRequest(f"参数“{name}”应为编号，收到“{shown(value)}”。")
+        if not 1 <= int(value) <= MAX_ID:
+            raise BadRequest(f"参数“{name}”超出范围，收到“{shown(value)}”。")
+        ids.append(int(value))
+    return ids
+
+
 def text_param(request: HttpRequest, name: str, default: str = "", *, max_length: int = MAX_TEXT):
     """A free-text parameter (a search), stripped and cut to ``max_length`` characters."""
     return request.GET.get(name, default).strip()[:max_length]

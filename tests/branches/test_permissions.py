@@ -214,6 +214,7 @@ MATRIX = [
     # GET: the confirm step listing who would be reminded
     ("campaign_remind", "campaign", "GET", [302, 404, 403, 404, 200, 403, 404, 404, 404]),
     ("campaign_reissue", "campaign", "POST", [302, 404, 403, 404, 302, 403, 404, 404, 404]),
+    ("campaign_bulk_sheets", "campaign", "POST", [302, 404, 403, 404, 302, 403, 404, 404, 404]),
     ("stage_assign", "stage", "GET", [302, 404, 403, 404, 200, 403, 404, 404, 404]),
     ("stage_assign", "stage", "POST", [302, 404, 403, 404, 200, 403, 404, 404, 404]),
     ("stage_assign_matrix", "stage", "GET", [302, 404, 403, 404, 200, 403, 404, 404, 404]),
