@@ -62,12 +62,17 @@ def test_inspectors_score_problems_land_on_the_list_and_are_verified(client):
     scores["s_5.3"] = "3"  # 5 → 3
     unmarked = submit(client, form, {**STEPS, **scores, **FEEDBACK, "p_3.1": "会议记录不完整"})
     assert "扣分的项目须标注问题点：5.3" in unmarked
+    assert unmarked.form(action="/submit/").fields["p_3.1"] == "会议记录不完整"
     missing_step = submit(
         client,
         form,
         {**STEPS, "step_site": "", **scores, **FEEDBACK, "p_3.1": "x", "p_5.3": "y"},
     )
     assert "互查评分表填写有误" in missing_step and "看现场" in missing_step
+    # What was typed comes back: the 13 scores and the marked problems are not retyped.
+    kept = missing_step.form(action="/submit/")
+    assert {n: kept.fields[n] for n in scores} == scores
+    assert kept.fields["p_3.1"] == "x" and kept.fields["p_5.3"] == "y"
     done = submit(
         client,
         form,

@@ -84,6 +84,11 @@ def _score_form(insp, data=None):
 @login_required
 def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
     insp, roles = access.get_inspection(request.user, pk)
+    return _detail(request, insp, roles)
+
+
+def _detail(request: HttpRequest, insp, roles: set[str], bound=None) -> HttpResponse:
+    """The inspection's page; ``bound`` is a refused score form, shown with what was typed."""
     checklist = inspection.rules(insp)
     rows = [
         (i, insp.scores.get(i.code), insp.items.filter(code=i.code).first())
@@ -99,7 +104,7 @@ def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "rows": rows,
             "inspectors": insp.inspectors.select_related("organization"),
             "problems": insp.items.select_related("closed_by"),
-            "form": _score_form(insp) if can_fill else None,
+            "form": (bound or _score_form(insp)) if can_fill else None,
             "not_yet_due": inspection.not_yet_due(insp) if can_fill else None,
         },
     )
@@ -108,23 +113,17 @@ def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def inspection_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    insp, _ = access.get_inspection(request.user, pk, {INSPECTOR})
+    insp, roles = access.get_inspection(request.user, pk, {INSPECTOR})
     form = _score_form(insp, request.POST)
+    # A refused form comes back with every typed value (13 scores on a phone are not retyped).
     if not form.is_valid():
-        messages.error(
-            request,
-            "互查评分表填写有误："
-            + "；".join(
-                f"{form.fields[n].label if n in form.fields else ''}{e}"
-                for n, errors in form.errors.items()
-                for e in errors
-            )[:300],
-        )
-        return redirect("inspection_detail", pk=insp.pk)
+        messages.error(request, "互查评分表填写有误，请按提示修改后再提交（已填写的内容已保留）。")
+        return _detail(request, insp, roles, bound=form)
     try:
         insp = inspection.submit_inspection(insp, by=request.user, **form.parts())
     except AssessmentError as exc:
         messages.error(request, str(exc))
+        return _detail(request, insp, roles, bound=form)
     else:
         count = insp.items.count()
         messages.success(
