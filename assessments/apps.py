@@ -10,11 +10,12 @@ class AssessmentsConfig(AppConfig):
         from branches.roster import services as roster
         from branches.toolkit import audit
 
-        from . import access, models
+        from . import access, models, offline
         from .mechanisms.services import inspection
         from .meetings import exports as meeting_exports
 
         meeting_exports.register()
+        offline.register()
         # A member assigned to an open inspection keeps the login they were assigned with.
         if inspection.login_hold not in roster.LOGIN_HOLDS:
             roster.LOGIN_HOLDS.append(inspection.login_hold)

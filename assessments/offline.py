@@ -1,19 +1,30 @@
 """Offline score sheets: download a sheet as .xlsx, fill it, upload it.
 
-The upload is validated exactly like the form (the same engine checks every value),
-stored all-or-nothing, and carries the revision it was downloaded at: if the sheet changed
-since, the upload is refused as a conflict rather than overwriting newer work.
+The upload goes through the shared upload → dry-run preview → confirm flow (the kind
+``offline_sheet`` of the import registry): the preview lists each line the file would
+change (the page's value → the file's), nothing is stored before the person confirms. The
+file is validated exactly like the form (the same engine checks every value), stored
+all-or-nothing, and carries the revision it was downloaded at: if the sheet changed since,
+the upload is refused as a conflict rather than overwriting newer work.
 """
 
 from dataclasses import dataclass, field
 
-from branches.toolkit import audit
-from branches.toolkit.spreadsheets import read_pairs, read_xlsx, write_xlsx
+from django.urls import reverse
+
+from branches.access import Perm
+from branches.models import User
+from branches.toolkit import audit, import_registry
+from branches.toolkit.spreadsheets import SpreadsheetError, read_pairs, read_xlsx, write_xlsx
 from rubrics import scoring
 from rubrics.sheets import cell_number, score_sheet_rows
 
 from . import selectors, services
+from .access import can_score
 from .models import ScoreSheet
+
+KIND = "offline_sheet"
+LABEL = "离线评分表"
 
 HEADERS = [
     "编码",
@@ -145,8 +156,9 @@ def _save(sheet: ScoreSheet, by, revision: int, posted: _Posted) -> services.Sav
     return save(sheet.revision)
 
 
-def upload(sheet: ScoreSheet, *, by, content: bytes) -> services.SaveResult:
-    """Store every value of the file or none. Raises AssessmentError / Conflict."""
+def _posted(sheet: ScoreSheet, content: bytes) -> tuple[int, _Posted]:
+    """The revision the file was downloaded at and what it says, its problems listed (a
+    code missing from the file is cleared, as in the form)."""
     revision = _revision_of(sheet, content)
     rules = selectors.sheet_rules(sheet)
     scorable = {i.code for i in rules.items() if i.kind != scoring.VETO and not i.parts} | {
@@ -158,11 +170,76 @@ def upload(sheet: ScoreSheet, *, by, content: bytes) -> services.SaveResult:
         scoring.validate(rules, entry, complete=False)
     except scoring.ScoringError as exc:
         posted.errors += exc.messages
+    for code in scorable - set(posted.values):
+        posted.values[code] = ""
+    return revision, posted
+
+
+def upload(sheet: ScoreSheet, *, by, content: bytes) -> services.SaveResult:
+    """Store every value of the file or none. Raises AssessmentError / Conflict."""
+    revision, posted = _posted(sheet, content)
     if posted.errors:
         raise services.AssessmentError("上传失败，未保存任何数据：" + "；".join(posted.errors))
-    for code in scorable - set(posted.values):
-        posted.values[code] = ""  # a code missing from the file is cleared, as in the form
     return _save(sheet, by, revision, posted)
+
+
+# -- the import registry's kind: preview, then store ------------------------------------------
+
+
+def run(job, *, by: User, dry_run: bool) -> dict:
+    """The file's lines beside the sheet: each line it changes (网页 → 文件), or why it is
+    refused; stored only when confirmed and without a single problem."""
+    sheet = ScoreSheet.objects.select_related("organization", "stage").get(pk=job.target_id)
+    if not can_score(by, sheet):
+        refused = [import_registry.row(None, "error", str(sheet), ["只有本表的打分人可以修改。"])]
+        return import_registry.summarize(refused, 0)
+    try:
+        revision, posted = _posted(sheet, bytes(job.content))
+    except (services.AssessmentError, SpreadsheetError) as exc:
+        return import_registry.summarize([import_registry.row(None, "error", "", [str(exc)])], 0)
+    if posted.errors:
+        rows = [import_registry.row(None, "error", "", [e]) for e in posted.errors]
+        return import_registry.summarize(rows, len(posted.lines))
+    changed = {
+        d.code: d
+        for d in services.differences(
+            sheet, values=posted.values, notes=posted.notes, vetoes=posted.vetoes
+        )
+    }
+    if changed and revision != sheet.revision:
+        # Downloaded before a later change and saying otherwise: what the confirm would
+        # refuse as a conflict is refused now, with the same words.
+        stale = _conflict_message(list(changed.values()), posted.lines)
+        return import_registry.summarize([import_registry.row(None, "error", "", [stale])], 0)
+    rows = []
+    for code, number in sorted(posted.lines.items(), key=lambda pair: pair[1]):
+        if not code:
+            continue
+        if d := changed.get(code):
+            what = f"{code}：{d.stored or '空'} → {d.mine or '空'}"
+            if d.note_differs:
+                what += f"（说明：{d.mine_note or '空'}）"
+            rows.append(import_registry.row(number, "update", what, []))
+        else:
+            rows.append(import_registry.row(number, "skip", code, []))
+    report = import_registry.summarize(rows, len(posted.lines))
+    if report["ok"] and not dry_run:
+        try:
+            _save(sheet, by, revision, posted)
+        except services.AssessmentError as exc:  # a conflict: the sheet changed since
+            conflict = [import_registry.row(None, "error", "", [str(exc)])]
+            return import_registry.summarize(conflict, len(posted.lines))
+    return report
+
+
+def done(job) -> str:
+    return reverse("sheet_detail", args=[job.target_id])
+
+
+def register() -> None:
+    import_registry.register(
+        KIND, LABEL, run, required=tuple(HEADERS[:1] + HEADERS[6:]), perm=Perm.VIEW_ORG, done=done
+    )
 
 
 def _conflict_message(differences: list, lines: dict[str, int]) -> str:

@@ -16,7 +16,7 @@ from django.utils import timezone
 from .importers import OrganizationImport, PeopleImport, Progress
 from .models import AuditAction, ImportJob, ImportKind, ImportStatus, User
 from .toolkit import audit
-from .toolkit.import_registry import REGISTRY, summarize
+from .toolkit.import_registry import ACTION_LABELS, REGISTRY, summarize
 from .toolkit.spreadsheets import Sheet, SpreadsheetError, read_xlsx
 
 
@@ -50,8 +50,6 @@ SPECS = {
         ("工号", "组织编码", "角色"),
     ),
 }
-
-ACTION_LABELS = {"new": "新增", "update": "更新", "skip": "无变化", "error": "错误"}
 
 
 def _text(value) -> str:

@@ -37,7 +37,6 @@ HEADERS = [
     "状态",
 ]
 REQUIRED = ("会议类型", "预告日期", "召开日期", "主题")
-ACTION_LABELS = {"new": "新增", "update": "更新", "skip": "无变化", "error": "错误"}
 KIND_NAMES = "、".join(k.name for k in KINDS.values())
 ABSENT = re.compile(r"^(?P<name>[^（(]+)[（(](?P<reason>.*)[）)]$")
 
@@ -95,16 +94,6 @@ def _text(value) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value).strip()
-
-
-def _row(number, action: str, label: str, errors: list[str]) -> dict:
-    return {
-        "row": number,
-        "action": action,
-        "action_label": ACTION_LABELS[action],
-        "label": label,
-        "errors": errors,
-    }
 
 
 def _attendance(
@@ -212,7 +201,9 @@ def run(job, *, by: User, dry_run: bool) -> dict:
 
     report: list[dict] = []
     if not can_record_meetings(by, org):
-        report.append(_row(None, "error", "", [f"您不能登记“{org.name}”的组织生活记录"]))
+        report.append(
+            import_registry.row(None, "error", "", [f"您不能登记“{org.name}”的组织生活记录"])
+        )
     members = {m.name: m for m in Member.objects.filter(organization=org, left_on__isnull=True)}
     existing = {
         m.pk: m
@@ -229,7 +220,7 @@ def run(job, *, by: User, dry_run: bool) -> dict:
         day = parsed.get("held_on") or parsed.get("planned_on") or ""
         label = f"{kind_name} {day} {parsed.get('topic', '')}".strip()
         action, refused = ("error", errors) if errors else _action(meeting, parsed, attendance)
-        report.append(_row(number, action, label, refused))
+        report.append(import_registry.row(number, action, label, refused))
         if action in ("new", "update"):
             todo.append((meeting, parsed, attendance))
     result = import_registry.summarize(report, len(sheet.rows))

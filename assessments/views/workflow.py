@@ -8,6 +8,7 @@ from django.template import loader
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from branches import importing
 from branches.access import Perm
 from branches.toolkit.downloads import attachment, export_download
 from branches.toolkit.params import int_param, text_param
@@ -621,13 +622,20 @@ def sheet_upload(request: HttpRequest, pk: int) -> HttpResponse:
         refused = "file" in request.FILES and form.errors.get("file")
         messages.error(request, refused[0] if refused else "请选择填好的 .xlsx 评分表。")
         return redirect("sheet_detail", pk=pk)
+    upload = form.cleaned_data["file"]
     try:
-        saved = offline.upload(sheet, by=request.user, content=form.cleaned_data["file"].read())
-    except (AssessmentError, SpreadsheetError) as exc:
+        job = importing.start_import(
+            by=request.user,
+            kind=offline.KIND,
+            filename=upload.name,
+            content=upload.read(),
+            target_id=sheet.pk,
+        )
+    except SpreadsheetError as exc:
         messages.error(request, str(exc))
-    else:
-        messages.success(request, f"已导入离线评分表。当前得分 {scoring.fmt(saved.result.total)}。")
-    return redirect("sheet_detail", pk=pk)
+        return redirect("sheet_detail", pk=pk)
+    # The preview lists what the file changes; nothing is stored until it is confirmed.
+    return redirect("import_preview", pk=job.pk)
 
 
 # -- evidence ------------------------------------------------------------------------------

@@ -19,6 +19,20 @@ class Registration:
 
 REGISTRY: dict[str, Registration] = {}
 
+ACTION_LABELS = {"new": "新增", "update": "更新", "skip": "无变化", "error": "错误"}
+
+
+def row(number: int | None, action: str, label: str, errors: list[str]) -> dict:
+    """One line of an import report: its row number (None for the whole file), what it does
+    (new, update, skip, error), what it is, and why it is refused."""
+    return {
+        "row": number,
+        "action": action,
+        "action_label": ACTION_LABELS[action],
+        "label": label,
+        "errors": errors,
+    }
+
 
 def register(
     kind: str,

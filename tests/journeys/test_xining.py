@@ -87,8 +87,11 @@ def test_xining_five_stages(client):
     assert p5[1] == "华西特钢公司个性指标5：安全生产与党建融合" and p5[2] == 5  # a number
     assert "华西特钢公司个性指标1" in pdf_text(download(client, page.link("考评报告 PDF")))
     # She fills the sheet offline (in Excel) and uploads it, then submits on the page.
-    uploaded = upload(client, page.form(action="/upload/"), fill_offline(workbook))
-    assert "已导入离线评分表。当前得分 100" in uploaded
+    # The upload is previewed first: each line it changes, nothing stored yet.
+    preview = upload(client, page.form(action="/upload/"), fill_offline(workbook))
+    assert "离线评分表" in preview and "P5：空 → 5" in preview
+    uploaded = submit(client, preview.form(button="确认导入"))
+    assert "导入完成" in uploaded and uploaded.url.startswith(self_sheet)
     assert "已提交" in submit(client, uploaded.form(action="/submit/"))
 
     # 全面考评: the department assigns kp01, who scores every branch; one has a veto.
