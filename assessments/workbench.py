@@ -6,6 +6,7 @@ problems, the mechanisms' access helpers for pairings and inspections, ``term_re
 for 换届): this module only puts the rows side by side."""
 
 import calendar
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -217,8 +218,13 @@ def _interviews(user: User) -> list[Work]:
     ]
 
 
+def _natural(text: str) -> tuple:
+    """Text with its numbers read as numbers: indicator 3.2 before 3.10."""
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text))
+
+
 def _urgency(work: Work) -> tuple:
-    return (work.due is None, work.due or date.max, work.kind, work.label)
+    return (work.due is None, work.due or date.max, work.kind, _natural(work.label))
 
 
 def workbench(user: User) -> Workbench:

@@ -17,6 +17,7 @@ import re
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import password_validation as django_rules
 from django.contrib.auth.hashers import check_password
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -28,6 +29,30 @@ CLASSES = (
     ("数字", re.compile(r"[0-9]")),
     ("符号", re.compile(r"[^A-Za-z0-9]")),
 )
+
+
+# Django's own rules, their help texts in the product's voice (您, as every page says it;
+# Django's Chinese catalogue says 你).
+
+
+class SimilarityValidator(django_rules.UserAttributeSimilarityValidator):
+    def get_help_text(self) -> str:
+        return "不能与您的姓名、工号等个人信息过于相似。"
+
+
+class MinimumLengthValidator(django_rules.MinimumLengthValidator):
+    def get_help_text(self) -> str:
+        return f"至少 {self.min_length} 个字符。"
+
+
+class CommonPasswordValidator(django_rules.CommonPasswordValidator):
+    def get_help_text(self) -> str:
+        return "不能是常见密码。"
+
+
+class NumericPasswordValidator(django_rules.NumericPasswordValidator):
+    def get_help_text(self) -> str:
+        return "不能全是数字。"
 
 
 class CharacterClassesValidator:

@@ -190,13 +190,10 @@ AUTHENTICATION_BACKENDS = [
 # not the username, none of the last 5; changed at the next login after an administrator
 # set it; expiry after PASSWORD_MAX_AGE_DAYS, 0 = never).
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 8},
-    },
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "branches.passwords.SimilarityValidator"},
+    {"NAME": "branches.passwords.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "branches.passwords.CommonPasswordValidator"},
+    {"NAME": "branches.passwords.NumericPasswordValidator"},
     {"NAME": "branches.passwords.CharacterClassesValidator", "OPTIONS": {"min_classes": 3}},
     {"NAME": "branches.passwords.UsernameValidator"},
     {"NAME": "branches.passwords.HistoryValidator", "OPTIONS": {"size": 5}},

@@ -191,3 +191,12 @@ def test_a_weak_password_is_refused_without_hashing_the_history(client, secretar
     assert compared == []
     assert "最近 5 次" in errors_of(change(client, PASSWORD, PASSWORD))  # still refused
     assert compared
+
+
+def test_the_rules_shown_beside_a_new_password_speak_as_the_pages_do(client, django_user_model):
+    """The change-password page lists every rule, each addressed with 您 (never 你)."""
+    user = django_user_model.objects.create_user("wording01", password="Old-pass-2026x")
+    client.force_login(user)
+    page = client.get("/accounts/password/").content.decode()
+    assert "至少 8 个字符。" in page and "不能全是数字。" in page
+    assert "你" not in page
