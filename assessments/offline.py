@@ -19,9 +19,11 @@ from branches.toolkit.spreadsheets import SpreadsheetError, read_pairs, read_xls
 from rubrics import scoring
 from rubrics.sheets import cell_number, score_sheet_rows
 
-from . import selectors, services
+from . import selectors
 from .access import can_score
 from .models import ScoreSheet
+from .services.errors import AssessmentError, Conflict
+from .services.sheets import SaveResult, differences, save_entries
 
 KIND = "offline_sheet"
 LABEL = "离线评分表"
@@ -39,7 +41,9 @@ HEADERS = [
 INFO = "考评表信息"
 
 
-def download(sheet: ScoreSheet) -> tuple[str, bytes]:
+def filled_rows(sheet: ScoreSheet) -> list[list]:
+    """The sheet's lines as the offline file and the printed sheet show them: the rubric's
+    columns, then each line's score or level and its note as stored now."""
     rules = selectors.sheet_rules(sheet)
     values = {e.code: e for e in sheet.entries.all()}
     vetoes = {v.code: v.facts for v in sheet.vetoes.all()}
@@ -57,6 +61,11 @@ def download(sheet: ScoreSheet) -> tuple[str, bytes]:
                 value = scoring.stored_level(rules, code, entry.value) or cell_number(entry.value)
             note = entry.note
         rows.append([*row[:6], value, note])
+    return rows
+
+
+def download(sheet: ScoreSheet) -> tuple[str, bytes]:
+    rows = filled_rows(sheet)
     info = [
         ["考评表编号", str(sheet.pk)],
         ["修订号", str(sheet.revision)],
@@ -81,13 +90,13 @@ def _revision_of(sheet: ScoreSheet, content: bytes) -> int:
     """The revision the file was downloaded at, once the file proves to be this sheet's."""
     info = read_pairs(content, INFO)
     if info is None:
-        raise services.AssessmentError("文件中没有“考评表信息”工作表，请使用从本表下载的评分表。")
+        raise AssessmentError("文件中没有“考评表信息”工作表，请使用从本表下载的评分表。")
     if info.get("考评表编号") != str(sheet.pk):
-        raise services.AssessmentError("该文件不是本考评表的评分表（考评表编号不符）。")
+        raise AssessmentError("该文件不是本考评表的评分表（考评表编号不符）。")
     try:
         return int(info.get("修订号", ""))
     except ValueError:
-        raise services.AssessmentError("评分表中的修订号已损坏，请重新下载。") from None
+        raise AssessmentError("评分表中的修订号已损坏，请重新下载。") from None
 
 
 def _cell_text(raw) -> str:
@@ -131,10 +140,10 @@ def _read_rows(content: bytes, rules: scoring.Rules, scorable: set[str]) -> _Pos
     return posted
 
 
-def _save(sheet: ScoreSheet, by, revision: int, posted: _Posted) -> services.SaveResult:
-    def save(at: int) -> services.SaveResult:
+def _save(sheet: ScoreSheet, by, revision: int, posted: _Posted) -> SaveResult:
+    def save(at: int) -> SaveResult:
         with audit.acting(by, "upload"):  # the audit row says the values came from a file
-            return services.save_entries(
+            return save_entries(
                 sheet,
                 by=by,
                 revision=at,
@@ -145,12 +154,12 @@ def _save(sheet: ScoreSheet, by, revision: int, posted: _Posted) -> services.Sav
 
     try:
         return save(revision)
-    except services.Conflict:
-        differences = services.differences(
+    except Conflict:
+        differing = differences(
             sheet, values=posted.values, notes=posted.notes, vetoes=posted.vetoes
         )
-        if differences:
-            raise services.Conflict(_conflict_message(differences, posted.lines)) from None
+        if differing:
+            raise Conflict(_conflict_message(differing, posted.lines)) from None
     # Downloaded before a later change, but the file says exactly what the sheet holds now.
     sheet.refresh_from_db(fields=["revision"])
     return save(sheet.revision)
@@ -175,11 +184,11 @@ def _posted(sheet: ScoreSheet, content: bytes) -> tuple[int, _Posted]:
     return revision, posted
 
 
-def upload(sheet: ScoreSheet, *, by, content: bytes) -> services.SaveResult:
+def upload(sheet: ScoreSheet, *, by, content: bytes) -> SaveResult:
     """Store every value of the file or none. Raises AssessmentError / Conflict."""
     revision, posted = _posted(sheet, content)
     if posted.errors:
-        raise services.AssessmentError("上传失败，未保存任何数据：" + "；".join(posted.errors))
+        raise AssessmentError("上传失败，未保存任何数据：" + "；".join(posted.errors))
     return _save(sheet, by, revision, posted)
 
 
@@ -195,16 +204,14 @@ def run(job, *, by: User, dry_run: bool) -> dict:
         return import_registry.summarize(refused, 0)
     try:
         revision, posted = _posted(sheet, bytes(job.content))
-    except (services.AssessmentError, SpreadsheetError) as exc:
+    except (AssessmentError, SpreadsheetError) as exc:
         return import_registry.summarize([import_registry.row(None, "error", "", [str(exc)])], 0)
     if posted.errors:
         rows = [import_registry.row(None, "error", "", [e]) for e in posted.errors]
         return import_registry.summarize(rows, len(posted.lines))
     changed = {
         d.code: d
-        for d in services.differences(
-            sheet, values=posted.values, notes=posted.notes, vetoes=posted.vetoes
-        )
+        for d in differences(sheet, values=posted.values, notes=posted.notes, vetoes=posted.vetoes)
     }
     if changed and revision != sheet.revision:
         # Downloaded before a later change and saying otherwise: what the confirm would
@@ -226,7 +233,7 @@ def run(job, *, by: User, dry_run: bool) -> dict:
     if report["ok"] and not dry_run:
         try:
             _save(sheet, by, revision, posted)
-        except services.AssessmentError as exc:  # a conflict: the sheet changed since
+        except AssessmentError as exc:  # a conflict: the sheet changed since
             conflict = [import_registry.row(None, "error", "", [str(exc)])]
             return import_registry.summarize(conflict, len(posted.lines))
     return report

@@ -136,6 +136,43 @@ def branch_report(sheet: ScoreSheet, *, by: User | None = None) -> bytes:
     return content
 
 
+# -- printed score sheets (A4, to fill by hand on site or to read a filled one) -----------
+
+
+def blank_sheet_pdf(version) -> bytes:
+    """A version's score sheet with empty score and note columns."""
+    from rubrics.selectors import rules_for
+    from rubrics.sheets import score_sheet_rows
+
+    return render_pdf(
+        "reports/score_sheet.html",
+        {
+            "title": f"{version.rubric.name}评分表",
+            "subtitle": f"第 {version.number} 版 · 被考评组织：＿＿＿＿＿＿＿＿＿＿",
+            "running": f"{version.rubric.name}（第 {version.number} 版）",
+            "rows": score_sheet_rows(version, rules_for(version)),
+            "filled": False,
+        },
+    )
+
+
+def filled_sheet_pdf(sheet: ScoreSheet) -> bytes:
+    """A sheet with its scores and notes as stored now (its status in the subtitle)."""
+    from .offline import filled_rows
+
+    return render_pdf(
+        "reports/score_sheet.html",
+        {
+            "title": f"{sheet.organization.name}评分表",
+            "subtitle": f"{sheet.campaign.name} · {sheet.stage.name} · "
+            f"{sheet.get_status_display()} · 打分人：{sheet.assessor}",
+            "running": f"{sheet.campaign.name} · {sheet.organization.name}",
+            "rows": filled_rows(sheet),
+            "filled": True,
+        },
+    )
+
+
 def consequence_basis(version) -> str:
     """The use of results that the campaign's own source document prescribes ("" if none):
     the same rules consolidation applies, so a report never cites another document."""

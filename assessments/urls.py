@@ -87,6 +87,8 @@ urlpatterns = [
     path("orgs/<int:pk>/history/", results.branch_history, name="branch_history"),
     # reports
     path("sheets/<int:pk>/report.pdf", reports.sheet_report, name="sheet_report"),
+    path("sheets/<int:pk>/print.pdf", reports.sheet_print, name="sheet_print"),
+    path("rubrics/<slug:code>/v<int:number>/blank.pdf", reports.blank_sheet, name="blank_sheet"),
     path("campaigns/<int:pk>/reports/<str:kind>/", reports.report_start, name="report_start"),
     path("reports/<uuid:pk>/", reports.report_job, name="report_job"),
     path("reports/<uuid:pk>/status/", reports.report_job_status, name="report_job_status"),

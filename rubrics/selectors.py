@@ -12,6 +12,8 @@ from dataclasses import dataclass, replace
 
 from django.db.models import Count, Prefetch, QuerySet
 
+from branches.access import Perm, has_perm
+
 from . import scoring
 from .models import (
     CustomSlotText,
@@ -208,6 +210,15 @@ def with_slot_texts(rules: scoring.Rules, texts: dict[str, str]) -> scoring.Rule
 
 def rubric_list() -> QuerySet[Rubric]:
     return Rubric.objects.prefetch_related("versions").order_by("code")
+
+
+def readable_version(user, code: str, number: int) -> RubricVersion | None:
+    """A version as ``user`` may read it, with its tree: published and retired versions are
+    for every logged-in user, drafts for those who manage rubrics (None otherwise)."""
+    version = version_by_number(code, number)
+    if version is None or (version.is_draft and not has_perm(user, Perm.MANAGE_RUBRICS)):
+        return None
+    return version_tree(version.pk)
 
 
 def version_by_number(code: str, number: int) -> RubricVersion | None:

@@ -25,10 +25,10 @@ def _can_manage(user) -> bool:
 
 def _get_version(request: HttpRequest, code: str, number: int) -> RubricVersion:
     """Published and retired versions are for every logged-in user; drafts for managers."""
-    version = selectors.version_by_number(code, number)
-    if version is None or (version.is_draft and not _can_manage(request.user)):
+    version = selectors.readable_version(request.user, code, number)
+    if version is None:
         raise Http404("考评标准版本不存在")
-    return selectors.version_tree(version.pk)
+    return version
 
 
 def _xlsx(filename: str, content: bytes) -> HttpResponse:

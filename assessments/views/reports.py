@@ -7,8 +7,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from branches.toolkit.downloads import attachment, download_name
+from rubrics.selectors import readable_version
 
-from .. import access, health, reports, services
+from .. import access, health, reports, selectors, services
 from ..models import ReportKind
 from ..services import AssessmentError
 
@@ -26,6 +27,29 @@ def sheet_report(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("sheet_detail", pk=pk)
     content = reports.branch_report(sheet, by=request.user)
     return _pdf(f"{sheet.organization.name}-{sheet.stage.name}-考评报告.pdf", content)
+
+
+@require_GET
+@login_required
+def sheet_print(request: HttpRequest, pk: int) -> HttpResponse:
+    """The sheet on A4 as it stands, to read or sign on site."""
+    sheet = selectors.sheet_page(access.get_sheet(request.user, pk))
+    if services.tampered(sheet):
+        messages.error(request, services.tamper_warning(sheet))
+        return redirect("sheet_detail", pk=pk)
+    content = reports.filled_sheet_pdf(sheet)
+    return _pdf(f"{sheet.organization.name}-{sheet.stage.name}-评分表.pdf", content)
+
+
+@require_GET
+@login_required
+def blank_sheet(request: HttpRequest, code: str, number: int) -> HttpResponse:
+    """A version's empty score sheet on A4, for a review on paper."""
+    version = readable_version(request.user, code, number)
+    if version is None:
+        raise Http404("考评标准版本不存在")
+    content = reports.blank_sheet_pdf(version)
+    return _pdf(f"{version.rubric.name}-第{version.number}版-空白评分表.pdf", content)
 
 
 @require_POST

@@ -188,6 +188,8 @@ MATRIX = [
     ("rubric_export", "v1", "GET", [302, 200, 200, 200, 200, 200, 200, 200, 200]),
     ("rubric_export", "v2", "GET", [302, 404, 404, 404, 200, 404, 404, 404, 404]),
     ("rubric_score_sheet", "v1", "GET", [302, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("blank_sheet", "v1", "GET", [302, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("blank_sheet", "v2", "GET", [302, 404, 404, 404, 200, 404, 404, 404, 404]),
     ("rubric_publish", "v2", "POST", [302, 404, 404, 404, 302, 404, 404, 404, 404]),
     ("rubric_publish", "v2", "GET", [302, 404, 404, 404, 200, 404, 404, 404, 404]),  # confirm step
     ("rubric_publish", "v1", "POST", [302, 403, 403, 403, 302, 403, 403, 403, 403]),
@@ -300,6 +302,7 @@ MATRIX = [
     ("sheet_departure", "sheet", "POST", [302, 404, 302, 404, 403, 403, 404, 404, 404]),
     # Reports: a sheet's PDF for whoever sees the sheet; jobs belong to who asked.
     ("sheet_report", "sheet", "GET", [302, 404, 200, 404, 200, 200, 404, 404, 404]),
+    ("sheet_print", "sheet", "GET", [302, 404, 200, 404, 200, 200, 404, 404, 404]),
     ("report_start", "report_kind", "POST", [302, 404, 403, 404, 302, 302, 404, 404, 404]),
     ("report_job", "report_job", "GET", [302, 404, 404, 404, 200, 404, 404, 404, 404]),
     ("report_job_status", "report_job", "GET", [302, 404, 404, 404, 200, 404, 404, 404, 404]),
