@@ -5,7 +5,7 @@ every account, every role grant), checks each row in Python with the resources' 
 the models' ``clean()`` and the same scope rules as the pages, and writes with
 ``bulk_create`` / ``bulk_update`` plus one bulk insert of audit entries. The cost in
 queries does not grow with the number of rows (tests pin it), and memory grows with the
-rows of the file plus the rows already stored (see README, Excel import).
+rows of the file plus the rows already stored (see docs/operations.md, the task worker).
 
 New organizations get their primary keys before they are written (reserved from the
 sequence on PostgreSQL, after the highest key ever used on SQLite, whose writes are
