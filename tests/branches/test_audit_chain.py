@@ -1,5 +1,5 @@
-"""Issue 23, finding 5 (the audit half): "the audit table can be changed or deleted with
-plain SQL". The audit trail is a hash chain linked by the database (PostgreSQL: as the
+"""An audit entry changed or deleted with plain SQL does not go unnoticed.
+The audit trail is a hash chain linked by the database (PostgreSQL: as the
 writing transaction commits; SQLite: as each row is inserted); on PostgreSQL a trigger
 refuses UPDATE and DELETE; `manage.py verify_audit` names the first broken link, on
 SQLite and on PostgreSQL (``DATABASE_URL``).
