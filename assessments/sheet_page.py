@@ -2,7 +2,7 @@
 
 A sheet has up to ~60 lines, each with an input, a note and the earlier stages' cells;
 rendered through the template engine, the per-line tags, filters and URL lookups cost
-several times the rest of the page (issue #12). Here each line is one f-string with
+several times the rest of the page (as `make bench` measured). Here each line is one f-string with
 every value escaped. One markup serves both layouts: a table on a wide screen, a card
 per indicator on a phone (``static/css/app.css``, ``static/js/sheet.js``).
 """

@@ -5,7 +5,7 @@ every account, every role grant), checks each row in Python with the resources' 
 the models' ``clean()`` and the same scope rules as the pages, and writes with
 ``bulk_create`` / ``bulk_update`` plus one bulk insert of audit entries. The cost in
 queries does not grow with the number of rows (tests pin it), and memory grows with the
-rows of the file plus the rows already stored (see README, Excel import).
+rows of the file plus the rows already stored (see docs/operations.md, the task worker).
 
 New organizations get their primary keys before they are written (reserved from the
 sequence on PostgreSQL, after the highest key ever used on SQLite, whose writes are
@@ -141,7 +141,8 @@ class OrganizationImport:
 
     def run(self, headers, rows, *, dry_run: bool, progress: Progress = _no_progress) -> list:
         # Long on purpose: one pass over the rows against the tree read once (no query
-        # per row, issue #12); who may store a row is ``_refusals``, the writing ``_write``.
+        # per row, so the queries do not grow with the file); who may store a row is
+        # ``_refusals``, the writing ``_write``.
         # A branch with a roster counts its members from it (branches/roster): the file
         # may not change those counts. Flagged in the same query.
         existing = list(
@@ -300,8 +301,8 @@ class PeopleImport:
 
     def run(self, headers, rows, *, dry_run: bool, progress: Progress = _no_progress) -> list:
         # Long on purpose: one pass over the rows against the tables read once above the
-        # loop (no query per row, issue #12); each step below says what it checks, and
-        # split further the steps would pass the same eight lookups back and forth.
+        # loop (no query per row, whatever the file's size); each step below says what it
+        # checks, and split further the steps would pass the same eight lookups back and forth.
         users = {u.username: u for u in User.objects.all()}
         orgs = {o.code: o for o in Organization.objects.only("pk", "code", "name", "kind", "path")}
         grants = set(Membership.objects.values_list("user_id", "organization_id", "role"))

@@ -4,7 +4,7 @@ required frequency, as data, and the calendar arithmetic over them. Pure: no ORM
 Defaults from 涪陵 004 二、4 (规范组织生活): 党员大会 each quarter, 支委会 each month,
 党小组会 1–2 a month, 党课 each quarter, the secretary's own 党课 yearly, 主题党日 on the
 10th of each month, 组织生活会 and 民主评议党员 yearly, and the secretary's 谈心谈话
-with every member yearly. 河钢 002 #21 and 003's 计划报备、全程纪实、定期报告 ask the same.
+with every member yearly. 河钢 002 item 21 and 003's 计划报备、全程纪实、定期报告 ask the same.
 """
 
 from collections.abc import Iterable

@@ -83,7 +83,7 @@ def _seal_key() -> str:
     return path.read_text().strip()
 
 
-# Production profile: DJANGO_SECURE=1 behind an HTTPS reverse proxy (see README).
+# Production profile: DJANGO_SECURE=1 behind an HTTPS reverse proxy (see docs/operations.md).
 SECURE = env_bool("DJANGO_SECURE", False)
 DEBUG = env_bool("DJANGO_DEBUG", False)
 if SECURE and DEBUG:
@@ -303,7 +303,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Spreadsheet imports: refused before parsing past these bounds.
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
 # 20,000 rows: a whole provincial tree in one file. Memory while importing grows with the
-# rows of the file and the rows already stored (README, "Excel import and export").
+# rows of the file and the rows already stored (docs/operations.md, "The task worker").
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 20_000, minimum=1)
 # From this many rows on, the task worker checks and stores the file (progress bar).
 IMPORT_BACKGROUND_ROWS = env_int("IMPORT_BACKGROUND_ROWS", 1000, minimum=1)
@@ -339,8 +339,8 @@ if TASK_WORKER_LEASE_SECONDS <= TASK_WORKER_HEARTBEAT_SECONDS:
 # profile requires one.
 if SECURE and not os.environ.get("EMAIL_HOST"):
     raise ImproperlyConfigured(
-        "DJANGO_SECURE=1 requires EMAIL_HOST (an SMTP server for reminder emails); "
-        "see EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD and EMAIL_USE_TLS in the README."
+        "DJANGO_SECURE=1 requires EMAIL_HOST (an SMTP server for reminder emails); see "
+        "EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD and EMAIL_USE_TLS in docs/operations.md."
     )
 if email_host := os.environ.get("EMAIL_HOST"):
     MAILERS = {

@@ -1,5 +1,5 @@
-"""The production profile, the Content-Security-Policy and quiet refusals (issue #10,
-finding 9)."""
+"""The production profile, the Content-Security-Policy and quiet refusals (a refused
+request logs one line, without a traceback)."""
 
 import logging
 import os

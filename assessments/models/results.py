@@ -574,7 +574,7 @@ class RectificationItem(models.Model):
 
 
 class Screening(models.Model):
-    """The yearly screening (过筛子, 7 measures #5; 003's 先进/一般/软弱): the committee
+    """The yearly screening (过筛子, measure 5 of the 7; 003's 先进/一般/软弱): the committee
     classifies a branch with a reason. Kept as history; the latest one is the category in
     the tree, and a 后进 one opens the branch's 集中整顿 items."""
 

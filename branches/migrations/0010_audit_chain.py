@@ -1,4 +1,5 @@
-"""The audit trail as a hash chain, append-only on PostgreSQL (issue 23, finding 5).
+"""The audit trail as a hash chain, append-only on PostgreSQL, so that an entry changed or
+deleted with plain SQL is found.
 
 Adds seq / prev_hash / row_hash, chains every existing row in id order (seq 1, 2, 3 …,
 the same hash as new rows get, branches.toolkit.audit_chain), then creates the triggers:

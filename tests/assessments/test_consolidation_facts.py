@@ -1,4 +1,4 @@
-"""Issue #12: consolidation is set-based and idempotent, and the engine's per-item facts are
+"""Consolidation is set-based and idempotent, and the engine's per-item facts are
 stored once and read by the rectification list and the branch report."""
 
 from django.db import connection

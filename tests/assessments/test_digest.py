@@ -1,5 +1,5 @@
 """The sign-off digest is checked wherever a signed sheet is shown, exported or
-consolidated (issue #10, finding 5). Tampering is simulated by writing the database
+consolidated. Tampering is simulated by writing the database
 directly, as an attacker with database access would: the one legitimate model write here."""
 
 import io

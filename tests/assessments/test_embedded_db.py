@@ -1,6 +1,6 @@
 """The embedded default (SQLite) under load: no transaction around a long render, a busy
 timeout, a session written at most once a minute, a task worker that survives a locked
-database (issue #10, finding 4). `python -m tests.bench load` measures it."""
+database. `python -m tests.bench load` measures it."""
 
 import time
 from unittest import mock

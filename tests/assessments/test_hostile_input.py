@@ -1,5 +1,5 @@
 """Hostile uploads, numbers and query parameters give a Chinese 400 or form error, never a
-500 and never a long echo (issue #10, finding 8)."""
+500 and never a long echo."""
 
 import io
 import zipfile

@@ -1,4 +1,4 @@
-"""The paths users drive through the pages (issue #9): each test failed before its fix."""
+"""The paths users drive through the pages: each test failed before its fix."""
 
 import io
 from datetime import datetime, timedelta

@@ -1,4 +1,4 @@
-"""The working mechanisms' services (issue 13): bands at every boundary from the 亮牌
+"""The working mechanisms' services: bands at every boundary from the 亮牌
 rubric's scales, the pairing's transitions with their event rows and refusals, the
 inspection's inspector rule. The journeys drive the same through the pages."""
 

@@ -1,4 +1,4 @@
-"""The PDF running header shows names as typed (issue #10, finding 9)."""
+"""The PDF running header shows names as typed: escaped for CSS, not for HTML."""
 
 from django.template import Context, Template
 

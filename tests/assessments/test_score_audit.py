@@ -1,4 +1,4 @@
-"""Finding 6 of issue #10: score changes are audited, old → new per indicator code.
+"""Score changes are audited, old → new per indicator code.
 
 After a signed sheet is reopened and re-signed, the audit trail shows what changed
 (1.1: 1 → 0), who changed it, on which sheet of which organization.

@@ -1,4 +1,4 @@
-"""Sheet visibility and return rights follow the stage (issue #10, finding 2)."""
+"""Sheet visibility and return rights follow the stage."""
 
 import pytest
 from django.urls import reverse

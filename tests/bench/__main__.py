@@ -1,4 +1,4 @@
-"""`make bench`: issue #12's hot paths beside their floors, as ONE table (never asserted in
+"""`make bench`: the hot paths beside their floors, as ONE table (never asserted in
 tests; statement counts are pinned by tests instead).
 
 For each database, a subprocess (`tests/bench/paths.py`) on a throw-away database measures:

@@ -1,4 +1,4 @@
-"""A bounded loopback load test of `make serve` (issue #12): gunicorn with the real config
+"""A bounded loopback load test of `make serve`: gunicorn with the real config
 (config/deploy/gunicorn.conf.py, 2 × cores + 1 workers) on 127.0.0.1, the database the
 caller chose (PostgreSQL where DATABASE_URL is set; `python -m tests.bench` gives it a
 throw-away database).

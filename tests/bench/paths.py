@@ -1,4 +1,4 @@
-"""Issue 12's hot paths beside their floors, on ONE database (the caller chose it).
+"""The hot paths beside their floors, on ONE database (the caller chose it).
 
 Run by `python -m tests.bench` as a subprocess per database, with DJANGO_VAR_DIR a
 throw-away directory and DATABASE_URL unset (SQLite) or a throw-away PostgreSQL database.

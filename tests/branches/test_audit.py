@@ -80,7 +80,7 @@ def test_audit_page_is_scoped(tree, dept_admin, auditor, client):
     assert "甲党支部（改）" in page and "甲党支部</span> → 甲党支部（改）" in page
 
 
-# -- logins (finding 6 of #10) --------------------------------------------------------------
+# -- logins and failed logins -----------------------------------------------------------------
 
 
 def test_login_logout_and_failed_login_are_recorded(client, secretary_a, settings):

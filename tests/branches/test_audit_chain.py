@@ -1,5 +1,5 @@
-"""Issue 23, finding 5 (the audit half): "the audit table can be changed or deleted with
-plain SQL". The audit trail is a hash chain linked by the database (PostgreSQL: as the
+"""An audit entry changed or deleted with plain SQL does not go unnoticed.
+The audit trail is a hash chain linked by the database (PostgreSQL: as the
 writing transaction commits; SQLite: as each row is inserted); on PostgreSQL a trigger
 refuses UPDATE and DELETE; `manage.py verify_audit` names the first broken link, on
 SQLite and on PostgreSQL (``DATABASE_URL``).
@@ -144,7 +144,7 @@ def test_the_first_rows_deleted_and_an_archive_to_start_from():
         sql(f"DELETE FROM {audit_chain.TABLE} WHERE seq <= %s", [archived.seq])
     code, _, err = verify()
     assert code == 1 and "链首不符：最早的记录之前有记录被删除" in err
-    # Verified from the archive's last row (README: 审计记录的保存与归档), the rest is whole.
+    # Verified from the archive's last row (docs/operations.md, archiving), the rest is whole.
     code, out, _ = verify("--after-seq", str(archived.seq), "--start-hash", archived.row_hash)
     assert code == 0 and "共核验 3 条记录" in out
     code, _, err = verify("--after-seq", str(archived.seq), "--start-hash", "0" * 64)

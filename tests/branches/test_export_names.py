@@ -1,4 +1,4 @@
-"""Finding 4 of issue 23: an organization's name may hold any character a sheet title or a
+"""An organization's name may hold any character a sheet title or a
 file name refuses (/ \\ ? * [ ] :); every export that carries the name still answers with a
 workbook, its sheet titles and its file name made safe by one helper."""
 

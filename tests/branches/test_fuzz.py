@@ -1,5 +1,5 @@
-"""Hostile values in every form field and query parameter of every URL: never a 500
-(issue #10, finding 8). Reuses the permission matrix's URLs and objects; bounded to a few
+"""Hostile values in every form field and query parameter of every URL: never a 500.
+Reuses the permission matrix's URLs and objects; bounded to a few
 hundred requests."""
 
 import re

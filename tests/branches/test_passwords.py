@@ -1,8 +1,7 @@
-"""Finding 7 of issue #10: weak passwords were accepted (dangjian2026, kp03kp03kp03 for
-kp03, the current password again) and an administrator's password never had to be
-changed. The rules: 8+ characters with 3 of 4 character classes, not the username,
-none of the last 5; changed at the next login after an administrator set it; optional
-expiry (PASSWORD_MAX_AGE_DAYS)."""
+"""Weak passwords are refused (dangjian2026, kp03kp03kp03 for kp03, the current password
+again) and a password an administrator set must be changed. The rules: 8+ characters
+with 3 of 4 character classes, not the username, none of the last 5; changed at the next
+login after an administrator set it; optional expiry (PASSWORD_MAX_AGE_DAYS)."""
 
 import itertools
 from datetime import timedelta

@@ -120,7 +120,7 @@ MATRIX = [
     ("people_export", None, "GET", [302, 403, 403, 403, 403, 403, 200, 403, 200]),
     ("people_template", None, "GET", [302, 403, 403, 403, 403, 403, 200, 403, 200]),
     # 三员分立: the auditor alone reads and exports the audit trail; the 系统管理员 never.
-    # Member rosters (issue 13): the department and the branch's secretary manage, leaders
+    # Member rosters: the department and the branch's secretary manage, leaders
     # read; a reviewer or 系统管理员 sees the organization but not its members.
     ("member_list", "a", "GET", [302, 404, 200, 403, 200, 200, 403, 404, 403]),
     ("member_list", "b", "GET", [302, 404, 404, 403, 200, 200, 403, 404, 403]),
@@ -134,7 +134,7 @@ MATRIX = [
     ("member_delete", "member", "GET", [302, 404, 200, 403, 200, 403, 403, 404, 403]),
     ("member_delete", "member_b", "POST", [302, 404, 404, 403, 302, 403, 403, 404, 403]),
     ("member_template", None, "GET", [302, 403, 200, 403, 200, 403, 403, 403, 403]),
-    # Working mechanisms (issue 13): the department manages, leaders read, the branch's
+    # Working mechanisms: the department manages, leaders read, the branch's
     # secretary works its own; a reviewer or an outsider sees none of it.
     ("mechanisms_home", None, "GET", [302, 200, 200, 200, 200, 200, 200, 200, 200]),
     ("pairing_list", None, "GET", [302, 200, 200, 200, 200, 200, 200, 200, 200]),
@@ -273,7 +273,7 @@ MATRIX = [
     # (branches.access.can_read_scores); seeing the organization is not enough.
     ("branch_history", "a", "GET", [302, 404, 200, 403, 200, 200, 403, 404, 403]),
     ("branch_history", "b", "GET", [302, 404, 404, 403, 200, 200, 403, 404, 403]),
-    # A branch's problem ledger (issue 14): its secretary and the department add problems,
+    # A branch's problem ledger: its secretary and the department add problems,
     # leaders read; the yearly screening is the department's.
     ("branch_ledger", "a", "GET", [302, 404, 200, 403, 200, 200, 403, 404, 403]),
     ("branch_ledger", "b", "GET", [302, 404, 404, 403, 200, 200, 403, 404, 403]),

@@ -1,5 +1,5 @@
 """The roster's reads stay a fixed number of queries whatever its size, and its writes keep
-the branch's counts (issue 13). The pages themselves are driven in tests/journeys."""
+the branch's counts. The pages themselves are driven in tests/journeys."""
 
 from django.urls import reverse
 

@@ -1,4 +1,4 @@
-"""Finding 6 of issue 23, the lows, each met where a user meets it:
+"""Smaller security rules, each met where a user meets it:
 
 (a) a login lockout belongs to a username at one address: failures from elsewhere never
     lock a user (the administrator) out at their own desk;

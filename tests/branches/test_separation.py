@@ -1,10 +1,10 @@
-"""Finding 1 of issue #10 (critical): the 系统管理员 took the system over.
+"""The 系统管理员 cannot take the system over.
 
-It reset a superuser's password and logged in to the admin, granted itself 党群部管理员
-and 考评员, rewrote a signed score, and read the audit trail of its own actions.
-三员分立 (GB/T 22239-2019 level 3): it manages other people's accounts only (no role
-grants: those are the 安全管理员's); the 审计员 alone reads the audit trail; only a
-superuser grants the administrator roles.
+Without 三员分立 it could: it reset a superuser's password and logged in to the admin,
+granted itself 党群部管理员 and 考评员, rewrote a signed score, and read the audit trail of
+its own actions. 三员分立 (GB/T 22239-2019 level 3): it manages other people's accounts
+only (no role grants: those are the 安全管理员's); the 审计员 alone reads the audit trail;
+only a superuser grants the administrator roles.
 """
 
 import pytest

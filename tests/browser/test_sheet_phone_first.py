@@ -1,4 +1,4 @@
-"""Issue #15, point 1: the score sheet on a phone (390×844) and on a desktop (1440×900).
+"""The score sheet on a phone (390×844) and on a desktop (1440×900).
 
 On the demo's Fuling-standard campaign: the secretary fills every item of her
 self-assessment on a phone with the quick-score buttons, adds a photo from the camera

@@ -1,4 +1,4 @@
-"""Issue 23, finding 5 (the audit half), through the pages: everything the demo load and a
+"""The audit trail's hash chain, through the pages: everything the demo load and a
 secretary's autosave write to the audit trail (in bulk and one by one) is on the hash
 chain that `manage.py verify_audit` checks."""
 

@@ -1,4 +1,4 @@
-"""Issue 15: bulk work through the pages — 催办 of late sheets with a confirmation and the
+"""Bulk work through the pages — 催办 of late sheets with a confirmation and the
 list of who was reminded; reviewers given to chosen branches (matrix, dry run, refusal);
 a branch's rectification measures at once (page and .xlsx, dry run, row-numbered errors,
 all or nothing); 支部书记 accounts for every branch without one (passwords shown once,

@@ -1,4 +1,4 @@
-"""Issue 15: leaders and the department see the running campaign on their home page, and
+"""Leaders and the department see the running campaign on their home page, and
 the last finished campaign's results below it."""
 
 from django.db import connection

@@ -1,4 +1,4 @@
-"""西北能化 2025 (001) 互查互学互促 (issue 13): two inspectors from other branches fill the
+"""西北能化 2025 (001) 互查互学互促: two inspectors from other branches fill the
 互查评分表 of 热电厂党支部 following 听汇报 → 查资料 → 看现场 → 访党员; the problems they
 mark land on the branch's one problem list; the branch asks for 销号 and the inspectors
 verify them at 回头看; the department compiles the 标准化经验手册. Pages only, from the demo."""

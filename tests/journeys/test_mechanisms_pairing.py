@@ -1,6 +1,6 @@
 """西北能化 2025 (001) 结对提升: a pair signs its 结对提升责任书, records visits, and gets a
 quarterly 85 → 达标; a second pair scores 55 → a new plan opens and a 约谈 of the
-secretary is recorded (issue 13). Driven through the pages only, from the demo."""
+secretary is recorded. Driven through the pages only, from the demo."""
 
 from datetime import date
 

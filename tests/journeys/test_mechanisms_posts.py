@@ -1,4 +1,4 @@
-"""西北能化 2025 (001) 党员标准化责任认领 (issue 13): 炼钢一作业区党支部 publishes its
+"""西北能化 2025 (001) 党员标准化责任认领: 炼钢一作业区党支部 publishes its
 岗位责任清单, members claim posts (基础岗 for everyone), the 支委会 reviews the claims,
 the 履职台账 records checks, and monthly scores give 履职优秀 / 合格 / 不达标 exactly at
 85 / 84.5 / 60 / 59.5; the 公示栏 shows them and the ledger exports. Pages only."""

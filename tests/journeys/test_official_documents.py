@@ -1,4 +1,4 @@
-"""Issue 15: reports read as official documents (GB/T 9704 where it fits a report)."""
+"""Reports read as official documents (GB/T 9704 where it fits a report)."""
 
 import io
 import re

@@ -1,4 +1,4 @@
-"""A branch keeps its member roster (党员名册, issue 13): the secretary of 一号煤矿党支部
+"""A branch keeps its member roster (党员名册): the secretary of 一号煤矿党支部
 adds, edits, removes and imports members; the branch's counts follow the roster; the
 roster exports to Excel; other branches' secretaries never see it, leaders only read."""
 

@@ -1,4 +1,4 @@
-"""Issue #12: the Fuling score sheet near its floor. A secretary's autosave of the whole
+"""The Fuling score sheet near its floor. A secretary's autosave of the whole
 sheet (61 inputs) costs at most 15 SQL statements and one changed field at most 8 (was
 385 and 25); the page itself a fixed handful of queries (was 18). The audit trail still
 records every score change, one row per save. Counted on SQLite and on PostgreSQL

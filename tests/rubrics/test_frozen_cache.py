@@ -1,5 +1,5 @@
-"""A published version never changes, so its structure is read once per process (issue
-#12); a draft is read afresh every time, so an edit shows at once."""
+"""A published version never changes, so its structure is read once per process (every
+autosave of a score sheet needs it); a draft is read afresh every time, so an edit shows at once."""
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
