@@ -38,16 +38,27 @@ from .services.sheets import tamper_warning, tampered
 Progress = Callable[[int, str], None]
 
 
-def official_header(campaign: Campaign, *, document: IssuedDocument | None, day) -> dict:
-    """The parts of an official document (GB/T 9704) a report prints: the issuing
-    organization in the 红头 and the 落款 (REPORT_ISSUER, else the campaign's scope 党委),
-    the 文号 the register gave the document (none for a document not issued, such as an
-    unsigned sheet's report) and the date of the 落款."""
+SUMMARY_ADDRESSEE = "各基层党组织"  # 主送 of the campaign-wide reports
+
+
+def official_header(
+    campaign: Campaign, *, document: IssuedDocument | None, day, addressee: str = ""
+) -> dict:
+    """The parts of an official document (GB/T 9704) a report prints: the 发文机关标志 of
+    the 红头 ("…文件") and the 落款 (REPORT_ISSUER, else the campaign's scope 党委), the 文号
+    the register gave the document (none for a document not issued, such as an unsigned
+    sheet's report), the 主送机关, the date of the 落款 and the 版记 (抄送, 印发机关 and
+    印发日期)."""
+    issuer = document.issuer_name if document else issuer_name(issuer_of(campaign))
     return {
-        "issuer": document.issuer_name if document else issuer_name(issuer_of(campaign)),
+        "issuer": issuer,
+        "mark": f"{issuer}文件",
         "red_header": settings.REPORT_RED_HEADER,
         "number": document.number if document else "",
+        "addressee": addressee,
         "date": day,
+        "copy_to": settings.REPORT_COPY_TO,
+        "printed_by": settings.REPORT_PRINTED_BY or issuer,
     }
 
 
@@ -86,6 +97,7 @@ def branch_context(sheet: ScoreSheet, *, document: IssuedDocument | None = None)
             sheet.campaign,
             document=document,
             day=timezone.localtime(sheet.signed_at) if sheet.signed_at else timezone.localdate(),
+            addressee=sheet.organization.name,
         ),
     }
 
@@ -271,7 +283,9 @@ def summary_context(campaign: Campaign, progress: Progress | None = None) -> dic
         "committee": committee_measures(campaign),
         **pages.summary_charts(campaign, summary, responsive=False),
         "generated_at": timezone.localtime(),
-        "official": official_header(campaign, document=None, day=timezone.localdate()),
+        "official": official_header(
+            campaign, document=None, day=timezone.localdate(), addressee=SUMMARY_ADDRESSEE
+        ),
     }
 
 
@@ -378,7 +392,10 @@ def render_summary(
             progress(95, f"内容未变，沿用 {document.number or '原报告'}")
         return content
     context["official"] = official_header(
-        campaign, document=document, day=timezone.localtime(document.issued_at).date()
+        campaign,
+        document=document,
+        day=timezone.localtime(document.issued_at).date(),
+        addressee=SUMMARY_ADDRESSEE,
     )
     if progress:
         progress(60, "排版")

@@ -317,6 +317,12 @@ REPORT_DOC_PREFIX = os.environ.get("REPORT_DOC_PREFIX", "党考").strip()
 if len(REPORT_ISSUER) > 60 or len(REPORT_DOC_PREFIX) > 20:
     raise ImproperlyConfigured("REPORT_ISSUER must be ≤ 60 characters, REPORT_DOC_PREFIX ≤ 20")
 REPORT_RED_HEADER = env_bool("REPORT_RED_HEADER", True)
+# The 版记 of GB/T 9704: who prints the document (印发机关; blank: the issuer) and who gets a
+# copy (抄送机关; blank: no 抄送 line).
+REPORT_PRINTED_BY = os.environ.get("REPORT_PRINTED_BY", "").strip()
+REPORT_COPY_TO = os.environ.get("REPORT_COPY_TO", "").strip()
+if len(REPORT_PRINTED_BY) > 60 or len(REPORT_COPY_TO) > 200:
+    raise ImproperlyConfigured("REPORT_PRINTED_BY must be ≤ 60 characters, REPORT_COPY_TO ≤ 200")
 
 TASKS = {
     "default": {

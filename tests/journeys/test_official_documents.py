@@ -37,6 +37,9 @@ def test_fuling_branch_report_fits_three_pages_with_seal_block(client):
     # 落款 (issuer and date) on the last page, with the seal position.
     last = pages[-1]
     assert "华西能源集团党委" in last and re.search(r"\d{4}年\d{1,2}月\d{1,2}日", last)
+    # GB/T 9704's other elements: 发文机关标志, 主送机关, and the 版记's 印发 line.
+    assert first.startswith("华西能源集团党委文件") and "炼钢一作业区党支部：" in first
+    assert re.search(r"华西能源集团党委\s*\d{4}年\d{1,2}月\d{1,2}日印发", last), last[-200:]
     # Every one of the 55 Fuling indicator texts, read from the published rubric page.
     rubric = open_page(client, open_page(client, "/rubrics/").link("第 2 版", href="fuling-2017"))
     cells = r"<td>[\d.]+</td>\s*<td>(?:<span[^>]*>▲</span> )?([^<\n]+)"
@@ -51,7 +54,9 @@ def test_leader_summary_keeps_charts_and_the_capped_grade_reason_under_a_red_hea
     home = login(client, "ld01")
     text = report(client, home, "生成汇总报告")
     # The summary's own 文号 series (代字 汇), from the document register.
-    assert re.match(r"华西能源集团党委党考汇〔2025〕\d+号", text), text[:80]
+    # 发文机关标志 (…文件) with the 文号 under it, then the 主送机关.
+    assert re.match(r"华西能源集团党委文件党考汇〔2025〕\d+号", text), text[:80]
+    assert "各基层党组织：" in text
     # The charts, as drawn: the rate by enterprise says what it counts (涪陵: 合格+基本合格).
     assert "各企业合格+基本合格率" in text and "等次分布" in text
     assert "等次说明" in text and "▲项" in text and "未达标：等次不能为“合格”" in text
@@ -70,6 +75,7 @@ def test_issuer_and_number_prefix_are_set_once_per_deployment(client, settings):
     assert re.match(r"华能党〔2025〕\d+号", pages[0]), pages[0][:80]
     assert "中共华西能源集团委员会" in pages[-1]
     assert "华西能源集团党委华能党" not in pages[0]
+    assert "文件" not in pages[0][:20]  # no 红头: no 发文机关标志 either
     # An unsigned sheet's report is not an issued document: the 落款, but no 文号.
     login(client, "sj01")
     (url, _), *_ = my_sheets(client, "自查")
