@@ -3,6 +3,8 @@ worker)."""
 
 import tempfile
 
+from django.conf import settings
+from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
 
@@ -64,6 +66,38 @@ def send_reminders(
             )
         )
     return len(deliver(drafts).notified)
+
+
+@task()
+@retry_locked
+def issue_branch_reports(*, sheet_ids: list[int], by_id: int) -> int:
+    """Issue and store the reports of signed sheets (the signer takes their 文号), so that
+    a download and the zip of all reports read stored files; how many were stored now."""
+    from branches.models import User
+
+    from .models import SheetStatus, StoredReport
+    from .reports import branch_report
+
+    by = User.objects.get(pk=by_id)
+    stored = set(
+        StoredReport.objects.filter(sheet_id__in=sheet_ids).values_list("sheet_id", flat=True)
+    )
+    sheets = ScoreSheet.objects.filter(pk__in=sheet_ids, status=SheetStatus.SIGNED).exclude(
+        pk__in=stored
+    )
+    count = 0
+    for sheet in sheets.select_related("campaign", "organization", "stage", "rubric_version"):
+        branch_report(sheet, by=by)
+        count += 1
+    return count
+
+
+def after_signing(sheets, *, by) -> None:
+    """Once the signing commits: the signed sheets' reports issued on the task worker."""
+    if not settings.REPORTS_ON_SIGNING or not sheets:
+        return
+    ids = [s.pk for s in sheets]
+    transaction.on_commit(lambda: issue_branch_reports.enqueue(sheet_ids=ids, by_id=by.pk))
 
 
 @task()

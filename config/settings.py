@@ -317,6 +317,9 @@ REPORT_DOC_PREFIX = os.environ.get("REPORT_DOC_PREFIX", "党考").strip()
 if len(REPORT_ISSUER) > 60 or len(REPORT_DOC_PREFIX) > 20:
     raise ImproperlyConfigured("REPORT_ISSUER must be ≤ 60 characters, REPORT_DOC_PREFIX ≤ 20")
 REPORT_RED_HEADER = env_bool("REPORT_RED_HEADER", True)
+# A signed sheet's report is issued and stored by the task worker right after signing, so
+# a download and the zip of all reports read stored files (0: rendered at the first ask).
+REPORTS_ON_SIGNING = env_bool("REPORTS_ON_SIGNING", True)
 # The 版记 of GB/T 9704: who prints the document (印发机关; blank: the issuer) and who gets a
 # copy (抄送机关; blank: no 抄送 line).
 REPORT_PRINTED_BY = os.environ.get("REPORT_PRINTED_BY", "").strip()

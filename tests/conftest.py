@@ -34,6 +34,9 @@ PASSWORD = "Kaoping#2026"
 SHARED_SETTINGS = {
     "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
     "TASKS": {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}},
+    # Signing renders nothing in the suite (tasks run at once here, and a journey signs
+    # dozens of sheets); tests/journeys/test_reports_on_signing.py turns it on.
+    "REPORTS_ON_SIGNING": False,
 }
 
 
@@ -100,6 +103,7 @@ def _uploads_in_tmp(settings, tmp_path):
 @pytest.fixture(autouse=True)
 def _tasks_run_immediately(settings):
     settings.TASKS = SHARED_SETTINGS["TASKS"]
+    settings.REPORTS_ON_SIGNING = SHARED_SETTINGS["REPORTS_ON_SIGNING"]
 
 
 # Django's setUpTestData for pytest: a module (or package) fixture builds its objects once inside

@@ -13,7 +13,7 @@ from branches.toolkit.downloads import export_download
 from branches.toolkit.params import id_list_param
 from branches.toolkit.spreadsheets import SpreadsheetError, read_xlsx
 
-from .. import access, selectors, services
+from .. import access, selectors, services, tasks
 from ..access import Action
 from ..exports import AssignmentTemplate, MeasuresTemplate
 from ..forms import AssignMatrixForm, MeasuresForm, OfflineUploadForm, RemindForm
@@ -279,6 +279,7 @@ def campaign_bulk_sheets(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         if action == "sign":
             done = services.sign_chosen(campaign, ids, by=request.user)
+            tasks.after_signing(done, by=request.user)
             messages.success(request, f"已签发 {len(done)} 份考评表。")
         elif action == "return":
             reason = request.POST.get("reason", "")[:2000]

@@ -15,7 +15,7 @@ from branches.toolkit.params import int_param, text_param
 from branches.toolkit.spreadsheets import XLSX_CONTENT_TYPE, SpreadsheetError
 from rubrics import scoring
 
-from .. import access, offline, pages, selectors, services, sheet_page
+from .. import access, offline, pages, selectors, services, sheet_page, tasks
 from ..access import Action
 from ..exports import CampaignListExport
 from ..forms import (
@@ -562,10 +562,11 @@ def sheet_return(request: HttpRequest, pk: int) -> HttpResponse:
 def sheet_sign(request: HttpRequest, pk: int) -> HttpResponse:
     sheet = access.get_sheet(request.user, pk, Action.MANAGE)
     try:
-        services.sign_sheet(sheet, by=request.user)
+        signed = services.sign_sheet(sheet, by=request.user)
     except AssessmentError as exc:
         messages.error(request, str(exc))
     else:
+        tasks.after_signing([signed], by=request.user)
         messages.success(request, "已审核签发，该表已锁定。")
     return redirect("sheet_detail", pk=pk)
 
