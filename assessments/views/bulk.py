@@ -4,12 +4,13 @@ returned at once."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from branches.toolkit.downloads import export_download
+from branches.toolkit.http import AuthenticatedHttpRequest
 from branches.toolkit.params import id_list_param
 from branches.toolkit.spreadsheets import SpreadsheetError, read_xlsx
 
@@ -25,7 +26,7 @@ from ..services import AssessmentError, BulkRefused, MeasureLine
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def campaign_remind(request: HttpRequest, pk: int) -> HttpResponse:
+def campaign_remind(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """GET shows who would be reminded and asks to confirm; POST sends and lists them."""
     campaign = access.get_campaign(request.user, pk, Action.MANAGE)
     form = RemindForm(request.POST or request.GET or {"scope": "late"})
@@ -74,7 +75,7 @@ def campaign_remind(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def stage_assign_matrix(request: HttpRequest, pk: int) -> HttpResponse:
+def stage_assign_matrix(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Branches × reviewers: the department says who takes which branches. 预览 is a dry
     run; 确认分配 stores every pair or none."""
     stage = access.get_stage(request.user, pk)
@@ -190,7 +191,9 @@ def _rows_from_xlsx(content: bytes) -> list[MeasureLine]:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def branch_measures(request: HttpRequest, campaign_pk: int, org_pk: int) -> HttpResponse:
+def branch_measures(
+    request: AuthenticatedHttpRequest, campaign_pk: int, org_pk: int
+) -> HttpResponse:
     """Every open item of a branch on one page (or one .xlsx): 预览 is a dry run, 保存全部
     stores every measure or none."""
     campaign, org = access.get_branch_measures(request.user, campaign_pk, org_pk)
@@ -270,7 +273,7 @@ def branch_measures(request: HttpRequest, campaign_pk: int, org_pk: int) -> Http
 
 @require_POST
 @login_required
-def campaign_bulk_sheets(request: HttpRequest, pk: int) -> HttpResponse:
+def campaign_bulk_sheets(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The progress page's checked rows signed (签发所选) or returned with one reason
     (退回所选): all or none, the refusals listed row by row."""
     campaign = access.get_campaign(request.user, pk, Action.MANAGE)
