@@ -117,15 +117,16 @@ def org_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 def org_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     access.require(request.user, Perm.MANAGE_ORG)
-    initial = {}
+    initial: dict[str, object] = {}
     if parent_id := int_param(request, "parent"):
         parent = access.get_org(request.user, parent_id, Perm.MANAGE_ORG)
         initial["parent"] = parent
-        initial["kind"] = {
+        child_kinds: dict[str, str] = {
             OrgKind.COMMITTEE: OrgKind.BRANCH,
             OrgKind.GENERAL_BRANCH: OrgKind.BRANCH,
             OrgKind.BRANCH: OrgKind.GROUP,
-        }.get(parent.kind)
+        }
+        initial["kind"] = child_kinds.get(parent.kind)
     form = OrganizationForm(request.POST or None, initial=initial, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -206,11 +207,14 @@ def org_template(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 # The people import: the 系统管理员 imports accounts, the 安全管理员 their roles (each
 # row is checked against what the importer may do: branches.importers.PeopleImport).
-IMPORT_PERMS = {
+IMPORT_PERMS: dict[str, tuple[Perm, ...]] = {
     ImportKind.ORGANIZATIONS: (Perm.MANAGE_ORG,),
     ImportKind.PEOPLE: (Perm.MANAGE_PEOPLE, Perm.GRANT_ROLES),
 }
-IMPORT_TEMPLATES = {ImportKind.ORGANIZATIONS: "org_template", ImportKind.PEOPLE: "people_template"}
+IMPORT_TEMPLATES: dict[str, str] = {
+    ImportKind.ORGANIZATIONS: "org_template",
+    ImportKind.PEOPLE: "people_template",
+}
 
 
 @require_http_methods(["GET", "POST"])
@@ -512,7 +516,8 @@ def person_set_password(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
                 )
     else:
         messages.error(
-            request, "密码未设置：" + "；".join(m for errs in form.errors.values() for m in errs)
+            request,
+            "密码未设置：" + "；".join(str(m) for errs in form.errors.values() for m in errs),
         )
     return redirect("person_detail", pk=person.pk)
 

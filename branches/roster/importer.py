@@ -128,7 +128,7 @@ def run(job, *, by: User, dry_run: bool) -> dict:
             [m for m, _ in updated],
             ["status", "party_group", "joined_on", "phone", "user", "left_on", "note"],
         )
-        audit.record_bulk([(m, None) for m in created] + updated)
+        audit.record_bulk([*((m, None) for m in created), *updated])
         sync_counts(org)
     return result
 
