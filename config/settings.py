@@ -164,7 +164,7 @@ if database_url := os.environ.get("DATABASE_URL"):
 else:
     default_db = {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": VAR_DIR / "db.sqlite3",
+        "NAME": str(VAR_DIR / "db.sqlite3"),
         # WAL: readers never wait for the writer. IMMEDIATE: a transaction takes the write
         # lock when it begins, so two writers queue instead of deadlocking on upgrade.
         # timeout: a writer waits up to SQLITE_TIMEOUT seconds for the lock (busy timeout)
