@@ -8,6 +8,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -324,7 +325,7 @@ REPORT_COPY_TO = os.environ.get("REPORT_COPY_TO", "").strip()
 if len(REPORT_PRINTED_BY) > 60 or len(REPORT_COPY_TO) > 200:
     raise ImproperlyConfigured("REPORT_PRINTED_BY must be ≤ 60 characters, REPORT_COPY_TO ≤ 200")
 
-TASKS = {
+TASKS: dict[str, dict[str, Any]] = {
     "default": {
         "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
         "QUEUES": ["default"],

@@ -122,7 +122,7 @@ def meeting_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         {
             "meeting": meeting,
             "org": org,
-            "year": (meeting.held_on or meeting.planned_on).year,
+            "year": meeting.day.year,
             "attendance": meeting.attendance.select_related("member").order_by("member__name"),
             "attachments": meeting.attachments.all(),
             "amendments": meeting.amendments.select_related("by"),
@@ -189,7 +189,7 @@ def meeting_attachment(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
     meeting = access.get_meeting(request.user, pk, Action.EDIT)
     form = RectificationEvidenceForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, form.errors["file"][0])
+        messages.error(request, str(form.errors["file"][0]))
         return redirect("meeting_detail", pk=pk)
     upload = form.cleaned_data["file"]
     try:

@@ -89,7 +89,7 @@ def report_job_status(request: AuthenticatedHttpRequest, pk) -> HttpResponse:
 
 @require_GET
 @login_required
-def report_download(request: AuthenticatedHttpRequest, pk) -> HttpResponse:
+def report_download(request: AuthenticatedHttpRequest, pk) -> HttpResponse | FileResponse:
     job = access.get_report_job(request.user, pk)
     if not job.is_done or not job.file:
         raise Http404("报告尚未生成")

@@ -119,7 +119,7 @@ def veto_overturn(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     form = OverturnForm(request.POST, campaign=campaign)
     if not form.is_valid():
         missing = "请填写组织编码、否决项编码、推翻阶段和理由。"
-        messages.error(request, (form.non_field_errors() or [missing])[0])
+        messages.error(request, str((form.non_field_errors() or [missing])[0]))
         return redirect("campaign_results", pk=pk)
     try:
         services.overturn_veto(by=request.user, campaign=campaign, **form.cleaned_data)
@@ -283,7 +283,7 @@ def rectification_evidence(request: AuthenticatedHttpRequest, pk: int) -> HttpRe
     item = access.get_rectification(request.user, pk, Action.EDIT)
     form = RectificationEvidenceForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, form.errors["file"][0])
+        messages.error(request, str(form.errors["file"][0]))
         return redirect("rectification_detail", pk=pk)
     upload = form.cleaned_data["file"]
     try:

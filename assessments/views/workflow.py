@@ -317,7 +317,8 @@ def stage_edit(
         campaign = stage.campaign
     else:
         stage = None
-        campaign = access.get_campaign(request.user, campaign_pk, Action.MANAGE)
+        # The route gives one of the two keys: no campaign has the key 0.
+        campaign = access.get_campaign(request.user, campaign_pk or 0, Action.MANAGE)
     draw_only = stage is not None and not campaign.is_draft
     form = StageForm(request.POST or None, instance=stage, draw_only=draw_only)
     if request.method == "POST" and form.is_valid():
@@ -625,7 +626,7 @@ def sheet_upload(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     form = OfflineUploadForm(request.POST, request.FILES)
     if not form.is_valid():
         refused = "file" in request.FILES and form.errors.get("file")
-        messages.error(request, refused[0] if refused else "请选择填好的 .xlsx 评分表。")
+        messages.error(request, str(refused[0]) if refused else "请选择填好的 .xlsx 评分表。")
         return redirect("sheet_detail", pk=pk)
     upload = form.cleaned_data["file"]
     try:
@@ -652,7 +653,7 @@ def evidence_upload(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     sheet = access.get_sheet(request.user, pk, Action.SCORE)
     form = EvidenceForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, form.errors.get("file", ["请选择要上传的文件。"])[0])
+        messages.error(request, str(form.errors.get("file", ["请选择要上传的文件。"])[0]))
         return redirect("sheet_detail", pk=pk)
     upload = form.cleaned_data["file"]
     try:

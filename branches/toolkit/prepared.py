@@ -73,12 +73,12 @@ class _Compiled:
     from_db: Callable
 
 
-class PreparedGet:
+class PreparedGet[M: Model]:
     """``PreparedGet(lambda: Sheet.objects.select_related(...).annotate(...))``, then
     ``.get(pk)``: the object or None. The factory runs once, at the first read (the app
     registry is ready by then)."""
 
-    def __init__(self, factory: Callable[[], QuerySet]):
+    def __init__(self, factory: Callable[[], QuerySet[M]]):
         self._factory = factory
         self._compiled: dict[str, _Compiled] = {}
 
@@ -106,7 +106,7 @@ class PreparedGet:
             from_db=_get_from_db(klass_info["model"], fetch_mode),
         )
 
-    def get(self, pk: int) -> Model | None:
+    def get(self, pk: int) -> M | None:
         if not isinstance(pk, int) or not 0 < pk <= _MAX_PK:
             return None
         db = DEFAULT_DB_ALIAS  # the project has one database

@@ -84,7 +84,7 @@ def plaque_extend(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     form = forms.ExtensionForm(request.POST)
     where = reverse("plaque_board") + f"?year={result.year}&quarter={result.quarter}"
     if not form.is_valid():
-        messages.error(request, "；".join(e for es in form.errors.values() for e in es))
+        messages.error(request, "；".join(str(e) for es in form.errors.values() for e in es))
         return redirect(where)
     try:
         done = extensions.extend_plaque(result, by=request.user, **form.cleaned_data)

@@ -1,6 +1,8 @@
 """Mutual inspection pages: the list, scheduling (department), the inspection with its
 互查评分表 (inspectors), 回头看 on the branch's list, and the 标准化经验手册."""
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -127,9 +129,10 @@ def inspection_submit(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
         return _detail(request, insp, roles, bound=form)
     else:
         count = insp.items.count()
+        total = insp.total or Decimal(0)  # a submitted inspection has its total
         messages.success(
             request,
-            f"已提交互查评分表：{insp.total.normalize():f} 分，{count} 个问题已列入支部问题清单。",
+            f"已提交互查评分表：{total.normalize():f} 分，{count} 个问题已列入支部问题清单。",
         )
     return redirect("inspection_detail", pk=insp.pk)
 

@@ -94,16 +94,18 @@ def post_action(request: AuthenticatedHttpRequest, pk: int, action: str) -> Http
             count = posts.publish_posts(org, by=request.user, year=year, quarter=quarter)
             messages.success(request, f"已公布 {count} 个岗位，党员可以认领。")
         else:
-            form = forms.ClaimForm(
+            claim_form = forms.ClaimForm(
                 request.POST,
                 members=selectors.active_members(org),
                 posts=selectors.quarter_posts(org, year, quarter),
             )
-            if not form.is_valid():
-                messages.error(request, _errors(form))
+            if not claim_form.is_valid():
+                messages.error(request, _errors(claim_form))
                 return redirect(back)
             claim = posts.claim_post(
-                form.cleaned_data["post"], by=request.user, member=form.cleaned_data["member"]
+                claim_form.cleaned_data["post"],
+                by=request.user,
+                member=claim_form.cleaned_data["member"],
             )
             messages.success(
                 request, f"已登记{claim.member.name}认领“{claim.post.title}”，待支委会审核。"
