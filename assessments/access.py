@@ -35,6 +35,7 @@ from .models import (
     SheetStatus,
     Stage,
 )
+from .models.results import RectificationItemQuerySet
 
 
 class Action(StrEnum):
@@ -165,7 +166,7 @@ def visible_campaigns(user: User) -> QuerySet[Campaign]:
     return Campaign.objects.filter(access.scope_q(user, Perm.VIEW_RESULTS, "scope__path"))
 
 
-def visible_rectifications(user: User) -> QuerySet[RectificationItem]:
+def visible_rectifications(user: User) -> RectificationItemQuerySet:
     """Items a user may see: their own branch's (secretary), those of branches they scored
     (reviewers), those they found (inspectors, pairing helpers), and everything in scope for
     the department and leaders."""
