@@ -88,9 +88,11 @@ serve: install
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/gunicorn --config config/deploy/gunicorn.conf.py
 
+# mypy keeps its cache in .mypy_cache: a few seconds once warm (half a minute cold).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(MANAGE) makemigrations --check --dry-run
 
 # The suite runs on TEST_WORKERS processes (pytest-xdist; `auto` = one per core, at most 4),
