@@ -189,7 +189,7 @@ class Organization(models.Model):
     def qualified_name(self) -> str:
         """The name with its parent's, as lists show it: two 机关党支部 of different
         党委 read apart ("机关党支部（华西特钢党委）"). Load ``parent`` with the row."""
-        return f"{self.name}（{self.parent.name}）" if self.parent_id else self.name
+        return f"{self.name}（{self.parent.name}）" if self.parent else self.name
 
     @property
     def below_minimum(self) -> bool:
