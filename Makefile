@@ -24,8 +24,11 @@ PYTHON ?= $(shell for c in python3.13 python3.12; do \
 help:
 	@echo "make run   — install, migrate, load demo data, serve on http://127.0.0.1:$(PORT)/ with the task worker"
 	@echo "make serve — as in production: migrate, collectstatic, gunicorn (2×cores+1 workers) + supervised task worker"
-	@echo "make test  — install, lint, check migrations, run the suite on SQLite (and PostgreSQL if DATABASE_URL is set)"
+	@echo "make test  — install, lint (ruff, mypy), check migrations, run the suite on SQLite (and PostgreSQL if DATABASE_URL is set)"
 	@echo "make bench — one table of the hot paths beside their floors (SQLite, PostgreSQL if DATABASE_URL is set) + a gunicorn load test"
+	@echo "make lint  — ruff (lint and format), mypy, makemigrations --check"
+	@echo "make test-sqlite / make test-postgres — the suite on one database (test-postgres needs DATABASE_URL)"
+	@echo "make clean — remove the virtualenv, node_modules, var/ and the tools' caches"
 
 system-deps:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
@@ -88,9 +91,11 @@ serve: install
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/gunicorn --config config/deploy/gunicorn.conf.py
 
+# mypy keeps its cache in .mypy_cache: a few seconds once warm (half a minute cold).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(MANAGE) makemigrations --check --dry-run
 
 # The suite runs on TEST_WORKERS processes (pytest-xdist; `auto` = one per core, at most 4),
@@ -126,4 +131,4 @@ bench: install
 	$(BIN)/python -m tests.bench
 
 clean:
-	rm -rf $(VENV) node_modules var .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules var .pytest_cache .ruff_cache .mypy_cache

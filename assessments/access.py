@@ -35,6 +35,7 @@ from .models import (
     SheetStatus,
     Stage,
 )
+from .models.results import RectificationItemQuerySet
 
 
 class Action(StrEnum):
@@ -132,9 +133,9 @@ def can_verify(user: User, item: RectificationItem) -> bool:
     pairing's helper."""
     if access.has_perm(user, Perm.MANAGE_CAMPAIGNS, item.organization):
         return True
-    if item.inspection_id is not None:
+    if item.inspection is not None:
         return item.inspection.inspector_accounts.filter(pk=user.pk).exists()
-    if item.pairing_id is not None:
+    if item.pairing is not None:
         return item.pairing.helper_id == user.pk
     return (
         item.campaign_id is not None
@@ -165,7 +166,7 @@ def visible_campaigns(user: User) -> QuerySet[Campaign]:
     return Campaign.objects.filter(access.scope_q(user, Perm.VIEW_RESULTS, "scope__path"))
 
 
-def visible_rectifications(user: User) -> QuerySet[RectificationItem]:
+def visible_rectifications(user: User) -> RectificationItemQuerySet:
     """Items a user may see: their own branch's (secretary), those of branches they scored
     (reviewers), those they found (inspectors, pairing helpers), and everything in scope for
     the department and leaders."""
@@ -253,7 +254,7 @@ def get_sheet(
     user: User,
     pk: int,
     action: Action = Action.VIEW,
-    queryset: QuerySet | PreparedGet | None = None,
+    queryset: QuerySet | PreparedGet[ScoreSheet] | None = None,
 ) -> ScoreSheet:
     """The sheet if ``user`` may do ``action`` on it (404 / 403 otherwise), read from
     ``queryset`` with its stage, campaign, … (``SHEET_JOINS``), or by a prepared read that

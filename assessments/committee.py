@@ -94,12 +94,13 @@ def _result(sheet: ScoreSheet, rules: scoring.Rules) -> CommitteeResult:
     unmet = []
     for item in rules.items():
         entry = entries.get(item.code)
-        value = entry.value if entry else None
-        label = scoring.level_label(item, rules.levels, value) if value is not None else None
+        if entry is None or entry.value is None:
+            continue
+        label = scoring.level_label(item, rules.levels, entry.value)
         if label is None:
             continue
         counts[label] += 1
-        if value < item.points:
+        if entry.value < item.points:
             unmet.append(Unmet(item.code, item.text, label, entry.note))
     return CommitteeResult(
         sheet=sheet,

@@ -1,5 +1,7 @@
 """Spreadsheet exports of results, ledgers and rectification lists (values, never formulas)."""
 
+from collections.abc import Iterator
+
 from django.utils import timezone
 
 from branches.toolkit.exports import Export
@@ -393,7 +395,7 @@ class ScreeningExport(Export):
     def headers(self):
         return ["党支部", "编码", "本年度评定", "理由", "评定人", "评定时间", "当前类别"]
 
-    def rows(self):
+    def rows(self) -> Iterator[list]:
         batch: list = []
         for org in self.branches.iterator(chunk_size=1000):
             batch.append(org)

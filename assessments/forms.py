@@ -6,8 +6,8 @@ from django.core.exceptions import BadRequest
 from django.utils import timezone
 
 from branches.access import Perm, visible_orgs
-from branches.forms import ChineseForm, DateInput
-from branches.models import Category, OrgKind, User
+from branches.forms import ChineseForm, DateInput, field_of, label_choices
+from branches.models import Category, Organization, OrgKind, User
 from branches.toolkit.params import MAX_ID, BoundedModelMultipleChoiceField, int_param
 from rubrics import scoring
 from rubrics.models import RubricVersion, VersionStatus
@@ -28,7 +28,9 @@ class CampaignForm(ChineseForm, forms.Form):
         required=False,
         help_text="交叉互评时对各企业党委评估中组部“7条具体措施”",
     )
-    scope = forms.ModelChoiceField(label="考评范围", queryset=None)
+    scope: forms.ModelChoiceField[Organization] = forms.ModelChoiceField(
+        label="考评范围", queryset=None
+    )
     template = forms.ChoiceField(
         label="阶段方案", choices=[(k, v[0]) for k, v in TEMPLATES.items()]
     )
@@ -65,16 +67,20 @@ class CampaignForm(ChineseForm, forms.Form):
             .select_related("rubric")
             .order_by("rubric__code", "-number")
         )
-        self.fields["version"].queryset = published.exclude(rubric__assesses=["committee"])
-        self.fields["committee_version"].queryset = published.filter(rubric__assesses=["committee"])
-        for name in ("version", "committee_version"):
-            self.fields[name].label_from_instance = lambda v: f"{v.rubric.name}（第 {v.number} 版）"
-        self.fields["scope"].queryset = (
+        for name, versions in (
+            ("version", published.exclude(rubric__assesses=["committee"])),
+            ("committee_version", published.filter(rubric__assesses=["committee"])),
+        ):
+            field = field_of(self, name, forms.ModelChoiceField)
+            field.queryset = versions
+            label_choices(field, lambda v: f"{v.rubric.name}（第 {v.number} 版）")
+        scope = field_of(self, "scope", forms.ModelChoiceField)
+        scope.queryset = (
             visible_orgs(user, Perm.MANAGE_CAMPAIGNS)
             .filter(kind=OrgKind.COMMITTEE)
             .order_by("path")
         )
-        self.fields["scope"].label_from_instance = lambda o: f"{o.code} {o.name}"
+        label_choices(scope, lambda o: f"{o.code} {o.name}")
         today = timezone.localdate()
         self.fields["year"].initial = today.year
         self.fields["start"].initial = date(today.year, today.month, 1)

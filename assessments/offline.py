@@ -9,6 +9,7 @@ the upload is refused as a conflict rather than overwriting newer work.
 """
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.urls import reverse
 
@@ -50,7 +51,8 @@ def filled_rows(sheet: ScoreSheet) -> list[list]:
     rows = []
     for row in score_sheet_rows(sheet.rubric_version, rules):
         code = row[0]
-        value, note = "", ""
+        value: str | int | Decimal = ""
+        note = ""
         if code in vetoes:
             value, note = "是", vetoes[code]
         elif row[5] == "反向（否决）指标":
@@ -103,8 +105,8 @@ def _cell_text(raw) -> str:
     """A score cell as typed text (a number Excel stored as a float reads as entered)."""
     if raw is None:
         return ""
-    if isinstance(raw, int | float) and scoring.to_decimal(raw) is not None:
-        return scoring.fmt(scoring.to_decimal(raw))
+    if isinstance(raw, int | float) and (number := scoring.to_decimal(raw)) is not None:
+        return scoring.fmt(number)
     return str(raw).strip()
 
 

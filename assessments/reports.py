@@ -346,7 +346,7 @@ def write_branch_zip(
     return n
 
 
-SUMMARY_TEMPLATES = {
+SUMMARY_TEMPLATES: dict[str, str] = {
     DocumentKind.SUMMARY: "reports/summary.html",
     DocumentKind.EVALUATION: "reports/evaluation.html",
 }

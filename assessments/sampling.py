@@ -7,7 +7,7 @@ same sample.
 
 import math
 import random
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from decimal import Decimal
 
 
@@ -27,7 +27,7 @@ def sample_size(population: int, *, ratio: Decimal | None = None, count: int | N
 
 
 def draw(
-    population: dict[str, Sequence[int]],
+    population: Mapping[str, Sequence[int]],
     *,
     seed: str,
     ratio: Decimal | None = None,

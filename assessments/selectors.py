@@ -326,7 +326,7 @@ def running_progress(stage: Stage) -> list[EnterpriseProgress]:
 
 
 def results_ledger(
-    campaign: Campaign, *, enterprise: str | None = None, grade: str = "", q: str = ""
+    campaign: Campaign, *, enterprise: int | None = None, grade: str = "", q: str = ""
 ) -> QuerySet:
     """The campaign's final results, best first (the ranking)."""
     from .models import BranchResult
@@ -432,8 +432,8 @@ def _objects(campaign: Campaign):
     it belonged to when the campaign opened); while it is 筹备中: the objects opening would
     fix, with their enterprise now."""
     if not _fixed(campaign):
-        rows = in_scope(campaign).select_related("enterprise", "parent").order_by("code", "pk")
-        return rows, lambda o: (o, o.enterprise)
+        orgs = in_scope(campaign).select_related("enterprise", "parent").order_by("code", "pk")
+        return orgs, lambda o: (o, o.enterprise)
     rows = (
         CampaignObject.objects.filter(campaign=campaign)
         .select_related("organization__parent", "enterprise")
@@ -459,8 +459,8 @@ def object_page(campaign: Campaign, number) -> Page:
 def _objects_by_enterprise(campaign: Campaign) -> dict[int | None, int]:
     """The campaign's objects per enterprise (the one they belonged to when it opened)."""
     if not _fixed(campaign):
-        rows = in_scope(campaign).order_by().values("enterprise_id").annotate(n=Count("id"))
-        return {r["enterprise_id"]: r["n"] for r in rows}
+        orgs = in_scope(campaign).order_by().values("enterprise_id").annotate(n=Count("id"))
+        return {r["enterprise_id"]: r["n"] for r in orgs}
     rows = (
         CampaignObject.objects.filter(campaign=campaign)
         .order_by()
@@ -480,7 +480,7 @@ def _object_enterprise(campaign: Campaign, organization: str) -> Subquery:
     )
 
 
-def _object_results(campaign: Campaign) -> QuerySet[BranchResult]:
+def _object_results(campaign: Campaign) -> QuerySet:
     """The campaign's results of its objects, each with the enterprise the object belonged
     to when the campaign opened (``ent``)."""
     of_object = CampaignObject.objects.filter(
@@ -546,7 +546,7 @@ def _measures(method: _Method, tally: _Tally) -> dict:
     banded rubric; execution points per level for a checklist) — the one place each
     method's figures are put together, for the page, the home page, the Excel, the PDF and
     the charts (the arithmetic is ``rubrics.scoring``'s)."""
-    if method.checklist:
+    if method.checklist and method.rules is not None:  # a checklist has its rules
         measures = [scoring.checklist_measure(tally.points, tally.max_points)]
         counts = scoring.level_counts(method.rules, tally.judged)
     else:
@@ -610,7 +610,7 @@ def _tallies(campaign: Campaign, method: _Method) -> dict[int | None, _Tally]:
 
 
 def _by_enterprise(method: _Method, tallies: dict[int | None, _Tally]) -> list[dict]:
-    names = dict(
+    names: dict[int | None, str] = dict(
         Organization.objects.filter(pk__in=[e for e in tallies if e]).values_list("pk", "name")
     )
     rows = [
@@ -933,7 +933,7 @@ def holdings(sheet: ScoreSheet) -> Held | None:
         return None
     if getattr(sheet, "_held", None) is None:
         entries = json.loads(f"[{sheet.held_entries or ''}]")
-        vetoes = json.loads(f"[{sheet.held_vetoes or ''}]")
+        vetoes = json.loads(f"[{getattr(sheet, 'held_vetoes', '') or ''}]")
         sheet._held = Held(
             entries={
                 e["c"]: (None if e["v"] is None else Decimal(e["v"]), e["n"]) for e in entries
@@ -954,7 +954,7 @@ def forget_held(sheet: ScoreSheet) -> None:
     """After a save: what was read with the sheet is no longer what it holds."""
     for name in ("held_entries", "held_vetoes", "_held"):
         sheet.__dict__.pop(name, None)
-    sheet._prefetched_objects_cache = {}
+    sheet._prefetched_objects_cache = {}  # type: ignore[attr-defined]  # Django's, not in the stubs
 
 
 def read_held(sheet: ScoreSheet) -> Held:
@@ -1128,10 +1128,10 @@ def target_enterprises(campaign: Campaign) -> QuerySet[Organization]:
     """The enterprises of a campaign's objects, as they were when it opened (a list
     filter)."""
     if not _fixed(campaign):
-        ids = in_scope(campaign).values("enterprise")
-    else:
-        ids = CampaignObject.objects.filter(campaign=campaign).values("enterprise")
-    return Organization.objects.filter(pk__in=ids).order_by("path")
+        orgs = in_scope(campaign)
+        return Organization.objects.filter(pk__in=orgs.values("enterprise")).order_by("path")
+    objects = CampaignObject.objects.filter(campaign=campaign)
+    return Organization.objects.filter(pk__in=objects.values("enterprise")).order_by("path")
 
 
 def progress_sheets(
@@ -1236,7 +1236,8 @@ def sheet_page(sheet: ScoreSheet) -> ScoreSheet:
         )
     if getattr(sheet, "has_evidence", True) is False:  # read with the sheet: none
         cache = getattr(sheet, "_prefetched_objects_cache", {})
-        sheet._prefetched_objects_cache = {**cache, "evidence": Evidence.objects.none()}
+        # Django's prefetch cache, which the stubs do not declare.
+        sheet._prefetched_objects_cache = {**cache, "evidence": Evidence.objects.none()}  # type: ignore[attr-defined]
     else:
         evidence = Prefetch("evidence", queryset=Evidence.objects.order_by("pk"))
         prefetch_related_objects([sheet], evidence)
@@ -1275,7 +1276,7 @@ REVIEW_KINDS = [
 
 
 def source_filters() -> list[tuple[str, str]]:
-    labels = {
+    labels: dict[str, str] = {
         ProblemSource.ASSESSMENT: "考评扣分（全部阶段）",
         ProblemSource.CONSOLIDATION: "过筛子（集中整顿）",
     }

@@ -102,7 +102,7 @@ def after_signing(sheets, *, by) -> None:
 
 @task()
 @retry_locked
-def render_report(*, job_id: str) -> str:
+def render_report(*, job_id: str) -> str | None:
     """Render a campaign report in the background, recording progress on the job."""
     from django.core.files.base import ContentFile, File
 

@@ -193,7 +193,10 @@ def _terms(user: User) -> list[Work]:
             org.name,
             reverse("org_detail", args=[org.pk]),
             org.term_end,
-            "任期已届满，请及时换届" if org.term_days_left < 0 else "任期即将届满，请准备换届",
+            # Every one here has a term end, so days left.
+            "任期已届满，请及时换届"
+            if (org.term_days_left or 0) < 0
+            else "任期即将届满，请准备换届",
         )
         for org in orgs.values()
     ]

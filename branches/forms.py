@@ -1,3 +1,6 @@
+from collections.abc import Callable, Iterable
+from typing import Any, cast
+
 from django import forms
 from django.contrib.auth.forms import (
     AdminPasswordChangeForm,
@@ -11,6 +14,22 @@ from .models import AuditAction, AuditEntry, CrossReviewGroup, Organization, Org
 from .toolkit.params import BoundedModelMultipleChoiceField
 
 EMPTY_LABEL = "— 请选择 —"
+
+
+def field_of[F: forms.Field](form: forms.BaseForm, name: str, kind: type[F]) -> F:
+    """``form.fields[name]`` as the ``kind`` of field it is (``fields`` holds plain Fields
+    for the type checker): the form's querysets, labels and choices set with their types."""
+    field = form.fields[name]
+    if not isinstance(field, kind):
+        raise TypeError(f"{name} is a {type(field).__name__}, not a {kind.__name__}")
+    return field
+
+
+def label_choices(field: forms.ModelChoiceField, label: Callable[[Any], str]) -> None:
+    """Show each choice of ``field`` as ``label(obj)``."""
+    # Django's hook is a method meant to be overridden in a subclass; replaced on this one
+    # field instead, which does the same without a class for each label.
+    field.label_from_instance = label  # type: ignore[method-assign, assignment]
 
 
 class ChineseForm:
@@ -90,11 +109,10 @@ class OrganizationForm(ChineseForm, forms.ModelForm):
         )
         if self.instance.pk:
             parents = parents.exclude(path__startswith=self.instance.path)
-        self.fields["parent"].queryset = parents.order_by("path")
-        self.fields["parent"].label_from_instance = lambda o: (
-            f"{o.code} {o.name}（{o.get_kind_display()}）"
-        )
-        self.fields["parent"].required = not user.is_superuser
+        parent = field_of(self, "parent", forms.ModelChoiceField)
+        parent.queryset = parents.order_by("path")
+        label_choices(parent, lambda o: f"{o.code} {o.name}（{o.get_kind_display()}）")
+        parent.required = not user.is_superuser
         if self.instance.pk and self.instance.members.active().exists():
             # The roster counts them (branches/roster/services.sync_counts).
             for name in ("full_members", "probationary_members"):
@@ -140,9 +158,10 @@ class GrantRoleForm(ChineseForm, forms.Form):
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["organization"].queryset = visible_orgs(user, Perm.GRANT_ROLES).order_by("path")
-        self.fields["organization"].label_from_instance = lambda o: f"{o.code} {o.name}"
-        self.fields["role"].choices = grantable_roles(user)
+        organization = field_of(self, "organization", forms.ModelChoiceField)
+        organization.queryset = visible_orgs(user, Perm.GRANT_ROLES).order_by("path")
+        label_choices(organization, lambda o: f"{o.code} {o.name}")
+        field_of(self, "role", forms.ChoiceField).choices = grantable_roles(user)
 
 
 class RejectResetForm(ChineseForm, forms.Form):
@@ -163,9 +182,10 @@ class CrossReviewGroupForm(ChineseForm, forms.ModelForm):
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         committees = visible_orgs(user, Perm.MANAGE_ORG).filter(kind=OrgKind.COMMITTEE)
-        self.fields["owner"].queryset = committees.order_by("path")
-        self.fields["enterprises"].queryset = committees.filter(depth__gt=0).order_by("path")
-        self.fields["enterprises"].label_from_instance = lambda o: f"{o.code} {o.name}"
+        field_of(self, "owner", forms.ModelChoiceField).queryset = committees.order_by("path")
+        enterprises = field_of(self, "enterprises", forms.ModelMultipleChoiceField)
+        enterprises.queryset = committees.filter(depth__gt=0).order_by("path")
+        label_choices(enterprises, lambda o: f"{o.code} {o.name}")
         if self.instance.pk:
             self.fields["enterprises"].initial = list(
                 self.instance.members.values_list("enterprise_id", flat=True)
@@ -206,12 +226,19 @@ class AuditFilterForm(ChineseForm, forms.Form):
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [("", "全部操作"), *AuditAction.choices]
+        field_of(self, "action", forms.ChoiceField).choices = [
+            ("", "全部操作"),
+            *AuditAction.choices,
+        ]
         models = AuditEntry.objects.order_by().values_list("model", flat=True).distinct()
-        self.fields["model"].choices = [("", "全部类型"), *((m, m) for m in sorted(models))]
-        self.fields["organization"].queryset = visible_orgs(user, Perm.VIEW_AUDIT).order_by("path")
-        self.fields["organization"].label_from_instance = lambda o: f"{o.code} {o.name}"
-        self.fields["organization"].empty_label = "全部组织"
+        field_of(self, "model", forms.ChoiceField).choices = [
+            ("", "全部类型"),
+            *((m, m) for m in sorted(models)),
+        ]
+        organization = field_of(self, "organization", forms.ModelChoiceField)
+        organization.queryset = visible_orgs(user, Perm.VIEW_AUDIT).order_by("path")
+        label_choices(organization, lambda o: f"{o.code} {o.name}")
+        organization.empty_label = "全部组织"
         for field in self.fields.values():
             kind = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
             field.widget.attrs["class"] = f"{kind} {kind}-sm"
@@ -230,7 +257,9 @@ class AuditFilterForm(ChineseForm, forms.Form):
             if isinstance(value, Organization):
                 value = f"{value.code} {value.name}"
             elif isinstance(field, forms.ChoiceField):
-                value = dict(field.choices).get(value, value)
+                # The field's setter has made its choices (value, label) pairs.
+                pairs = cast(Iterable[tuple[Any, Any]], field.choices)
+                value = dict(pairs).get(value, value)
             parts.append(f"{field.label}={value}")
         return "；".join(parts) or "（无）"
 

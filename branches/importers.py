@@ -15,12 +15,13 @@ placed in memory in one pass and written with the rows themselves.
 
 import copy
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import connection
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from import_export.resources import Resource
 
 from .access import Perm, account_refusal, admin_role_holders, grantable_roles, has_perm
 from .models import Member, Membership, Organization, OrgKind, Role, User
@@ -52,13 +53,26 @@ def _report_row(number, action: str, label: str, errors: list[str]) -> dict:
     return {"row": number, "action": action, "label": label, "errors": errors}
 
 
-def _flatten(errors: dict[str, list[str]], labels: dict[str, str]) -> list[str]:
+def _flatten(errors: dict[str, list[str]], labels: Mapping[str, str | None]) -> list[str]:
     """Messages as the preview shows them: "列名：原因", or the reason alone for a row."""
-    out = []
+    out: list[str] = []
     for field, messages in errors.items():
         label = "" if field == NON_FIELD_ERRORS else labels.get(field, field)
         out.extend(f"{label}：{m}" if label else m for m in messages)
     return out
+
+
+def _labels(resource: Resource) -> dict[str, str | None]:
+    """Each model attribute's column heading."""
+    return {f.attribute: f.column_name for f in resource.fields.values() if f.attribute}
+
+
+def _attribute(resource: Resource, name: str) -> str:
+    """The model attribute that the resource's column ``name`` fills."""
+    attribute = resource.fields[name].attribute
+    if attribute is None:
+        raise ValueError(f"the column {name} fills no attribute")
+    return attribute
 
 
 def _parse(resource, row: dict, names: Iterable[str], errors: dict) -> dict:
@@ -112,17 +126,22 @@ def _reserve_ids(model, count: int, *, dry_run: bool) -> list[int]:
 
 
 class OrganizationImport:
-    """Rows of the tree template (parents before children) → report rows; writes if asked."""
+    """Rows of the tree template (parents before children) → report rows; writes if asked.
 
-    FIELDS = [n for n in OrganizationResource._meta.fields if n != "parent"]
-    TRACKED = [*(OrganizationResource.fields[n].attribute for n in FIELDS), "parent_id"]
+    One pass over the rows against the tree read once (no query per row): each row is
+    checked and, if fine, applied to the tree in memory, so later rows see it as a parent
+    and every moved node is placed; who may store a row is ``_refusals``, the writing
+    ``_write``."""
 
     def __init__(self, *, by: User, problems: dict[int, list[str]]):
         self.by, self.problems = by, problems
         self.resource = OrganizationResource(by=by)
-        self.labels = {f.attribute: f.column_name for f in self.resource.fields.values()}
+        self.labels = _labels(self.resource)
+        self.columns = [n for n in self.resource._meta.fields or () if n != "parent"]
+        # What a row may change: the attributes its columns fill, and the parent.
+        self.tracked = [*(_attribute(self.resource, n) for n in self.columns), "parent_id"]
 
-    def _place(self, org: Organization, moved: set) -> None:
+    def _place(self, org: Organization, moved: set[int]) -> None:
         """Recompute path, depth and enterprise of ``org`` and its subtree, in memory."""
         stack = [org]
         while stack:
@@ -130,6 +149,7 @@ class OrganizationImport:
             parent = self.by_pk.get(node.parent_id) if node.parent_id else None
             path = f"{parent.path if parent else '/'}{node.pk}/"
             depth = parent.depth + 1 if parent else 0
+            enterprise_id: int | None
             if node.kind == OrgKind.COMMITTEE:
                 enterprise_id = node.pk
             else:
@@ -140,11 +160,30 @@ class OrganizationImport:
             stack.extend(self.children[node.pk])
 
     def run(self, headers, rows, *, dry_run: bool, progress: Progress = _no_progress) -> list:
-        # Long on purpose: one pass over the rows against the tree read once (no query
-        # per row, so the queries do not grow with the file); who may store a row is
-        # ``_refusals``, the writing ``_write``.
-        # A branch with a roster counts its members from it (branches/roster): the file
-        # may not change those counts. Flagged in the same query.
+        self._read_tree()
+        code_col = headers.index("编码")
+        self.new_codes = {_code(v[code_col]) for _, v in rows} - set(self.by_code) - {""}
+        self.ids = iter(_reserve_ids(Organization, len(self.new_codes), dry_run=dry_run))
+        self.created: list[Organization] = []
+        self.updated: list[tuple[Organization, Organization]] = []
+        self.moved: set[int] = set()
+
+        report = []
+        step = _progress_step(len(rows))
+        for position, (number, values) in enumerate(rows, start=1):
+            if position % step == 0:
+                progress(int(90 * position / len(rows)), f"已检查 {position} / {len(rows)} 行")
+            report.append(self._row(number, dict(zip(headers, values, strict=False))))
+
+        ok = not any(r["action"] == "error" for r in report)
+        if ok and not dry_run:
+            progress(92, "正在保存")
+            self._write(self.created, self.updated, self.moved)
+        return report
+
+    def _read_tree(self) -> None:
+        """Every organization, once. A branch with a roster counts its members from it
+        (branches/roster): the file may not change those counts. Flagged in the same query."""
         existing = list(
             Organization.objects.annotate(
                 has_roster=Exists(
@@ -152,89 +191,80 @@ class OrganizationImport:
                 )
             )
         )
-        self.by_pk = {o.pk: o for o in existing}
-        by_code = {o.code: o for o in existing}
+        self.by_pk: dict[int, Organization] = {o.pk: o for o in existing}
+        self.by_code: dict[str, Organization] = {o.code: o for o in existing}
         self.children: dict[int, list[Organization]] = defaultdict(list)
         for org in existing:
             if org.parent_id:
                 self.children[org.parent_id].append(org)
-        code_col = headers.index("编码")
-        new_codes = {_code(v[code_col]) for _, v in rows} - set(by_code) - {""}
-        ids = iter(_reserve_ids(Organization, len(new_codes), dry_run=dry_run))
 
-        report, created, updated, moved = [], [], [], set()
-        step = _progress_step(len(rows))
-        for position, (number, values) in enumerate(rows, start=1):
-            if position % step == 0:
-                progress(int(90 * position / len(rows)), f"已检查 {position} / {len(rows)} 行")
-            row = dict(zip(headers, values, strict=False))
-            errors: dict[str, list[str]] = defaultdict(list)
-            parsed = _parse(self.resource, row, self.FIELDS, errors)
-            code = parsed.get("code") or ""
-            instance = by_code.get(code) if code else None
-            before = None
-            if instance is None:
-                instance = Organization(pk=next(ids) if code in new_codes else None)
-                if code in new_codes:
-                    new_codes.discard(code)  # a repeated code is an error row
-            else:
-                before = copy.copy(instance)
-            for attribute, value in parsed.items():
-                setattr(instance, attribute, value)
-            if "上级编码" in row:
-                parent_code = _code(row["上级编码"])
-                parent = by_code.get(parent_code) if parent_code else None
-                if parent_code and parent is None:
-                    errors["parent"].append(
-                        f"上级编码“{parent_code}”不存在（文件中和系统中都没有）"
-                    )
-                else:
-                    instance.parent = parent
+    def _row(self, number: int, row: dict) -> dict:
+        """Check one row; apply it to the tree in memory if it is fine. Its report row."""
+        errors: dict[str, list[str]] = defaultdict(list)
+        parsed = _parse(self.resource, row, self.columns, errors)
+        code = parsed.get("code") or ""
+        instance, before = self._instance(code)
+        for attribute, value in parsed.items():
+            setattr(instance, attribute, value)
+        if "上级编码" in row:
+            self._set_parent(instance, _code(row["上级编码"]), errors)
 
-            problems = [
-                *self.problems.get(number, []),
-                *self._refusals(instance, before, parent_ok="parent" not in errors),
-            ]
-            _clean(instance, ["parent", *errors], errors)
-            if problems:
-                errors[NON_FIELD_ERRORS].extend(problems)
+        problems = [
+            *self.problems.get(number, []),
+            *self._refusals(instance, before, parent_ok="parent" not in errors),
+        ]
+        _clean(instance, ["parent", *errors], errors)
+        if problems:
+            errors[NON_FIELD_ERRORS].extend(problems)
 
-            messages = _flatten(errors, self.labels)
-            if messages:
-                report.append(_report_row(number, "error", "", messages))
-                if before is not None:  # leave the stored one as it was for later rows
-                    instance.__dict__.update(before.__dict__)
-                continue
-            if before is not None and all(
-                getattr(before, a) == getattr(instance, a) for a in self.TRACKED
-            ):
-                report.append(_report_row(number, "skip", str(instance), []))
-                continue
-            if before is None:
-                by_code[code] = instance
-                self.by_pk[instance.pk] = instance
-                created.append(instance)
-            else:
-                if before.parent_id != instance.parent_id and before.parent_id:
-                    self.children[before.parent_id].remove(instance)
-                if before.category != instance.category:
-                    # Set by the spreadsheet now: no decision stands behind it (as a
-                    # change on the organization's page).
-                    instance.category_source = ""
-                updated.append((instance, before))
-            if before is None or before.parent_id != instance.parent_id:
-                if instance.parent_id:
-                    self.children[instance.parent_id].append(instance)
-                self._place(instance, moved)
-            report.append(
-                _report_row(number, "new" if before is None else "update", str(instance), [])
-            )
+        messages = _flatten(errors, self.labels)
+        if messages:
+            if before is not None:  # leave the stored one as it was for later rows
+                instance.__dict__.update(before.__dict__)
+            return _report_row(number, "error", "", messages)
+        if before is not None and all(
+            getattr(before, a) == getattr(instance, a) for a in self.tracked
+        ):
+            return _report_row(number, "skip", str(instance), [])
+        self._apply(code, instance, before)
+        return _report_row(number, "new" if before is None else "update", str(instance), [])
 
-        ok = not any(r["action"] == "error" for r in report)
-        if ok and not dry_run:
-            progress(92, "正在保存")
-            self._write(created, updated, moved)
-        return report
+    def _instance(self, code: str) -> tuple[Organization, Organization | None]:
+        """The stored organization with this code and a copy of it as it is; or a new one
+        (None as its copy), with a reserved key if its code is new to the tree."""
+        instance = self.by_code.get(code) if code else None
+        if instance is not None:
+            return instance, copy.copy(instance)
+        if code in self.new_codes:
+            self.new_codes.discard(code)  # a repeated code is an error row
+            return Organization(pk=next(self.ids)), None
+        return Organization(pk=None), None
+
+    def _set_parent(self, instance: Organization, parent_code: str, errors: dict) -> None:
+        parent = self.by_code.get(parent_code) if parent_code else None
+        if parent_code and parent is None:
+            errors["parent"].append(f"上级编码“{parent_code}”不存在（文件中和系统中都没有）")
+        else:
+            instance.parent = parent
+
+    def _apply(self, code: str, instance: Organization, before: Organization | None) -> None:
+        """Keep a checked row in the tree in memory (to be written if every row is fine)."""
+        if before is None:
+            self.by_code[code] = instance
+            self.by_pk[instance.pk] = instance
+            self.created.append(instance)
+        else:
+            if before.parent_id != instance.parent_id and before.parent_id:
+                self.children[before.parent_id].remove(instance)
+            if before.category != instance.category:
+                # Set by the spreadsheet now: no decision stands behind it (as a
+                # change on the organization's page).
+                instance.category_source = ""
+            self.updated.append((instance, before))
+        if before is None or before.parent_id != instance.parent_id:
+            if instance.parent_id:
+                self.children[instance.parent_id].append(instance)
+            self._place(instance, self.moved)
 
     def _refusals(self, instance: Organization, before, *, parent_ok: bool) -> list[str]:
         """Why this person may not store the row: member counts kept by the roster, an
@@ -254,8 +284,8 @@ class OrganizationImport:
             if instance.parent_id is None and not self.by.is_superuser:
                 if before is None or before.parent_id is not None:
                     problems.append("只有超级管理员可以导入顶层党委（请填写上级编码）")
-            elif instance.parent_id and not has_perm(self.by, Perm.MANAGE_ORG, instance.parent):
-                problems.append(f"上级“{instance.parent.code}”不在您的管理范围内")
+            elif (parent := instance.parent) and not has_perm(self.by, Perm.MANAGE_ORG, parent):
+                problems.append(f"上级“{parent.code}”不在您的管理范围内")
         return problems
 
     def _write(self, created: list, updated: list, moved: set) -> None:
@@ -268,7 +298,7 @@ class OrganizationImport:
         for org in changed.values():
             org.updated_at = now
         fields = [
-            *self.TRACKED[:-1],
+            *self.tracked[:-1],
             "category_source",
             "parent",
             "path",
@@ -278,6 +308,23 @@ class OrganizationImport:
         ]
         Organization.objects.bulk_update(list(changed.values()), fields, batch_size=BATCH)
         audit.record_bulk([(o, None) for o in created] + updated)
+
+
+# The account columns of the people template.
+ACCOUNT_WIDGETS = {
+    "工号": TextWidget(label="工号", required=True, max_length=150),
+    "姓名": TextWidget(label="姓名", required=True, max_length=50),
+    "邮箱": TextWidget(label="邮箱", max_length=254),
+    "手机": TextWidget(label="手机", max_length=20),
+}
+
+
+class _Refused(Exception):
+    """A row refused: reported with these messages, and nothing of it is kept."""
+
+    def __init__(self, messages: list[str]):
+        super().__init__(*messages)
+        self.messages = messages
 
 
 # 三员分立 in the people import: the 系统管理员 creates and updates accounts, the 安全管理员
@@ -296,152 +343,179 @@ class PeopleImport:
     def __init__(self, *, by: User, problems: dict[int, list[str]]):
         self.by, self.problems = by, problems
         self.resource = MembershipResource(by=by)
-        self.labels = {f.attribute: f.column_name for f in self.resource.fields.values()}
+        self.labels = _labels(self.resource)
         self.labels["user"] = "工号"
 
     def run(self, headers, rows, *, dry_run: bool, progress: Progress = _no_progress) -> list:
-        # Long on purpose: one pass over the rows against the tables read once above the
-        # loop (no query per row, whatever the file's size); each step below says what it
-        # checks, and split further the steps would pass the same eight lookups back and forth.
-        users = {u.username: u for u in User.objects.all()}
-        orgs = {o.code: o for o in Organization.objects.only("pk", "code", "name", "kind", "path")}
-        grants = set(Membership.objects.values_list("user_id", "organization_id", "role"))
-        grantable = dict(grantable_roles(self.by))
-        admin_ids = admin_role_holders()
-        may_accounts = has_perm(self.by, Perm.MANAGE_PEOPLE)
-        may_grant = has_perm(self.by, Perm.GRANT_ROLES)
-        role_widget = self.resource.fields["role"].widget
-        widgets = {
-            "工号": TextWidget(label="工号", required=True, max_length=150),
-            "姓名": TextWidget(label="姓名", required=True, max_length=50),
-            "邮箱": TextWidget(label="邮箱", max_length=254),
-            "手机": TextWidget(label="手机", max_length=20),
-        }
-        new_users: dict[str, User] = {}
-        changed_users: dict[str, tuple[User, User]] = {}
-        new_grants: list[Membership] = []
-        planned: set[tuple] = set()
+        self._read_tables()
         report = []
         step = _progress_step(len(rows))
         for position, (number, values) in enumerate(rows, start=1):
             if position % step == 0:
                 progress(int(90 * position / len(rows)), f"已检查 {position} / {len(rows)} 行")
-            row = dict(zip(headers, values, strict=False))
-            # The account named by 工号, created or updated with its 姓名, 邮箱 and 手机.
-            try:
-                text = {col: w.clean(row.get(col)) for col, w in widgets.items()}
-            except ValueError as exc:
-                report.append(_report_row(number, "error", "", [str(exc)]))
-                continue
-            username = text["工号"]
-            user = users.get(username)
-            refusal = user is not None and account_refusal(self.by, user, admin_ids=admin_ids)
-            if user is None and not may_accounts:
-                report.append(
-                    _report_row(number, "error", "", [f"工号“{username}”不存在（{NO_ACCOUNTS}）"])
-                )
-                continue
-            changes_account = user is not None and (user.name, user.email, user.phone) != (
-                text["姓名"],
-                text["邮箱"],
-                text["手机"],
-            )
-            if changes_account and (refusal or not may_accounts):
-                # 三员分立: an account the importer may not manage is left as it is (an
-                # exported row of it round-trips unchanged); changing it is refused.
-                reason = refusal.rstrip("。") if refusal else NO_ACCOUNTS
-                report.append(_report_row(number, "error", "", [reason]))
-                continue
-            before = None
-            if user is None:
-                user = User(username=username)
-                user.set_unusable_password()
-            elif username not in new_users and username not in changed_users:
-                before = copy.copy(user)
-            user.name, user.email, user.phone = text["姓名"], text["邮箱"], text["手机"]
-            try:
-                user.full_clean(exclude=["password"], validate_unique=False)
-            except ValidationError as exc:
-                report.append(_report_row(number, "error", "", ["；".join(exc.messages)]))
-                if before is not None:
-                    user.__dict__.update(before.__dict__)
-                continue
-            # What this row does to the account itself (an account-only row reports it).
-            account_action = "skip"
-            if user.pk is None:
-                account_action = "skip" if username in new_users else "new"
-                new_users[username] = users[username] = user
-            elif before is not None and (before.name, before.email, before.phone) != (
-                user.name,
-                user.email,
-                user.phone,
-            ):
-                changed_users[username] = (user, before)
-                account_action = "update"
-
-            problems = list(self.problems.get(number, []))
-            org_code, role_text = _code(row.get("组织编码")), _code(row.get("角色"))
-            if not org_code and not role_text and not problems:
-                report.append(_report_row(number, account_action, str(user), []))  # account only
-                continue
-            errors: dict[str, list[str]] = defaultdict(list)
-            org = orgs.get(org_code) if org_code else None
-            if org_code and org is None:
-                errors["organization"].append(f"组织编码“{org_code}”不存在（文件中和系统中都没有）")
-            try:
-                role = role_widget.clean(row.get("角色"), row=row)
-            except ValueError as exc:
-                errors["role"].append(str(exc))
-                role = None
-            grant = Membership(user=user, organization=org, role=role or "")
-            if org is None and "organization" not in errors:
-                problems.append("填写了角色就必须填写组织编码")
-            if not role and "role" not in errors:
-                problems.append("填写了组织编码就必须填写角色")
-            key = (user.pk, org.pk if org else None, role)
-            exists = user.pk is not None and key in grants
-            if not exists and role and not may_grant:
-                problems.append(NO_GRANTS)
-            elif not exists and role and role not in grantable:
-                problems.append(f"您不能授予“{Role(role).label}”角色")
-            if not exists and role and refusal:
-                problems.append(refusal.rstrip("。"))
-            # A new grant needs the grant right over the organization; an existing one
-            # (round-tripping) the people pages' scope.
-            scope_perms = (
-                (Perm.GRANT_ROLES,)
-                if may_grant and not exists
-                else (Perm.MANAGE_PEOPLE, Perm.GRANT_ROLES)
-            )
-            if org is not None and not any(has_perm(self.by, p, org) for p in scope_perms):
-                problems.append(f"组织“{org.code}”不在您的管理范围内")
-            if not errors and org is not None and role:
-                _clean(grant, ["user", "organization", *errors], errors)
-            if problems:
-                errors[NON_FIELD_ERRORS].extend(problems)
-            messages = _flatten(errors, self.labels)
-            if messages:
-                report.append(_report_row(number, "error", "", messages))
-            elif exists or (username, org.pk, role) in planned:
-                report.append(_report_row(number, "skip", str(grant), []))
-            else:
-                planned.add((username, org.pk, role))
-                new_grants.append(grant)
-                report.append(_report_row(number, "new", str(grant), []))
+            report.append(self._row(number, dict(zip(headers, values, strict=False))))
 
         ok = not any(r["action"] == "error" for r in report)
         if ok and not dry_run:
             progress(92, "正在保存")
-            User.objects.bulk_create(list(new_users.values()), batch_size=BATCH)
-            User.objects.bulk_update(
-                [u for u, _ in changed_users.values()], ["name", "email", "phone"], batch_size=BATCH
-            )
-            for grant in new_grants:
-                grant.user = grant.user  # the user's key, now that it is stored
-            Membership.objects.bulk_create(new_grants, batch_size=BATCH)
-            audit.record_bulk(
-                [(u, None) for u in new_users.values()]
-                + list(changed_users.values())
-                + [(g, None) for g in new_grants]
-            )
+            self._write()
         return report
+
+    def _read_tables(self) -> None:
+        """What every row is checked against, read once (no query per row): the accounts,
+        organizations and grants, and what this person may do."""
+        self.users = {u.username: u for u in User.objects.all()}
+        self.orgs = {
+            o.code: o for o in Organization.objects.only("pk", "code", "name", "kind", "path")
+        }
+        self.grants = set(Membership.objects.values_list("user_id", "organization_id", "role"))
+        self.grantable = dict(grantable_roles(self.by))
+        self.admin_ids = admin_role_holders()
+        self.may_accounts = has_perm(self.by, Perm.MANAGE_PEOPLE)
+        self.may_grant = has_perm(self.by, Perm.GRANT_ROLES)
+        self.role_widget = self.resource.fields["role"].widget
+        self.new_users: dict[str, User] = {}
+        self.changed_users: dict[str, tuple[User, User]] = {}
+        self.new_grants: list[Membership] = []
+        self.planned: set[tuple] = set()
+
+    def _row(self, number: int, row: dict) -> dict:
+        """Check one row; keep what it creates or changes if it is fine. Its report row."""
+        try:
+            user, refusal, account_action = self._account(row)
+        except _Refused as exc:
+            return _report_row(number, "error", "", exc.messages)
+        problems = list(self.problems.get(number, []))
+        org_code, role_text = _code(row.get("组织编码")), _code(row.get("角色"))
+        if not org_code and not role_text and not problems:
+            return _report_row(number, account_action, str(user), [])  # account only
+        return self._grant(number, row, user, org_code, refusal=refusal, problems=problems)
+
+    def _account(self, row: dict) -> tuple[User, str | None, str]:
+        """The account named by 工号, created or updated with its 姓名, 邮箱 and 手机; why
+        this person may not manage it (None if they may); what the row does to it."""
+        try:
+            text = {col: w.clean(row.get(col)) for col, w in ACCOUNT_WIDGETS.items()}
+        except ValueError as exc:
+            raise _Refused([str(exc)]) from None
+        username = text["工号"]
+        user = self.users.get(username)
+        refusal = (
+            account_refusal(self.by, user, admin_ids=self.admin_ids) if user is not None else None
+        )
+        if user is None and not self.may_accounts:
+            raise _Refused([f"工号“{username}”不存在（{NO_ACCOUNTS}）"])
+        changes_account = user is not None and (user.name, user.email, user.phone) != (
+            text["姓名"],
+            text["邮箱"],
+            text["手机"],
+        )
+        if changes_account and (refusal or not self.may_accounts):
+            # 三员分立: an account the importer may not manage is left as it is (an
+            # exported row of it round-trips unchanged); changing it is refused.
+            raise _Refused([refusal.rstrip("。") if refusal else NO_ACCOUNTS])
+        before = None
+        if user is None:
+            user = User(username=username)
+            user.set_unusable_password()
+        elif username not in self.new_users and username not in self.changed_users:
+            before = copy.copy(user)
+        user.name, user.email, user.phone = text["姓名"], text["邮箱"], text["手机"]
+        try:
+            user.full_clean(exclude=["password"], validate_unique=False)
+        except ValidationError as exc:
+            if before is not None:
+                user.__dict__.update(before.__dict__)
+            raise _Refused(["；".join(exc.messages)]) from None
+        return user, refusal, self._keep_account(user, before)
+
+    def _keep_account(self, user: User, before: User | None) -> str:
+        """Keep a checked account to be written; what the row does to it (an account-only
+        row reports it)."""
+        if user.pk is None:
+            if user.username in self.new_users:
+                return "skip"
+            self.new_users[user.username] = self.users[user.username] = user
+            return "new"
+        if before is not None and (before.name, before.email, before.phone) != (
+            user.name,
+            user.email,
+            user.phone,
+        ):
+            self.changed_users[user.username] = (user, before)
+            return "update"
+        return "skip"
+
+    def _grant(
+        self, number: int, row: dict, user: User, org_code: str, *, refusal, problems: list[str]
+    ) -> dict:
+        """The role grant the row asks for, checked; a new one is kept to be written."""
+        errors: dict[str, list[str]] = defaultdict(list)
+        org = self.orgs.get(org_code) if org_code else None
+        if org_code and org is None:
+            errors["organization"].append(f"组织编码“{org_code}”不存在（文件中和系统中都没有）")
+        try:
+            role = self.role_widget.clean(row.get("角色"), row=row)
+        except ValueError as exc:
+            errors["role"].append(str(exc))
+            role = None
+        grant = Membership(user=user, organization=org, role=role or "")
+        if org is None and "organization" not in errors:
+            problems.append("填写了角色就必须填写组织编码")
+        if not role and "role" not in errors:
+            problems.append("填写了组织编码就必须填写角色")
+        exists = user.pk is not None and (user.pk, org.pk if org else None, role) in self.grants
+        problems.extend(self._grant_refusals(org, role, exists=exists, refusal=refusal))
+        if not errors and org is not None and role:
+            _clean(grant, ["user", "organization", *errors], errors)
+        if problems:
+            errors[NON_FIELD_ERRORS].extend(problems)
+        messages = _flatten(errors, self.labels)
+        if messages or org is None:  # a grant without an organization has a problem above
+            return _report_row(number, "error", "", messages)
+        if exists or (user.username, org.pk, role) in self.planned:
+            return _report_row(number, "skip", str(grant), [])
+        self.planned.add((user.username, org.pk, role))
+        self.new_grants.append(grant)
+        return _report_row(number, "new", str(grant), [])
+
+    def _grant_refusals(
+        self, org: Organization | None, role, *, exists: bool, refusal: str | None
+    ) -> list[str]:
+        """Why this person may not grant the role: 三员分立, a role they may not grant, an
+        account they may not manage, an organization outside their scope."""
+        problems = []
+        if not exists and role and not self.may_grant:
+            problems.append(NO_GRANTS)
+        elif not exists and role and role not in self.grantable:
+            problems.append(f"您不能授予“{Role(role).label}”角色")
+        if not exists and role and refusal:
+            problems.append(refusal.rstrip("。"))
+        # A new grant needs the grant right over the organization; an existing one
+        # (round-tripping) the people pages' scope.
+        scope_perms = (
+            (Perm.GRANT_ROLES,)
+            if self.may_grant and not exists
+            else (Perm.MANAGE_PEOPLE, Perm.GRANT_ROLES)
+        )
+        if org is not None and not any(has_perm(self.by, p, org) for p in scope_perms):
+            problems.append(f"组织“{org.code}”不在您的管理范围内")
+        return problems
+
+    def _write(self) -> None:
+        User.objects.bulk_create(list(self.new_users.values()), batch_size=BATCH)
+        User.objects.bulk_update(
+            [u for u, _ in self.changed_users.values()],
+            ["name", "email", "phone"],
+            batch_size=BATCH,
+        )
+        for grant in self.new_grants:
+            grant.user = grant.user  # the user's key, now that it is stored
+        Membership.objects.bulk_create(self.new_grants, batch_size=BATCH)
+        audit.record_bulk(
+            [
+                *((u, None) for u in self.new_users.values()),
+                *self.changed_users.values(),
+                *((g, None) for g in self.new_grants),
+            ]
+        )

@@ -1,6 +1,7 @@
 """Organization tree, people, roles, cross-review groups and the audit trail."""
 
 import uuid
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -34,6 +35,12 @@ class User(AbstractUser):
     # sends the user to the change-password page (branches.toolkit.middleware).
     must_change_password = models.BooleanField("下次登录须修改密码", default=False)
     password_changed_at = models.DateTimeField("密码修改时间", default=timezone.now)
+
+    # Set on the request's user by django_otp's OTPMiddleware: whether this session has
+    # passed the second factor.
+    is_verified: Callable[[], bool]
+    # The user's memberships, read once per request (branches.access.memberships).
+    _membership_cache: list["Membership"]
 
     class Meta:
         verbose_name = "用户"
@@ -182,7 +189,7 @@ class Organization(models.Model):
     def qualified_name(self) -> str:
         """The name with its parent's, as lists show it: two 机关党支部 of different
         党委 read apart ("机关党支部（华西特钢党委）"). Load ``parent`` with the row."""
-        return f"{self.name}（{self.parent.name}）" if self.parent_id else self.name
+        return f"{self.name}（{self.parent.name}）" if self.parent else self.name
 
     @property
     def below_minimum(self) -> bool:
@@ -488,12 +495,14 @@ class AuditQuerySet(models.QuerySet):
     def delete(self):
         raise AuditRetentionError(AUDIT_READ_ONLY)
 
-    delete.queryset_only = True
+    # Django's marker (read when the manager copies the queryset's methods) is a function
+    # attribute, which the type checker does not know.
+    delete.queryset_only = True  # type: ignore[attr-defined]
 
     def update(self, **kwargs):
         raise AuditRetentionError(AUDIT_READ_ONLY)
 
-    update.queryset_only = True
+    update.queryset_only = True  # type: ignore[attr-defined]  # as delete's above
 
     def bulk_create(self, objs, *args, **kwargs):
         """Chained like save(): the database links the rows in the order given."""
@@ -571,7 +580,9 @@ class AuditEntry(models.Model):
         in readable Chinese (audit_display.format_value: 是/否, （空）, choice labels, local
         times). An update shows both sides, a delete the removed value only (new is
         None), anything else the new value only (old is None)."""
-        lines = []
+        lines: list[tuple[str, str | None, str | None]] = []
+        old: str | None
+        new: str | None
         for name, change in (self.changes or {}).items():
             if not isinstance(change, dict):
                 continue

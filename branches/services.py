@@ -83,6 +83,7 @@ def place_subtree(org: Organization) -> None:
     parent = org.parent if org.parent_id else None
     path = f"{parent.path if parent else '/'}{org.pk}/"
     depth = parent.depth + 1 if parent else 0
+    enterprise_id: int | None
     if org.kind == OrgKind.COMMITTEE:
         enterprise_id = org.pk
     else:

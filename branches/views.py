@@ -36,6 +36,7 @@ from .models import (
 )
 from .services import BranchesError
 from .toolkit.downloads import attachment, export_download
+from .toolkit.http import AuthenticatedHttpRequest
 from .toolkit.import_registry import REGISTRY
 from .toolkit.params import int_param, text_param
 from .toolkit.spreadsheets import SpreadsheetError
@@ -54,7 +55,7 @@ def _page(request: HttpRequest, queryset, size: int = PAGE_SIZE):
 
 @require_GET
 @login_required
-def org_tree(request: HttpRequest) -> HttpResponse:
+def org_tree(request: AuthenticatedHttpRequest) -> HttpResponse:
     access.require(request.user, Perm.VIEW_ORG)
     q = text_param(request, "q")
     kind = text_param(request, "kind", max_length=30)
@@ -93,7 +94,7 @@ def org_tree(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def org_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def org_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     org = access.get_org(request.user, pk)
     visible_ids = set(access.visible_orgs(request.user).values_list("pk", flat=True))
     context = {
@@ -114,17 +115,18 @@ def org_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def org_create(request: HttpRequest) -> HttpResponse:
+def org_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     access.require(request.user, Perm.MANAGE_ORG)
-    initial = {}
+    initial: dict[str, object] = {}
     if parent_id := int_param(request, "parent"):
         parent = access.get_org(request.user, parent_id, Perm.MANAGE_ORG)
         initial["parent"] = parent
-        initial["kind"] = {
+        child_kinds: dict[str, str] = {
             OrgKind.COMMITTEE: OrgKind.BRANCH,
             OrgKind.GENERAL_BRANCH: OrgKind.BRANCH,
             OrgKind.BRANCH: OrgKind.GROUP,
-        }.get(parent.kind)
+        }
+        initial["kind"] = child_kinds.get(parent.kind)
     form = OrganizationForm(request.POST or None, initial=initial, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -139,7 +141,7 @@ def org_create(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def org_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def org_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     org = access.get_org(request.user, pk, Perm.MANAGE_ORG)
     form = OrganizationForm(request.POST or None, instance=org, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -156,7 +158,7 @@ def org_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def org_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def org_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     org = access.get_org(request.user, pk, Perm.MANAGE_ORG)
     if request.method == "POST":
         try:
@@ -179,7 +181,7 @@ def org_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def term_reminders(request: HttpRequest) -> HttpResponse:
+def term_reminders(request: AuthenticatedHttpRequest) -> HttpResponse:
     access.require(request.user, Perm.VIEW_TERMS)
     due = selectors.term_reminders(request.user)
     if request.GET.get("format") == "xlsx":
@@ -189,14 +191,14 @@ def term_reminders(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def org_export(request: HttpRequest) -> HttpResponse:
+def org_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     access.require(request.user, Perm.VIEW_ORG)
     return export_download(exports.OrganizationExport(by=request.user))
 
 
 @require_GET
 @login_required
-def org_template(request: HttpRequest) -> HttpResponse:
+def org_template(request: AuthenticatedHttpRequest) -> HttpResponse:
     access.require(request.user, Perm.MANAGE_ORG)
     return export_download(exports.OrganizationTemplate(by=request.user))
 
@@ -205,16 +207,19 @@ def org_template(request: HttpRequest) -> HttpResponse:
 
 # The people import: the 系统管理员 imports accounts, the 安全管理员 their roles (each
 # row is checked against what the importer may do: branches.importers.PeopleImport).
-IMPORT_PERMS = {
+IMPORT_PERMS: dict[str, tuple[Perm, ...]] = {
     ImportKind.ORGANIZATIONS: (Perm.MANAGE_ORG,),
     ImportKind.PEOPLE: (Perm.MANAGE_PEOPLE, Perm.GRANT_ROLES),
 }
-IMPORT_TEMPLATES = {ImportKind.ORGANIZATIONS: "org_template", ImportKind.PEOPLE: "people_template"}
+IMPORT_TEMPLATES: dict[str, str] = {
+    ImportKind.ORGANIZATIONS: "org_template",
+    ImportKind.PEOPLE: "people_template",
+}
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def import_upload(request: HttpRequest, kind: str) -> HttpResponse:
+def import_upload(request: AuthenticatedHttpRequest, kind: str) -> HttpResponse:
     if kind not in IMPORT_TEMPLATES:
         raise Http404
     access.require_any(request.user, *IMPORT_PERMS[kind])
@@ -255,7 +260,7 @@ def _get_job(request: HttpRequest, pk) -> ImportJob:
 
 @require_GET
 @login_required
-def import_preview(request: HttpRequest, pk) -> HttpResponse:
+def import_preview(request: AuthenticatedHttpRequest, pk) -> HttpResponse:
     job = _get_job(request, pk)
     working = job.status in (ImportStatus.PENDING, ImportStatus.APPLYING)
     if request.headers.get("HX-Request") and not working:
@@ -284,7 +289,7 @@ def import_preview(request: HttpRequest, pk) -> HttpResponse:
 
 @require_POST
 @login_required
-def import_confirm(request: HttpRequest, pk) -> HttpResponse:
+def import_confirm(request: AuthenticatedHttpRequest, pk) -> HttpResponse:
     job = _get_job(request, pk)
     if not job.summary.get("ok"):
         messages.error(request, "预览中有错误行，不能导入。请修改文件后重新上传。")
@@ -319,7 +324,7 @@ def import_confirm(request: HttpRequest, pk) -> HttpResponse:
 
 @require_GET
 @login_required
-def group_list(request: HttpRequest) -> HttpResponse:
+def group_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     access.require(request.user, Perm.VIEW_ORG)
     groups = selectors.visible_groups(request.user)
     if request.GET.get("format") == "xlsx":
@@ -334,7 +339,7 @@ def group_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _get_group(request: HttpRequest, pk: int) -> CrossReviewGroup:
+def _get_group(request: AuthenticatedHttpRequest, pk: int) -> CrossReviewGroup:
     group = selectors.visible_groups(request.user).filter(pk=pk).first()
     if group is None:
         raise Http404
@@ -345,7 +350,7 @@ def _get_group(request: HttpRequest, pk: int) -> CrossReviewGroup:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def group_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+def group_edit(request: AuthenticatedHttpRequest, pk: int | None = None) -> HttpResponse:
     if pk is None:
         access.require(request.user, Perm.MANAGE_ORG)
         group = None
@@ -371,7 +376,7 @@ def group_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def group_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def group_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     group = _get_group(request, pk)
     if request.method == "POST":
         services.delete_cross_review_group(group, by=request.user)
@@ -393,7 +398,7 @@ def group_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def people_list(request: HttpRequest) -> HttpResponse:
+def people_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not access.manages_people(request.user):
         raise PermissionDenied
     q = text_param(request, "q")
@@ -422,7 +427,7 @@ def people_list(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def person_create(request: HttpRequest) -> HttpResponse:
+def person_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     access.require(request.user, Perm.MANAGE_PEOPLE)
     form = UserCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -440,7 +445,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def person_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     posting = request.method == "POST"
     person = access.get_user(request.user, pk, perm=Perm.MANAGE_PEOPLE if posting else None)
     form = UserEditForm(
@@ -487,7 +492,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def person_set_password(request: HttpRequest, pk: int) -> HttpResponse:
+def person_set_password(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     person = access.get_user(request.user, pk, perm=Perm.MANAGE_PEOPLE)
     form = SetPasswordForm(request.POST)
     if form.is_valid():
@@ -511,14 +516,15 @@ def person_set_password(request: HttpRequest, pk: int) -> HttpResponse:
                 )
     else:
         messages.error(
-            request, "密码未设置：" + "；".join(m for errs in form.errors.values() for m in errs)
+            request,
+            "密码未设置：" + "；".join(str(m) for errs in form.errors.values() for m in errs),
         )
     return redirect("person_detail", pk=person.pk)
 
 
 @require_POST
 @login_required
-def person_grant_role(request: HttpRequest, pk: int) -> HttpResponse:
+def person_grant_role(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     person = access.get_user(request.user, pk, perm=Perm.GRANT_ROLES)
     form = GrantRoleForm(request.POST, user=request.user)
     if form.is_valid():
@@ -537,7 +543,7 @@ def person_grant_role(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def membership_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def membership_revoke(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     membership = access.get_membership(request.user, pk)
     try:
         services.revoke_role(membership, by=request.user)
@@ -550,7 +556,7 @@ def membership_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def password_reset_list(request: HttpRequest) -> HttpResponse:
+def password_reset_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Password resets waiting for a 安全管理员 (and the latest decided)."""
     if not access.manages_people(request.user):
         raise PermissionDenied
@@ -568,7 +574,7 @@ def password_reset_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def password_reset_approve(request: HttpRequest, pk: int) -> HttpResponse:
+def password_reset_approve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     reset = access.get_password_reset(request.user, pk, decide=True)
     try:
         services.approve_password_reset(reset, by=request.user)
@@ -585,7 +591,7 @@ def password_reset_approve(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def password_reset_reject(request: HttpRequest, pk: int) -> HttpResponse:
+def password_reset_reject(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     reset = access.get_password_reset(request.user, pk, decide=True)
     form = RejectResetForm(request.POST)
     if not form.is_valid():
@@ -602,7 +608,7 @@ def password_reset_reject(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def people_export(request: HttpRequest) -> HttpResponse:
+def people_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not access.manages_people(request.user):
         raise PermissionDenied
     return export_download(exports.PeopleExport(by=request.user))
@@ -610,7 +616,7 @@ def people_export(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def people_template(request: HttpRequest) -> HttpResponse:
+def people_template(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not access.manages_people(request.user):
         raise PermissionDenied
     return export_download(exports.PeopleTemplate(by=request.user))
@@ -635,7 +641,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 @require_GET
 @login_required
-def audit_list(request: HttpRequest) -> HttpResponse:
+def audit_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     access.require(request.user, Perm.VIEW_AUDIT)
     form = AuditFilterForm(request.GET or None, user=request.user)
     filters = form.filters()
@@ -654,7 +660,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def audit_export(request: HttpRequest) -> HttpResponse:
+def audit_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     access.require(request.user, Perm.VIEW_AUDIT)
     form = AuditFilterForm(request.GET or None, user=request.user)
     filename, content_type, content = services.export_audit(
@@ -672,7 +678,7 @@ SECRETARY_GRANTS = "secretary_grants"  # the grants file for the 安全管理员
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def secretary_accounts(request: HttpRequest) -> HttpResponse:
+def secretary_accounts(request: AuthenticatedHttpRequest) -> HttpResponse:
     """From the tree: a 支部书记 account for every branch without one, in one step.
     Only a people manager (系统管理员) does this; 预览 is a dry run."""
     access.require(request.user, Perm.MANAGE_PEOPLE)
@@ -712,7 +718,7 @@ def secretary_accounts(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def secretary_accounts_done(request: HttpRequest) -> HttpResponse:
+def secretary_accounts_done(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The initial passwords, shown this once (gone from the session once shown)."""
     access.require(request.user, Perm.MANAGE_PEOPLE)
     rows = request.session.pop(INITIAL_PASSWORDS, None)
@@ -729,7 +735,7 @@ def secretary_accounts_done(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def secretary_accounts_download(request: HttpRequest) -> HttpResponse:
+def secretary_accounts_download(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The initial passwords as .xlsx, once (gone from the session once downloaded)."""
     access.require(request.user, Perm.MANAGE_PEOPLE)
     rows = request.session.pop(INITIAL_PASSWORDS_FILE, None)
@@ -749,7 +755,7 @@ def secretary_accounts_download(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def secretary_accounts_grants(request: HttpRequest) -> HttpResponse:
+def secretary_accounts_grants(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The new accounts as rows of the people import granting 支部书记 (no passwords): the
     安全管理员 imports it to grant the roles (三员分立: the 系统管理员 grants none)."""
     access.require(request.user, Perm.MANAGE_PEOPLE)

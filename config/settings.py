@@ -8,6 +8,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -164,7 +165,7 @@ if database_url := os.environ.get("DATABASE_URL"):
 else:
     default_db = {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": VAR_DIR / "db.sqlite3",
+        "NAME": str(VAR_DIR / "db.sqlite3"),
         # WAL: readers never wait for the writer. IMMEDIATE: a transaction takes the write
         # lock when it begins, so two writers queue instead of deadlocking on upgrade.
         # timeout: a writer waits up to SQLITE_TIMEOUT seconds for the lock (busy timeout)
@@ -327,7 +328,7 @@ REPORT_COPY_TO = os.environ.get("REPORT_COPY_TO", "").strip()
 if len(REPORT_PRINTED_BY) > 60 or len(REPORT_COPY_TO) > 200:
     raise ImproperlyConfigured("REPORT_PRINTED_BY must be ≤ 60 characters, REPORT_COPY_TO ≤ 200")
 
-TASKS = {
+TASKS: dict[str, dict[str, Any]] = {
     "default": {
         "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
         "QUEUES": ["default"],

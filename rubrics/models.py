@@ -1,6 +1,7 @@
 """Rubrics (考评标准) and their versions. A published version is history: frozen."""
 
 from decimal import Decimal
+from typing import ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -62,7 +63,7 @@ class Rubric(models.Model):
 class FrozenGuardQuerySet(models.QuerySet):
     """Refuses bulk writes that would touch a published or retired version."""
 
-    version_path = "version"
+    version_path: str | None = "version"
 
     def _frozen(self) -> bool:
         path = f"{self.version_path}__status" if self.version_path else "status"
@@ -341,7 +342,7 @@ class IndicatorPart(VersionChild):
     )
     position = models.PositiveIntegerField("顺序", default=0)
 
-    objects = PartQuerySet.as_manager()
+    objects: ClassVar[models.Manager["IndicatorPart"]] = PartQuerySet.as_manager()
 
     class Meta:
         verbose_name = "指标分项"

@@ -140,7 +140,8 @@ class Entry:
     """What an assessor entered: item or part code → number (or checklist level label),
     and the codes of the veto items found present."""
 
-    scores: Mapping[str, Decimal | str]
+    # As entered: ``validate`` refuses what is not a number (or a level's label).
+    scores: Mapping[str, object]
     vetoes: frozenset[str] = frozenset()
 
 
@@ -357,7 +358,7 @@ def validate(rules: Rules, entry: Entry, *, complete: bool = True) -> dict[str, 
         value, error = _entered_value(rules, expected, code, raw)
         if error:
             errors.append(error)
-        else:
+        elif value is not None:  # always, without an error
             values[code] = value
     for code in sorted(entry.vetoes - rules.veto_codes):
         errors.append(f"{code}：不是反向（否决）指标")
@@ -419,7 +420,7 @@ def _tally(
 def _total_reason(rules: Rules, values: dict[str, Decimal], total: Decimal) -> str:
     if rules.method == COMPOSITE:
         parts = " + ".join(
-            f"{fmt(values.get(i.code, ZERO))}×{fmt(i.weight * HUNDRED)}%"
+            f"{fmt(values.get(i.code, ZERO))}×{fmt((i.weight or ZERO) * HUNDRED)}%"
             for i in rules.items()
             if i.kind == INPUT
         )
@@ -527,14 +528,17 @@ def ordered_levels(level_points: Mapping) -> tuple[tuple[str, Decimal], ...]:
 def rules_from_document(doc: Mapping) -> Rules:
     """Rules from a rubric document in the fixture layout (fixtures/rubrics/*.json)."""
 
-    def dec(value) -> Decimal | None:
-        return None if value is None else Decimal(str(value))
+    def dec(value) -> Decimal:
+        return Decimal(str(value))
+
+    def optional_dec(value) -> Decimal | None:
+        return None if value is None else dec(value)
 
     sections = tuple(
         Section(
             code=s["code"],
             title=s["title"],
-            points=dec(s.get("points")),
+            points=optional_dec(s.get("points")),
             items=tuple(
                 Item(
                     code=i["code"],
@@ -553,7 +557,7 @@ def rules_from_document(doc: Mapping) -> Rules:
                         )
                         for p in i.get("parts", [])
                     ),
-                    weight=dec(i.get("weight")),
+                    weight=optional_dec(i.get("weight")),
                     period_activity=i.get("period_activity", ""),
                 )
                 for i in s["items"]
@@ -563,7 +567,9 @@ def rules_from_document(doc: Mapping) -> Rules:
     )
 
     def bands(specs) -> tuple[Band, ...]:
-        return tuple(Band(b["label"], dec(b.get("min")), b.get("passed", True)) for b in specs)
+        return tuple(
+            Band(b["label"], optional_dec(b.get("min")), b.get("passed", True)) for b in specs
+        )
 
     return Rules(
         code=doc["code"],

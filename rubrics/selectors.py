@@ -109,7 +109,8 @@ def version_tree(version_id: int) -> RubricVersion:
     if _frozen_key(version) is None:
         return _load_tree(version_id)
     tree = copy.copy(structure(version).tree)
-    tree._prefetched_objects_cache = dict(tree._prefetched_objects_cache)
+    # Django's prefetch cache, which the stubs do not declare.
+    tree._prefetched_objects_cache = dict(tree._prefetched_objects_cache)  # type: ignore[attr-defined]
     return tree
 
 

@@ -14,6 +14,7 @@ from branches.toolkit import audit
 
 from .models import (
     CustomSlotText,
+    GradeBand,
     Indicator,
     IndicatorKind,
     Method,
@@ -83,15 +84,35 @@ def check_publishable(version: RubricVersion) -> list[str]:
     indicators = list(version.indicators.prefetch_related("parts").select_related("section"))
     if not indicators:
         problems.append("没有任何指标。")
-    bands = [b for b in version.bands.all() if not b.scale]
     if version.method in (Method.POINTS, Method.COMPOSITE):
-        if not bands:
-            problems.append("没有设置等次。")
-        elif bands[-1].minimum is not None:
-            problems.append(f"最低一档“{bands[-1].label}”不应设下限。")
-        minima = [b.minimum for b in bands if b.minimum is not None]
-        if minima != sorted(minima, reverse=True):
-            problems.append("等次应从高到低排列，下限依次降低。")
+        problems += band_problems([b for b in version.bands.all() if not b.scale])
+    problems += points_problems(version, indicators)
+    if version.method == Method.COMPOSITE:
+        weights = sum((i.weight or Decimal(0) for i in indicators), Decimal(0))
+        if weights != 1:
+            problems.append(f"各分项权重合计应为 100%，现为 {weights * 100:.1f}%。")
+    if version.method == Method.CHECKLIST and not version.level_points:
+        problems.append("没有设置逐项评定的分值。")
+    problems += record_requirement_problems(version, indicators)
+    return problems
+
+
+def band_problems(bands: list[GradeBand]) -> list[str]:
+    """The grade bands (a scale's aside) run from the best down, the lowest open below."""
+    if not bands:
+        return ["没有设置等次。"]
+    problems = []
+    if bands[-1].minimum is not None:
+        problems.append(f"最低一档“{bands[-1].label}”不应设下限。")
+    minima = [b.minimum for b in bands if b.minimum is not None]
+    if minima != sorted(minima, reverse=True):
+        problems.append("等次应从高到低排列，下限依次降低。")
+    return problems
+
+
+def points_problems(version: RubricVersion, indicators: list[Indicator]) -> list[str]:
+    """Each section's points are its indicators' total; an item's parts reach its points."""
+    problems = []
     for section in version.sections.all():
         if section.points is None:
             continue
@@ -105,13 +126,6 @@ def check_publishable(version: RubricVersion) -> list[str]:
         parts = list(ind.parts.all())
         if parts and sum((p.points for p in parts), Decimal(0)) < ind.points:
             problems.append(f"指标 {ind.code} 的分项合计小于该项分值。")
-    if version.method == Method.COMPOSITE:
-        weights = sum((i.weight or Decimal(0) for i in indicators), Decimal(0))
-        if weights != 1:
-            problems.append(f"各分项权重合计应为 100%，现为 {weights * 100:.1f}%。")
-    if version.method == Method.CHECKLIST and not version.level_points:
-        problems.append("没有设置逐项评定的分值。")
-    problems += record_requirement_problems(version, indicators)
     return problems
 
 

@@ -283,7 +283,7 @@ def cell_number(number: Decimal) -> int | Decimal:
 
 
 def score_sheet_rows(version: RubricVersion, rules: scoring.Rules) -> list[list]:
-    rows = []
+    rows: list[list] = []
     for item in rules.items():
         kind_label = KIND_LABELS[item.kind]
         if item.kind == scoring.VETO:

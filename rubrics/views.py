@@ -9,6 +9,7 @@ from branches import access, importing
 from branches.access import Perm
 from branches.models import OrgKind
 from branches.toolkit.downloads import attachment
+from branches.toolkit.http import AuthenticatedHttpRequest
 from branches.toolkit.params import int_param
 from branches.toolkit.spreadsheets import XLSX_CONTENT_TYPE, SpreadsheetError
 
@@ -37,7 +38,7 @@ def _xlsx(filename: str, content: bytes) -> HttpResponse:
 
 @require_GET
 @login_required
-def rubric_list(request: HttpRequest) -> HttpResponse:
+def rubric_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     manage = _can_manage(request.user)
     rows = []
     for rubric in selectors.rubric_list():
@@ -49,7 +50,7 @@ def rubric_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def version_detail(request: HttpRequest, code: str, number: int) -> HttpResponse:
+def version_detail(request: AuthenticatedHttpRequest, code: str, number: int) -> HttpResponse:
     version = _get_version(request, code, number)
     rules = selectors.rules_for(version)
     manage = _can_manage(request.user)
@@ -83,20 +84,20 @@ def _scales(version: RubricVersion) -> list[tuple[str, list]]:
 
 @require_GET
 @login_required
-def version_export(request: HttpRequest, code: str, number: int) -> HttpResponse:
+def version_export(request: AuthenticatedHttpRequest, code: str, number: int) -> HttpResponse:
     version = _get_version(request, code, number)
     return _xlsx(f"{code}-v{number}.xlsx", sheets.export_version(version))
 
 
 @require_GET
 @login_required
-def score_sheet(request: HttpRequest, code: str, number: int) -> HttpResponse:
+def score_sheet(request: AuthenticatedHttpRequest, code: str, number: int) -> HttpResponse:
     version = _get_version(request, code, number)
     content = sheets.blank_score_sheet(version, selectors.rules_for(version))
     return _xlsx(f"{code}-v{number}-评分表.xlsx", content)
 
 
-def _manage_version(request: HttpRequest, code: str, number: int) -> RubricVersion:
+def _manage_version(request: AuthenticatedHttpRequest, code: str, number: int) -> RubricVersion:
     version = _get_version(request, code, number)
     access.require(request.user, Perm.MANAGE_RUBRICS)
     return version
@@ -108,7 +109,7 @@ def _back(version: RubricVersion):
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def version_publish(request: HttpRequest, code: str, number: int) -> HttpResponse:
+def version_publish(request: AuthenticatedHttpRequest, code: str, number: int) -> HttpResponse:
     """GET asks to confirm (publishing cannot be undone); POST publishes."""
     version = _manage_version(request, code, number)
     if request.method == "GET":
@@ -148,7 +149,7 @@ def version_publish(request: HttpRequest, code: str, number: int) -> HttpRespons
 
 @require_POST
 @login_required
-def version_retire(request: HttpRequest, code: str, number: int) -> HttpResponse:
+def version_retire(request: AuthenticatedHttpRequest, code: str, number: int) -> HttpResponse:
     version = _manage_version(request, code, number)
     try:
         services.retire_version(version, by=request.user)
@@ -161,7 +162,7 @@ def version_retire(request: HttpRequest, code: str, number: int) -> HttpResponse
 
 @require_POST
 @login_required
-def version_copy(request: HttpRequest, code: str, number: int) -> HttpResponse:
+def version_copy(request: AuthenticatedHttpRequest, code: str, number: int) -> HttpResponse:
     version = _manage_version(request, code, number)
     try:
         draft = services.new_version(version, by=request.user)
@@ -174,7 +175,7 @@ def version_copy(request: HttpRequest, code: str, number: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def version_delete(request: HttpRequest, code: str, number: int) -> HttpResponse:
+def version_delete(request: AuthenticatedHttpRequest, code: str, number: int) -> HttpResponse:
     version = _manage_version(request, code, number)
     if not version.is_draft:
         messages.error(request, "已发布的版本不能删除。")
@@ -200,7 +201,7 @@ def version_delete(request: HttpRequest, code: str, number: int) -> HttpResponse
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def version_import(request: HttpRequest, code: str, number: int) -> HttpResponse:
+def version_import(request: AuthenticatedHttpRequest, code: str, number: int) -> HttpResponse:
     version = _manage_version(request, code, number)
     if not version.is_draft:
         messages.error(request, "只能导入到草稿版本。请先“复制为新版本”。")
@@ -225,7 +226,7 @@ def version_import(request: HttpRequest, code: str, number: int) -> HttpResponse
 
 @require_GET
 @login_required
-def version_diff(request: HttpRequest, code: str) -> HttpResponse:
+def version_diff(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     rubric = get_object_or_404(Rubric, code=code)
     a = int_param(request, "a", 0, maximum=10_000)
     b = int_param(request, "b", 0, maximum=10_000)
@@ -242,7 +243,7 @@ def version_diff(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-def _slot_enterprise(request: HttpRequest):
+def _slot_enterprise(request: AuthenticatedHttpRequest):
     """The enterprise (企业党委) whose texts are shown or saved, if one is chosen."""
     enterprise_id = int_param(request, "enterprise") or int_param(
         request, "enterprise", data=request.POST
@@ -255,7 +256,9 @@ def _slot_enterprise(request: HttpRequest):
     return enterprise
 
 
-def _save_slot_texts(request: HttpRequest, version, enterprise, slots, form) -> HttpResponse | None:
+def _save_slot_texts(
+    request: AuthenticatedHttpRequest, version, enterprise, slots, form
+) -> HttpResponse | None:
     """Store every slot's text; the redirect on success, None (with a message) if refused."""
     try:
         for slot in slots:
@@ -281,7 +284,7 @@ def _save_slot_texts(request: HttpRequest, version, enterprise, slots, form) -> 
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def slot_texts(request: HttpRequest, code: str, number: int) -> HttpResponse:
+def slot_texts(request: AuthenticatedHttpRequest, code: str, number: int) -> HttpResponse:
     """An enterprise's texts for the custom slots (个性指标) of a version."""
     version = _get_version(request, code, number)
     access.require(request.user, Perm.MANAGE_ORG)

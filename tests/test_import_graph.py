@@ -98,14 +98,20 @@ def backward_edges(found: list[Import], layers: tuple[str, ...]) -> list[str]:
     )
 
 
-def cycles(found: list[Import]) -> list[list[str]]:
-    """Groups of modules that import each other in a circle, at import time or inside a
-    function (Tarjan)."""
+def _runtime_graph(found: list[Import]) -> dict[str, set[str]]:
+    """Each module → the modules it imports when run (type checkers' imports aside)."""
     graph: dict[str, set[str]] = {}
     for i in found:
         if not i.typing:
             graph.setdefault(i.source, set()).add(i.target)
             graph.setdefault(i.target, set())
+    return graph
+
+
+def cycles(found: list[Import]) -> list[list[str]]:
+    """Groups of modules that import each other in a circle, at import time or inside a
+    function (Tarjan)."""
+    graph = _runtime_graph(found)
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []

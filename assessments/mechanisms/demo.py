@@ -89,6 +89,8 @@ def _pairings(admin: User, users: dict, first: date) -> None:
         if code is None:
             continue
         org = Organization.objects.get(code=code)
+        if org.enterprise is None:
+            raise ValueError(f"demo branch {code} is under no enterprise")
         p = pairing.create_pairing(
             by=admin,
             organization=org,

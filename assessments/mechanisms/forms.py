@@ -1,4 +1,5 @@
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 
@@ -6,7 +7,7 @@ from branches.forms import ChineseForm, DateInput
 from branches.models import Member, Organization, OrgKind, User
 from branches.toolkit.params import BoundedModelMultipleChoiceField
 
-from ..models import Diagnosis, MonthlyReport, Pairing, PostKind, Visit
+from ..models import Diagnosis, MonthlyReport, Pairing, Post, PostKind, Visit
 
 
 class Textarea(forms.Textarea):
@@ -20,7 +21,12 @@ class Textarea(forms.Textarea):
         return super().format_value(value)
 
 
-SCORE = {"min_value": Decimal(0), "max_value": Decimal(100), "decimal_places": 2, "max_digits": 5}
+SCORE: dict[str, Any] = {
+    "min_value": Decimal(0),
+    "max_value": Decimal(100),
+    "decimal_places": 2,
+    "max_digits": 5,
+}
 QUARTERS = [(1, "第一季度"), (2, "第二季度"), (3, "第三季度"), (4, "第四季度")]
 
 
@@ -215,7 +221,7 @@ class PostForm(ChineseForm, forms.Form):
 
 class ClaimForm(ChineseForm, forms.Form):
     member = forms.ModelChoiceField(label="党员", queryset=Member.objects.none())
-    post = forms.ModelChoiceField(label="认领岗位", queryset=None)
+    post: forms.ModelChoiceField[Post] = forms.ModelChoiceField(label="认领岗位", queryset=None)
 
     def __init__(self, *args, members, posts, **kwargs):
         super().__init__(*args, **kwargs)

@@ -42,18 +42,15 @@ def _counts(
     kind: MeetingKind, meetings: list[Meeting], start: date, end: date, today: date, members: int
 ) -> list[PeriodCount]:
     held = _held(m for m in meetings if m.kind == kind.code)
+    dates = [(m.day, m.planned_on) for m in held]  # the day held, for a held meeting
     if not kind.per_member:
-        return count_periods(kind, [(m.held_on, m.planned_on) for m in held], start, end, today)
+        return count_periods(kind, dates, start, end, today)
     # 谈心谈话: the period is met once every member has had one.
-    counts = count_periods(kind, [(m.held_on, m.planned_on) for m in held], start, end, today)
+    counts = count_periods(kind, dates, start, end, today)
     out = []
     for c in counts:
         talked = {
-            a.member_id
-            for m in held
-            if m.held_on in c.span
-            for a in m.attendance.all()
-            if a.present
+            a.member_id for m in held if m.day in c.span for a in m.attendance.all() if a.present
         }
         out.append(PeriodCount(c.span, min(len(talked), members), max(members, 1), c.due, c.late))
     return out
@@ -161,7 +158,7 @@ def department_view(
     by_org: dict[int, list[Meeting]] = defaultdict(list)
     for m in _meetings([o.pk for o in branches], start, end):
         by_org[m.organization_id].append(m)
-    member_counts = defaultdict(int)
+    member_counts: dict[int, int] = defaultdict(int)
     for org_id in Member.objects.filter(
         organization__in=branches, left_on__isnull=True
     ).values_list("organization_id", flat=True):
@@ -294,7 +291,7 @@ def sheet_suggestions(
                 points=points,
                 suggestion=scoring.suggest_from_records(points, step, tuple(tallies), levels),
                 requirements=labels,
-                evidence=sorted(evidence, key=lambda m: m.held_on),
+                evidence=sorted(evidence, key=lambda m: m.day),
                 entered=entries.get(code),
                 departure=departures.get(code),
             )

@@ -3,6 +3,7 @@ record), amend a checked record with a reason, attachments."""
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -90,7 +91,7 @@ def _store_attendance(meeting: Meeting, attendance: list[Presence] | None) -> No
 
 
 def _clean(values: dict) -> dict:
-    out = {k: values.get(k) for k in FIELDS}
+    out: dict[str, Any] = {k: values.get(k) for k in FIELDS}
     for k in ("place", "topic", "host", "minutes"):
         out[k] = (out[k] or "").strip()
     out["place"], out["topic"], out["host"] = (

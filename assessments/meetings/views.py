@@ -16,6 +16,7 @@ from branches.access import Perm
 from branches.forms import UploadForm
 from branches.meeting_kinds import MEETING_KINDS
 from branches.toolkit.downloads import export_download
+from branches.toolkit.http import AuthenticatedHttpRequest
 from branches.toolkit.params import int_param, text_param
 from branches.toolkit.spreadsheets import SpreadsheetError
 
@@ -45,7 +46,7 @@ def _year(request: HttpRequest) -> int:
 
 @require_GET
 @login_required
-def meeting_calendar(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_calendar(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     org = access.get_meeting_org(request.user, pk)
     year = _year(request)
     quarter = int_param(request, "quarter", 0, minimum=0, maximum=4)
@@ -67,7 +68,7 @@ def meeting_calendar(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def meeting_new(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     org = access.get_meeting_org(request.user, pk, change=True)
     members = active_members(org)
     form = MeetingForm(
@@ -109,7 +110,7 @@ def _form_initial(meeting) -> dict:
 
 @require_GET
 @login_required
-def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     meeting = access.get_meeting(request.user, pk)
     org = meeting.organization
     can_record = access.can_record_meetings(request.user, org)
@@ -121,7 +122,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "meeting": meeting,
             "org": org,
-            "year": (meeting.held_on or meeting.planned_on).year,
+            "year": meeting.day.year,
             "attendance": meeting.attendance.select_related("member").order_by("member__name"),
             "attachments": meeting.attachments.all(),
             "amendments": meeting.amendments.select_related("by"),
@@ -136,7 +137,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     meeting = access.get_meeting(request.user, pk, Action.EDIT)
     org = meeting.organization
     locked = meeting.is_locked
@@ -171,7 +172,7 @@ def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def meeting_check(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_check(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     meeting = access.get_meeting(request.user, pk, Action.VERIFY)
     try:
         services.check_meeting(meeting, by=request.user)
@@ -184,11 +185,11 @@ def meeting_check(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def meeting_attachment(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_attachment(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     meeting = access.get_meeting(request.user, pk, Action.EDIT)
     form = RectificationEvidenceForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, form.errors["file"][0])
+        messages.error(request, str(form.errors["file"][0]))
         return redirect("meeting_detail", pk=pk)
     upload = form.cleaned_data["file"]
     try:
@@ -204,13 +205,13 @@ def meeting_attachment(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def meeting_attachment_download(request: HttpRequest, pk: int) -> FileResponse:
+def meeting_attachment_download(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     return send_upload(access.get_meeting_attachment(request.user, pk))
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def meeting_import(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_import(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     org = access.get_meeting_org(request.user, pk, change=True)
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -236,7 +237,7 @@ def meeting_import(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def meeting_overview(request: HttpRequest) -> HttpResponse:
+def meeting_overview(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The department's view: which branches missed which meetings in the period."""
     org_access.require(request.user, Perm.VIEW_RESULTS)
     today = timezone.localdate()
@@ -274,7 +275,7 @@ def meeting_overview(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def sheet_departure(request: HttpRequest, pk: int) -> HttpResponse:
+def sheet_departure(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The assessor writes why an item scored from records departs from the suggestion."""
     sheet = access.get_sheet(request.user, pk, Action.SCORE)
     form = DepartureForm(request.POST)

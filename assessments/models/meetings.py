@@ -2,6 +2,7 @@
 who came. Scores are suggested from them (assessments.meetings)."""
 
 import uuid
+from datetime import date
 
 from django.conf import settings
 from django.db import models
@@ -74,6 +75,14 @@ class Meeting(models.Model):
     def __str__(self) -> str:
         day = self.held_on or self.planned_on
         return f"{self.organization.name} · {self.get_kind_display()} · {day:%Y-%m-%d}"
+
+    @property
+    def day(self) -> date:
+        """The day it was held, or else the day it was announced for."""
+        day = self.held_on or self.planned_on
+        if day is None:  # refused by the meeting_has_a_date constraint
+            raise ValueError("a meeting without a date")
+        return day
 
     @property
     def kind_info(self):

@@ -349,7 +349,7 @@ class ConsequenceEffect(models.Model):
     @property
     def period_label(self) -> str:
         """The period it belongs to: the result's, or the year of a pairing's effect."""
-        if self.result_id is not None:
+        if self.result is not None:
             return self.result.campaign.period_label
         return f"{self.year}年度"
 

@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
@@ -10,6 +11,10 @@ from django.utils import timezone
 
 from branches.models import CrossReviewGroup, Organization, OrgKind
 from rubrics.models import RubricVersion
+
+if TYPE_CHECKING:
+    from rubrics.scoring import Rules
+    from rubrics.selectors import Structure
 
 
 class CampaignStatus(models.TextChoices):
@@ -66,6 +71,9 @@ class Campaign(models.Model):
         settings.AUTH_USER_MODEL, verbose_name="创建人", on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    # Whether its objects are stored (assessments.selectors remembers it once true).
+    _objects_fixed: bool
 
     class Meta:
         verbose_name = "考评活动"
@@ -383,6 +391,14 @@ class ScoreSheet(models.Model):
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     objects = ScoreSheetQuerySet.as_manager()
+
+    # Worked out once per object by assessments.selectors and kept on it: the version's
+    # structure, the rules the sheet is scored by, the enterprise's 个性指标 texts, and
+    # what the sheet held when read for saving (a selectors.Held).
+    _structure: "Structure"
+    _rules: "Rules"
+    _slot_texts: dict[str, str]
+    _held: Any
 
     class Meta:
         verbose_name = "考评表"

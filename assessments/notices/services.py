@@ -2,9 +2,10 @@
 finds the events in the records that hold them; email as a second channel."""
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -87,9 +88,9 @@ def deliver(drafts: Iterable[Draft]) -> Delivery:
     except IntegrityError:
         # A concurrent sweep wrote some of the same events meanwhile: the constraint wins,
         # and only the rows still missing are written (and emailed).
-        rows = [_written(row) for row in rows]
-        new = [d for d, row in zip(new, rows, strict=True) if row is not None]
-        rows = [row for row in rows if row is not None]
+        written = [_written(row) for row in rows]
+        new = [d for d, row in zip(new, written, strict=True) if row is not None]
+        rows = [row for row in written if row is not None]
     audit.record_bulk([(row, None) for row in rows])
     by_person: dict[int, list[Draft]] = {}
     for d in new:
@@ -356,7 +357,7 @@ def to_verify() -> list[Draft]:
     return drafts
 
 
-SOURCES = {
+SOURCES: dict[str, Callable[[Any], list[Draft]]] = {
     NoticeKind.ASSIGNED: lambda today: assigned(),
     NoticeKind.RETURNED: lambda today: returned(),
     NoticeKind.DUE_SOON: due_soon,

@@ -4,10 +4,12 @@ Each POST: one service, then redirect."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
+
+from branches.toolkit.http import AuthenticatedHttpRequest
 
 from . import selectors, services
 
@@ -16,7 +18,7 @@ PER_PAGE = 30
 
 @require_GET
 @login_required
-def notice_list(request: HttpRequest) -> HttpResponse:
+def notice_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     unread_only = request.GET.get("show") == "unread"
     notices = selectors.notices_of(request.user, unread_only=unread_only)
     page = Paginator(notices, PER_PAGE).get_page(request.GET.get("page"))
@@ -29,7 +31,7 @@ def notice_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def notice_open(request: HttpRequest, pk: int) -> HttpResponse:
+def notice_open(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Mark the notice read and go where it points."""
     notice = selectors.get_notice(request.user, pk)
     if notice is None:
@@ -42,7 +44,7 @@ def notice_open(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def notice_read(request: HttpRequest, pk: int) -> HttpResponse:
+def notice_read(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     notice = selectors.get_notice(request.user, pk)
     if notice is None:
         raise Http404("通知不存在")
@@ -52,7 +54,7 @@ def notice_read(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def notice_read_all(request: HttpRequest) -> HttpResponse:
+def notice_read_all(request: AuthenticatedHttpRequest) -> HttpResponse:
     count = services.mark_all_read(by=request.user)
     messages.success(request, f"已将 {count} 条通知标为已读。" if count else "没有未读通知。")
     return redirect("notice_list")

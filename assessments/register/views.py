@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from branches.toolkit.downloads import export_download
+from branches.toolkit.http import AuthenticatedHttpRequest
 from branches.toolkit.params import int_param, shown, text_param
 
 from ..models import DocumentKind
@@ -32,7 +33,7 @@ def _filters(request: HttpRequest) -> dict:
 
 @require_GET
 @login_required
-def document_register(request: HttpRequest) -> HttpResponse:
+def document_register(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_register(request.user)
     filters = _filters(request)
     rows = register_rows(request.user, **filters)
@@ -53,6 +54,6 @@ def document_register(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def document_register_export(request: HttpRequest) -> HttpResponse:
+def document_register_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_register(request.user)
     return export_download(RegisterExport(by=request.user, **_filters(request)))

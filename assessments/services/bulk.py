@@ -236,6 +236,25 @@ def editable_items(campaign: Campaign, org: Organization) -> list[RectificationI
     )
 
 
+def _item_of(
+    line: MeasureLine,
+    items: dict[int, RectificationItem],
+    by_code: dict[str, list[RectificationItem]],
+) -> RectificationItem | str:
+    """The item a line writes (by its 事项编号, else by its code if one item alone has it),
+    or why it names none."""
+    if line.item_id:
+        item = items.get(line.item_id)
+    else:
+        matches = by_code.get(line.code, [])
+        if len(matches) > 1:
+            return f"指标 {line.code} 有多个整改事项，请保留“事项编号”列。"
+        item = matches[0] if matches else None
+    if item is None:
+        return f"指标 {line.code or '（空）'} 不是本支部待填写的整改事项。"
+    return item
+
+
 def write_measures(
     campaign: Campaign,
     org: Organization,
@@ -252,24 +271,14 @@ def write_measures(
     with transaction.atomic():
         items = {i.pk: i for i in editable_items(campaign, org)}
         by_code: dict[str, list[RectificationItem]] = {}
-        for item in items.values():
-            by_code.setdefault(item.code, []).append(item)
+        for editable in items.values():
+            by_code.setdefault(editable.code, []).append(editable)
         problems, changes, seen = [], [], set()
         for line in lines:
             where = f"第 {line.row} 行" if line.row else f"指标 {line.code}"
-            item = items.get(line.item_id) if line.item_id else None
-            if item is None and not line.item_id:
-                matches = by_code.get(line.code, [])
-                item = matches[0] if len(matches) == 1 else None
-                if len(matches) > 1:
-                    problems.append(
-                        f"{where}：指标 {line.code} 有多个整改事项，请保留“事项编号”列。"
-                    )
-                    continue
-            if item is None:
-                problems.append(
-                    f"{where}：指标 {line.code or '（空）'} 不是本支部待填写的整改事项。"
-                )
+            item = _item_of(line, items, by_code)
+            if isinstance(item, str):
+                problems.append(f"{where}：{item}")
                 continue
             if item.pk in seen:
                 problems.append(f"{where}：指标 {item.code} 重复出现。")

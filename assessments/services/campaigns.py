@@ -4,7 +4,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.db import transaction
 
@@ -12,6 +12,7 @@ from branches.access import Perm, has_perm
 from branches.models import CrossReviewGroup, Membership, Organization, OrgKind, Role, User
 from branches.toolkit import audit
 from branches.toolkit.dates import month_end
+from branches.toolkit.fields import model_field
 from rubrics.models import IndicatorKind, RubricVersion, VersionStatus
 from rubrics.scoring import COMPOSITE
 from rubrics.services import empty_slots
@@ -837,12 +838,12 @@ def save_stage(
     """Add a stage to a campaign's plan, or change one, while the campaign is 筹备中.
     Once it is open, a sampled stage's draw options stay editable until its draw runs.
     A changed deadline that runs into the next stage asks first (``OverlapsNextStage``)."""
-    values = {key: data.get(key) for key in STAGE_FIELDS}
+    values: dict[str, Any] = {key: data.get(key) for key in STAGE_FIELDS}
     values["instrument"] = values["instrument"] or ""
     deadline = values["deadline"]
     if stage is not None and not overlap_confirmed:
         # The stored deadline: a bound model form has already set the new one on ``stage``.
-        stored = Stage.objects.filter(pk=stage.pk).values_list("deadline", flat=True).first()
+        stored = Stage.objects.values_list("deadline", flat=True).get(pk=stage.pk)
         if deadline != stored and (following := overlapped_stage(stage, deadline, was=stored)):
             raise OverlapsNextStage(stage, following, deadline, was=stored)
     if stage is not None and _is_open_sampled(campaign, stage):
@@ -851,8 +852,7 @@ def save_stage(
     _check_stage_data(data)
     with acting(by):
         if stage is None:
-            last = campaign.stages.order_by("-position").values_list("position", flat=True)
-            last = last.first()
+            last = campaign.stages.order_by("-position").values_list("position", flat=True).first()
             position = 0 if last is None else last + 1
             stage = Stage(campaign=campaign, position=position, **values)
         else:
@@ -876,7 +876,7 @@ def _save_draw_options(stage: Stage, *, by: User, values: dict) -> Stage:
     if stage.draws.exists():
         raise AssessmentError("本阶段已经抽样，抽样选项不能再修改。")
     fixed = [
-        Stage._meta.get_field(key).verbose_name
+        model_field(Stage, key).verbose_name
         for key in STAGE_FIELDS
         if key not in DRAW_FIELDS and key != "deadline" and values[key] != getattr(stage, key)
     ]

@@ -39,12 +39,16 @@ from .errors import AssessmentError, acting
 
 
 class EffectRule(Protocol):
-    """A consequence rule as ``services.results.Rule`` carries it."""
+    """A consequence rule as ``services.results.Rule`` carries it (read only)."""
 
-    code: str
-    text: str
-    effect: str
-    points: Decimal | None
+    @property
+    def code(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def effect(self) -> str: ...
+    @property
+    def points(self) -> Decimal | None: ...
 
 
 def sync_effects(
@@ -75,6 +79,8 @@ def sync_effects(
 
 def _why_withdrawn(effect: ConsequenceEffect) -> str:
     result = effect.result
+    if result is None:  # a pairing's effect stands for its year, not for a result
+        raise ValueError("only the effects of a campaign's results are synced")
     if result.grade == effect.grade:
         return f"上期考评结果已改变，本期“{result.grade}”不再适用此项"
     if result.original_grade:

@@ -84,7 +84,8 @@ class LostPolicy:
 
 
 def _report(kwargs: dict) -> ReportJob | None:
-    return ReportJob.objects.filter(pk=kwargs.get("job_id")).first()
+    job_id = kwargs.get("job_id")
+    return None if job_id is None else ReportJob.objects.filter(pk=job_id).first()
 
 
 def _report_retrying(kwargs: dict) -> None:
@@ -104,7 +105,8 @@ def _report_lost(kwargs: dict) -> None:
 
 
 def _import_lost(kwargs: dict) -> None:
-    job = ImportJob.objects.filter(pk=kwargs.get("job_id")).first()
+    job_id = kwargs.get("job_id")
+    job = None if job_id is None else ImportJob.objects.filter(pk=job_id).first()
     if job is None:
         return
     if job.status == ImportStatus.PENDING:

@@ -4,6 +4,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import overload
 
 from django.db import connection, models, transaction
 from django.db.models import (
@@ -22,6 +23,7 @@ from django.utils import timezone
 
 from branches.access import Perm, has_perm
 from branches.models import User
+from branches.toolkit.fields import model_field
 from rubrics import scoring
 from rubrics.selectors import rules_for, version_tree
 
@@ -313,9 +315,7 @@ def _store_results(
     # Plain rows, not model instances: a model is built only for a result that changed.
     lists = JsonText("vetoes", "overturned", "unmet_key_items", "inputs")
     columns = [
-        BranchResult._meta.get_field(name).attname
-        for name in RESULT_FIELDS
-        if name not in lists.names
+        model_field(BranchResult, name).attname for name in RESULT_FIELDS if name not in lists.names
     ]
     existing = {}
     for row in (
@@ -466,12 +466,11 @@ def consolidate(campaign: Campaign, *, by: User) -> dict:
     finals = _finals(campaign, rules)
     now = timezone.now()
     with acting(by):
-        results = _store_results(campaign, version.rubric.code, rules, finals, now)
+        stored = _store_results(campaign, version.rubric.code, rules, finals, now)
         # The whole consolidation rolls back if a sheet it draws from was altered.
         check_signed(_feeding(campaign, rules))
-        changed = results is None
-        if changed:
-            results = _stored(campaign)
+        changed = stored is None
+        results = _stored(campaign) if stored is None else stored
         consequences = _consequences(campaign, version, results, by=by)
         if changed:  # the next period's "two running" rules read these grades
             later = _following(campaign.results.values("organization_id"), campaign)
@@ -538,7 +537,14 @@ def consequence_rules(data: dict) -> ConsequenceRules:
     )
 
 
+@overload
+def previous_period(year: int, quarter: int) -> tuple[int, int]: ...
+@overload
+def previous_period(year: int, quarter: None) -> tuple[int, None]: ...
+@overload
+def previous_period(year: int, quarter: int | None) -> tuple[int, int | None]: ...
 def previous_period(year: int, quarter: int | None) -> tuple[int, int | None]:
+    """The period before: the quarter before a quarter, the year before a year."""
     if quarter is None:
         return year - 1, None
     return (year, quarter - 1) if quarter > 1 else (year - 1, 4)
@@ -592,8 +598,8 @@ def _consequences(campaign: Campaign, version, results: list[Stored], *, by: Use
     )
     # (result, rule) pairs first: a model is built only for a consequence not stored yet.
     # Few (grade, previous grade) pairs among many results: each pair's rules found once.
-    applying = {}
-    wanted = {}
+    applying: dict[tuple[str, str | None], list[Rule]] = {}
+    wanted: dict[tuple[int, str], Rule] = {}
     for result in results:
         grades = (result.grade, previous.get(result.organization_id))
         if (found := applying.get(grades)) is None:
@@ -753,7 +759,7 @@ def _veto_items(
     """An item for every standing veto, worded by the facts the reviewer recorded (the
     latest stage's), else by the veto's text."""
     veto_text = {i.code: i.text for i in rules.items() if i.kind == scoring.VETO}
-    facts = {}
+    facts: dict[tuple[int, str], str] = {}
     if any(result.vetoes for result in results):
         for org_id, code, text in (
             VetoFinding.objects.filter(sheet__in=_signed_reviews(campaign))

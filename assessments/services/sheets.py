@@ -3,7 +3,7 @@
 import hashlib
 import hmac
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from copy import copy
 from dataclasses import dataclass
 from decimal import Decimal
@@ -16,7 +16,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from branches.access import Perm, has_perm
-from branches.models import User
+from branches.models import Organization, User
 from branches.toolkit import audit, seals
 from rubrics import scoring
 
@@ -32,6 +32,7 @@ from ..models import (
     SheetEntry,
     SheetEvent,
     SheetStatus,
+    Stage,
     StageKind,
     VetoFinding,
 )
@@ -331,6 +332,8 @@ def _transition(sheet: ScoreSheet, *, old: tuple[str, ...], new: str, **fields) 
         .values_list("status", flat=True)
         .first()
     )
+    if current is None:
+        raise AssessmentError("该考评表已不存在，请刷新后查看。")
     if current not in old:
         raise AssessmentError(
             f"当前状态为“{SheetStatus(current).label}”，不能执行此操作（可能已被他人处理）。"
@@ -484,7 +487,7 @@ def _vetoes_by_sheet(ids) -> dict[int, list]:
     return vetoes
 
 
-def _entries_by_sheet(ids):
+def _entries_by_sheet(ids) -> Iterator[tuple[int, list[list]]]:
     """(sheet pk, [[code, value, note], ...]) in pk order, streamed in chunks: one plain
     cursor, each stored value turned into its text once (the digest reads millions)."""
     query = (
@@ -544,10 +547,9 @@ def stored_content_hashes(sheets: QuerySet[ScoreSheet]):
     vetoes = _vetoes_by_sheet(ids)
     entries = _entries_by_sheet(ids)
     pending = next(entries, None)
-    for pk, code, org_name, stage_name, stage_id, version_id, username, *rest in heads.iterator(
-        chunk_size=2000
-    ):
-        total, grade, note, digest = rest
+    for row in heads.iterator(chunk_size=2000):
+        pk, code, org_name, stage_name, stage_id, version_id, username = row[:7]
+        total, grade, note, digest = row[7:]
         while pending is not None and pending[0] < pk:
             pending = next(entries, None)
         mine = pending[1] if pending is not None and pending[0] == pk else []
@@ -615,10 +617,7 @@ def _digest_sql(ids_sql: str) -> str:
     same canonical JSON ``_content_hash`` builds (keys sorted, ", " and ": " separators, entries
     and vetoes sorted by code in code-point order), computed by the server."""
     sheet, entry, veto = (m._meta.db_table for m in (ScoreSheet, SheetEntry, VetoFinding))
-    org, stage, user = (
-        ScoreSheet._meta.get_field(f).related_model._meta.db_table
-        for f in ("organization", "stage", "assessor")
-    )
+    org, stage, user = (m._meta.db_table for m in (Organization, Stage, User))
     # A number's text (or None) holds no character JSON escapes: quoted as it is. Most
     # notes are empty: '""' without a call. (Millions of entries: each call counts.)
     value, total = (
@@ -852,7 +851,8 @@ def delete_evidence(evidence: Evidence, *, by: User) -> None:
     storage, name = evidence.file.storage, evidence.file.name
     evidence.delete()
     # The file goes only once the row's removal is committed: a rollback keeps both.
-    transaction.on_commit(partial(storage.delete, name))
+    if name:
+        transaction.on_commit(partial(storage.delete, name))
 
 
 def submit_entries(

@@ -4,12 +4,14 @@ returned at once."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from branches.models import Organization, User
 from branches.toolkit.downloads import export_download
+from branches.toolkit.http import AuthenticatedHttpRequest
 from branches.toolkit.params import id_list_param
 from branches.toolkit.spreadsheets import SpreadsheetError, read_xlsx
 
@@ -17,15 +19,16 @@ from .. import access, selectors, services, tasks
 from ..access import Action
 from ..exports import AssignmentTemplate, MeasuresTemplate
 from ..forms import AssignMatrixForm, MeasuresForm, OfflineUploadForm, RemindForm
-from ..models import Assessor
+from ..models import Assessor, Campaign, RectificationItem, Stage
 from ..services import AssessmentError, BulkRefused, MeasureLine
+from ..services.bulk import AssignPlan, MeasureChange
 
 # -- 催办 --------------------------------------------------------------------------------
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def campaign_remind(request: HttpRequest, pk: int) -> HttpResponse:
+def campaign_remind(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """GET shows who would be reminded and asks to confirm; POST sends and lists them."""
     campaign = access.get_campaign(request.user, pk, Action.MANAGE)
     form = RemindForm(request.POST or request.GET or {"scope": "late"})
@@ -74,7 +77,7 @@ def campaign_remind(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def stage_assign_matrix(request: HttpRequest, pk: int) -> HttpResponse:
+def stage_assign_matrix(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Branches × reviewers: the department says who takes which branches. 预览 is a dry
     run; 确认分配 stores every pair or none."""
     stage = access.get_stage(request.user, pk)
@@ -91,27 +94,7 @@ def stage_assign_matrix(request: HttpRequest, pk: int) -> HttpResponse:
     plan = problems = None
     if request.method == "POST" and "file" in request.FILES:
         upload = OfflineUploadForm(request.POST, request.FILES)
-        form = AssignMatrixForm(orgs=orgs, reviewers=reviewers)
-        if upload.is_valid():
-            try:
-                rows = _assignment_rows(upload.cleaned_data["file"].read())
-                choices = services.choices_from_rows(stage, rows)
-                plan = services.assign_chosen(stage, by=request.user, choices=choices, dry_run=True)
-            except SpreadsheetError as exc:
-                messages.error(request, str(exc))
-            except BulkRefused as exc:
-                problems = exc.problems
-                messages.error(request, str(exc))
-            except AssessmentError as exc:
-                messages.error(request, str(exc))
-            else:
-                # The preview: the matrix, ticked as the file says, to confirm.
-                form = AssignMatrixForm(
-                    initial={f"org_{o}": str(u) for o, u in choices.items()},
-                    orgs=orgs,
-                    reviewers=reviewers,
-                )
-                messages.info(request, "试运行：按文件分配如下，请核对后点击“确认分配”。")
+        form, plan, problems = _matrix_from_file(request, stage, upload, orgs, reviewers)
     elif request.method == "POST" and not form.is_valid():
         messages.error(request, "所选考评员无效，请重新选择。")
     elif request.method == "POST":
@@ -146,6 +129,41 @@ def stage_assign_matrix(request: HttpRequest, pk: int) -> HttpResponse:
             "upload": upload,
         },
     )
+
+
+def _matrix_from_file(
+    request: AuthenticatedHttpRequest,
+    stage: Stage,
+    upload: OfflineUploadForm,
+    orgs: list[Organization],
+    reviewers: list[User],
+) -> tuple[AssignMatrixForm, AssignPlan | None, list[str] | None]:
+    """An uploaded assignment file run dry: the matrix ticked as the file says (to
+    confirm), the plan, and the file's problems if it is refused."""
+    form = AssignMatrixForm(orgs=orgs, reviewers=reviewers)
+    if not upload.is_valid():
+        return form, None, None
+    try:
+        rows = _assignment_rows(upload.cleaned_data["file"].read())
+        choices = services.choices_from_rows(stage, rows)
+        plan = services.assign_chosen(stage, by=request.user, choices=choices, dry_run=True)
+    except SpreadsheetError as exc:
+        messages.error(request, str(exc))
+    except BulkRefused as exc:
+        messages.error(request, str(exc))
+        return form, None, exc.problems
+    except AssessmentError as exc:
+        messages.error(request, str(exc))
+    else:
+        # The preview: the matrix, ticked as the file says, to confirm.
+        form = AssignMatrixForm(
+            initial={f"org_{o}": str(u) for o, u in choices.items()},
+            orgs=orgs,
+            reviewers=reviewers,
+        )
+        messages.info(request, "试运行：按文件分配如下，请核对后点击“确认分配”。")
+        return form, plan, None
+    return form, None, None
 
 
 def _assignment_rows(content: bytes) -> list[tuple[int, str, str]]:
@@ -188,9 +206,54 @@ def _rows_from_xlsx(content: bytes) -> list[MeasureLine]:
     return lines
 
 
+def _measures_from_file(
+    request: AuthenticatedHttpRequest,
+    campaign: Campaign,
+    org: Organization,
+    upload: OfflineUploadForm,
+    items: list[RectificationItem],
+) -> tuple[MeasuresForm, list[MeasureChange] | None, list[str] | None]:
+    """An uploaded measures file run dry: the page's form filled from the file (to
+    confirm), the changes, and the file's problems if it is refused."""
+    form = MeasuresForm(items=items)
+    if not upload.is_valid():
+        return form, None, None
+    try:
+        lines = _rows_from_xlsx(upload.cleaned_data["file"].read())
+        changes = services.write_measures(campaign, org, by=request.user, lines=lines, dry_run=True)
+    except SpreadsheetError as exc:
+        messages.error(request, str(exc))
+    except BulkRefused as exc:
+        messages.error(request, str(exc))
+        return form, None, exc.problems
+    except AssessmentError as exc:
+        messages.error(request, str(exc))
+    else:
+        # The preview: the page's own form, filled from the file, to confirm.
+        typed = {c.item.pk: c for c in changes}
+        form = MeasuresForm(
+            initial={
+                key: value
+                for c in typed.values()
+                for key, value in (
+                    (f"measure_{c.item.pk}", c.measure),
+                    (f"responsible_{c.item.pk}", c.responsible),
+                )
+            },
+            items=items,
+        )
+        messages.info(
+            request, f"试运行：文件中 {len(changes)} 项将被更新，请核对后点击“保存全部”。"
+        )
+        return form, changes, None
+    return form, None, None
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
-def branch_measures(request: HttpRequest, campaign_pk: int, org_pk: int) -> HttpResponse:
+def branch_measures(
+    request: AuthenticatedHttpRequest, campaign_pk: int, org_pk: int
+) -> HttpResponse:
     """Every open item of a branch on one page (or one .xlsx): 预览 is a dry run, 保存全部
     stores every measure or none."""
     campaign, org = access.get_branch_measures(request.user, campaign_pk, org_pk)
@@ -202,37 +265,7 @@ def branch_measures(request: HttpRequest, campaign_pk: int, org_pk: int) -> Http
     changes = problems = None
     if request.method == "POST" and "file" in request.FILES:
         upload = OfflineUploadForm(request.POST, request.FILES)
-        form = MeasuresForm(items=items)
-        if upload.is_valid():
-            try:
-                lines = _rows_from_xlsx(upload.cleaned_data["file"].read())
-                changes = services.write_measures(
-                    campaign, org, by=request.user, lines=lines, dry_run=True
-                )
-            except SpreadsheetError as exc:
-                messages.error(request, str(exc))
-            except BulkRefused as exc:
-                problems = exc.problems
-                messages.error(request, str(exc))
-            except AssessmentError as exc:
-                messages.error(request, str(exc))
-            else:
-                # The preview: the page's own form, filled from the file, to confirm.
-                typed = {c.item.pk: c for c in changes}
-                form = MeasuresForm(
-                    initial={
-                        key: value
-                        for c in typed.values()
-                        for key, value in (
-                            (f"measure_{c.item.pk}", c.measure),
-                            (f"responsible_{c.item.pk}", c.responsible),
-                        )
-                    },
-                    items=items,
-                )
-                messages.info(
-                    request, f"试运行：文件中 {len(changes)} 项将被更新，请核对后点击“保存全部”。"
-                )
+        form, changes, problems = _measures_from_file(request, campaign, org, upload, items)
     elif request.method == "POST" and not form.is_valid():
         messages.error(request, "有填写不符合要求的内容，请按提示修改；未做任何修改。")
     elif request.method == "POST":
@@ -270,7 +303,7 @@ def branch_measures(request: HttpRequest, campaign_pk: int, org_pk: int) -> Http
 
 @require_POST
 @login_required
-def campaign_bulk_sheets(request: HttpRequest, pk: int) -> HttpResponse:
+def campaign_bulk_sheets(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The progress page's checked rows signed (签发所选) or returned with one reason
     (退回所选): all or none, the refusals listed row by row."""
     campaign = access.get_campaign(request.user, pk, Action.MANAGE)

@@ -1,7 +1,7 @@
 """The home page: each person's tasks, the leaders' dashboard and the organization counts."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
@@ -9,6 +9,7 @@ from branches import access
 from branches.access import Perm
 from branches.models import OrgKind, Role
 from branches.selectors import BELOW_MINIMUM, password_resets, term_reminders
+from branches.toolkit.http import AuthenticatedHttpRequest
 
 from ..meetings.selectors import still_due_this_month
 from ..pages import dashboard, running_campaigns
@@ -17,7 +18,7 @@ from ..workbench import workbench
 
 @require_GET
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     my_roles = access.roles(user)
     secretary_of = [m.organization for m in access.memberships(user) if m.role == Role.SECRETARY]

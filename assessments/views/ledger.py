@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -12,6 +12,7 @@ from branches import access as org_access
 from branches.access import Perm
 from branches.models import Category
 from branches.toolkit.downloads import export_download
+from branches.toolkit.http import AuthenticatedHttpRequest
 from branches.toolkit.params import choice_param, int_param, text_param
 
 from .. import access, selectors, services
@@ -24,7 +25,7 @@ LIST_PAGE_SIZE = 100  # branches of the screening overview on one page
 
 @require_GET
 @login_required
-def branch_ledger(request: HttpRequest, pk: int) -> HttpResponse:
+def branch_ledger(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     org = access.get_ledger_org(request.user, pk)
     ledger = selectors.branch_ledger(org)
     if request.GET.get("format") == "xlsx":
@@ -47,7 +48,7 @@ def branch_ledger(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def ledger_add(request: HttpRequest, pk: int) -> HttpResponse:
+def ledger_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     org = access.get_ledger_org(request.user, pk, change=True)
     form = ProblemForm(request.POST)
     if not form.is_valid():
@@ -65,7 +66,7 @@ def ledger_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def branch_screen(request: HttpRequest, pk: int) -> HttpResponse:
+def branch_screen(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     org = access.get_screening_org(request.user, pk)
     form = ScreeningForm(request.POST)
     if not form.is_valid():
@@ -86,7 +87,7 @@ def branch_screen(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def screening_overview(request: HttpRequest) -> HttpResponse:
+def screening_overview(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The year's screening across the branches in scope: who is 先进 / 一般 / 后进, and
     which branches are still to be screened."""
     org_access.require(request.user, Perm.VIEW_RESULTS)

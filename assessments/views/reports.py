@@ -2,11 +2,12 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from branches.toolkit.downloads import attachment, download_name
+from branches.toolkit.http import AuthenticatedHttpRequest
 from rubrics.selectors import readable_version
 
 from .. import access, health, reports, selectors, services
@@ -20,7 +21,7 @@ def _pdf(filename: str, content: bytes) -> HttpResponse:
 
 @require_GET
 @login_required
-def sheet_report(request: HttpRequest, pk: int) -> HttpResponse:
+def sheet_report(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     sheet = access.get_sheet(request.user, pk)
     if services.tampered(sheet):
         messages.error(request, services.tamper_warning(sheet))
@@ -31,7 +32,7 @@ def sheet_report(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def sheet_print(request: HttpRequest, pk: int) -> HttpResponse:
+def sheet_print(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The sheet on A4 as it stands, to read or sign on site."""
     sheet = selectors.sheet_page(access.get_sheet(request.user, pk))
     if services.tampered(sheet):
@@ -43,7 +44,7 @@ def sheet_print(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def blank_sheet(request: HttpRequest, code: str, number: int) -> HttpResponse:
+def blank_sheet(request: AuthenticatedHttpRequest, code: str, number: int) -> HttpResponse:
     """A version's empty score sheet on A4, for a review on paper."""
     version = readable_version(request.user, code, number)
     if version is None:
@@ -54,7 +55,7 @@ def blank_sheet(request: HttpRequest, code: str, number: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def report_start(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+def report_start(request: AuthenticatedHttpRequest, pk: int, kind: str) -> HttpResponse:
     if kind not in ReportKind.values:
         raise Http404
     campaign = access.get_campaign(request.user, pk)
@@ -74,21 +75,21 @@ def _job_context(job) -> dict:
 
 @require_GET
 @login_required
-def report_job(request: HttpRequest, pk) -> HttpResponse:
+def report_job(request: AuthenticatedHttpRequest, pk) -> HttpResponse:
     job = access.get_report_job(request.user, pk)
     return render(request, "assessments/report_job.html", _job_context(job))
 
 
 @require_GET
 @login_required
-def report_job_status(request: HttpRequest, pk) -> HttpResponse:
+def report_job_status(request: AuthenticatedHttpRequest, pk) -> HttpResponse:
     job = access.get_report_job(request.user, pk)
     return render(request, "assessments/_report_progress.html", _job_context(job))
 
 
 @require_GET
 @login_required
-def report_download(request: HttpRequest, pk) -> HttpResponse:
+def report_download(request: AuthenticatedHttpRequest, pk) -> HttpResponse | FileResponse:
     job = access.get_report_job(request.user, pk)
     if not job.is_done or not job.file:
         raise Http404("报告尚未生成")
@@ -107,7 +108,7 @@ def report_download(request: HttpRequest, pk) -> HttpResponse:
 
 @require_POST
 @login_required
-def report_retry(request: HttpRequest, pk) -> HttpResponse:
+def report_retry(request: AuthenticatedHttpRequest, pk) -> HttpResponse:
     job = access.get_report_job(request.user, pk)
     try:
         services.retry_report(job, by=request.user)

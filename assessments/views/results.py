@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from branches import access as org_access
 from branches.toolkit.downloads import export_download
+from branches.toolkit.http import AuthenticatedHttpRequest
 from branches.toolkit.params import choice_param, int_param, text_param
 from rubrics.models import Method
 
@@ -47,7 +48,7 @@ def _filters(request: HttpRequest) -> dict:
 
 @require_GET
 @login_required
-def campaign_results(request: HttpRequest, pk: int) -> HttpResponse:
+def campaign_results(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     campaign = access.get_campaign(request.user, pk)
     filters = _filters(request)
     ledger = selectors.results_ledger(campaign, **filters).prefetch_related("consequences")
@@ -93,7 +94,7 @@ def _consolidated_messages(request: HttpRequest, done: dict) -> None:
 
 @require_POST
 @login_required
-def campaign_consolidate(request: HttpRequest, pk: int) -> HttpResponse:
+def campaign_consolidate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     campaign = access.get_campaign(request.user, pk, Action.MANAGE)
     try:
         done = services.consolidate(campaign, by=request.user)
@@ -106,19 +107,19 @@ def campaign_consolidate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def results_export(request: HttpRequest, pk: int) -> HttpResponse:
+def results_export(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     campaign = access.get_campaign(request.user, pk)
     return export_download(ResultsExport(by=request.user, campaign=campaign, **_filters(request)))
 
 
 @require_POST
 @login_required
-def veto_overturn(request: HttpRequest, pk: int) -> HttpResponse:
+def veto_overturn(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     campaign = access.get_campaign(request.user, pk, Action.MANAGE)
     form = OverturnForm(request.POST, campaign=campaign)
     if not form.is_valid():
         missing = "请填写组织编码、否决项编码、推翻阶段和理由。"
-        messages.error(request, (form.non_field_errors() or [missing])[0])
+        messages.error(request, str((form.non_field_errors() or [missing])[0]))
         return redirect("campaign_results", pk=pk)
     try:
         services.overturn_veto(by=request.user, campaign=campaign, **form.cleaned_data)
@@ -131,7 +132,7 @@ def veto_overturn(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def campaign_consequences(request: HttpRequest, pk: int) -> HttpResponse:
+def campaign_consequences(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     campaign = access.get_campaign(request.user, pk)
     filters = {
         "q": text_param(request, "q"),
@@ -157,7 +158,7 @@ def campaign_consequences(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def consequence_record(request: HttpRequest, pk: int) -> HttpResponse:
+def consequence_record(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     consequence = access.get_consequence(request.user, pk)
     form = ConsequenceActionForm(request.POST)
     try:
@@ -171,7 +172,7 @@ def consequence_record(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def result_rerate(request: HttpRequest, pk: int) -> HttpResponse:
+def result_rerate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     result = access.get_result(request.user, pk)
     form = RerateForm(request.POST)
     if not form.is_valid():
@@ -191,7 +192,7 @@ def result_rerate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def rectification_list(request: HttpRequest) -> HttpResponse:
+def rectification_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     status = text_param(request, "status", max_length=20)
     q = text_param(request, "q")
     sources = selectors.source_filters()
@@ -239,7 +240,7 @@ def _ledger_org(user, org_id: int | None):
 
 @require_GET
 @login_required
-def rectification_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def rectification_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     [item] = selectors.with_stages([access.get_rectification(request.user, pk)])
     return render(
         request,
@@ -261,7 +262,7 @@ def rectification_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def rectification_measure(request: HttpRequest, pk: int) -> HttpResponse:
+def rectification_measure(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = access.get_rectification(request.user, pk, Action.EDIT)
     form = MeasureForm(request.POST)
     if not form.is_valid():
@@ -278,11 +279,11 @@ def rectification_measure(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def rectification_evidence(request: HttpRequest, pk: int) -> HttpResponse:
+def rectification_evidence(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = access.get_rectification(request.user, pk, Action.EDIT)
     form = RectificationEvidenceForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, form.errors["file"][0])
+        messages.error(request, str(form.errors["file"][0]))
         return redirect("rectification_detail", pk=pk)
     upload = form.cleaned_data["file"]
     try:
@@ -298,7 +299,7 @@ def rectification_evidence(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def rectification_submit(request: HttpRequest, pk: int) -> HttpResponse:
+def rectification_submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = access.get_rectification(request.user, pk, Action.EDIT)
     try:
         services.submit_rectification(item, by=request.user)
@@ -332,7 +333,7 @@ def _confirm_close(request: HttpRequest, item) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def rectification_close(request: HttpRequest, pk: int) -> HttpResponse:
+def rectification_close(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """GET asks to confirm 销号; POST closes it."""
     item = access.get_rectification(request.user, pk, Action.VERIFY)
     if request.method == "GET":
@@ -352,7 +353,7 @@ def rectification_close(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def rectification_return(request: HttpRequest, pk: int) -> HttpResponse:
+def rectification_return(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = access.get_rectification(request.user, pk, Action.VERIFY)
     form = WhyForm(request.POST)
     try:
@@ -366,7 +367,7 @@ def rectification_return(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def rectification_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
+def rectification_follow_up(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = access.get_rectification(request.user, pk, Action.VERIFY)
     form = FollowUpForm(request.POST)
     if not form.is_valid():
@@ -383,14 +384,14 @@ def rectification_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def rectification_evidence_download(request: HttpRequest, pk: int) -> FileResponse:
+def rectification_evidence_download(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     evidence = access.get_rectification_evidence(request.user, pk)
     return send_upload(evidence)
 
 
 @require_GET
 @login_required
-def branch_history(request: HttpRequest, pk: int) -> HttpResponse:
+def branch_history(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     org = org_access.get_scores_org(request.user, pk)
     return render(
         request,

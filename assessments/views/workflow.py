@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from branches import importing
 from branches.access import Perm
 from branches.toolkit.downloads import attachment, export_download
+from branches.toolkit.http import AuthenticatedHttpRequest
 from branches.toolkit.params import int_param, text_param
 from branches.toolkit.spreadsheets import XLSX_CONTENT_TYPE, SpreadsheetError
 from rubrics import scoring
@@ -45,7 +46,7 @@ SELF_GAPS_SHOWN = 100
 
 @require_GET
 @login_required
-def campaign_list(request: HttpRequest) -> HttpResponse:
+def campaign_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     access.require_perm(request.user, Perm.VIEW_RESULTS)
     campaigns = selectors.campaign_list(request.user)
     if request.GET.get("format") == "xlsx":
@@ -62,7 +63,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def campaign_create(request: HttpRequest) -> HttpResponse:
+def campaign_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     access.require_perm(request.user, Perm.MANAGE_CAMPAIGNS)
     form = CampaignForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -78,7 +79,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def campaign_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     campaign = access.get_campaign(request.user, pk)
     stages = selectors.campaign_stages(campaign)
     return render(
@@ -115,7 +116,7 @@ def _opened_message(campaign) -> str:
 
 @require_POST
 @login_required
-def campaign_open(request: HttpRequest, pk: int) -> HttpResponse:
+def campaign_open(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     campaign = access.get_campaign(request.user, pk, Action.MANAGE)
     try:
         warnings = services.open_campaign(campaign, by=request.user)
@@ -130,7 +131,7 @@ def campaign_open(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def campaign_close(request: HttpRequest, pk: int) -> HttpResponse:
+def campaign_close(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     campaign = access.get_campaign(request.user, pk, Action.MANAGE)
     try:
         services.close_campaign(campaign, by=request.user)
@@ -143,7 +144,7 @@ def campaign_close(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def campaign_progress(request: HttpRequest, pk: int) -> HttpResponse:
+def campaign_progress(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     campaign = access.get_campaign(request.user, pk)
     enterprise = int_param(request, "enterprise")
     status = text_param(request, "status", max_length=20)
@@ -174,7 +175,7 @@ def campaign_progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def campaign_reissue(request: HttpRequest, pk: int) -> HttpResponse:
+def campaign_reissue(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """补发: self-assessment sheets for branches whose secretary was granted later."""
     campaign = access.get_campaign(request.user, pk, Action.MANAGE)
     try:
@@ -193,7 +194,7 @@ def campaign_reissue(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def stage_self_filler(request: HttpRequest, pk: int) -> HttpResponse:
+def stage_self_filler(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """指定填表人: an object without a self-assessment sheet (no secretary account) gets
     one, filled by a person the department chooses."""
     stage = access.get_stage(request.user, pk, Action.MANAGE)
@@ -238,7 +239,7 @@ def _staffed(request: HttpRequest, stage, done) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def stage_assign(request: HttpRequest, pk: int) -> HttpResponse:
+def stage_assign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Department review: pick reviewers, spread the branches evenly; or run the draw."""
     stage = access.get_stage(request.user, pk)
     form = PickPeopleForm(request.POST or None, queryset=selectors.reviewer_choices())
@@ -282,7 +283,7 @@ def _confirm_overlap(request: HttpRequest, exc, posted: list | None = None) -> H
 
 @require_POST
 @login_required
-def stage_deadline(request: HttpRequest, pk: int) -> HttpResponse:
+def stage_deadline(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     stage = access.get_stage(request.user, pk)
     form = DeadlineForm(request.POST)
     if not form.is_valid():
@@ -308,7 +309,7 @@ def stage_deadline(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def stage_edit(
-    request: HttpRequest, pk: int | None = None, campaign_pk: int | None = None
+    request: AuthenticatedHttpRequest, pk: int | None = None, campaign_pk: int | None = None
 ) -> HttpResponse:
     """Add or change a stage of a campaign that has not started yet."""
     if pk is not None:
@@ -316,7 +317,8 @@ def stage_edit(
         campaign = stage.campaign
     else:
         stage = None
-        campaign = access.get_campaign(request.user, campaign_pk, Action.MANAGE)
+        # The route gives one of the two keys: no campaign has the key 0.
+        campaign = access.get_campaign(request.user, campaign_pk or 0, Action.MANAGE)
     draw_only = stage is not None and not campaign.is_draft
     form = StageForm(request.POST or None, instance=stage, draw_only=draw_only)
     if request.method == "POST" and form.is_valid():
@@ -343,7 +345,7 @@ def stage_edit(
 
 @require_POST
 @login_required
-def stage_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def stage_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     stage = access.get_stage(request.user, pk)
     try:
         services.delete_stage(stage, by=request.user)
@@ -356,7 +358,7 @@ def stage_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def draw_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def draw_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     record = access.get_draw(request.user, pk)
     return render(
         request,
@@ -368,7 +370,9 @@ def draw_detail(request: HttpRequest, pk: int) -> HttpResponse:
 # -- sheets --------------------------------------------------------------------------------
 
 
-def _sheet_context(request: HttpRequest, sheet, rules, result=None, errors=None, posted=None):
+def _sheet_context(
+    request: AuthenticatedHttpRequest, sheet, rules, result=None, errors=None, posted=None
+):
     user = request.user
     others = selectors.other_sheets(sheet, viewer=user)
     mine = access.can_score(user, sheet)
@@ -417,7 +421,7 @@ def _sheet_context(request: HttpRequest, sheet, rules, result=None, errors=None,
 
 @require_GET
 @login_required
-def sheet_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def sheet_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     sheet = access.get_sheet(request.user, pk, queryset=selectors.sheet_for_page())
     sheet = selectors.sheet_page(sheet)
     rules = selectors.sheet_rules(sheet)
@@ -437,7 +441,7 @@ def _status_panel(request: HttpRequest, context: dict, status: int = 200) -> Htt
 
 @require_POST
 @login_required
-def sheet_autosave(request: HttpRequest, pk: int) -> HttpResponse:
+def sheet_autosave(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """htmx autosave of what changed (or of the whole form): returns the status panel
     (running total, grade, reasons, errors). Lines not posted are left as they are."""
     sheet = access.get_sheet(request.user, pk, Action.SCORE, selectors.sheet_for_saving())
@@ -487,7 +491,9 @@ def _conflict_context(sheet, exc: Conflict, form: ScoreSheetForm) -> dict:
     }
 
 
-def _submit_conflict(request: HttpRequest, sheet, rules, exc: Conflict, form) -> HttpResponse:
+def _submit_conflict(
+    request: AuthenticatedHttpRequest, sheet, rules, exc: Conflict, form
+) -> HttpResponse:
     """A submit that lost a race: show what differs and keep every typed value and note."""
     context = _conflict_context(sheet, exc, form)
     if request.headers.get("HX-Request"):
@@ -516,7 +522,7 @@ def _submitted_message(sheet) -> str:
 
 @require_POST
 @login_required
-def sheet_submit(request: HttpRequest, pk: int) -> HttpResponse:
+def sheet_submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     sheet = access.get_sheet(request.user, pk, Action.SCORE)
     rules = selectors.sheet_rules(sheet)
     form = _score_form(request, rules)
@@ -542,7 +548,7 @@ def sheet_submit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def sheet_return(request: HttpRequest, pk: int) -> HttpResponse:
+def sheet_return(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     sheet = access.get_sheet(request.user, pk, Action.RETURN)
     form = WhyForm(request.POST)
     try:
@@ -559,7 +565,7 @@ def sheet_return(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def sheet_sign(request: HttpRequest, pk: int) -> HttpResponse:
+def sheet_sign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     sheet = access.get_sheet(request.user, pk, Action.MANAGE)
     try:
         signed = services.sign_sheet(sheet, by=request.user)
@@ -573,7 +579,7 @@ def sheet_sign(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def sheet_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+def sheet_reopen(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     sheet = access.get_sheet(request.user, pk, Action.MANAGE)
     form = WhyForm(request.POST)
     try:
@@ -587,7 +593,7 @@ def sheet_reopen(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def sheet_reassign(request: HttpRequest, pk: int) -> HttpResponse:
+def sheet_reassign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     sheet = access.get_sheet(request.user, pk, Action.MANAGE)
     form = ReassignForm(request.POST, queryset=selectors.reviewer_choices())
     if not form.is_valid():
@@ -605,7 +611,7 @@ def sheet_reassign(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def sheet_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
+def sheet_xlsx(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     sheet = selectors.sheet_page(access.get_sheet(request.user, pk))
     if services.tampered(sheet):
         messages.error(request, services.tamper_warning(sheet))
@@ -616,12 +622,12 @@ def sheet_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def sheet_upload(request: HttpRequest, pk: int) -> HttpResponse:
+def sheet_upload(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     sheet = access.get_sheet(request.user, pk, Action.SCORE)
     form = OfflineUploadForm(request.POST, request.FILES)
     if not form.is_valid():
         refused = "file" in request.FILES and form.errors.get("file")
-        messages.error(request, refused[0] if refused else "请选择填好的 .xlsx 评分表。")
+        messages.error(request, str(refused[0]) if refused else "请选择填好的 .xlsx 评分表。")
         return redirect("sheet_detail", pk=pk)
     upload = form.cleaned_data["file"]
     try:
@@ -644,11 +650,11 @@ def sheet_upload(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence_upload(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     sheet = access.get_sheet(request.user, pk, Action.SCORE)
     form = EvidenceForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, form.errors.get("file", ["请选择要上传的文件。"])[0])
+        messages.error(request, str(form.errors.get("file", ["请选择要上传的文件。"])[0]))
         return redirect("sheet_detail", pk=pk)
     upload = form.cleaned_data["file"]
     try:
@@ -668,13 +674,13 @@ def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
+def evidence_download(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     return send_upload(access.get_evidence(request.user, pk))
 
 
 @require_POST
 @login_required
-def evidence_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     evidence = access.get_evidence(request.user, pk, Action.SCORE)
     try:
         services.delete_evidence(evidence, by=request.user)

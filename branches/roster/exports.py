@@ -24,7 +24,7 @@ def member_row(m: Member) -> list:
         m.party_group,
         m.joined_on,
         m.phone,
-        m.user.username if m.user_id else "",
+        m.user.username if m.user else "",
         m.left_on,
         m.note,
     ]

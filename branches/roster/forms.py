@@ -41,6 +41,6 @@ class MemberForm(ChineseForm, forms.ModelForm):
         return user
 
     def member_data(self) -> dict:
-        data = {name: self.cleaned_data[name] for name in self._meta.fields}
+        data = {name: self.cleaned_data[name] for name in self._meta.fields or ()}
         data["user"] = self.cleaned_data["username"]
         return data

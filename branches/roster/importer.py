@@ -72,6 +72,33 @@ def _parse(number, values, cell, index, users, seen) -> tuple[dict, User | None,
     return parsed, user, errors
 
 
+def _set_login(instance: Member, user: User | None, errors: dict, *, by: User) -> None:
+    """Link the member to the login its 工号 names, unless this person may not change it."""
+    reason = login_change_refusal(instance, by=by, user_id=user.pk if user else None)
+    if reason:
+        errors["user"].append(reason)
+    else:
+        instance.user = user
+
+
+def _keep(
+    instance: Member,
+    before: Member | None,
+    *,
+    created: list[Member],
+    updated: list[tuple[Member, Member]],
+) -> str:
+    """Keep a checked member to be written if the row creates or changes it; the row's
+    action."""
+    if before is None:
+        created.append(instance)
+        return "new"
+    if all(getattr(before, a) == getattr(instance, a) for a in TRACKED):
+        return "skip"
+    updated.append((instance, before))
+    return "update"
+
+
 def run(job, *, by: User, dry_run: bool) -> dict:
     org = Organization.objects.get(pk=job.target_id)
     sheet = read_xlsx(bytes(job.content), required=REQUIRED)
@@ -99,11 +126,7 @@ def run(job, *, by: User, dry_run: bool) -> dict:
         for attribute, value in parsed.items():
             setattr(instance, attribute, value)
         if "工号" in index and "user" not in errors:
-            reason = login_change_refusal(instance, by=by, user_id=user.pk if user else None)
-            if reason:
-                errors["user"].append(reason)
-            else:
-                instance.user = user
+            _set_login(instance, user, errors, by=by)
         _clean(instance, ["organization", "user", *errors], errors)
         messages = _flatten(errors, LABELS)
         if messages:
@@ -111,14 +134,8 @@ def run(job, *, by: User, dry_run: bool) -> dict:
             if before is not None:
                 instance.__dict__.update(before.__dict__)
             continue
-        if before is None:
-            created.append(instance)
-            report.append(_report_row(number, "new", name, []))
-        elif all(getattr(before, a) == getattr(instance, a) for a in TRACKED):
-            report.append(_report_row(number, "skip", name, []))
-        else:
-            updated.append((instance, before))
-            report.append(_report_row(number, "update", name, []))
+        action = _keep(instance, before, created=created, updated=updated)
+        report.append(_report_row(number, action, name, []))
     for row in report:
         row["action_label"] = ACTION_LABELS[row["action"]]
     result = import_registry.summarize(report, len(sheet.rows))
@@ -128,7 +145,7 @@ def run(job, *, by: User, dry_run: bool) -> dict:
             [m for m, _ in updated],
             ["status", "party_group", "joined_on", "phone", "user", "left_on", "note"],
         )
-        audit.record_bulk([(m, None) for m in created] + updated)
+        audit.record_bulk([*((m, None) for m in created), *updated])
         sync_counts(org)
     return result
 

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
@@ -17,6 +17,7 @@ from ..forms import UploadForm
 from ..models import MemberStatus
 from ..services import BranchesError
 from ..toolkit.downloads import export_download
+from ..toolkit.http import AuthenticatedHttpRequest
 from ..toolkit.params import text_param
 from ..toolkit.spreadsheets import SpreadsheetError
 from . import exports, importer, selectors, services
@@ -27,7 +28,7 @@ PAGE_SIZE = 50
 
 @require_GET
 @login_required
-def member_list(request: HttpRequest, pk: int) -> HttpResponse:
+def member_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     org = access.get_roster_org(request.user, pk)
     q = text_param(request, "q")
     status = text_param(request, "status", max_length=20)
@@ -52,7 +53,7 @@ def member_list(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def member_create(request: HttpRequest, pk: int) -> HttpResponse:
+def member_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     org = access.get_roster_org(request.user, pk, Perm.MANAGE_MEMBERS)
     form = MemberForm(request.POST or None, can_link=services.may_link_logins(request.user, org))
     if request.method == "POST" and form.is_valid():
@@ -68,7 +69,7 @@ def member_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def member_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     member = access.get_member(request.user, pk, Perm.MANAGE_MEMBERS)
     form = MemberForm(
         request.POST or None,
@@ -92,7 +93,7 @@ def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def member_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def member_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     member = access.get_member(request.user, pk, Perm.MANAGE_MEMBERS)
     if request.method == "POST":
         try:
@@ -115,21 +116,21 @@ def member_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def member_export(request: HttpRequest, pk: int) -> HttpResponse:
+def member_export(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     org = access.get_roster_org(request.user, pk)
     return export_download(exports.MemberExport(by=request.user, org=org))
 
 
 @require_GET
 @login_required
-def member_template(request: HttpRequest) -> HttpResponse:
+def member_template(request: AuthenticatedHttpRequest) -> HttpResponse:
     access.require(request.user, Perm.MANAGE_MEMBERS)
     return export_download(exports.MemberTemplate(by=request.user))
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def member_import(request: HttpRequest, pk: int) -> HttpResponse:
+def member_import(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     org = access.get_roster_org(request.user, pk, Perm.MANAGE_MEMBERS)
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():

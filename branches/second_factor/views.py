@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ..toolkit.downloads import attachment
+from ..toolkit.http import AuthenticatedHttpRequest
 from . import access, selectors, services
 from .forms import CodeForm, EnrolForm
 
@@ -36,7 +37,7 @@ def _next(request: HttpRequest) -> str:
 @never_cache
 @require_http_methods(["GET", "POST"])
 @login_required
-def verify(request: HttpRequest) -> HttpResponse:
+def verify(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     if not selectors.requires_second_factor(user) or user.is_verified():
         return redirect(_next(request))
@@ -72,7 +73,7 @@ def verify(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 @login_required
-def enrol(request: HttpRequest) -> HttpResponse:
+def enrol(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     if not selectors.requires_second_factor(user):
         return redirect("home")
@@ -107,7 +108,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 @login_required
-def recovery_codes(request: HttpRequest) -> HttpResponse:
+def recovery_codes(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The new recovery codes, shown until the user confirms they are saved."""
     if request.method == "POST":
         request.session.pop(NEW_CODES_KEY, None)
@@ -125,7 +126,7 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 @login_required
-def recovery_codes_download(request: HttpRequest) -> HttpResponse:
+def recovery_codes_download(request: AuthenticatedHttpRequest) -> HttpResponse:
     codes = request.session.get(NEW_CODES_KEY)
     if not codes:
         raise Http404("恢复码只在绑定后显示一次")
@@ -140,7 +141,7 @@ def recovery_codes_download(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def people(request: HttpRequest) -> HttpResponse:
+def people(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The 安全管理员's list: privileged accounts in scope, bound or not, with a reset."""
     access.require_resetter(request.user)
     rows = [
@@ -152,7 +153,7 @@ def people(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def reset(request: HttpRequest, pk: int) -> HttpResponse:
+def reset(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     person = access.get_person(request.user, pk, reset=True)
     removed = services.reset_second_factor(person, by=request.user)
     messages.success(

@@ -11,7 +11,7 @@ commands set. Entries are append-only (see AuditEntry).
 """
 
 import contextvars
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -104,7 +104,7 @@ def _org_path(instance: models.Model) -> str:
     from ..models import CrossReviewGroup, CrossReviewGroupMember, Membership, Organization
 
     if isinstance(instance, Organization):
-        return instance.path or (instance.parent.path if instance.parent_id else "")
+        return instance.path or (instance.parent.path if instance.parent else "")
     if isinstance(instance, Membership):
         return instance.organization.path
     if isinstance(instance, CrossReviewGroup):
@@ -122,16 +122,17 @@ def _write(instance: models.Model, action: str, changes: dict) -> None:
 
 def _entry(instance: models.Model, action: str, changes: dict):
     """The unsaved audit entry for ``instance`` in the current context."""
-    from ..models import AuditEntry
+    from ..models import AuditEntry, User
 
     ctx = current()
-    actor = ctx.actor if getattr(ctx.actor, "pk", None) else None
+    # A user with an account (the anonymous user has no primary key): None for the system.
+    actor = ctx.actor if isinstance(ctx.actor, User) and ctx.actor.pk else None
     return AuditEntry(
         actor=actor,
         actor_repr=str(actor) if actor else "系统",
         source=ctx.source,
         action=action,
-        model=instance._meta.verbose_name,
+        model=str(instance._meta.verbose_name),
         object_id=str(instance.pk),
         object_repr=str(instance)[:200],
         changes=changes,
@@ -224,7 +225,7 @@ def connect_signals(models_: list[type[models.Model]] | None = None) -> None:
         post_delete.connect(_post_delete, sender=model, dispatch_uid=f"{uid}-del")
 
 
-def record_bulk(saved: list[tuple[models.Model, models.Model | None]]) -> None:
+def record_bulk(saved: Sequence[tuple[models.Model, models.Model | None]]) -> None:
     """Audit rows written with bulk_create / bulk_update (which send no signals).
 
     ``saved`` holds (instance as stored, instance before the change or None if created);

@@ -186,7 +186,7 @@ def write(p: Plan, path: Path) -> None:
         raise
 
 
-def verify_file(path: Path) -> Plan:
+def verify_file(path: str | Path) -> Plan:
     """Read an archive back and check it: every entry's content matches its hash, each
     links to the one before from the header's start hash, and the count, the last seq and
     the last hash are the header's. Returns the header as a Plan; raises ArchiveError."""

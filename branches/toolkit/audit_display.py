@@ -54,9 +54,11 @@ def _field(model: str, name: str) -> models.Field | None:
     if found is None or not name:
         return None
     try:
-        return found._meta.get_field(name)
+        field = found._meta.get_field(name)
     except FieldDoesNotExist:  # a computed key, not a field of that model
         return None
+    # A reverse relation has neither a verbose name nor choices to show.
+    return field if isinstance(field, models.Field) else None
 
 
 def _choices(field: models.Field | None, name: str) -> dict:

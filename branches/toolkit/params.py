@@ -4,6 +4,8 @@ One rule everywhere: a parameter that is present but not a valid value is a 400 
 Chinese message (the value echoed cut short), never a 500 and never silently a different
 page. An absent or empty parameter is the default."""
 
+from typing import overload
+
 from django import forms
 from django.core.exceptions import BadRequest, ValidationError
 from django.http import HttpRequest, HttpResponseBadRequest, QueryDict
@@ -17,6 +19,30 @@ MAX_TEXT = 100
 def shown(raw, limit: int = 20) -> str:
     text = str(raw)
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+@overload
+def int_param(
+    request: HttpRequest,
+    name: str,
+    default: int,
+    *,
+    minimum: int = 1,
+    maximum: int = MAX_ID,
+    data: QueryDict | None = None,
+) -> int: ...
+
+
+@overload
+def int_param(
+    request: HttpRequest,
+    name: str,
+    default: None = None,
+    *,
+    minimum: int = 1,
+    maximum: int = MAX_ID,
+    data: QueryDict | None = None,
+) -> int | None: ...
 
 
 def int_param(

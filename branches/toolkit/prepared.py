@@ -17,7 +17,11 @@ from functools import cache
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet
-from django.db.models.query import _get_from_db, get_related_populators
+from django.db.models.query import (  # type: ignore[attr-defined]  # private, not in the stubs
+    _get_from_db,
+    get_related_populators,
+)
+from django.db.models.sql.compiler import SQLCompiler
 
 # Stands for the primary key while compiling; must appear once among the parameters.
 _SENTINEL = 7_301_946_218_554_903
@@ -60,7 +64,7 @@ class _Compiled:
     sql: str
     params: tuple
     slot: int  # where the primary key goes in ``params``
-    compiler: object
+    compiler: SQLCompiler
     converters: dict
     init_list: list[str]
     model_slice: slice
@@ -69,12 +73,12 @@ class _Compiled:
     from_db: Callable
 
 
-class PreparedGet:
+class PreparedGet[M: Model]:
     """``PreparedGet(lambda: Sheet.objects.select_related(...).annotate(...))``, then
     ``.get(pk)``: the object or None. The factory runs once, at the first read (the app
     registry is ready by then)."""
 
-    def __init__(self, factory: Callable[[], QuerySet]):
+    def __init__(self, factory: Callable[[], QuerySet[M]]):
         self._factory = factory
         self._compiled: dict[str, _Compiled] = {}
 
@@ -88,7 +92,7 @@ class PreparedGet:
         select, klass_info = compiler.select, compiler.klass_info
         fields = klass_info["select_fields"]
         start, end = fields[0], fields[-1] + 1
-        fetch_mode = queryset._fetch_mode
+        fetch_mode = queryset._fetch_mode  # type: ignore[attr-defined]  # private
         return _Compiled(
             sql=sql,
             params=tuple(params),
@@ -102,7 +106,7 @@ class PreparedGet:
             from_db=_get_from_db(klass_info["model"], fetch_mode),
         )
 
-    def get(self, pk: int) -> Model | None:
+    def get(self, pk: int) -> M | None:
         if not isinstance(pk, int) or not 0 < pk <= _MAX_PK:
             return None
         db = DEFAULT_DB_ALIAS  # the project has one database

@@ -82,6 +82,14 @@ def check_xlsx_bytes(content: bytes) -> None:
         raise SpreadsheetError("文件已损坏，无法读取。") from None
     if len(members) > MAX_ZIP_MEMBERS:
         raise SpreadsheetError("文件结构异常（包含的部件过多），已拒绝。")
+    _check_members(members)
+    for member in members:
+        if member.filename.endswith((".xml", ".rels", ".vml")):
+            _check_xml_part(archive, member)
+
+
+def _check_members(members: list[zipfile.ZipInfo]) -> None:
+    """Refuse encrypted parts, and sizes (as declared) of a zip bomb."""
     total = 0
     for member in members:
         if member.flag_bits & 0x1:
@@ -92,26 +100,25 @@ def check_xlsx_bytes(content: bytes) -> None:
             member.file_size > 1024 * 1024 and ratio > MAX_COMPRESSION_RATIO
         ):
             raise SpreadsheetError("文件解压后异常巨大（疑似压缩炸弹），已拒绝。")
-    for member in members:
-        if not member.filename.endswith((".xml", ".rels", ".vml")):
-            continue
-        # Read in bounded chunks: the declared size was checked, but do not trust it.
-        with archive.open(member) as handle:
-            seen = 0
-            tail = b""
-            while chunk := handle.read(64 * 1024):
-                seen += len(chunk)
-                if seen > settings.IMPORT_MAX_UNZIPPED_BYTES:
-                    raise SpreadsheetError("文件解压后异常巨大（疑似压缩炸弹），已拒绝。")
-                # UTF-16 and UTF-32 put NULs between ASCII letters: look through them.
-                window = tail + chunk
-                if _DANGEROUS_XML.search(window) or _DANGEROUS_XML.search(
-                    window.replace(b"\x00", b"")
-                ):
-                    raise SpreadsheetError(
-                        "文件包含不允许的 XML 实体或 DTD 声明（可能是恶意文件），已拒绝。"
-                    )
-                tail = chunk[-40:]
+
+
+def _check_xml_part(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> None:
+    """Refuse an XML part that declares a DTD or entities, or unzips past the limit."""
+    # Read in bounded chunks: the declared size was checked, but do not trust it.
+    with archive.open(member) as handle:
+        seen = 0
+        tail = b""
+        while chunk := handle.read(64 * 1024):
+            seen += len(chunk)
+            if seen > settings.IMPORT_MAX_UNZIPPED_BYTES:
+                raise SpreadsheetError("文件解压后异常巨大（疑似压缩炸弹），已拒绝。")
+            # UTF-16 and UTF-32 put NULs between ASCII letters: look through them.
+            window = tail + chunk
+            if _DANGEROUS_XML.search(window) or _DANGEROUS_XML.search(window.replace(b"\x00", b"")):
+                raise SpreadsheetError(
+                    "文件包含不允许的 XML 实体或 DTD 声明（可能是恶意文件），已拒绝。"
+                )
+            tail = chunk[-40:]
 
 
 def _plain(value):

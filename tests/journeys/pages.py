@@ -60,15 +60,7 @@ class _Parser(HTMLParser):
             self._form = Form(a.get("action", ""), a.get("method", "get").lower(), a)
             self.forms.append(self._form)
         elif tag == "input" and self._form is not None and a.get("name"):
-            kind = a.get("type", "text")
-            if kind == "checkbox":
-                self._form.checkboxes.setdefault(a["name"], []).append(
-                    (a.get("value", "on"), a.get("id", ""), "checked" in a)
-                )
-            elif kind not in ("submit", "button", "file"):
-                self._form.fields[a["name"]] = a.get("value", "")
-                if "placeholder" in a:
-                    self._form.placeholders[a["name"]] = a["placeholder"]
+            self._input(self._form, a)
         elif tag == "textarea" and self._form is not None and a.get("name"):
             self._form.fields[a["name"]] = ""
         elif tag == "select" and self._form is not None:
@@ -81,6 +73,20 @@ class _Parser(HTMLParser):
             self._labels[self._label_for or ""] = ""
         elif tag == "button" and self._form is not None:
             self._button = [""]
+
+    @staticmethod
+    def _input(form: Form, a: dict[str, str]) -> None:
+        """A named input of the form: a checkbox with its value, id and state; a field
+        with its value (and placeholder); buttons and files are not fields."""
+        kind = a.get("type", "text")
+        if kind == "checkbox":
+            form.checkboxes.setdefault(a["name"], []).append(
+                (a.get("value", "on"), a.get("id", ""), "checked" in a)
+            )
+        elif kind not in ("submit", "button", "file"):
+            form.fields[a["name"]] = a.get("value", "")
+            if "placeholder" in a:
+                form.placeholders[a["name"]] = a["placeholder"]
 
     def handle_endtag(self, tag):
         if tag in ("script", "style"):

@@ -106,6 +106,7 @@ class Command(upstream.Command):
     help = upstream.Command.help + " Survives transient database errors; beats a heartbeat."
 
     def handle(self, **options) -> None:
-        # The upstream handle() builds `Worker(...)` from its module: point it at ours.
-        upstream.Worker = ResilientWorker
+        # The upstream handle() builds `Worker(...)` from its module: point it at ours (a
+        # class replaced in its module, which the type checker does not allow).
+        upstream.Worker = ResilientWorker  # type: ignore[misc]
         super().handle(**options)

@@ -40,6 +40,14 @@ from ...services.campaigns import STAGE_FIELDS
 DEMO_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo.json"
 
 
+def _dept_admin() -> User:
+    """The 党群部管理员 who runs the demo campaigns (loaded with the people before them)."""
+    admin = User.objects.filter(memberships__role=Role.DEPT_ADMIN).first()
+    if admin is None:
+        raise CommandError("demo data has no 党群部管理员 to run its campaigns")
+    return admin
+
+
 def _label_map(choices) -> dict[str, str]:
     return {str(label): value for value, label in choices}
 
@@ -149,7 +157,7 @@ class Command(BaseCommand):
         )
         if version is None:
             return None
-        admin = User.objects.filter(memberships__role=Role.DEPT_ADMIN).first()
+        admin = _dept_admin()
         today = timezone.localdate()
         campaign = services.create_campaign(
             by=admin,
@@ -186,7 +194,7 @@ class Command(BaseCommand):
         )
         if version is None:
             return
-        admin = User.objects.filter(memberships__role=Role.DEPT_ADMIN).first()
+        admin = _dept_admin()
         reviewer = User.objects.get(username=spec["reviewer"])
         campaign = services.create_campaign(
             by=admin,

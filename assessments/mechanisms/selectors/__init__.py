@@ -107,7 +107,7 @@ def mechanism_inputs(
                 _exact(row["score"]), MECHANISMS["inspection"], row["n"]
             )
     if "pairing" in codes:
-        for row in (
+        for evaluated in (
             Evaluation.objects.filter(
                 pairing__organization_id__in=org_ids, year=year, quarter=quarter
             )
@@ -115,14 +115,18 @@ def mechanism_inputs(
             .values("pairing__organization_id")
             .annotate(score=Avg("score"), n=Count("id"))
         ):
-            out.setdefault(row["pairing__organization_id"], {})["pairing"] = Input(
-                _exact(row["score"]), MECHANISMS["pairing"], row["n"]
+            out.setdefault(evaluated["pairing__organization_id"], {})["pairing"] = Input(
+                _exact(evaluated["score"]), MECHANISMS["pairing"], evaluated["n"]
             )
     return out
 
 
-def _reads_mechanisms(campaign: Campaign) -> bool:
-    return campaign.quarter is not None and campaign.rubric_version.rubric.code == PLAQUE_RUBRIC
+def _mechanism_quarter(campaign: Campaign) -> int | None:
+    """The quarter whose mechanisms' values the campaign reads (a quarter's 亮牌 campaign),
+    or None."""
+    if campaign.quarter is None or campaign.rubric_version.rubric.code != PLAQUE_RUBRIC:
+        return None
+    return campaign.quarter
 
 
 def campaign_inputs(campaign: Campaign, codes: Iterable[str]) -> dict[int, dict[str, Input]]:
@@ -130,8 +134,8 @@ def campaign_inputs(campaign: Campaign, codes: Iterable[str]) -> dict[int, dict[
     a mechanism's value where one stands that quarter, the signed sheets otherwise."""
     codes = list(codes)
     out = sheet_inputs(ScoreSheet.objects.signed_reviews(campaign), codes)
-    if out and _reads_mechanisms(campaign):
-        found = mechanism_inputs(out, campaign.year, campaign.quarter, codes)
+    if out and (quarter := _mechanism_quarter(campaign)) is not None:
+        found = mechanism_inputs(out, campaign.year, quarter, codes)
         for org_id, values in found.items():
             out[org_id].update(values)
     return out
@@ -229,11 +233,9 @@ def superseded_by(sheet: ScoreSheet) -> Input | None:
     (None when the sheet's score counts): shown on the sheet, so a hand entry is never
     taken for the quarter's answer."""
     code = sheet.stage.instrument
-    if code not in MECHANISMS or not _reads_mechanisms(sheet.campaign):
+    if code not in MECHANISMS or (quarter := _mechanism_quarter(sheet.campaign)) is None:
         return None
-    found = mechanism_inputs(
-        [sheet.organization_id], sheet.campaign.year, sheet.campaign.quarter, [code]
-    )
+    found = mechanism_inputs([sheet.organization_id], sheet.campaign.year, quarter, [code])
     return found.get(sheet.organization_id, {}).get(code)
 
 

@@ -107,7 +107,8 @@ def board(user: User, *, year: int, quarter: int, history: int = 4) -> tuple[lis
     stale = _stale(now, codes)
     extensions = latest_extensions(r.pk for r in now.values())
     extension_grade = mechanism_settings().extension_grade
-    periods, y, q = [], year, quarter
+    periods = []
+    y, q = year, quarter
     for _ in range(history):
         y, q = previous_period(y, q)
         periods.append((y, q, quarter_results(ids, y, q)))

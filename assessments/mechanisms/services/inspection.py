@@ -61,7 +61,7 @@ def schedule_inspection(
             created_by=by,
         )
         inspection.inspectors.set(inspectors)
-        inspection.inspector_accounts.set([m.user_id for m in inspectors])
+        inspection.inspector_accounts.set([m.user_id for m in inspectors if m.user_id])
     return inspection
 
 

@@ -87,7 +87,7 @@ def sign_pairing(pairing: Pairing, *, by: User, party: str) -> Pairing:
 
 
 def _current_plan(pairing: Pairing) -> Plan:
-    return pairing.plans.order_by("-number").first()
+    return pairing.plans.latest("number")  # plan 1 is made with the pairing
 
 
 def add_weakness(pairing: Pairing, *, by: User, problem: str) -> RectificationItem:
@@ -202,7 +202,7 @@ def failing_run(pairing: Pairing, *, year: int, quarter: int, length: int) -> bo
     """Whether the quarter and the ``length - 1`` quarters before it were all evaluated
     and none reached the 达标 band (连续 N 次季度评估不达标)."""
     passed = passed_bands()
-    bands = dict(
+    bands: dict[tuple[int, int | None], str] = dict(
         ((y, q), band)
         for y, q, band in Evaluation.objects.filter(pairing=pairing).values_list(
             "year", "quarter", "band"

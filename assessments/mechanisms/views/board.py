@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from branches.toolkit.downloads import export_download
+from branches.toolkit.http import AuthenticatedHttpRequest
 from branches.toolkit.params import int_param
 
 from ... import access as assessment_access
@@ -31,7 +32,7 @@ def _quarter(request: HttpRequest) -> tuple[int, int]:
 
 @require_GET
 @login_required
-def plaque_board(request: HttpRequest) -> HttpResponse:
+def plaque_board(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not board.visible_to(request.user):
         raise PermissionDenied
     year, quarter = _quarter(request)
@@ -63,7 +64,7 @@ def plaque_board(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def plaque_board_export(request: HttpRequest) -> HttpResponse:
+def plaque_board_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not board.visible_to(request.user):
         raise PermissionDenied
     year, quarter = _quarter(request)
@@ -77,13 +78,13 @@ def plaque_board_export(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def plaque_extend(request: HttpRequest, pk: int) -> HttpResponse:
+def plaque_extend(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """未整改到位：the department extends a 争先 branch's period (its campaign's managers)."""
     result = assessment_access.get_result(request.user, pk, assessment_access.Action.MANAGE)
     form = forms.ExtensionForm(request.POST)
     where = reverse("plaque_board") + f"?year={result.year}&quarter={result.quarter}"
     if not form.is_valid():
-        messages.error(request, "；".join(e for es in form.errors.values() for e in es))
+        messages.error(request, "；".join(str(e) for es in form.errors.values() for e in es))
         return redirect(where)
     try:
         done = extensions.extend_plaque(result, by=request.user, **form.cleaned_data)

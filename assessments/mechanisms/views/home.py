@@ -2,12 +2,13 @@
 the 亮牌 board."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from branches import access as branch_access
 from branches.access import Perm
+from branches.toolkit.http import AuthenticatedHttpRequest
 
 from .. import access, selectors
 from ..selectors import board
@@ -15,7 +16,7 @@ from ..selectors import board
 
 @require_GET
 @login_required
-def mechanisms_home(request: HttpRequest) -> HttpResponse:
+def mechanisms_home(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     branches = selectors.home_branches(user)
     return render(

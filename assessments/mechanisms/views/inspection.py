@@ -1,6 +1,8 @@
 """Mutual inspection pages: the list, scheduling (department), the inspection with its
 互查评分表 (inspectors), 回头看 on the branch's list, and the 标准化经验手册."""
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -11,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from branches import access as branch_access
 from branches.access import Perm
 from branches.toolkit.downloads import attachment, export_download
+from branches.toolkit.http import AuthenticatedHttpRequest
 from branches.toolkit.params import int_param
 
 from ...models import InspectionStatus
@@ -24,7 +27,7 @@ from ..services import inspection
 
 @require_GET
 @login_required
-def inspection_list(request: HttpRequest) -> HttpResponse:
+def inspection_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "assessments/mechanisms/inspection_list.html",
@@ -39,13 +42,13 @@ def inspection_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def inspection_export(request: HttpRequest) -> HttpResponse:
+def inspection_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     return export_download(exports.InspectionExport(by=request.user))
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def inspection_create(request: HttpRequest) -> HttpResponse:
+def inspection_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     branch_access.require(request.user, Perm.MANAGE_CAMPAIGNS)
     branches = branch_access.visible_orgs(request.user, Perm.MANAGE_CAMPAIGNS)
     members = selectors.inspector_choices(branches)
@@ -82,7 +85,7 @@ def _score_form(insp, data=None):
 
 @require_GET
 @login_required
-def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def inspection_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     insp, roles = access.get_inspection(request.user, pk)
     return _detail(request, insp, roles)
 
@@ -112,7 +115,7 @@ def _detail(request: HttpRequest, insp, roles: set[str], bound=None) -> HttpResp
 
 @require_POST
 @login_required
-def inspection_submit(request: HttpRequest, pk: int) -> HttpResponse:
+def inspection_submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     insp, roles = access.get_inspection(request.user, pk, {INSPECTOR})
     form = _score_form(insp, request.POST)
     # A refused form comes back with every typed value (13 scores on a phone are not retyped).
@@ -126,16 +129,17 @@ def inspection_submit(request: HttpRequest, pk: int) -> HttpResponse:
         return _detail(request, insp, roles, bound=form)
     else:
         count = insp.items.count()
+        total = insp.total or Decimal(0)  # a submitted inspection has its total
         messages.success(
             request,
-            f"已提交互查评分表：{insp.total.normalize():f} 分，{count} 个问题已列入支部问题清单。",
+            f"已提交互查评分表：{total.normalize():f} 分，{count} 个问题已列入支部问题清单。",
         )
     return redirect("inspection_detail", pk=insp.pk)
 
 
 @require_GET
 @login_required
-def handbook(request: HttpRequest) -> HttpResponse:
+def handbook(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The quarter's 标准化经验手册: the 亮点做法 of every inspection, as a PDF."""
     branch_access.require(request.user, Perm.VIEW_RESULTS)
     year, quarter, _ = quarter_of(timezone.localdate())

@@ -16,6 +16,7 @@ from branches import access as branch_access
 from branches.access import Perm
 from branches.models import OrgKind
 from branches.toolkit.downloads import attachment, export_download
+from branches.toolkit.http import AuthenticatedHttpRequest
 
 from ...models import EffectKind, PairingStatus
 from ...services.errors import AssessmentError
@@ -30,7 +31,7 @@ def _form_errors(form) -> str:
 
 @require_GET
 @login_required
-def pairing_list(request: HttpRequest) -> HttpResponse:
+def pairing_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     pairings = access.visible_pairings(request.user).order_by("organization__path", "-start")
     return render(
         request,
@@ -41,13 +42,13 @@ def pairing_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def pairing_export(request: HttpRequest) -> HttpResponse:
+def pairing_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     return export_download(exports.PairingExport(by=request.user))
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def pairing_create(request: HttpRequest) -> HttpResponse:
+def pairing_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     branch_access.require(request.user, Perm.MANAGE_CAMPAIGNS)
     branches = branch_access.visible_orgs(request.user, Perm.MANAGE_CAMPAIGNS).filter(
         kind__in=[OrgKind.BRANCH, OrgKind.GENERAL_BRANCH]
@@ -74,7 +75,7 @@ def pairing_create(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def pairing_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def pairing_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     p, roles = access.get_pairing(request.user, pk)
     return _detail(request, p, roles)
 
@@ -207,7 +208,7 @@ ACTIONS: dict[str, Act] = {
 
 @require_POST
 @login_required
-def pairing_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def pairing_action(request: AuthenticatedHttpRequest, pk: int, action: str) -> HttpResponse:
     act = ACTIONS.get(action)
     if act is None:
         raise Http404
@@ -235,7 +236,7 @@ def pairing_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 @require_GET
 @login_required
-def pairing_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+def pairing_pdf(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     p, _ = access.get_pairing(request.user, pk)
     content = exports.agreement_pdf(p)
     return attachment(
@@ -247,7 +248,7 @@ def pairing_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def pairing_ledger(request: HttpRequest, pk: int) -> HttpResponse:
+def pairing_ledger(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     p, _ = access.get_pairing(request.user, pk)
     return export_download(exports.PairingLedgerExport(by=request.user, pairing=p))
 
@@ -257,7 +258,7 @@ def pairing_ledger(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def branch_items(request: HttpRequest, pk: int) -> HttpResponse:
+def branch_items(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The mechanisms' problem list became the branch's one list (``rectification_list``)."""
     org, _ = access.get_branch(request.user, pk)
     return redirect(f"{reverse('rectification_list')}?org={org.pk}")
@@ -265,7 +266,7 @@ def branch_items(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def branch_items_export(request: HttpRequest, pk: int) -> HttpResponse:
+def branch_items_export(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     org, _ = access.get_branch(request.user, pk)
     return redirect(f"{reverse('rectification_list')}?org={org.pk}&format=xlsx")
 
@@ -275,7 +276,7 @@ def branch_items_export(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def interview_list(request: HttpRequest) -> HttpResponse:
+def interview_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     interviews = exports.visible_interviews(request.user)
     return render(
         request,
@@ -289,13 +290,13 @@ def interview_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def interview_export(request: HttpRequest) -> HttpResponse:
+def interview_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     return export_download(exports.InterviewExport(by=request.user))
 
 
 @require_POST
 @login_required
-def interview_record(request: HttpRequest, pk: int) -> HttpResponse:
+def interview_record(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     interview = exports.visible_interviews(request.user).filter(pk=pk).first()
     if interview is None:
         raise Http404

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from branches.toolkit.downloads import export_download
+from branches.toolkit.http import AuthenticatedHttpRequest
 from branches.toolkit.params import int_param
 
 from ...services.errors import AssessmentError
@@ -36,7 +37,7 @@ def _errors(form) -> str:
 
 @require_GET
 @login_required
-def post_list(request: HttpRequest, pk: int) -> HttpResponse:
+def post_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     org, roles = access.get_branch(request.user, pk)
     year, quarter = _period(request)
     quarter_posts = selectors.quarter_posts(org, year, quarter)
@@ -65,7 +66,7 @@ def post_list(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def post_export(request: HttpRequest, pk: int) -> HttpResponse:
+def post_export(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     org, _ = access.get_branch(request.user, pk)
     year, quarter = _period(request)
     return export_download(exports.PostExport(by=request.user, org=org, year=year, quarter=quarter))
@@ -73,7 +74,7 @@ def post_export(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def post_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def post_action(request: AuthenticatedHttpRequest, pk: int, action: str) -> HttpResponse:
     if action not in ("add", "publish", "claim"):
         raise Http404
     org, _ = access.get_branch(request.user, pk, MANAGERS)
@@ -93,16 +94,18 @@ def post_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             count = posts.publish_posts(org, by=request.user, year=year, quarter=quarter)
             messages.success(request, f"已公布 {count} 个岗位，党员可以认领。")
         else:
-            form = forms.ClaimForm(
+            claim_form = forms.ClaimForm(
                 request.POST,
                 members=selectors.active_members(org),
                 posts=selectors.quarter_posts(org, year, quarter),
             )
-            if not form.is_valid():
-                messages.error(request, _errors(form))
+            if not claim_form.is_valid():
+                messages.error(request, _errors(claim_form))
                 return redirect(back)
             claim = posts.claim_post(
-                form.cleaned_data["post"], by=request.user, member=form.cleaned_data["member"]
+                claim_form.cleaned_data["post"],
+                by=request.user,
+                member=claim_form.cleaned_data["member"],
             )
             messages.success(
                 request, f"已登记{claim.member.name}认领“{claim.post.title}”，待支委会审核。"
@@ -114,7 +117,7 @@ def post_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def claim_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def claim_action(request: AuthenticatedHttpRequest, pk: int, action: str) -> HttpResponse:
     claim = selectors.claim_or_none(pk)
     if claim is None or action not in ("review", "check"):
         raise Http404
@@ -153,7 +156,7 @@ def _month(request: HttpRequest, data=None) -> tuple[int, int]:
 
 @require_GET
 @login_required
-def duty_board(request: HttpRequest, pk: int) -> HttpResponse:
+def duty_board(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The 公示栏: every member's 履职 score of the month and its band."""
     org, roles = access.get_branch(request.user, pk)
     year, month = _month(request)
@@ -175,7 +178,7 @@ def duty_board(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def duty_export(request: HttpRequest, pk: int) -> HttpResponse:
+def duty_export(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     org, _ = access.get_branch(request.user, pk)
     year, month = _month(request)
     return export_download(
@@ -185,7 +188,7 @@ def duty_export(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def duty_score(request: HttpRequest, pk: int) -> HttpResponse:
+def duty_score(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     org, _ = access.get_branch(request.user, pk, MANAGERS)
     form = forms.DutyScoreForm(request.POST, members=selectors.active_members(org))
     if not form.is_valid():

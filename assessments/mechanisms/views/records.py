@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from branches.toolkit.downloads import export_download
+from branches.toolkit.http import AuthenticatedHttpRequest
 from branches.toolkit.params import int_param
 
 from ...services.errors import AssessmentError
@@ -16,7 +17,7 @@ from .. import access, exports, rules, selectors
 
 @require_GET
 @login_required
-def person_record(request: HttpRequest, pk: int) -> HttpResponse:
+def person_record(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     person = access.get_person(request.user, pk)
     return render(
         request,
@@ -38,7 +39,7 @@ def _points_rule():
 
 @require_GET
 @login_required
-def points_ledger(request: HttpRequest, pk: int) -> HttpResponse:
+def points_ledger(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     org, _ = access.get_branch(request.user, pk)
     year = _year(request)
     rule = _points_rule()
@@ -56,7 +57,7 @@ def points_ledger(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def points_export(request: HttpRequest, pk: int) -> HttpResponse:
+def points_export(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     org, _ = access.get_branch(request.user, pk)
     rule = _points_rule()
     return export_download(

@@ -12,6 +12,8 @@ last row: ``--after-seq`` its seq and ``--start-hash`` its row_hash. ``--archive
 checks an archive file written by archive_audit instead of the database.
 """
 
+from typing import cast
+
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
@@ -57,7 +59,8 @@ class Command(BaseCommand):
                 "（请把链尾与备份、归档一并保存：日后核对时可发现末尾记录被删除。）"
             )
             return
-        row, position = walk.broken.row, walk.broken.position
+        # The walk's rows are of the model it was given.
+        row, position = cast(AuditEntry, walk.broken.row), walk.broken.position
         at = timezone.localtime(row.at).strftime("%Y-%m-%d %H:%M:%S")
         good = (
             f"此前 {position - 1} 条完好（至序号 {walk.last_seq}，编号 {walk.last_id}）。"
