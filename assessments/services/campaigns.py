@@ -11,7 +11,7 @@ from django.db import transaction
 from branches.access import Perm, has_perm
 from branches.models import CrossReviewGroup, Membership, Organization, OrgKind, Role, User
 from branches.toolkit import audit
-from branches.toolkit.dates import month_end
+from branches.toolkit.periods import month_end
 from rubrics.models import IndicatorKind, RubricVersion, VersionStatus
 from rubrics.scoring import COMPOSITE
 from rubrics.services import empty_slots

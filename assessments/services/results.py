@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from branches.access import Perm, has_perm
 from branches.models import User
+from branches.toolkit.periods import next_period, previous_period
 from rubrics import scoring
 from rubrics.selectors import rules_for, version_tree
 
@@ -536,18 +537,6 @@ def consequence_rules(data: dict) -> ConsequenceRules:
         ),
         reratings=tuple((r["from"], r["to"]) for r in reratings) if reratings else None,
     )
-
-
-def previous_period(year: int, quarter: int | None) -> tuple[int, int | None]:
-    if quarter is None:
-        return year - 1, None
-    return (year, quarter - 1) if quarter > 1 else (year - 1, 4)
-
-
-def next_period(year: int, quarter: int | None) -> tuple[int, int | None]:
-    if quarter is None:
-        return year + 1, None
-    return (year, quarter + 1) if quarter < 4 else (year + 1, 1)
 
 
 def consequences_for(

@@ -4,6 +4,8 @@ a pairing's quarterly 帮扶成效 score. Pages only, like ``pages``."""
 
 from datetime import date
 
+from branches.toolkit.periods import quarter_of
+
 from .pages import (
     Page,
     create_campaign,
@@ -16,7 +18,7 @@ from .pages import (
 )
 
 TODAY = date.today()
-QUARTER = (TODAY.month - 1) // 3 + 1
+QUARTER = quarter_of(TODAY)[1]
 INSTRUMENTS = ("星级党支部考核", "互查评分", "帮扶成效评分")
 CODES = ("star", "inspection", "pairing")
 
