@@ -12,7 +12,7 @@ from branches.toolkit.params import MAX_ID, BoundedModelMultipleChoiceField, int
 from rubrics import scoring
 from rubrics.models import RubricVersion, VersionStatus
 
-from .models import Stage
+from .models import DEFAULT_DISCREPANCY_THRESHOLD, Stage
 from .services import EVIDENCE_MAX_BYTES, HAND_SOURCES, TEMPLATES, targets
 from .services.results import MEASURE_MAX, RESPONSIBLE_MAX
 
@@ -48,7 +48,11 @@ class CampaignForm(ChineseForm, forms.Form):
     )
     start = forms.DateField(label="第一阶段开始日期", widget=DateInput())
     threshold = forms.DecimalField(
-        label="自评虚高阈值（分）", min_value=0, max_digits=5, decimal_places=2, initial=10
+        label="自评虚高阈值（分）",
+        min_value=0,
+        max_digits=5,
+        decimal_places=2,
+        initial=DEFAULT_DISCREPANCY_THRESHOLD,
     )
     kinds = forms.MultipleChoiceField(
         label="考评对象类型",

@@ -18,6 +18,7 @@ from rubrics.services import empty_slots
 
 from .. import sampling
 from ..models import (
+    DEFAULT_DISCREPANCY_THRESHOLD,
     EDITABLE,
     Assessor,
     Campaign,
@@ -256,7 +257,7 @@ def create_campaign(
     template: str,
     start: date,
     committee_version: RubricVersion | None = None,
-    threshold: Decimal = Decimal(10),
+    threshold: Decimal = DEFAULT_DISCREPANCY_THRESHOLD,
     kinds: list[str] | None = None,
 ) -> Campaign:
     _require(by, Perm.MANAGE_CAMPAIGNS, scope)
