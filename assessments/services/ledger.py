@@ -6,10 +6,9 @@ from datetime import date, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from branches.access import Perm, has_perm
 from branches.models import Category, Organization, User
 
-from ..access import is_secretary_of
+from ..access import can_change_ledger, can_manage_org_campaigns
 from ..models import ProblemSource, RectificationItem, RectificationKind, Screening
 from .errors import AssessmentError, acting
 from .results import RECTIFICATION_DAYS
@@ -26,7 +25,7 @@ HAND_SOURCES = [
 
 def may_add_problem(user: User, org: Organization) -> bool:
     """The department over the branch, or the branch's own secretary (自查)."""
-    return has_perm(user, Perm.MANAGE_CAMPAIGNS, org) or is_secretary_of(user, org)
+    return can_change_ledger(user, org)
 
 
 def _next_code(org: Organization, source: str) -> str:
@@ -81,7 +80,7 @@ def screen_branch(
     """Record the year's classification; the tree shows the latest decision. A 后进 branch is
     put under 集中整顿: its ledger opens with an item to rectify, which is closed by 销号
     like every other."""
-    if not has_perm(by, Perm.MANAGE_CAMPAIGNS, org):
+    if not can_manage_org_campaigns(by, org):
         raise AssessmentError("年度过筛子由党群部评定。")
     if category not in Category.values:
         raise AssessmentError("请选择类别。")
