@@ -7,7 +7,7 @@ for 换届): this module only puts the rows side by side."""
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from django.db.models import Q
 from django.urls import reverse
@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from branches import access
 from branches.access import Perm
-from branches.models import Organization, Role, User
-from branches.selectors import TERM_WARNING_DAYS, term_reminders
+from branches.models import Organization, Role, User, term_due_q
+from branches.selectors import term_reminders
 from branches.toolkit.periods import month_end, quarter_of, window
 
 from .mechanisms import access as mechanism_access
@@ -178,8 +178,7 @@ def _terms(user: User) -> list[Work]:
     if access.has_perm(user, Perm.VIEW_TERMS):
         orgs.update((o.pk, o) for o in term_reminders(user)[:TERM_ROWS])
     if own:
-        limit = timezone.localdate() + timedelta(days=TERM_WARNING_DAYS)
-        due = Organization.objects.filter(pk__in=own, term_end__isnull=False, term_end__lte=limit)
+        due = Organization.objects.filter(term_due_q(), pk__in=own)
         orgs.update((o.pk, o) for o in due)
     return [
         Work(
@@ -187,7 +186,7 @@ def _terms(user: User) -> list[Work]:
             org.name,
             reverse("org_detail", args=[org.pk]),
             org.term_end,
-            "任期已届满，请及时换届" if org.term_days_left < 0 else "任期即将届满，请准备换届",
+            "任期已届满，请及时换届" if org.term_overdue else "任期即将届满，请准备换届",
         )
         for org in orgs.values()
     ]

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET
 
 from branches import access
 from branches.access import Perm
-from branches.models import OrgKind, Role
+from branches.models import TERM_WARNING_DAYS, OrgKind, Role
 from branches.selectors import BELOW_MINIMUM, password_resets, term_reminders
 
 from ..meetings.selectors import still_due_this_month
@@ -47,6 +47,7 @@ def home(request: HttpRequest) -> HttpResponse:
         reminders = term_reminders(user)
         context["term_reminders"] = reminders[:8]
         context["term_reminder_count"] = reminders.count()
+        context["term_warning_days"] = TERM_WARNING_DAYS
     if access.has_perm(user, Perm.VIEW_ORG):
         visible = access.visible_orgs(user)
         context["org_counts"] = {

@@ -1,6 +1,6 @@
 """Calendar periods, the one place their arithmetic lives: the quarter a day falls in, the
-period before and after a period, the first and last day of a quarter or a year, and the
-last day of a month ("4月底前" is the last day of April).
+period before and after a period, the first and last day of a quarter or a year, the last
+day of a month ("4月底前" is the last day of April), and a day some months or years on.
 
 A period is ``(year, quarter)`` with ``quarter`` 1–4, or ``(year, None)`` for a whole year;
 the period next to a year is a year, the one next to a quarter a quarter."""
@@ -17,6 +17,18 @@ def month_end(year: int, month: int) -> date:
     (13 is January of the next year, as "次年1月底前")."""
     year, month = year + (month - 1) // 12, (month - 1) % 12 + 1
     return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later (earlier if negative), or the month's last day when
+    that month is shorter (31 January + 1 month is 28 or 29 February)."""
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    return date(year, month + 1, min(day.day, month_end(year, month + 1).day))
+
+
+def add_years(day: date, years: int) -> date:
+    """The same day ``years`` later (earlier if negative); 29 February becomes the 28th."""
+    return add_months(day, 12 * years)
 
 
 def quarter_of(day: date) -> tuple[int, int, date]:

@@ -4,7 +4,15 @@ from datetime import date
 
 import pytest
 
-from branches.toolkit.periods import month_end, next_period, previous_period, quarter_of, window
+from branches.toolkit.periods import (
+    add_months,
+    add_years,
+    month_end,
+    next_period,
+    previous_period,
+    quarter_of,
+    window,
+)
 
 
 @pytest.mark.parametrize(
@@ -80,3 +88,25 @@ def test_previous_and_next_period(period, before, after):
 )
 def test_month_end(year, month, last):
     assert month_end(year, month) == last
+
+
+@pytest.mark.parametrize(
+    ("day", "months", "later"),
+    [
+        (date(2026, 1, 15), 1, date(2026, 2, 15)),
+        (date(2026, 1, 31), 1, date(2026, 2, 28)),  # the shorter month's last day
+        (date(2024, 1, 31), 1, date(2024, 2, 29)),
+        (date(2026, 12, 31), 1, date(2027, 1, 31)),  # year rollover
+        (date(2026, 3, 31), -1, date(2026, 2, 28)),
+        (date(2026, 1, 10), -1, date(2025, 12, 10)),
+        (date(2026, 5, 20), 24, date(2028, 5, 20)),
+    ],
+)
+def test_add_months(day, months, later):
+    assert add_months(day, months) == later
+
+
+def test_add_years_turns_29_february_into_the_28th():
+    assert add_years(date(2024, 2, 29), 1) == date(2025, 2, 28)
+    assert add_years(date(2024, 2, 29), 4) == date(2028, 2, 29)
+    assert add_years(date(2027, 3, 1), -3) == date(2024, 3, 1)

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from branches.models import Organization, User
-from branches.toolkit.periods import month_end, previous_period, window
+from branches.toolkit.periods import add_months, previous_period, window
 
 from ...models import (
     Diagnosis,
@@ -342,11 +342,6 @@ def record_interview(interview: Interview, *, by: User, held_on: date, record: s
     return interview
 
 
-def _add_month(day: date) -> date:
-    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
-    return day.replace(year=year, month=month, day=min(day.day, month_end(year, month).day))
-
-
 def accept_pairing(pairing: Pairing, *, by: User, met: bool, note: str) -> Pairing:
     """期末验收: all core targets met → 帮扶合格; otherwise the period is extended one month
     with a 加急整改方案; still not met after the extension → a 约谈 of the secretary."""
@@ -362,7 +357,7 @@ def accept_pairing(pairing: Pairing, *, by: User, met: bool, note: str) -> Pairi
                 note = f"{note}（{recorded}）"
         elif before == PairingStatus.ACTIVE:
             pairing.status = PairingStatus.EXTENDED
-            pairing.end = _add_month(pairing.end)
+            pairing.end = add_months(pairing.end, 1)
             Plan.objects.create(
                 pairing=pairing,
                 number=_current_plan(pairing).number + 1,
