@@ -9,6 +9,7 @@ from branches.access import Perm, visible_orgs
 from branches.forms import ChineseForm, DateInput
 from branches.models import Category, OrgKind, User
 from branches.toolkit.params import MAX_ID, BoundedModelMultipleChoiceField, int_param
+from branches.toolkit.periods import QUARTER_CHOICES
 from rubrics import scoring
 from rubrics.models import RubricVersion, VersionStatus
 
@@ -38,13 +39,7 @@ class CampaignForm(ChineseForm, forms.Form):
         required=False,
         coerce=int,
         empty_value=None,
-        choices=[
-            ("", "（年度考评）"),
-            (1, "第一季度"),
-            (2, "第二季度"),
-            (3, "第三季度"),
-            (4, "第四季度"),
-        ],
+        choices=[("", "（年度考评）"), *QUARTER_CHOICES],
     )
     start = forms.DateField(label="第一阶段开始日期", widget=DateInput())
     threshold = forms.DecimalField(

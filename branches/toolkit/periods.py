@@ -10,6 +10,8 @@ from datetime import date
 
 QUARTERS = 4
 MONTHS_PER_QUARTER = 3
+# The quarters as a form offers them.
+QUARTER_CHOICES = [(q, f"第{'一二三四'[q - 1]}季度") for q in range(1, QUARTERS + 1)]
 
 
 def month_end(year: int, month: int) -> date:

@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 
 from branches.toolkit.periods import (
+    QUARTER_CHOICES,
     add_months,
     add_years,
     month_end,
@@ -110,3 +111,7 @@ def test_add_years_turns_29_february_into_the_28th():
     assert add_years(date(2024, 2, 29), 1) == date(2025, 2, 28)
     assert add_years(date(2024, 2, 29), 4) == date(2028, 2, 29)
     assert add_years(date(2027, 3, 1), -3) == date(2024, 3, 1)
+
+
+def test_quarter_choices():
+    assert QUARTER_CHOICES == [(1, "第一季度"), (2, "第二季度"), (3, "第三季度"), (4, "第四季度")]

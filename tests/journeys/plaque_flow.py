@@ -4,7 +4,7 @@ a pairing's quarterly 帮扶成效 score. Pages only, like ``pages``."""
 
 from datetime import date
 
-from branches.toolkit.periods import quarter_of
+from branches.toolkit.periods import QUARTER_CHOICES, quarter_of
 
 from .pages import (
     Page,
@@ -37,7 +37,7 @@ def hand_entered_quarter(
         scope="NH",
         template="西北能化",
         year=str(TODAY.year),
-        quarter=f"第{'一二三四'[QUARTER - 1]}季度",
+        quarter=dict(QUARTER_CHOICES)[QUARTER],
         start=TODAY.isoformat(),
     )
     campaign = submit(client, detail.form(action="/open/")).url
