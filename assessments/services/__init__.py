@@ -44,7 +44,7 @@ from .documents import issue_document, issuer_name, issuer_of, keep_document_fil
 from .errors import AssessmentError, Conflict
 from .facts import facts_of
 from .jobs import reclaim_orphaned_tasks, request_report, retry_report
-from .ledger import HAND_SOURCES, add_problem, may_add_problem, screen_branch
+from .ledger import HAND_SOURCES, add_problem, screen_branch
 from .results import (
     add_rectification_evidence,
     close_rectification,
@@ -129,7 +129,6 @@ __all__ = [
     "issuer_of",
     "keep_document_file",
     "matches_stored",
-    "may_add_problem",
     "open_campaign",
     "overturn_veto",
     "reassign_sheet",

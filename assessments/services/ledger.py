@@ -23,11 +23,6 @@ HAND_SOURCES = [
 ]
 
 
-def may_add_problem(user: User, org: Organization) -> bool:
-    """The department over the branch, or the branch's own secretary (自查)."""
-    return can_change_ledger(user, org)
-
-
 def _next_code(org: Organization, source: str) -> str:
     label = ProblemSource(source).label
     taken = RectificationItem.objects.filter(organization=org, result__isnull=True).count()
@@ -49,7 +44,7 @@ def add_problem(
 ) -> RectificationItem:
     """Put a problem on the branch's ledger by hand: who answers for it (责任清单) and by
     when (整改清单); the secretary then writes the measure and submits it for 销号."""
-    if not may_add_problem(by, org):
+    if not can_change_ledger(by, org):
         raise AssessmentError("只有党群部或本支部书记可以登记问题。")
     if source not in dict(HAND_SOURCES):
         raise AssessmentError("请选择问题来源。")
