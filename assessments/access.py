@@ -124,7 +124,8 @@ def can_manage_anywhere(user: User) -> bool:
 
 
 def can_manage_campaign(user: User, campaign: Campaign) -> bool:
-    return access.has_perm(user, Perm.MANAGE_CAMPAIGNS, campaign.scope)
+    """Open, close, assign, draw, consolidate: the department over the campaign's scope."""
+    return can_manage_org_campaigns(user, campaign.scope)
 
 
 def can_verify(user: User, item: RectificationItem) -> bool:
@@ -352,25 +353,31 @@ def get_ledger_org(user: User, pk: int, *, change: bool = False) -> Organization
     """A branch's problem ledger: read by its secretary and by the department and leaders
     over it; changed (problems added) by its secretary and the department."""
     org = access.get_org(user, pk)
-    secretary = is_secretary_of(user, org)
     if change:
-        allowed = secretary or access.has_perm(user, Perm.MANAGE_CAMPAIGNS, org)
+        allowed = can_change_ledger(user, org)
     else:
-        allowed = secretary or access.has_perm(user, Perm.VIEW_RESULTS, org)
+        allowed = is_secretary_of(user, org) or access.has_perm(user, Perm.VIEW_RESULTS, org)
     if not allowed:
         raise PermissionDenied
     return org
 
 
+def can_change_ledger(user: User, org: Organization) -> bool:
+    """Add problems to a branch's ledger: the department over it, or its own secretary (自查)."""
+    return access.has_perm(user, Perm.MANAGE_CAMPAIGNS, org) or is_secretary_of(user, org)
+
+
 def get_screening_org(user: User, pk: int) -> Organization:
     """The yearly screening of a branch: the department over it."""
     org = access.get_org(user, pk)
-    if not access.has_perm(user, Perm.MANAGE_CAMPAIGNS, org):
+    if not can_manage_org_campaigns(user, org):
         raise PermissionDenied
     return org
 
 
 def can_manage_org_campaigns(user: User, org: Organization) -> bool:
+    """The department over the organization (党群部): campaigns over it, its results'
+    consequences and re-ratings, its yearly screening."""
     return access.has_perm(user, Perm.MANAGE_CAMPAIGNS, org)
 
 

@@ -9,10 +9,11 @@ from branches.access import Perm, visible_orgs
 from branches.forms import ChineseForm, DateInput, field_of, label_choices
 from branches.models import Category, Organization, OrgKind, User
 from branches.toolkit.params import MAX_ID, BoundedModelMultipleChoiceField, int_param
+from branches.toolkit.periods import QUARTER_CHOICES
 from rubrics import scoring
 from rubrics.models import RubricVersion, VersionStatus
 
-from .models import Stage
+from .models import DEFAULT_DISCREPANCY_THRESHOLD, Stage
 from .services import EVIDENCE_MAX_BYTES, HAND_SOURCES, TEMPLATES, targets
 from .services.results import MEASURE_MAX, RESPONSIBLE_MAX
 
@@ -40,17 +41,15 @@ class CampaignForm(ChineseForm, forms.Form):
         required=False,
         coerce=int,
         empty_value=None,
-        choices=[
-            ("", "（年度考评）"),
-            (1, "第一季度"),
-            (2, "第二季度"),
-            (3, "第三季度"),
-            (4, "第四季度"),
-        ],
+        choices=[("", "（年度考评）"), *QUARTER_CHOICES],
     )
     start = forms.DateField(label="第一阶段开始日期", widget=DateInput())
     threshold = forms.DecimalField(
-        label="自评虚高阈值（分）", min_value=0, max_digits=5, decimal_places=2, initial=10
+        label="自评虚高阈值（分）",
+        min_value=0,
+        max_digits=5,
+        decimal_places=2,
+        initial=DEFAULT_DISCREPANCY_THRESHOLD,
     )
     kinds = forms.MultipleChoiceField(
         label="考评对象类型",

@@ -5,10 +5,9 @@ Each source is read by the selector that already owns it (``tasks_for`` for shee
 problems, the mechanisms' access helpers for pairings and inspections, ``term_reminders``
 for 换届): this module only puts the rows side by side."""
 
-import calendar
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from django.db.models import Q
 from django.urls import reverse
@@ -16,11 +15,11 @@ from django.utils import timezone
 
 from branches import access
 from branches.access import Perm
-from branches.models import Organization, Role, User
-from branches.selectors import TERM_WARNING_DAYS, term_reminders
+from branches.models import Organization, Role, User, term_due_q
+from branches.selectors import term_reminders
+from branches.toolkit.periods import month_end, quarter_of, window
 
 from .mechanisms import access as mechanism_access
-from .mechanisms.demo import quarter_of
 from .mechanisms.services.pairing import visits_by_month
 from .models import (
     Claim,
@@ -104,10 +103,6 @@ def _from_tasks(tasks: dict) -> list[Work]:
     return rows
 
 
-def _month_end(day: date) -> date:
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
-
-
 def _pairings(user: User) -> list[Work]:
     """The pairings this person helps whose visits this month are not yet enough."""
     rows = []
@@ -125,7 +120,7 @@ def _pairings(user: User) -> list[Work]:
                 "结对帮扶",
                 pairing.organization.name,
                 reverse("pairing_detail", args=[pairing.pk]),
-                min(_month_end(today), pairing.end),
+                min(month_end(today.year, today.month), pairing.end),
                 f"本月下沉帮扶 {visits} / {pairing.visits_per_month} 次，不足",
             )
         )
@@ -151,9 +146,8 @@ def _inspections(user: User) -> list[Work]:
 def _posts(user: User) -> list[Work]:
     """The 责任岗 claimed this quarter by the roster member linked to this login."""
     today = timezone.localdate()
-    year, quarter, first = quarter_of(today)
-    end_month = first.month + 2
-    quarter_end = date(year, end_month, calendar.monthrange(year, end_month)[1])
+    year, quarter, _ = quarter_of(today)
+    quarter_end = window(year, quarter)[1]
     claims = (
         Claim.objects.filter(
             member__user=user,
@@ -184,8 +178,7 @@ def _terms(user: User) -> list[Work]:
     if access.has_perm(user, Perm.VIEW_TERMS):
         orgs.update((o.pk, o) for o in term_reminders(user)[:TERM_ROWS])
     if own:
-        limit = timezone.localdate() + timedelta(days=TERM_WARNING_DAYS)
-        due = Organization.objects.filter(pk__in=own, term_end__isnull=False, term_end__lte=limit)
+        due = Organization.objects.filter(term_due_q(), pk__in=own)
         orgs.update((o.pk, o) for o in due)
     return [
         Work(
@@ -193,10 +186,7 @@ def _terms(user: User) -> list[Work]:
             org.name,
             reverse("org_detail", args=[org.pk]),
             org.term_end,
-            # Every one here has a term end, so days left.
-            "任期已届满，请及时换届"
-            if (org.term_days_left or 0) < 0
-            else "任期即将届满，请准备换届",
+            "任期已届满，请及时换届" if org.term_overdue else "任期即将届满，请准备换届",
         )
         for org in orgs.values()
     ]

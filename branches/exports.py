@@ -3,7 +3,16 @@
 from django.utils import timezone
 
 from .access import people_scope_q, visible_orgs
-from .models import AuditEntry, Category, Membership, OrgKind, Role, User
+from .models import (
+    MIN_BRANCH_FULL_MEMBERS,
+    AuditEntry,
+    Category,
+    Membership,
+    OrgKind,
+    Role,
+    User,
+    term_rule,
+)
 from .resources import MembershipResource, OrganizationResource
 from .toolkit.exports import Export
 
@@ -18,8 +27,8 @@ ORG_GUIDE = [
     ("名称", "必填"),
     ("类型", "必填：" + "、".join(OrgKind.labels)),
     ("上级编码", "党支部可直接隶属党委；党小组隶属党支部；顶层党委留空"),
-    ("联合党支部", "是 / 否（联合党支部可少于 3 名正式党员）"),
-    ("成立日期、任期开始、任期届满", "日期，如 2024-03-01；党支部、党总支每届 2–3 年，党委 3–5 年"),
+    ("联合党支部", f"是 / 否（联合党支部可少于 {MIN_BRANCH_FULL_MEMBERS} 名正式党员）"),
+    ("成立日期、任期开始、任期届满", f"日期，如 2024-03-01；{term_rule()}"),
     ("正式党员数、预备党员数", "不小于 0 的整数"),
     ("类别", "、".join(Category.labels) + "（留空为一般）"),
     ("软弱涣散", "是 / 否"),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from .toolkit.dates import month_end
+from .toolkit.periods import month_end, window
 
 
 class Period(StrEnum):
@@ -100,23 +100,13 @@ def spans(period: Period | str, start: date, end: date) -> list[Span]:
     out: list[Span] = []
     for year in range(start.year, end.year + 1):
         if period == Period.YEAR:
-            candidates = [Span(f"{year}年", date(year, 1, 1), date(year, 12, 31))]
+            candidates = [Span(f"{year}年", *window(year))]
         elif period == Period.QUARTER:
-            candidates = [
-                Span(f"第{q}季度", date(year, 3 * q - 2, 1), _month(year, 3 * q).end)
-                for q in range(1, 5)
-            ]
+            candidates = [Span(f"第{q}季度", *window(year, q)) for q in range(1, 5)]
         else:
             candidates = [_month(year, m) for m in range(1, 13)]
         out += [s for s in candidates if s.end >= start and s.start <= end]
     return out
-
-
-def window(year: int, quarter: int | None = None) -> tuple[date, date]:
-    """The dates an assessment period covers (a year, or one quarter of it)."""
-    if quarter:
-        return date(year, 3 * quarter - 2, 1), _month(year, 3 * quarter).end
-    return date(year, 1, 1), date(year, 12, 31)
 
 
 @dataclass(frozen=True)

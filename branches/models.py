@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from .toolkit import audit_chain, audit_display
 from .toolkit.import_registry import REGISTRY
+from .toolkit.periods import add_years
 
 
 class User(AbstractUser):
@@ -79,6 +80,27 @@ TERM_YEARS: dict[str, tuple[int, int]] = {
 
 # Elections rarely fall on the anniversary to the day: allow a month either way.
 TERM_SLACK = timedelta(days=31)
+
+# 换届提醒: a term that ends within this many days, or has ended, is due for an election.
+TERM_WARNING_DAYS = 90
+
+
+def term_rule() -> str:
+    """TERM_YEARS in words, the smaller organizations first: "党支部、党总支每届 2–3 年，
+    党委 3–5 年"."""
+    by_years: dict[tuple[int, int], list[str]] = {}
+    for kind, years in reversed(TERM_YEARS.items()):
+        by_years.setdefault(years, []).append(OrgKind(kind).label)
+    return "，".join(
+        f"{'、'.join(kinds)}每届 {low}–{high} 年" for (low, high), kinds in by_years.items()
+    )
+
+
+def term_due_q(today: date | None = None) -> Q:
+    """Organizations whose term is due (the query twin of ``Organization.term_due``)."""
+    today = today or timezone.localdate()
+    return Q(term_end__isnull=False, term_end__lte=today + timedelta(days=TERM_WARNING_DAYS))
+
 
 # The documents require 3 full members to form a 党支部 (联合党支部 exist for fewer).
 MIN_BRANCH_FULL_MEMBERS = 3
@@ -216,6 +238,18 @@ class Organization(models.Model):
             return f"已超期 {-days} 天"
         return "今天届满" if days == 0 else f"{days} 天后届满"
 
+    @property
+    def term_due(self) -> bool:
+        """The term ends within TERM_WARNING_DAYS or has ended (``term_due_q`` in queries)."""
+        days = self.term_days_left
+        return days is not None and days <= TERM_WARNING_DAYS
+
+    @property
+    def term_overdue(self) -> bool:
+        """The term has ended and no election is recorded."""
+        days = self.term_days_left
+        return days is not None and days < 0
+
     def is_in_subtree_of(self, other: "Organization") -> bool:
         return bool(other.path) and self.path.startswith(other.path)
 
@@ -259,13 +293,6 @@ class Organization(models.Model):
             errors.setdefault("established_on", []).append("成立日期不能晚于今天。")
         if errors:
             raise ValidationError(errors)
-
-
-def add_years(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
 
 
 class Role(models.TextChoices):

@@ -15,9 +15,8 @@ from .models import (
     Organization,
     OrgKind,
     User,
+    term_due_q,
 )
-
-TERM_WARNING_DAYS = 90
 
 # The query twin of Organization.below_minimum.
 BELOW_MINIMUM = Q(kind=OrgKind.BRANCH, is_joint=False, full_members__lt=MIN_BRANCH_FULL_MEMBERS)
@@ -88,18 +87,17 @@ def search_orgs(user: User, *, q: str = "", kind: str = "", flag: str = "") -> Q
     elif flag == "weak":
         qs = qs.filter(weak_and_lax=True)
     elif flag == "term_due":
-        qs = qs.filter(term_end__lte=today + timedelta(days=TERM_WARNING_DAYS))
+        qs = qs.filter(term_due_q(today))
     elif flag == "lagging":
         qs = qs.filter(category="lagging")
     return qs.order_by("path")
 
 
 def term_reminders(user: User) -> QuerySet[Organization]:
-    """Organizations whose term ends within 90 days or has already ended."""
-    limit = timezone.localdate() + timedelta(days=TERM_WARNING_DAYS)
+    """Organizations whose term is due (``term_due_q``): ending soon or already ended."""
     return (
         visible_orgs(user, Perm.VIEW_TERMS)
-        .filter(term_end__isnull=False, term_end__lte=limit)
+        .filter(term_due_q())
         .select_related("parent")
         .order_by("term_end", "code")
     )

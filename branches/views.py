@@ -26,13 +26,16 @@ from .forms import (
     UserEditForm,
 )
 from .models import (
+    MIN_BRANCH_FULL_MEMBERS,
     ROSTER_KINDS,
+    TERM_WARNING_DAYS,
     CrossReviewGroup,
     ImportJob,
     ImportKind,
     ImportStatus,
     OrgKind,
     Role,
+    term_rule,
 )
 from .services import BranchesError
 from .toolkit.downloads import attachment, export_download
@@ -68,8 +71,8 @@ def org_tree(request: AuthenticatedHttpRequest) -> HttpResponse:
         "filtering": filtering,
         "kinds": OrgKind.choices,
         "flags": [
-            ("below_minimum", "正式党员不足 3 人"),
-            ("term_due", "任期 90 天内届满或已届满"),
+            ("below_minimum", f"正式党员不足 {MIN_BRANCH_FULL_MEMBERS} 人"),
+            ("term_due", f"任期 {TERM_WARNING_DAYS} 天内届满或已届满"),
             ("weak", "软弱涣散"),
             ("lagging", "后进"),
         ],
@@ -186,7 +189,15 @@ def term_reminders(request: AuthenticatedHttpRequest) -> HttpResponse:
     due = selectors.term_reminders(request.user)
     if request.GET.get("format") == "xlsx":
         return export_download(exports.TermReminderExport(by=request.user, organizations=due))
-    return render(request, "branches/term_reminders.html", {"page": _page(request, due)})
+    return render(
+        request,
+        "branches/term_reminders.html",
+        {
+            "page": _page(request, due),
+            "term_warning_days": TERM_WARNING_DAYS,
+            "term_rule": term_rule(),
+        },
+    )
 
 
 @require_GET

@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from branches.models import Member, Membership, Organization, Role, User
+from branches.toolkit.periods import quarter_of
 
 from ..models import Inspection, Pairing, Post
 from ..services.errors import AssessmentError
@@ -25,12 +26,6 @@ HELPERS = [
 ]
 SECRETARIES = [("sj21", "苏晓东", "NH-DC"), ("sj22", "窦建军", "NH-HG")]
 INSPECTORS = [("hc01", "喻林", "NH-MK"), ("hc02", "章凯", "NH-HG")]
-
-
-def quarter_of(day: date) -> tuple[int, int, date]:
-    """(year, quarter, first day of the quarter)."""
-    quarter = (day.month - 1) // 3 + 1
-    return day.year, quarter, date(day.year, 3 * quarter - 2, 1)
 
 
 def _user(username: str, name: str, password: str) -> User:

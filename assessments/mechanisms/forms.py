@@ -6,6 +6,7 @@ from django import forms
 from branches.forms import ChineseForm, DateInput
 from branches.models import Member, Organization, OrgKind, User
 from branches.toolkit.params import BoundedModelMultipleChoiceField
+from branches.toolkit.periods import QUARTER_CHOICES
 
 from ..models import Diagnosis, MonthlyReport, Pairing, Post, PostKind, Visit
 
@@ -27,7 +28,6 @@ SCORE: dict[str, Any] = {
     "decimal_places": 2,
     "max_digits": 5,
 }
-QUARTERS = [(1, "第一季度"), (2, "第二季度"), (3, "第三季度"), (4, "第四季度")]
 
 
 class PairingForm(ChineseForm, forms.ModelForm):
@@ -153,7 +153,7 @@ class MonthlyReportForm(forms.ModelForm):
 
 class EvaluationForm(ChineseForm, forms.Form):
     year = forms.IntegerField(label="年度", min_value=2000, max_value=2100)
-    quarter = forms.TypedChoiceField(label="季度", choices=QUARTERS, coerce=int)
+    quarter = forms.TypedChoiceField(label="季度", choices=QUARTER_CHOICES, coerce=int)
     score = forms.DecimalField(label="帮扶成效得分（0—100）", **SCORE)
     note = forms.CharField(
         label="评估意见", max_length=2000, required=False, widget=Textarea(attrs={"rows": 2})
@@ -186,7 +186,7 @@ class InspectionForm(ChineseForm, forms.Form):
         label="被检查党支部", queryset=Organization.objects.none()
     )
     year = forms.IntegerField(label="年度", min_value=2000, max_value=2100)
-    quarter = forms.TypedChoiceField(label="季度", choices=QUARTERS, coerce=int)
+    quarter = forms.TypedChoiceField(label="季度", choices=QUARTER_CHOICES, coerce=int)
     scheduled_on = forms.DateField(label="检查日期（与星级考核同步）", widget=DateInput())
     inspectors = BoundedModelMultipleChoiceField(
         label="互查人员（1—2 名其他支部的支部委员或党员骨干）",

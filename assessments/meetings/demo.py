@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from branches.models import Member, Organization, Role, User
 from branches.toolkit import audit
+from branches.toolkit.periods import window
 
 from ..models import Attendance, Meeting, MeetingStatus
 
@@ -24,7 +25,7 @@ def _plan(year: int) -> list[tuple[str, date, str]]:
         plan.append(("group", date(year, month, 12), f"{month}月党小组会：学习讨论"))
         plan.append(("theme_day", date(year, month, 10), f"{month}月主题党日"))
     for quarter in range(1, 5):
-        month = quarter * 3
+        month = window(year, quarter)[1].month
         plan.append(("party_congress", date(year, month, 20), f"第{quarter}季度党员大会"))
         plan.append(("lecture", date(year, month, 15), f"第{quarter}季度党课"))
     plan += [

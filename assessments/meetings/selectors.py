@@ -19,9 +19,9 @@ from branches.meeting_kinds import (
     PeriodCount,
     count_periods,
     tally,
-    window,
 )
 from branches.models import Member, Organization, OrgKind
+from branches.toolkit.periods import window
 from rubrics import scoring
 
 from ..models import Attendance, Meeting, MeetingStatus, ScoreDeparture, ScoreSheet

@@ -18,6 +18,7 @@ from branches.meeting_kinds import MEETING_KINDS
 from branches.toolkit.downloads import export_download
 from branches.toolkit.http import AuthenticatedHttpRequest
 from branches.toolkit.params import int_param, text_param
+from branches.toolkit.periods import quarter_of
 from branches.toolkit.spreadsheets import SpreadsheetError
 
 from .. import access
@@ -242,7 +243,7 @@ def meeting_overview(request: AuthenticatedHttpRequest) -> HttpResponse:
     org_access.require(request.user, Perm.VIEW_RESULTS)
     today = timezone.localdate()
     year = _year(request)
-    quarter = int_param(request, "quarter", (today.month - 1) // 3 + 1, minimum=0, maximum=4)
+    quarter = int_param(request, "quarter", quarter_of(today)[1], minimum=0, maximum=4)
     scope = org_access.visible_orgs(request.user, Perm.VIEW_RESULTS)
     if request.GET.get("format") == "xlsx":
         gaps = department_view(scope, year, quarter or None)

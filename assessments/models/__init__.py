@@ -66,6 +66,7 @@ from .results import (
 )
 from .workers import WorkerHeartbeat
 from .workflow import (
+    DEFAULT_DISCREPANCY_THRESHOLD,
     EDITABLE,
     Assessor,
     Campaign,
@@ -88,6 +89,7 @@ from .workflow import (
 )
 
 __all__ = [
+    "DEFAULT_DISCREPANCY_THRESHOLD",
     "DESIGNATORS",
     "EDITABLE",
     "MECHANISM_MODELS",

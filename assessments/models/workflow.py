@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import date
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -29,6 +30,11 @@ class Consolidation(models.TextChoices):
 
     LATEST = "latest", "以最后一个权威阶段为准（抽查点评 > 交叉互评 > 全面考评）"
     COMPOSITE = "composite", "按各分项加权综合（亮牌）"
+
+
+# 自评虚高: a branch's own score above the review's by more than this many points, unless
+# the campaign sets its own threshold (Campaign.discrepancy_threshold).
+DEFAULT_DISCREPANCY_THRESHOLD = Decimal(10)
 
 
 class Campaign(models.Model):
@@ -64,7 +70,7 @@ class Campaign(models.Model):
         "自评虚高阈值（分）",
         max_digits=5,
         decimal_places=2,
-        default=10,
+        default=DEFAULT_DISCREPANCY_THRESHOLD,
         help_text="自评得分比考评得分高出此分值以上，标记“自评虚高”",
     )
     created_by = models.ForeignKey(

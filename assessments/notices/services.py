@@ -14,7 +14,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from branches.models import Membership, Role, User
-from branches.selectors import TERM_WARNING_DAYS
 from branches.toolkit import audit
 
 from ..models import (
@@ -267,13 +266,9 @@ def overdue(today) -> list[Draft]:
 def term_due(today) -> list[Draft]:
     """Organizations whose term ends within the warning period (or has ended): their
     secretaries."""
-    from branches.models import Organization
+    from branches.models import Organization, term_due_q
 
-    orgs = list(
-        Organization.objects.filter(
-            term_end__isnull=False, term_end__lte=today + timedelta(days=TERM_WARNING_DAYS)
-        )
-    )
+    orgs = list(Organization.objects.filter(term_due_q(today)))
     who = _secretaries(o.pk for o in orgs)
     drafts = []
     for org in orgs:

@@ -44,7 +44,7 @@ from .documents import issue_document, issuer_name, issuer_of, keep_document_fil
 from .errors import AssessmentError, Conflict
 from .facts import facts_of
 from .jobs import reclaim_orphaned_tasks, request_report, retry_report
-from .ledger import HAND_SOURCES, add_problem, may_add_problem, screen_branch
+from .ledger import HAND_SOURCES, add_problem, screen_branch
 from .results import (
     add_rectification_evidence,
     close_rectification,
@@ -52,7 +52,6 @@ from .results import (
     consequences_for,
     consolidate,
     overturn_veto,
-    previous_period,
     record_consequence,
     record_follow_up,
     rerate,
@@ -130,10 +129,8 @@ __all__ = [
     "issuer_of",
     "keep_document_file",
     "matches_stored",
-    "may_add_problem",
     "open_campaign",
     "overturn_veto",
-    "previous_period",
     "reassign_sheet",
     "reclaim_orphaned_tasks",
     "record_consequence",

@@ -8,17 +8,18 @@ from typing import Any, NamedTuple
 
 from django.db import transaction
 
-from branches.access import Perm, has_perm
 from branches.models import CrossReviewGroup, Membership, Organization, OrgKind, Role, User
 from branches.toolkit import audit
-from branches.toolkit.dates import month_end
 from branches.toolkit.fields import model_field
+from branches.toolkit.periods import month_end
 from rubrics.models import IndicatorKind, RubricVersion, VersionStatus
 from rubrics.scoring import COMPOSITE
 from rubrics.services import empty_slots
 
 from .. import sampling
+from ..access import can_manage_org_campaigns
 from ..models import (
+    DEFAULT_DISCREPANCY_THRESHOLD,
     EDITABLE,
     Assessor,
     Campaign,
@@ -240,8 +241,9 @@ def stage_deadline(plan: Plan, spec: StageSpec, start: date, opens: date) -> dat
     return max(month_end(start.year, start.month + spec.month - plan.first_month), opens)
 
 
-def _require(by: User, perm: Perm, org: Organization) -> None:
-    if not has_perm(by, perm, org):
+def _require(by: User, scope: Organization) -> None:
+    """The department over the campaign's scope (``access.can_manage_campaign``)."""
+    if not can_manage_org_campaigns(by, scope):
         raise AssessmentError("该组织不在您的管理范围内。")
 
 
@@ -257,10 +259,10 @@ def create_campaign(
     template: str,
     start: date,
     committee_version: RubricVersion | None = None,
-    threshold: Decimal = Decimal(10),
+    threshold: Decimal = DEFAULT_DISCREPANCY_THRESHOLD,
     kinds: list[str] | None = None,
 ) -> Campaign:
-    _require(by, Perm.MANAGE_CAMPAIGNS, scope)
+    _require(by, scope)
     if version.status != VersionStatus.PUBLISHED:
         raise AssessmentError("只能选用已发布的考评标准版本。")
     if committee_version is not None and committee_version.status != VersionStatus.PUBLISHED:
@@ -363,7 +365,7 @@ def open_campaign(campaign: Campaign, *, by: User) -> list[str]:
     """Open a campaign: self-assessment sheets go to each branch's secretary.
     Returns warnings (branches without a secretary account)."""
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
-    _require(by, Perm.MANAGE_CAMPAIGNS, campaign.scope)
+    _require(by, campaign.scope)
     if campaign.status != CampaignStatus.DRAFT:
         raise AssessmentError("只有筹备中的考评活动可以开始。")
     version = campaign.rubric_version
@@ -411,7 +413,7 @@ def reissue_self_sheets(campaign: Campaign, *, by: User) -> tuple[int, list[str]
     """补发: self-assessment sheets for organizations that had no secretary account when
     the campaign opened (or whose sheet was never made). Returns (created, warnings)."""
     campaign = Campaign.objects.select_for_update().select_related("scope").get(pk=campaign.pk)
-    _require(by, Perm.MANAGE_CAMPAIGNS, campaign.scope)
+    _require(by, campaign.scope)
     if campaign.status != CampaignStatus.OPEN:
         raise AssessmentError("只有进行中的考评活动可以补发自评表。")
     orgs = list(targets(campaign))
@@ -510,7 +512,7 @@ def _memberships(users: list[User]) -> dict[int, list[Membership]]:
 def _check_stage(stage: Stage, by: User, *, assessed_by: str) -> Campaign:
     # The state is read from the database, never from a possibly stale object.
     campaign = Campaign.objects.select_related("scope").get(pk=stage.campaign_id)
-    _require(by, Perm.MANAGE_CAMPAIGNS, campaign.scope)
+    _require(by, campaign.scope)
     if campaign.status != CampaignStatus.OPEN:
         raise AssessmentError("考评活动尚未开始或已结束。")
     if stage.assessed_by != assessed_by:
@@ -550,7 +552,7 @@ def reassign_sheet(sheet: ScoreSheet, *, by: User, assessor: User) -> ScoreSheet
         .select_related("stage__campaign__scope", "organization")
         .get(pk=sheet.pk)
     )
-    _require(by, Perm.MANAGE_CAMPAIGNS, sheet.campaign.scope)
+    _require(by, sheet.campaign.scope)
     if sheet.status not in EDITABLE:
         raise AssessmentError("已提交或已签发的考评表不能改派。")
     if conflicts(assessor, sheet.organization):
@@ -777,7 +779,7 @@ def extend_deadline(
     """Change a stage's deadline. One that runs into the next stage's start is refused
     with ``OverlapsNextStage`` unless the person confirmed it (the page asks first)."""
     stage = Stage.objects.select_for_update().select_related("campaign__scope").get(pk=stage.pk)
-    _require(by, Perm.MANAGE_CAMPAIGNS, stage.campaign.scope)
+    _require(by, stage.campaign.scope)
     if deadline < stage.opens_on:
         raise AssessmentError("截止日期不能早于开始日期。")
     moved = deadline != stage.deadline and not overlap_confirmed
@@ -809,7 +811,7 @@ DRAW_FIELDS = ("selection", "ratio", "count", "avoid_reciprocal")
 
 def _draft_campaign(campaign: Campaign, by: User) -> Campaign:
     campaign = Campaign.objects.select_for_update().select_related("scope").get(pk=campaign.pk)
-    _require(by, Perm.MANAGE_CAMPAIGNS, campaign.scope)
+    _require(by, campaign.scope)
     if campaign.status != CampaignStatus.DRAFT:
         raise AssessmentError("考评活动开始后不能再调整阶段方案（截止日期仍可修改）。")
     return campaign
@@ -872,7 +874,7 @@ def _is_open_sampled(campaign: Campaign, stage: Stage) -> bool:
 
 def _save_draw_options(stage: Stage, *, by: User, values: dict) -> Stage:
     stage = Stage.objects.select_for_update().select_related("campaign__scope").get(pk=stage.pk)
-    _require(by, Perm.MANAGE_CAMPAIGNS, stage.campaign.scope)
+    _require(by, stage.campaign.scope)
     if stage.draws.exists():
         raise AssessmentError("本阶段已经抽样，抽样选项不能再修改。")
     fixed = [
@@ -916,7 +918,7 @@ def close_campaign(campaign: Campaign, *, by: User) -> Campaign:
     closing racing a reissue) cannot both pass the guard; the audit trail records the
     change of status with who and when."""
     campaign = Campaign.objects.select_for_update().select_related("scope").get(pk=campaign.pk)
-    _require(by, Perm.MANAGE_CAMPAIGNS, campaign.scope)
+    _require(by, campaign.scope)
     if campaign.status != CampaignStatus.OPEN:
         raise AssessmentError("只有进行中的考评活动可以结束。")
     with acting(by):

@@ -6,10 +6,9 @@ from datetime import date, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from branches.access import Perm, has_perm
 from branches.models import Category, Organization, User
 
-from ..access import is_secretary_of
+from ..access import can_change_ledger, can_manage_org_campaigns
 from ..models import ProblemSource, RectificationItem, RectificationKind, Screening
 from .errors import AssessmentError, acting
 from .results import RECTIFICATION_DAYS
@@ -22,11 +21,6 @@ HAND_SOURCES = [
     for value, label in ProblemSource.choices
     if value not in (ProblemSource.ASSESSMENT, ProblemSource.INSPECTION, ProblemSource.PAIRING)
 ]
-
-
-def may_add_problem(user: User, org: Organization) -> bool:
-    """The department over the branch, or the branch's own secretary (自查)."""
-    return has_perm(user, Perm.MANAGE_CAMPAIGNS, org) or is_secretary_of(user, org)
 
 
 def _next_code(org: Organization, source: str) -> str:
@@ -50,7 +44,7 @@ def add_problem(
 ) -> RectificationItem:
     """Put a problem on the branch's ledger by hand: who answers for it (责任清单) and by
     when (整改清单); the secretary then writes the measure and submits it for 销号."""
-    if not may_add_problem(by, org):
+    if not can_change_ledger(by, org):
         raise AssessmentError("只有党群部或本支部书记可以登记问题。")
     if source not in dict(HAND_SOURCES):
         raise AssessmentError("请选择问题来源。")
@@ -81,7 +75,7 @@ def screen_branch(
     """Record the year's classification; the tree shows the latest decision. A 后进 branch is
     put under 集中整顿: its ledger opens with an item to rectify, which is closed by 销号
     like every other."""
-    if not has_perm(by, Perm.MANAGE_CAMPAIGNS, org):
+    if not can_manage_org_campaigns(by, org):
         raise AssessmentError("年度过筛子由党群部评定。")
     if category not in Category.values:
         raise AssessmentError("请选择类别。")

@@ -4,7 +4,6 @@ import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import overload
 
 from django.db import connection, models, transaction
 from django.db.models import (
@@ -21,13 +20,18 @@ from django.db.models.expressions import Window
 from django.db.models.functions import Cast, RowNumber
 from django.utils import timezone
 
-from branches.access import Perm, has_perm
 from branches.models import User
 from branches.toolkit.fields import model_field
+from branches.toolkit.periods import next_period, previous_period
 from rubrics import scoring
 from rubrics.selectors import rules_for, version_tree
 
-from ..access import can_verify, is_secretary_of
+from ..access import (
+    can_manage_campaign,
+    can_manage_org_campaigns,
+    can_verify,
+    is_secretary_of,
+)
 from ..mechanisms.selectors import HAND, campaign_inputs
 from ..models import (
     WITH_BRANCH,
@@ -456,7 +460,7 @@ def consolidate(campaign: Campaign, *, by: User) -> dict:
         .select_related("scope", "rubric_version__rubric")
         .get(pk=campaign.pk)
     )
-    if not has_perm(by, Perm.MANAGE_CAMPAIGNS, campaign.scope):
+    if not can_manage_campaign(by, campaign):
         raise AssessmentError("只有党群部可以汇总考评结果。")
     if campaign.is_closed:
         # A closed period never changes; a recorded re-rating is the only way after it.
@@ -535,25 +539,6 @@ def consequence_rules(data: dict) -> ConsequenceRules:
         ),
         reratings=tuple((r["from"], r["to"]) for r in reratings) if reratings else None,
     )
-
-
-@overload
-def previous_period(year: int, quarter: int) -> tuple[int, int]: ...
-@overload
-def previous_period(year: int, quarter: None) -> tuple[int, None]: ...
-@overload
-def previous_period(year: int, quarter: int | None) -> tuple[int, int | None]: ...
-def previous_period(year: int, quarter: int | None) -> tuple[int, int | None]:
-    """The period before: the quarter before a quarter, the year before a year."""
-    if quarter is None:
-        return year - 1, None
-    return (year, quarter - 1) if quarter > 1 else (year - 1, 4)
-
-
-def next_period(year: int, quarter: int | None) -> tuple[int, int | None]:
-    if quarter is None:
-        return year + 1, None
-    return (year, quarter + 1) if quarter < 4 else (year + 1, 1)
 
 
 def consequences_for(
@@ -645,7 +630,7 @@ def record_consequence(consequence: Consequence, *, by: User, action: str) -> Co
         .select_related("result__organization")
         .get(pk=consequence.pk)
     )
-    if not has_perm(by, Perm.MANAGE_CAMPAIGNS, consequence.result.organization):
+    if not can_manage_org_campaigns(by, consequence.result.organization):
         raise AssessmentError("只有党群部可以登记落实情况。")
     if not action.strip():
         raise AssessmentError("请写明落实情况。")
@@ -664,7 +649,7 @@ def rerate(result: BranchResult, *, by: User, to_grade: str, reason: str) -> Bra
         .select_related("organization", "campaign__rubric_version")
         .get(pk=result.pk)
     )
-    if not has_perm(by, Perm.MANAGE_CAMPAIGNS, result.organization):
+    if not can_manage_org_campaigns(by, result.organization):
         raise AssessmentError("只有党群部可以改评。")
     if not reason.strip():
         raise AssessmentError("改评必须写明决定理由。")
@@ -723,7 +708,7 @@ def _following(organizations, campaign: Campaign) -> QuerySet[Campaign]:
 def overturn_veto(
     *, by: User, campaign: Campaign, organization, code: str, stage, reason: str
 ) -> VetoOverturn:
-    if not has_perm(by, Perm.MANAGE_CAMPAIGNS, organization):
+    if not can_manage_org_campaigns(by, organization):
         raise AssessmentError("只有党群部可以登记否决项推翻决定。")
     if not reason.strip():
         raise AssessmentError("推翻否决项必须写明理由。")

@@ -15,12 +15,11 @@ from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from branches.access import Perm, has_perm
 from branches.models import Organization, User
 from branches.toolkit import audit, seals
 from rubrics import scoring
 
-from ..access import can_return, can_score
+from ..access import can_manage_sheet, can_return, can_score
 from ..gates import submission_blocker
 from ..models import (
     EDITABLE,
@@ -744,7 +743,7 @@ def reseal_signed_sheets(*, old_key: str) -> Resealed:
 @transaction.atomic
 def sign_sheet(sheet: ScoreSheet, *, by: User) -> ScoreSheet:
     """审核签发: the department signs a submitted sheet; it becomes read-only history."""
-    if not has_perm(by, Perm.MANAGE_CAMPAIGNS, sheet.organization):
+    if not can_manage_sheet(by, sheet):
         raise AssessmentError("只有党群部可以签发。")
     locked = _lock(sheet)
     result = None
@@ -781,7 +780,7 @@ def reopen_sheet(sheet: ScoreSheet, *, by: User, reason: str) -> ScoreSheet:
     reason = reason.strip()
     if not reason:
         raise AssessmentError("重新打开已签发的考评表必须写明原因。")
-    if not has_perm(by, Perm.MANAGE_CAMPAIGNS, sheet.organization):
+    if not can_manage_sheet(by, sheet):
         raise AssessmentError("只有党群部可以重新打开已签发的考评表。")
     old = _transition(
         sheet,

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET
 
 from branches import access
 from branches.access import Perm
-from branches.models import OrgKind, Role
+from branches.models import TERM_WARNING_DAYS, OrgKind, Role
 from branches.selectors import BELOW_MINIMUM, password_resets, term_reminders
 from branches.toolkit.http import AuthenticatedHttpRequest
 
@@ -48,6 +48,7 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
         reminders = term_reminders(user)
         context["term_reminders"] = reminders[:8]
         context["term_reminder_count"] = reminders.count()
+        context["term_warning_days"] = TERM_WARNING_DAYS
     if access.has_perm(user, Perm.VIEW_ORG):
         visible = access.visible_orgs(user)
         context["org_counts"] = {

@@ -38,7 +38,7 @@ def branch_ledger(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         {
             "org": org,
             **ledger,
-            "can_add": services.may_add_problem(request.user, org),
+            "can_add": access.can_change_ledger(request.user, org),
             "problem_form": ProblemForm(),
             "can_screen": can_screen,
             "screening_form": ScreeningForm(initial={"year": today.year}) if can_screen else None,

@@ -181,14 +181,6 @@ def test_consequence_rules(code, grade, previous, rules):
     assert [r.code for r in services.consequences_for(code, grade, previous)] == rules
 
 
-@pytest.mark.parametrize(
-    ("year", "quarter", "previous"),
-    [(2026, None, (2025, None)), (2026, 3, (2026, 2)), (2026, 1, (2025, 4))],
-)
-def test_previous_period(year, quarter, previous):
-    assert services.previous_period(year, quarter) == previous
-
-
 def _fuling_result(org, year, grade, admin, version):
     campaign = Campaign.objects.create(
         name=f"{year}年度",

@@ -3,7 +3,14 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
-from branches.models import Organization
+from branches.models import (
+    TERM_WARNING_DAYS,
+    TERM_YEARS,
+    Organization,
+    OrgKind,
+    term_due_q,
+    term_rule,
+)
 
 
 def set_term(org, days_left, years=3):
@@ -43,3 +50,23 @@ def test_term_reminders_are_scoped(tree, dept_admin_e2, client):
     client.force_login(dept_admin_e2)
     page = client.get(reverse("term_reminders")).content.decode()
     assert "乙党支部" in page and "甲党支部" not in page
+
+
+def test_the_warning_period_is_one_rule_for_rows_and_queries(tree):
+    """``Organization.term_due`` and its query twin ``term_due_q`` agree at the edges."""
+    edges = [(-1, True), (0, True), (TERM_WARNING_DAYS, True), (TERM_WARNING_DAYS + 1, False)]
+    for days, due in edges:
+        set_term(tree.a, days)
+        org = Organization.objects.get(pk=tree.a.pk)
+        assert org.term_due is due and org.term_overdue is (days < 0)
+        assert Organization.objects.filter(term_due_q(), pk=org.pk).exists() is due
+    Organization.objects.filter(pk=tree.a.pk).update(term_start=None, term_end=None)
+    org = Organization.objects.get(pk=tree.a.pk)
+    assert not org.term_due and not org.term_overdue
+    assert not Organization.objects.filter(term_due_q(), pk=org.pk).exists()
+
+
+def test_the_term_rule_in_words_follows_the_term_years():
+    assert term_rule() == "党支部、党总支每届 2–3 年，党委每届 3–5 年"
+    for kind, (low, high) in TERM_YEARS.items():
+        assert f"{low}–{high} 年" in term_rule() and OrgKind(kind).label in term_rule()

@@ -4,6 +4,8 @@ a pairing's quarterly 帮扶成效 score. Pages only, like ``pages``."""
 
 from datetime import date
 
+from branches.toolkit.periods import QUARTER_CHOICES, quarter_of
+
 from .pages import (
     Page,
     create_campaign,
@@ -16,7 +18,7 @@ from .pages import (
 )
 
 TODAY = date.today()
-QUARTER = (TODAY.month - 1) // 3 + 1
+QUARTER = quarter_of(TODAY)[1]
 INSTRUMENTS = ("星级党支部考核", "互查评分", "帮扶成效评分")
 CODES = ("star", "inspection", "pairing")
 
@@ -35,7 +37,7 @@ def hand_entered_quarter(
         scope="NH",
         template="西北能化",
         year=str(TODAY.year),
-        quarter=f"第{'一二三四'[QUARTER - 1]}季度",
+        quarter=dict(QUARTER_CHOICES)[QUARTER],
         start=TODAY.isoformat(),
     )
     campaign = submit(client, detail.form(action="/open/")).url

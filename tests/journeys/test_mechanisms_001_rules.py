@@ -7,23 +7,21 @@ import re
 from datetime import date, timedelta
 from html import unescape
 
+from branches.toolkit.periods import next_period, previous_period, quarter_of, window
+
 from .pages import download, login, open_page, submit, xlsx_rows
 from .plaque_flow import QUARTER, TODAY, hand_entered_quarter
 
 
-def _next(year: int, quarter: int, steps: int = 1) -> tuple[int, int]:
+def _next(year: int, quarter: int, steps: int = 1) -> tuple[int, int | None]:
+    period: tuple[int, int | None] = (year, quarter)
     for _ in range(steps):
-        year, quarter = (year, quarter + 1) if quarter < 4 else (year + 1, 1)
-    return year, quarter
+        period = next_period(*period)
+    return period
 
 
-def _previous(year: int, quarter: int) -> tuple[int, int]:
-    return (year, quarter - 1) if quarter > 1 else (year - 1, 4)
-
-
-def _quarter_end(year: int, quarter: int) -> date:
-    nxt_year, nxt_quarter = _next(year, quarter)
-    return date.fromordinal(date(nxt_year, 3 * nxt_quarter - 2, 1).toordinal() - 1)
+def _quarter_end(year: int, quarter: int | None) -> date:
+    return window(year, quarter)[1]
 
 
 def table_text(page, table_id: str) -> str:
@@ -91,7 +89,7 @@ def test_yifang_accepted_gives_the_secretary_5_points_and_priority(client):
     """“乙方支部若验收合格，优先申报‘标准化示范支部’，支部书记年度考核加5分”: the bonus
     against the secretary (苏晓东, sj21) and the 优先申报 flag on the branch, for the year the
     term ends; on the pairing, the secretary's record and the branch's 历年考评."""
-    first = date(TODAY.year, 3 * QUARTER - 2, 1)
+    first = quarter_of(TODAY)[2]
     year = (first + timedelta(days=181)).year  # the demo's term: two quarters from this one
     login(client, "dq01")
     page = pairing_page(client, "热电厂党支部")
@@ -159,7 +157,7 @@ def test_a_quarter_outside_the_term_is_refused_with_the_reason(client):
     it) is refused with the reason, and the form keeps what was typed."""
     login(client, "dq01")
     page = pairing_page(client, "化工分厂党支部")
-    year, quarter = _previous(TODAY.year, QUARTER)
+    year, quarter = previous_period(TODAY.year, QUARTER)
     refused = evaluate(client, page, year, quarter, "88", "提前打分")
     assert f"{year}年第{quarter}季度不在责任期" in refused
     assert "帮扶成效只评估责任期内的季度" in refused

@@ -5,6 +5,8 @@ verify them at 回头看; the department compiles the 标准化经验手册. Pag
 
 from datetime import date
 
+from branches.toolkit.periods import quarter_of
+
 from .pages import download, login, open_page, pdf_text, row_link, submit, xlsx_rows
 from .problem_flow import ask_to_close, close
 
@@ -40,7 +42,7 @@ def test_inspectors_score_problems_land_on_the_list_and_are_verified(client):
         {
             "organization": new.option(form, "organization", "一号煤矿党支部"),
             "year": TODAY.year,
-            "quarter": (TODAY.month - 1) // 3 + 1,
+            "quarter": quarter_of(TODAY)[1],
             "scheduled_on": TODAY.isoformat(),
             "inspectors": [new.option(form, "inspectors", "喻林（一号煤矿党支部")],
         },

@@ -4,11 +4,13 @@ secretary is recorded. Driven through the pages only, from the demo."""
 
 from datetime import date
 
+from branches.toolkit.periods import quarter_of
+
 from .pages import download, login, open_page, pdf_text, row_link, submit, xlsx_rows
 from .problem_flow import ask_to_close, close
 
 TODAY = date.today()
-QUARTER = (TODAY.month - 1) // 3 + 1
+_, QUARTER, FIRST_DAY = quarter_of(TODAY)
 
 
 def pairing_page(client, branch: str):
@@ -29,7 +31,7 @@ def test_pair_signs_visits_and_scores_85_which_is_dabiao(client):
             "helper_name": "孙志华",
             "helper_post": "纪委副书记",
             "helper": new.option(form, "helper", "bf03"),
-            "start": date(TODAY.year, 3 * QUARTER - 2, 1).isoformat(),
+            "start": FIRST_DAY.isoformat(),
             "end": date(TODAY.year + 1, 6, 30).isoformat(),
             "targets": "“三会一课”台账齐全率 100%\n群众服务诉求 3 个工作日内响应",
         },

@@ -5,7 +5,7 @@ start asks first. Pages only, from the demo."""
 
 from datetime import date, timedelta
 
-from branches.toolkit.dates import month_end
+from branches.toolkit.periods import month_end, quarter_of
 
 from .pages import create_campaign, fill_sheet, login, my_sheets, open_page, submit
 
@@ -131,7 +131,7 @@ def test_an_inspection_waits_for_its_date(client):
         {
             "organization": new.option(form, "organization", "销售公司党支部"),
             "year": TODAY.year,
-            "quarter": (TODAY.month - 1) // 3 + 1,
+            "quarter": quarter_of(TODAY)[1],
             "scheduled_on": on.isoformat(),
             "inspectors": [new.option(form, "inspectors", "喻林（一号煤矿党支部")],
         },

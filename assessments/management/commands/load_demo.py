@@ -23,12 +23,12 @@ from branches.models import (
     OrgKind,
     Role,
     User,
-    add_years,
 )
 from branches.roster.demo import DEMO_ROSTERS, load_rosters
 from branches.second_factor import services as second_factor
 from branches.services import place_subtree
 from branches.toolkit import audit
+from branches.toolkit.periods import add_years
 from rubrics.models import RubricVersion, VersionStatus
 
 from ... import selectors, services

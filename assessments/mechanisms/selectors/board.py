@@ -11,10 +11,10 @@ from decimal import Decimal
 from branches import access as branch_access
 from branches.access import Perm
 from branches.models import Organization, OrgKind, User
+from branches.toolkit.periods import previous_period
 from rubrics import scoring
 
 from ...models import BranchResult, Campaign, PlaqueExtension
-from ...services.results import previous_period
 from .. import access
 from ..rules import mechanism_settings, plaque_rules
 from ..selectors import (

@@ -7,12 +7,11 @@ from datetime import date
 from django.db import transaction
 
 from branches.models import User
+from branches.toolkit.periods import next_period, quarter_of, window
 
 from ...models import BranchResult, PlaqueExtension
 from ...services.errors import AssessmentError, acting
-from ...services.results import next_period
 from ..rules import PLAQUE_RUBRIC, mechanism_settings
-from .pairing import quarter_days
 
 
 def extended_end(year: int, quarter: int, *, quarters: int) -> date:
@@ -20,7 +19,7 @@ def extended_end(year: int, quarter: int, *, quarters: int) -> date:
     period: tuple[int, int | None] = (year, quarter)
     for _ in range(quarters):
         period = next_period(period[0], period[1])
-    return quarter_days(period[0], period[1] or 4)[1]
+    return window(*period)[1]
 
 
 def extend_plaque(result: BranchResult, *, by: User, reason: str) -> PlaqueExtension:
@@ -46,11 +45,7 @@ def extend_plaque(result: BranchResult, *, by: User, reason: str) -> PlaqueExten
                 f"只有“{rule.extension_grade}”党支部可以延长争先期限。"
             )
         last = result.extensions.order_by("-until").first()
-        start = (
-            (last.until.year, (last.until.month - 1) // 3 + 1)
-            if last
-            else (result.year, result.quarter)
-        )
+        start = quarter_of(last.until)[:2] if last else (result.year, result.quarter)
         until = extended_end(*start, quarters=int(rule.plaque_extension.number))
         return PlaqueExtension.objects.create(
             result=result,

@@ -1,7 +1,6 @@
 """Pairing (结对提升): every write, each in one transaction with its audit entry (model
 signals) and, for a change of state, a PairingEvent row."""
 
-import calendar
 from datetime import date
 from decimal import Decimal
 
@@ -9,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from branches.models import Organization, User
+from branches.toolkit.periods import add_months, previous_period, window
 
 from ...models import (
     Diagnosis,
@@ -30,7 +30,6 @@ from ...models import (
 from ...notices.tasks import announce
 from ...services.consequences import record_pairing_effect, secretary_account
 from ...services.errors import AssessmentError, acting
-from ...services.results import previous_period
 from .. import rules as plaque
 
 PARTIES = {
@@ -177,19 +176,10 @@ def visits_by_month(pairing: Pairing) -> list[tuple[int, int, int, bool]]:
     return out
 
 
-def quarter_days(year: int, quarter: int) -> tuple[date, date]:
-    """The first and the last day of a quarter."""
-    last_month = 3 * quarter
-    return (
-        date(year, last_month - 2, 1),
-        date(year, last_month, calendar.monthrange(year, last_month)[1]),
-    )
-
-
 def term_refusal(pairing: Pairing, year: int, quarter: int) -> str:
     """Why a quarter cannot be evaluated: the agreement is evaluated each quarter of its
     term (责任期), so a quarter wholly before or after the term is refused ("" if it may)."""
-    first, last = quarter_days(year, quarter)
+    first, last = window(year, quarter)
     if last < pairing.start or first > pairing.end:
         return (
             f"{year}年第{quarter}季度不在责任期（{pairing.start:%Y-%m-%d} 至 "
@@ -352,13 +342,6 @@ def record_interview(interview: Interview, *, by: User, held_on: date, record: s
     return interview
 
 
-def _add_month(day: date) -> date:
-    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
-    return day.replace(
-        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
-    )
-
-
 def accept_pairing(pairing: Pairing, *, by: User, met: bool, note: str) -> Pairing:
     """期末验收: all core targets met → 帮扶合格; otherwise the period is extended one month
     with a 加急整改方案; still not met after the extension → a 约谈 of the secretary."""
@@ -374,7 +357,7 @@ def accept_pairing(pairing: Pairing, *, by: User, met: bool, note: str) -> Pairi
                 note = f"{note}（{recorded}）"
         elif before == PairingStatus.ACTIVE:
             pairing.status = PairingStatus.EXTENDED
-            pairing.end = _add_month(pairing.end)
+            pairing.end = add_months(pairing.end, 1)
             Plan.objects.create(
                 pairing=pairing,
                 number=_current_plan(pairing).number + 1,

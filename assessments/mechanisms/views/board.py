@@ -12,11 +12,11 @@ from django.views.decorators.http import require_GET, require_POST
 from branches.toolkit.downloads import export_download
 from branches.toolkit.http import AuthenticatedHttpRequest
 from branches.toolkit.params import int_param
+from branches.toolkit.periods import next_period, previous_period, quarter_of
 
 from ... import access as assessment_access
 from ...services.errors import AssessmentError
 from .. import exports, forms
-from ..demo import quarter_of
 from ..rules import mechanism_settings, plaque_version
 from ..selectors import board
 from ..services import extensions
@@ -43,8 +43,8 @@ def plaque_board(request: AuthenticatedHttpRequest) -> HttpResponse:
     except AssessmentError as exc:
         messages.error(request, str(exc))
         inputs, plates = [], []
-    prev = (year, quarter - 1) if quarter > 1 else (year - 1, 4)
-    nxt = (year, quarter + 1) if quarter < 4 else (year + 1, 1)
+    prev = previous_period(year, quarter)
+    nxt = next_period(year, quarter)
     return render(
         request,
         "assessments/mechanisms/board.html",

@@ -15,12 +15,12 @@ from branches.access import Perm
 from branches.toolkit.downloads import attachment, export_download
 from branches.toolkit.http import AuthenticatedHttpRequest
 from branches.toolkit.params import int_param
+from branches.toolkit.periods import quarter_of
 
 from ...models import InspectionStatus
 from ...services.errors import AssessmentError
 from .. import access, exports, forms, selectors
 from ..access import INSPECTOR
-from ..demo import quarter_of
 from ..rules import INSPECTION_RUBRIC, published
 from ..services import inspection
 

@@ -13,11 +13,11 @@ from django.views.decorators.http import require_GET, require_POST
 from branches.toolkit.downloads import export_download
 from branches.toolkit.http import AuthenticatedHttpRequest
 from branches.toolkit.params import int_param
+from branches.toolkit.periods import quarter_of
 
 from ...services.errors import AssessmentError
 from .. import access, exports, forms, selectors
 from ..access import DEPT, SECRETARY
-from ..demo import quarter_of
 from ..services import posts
 
 MANAGERS = {DEPT, SECRETARY}
