@@ -12,14 +12,22 @@ PIP_VERSION := 26.3
 # systemd (systemd-analyze verifies the shipped units) and postgresql-client (pg_dump and
 # pg_restore for backups and the restore test).
 DEBIAN_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 poppler-utils chromium systemd postgresql-client
-# Python >= 3.12 (Django 6 refuses 3.11): python3.12 on PATH, or the pyenv 3.12.
-PYTHON ?= $(shell for c in python3.13 python3.12; do \
+# Python >= 3.12 (Django 6 refuses 3.11), the first found of: PYTHON=… given to make;
+# python3.13 or python3.12 on PATH (Debian 13's python3 is 3.13); one installed system-wide
+# under /opt/python3.1x or /usr/local (Debian 12, docs/deploy.md); a developer's pyenv 3.12.
+PYTHON ?= $(shell for c in python3.13 python3.12 /opt/python3.1[2-9]/bin/python3.1[2-9] /usr/local/bin/python3.1[2-9]; do \
 	  if $$c -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null; then echo $$c; exit; fi; done; \
 	  if command -v pyenv >/dev/null; then \
 	    v=$$(pyenv versions --bare | grep -E '^3\.1[2-9]' | sort -V | head -n1); \
 	    [ -n "$$v" ] && echo "$$(pyenv root)/versions/$$v/bin/python3"; fi)
+# Offline installs (an intranet without PyPI or the npm registry): `make wheelhouse
+# WHEELHOUSE=DIR` on a machine with internet access fills DIR with every wheel and front-end
+# package; `make install WHEELHOUSE=DIR` on the server then takes them from there only.
+WHEELHOUSE ?=
+PIP_FROM := $(if $(WHEELHOUSE),--no-index --find-links $(abspath $(WHEELHOUSE)))
+NPM_FROM := $(if $(WHEELHOUSE),--offline --cache $(abspath $(WHEELHOUSE))/npm)
 
-.PHONY: help install system-deps run serve test test-sqlite test-postgres lint bench clean
+.PHONY: help install system-deps check-python wheelhouse upgrade run serve test test-sqlite test-postgres lint bench clean
 
 help:
 	@echo "make run   — install, migrate, load demo data, serve on http://127.0.0.1:$(PORT)/ with the task worker"
@@ -29,6 +37,8 @@ help:
 	@echo "make lint  — ruff (lint and format), mypy, makemigrations --check"
 	@echo "make test-sqlite / make test-postgres — the suite on one database (test-postgres needs DATABASE_URL)"
 	@echo "make clean — remove the virtualenv, node_modules, var/ and the tools' caches"
+	@echo "make upgrade — on a server, as the service user (docs/deploy.md): install, migrate, load_rubrics, collectstatic"
+	@echo "make wheelhouse WHEELHOUSE=DIR — every wheel and front-end package for an offline install (make install WHEELHOUSE=DIR)"
 
 system-deps:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
@@ -38,20 +48,60 @@ system-deps:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else \
 	    echo "Missing Debian packages: $$missing"; \
-	    echo "Install them first:  sudo apt-get install $$missing"; exit 1; \
+	    echo "Install them first, as root:  apt-get install $$missing"; exit 1; \
 	  fi; \
 	fi
 
 $(BIN)/.installed: pyproject.toml constraints.txt package.json package-lock.json
 	@$(MAKE) --no-print-directory system-deps
-	@if [ -z "$(PYTHON)" ]; then echo "Python >= 3.12 is required (python3.12 on PATH or via pyenv)."; exit 1; fi
+	@$(MAKE) --no-print-directory check-python
 	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q pip==$(PIP_VERSION)
-	$(BIN)/pip install -q --group dev -c constraints.txt
-	npm ci --no-audit --no-fund --silent
+	$(BIN)/python -m pip install -q $(PIP_FROM) pip==$(PIP_VERSION)
+	$(BIN)/pip install -q $(PIP_FROM) --group dev -c constraints.txt
+	npm ci --no-audit --no-fund --silent $(NPM_FROM)
 	@touch $@
 
 install: $(BIN)/.installed
+
+# The interpreter .venv is made from must be one the service can run: a service install (a
+# system account runs make, or owns this checkout, or SERVICE=1) refuses one in a home
+# directory: the service user may not read /root, and the units' ProtectHome=yes hides /home.
+check-python:
+	@if [ -z "$(PYTHON)" ]; then \
+	  echo "Python >= 3.12 is required: Debian 13's python3, or on Debian 12 one installed"; \
+	  echo "system-wide (e.g. /opt/python3.12), then PYTHON=/opt/python3.12/bin/python3.12 make install."; \
+	  echo "See docs/deploy.md."; exit 1; fi
+	@real=$$($(PYTHON) -c 'import os, sys; print(os.path.realpath(sys.executable))' 2>/dev/null \
+	         || realpath -m "$$(command -v $(PYTHON) || echo $(PYTHON))"); \
+	uid=$$(id -u); owner=$$(stat -c %u .); \
+	case "$$real" in /root/*|/home/*) \
+	  if [ -n "$(SERVICE)" ] || { [ "$$uid" -ge 1 ] && [ "$$uid" -lt 1000 ]; } \
+	     || { [ "$$owner" -ge 1 ] && [ "$$owner" -lt 1000 ]; }; then \
+	    echo "Refusing $(PYTHON) ($$real) for a service install: it lies in a home directory,"; \
+	    echo "which the service user cannot read (and systemd's ProtectHome=yes hides)."; \
+	    echo "Install Python >= 3.12 system-wide (e.g. /opt/python3.12) and run"; \
+	    echo "  PYTHON=/opt/python3.12/bin/python3.12 make install    (docs/deploy.md)"; exit 1; \
+	  fi;; esac
+
+# Every wheel and front-end package `make install` needs, into WHEELHOUSE (run where PyPI and
+# the npm registry answer, on the server's Debian release, architecture and Python minor version).
+wheelhouse:
+	@if [ -z "$(WHEELHOUSE)" ]; then echo "Usage: make wheelhouse WHEELHOUSE=DIR"; exit 1; fi
+	@$(MAKE) --no-print-directory install WHEELHOUSE=
+	$(BIN)/pip download -q -d $(abspath $(WHEELHOUSE)) pip==$(PIP_VERSION) --group dev -c constraints.txt
+	@tmp=$$(mktemp -d) && cp package.json package-lock.json $$tmp/ && \
+	npm ci --no-audit --no-fund --silent --prefix $$tmp --cache $(abspath $(WHEELHOUSE))/npm; \
+	status=$$?; rm -rf $$tmp; exit $$status
+	@echo "Wheelhouse ready: $(abspath $(WHEELHOUSE))"
+
+# A server's first setup and every upgrade (docs/deploy.md), as the service user with the env
+# file's settings: dependencies, migrations, the shipped rubrics (new ones and new versions),
+# collected static files. Restart the services afterwards.
+upgrade: install
+	@mkdir -p var/media  # the backup archives it, uploads or not
+	$(MANAGE) migrate --noinput
+	$(MANAGE) load_rubrics
+	$(MANAGE) collectstatic --noinput --verbosity 0
 
 run: install
 	$(MANAGE) migrate --noinput
