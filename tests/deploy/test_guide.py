@@ -470,7 +470,9 @@ def test_the_deployment_guide_as_written(tmp_path):
         "WHEELHOUSE": wheelhouse,
         "PYTHON": python,
     }
+    # What a Debian system has before the guide starts.
     Path(names["UNIT_DIR"]).mkdir(parents=True)
+    (scratch / "opt").mkdir()
     fresh = Guide(scratch, names, env)
     # The service user's installs take nothing but the wheelhouse: no pip configuration of
     # this machine (its local package mirrors) reaches them.
