@@ -372,7 +372,7 @@ def _bundle(scratch: Path, name: str, commit: str) -> str:
     )
     bundle = scratch / f"{name}.bundle"
     subprocess.run(
-        ["git", "-C", str(bare), "bundle", "create", "-q", str(bundle), "main"], check=True
+        ["git", "-C", str(bare), "bundle", "create", "-q", str(bundle), "HEAD", "main"], check=True
     )
     bundle.chmod(0o644)
     return str(bundle)
