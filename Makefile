@@ -84,14 +84,17 @@ check-python:
 	  fi;; esac
 
 # Every wheel and front-end package `make install` needs, into WHEELHOUSE (run where PyPI and
-# the npm registry answer, on the server's Debian release, architecture and Python minor version).
+# the npm registry answer, on the server's Debian release, architecture and Python minor
+# version). A throwaway venv holds the pip that reads dependency groups; nothing is installed.
 wheelhouse:
 	@if [ -z "$(WHEELHOUSE)" ]; then echo "Usage: make wheelhouse WHEELHOUSE=DIR"; exit 1; fi
-	@$(MAKE) --no-print-directory install WHEELHOUSE=
-	$(BIN)/pip download -q -d $(abspath $(WHEELHOUSE)) pip==$(PIP_VERSION) --group dev -c constraints.txt
-	@tmp=$$(mktemp -d) && cp package.json package-lock.json $$tmp/ && \
-	npm ci --no-audit --no-fund --silent --prefix $$tmp --cache $(abspath $(WHEELHOUSE))/npm; \
-	status=$$?; rm -rf $$tmp; exit $$status
+	@if [ -z "$(PYTHON)" ]; then echo "Python >= 3.12 is required (PYTHON=…)."; exit 1; fi
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && set -e && \
+	$(PYTHON) -m venv "$$tmp/venv" && \
+	"$$tmp/venv/bin/python" -m pip install -q pip==$(PIP_VERSION) && \
+	"$$tmp/venv/bin/pip" download -q -d $(abspath $(WHEELHOUSE)) pip==$(PIP_VERSION) --group dev -c constraints.txt && \
+	cp package.json package-lock.json "$$tmp/" && \
+	npm ci --no-audit --no-fund --silent --prefix "$$tmp" --cache $(abspath $(WHEELHOUSE))/npm
 	@echo "Wheelhouse ready: $(abspath $(WHEELHOUSE))"
 
 # A server's first setup and every upgrade (docs/deploy.md), as the service user with the env
