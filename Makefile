@@ -24,6 +24,9 @@ PYTHON ?= $(shell for c in python3.13 python3.12 /opt/python3.1[2-9]/bin/python3
 # WHEELHOUSE=DIR` on a machine with internet access fills DIR with every wheel and front-end
 # package; `make install WHEELHOUSE=DIR` on the server then takes them from there only.
 WHEELHOUSE ?=
+# The dependency group `make install` installs: dev (the app, tests and linters) or, on a
+# server, app alone.
+GROUP ?= dev
 PIP_FROM := $(if $(WHEELHOUSE),--no-index --find-links $(abspath $(WHEELHOUSE)))
 NPM_FROM := $(if $(WHEELHOUSE),--offline --cache $(abspath $(WHEELHOUSE))/npm)
 
@@ -57,7 +60,7 @@ $(BIN)/.installed: pyproject.toml constraints.txt package.json package-lock.json
 	@$(MAKE) --no-print-directory check-python
 	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q $(PIP_FROM) pip==$(PIP_VERSION)
-	$(BIN)/pip install -q $(PIP_FROM) --group dev -c constraints.txt
+	$(BIN)/pip install -q $(PIP_FROM) --group $(GROUP) -c constraints.txt
 	npm ci --no-audit --no-fund --silent $(NPM_FROM)
 	@touch $@
 
@@ -92,7 +95,7 @@ wheelhouse:
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && set -e && \
 	$(PYTHON) -m venv "$$tmp/venv" && \
 	"$$tmp/venv/bin/python" -m pip install -q pip==$(PIP_VERSION) && \
-	"$$tmp/venv/bin/pip" download -q -d $(abspath $(WHEELHOUSE)) pip==$(PIP_VERSION) --group dev -c constraints.txt && \
+	"$$tmp/venv/bin/pip" download -q -d $(abspath $(WHEELHOUSE)) pip==$(PIP_VERSION) --group $(GROUP) -c constraints.txt && \
 	cp package.json package-lock.json "$$tmp/" && \
 	npm ci --no-audit --no-fund --silent --prefix "$$tmp" --cache $(abspath $(WHEELHOUSE))/npm
 	@echo "Wheelhouse ready: $(abspath $(WHEELHOUSE))"

@@ -1,4 +1,4 @@
-"""Backups restore: the demo loaded into PostgreSQL, `pg_dump` as the README says, restored
+"""Backups restore: the demo loaded into PostgreSQL, `pg_dump` as docs/deploy.md says, restored
 into an empty database; every table holds the same rows and the pages read the same."""
 
 import json
@@ -78,7 +78,7 @@ def test_a_pg_dump_restores_into_an_empty_database(tmp_path):
     source = connection.settings_dict["NAME"]
     fresh = f"{source}_restore_{uuid.uuid4().hex[:8]}"
     dump = tmp_path / "kaoping.dump"
-    # The commands of the README's backup and restore sections.
+    # The commands of the backup and restore sections of docs/deploy.md.
     subprocess.run(
         ["pg_dump", "--format=custom", "--no-owner", f"--file={dump}", url_for(source)],
         check=True,
