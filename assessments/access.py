@@ -167,6 +167,30 @@ def visible_campaigns(user: User) -> QuerySet[Campaign]:
     return Campaign.objects.filter(access.scope_q(user, Perm.VIEW_RESULTS, "scope__path"))
 
 
+def visible_sheets(user: User) -> QuerySet[ScoreSheet]:
+    """The sheets ``can_view_sheet`` lets the user read, as one query (for lists that span
+    campaigns, such as the search): their own, those of organizations where they read
+    results, those they review side by side (``reviews_sheet``) and their own branch's
+    signed reviews. The two must agree; a test holds them to it."""
+    if user.is_superuser:
+        return ScoreSheet.objects.all()
+    reviewed = ScoreSheet.objects.scored_by(user).filter(
+        campaign_id=OuterRef("campaign_id"),
+        organization_id=OuterRef("organization_id"),
+        stage__position__gte=OuterRef("stage__position"),
+    )
+    own_branch = Membership.objects.filter(
+        user=user, role=Role.SECRETARY, organization_id=OuterRef("organization_id")
+    )
+    condition = (
+        Q(assessor=user)
+        | Q(Exists(reviewed))
+        | Q(Exists(own_branch), status=SheetStatus.SIGNED)
+        | access.scope_q(user, Perm.VIEW_RESULTS, "organization__path")
+    )
+    return ScoreSheet.objects.filter(condition)
+
+
 def visible_rectifications(user: User) -> RectificationItemQuerySet:
     """Items a user may see: their own branch's (secretary), those of branches they scored
     (reviewers), those they found (inspectors, pairing helpers), and everything in scope for

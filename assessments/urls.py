@@ -99,4 +99,6 @@ urlpatterns = [
     path("documents/", include("assessments.register.urls")),
     path("notices/", include("assessments.notices.urls")),
     path("", include("assessments.meetings.urls")),
+    path("search/", include("assessments.search.urls")),
+    path("help/", include("assessments.help.urls")),
 ]

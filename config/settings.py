@@ -151,6 +151,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "branches.context_processors.navigation",
                 "assessments.notices.context_processors.unread",
+                "assessments.help.context_processors.page_help",
             ],
         },
     },
