@@ -309,6 +309,9 @@ MATRIX = [
     ("report_download", "report_job", "GET", [302, 404, 404, 404, 200, 404, 404, 404, 404]),
     ("report_retry", "report_job", "POST", [302, 404, 404, 404, 302, 404, 404, 404, 404]),
     ("healthz", None, "GET", [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    # The header's search and the help: every person, each seeing only their own scope.
+    ("search", None, "GET", [302, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("help", None, "GET", [302, 200, 200, 200, 200, 200, 200, 200, 200]),
     # The document register (发文登记簿): the department and the auditor read it.
     ("document_register", None, "GET", [302, 403, 403, 403, 200, 403, 403, 200, 403]),
     ("document_register_export", None, "GET", [302, 403, 403, 403, 200, 403, 403, 200, 403]),
