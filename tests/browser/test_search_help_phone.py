@@ -50,7 +50,7 @@ def test_search_and_help_fit_a_phone(page, monkeypatch):
     _fits(page)
 
     page.get_by_role("button", name="菜单").click()
-    page.locator("#nav-help").click()
+    page.locator("#nav-help-menu").click()
     page.wait_for_url("**/help/")
     page.get_by_role("link", name="全部").click()
     page.wait_for_url("**/help/?role=all")
