@@ -1,10 +1,11 @@
 """The help page: the user guide for the viewer's roles."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from branches.toolkit.http import AuthenticatedHttpRequest
 from branches.toolkit.params import choice_param
 
 from . import selectors
@@ -12,7 +13,7 @@ from . import selectors
 
 @require_GET
 @login_required
-def help_page(request: HttpRequest) -> HttpResponse:
+def help_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     guide = selectors.read_guide()
     roles = guide.roles() if guide is not None else []
     role = choice_param(request, "role", [value for value, _ in roles] + ["all"])

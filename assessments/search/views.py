@@ -1,10 +1,11 @@
 """The results page of the header's search box."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from branches.toolkit.http import AuthenticatedHttpRequest
 from branches.toolkit.params import MAX_TEXT, choice_param, int_param, text_param
 
 from . import selectors
@@ -12,7 +13,7 @@ from . import selectors
 
 @require_GET
 @login_required
-def search(request: HttpRequest) -> HttpResponse:
+def search(request: AuthenticatedHttpRequest) -> HttpResponse:
     q = text_param(request, "q")
     kind = choice_param(request, "kind", selectors.KIND_VALUES)
     page = int_param(request, "page", 1, maximum=10_000)
