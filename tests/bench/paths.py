@@ -5,9 +5,17 @@ throw-away directory and DATABASE_URL unset (SQLite) or a throw-away PostgreSQL 
 Prints one JSON line per row: {"path", "value", "floor", "unit", "goal", "ratio_goal"}.
 
 Sizes: BENCH_BRANCHES (consolidation, default 10,000), BENCH_IMPORT_ROWS (default 10,000),
+BENCH_SUMMARY_BRANCHES (the leader summary, default 10,000, and a quarter of it),
+BENCH_ZIP_BRANCHES (the zip of branch reports, default 80, and a quarter of it: each report
+is rendered, 1–3 s a branch), BENCH_LIST_BRANCHES (the paged lists, default 50,000),
 BENCH_RUNS (page and autosave repetitions, default 30). BENCH_ONLY=a,b runs only some
-parts (pages, autosave, consolidation, pdf, import, lists: the paged lists and the leader
-summary at the consolidation's scale).
+parts (pages, autosave, pdf, import, consolidation, summary, zip, lists). The summary
+reuses the consolidation's campaign when both have the same size.
+
+Peak memory is the peak resident set size (getrusage ru_maxrss) of a fresh process
+(`paths.py child …`) that renders one thing on this database: it counts what WeasyPrint
+allocates in C, which tracemalloc does not. Each figure also comes with the peak measured
+once Django, WeasyPrint and the report modules are loaded, before rendering.
 """
 
 import io
