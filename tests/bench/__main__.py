@@ -5,16 +5,21 @@ For each database, a subprocess (`tests/bench/paths.py`) on a throw-away databas
 the full and the one-field autosave through HTTP (statements, time beside a plain
 authenticated page), the Fuling score page beside a plain 55-row page, the branch PDF
 beside raw WeasyPrint on the same HTML, importing 10,000 branches (dry run, confirm) beside
-reading the .xlsx plus one bulk insert, and consolidating 10,000 branches × 61 codes × 4
-stages beside a raw SQL aggregate. SQLite always; PostgreSQL where DATABASE_URL is set (a
-database named after it with "_bench" appended is created and dropped).
+reading the .xlsx plus one bulk insert, consolidating 10,000 branches × 61 codes × 4
+stages beside a raw SQL aggregate plus the raw writes of the rows the first run wrote, the
+leader summary PDF at 10,000 and 2,500 branches and the zip of every branch report at 80
+and 20 branches (time and the peak RSS of a fresh process rendering them), and the paged
+lists a department administrator reads at 50,000 branches beside the plain page. SQLite
+always; PostgreSQL where DATABASE_URL is set (a database named after it with "_bench"
+appended is created and dropped).
 
 Then a bounded loopback load test of `make serve` (gunicorn with config/deploy/
 gunicorn.conf.py; PostgreSQL where DATABASE_URL is set, else SQLite): 50 secretaries
 autosaving every 2 s for 20 s; p50/p95/p99, errors, values read back.
 
-Sizes for a quick run: BENCH_BRANCHES, BENCH_IMPORT_ROWS, BENCH_RUNS, BENCH_LOAD_USERS,
-BENCH_LOAD_SECONDS; BENCH_ONLY=pages,autosave,pdf,import,consolidation,load picks parts.
+Sizes for a quick run: BENCH_BRANCHES, BENCH_IMPORT_ROWS, BENCH_SUMMARY_BRANCHES,
+BENCH_ZIP_BRANCHES, BENCH_LIST_BRANCHES, BENCH_RUNS, BENCH_LOAD_USERS, BENCH_LOAD_SECONDS;
+BENCH_ONLY=pages,autosave,pdf,import,consolidation,summary,zip,lists,load picks parts.
 `python -m tests.bench load` runs only the load test.
 """
 
@@ -29,6 +34,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
+W = 58  # the path column's width
 
 
 def _postgres_bench_url(url: str) -> tuple[str, str, str]:
@@ -96,11 +102,11 @@ def _fmt(value, unit: str) -> str:
 
 
 def _table(results: list[tuple[str, dict]], load: dict | None, seconds: float) -> None:
-    head = f"{'path':<46}{'db':<12}{'now':>11}{'floor':>11}{'ratio':>8}  {'goal':<30}met"
+    head = f"{'path':<{W}}{'db':<12}{'now':>11}{'floor':>11}{'ratio':>8}  {'goal':<30}met"
     print("\n" + head + "\n" + "-" * (len(head) + 2))
     for db, r in results:
         if r.get("value") is None:
-            print(f"{r['path']:<46}{db:<12}")
+            print(f"{r['path']:<{W}}{db:<12}")
             continue
         unit, floor, goal = r["unit"], r.get("floor"), r.get("ratio_goal")
         ratio = r["value"] / floor if floor else None
@@ -113,7 +119,7 @@ def _table(results: list[tuple[str, dict]], load: dict | None, seconds: float) -
         else:
             met = ""
         print(
-            f"{r['path']:<46}{db:<12}{_fmt(r['value'], unit):>11}"
+            f"{r['path']:<{W}}{db:<12}{_fmt(r['value'], unit):>11}"
             f"{_fmt(floor, unit) if floor else '—':>11}"
             f"{f'{ratio:.1f}×' if ratio else '—':>8}  {r['goal']:<30}{met}"
         )
@@ -122,7 +128,7 @@ def _table(results: list[tuple[str, dict]], load: dict | None, seconds: float) -
             "yes" if load["p95"] is not None and load["p95"] < 150 and not load["errors"] else "NO"
         )
         print(
-            f"{'load: ' + str(load['users']) + ' secretaries autosaving every 2 s':<46}"
+            f"{'load: ' + str(load['users']) + ' secretaries autosaving every 2 s':<{W}}"
             f"{load['database']:<12}{'p50 ' + format(load['p50'] or 0, '.0f'):>11}"
             f"{'p95 ' + format(load['p95'] or 0, '.0f'):>11}"
             f"{'p99 ' + format(load['p99'] or 0, '.0f'):>10}"

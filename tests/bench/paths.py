@@ -5,9 +5,17 @@ throw-away directory and DATABASE_URL unset (SQLite) or a throw-away PostgreSQL 
 Prints one JSON line per row: {"path", "value", "floor", "unit", "goal", "ratio_goal"}.
 
 Sizes: BENCH_BRANCHES (consolidation, default 10,000), BENCH_IMPORT_ROWS (default 10,000),
+BENCH_SUMMARY_BRANCHES (the leader summary, default 10,000, and a quarter of it),
+BENCH_ZIP_BRANCHES (the zip of branch reports, default 80, and a quarter of it: each report
+is rendered, 1–3 s a branch), BENCH_LIST_BRANCHES (the paged lists, default 50,000),
 BENCH_RUNS (page and autosave repetitions, default 30). BENCH_ONLY=a,b runs only some
-parts (pages, autosave, consolidation, pdf, import, lists: the paged lists and the leader
-summary at the consolidation's scale).
+parts (pages, autosave, pdf, import, consolidation, summary, zip, lists). The summary
+reuses the consolidation's campaign when both have the same size.
+
+Peak memory is the peak resident set size (getrusage ru_maxrss) of a fresh process
+(`paths.py child …`) that renders one thing on this database: it counts what WeasyPrint
+allocates in C, which tracemalloc does not. Each figure also comes with the peak measured
+once Django, WeasyPrint and the report modules are loaded, before rendering.
 """
 
 import io
@@ -15,6 +23,7 @@ import json
 import os
 import re
 import statistics
+import subprocess
 import sys
 import time
 from urllib.parse import urlencode
@@ -28,6 +37,8 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
+from django.db.models import CharField, Value  # noqa: E402
+from django.db.models.functions import Cast, Concat  # noqa: E402
 from django.http import HttpResponse  # noqa: E402
 from django.shortcuts import render  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
@@ -38,6 +49,9 @@ from django.utils import timezone  # noqa: E402
 RUNS = int(os.environ.get("BENCH_RUNS", "30"))
 BRANCHES = int(os.environ.get("BENCH_BRANCHES", "10000"))
 IMPORT_ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "10000"))
+SUMMARY_BRANCHES = int(os.environ.get("BENCH_SUMMARY_BRANCHES", "10000"))
+ZIP_BRANCHES = int(os.environ.get("BENCH_ZIP_BRANCHES", "80"))
+LIST_BRANCHES = int(os.environ.get("BENCH_LIST_BRANCHES", "50000"))
 FORM_ENCODED = "application/x-www-form-urlencoded"
 WRITE = ("INSERT", "UPDATE", "DELETE")
 REVISION = re.compile(r'name="revision" id="revision" value="(\d+)"')
@@ -273,16 +287,65 @@ def import_bench(count: int) -> None:
     row(f"{name}: confirm", confirm, floor, "s", "≤ 5× read .xlsx + bulk insert", 5)
 
 
-def consolidation_setup(count: int):
-    """(campaign, its administrator, the stage count, the codes): ``count`` branches × the
-    Fuling codes × 4 signed stages. The sheets, entries and per-item facts are laid down
-    with INSERT … SELECT from one template sheet scored by the engine."""
+def bench_branches(scope, prefix: str, count: int) -> list:
+    """``count`` new 党支部 under ``scope`` (codes ``prefix``-00000 …) in one bulk insert,
+    their tree paths ("/1/7/<pk>/", as ``place_subtree`` keeps them) set by one UPDATE."""
+    from branches.models import Organization, OrgKind
+
+    branches = Organization.objects.bulk_create(
+        [
+            Organization(
+                code=f"{prefix}-{n:05d}",
+                name=f"基准党支部{prefix}{n}",
+                kind=OrgKind.BRANCH,
+                parent=scope,
+                enterprise_id=scope.enterprise_id or scope.pk,
+                depth=scope.depth + 1,
+                full_members=10,
+                secretary_name="张三",
+            )
+            for n in range(count)
+        ],
+        batch_size=2000,
+    )
+    Organization.objects.filter(code__startswith=f"{prefix}-", parent=scope).update(
+        path=Concat(Value(scope.path), Cast("pk", CharField()), Value("/"))
+    )
+    for org in branches:
+        org.path = f"{scope.path}{org.pk}/"
+    return branches
+
+
+def new_campaign(name: str, version, scope):
+    """An open campaign of ``version`` over ``scope`` with no object yet (the caller lays
+    them down, as opening would fix them)."""
+    from assessments import services
+    from branches.models import User
+
+    campaign = services.create_campaign(
+        by=User.objects.get(username="dq01"),
+        name=name,
+        version=version,
+        scope=scope,
+        year=2026,
+        quarter=None,
+        template="xining",
+        start=timezone.localdate(),
+    )
+    type(campaign).objects.filter(pk=campaign.pk).update(status="open")
+    return campaign
+
+
+def consolidation_setup(count: int, *, prefix: str = "BENCH", stages: int = 4):
+    """(campaign, its administrator, the stages, the codes): ``count`` branches × the
+    Fuling codes × ``stages`` signed stages. The sheets, entries and per-item facts are
+    laid down with INSERT … SELECT from one template sheet scored by the engine."""
     from decimal import Decimal
 
     from assessments import services
     from assessments.models import CampaignObject, ItemFact, ScoreSheet, SheetEntry, SheetStatus
     from assessments.services.facts import item_facts
-    from branches.models import Organization, OrgKind, User
+    from branches.models import Organization, User
     from rubrics import scoring
     from rubrics.models import RubricVersion
     from rubrics.selectors import rules_for, version_tree
@@ -294,35 +357,8 @@ def consolidation_setup(count: int):
         (i.code, i.points) for i in rules.items() if not i.parts and i.kind != scoring.VETO
     ]
     scope = Organization.objects.get(code="GT")
-    campaign = services.create_campaign(
-        by=admin,
-        name="规模基准",
-        version=version,
-        scope=scope,
-        year=2026,
-        quarter=None,
-        template="xining",
-        start=timezone.localdate(),
-    )
-    type(campaign).objects.filter(pk=campaign.pk).update(status="open")
-    branches = Organization.objects.bulk_create(
-        [
-            Organization(
-                code=f"BENCH-{n:05d}",
-                name=f"基准党支部{n}",
-                kind=OrgKind.BRANCH,
-                parent=scope,
-                enterprise_id=scope.pk,
-                depth=1,
-                full_members=10,
-            )
-            for n in range(count)
-        ],
-        batch_size=2000,
-    )
-    for org in branches:
-        org.path = f"{scope.path}{org.pk}/"
-    Organization.objects.bulk_update(branches, ["path"], batch_size=2000)
+    campaign = new_campaign(f"规模基准 {prefix}", version, scope)
+    branches = bench_branches(scope, prefix, count)
     # Its objects, as opening fixes them.
     CampaignObject.objects.bulk_create(
         [
@@ -331,7 +367,7 @@ def consolidation_setup(count: int):
         ],
         batch_size=2000,
     )
-    stages = list(campaign.stages.exclude(kind="consolidation").order_by("position"))[:4]
+    stages = list(campaign.stages.exclude(kind="consolidation").order_by("position"))[:stages]
     values = {
         code: points - (Decimal("0.5") if n % 7 == 0 else 0)
         for n, (code, points) in enumerate(codes)
@@ -393,45 +429,76 @@ def consolidation_setup(count: int):
     return campaign, admin, stages, codes
 
 
-def raw_writes(campaign, stage) -> float:
-    """Seconds to write what a first consolidation must write — one result per branch (from
-    its ``stage`` sheet) and one rectification item per fact that lost points — as two raw
-    INSERT … SELECT statements into the same tables, every constraint checked, rolled
-    back. For reference: the floor of the writes alone."""
-    from assessments.models import BranchResult, ItemFact, RectificationItem
+def copy_first_writes(campaign) -> tuple[float, dict[str, int]]:
+    """(seconds, rows per table): the floor of what a first consolidation must write. The
+    rows it wrote for ``campaign`` — its results, their consequences and rectification
+    items — are written again, as many rows into the same tables, by three raw
+    INSERT … SELECT statements that copy them into a scratch campaign (every constraint
+    and index checked, the foreign keys immediately on PostgreSQL), then rolled back."""
+    from assessments.models import BranchResult, Consequence, RectificationItem
 
-    result, item, fact = (m._meta.db_table for m in (BranchResult, RectificationItem, ItemFact))
+    quote = connection.ops.quote_name
+
+    def columns(model, replaced: dict[str, str], alias: str) -> tuple[str, str]:
+        cols = [f.column for f in model._meta.concrete_fields if not f.primary_key]
+        return (
+            ", ".join(quote(c) for c in cols),
+            ", ".join(replaced.get(c, f"{alias}.{quote(c)}") for c in cols),
+        )
+
+    result, item, consequence = (
+        m._meta.db_table for m in (BranchResult, RectificationItem, Consequence)
+    )
+    counts = {
+        "results": BranchResult.objects.filter(campaign=campaign).count(),
+        "items": RectificationItem.objects.filter(campaign=campaign).count(),
+        "consequences": Consequence.objects.filter(result__campaign=campaign).count(),
+    }
+    # The new result of each copied one: same organization, in the scratch campaign.
+    twin = f"JOIN {result} n ON n.organization_id = r.organization_id AND n.campaign_id = %s"
     with transaction.atomic():
+        scratch = new_campaign("基准草稿", campaign.rubric_version, campaign.scope)
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # checked here, not at commit
             start = time.perf_counter()
+            cols, select = columns(BranchResult, {"campaign_id": "%s"}, "r")
             cursor.execute(
-                f"INSERT INTO {result} (campaign_id, organization_id, source_stage_id, "
-                "source_sheet_id, source_digest, source_note, total, max_total, grade, passed, "
-                "original_grade, vetoes, overturned, unmet_key_items, inflated_self, inputs, "
-                "year, quarter, rubric_code, computed_at) SELECT s.campaign_id, "
-                "s.organization_id, s.stage_id, s.id, s.digest, '', s.total, s.max_total, "
-                "s.grade, s.passed, '', '[]', '[]', '[]', false, '{}', 2026, NULL, "
-                "'fuling-2017', %s "
-                "FROM assessments_scoresheet s WHERE s.stage_id = %s",
-                [timezone.now(), stage.pk],
+                f"INSERT INTO {result} ({cols}) SELECT {select} FROM {result} r "
+                "WHERE r.campaign_id = %s",
+                [scratch.pk, campaign.pk],
+            )
+            cols, select = columns(Consequence, {"result_id": "n.id"}, "c")
+            cursor.execute(
+                f"INSERT INTO {consequence} ({cols}) SELECT {select} FROM {consequence} c "
+                f"JOIN {result} r ON r.id = c.result_id {twin} WHERE r.campaign_id = %s",
+                [scratch.pk, campaign.pk],
+            )
+            cols, select = columns(
+                RectificationItem, {"result_id": "n.id", "campaign_id": "n.campaign_id"}, "i"
             )
             cursor.execute(
-                f"INSERT INTO {item} (result_id, campaign_id, source, organization_id, code, "
-                "kind, problem, measure, responsible, deadline, status, follow_up, created_at) "
-                "SELECT r.id, r.campaign_id, 'assessment', r.organization_id, f.code, f.kind, "
-                f"f.reason, '', '', %s, 'open', '', %s FROM {fact} f JOIN {result} r ON "
-                "r.source_sheet_id = f.sheet_id WHERE r.campaign_id = %s AND f.lost > 0",
-                [timezone.localdate(), timezone.now(), campaign.pk],
+                f"INSERT INTO {item} ({cols}) SELECT {select} FROM {item} i "
+                f"JOIN {result} r ON r.id = i.result_id {twin} WHERE i.campaign_id = %s",
+                [scratch.pk, campaign.pk],
             )
             elapsed = time.perf_counter() - start
+        copied = RectificationItem.objects.filter(campaign=scratch).count()
+        assert copied == counts["items"], (copied, counts)
         transaction.set_rollback(True)
-    return elapsed
+    return elapsed, counts
+
+
+def seconds(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
 
 
 def consolidation(count: int):
-    """Consolidating ``count`` branches beside a raw SQL aggregate over the same entries."""
+    """Consolidating ``count`` branches: the first run beside its floor (a raw SQL
+    aggregate over the same entries plus writing the rows the first run wrote, raw), a
+    re-run with nothing changed beside the aggregate."""
     from assessments import services
 
     campaign, admin, stages, codes = consolidation_setup(count)
@@ -446,69 +513,275 @@ def consolidation(count: int):
             )
             cursor.fetchall()
 
-    def seconds(fn) -> float:
-        start = time.perf_counter()
-        fn()
-        return time.perf_counter() - start
-
     # What can be repeated is taken as the median of three (the floor and the re-run alike);
     # the first run happens once.
     raw = statistics.median(seconds(raw_sum) for _ in range(3))
-    writes_alone = raw_writes(campaign, stages[-1])
     first_run = seconds(lambda: services.consolidate(campaign, by=admin))
-    agains, writes = [], 0
+    writes, counts = copy_first_writes(campaign)
+    agains, statements = [], 0
     for _ in range(3):
         with CaptureQueriesContext(connection) as queries:
             agains.append(seconds(lambda: services.consolidate(campaign, by=admin)))
-        writes = max(writes, sum(1 for q in queries if q["sql"].lstrip().upper().startswith(WRITE)))
+        statements = max(
+            statements, sum(1 for q in queries if q["sql"].lstrip().upper().startswith(WRITE))
+        )
     again = statistics.median(agains)
     name = f"consolidation {count:,} × {len(codes)} codes × {len(stages)} stages"
-    row(name, first_run, raw, "s", "≤ 3× raw SQL aggregate", 3)
-    row("  its writes alone, raw INSERT … SELECT", writes_alone, raw, "s", "(for reference)")
-    row("  again, nothing changed (median of 3)", again, raw, "s", "≤ 3×, 0 writes", 3)
-    row("  writes when nothing changed", writes, None, "stmts", "0", None)
+    row(name, first_run, raw + writes, "s", "≤ 1.5× aggregate + its writes", 1.5)
+    row("  floor: raw SQL aggregate of the entries", raw, None, "s", "(median of 3)")
+    row(
+        f"  floor: its {counts['results']:,} results, {counts['consequences']:,} "
+        f"consequences, {counts['items']:,} items",
+        writes,
+        None,
+        "s",
+        "(raw INSERT … SELECT)",
+    )
+    row("  again, nothing changed (median of 3)", again, raw, "s", "≤ 3× aggregate", 3)
+    row("  writes when nothing changed", statements, None, "stmts", "0", None)
     return campaign
 
 
-def lists_and_summary(campaign, count: int) -> None:
-    """At the consolidation's scale: the paged lists beside the plain page, and the leader
-    summary (its time, its peak Python memory while rendered, its pages)."""
-    import tracemalloc
+def child(args: list[str]) -> dict:
+    """Run ``paths.py child …`` in a fresh process on this database: its figures, among
+    them ``before_mb`` and ``peak_mb``, the process's peak resident set size (getrusage
+    ru_maxrss) once Django, WeasyPrint and the report modules are loaded and at the end."""
+    connection.close()  # nothing held open while the child reads (SQLite: no lock)
+    done = subprocess.run(
+        [sys.executable, __file__, "child", *args],
+        cwd=os.getcwd(),
+        env=os.environ.copy(),
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode:
+        raise RuntimeError(f"child {args} failed:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
+
+def child_main(kind: str, campaign_pk: int) -> None:
+    """In the child: render ``kind`` (summary: the leader summary PDF, as its report job
+    does; zip: every signed sheet's report zipped into a temporary file) and print one JSON
+    line of figures."""
+    import resource
+    import tempfile
+
+    import weasyprint  # noqa: F401  (loaded before the baseline, as in a warm worker)
     from pypdf import PdfReader
 
     from assessments import reports
-    from assessments.pdf import render_pdf
+    from assessments.models import Campaign
     from branches.models import User
 
+    def rss_mb() -> float:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+    admin = User.objects.get(username="dq01")
+    campaign = Campaign.objects.select_related("rubric_version", "scope").get(pk=campaign_pk)
+    before = rss_mb()
+    figures = {}
+    start = time.perf_counter()
+    if kind == "summary":
+        content = reports.render_summary(campaign, by=admin)
+        figures["pages"] = len(PdfReader(io.BytesIO(content)).pages)
+    else:
+        with tempfile.TemporaryFile() as target:
+            figures["members"] = reports.write_branch_zip(campaign, target, by=admin)
+            figures["zip_mb"] = target.tell() / 2**20
+    figures.update(seconds=time.perf_counter() - start, before_mb=before, peak_mb=rss_mb())
+    print(json.dumps(figures))
+
+
+def summary(large_campaign=None) -> None:
+    """The leader summary PDF at SUMMARY_BRANCHES and at a quarter of it, each rendered in
+    a fresh process: time, pages, peak RSS, and how the peak grows with the branches."""
+    from assessments import services
+    from branches.models import User
+
+    admin = User.objects.get(username="dq01")
+    sizes = {SUMMARY_BRANCHES // 4: None, SUMMARY_BRANCHES: large_campaign}
+    figures = {}
+    for count, campaign in sizes.items():
+        if campaign is None:
+            campaign = consolidation_setup(count, prefix=f"SUM{count}")[0]
+            services.consolidate(campaign, by=admin)
+        figures[count] = child(["summary", str(campaign.pk)])
+    small, large = (figures[n] for n in sizes)
+    name = f"leader summary PDF, {SUMMARY_BRANCHES:,} branches"
+    row(name, large["seconds"], None, "s", "≤ 30 s")
+    row("  its pages", large["pages"], None, "pages", "≤ 8 pages")
+    row("  peak RSS of the process rendering it", large["peak_mb"], None, "MB", "≤ 500 MB")
+    row(
+        f"  peak RSS growth {SUMMARY_BRANCHES // 4:,} → {SUMMARY_BRANCHES:,}",
+        large["peak_mb"],
+        small["peak_mb"],
+        "MB",
+        "≤ 1.3×",
+        1.3,
+    )
+    row(
+        f"  above the loaded process, {SUMMARY_BRANCHES // 4:,} → {SUMMARY_BRANCHES:,}",
+        large["peak_mb"] - large["before_mb"],
+        small["peak_mb"] - small["before_mb"],
+        "MB",
+        "(reference)",
+    )
+
+
+def branch_zip() -> None:
+    """The zip of every branch report at ZIP_BRANCHES and at a quarter of it (one signed
+    sheet per branch, each report rendered then: 1–3 s a branch), each in a fresh process:
+    peak RSS at both sizes, time per branch."""
+    sizes = (max(ZIP_BRANCHES // 4, 1), ZIP_BRANCHES)
+    figures = {}
+    for count in sizes:
+        campaign = consolidation_setup(count, prefix=f"ZIP{count}", stages=1)[0]
+        figures[count] = child(["zip", str(campaign.pk)])
+        assert figures[count]["members"] == count, figures[count]
+    small, large = (figures[n] for n in sizes)
+    row(
+        f"zip of branch reports, peak RSS {sizes[0]} → {sizes[1]}",
+        large["peak_mb"],
+        small["peak_mb"],
+        "MB",
+        "≤ 1.2× (flat)",
+        1.2,
+    )
+    row(
+        f"  per branch ({sizes[1]} PDFs rendered and zipped)",
+        large["seconds"] / large["members"],
+        None,
+        "s",
+        "(reference)",
+    )
+
+
+def list_campaign(count: int):
+    """A consolidated-looking campaign over ``count`` new branches, laid down directly: one
+    signed sheet per branch (no entries), its result, a consequence for each result below
+    the pass mark and three rectification items per result, by bulk inserts and
+    INSERT … SELECT."""
+    from decimal import Decimal
+
+    from assessments.models import (
+        BranchResult,
+        CampaignObject,
+        Consequence,
+        RectificationItem,
+        ScoreSheet,
+        SheetStatus,
+    )
+    from branches.models import Organization, User
+    from rubrics.models import RubricVersion
+
+    admin = User.objects.get(username="dq01")
+    version = RubricVersion.objects.get(rubric__code="fuling-2017")
+    scope = Organization.objects.get(code="GT")
+    campaign = new_campaign("列表基准", version, scope)
+    branches = bench_branches(scope, "LIST", count)
+    CampaignObject.objects.bulk_create(
+        [
+            CampaignObject(campaign=campaign, organization=o, enterprise_id=o.enterprise_id)
+            for o in branches
+        ],
+        batch_size=5000,
+    )
+    stage = campaign.stages.exclude(kind="consolidation").order_by("position").first()
+    bands = list(version.bands.filter(scale="").order_by("position"))  # top first
+    now = timezone.now()
+    sheets = []
+    for n, org in enumerate(branches):
+        total = Decimal(100 - n % 45)
+        band = next(b for b in bands if b.minimum is None or total >= b.minimum)
+        sheets.append(
+            ScoreSheet(
+                stage=stage,
+                campaign=campaign,
+                rubric_version=version,
+                organization=org,
+                assessor=admin,
+                status=SheetStatus.SIGNED,
+                total=total,
+                max_total=Decimal(100),
+                grade=band.label,
+                passed=band.passed,
+                signed_at=now,
+                signed_by=admin,
+                digest="0" * 64,
+            )
+        )
+    ScoreSheet.objects.bulk_create(sheets, batch_size=5000)
+    result, item, consequence = (
+        m._meta.db_table for m in (BranchResult, RectificationItem, Consequence)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {result} (campaign_id, organization_id, source_stage_id, "
+            "source_sheet_id, source_digest, source_note, total, max_total, grade, passed, "
+            "original_grade, vetoes, overturned, unmet_key_items, inflated_self, inputs, "
+            "year, quarter, rubric_code, computed_at) SELECT s.campaign_id, "
+            "s.organization_id, s.stage_id, s.id, s.digest, '', s.total, s.max_total, "
+            "s.grade, s.passed, '', '[]', '[]', '[]', false, '{}', 2026, NULL, "
+            "'fuling-2017', %s FROM assessments_scoresheet s WHERE s.stage_id = %s",
+            [now, stage.pk],
+        )
+        cursor.execute(
+            f"INSERT INTO {consequence} (result_id, rule, text, basis, status, action) "
+            "SELECT r.id, 'talk', '谈话提醒', '基准', 'pending', '' "
+            f"FROM {result} r WHERE r.campaign_id = %s AND r.passed = false",
+            [campaign.pk],
+        )
+        for code in ("1.1", "2.3", "4.2"):
+            cursor.execute(
+                f"INSERT INTO {item} (result_id, campaign_id, source, organization_id, code, "
+                "kind, problem, measure, responsible, deadline, status, follow_up, "
+                "created_at) SELECT r.id, r.campaign_id, 'assessment', r.organization_id, "
+                "%s, 'deduction', '基准扣分说明', '', '', %s, 'open', '', %s "
+                f"FROM {result} r WHERE r.campaign_id = %s",
+                [code, timezone.localdate(), now, campaign.pk],
+            )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    return campaign
+
+
+def lists(count: int) -> None:
+    """The paged lists a department administrator reads, at ``count`` branches, beside
+    the plain page (first page of each, medians of interleaved rounds)."""
+    from branches.models import Organization, OrgKind, User
+    from tests import otp
+
+    started = time.perf_counter()
+    campaign = list_campaign(count)
+    built = time.perf_counter() - started
     admin = User.objects.get(username="dq01")
     client = Client()
     client.force_login(admin)
     urls = {
-        "组织架构 (tree, page 1)": "/orgs/",
-        "组织生活 overview": "/meetings/",
-        "过筛子 overview": "/screenings/",
-        "结果运用": f"/campaigns/{campaign.pk}/consequences/",
+        "组织架构 (org tree)": "/orgs/",
+        "组织生活 (meeting overview)": "/meetings/",
+        "过筛子 (screening overview)": "/screenings/",
+        "结果运用 (consequences)": f"/campaigns/{campaign.pk}/consequences/",
         "results ledger": f"/campaigns/{campaign.pk}/results/",
+        "rectification list": f"/rectifications/?campaign={campaign.pk}",
     }
     with override_settings(ROOT_URLCONF=__name__, ALLOWED_HOSTS=["testserver"]):
+        # The department administrator proves a second factor after the password, as the
+        # suite's logins do (without it every page is a redirect to the verify page).
+        otp.prove(client, admin)
+        for url in urls.values():
+            response = client.get(url)
+            assert response.status_code == 200, (url, response.status_code)
         paths = {"plain": lambda: client.get("/bench/plain/")}
         for name, url in urls.items():
             paths[name] = lambda url=url: client.get(url)
         ms = interleaved(paths, max(RUNS // 3, 5))
+    # Every branch in the tree (other parts of the bench may have added theirs).
+    total = Organization.objects.filter(kind=OrgKind.BRANCH).count()
+    row(f"build {count:,} branches with results (setup)", built, None, "s", "(reference)")
     for name in urls:
-        row(f"{name}, {count:,} branches", ms[name], ms["plain"], "ms", "≤ 2× plain page", 2)
-
-    start = time.perf_counter()
-    content = reports.render_summary(campaign, by=admin)
-    seconds = time.perf_counter() - start
-    row(f"leader summary PDF, {count:,} branches", seconds, None, "s", "≤ 30 s")
-    row("  its pages", len(PdfReader(io.BytesIO(content)).pages), None, "pages", "≤ 8 pages")
-    tracemalloc.start()
-    render_pdf("reports/summary.html", reports.summary_context(campaign))
-    peak = tracemalloc.get_traced_memory()[1] / 2**20
-    tracemalloc.stop()
-    row("  its peak Python memory (tracemalloc)", peak, None, "MB", "≤ 500 MB")
+        row(f"{name}, {total:,} branches", ms[name], ms["plain"], "ms", "≤ 2× plain page", 2)
 
 
 def main() -> None:
@@ -520,11 +793,20 @@ def main() -> None:
         branch_pdf(sheet)
     if not ONLY or "import" in ONLY:
         import_bench(IMPORT_ROWS)
-    if not ONLY or ONLY & {"consolidation", "lists"}:
-        campaign = consolidation(BRANCHES)
-        if not ONLY or "lists" in ONLY:
-            lists_and_summary(campaign, BRANCHES)
+    consolidated = None
+    if not ONLY or "consolidation" in ONLY:
+        consolidated = consolidation(BRANCHES)
+    if not ONLY or "summary" in ONLY:
+        # The consolidation's campaign when it has the summary's size (built once).
+        summary(consolidated if BRANCHES == SUMMARY_BRANCHES else None)
+    if not ONLY or "zip" in ONLY:
+        branch_zip()
+    if not ONLY or "lists" in ONLY:
+        lists(LIST_BRANCHES)
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["child"]:
+        child_main(sys.argv[2], int(sys.argv[3]))
+    else:
+        main()
