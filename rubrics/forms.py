@@ -215,8 +215,8 @@ class ConsequenceForm(forms.Form):
         return data
 
 
-BandFormSet = forms.formset_factory(BandForm, extra=2, max_num=10, absolute_max=10)
-ConsequenceFormSet = forms.formset_factory(ConsequenceForm, extra=2, max_num=20, absolute_max=20)
+BandFormSet = forms.formset_factory(BandForm, extra=4, max_num=10, absolute_max=10)
+ConsequenceFormSet = forms.formset_factory(ConsequenceForm, extra=3, max_num=20, absolute_max=20)
 
 
 class GradeRulesForm(forms.Form):
