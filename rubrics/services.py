@@ -207,12 +207,7 @@ def item_problems(item: ItemSpec, *, method: str) -> list[str]:
 def version_rule_problems(version: RubricVersion, bands: list[BandSpec], items: list) -> list[str]:
     """What ▲ and veto items need from the version's grade rules."""
     problems = []
-    keys = [i.code for i in items if i.is_key]
-    if keys and not version.key_items_cap_top:
-        problems.append(
-            f"有▲重点项（{'、'.join(keys[:5])}），须勾选“▲项未达标不得评为最高档”，否则▲不起作用。"
-        )
-    if (keys or version.key_items_cap_top) and len(bands) < 2:
+    if version.key_items_cap_top and len(bands) < 2:
         problems.append("▲项未达标时等次降一档：至少要有两档等次。")
     vetoes = [i.code for i in items if i.kind == IndicatorKind.VETO]
     if vetoes and (not bands or bands[-1].passed):
