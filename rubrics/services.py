@@ -248,7 +248,15 @@ def check_publishable(version: RubricVersion) -> list[str]:
     for section in version.sections.all():
         if section.points is None:
             continue
-        total = sum((i.points for i in indicators if i.section_id == section.pk), Decimal(0))
+        # A composite's section counts each instrument by its weight (100 × 40% + …).
+        total = sum(
+            (
+                i.points * (i.weight or 0) if version.method == Method.COMPOSITE else i.points
+                for i in indicators
+                if i.section_id == section.pk
+            ),
+            Decimal(0),
+        )
         if total != section.points:
             problems.append(
                 f"第 {section.code} 部分“{section.title}”分值为 {section.points.normalize()}，"

@@ -602,7 +602,8 @@ TEMPLATE_ROWS = [
         "",
     ],
 ]
-TEMPLATE_BANDS = [["合格", "80", "是"], ["基本合格", "60", "是"], ["不合格", "", "否"]]
+# The example's full marks are 10: its bands are set on that scale.
+TEMPLATE_BANDS = [["合格", "8", "是"], ["基本合格", "6", "是"], ["不合格", "", "否"]]
 TEMPLATE_NOTES = [
     ["指标", "第一个工作表一行一个指标；同一部分的各行填写相同的部分编码和名称。"],
     ["分项", "一行一个：编码｜内容｜分值｜步长（步长可省略）。"],
