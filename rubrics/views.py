@@ -28,7 +28,7 @@ from .forms import (
     levels_text,
 )
 from .importing import ImportKind
-from .models import IndicatorKind, Rubric, RubricVersion
+from .models import Indicator, IndicatorKind, Rubric, RubricVersion, Section
 from .services import RubricError
 
 
@@ -374,14 +374,14 @@ def _draft(request: HttpRequest, code: str, number: int) -> RubricVersion | None
     return version
 
 
-def _section_of(version: RubricVersion, pk) -> object:
+def _section_of(version: RubricVersion, pk) -> Section:
     for section in version.sections.all():
         if str(section.pk) == str(pk):
             return section
     raise Http404("没有这个部分")
 
 
-def _item_of(version: RubricVersion, pk: int):
+def _item_of(version: RubricVersion, pk: int) -> Indicator:
     for indicator in version.indicators.all():
         if indicator.pk == pk:
             return indicator
