@@ -2,18 +2,31 @@
 
 Version layout (one row per item; parts in one cell, one per line as
 ``编码｜内容｜分值｜步长``) round-trips: export → import into a draft → export is identical.
+Two more worksheets carry the rest of a whole rubric: 等次 (a band a row, top first) and
+标准设置 (计分方式, 逐项评定的档次, the ▲ rule); a file without them leaves those as they are.
 """
 
+import io
 import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 
+import openpyxl
 from django.db import transaction
 
 from branches.toolkit.spreadsheets import SpreadsheetError, read_pairs, read_xlsx, write_xlsx
 
 from . import scoring
-from .models import Indicator, IndicatorKind, IndicatorPart, RubricVersion, Section, VersionStatus
+from .models import (
+    GradeBand,
+    Indicator,
+    IndicatorKind,
+    IndicatorPart,
+    Method,
+    RubricVersion,
+    Section,
+    VersionStatus,
+)
 from .scoring import fmt
 
 
@@ -80,9 +93,42 @@ def version_rows(version: RubricVersion) -> list[list]:
     return rows
 
 
+BANDS_SHEET = "等次"
+BAND_HEADERS = ["等次", "下限（含）", "视为达标"]
+SETTINGS_SHEET = "标准设置"
+METHOD_KEY, LEVELS_KEY, KEY_CAP_KEY = "计分方式", "逐项评定的档次", "▲项未达标不得评为最高档"
+METHOD_BY_LABEL = {str(label): value for value, label in Method.choices} | {
+    "计分制": Method.POINTS,
+    "逐项评定": Method.CHECKLIST,
+    "加权综合": Method.COMPOSITE,
+}
+YES = ("是", "√", "1", "true", "True")
+
+
+def band_rows(version: RubricVersion) -> list[list]:
+    return [
+        [b.label, _num(b.minimum), "是" if b.passed else "否"]
+        for b in version.bands.all()
+        if not b.scale
+    ]
+
+
+def settings_rows(version: RubricVersion) -> list[list]:
+    levels = "；".join(f"{label}={fmt(value)}" for label, value in version.levels)
+    return [
+        [METHOD_KEY, str(Method(version.method).label)],
+        [LEVELS_KEY, levels],
+        [KEY_CAP_KEY, "是" if version.key_items_cap_top else "否"],
+    ]
+
+
 def export_version(version: RubricVersion) -> bytes:
     return write_xlsx(
-        [(f"{version.rubric.code}-v{version.number}", VERSION_HEADERS, version_rows(version))],
+        [
+            (f"{version.rubric.code}-v{version.number}", VERSION_HEADERS, version_rows(version)),
+            (BANDS_SHEET, BAND_HEADERS, band_rows(version)),
+            (SETTINGS_SHEET, ["项目", "内容"], settings_rows(version)),
+        ],
         widths={
             "部分名称": 24,
             "指标内容": 60,
@@ -121,7 +167,7 @@ def _cells(col: dict[str, int], values: list) -> Callable[[str], str]:
     return get
 
 
-def _parse_parts(cell: str, errors: list[str]) -> list[dict]:
+def parse_parts(cell: str, errors: list[str]) -> list[dict]:
     """The 分项 cell: one part a line, 编码｜内容｜分值｜步长｜期间 (步长 and 期间 optional;
     a part with a 期间 must be met in that period)."""
     parts = []
@@ -185,7 +231,7 @@ def _parse_item(get: Callable[[str], str], codes: dict[str, int], errors: list[s
         "kind": kind,
         "weight": weight,
         "guidance": get("执行标准/佐证要求"),
-        "parts": _parse_parts(get("分项"), errors),
+        "parts": parse_parts(get("分项"), errors),
         "period_activity": _period_activity(get("每期须开展"), errors),
     }
 
@@ -227,12 +273,114 @@ def parse_version_sheet(content: bytes) -> tuple[list[dict], list[dict]]:
     return list(sections.values()), report
 
 
+def _sheet_rows(content: bytes, name: str) -> list[tuple[int, tuple]] | None:
+    """The numbered data rows of a named worksheet (None if the file has none). The file
+    has passed ``read_xlsx``'s checks before this reads it."""
+    book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    try:
+        if name not in book.sheetnames:
+            return None
+        rows = book[name].iter_rows(min_row=2, values_only=True)
+        return [
+            (n, tuple(r)) for n, r in enumerate(rows, start=2) if any(v is not None for v in r)
+        ][:50]
+    finally:
+        book.close()
+
+
+def _text(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return "" if value is None else str(value).strip()
+
+
+def parse_levels_cell(cell: str, errors: list[str]) -> dict[str, str]:
+    """逐项评定的档次 as 达标=1；基本达标=0.5；未达标=0."""
+    levels: dict[str, str] = {}
+    for bit in [b.strip() for b in re.split(r"[；;\n]", cell) if b.strip()]:
+        label, sep, value = bit.replace("＝", "=").partition("=")
+        number = _dec(value, f"档次 {label.strip()}", errors) if sep else None
+        if not sep or not label.strip():
+            errors.append(f"档次“{bit[:20]}”应写成 名称=比例，如 基本达标=0.5")
+        elif number is not None:
+            levels[label.strip()] = fmt(number)
+    return levels
+
+
+def parse_grade_sheets(content: bytes) -> tuple[dict | None, list[dict]]:
+    """The 等次 and 标准设置 worksheets: {method?, level_points?, key_items_cap_top?,
+    bands?} (None when the file has neither) and a report row for each line read."""
+    report: list[dict] = []
+    grades: dict = {}
+    pairs = read_pairs(content, SETTINGS_SHEET)
+    if pairs is not None:
+        errors: list[str] = []
+        method_label = pairs.get(METHOD_KEY, "").strip()
+        if method_label:
+            if method_label not in METHOD_BY_LABEL:
+                errors.append(
+                    f"未知的计分方式“{method_label[:20]}”，应为：计分制、逐项评定、加权综合"
+                )
+            grades["method"] = METHOD_BY_LABEL.get(method_label)
+        if pairs.get(LEVELS_KEY, "").strip():
+            grades["level_points"] = parse_levels_cell(pairs[LEVELS_KEY], errors)
+        if KEY_CAP_KEY in pairs:
+            grades["key_items_cap_top"] = pairs[KEY_CAP_KEY].strip() in YES
+        report.append({"row": None, "label": f"{SETTINGS_SHEET}：{method_label}", "errors": errors})
+    rows = _sheet_rows(content, BANDS_SHEET)
+    if rows is not None:
+        grades["bands"] = []
+        for number, values in rows:
+            values = (*values, None, None, None)
+            errors = []
+            label = _text(values[0])
+            minimum = _dec(values[1], "下限（含）", errors, blank_ok=True)
+            if not label:
+                errors.append("“等次”不能为空")
+            grades["bands"].append(
+                {"label": label, "minimum": minimum, "passed": _text(values[2]) in YES}
+            )
+            shown = f"≥ {_text(values[1])}" if minimum is not None else "其余"
+            report.append(
+                {"row": number, "label": f"{BANDS_SHEET}：{label} {shown}", "errors": errors}
+            )
+    return (grades if pairs is not None or rows is not None else None), report
+
+
+def _replace_grades(version: RubricVersion, grades: dict) -> None:
+    """Write what the 等次 and 标准设置 worksheets set (and only that)."""
+    if grades.get("method"):
+        version.method = grades["method"]
+    if "level_points" in grades or version.method != Method.CHECKLIST:
+        version.level_points = (
+            grades.get("level_points", {}) if version.method == Method.CHECKLIST else {}
+        )
+    if "key_items_cap_top" in grades:
+        version.key_items_cap_top = grades["key_items_cap_top"]
+    version.save()
+    if "bands" in grades:
+        version.bands.filter(scale="").delete()
+        for position, band in enumerate(grades["bands"]):
+            GradeBand.objects.create(
+                version=version,
+                label=band["label"],
+                minimum=band["minimum"],
+                passed=band["passed"],
+                position=position,
+            )
+
+
 @transaction.atomic
-def replace_draft_content(version: RubricVersion, sections: list[dict]) -> None:
-    """Replace a draft's sections, items and parts with the imported ones."""
+def replace_draft_content(
+    version: RubricVersion, sections: list[dict], grades: dict | None = None
+) -> None:
+    """Replace a draft's sections, items and parts with the imported ones (and its grade
+    bands and settings when the file has them)."""
     version = RubricVersion.objects.select_for_update().get(pk=version.pk)
     if version.status != VersionStatus.DRAFT:
         raise SheetError("只能导入到草稿版本；已发布的版本不能修改。")
+    if grades:
+        _replace_grades(version, grades)
     for old in version.sections.all():
         old.delete()
     for s_pos, s in enumerate(sections):
@@ -397,3 +545,91 @@ def read_score_sheet(
             continue  # reported as missing by the engine, by code
         scores[code] = str(value).strip() if isinstance(value, str) else value
     return scoring.Entry(scores=scores, vetoes=frozenset(found_vetoes))
+
+
+# -- the template for writing a whole rubric in Excel -------------------------------------
+
+TEMPLATE_ROWS = [
+    [
+        "一",
+        "组织建设",
+        "10",
+        "",
+        "1.1",
+        "按期换届，班子配备齐全",
+        "4",
+        "0.5",
+        "▲",
+        "",
+        "",
+        "",
+        "查阅换届选举材料",
+        "",
+        "",
+    ],
+    [
+        "一",
+        "组织建设",
+        "10",
+        "",
+        "1.2",
+        "“三会一课”按期召开",
+        "6",
+        "0.5",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "1.2.a｜支委会每月1次｜3｜0.5\n1.2.b｜党课每季度1次｜3｜0.5",
+        "",
+    ],
+    [
+        "二",
+        "反向指标",
+        "",
+        "",
+        "V1",
+        "书记不称职、工作停滞",
+        "0",
+        "0.5",
+        "",
+        "是",
+        "反向（否决）指标",
+        "",
+        "",
+        "",
+        "",
+    ],
+]
+# The example's full marks are 10: its bands are set on that scale.
+TEMPLATE_BANDS = [["合格", "8", "是"], ["基本合格", "6", "是"], ["不合格", "", "否"]]
+TEMPLATE_NOTES = [
+    ["指标", "第一个工作表一行一个指标；同一部分的各行填写相同的部分编码和名称。"],
+    ["分项", "一行一个：编码｜内容｜分值｜步长（步长可省略）。"],
+    ["▲", "重点项填“▲”；▲项未达到满分时，等次不能为最高档（计分制）。"],
+    ["否决", "反向（否决）指标在“否决”列填“是”、类型填“反向（否决）指标”、分值填 0。"],
+    ["类型", "、".join(KIND_LABELS.values()) + "；留空为计分指标。逐项评定的标准填“逐项评定”。"],
+    ["等次", "“等次”工作表从高到低一行一档：下限（含）依次降低，最低一档下限留空。"],
+    [
+        "标准设置",
+        "计分方式：计分制、逐项评定或加权综合；逐项评定的档次如 达标=1；基本达标=0.5；未达标=0。",
+    ],
+]
+
+
+def import_template() -> bytes:
+    """A workbook with every worksheet of a whole rubric and an example in each."""
+    return write_xlsx(
+        [
+            ("指标", VERSION_HEADERS, TEMPLATE_ROWS),
+            (BANDS_SHEET, BAND_HEADERS, TEMPLATE_BANDS),
+            (
+                SETTINGS_SHEET,
+                ["项目", "内容"],
+                [[METHOD_KEY, "计分制"], [LEVELS_KEY, ""], [KEY_CAP_KEY, "是"]],
+            ),
+            ("填写说明", ["项目", "说明"], TEMPLATE_NOTES),
+        ],
+        widths={"部分名称": 24, "指标内容": 40, "分项": 40, "说明": 80},
+    )

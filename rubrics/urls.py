@@ -4,6 +4,31 @@ from . import views
 
 urlpatterns = [
     path("rubrics/", views.rubric_list, name="rubric_list"),
+    path("rubrics/new/", views.rubric_create, name="rubric_create"),
+    path("rubrics/template.xlsx", views.import_template, name="rubric_template"),
+    path(
+        "rubrics/<slug:code>/v<int:number>/sections/new/",
+        views.section_edit,
+        name="rubric_section_new",
+    ),
+    path(
+        "rubrics/<slug:code>/v<int:number>/sections/<int:pk>/",
+        views.section_edit,
+        name="rubric_section",
+    ),
+    path(
+        "rubrics/<slug:code>/v<int:number>/sections/<int:pk>/delete/",
+        views.section_delete,
+        name="rubric_section_delete",
+    ),
+    path("rubrics/<slug:code>/v<int:number>/items/new/", views.item_edit, name="rubric_item_new"),
+    path("rubrics/<slug:code>/v<int:number>/items/<int:pk>/", views.item_edit, name="rubric_item"),
+    path(
+        "rubrics/<slug:code>/v<int:number>/items/<int:pk>/delete/",
+        views.item_delete,
+        name="rubric_item_delete",
+    ),
+    path("rubrics/<slug:code>/v<int:number>/grades/", views.grade_rules, name="rubric_grades"),
     path("rubrics/<slug:code>/v<int:number>/", views.version_detail, name="rubric_version"),
     path(
         "rubrics/<slug:code>/v<int:number>/export.xlsx", views.version_export, name="rubric_export"

@@ -14,9 +14,22 @@ from branches.toolkit.params import int_param
 from branches.toolkit.spreadsheets import XLSX_CONTENT_TYPE, SpreadsheetError
 
 from . import selectors, services, sheets
-from .forms import PublishForm, SlotTextsForm, UploadForm
+from .forms import (
+    BandFormSet,
+    ConsequenceFormSet,
+    GradeRulesForm,
+    ItemForm,
+    PublishForm,
+    RubricForm,
+    SectionForm,
+    SlotTextsForm,
+    UploadForm,
+    band_specs,
+    consequence_rows,
+    levels_text,
+)
 from .importing import ImportKind
-from .models import IndicatorKind, Rubric, RubricVersion
+from .models import Indicator, IndicatorKind, Rubric, RubricVersion, Section
 from .services import RubricError
 
 
@@ -66,6 +79,7 @@ def version_detail(request: AuthenticatedHttpRequest, code: str, number: int) ->
         "scales": _scales(version),
         "versions": versions,
         "can_manage": manage,
+        "editable": manage and version.is_draft,
         "problems": services.check_publishable(version) if manage and version.is_draft else [],
         "publish_form": PublishForm(),
         "has_slots": any(i.kind == IndicatorKind.CUSTOM for i in version.indicators.all()),
@@ -169,7 +183,9 @@ def version_copy(request: AuthenticatedHttpRequest, code: str, number: int) -> H
     except RubricError as exc:
         messages.error(request, str(exc))
         return _back(version)
-    messages.success(request, f"已复制为第 {draft.number} 版草稿，可在管理后台或用 Excel 修改。")
+    messages.success(
+        request, f"已复制为第 {draft.number} 版草稿，可在本页逐项修改或用 Excel 修改。"
+    )
     return _back(draft)
 
 
@@ -315,3 +331,249 @@ def slot_texts(request: AuthenticatedHttpRequest, code: str, number: int) -> Htt
             "slot_count": len(slots),
         },
     )
+
+
+# -- writing a rubric through the pages ----------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def rubric_create(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """A new rubric of the organization's own: its first version is an empty draft."""
+    access.require(request.user, Perm.MANAGE_RUBRICS)
+    form = RubricForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            version = services.create_rubric(
+                by=request.user,
+                code=data["code"],
+                name=data["name"],
+                issuer=data["issuer"],
+                source_document=data["source_document"],
+                assesses=data["assesses"],
+                period=data["period"],
+                description=data["description"],
+                method=data["method"],
+                level_points=data["level_points"],
+                key_items_cap_top=data["key_items_cap_top"],
+            )
+        except RubricError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request, f"已创建《{version.rubric.name}》第 1 版草稿。请添加部分、指标和等次规则。"
+            )
+            return _back(version)
+    return render(request, "rubrics/rubric_form.html", {"form": form})
+
+
+def _draft(request: AuthenticatedHttpRequest, code: str, number: int) -> RubricVersion | None:
+    """The draft a manager edits (None, with a message, if the version is not a draft)."""
+    version = _manage_version(request, code, number)
+    if not version.is_draft:
+        messages.error(request, "已发布的版本不能修改。请先“复制为新版本”。")
+        return None
+    return version
+
+
+def _section_of(version: RubricVersion, pk) -> Section:
+    for section in version.sections.all():
+        if str(section.pk) == str(pk):
+            return section
+    raise Http404("没有这个部分")
+
+
+def _item_of(version: RubricVersion, pk: int) -> Indicator:
+    for indicator in version.indicators.all():
+        if indicator.pk == pk:
+            return indicator
+    raise Http404("没有这个指标")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def section_edit(
+    request: AuthenticatedHttpRequest, code: str, number: int, pk: int = 0
+) -> HttpResponse:
+    """Add a section to a draft (pk 0) or change one."""
+    if (version := _draft(request, code, number)) is None:
+        return redirect("rubric_version", code=code, number=number)
+    section = _section_of(version, pk) if pk else None
+    initial = (
+        {k: getattr(section, k) for k in ("code", "title", "points", "slogan")} if section else {}
+    )
+    form = SectionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_section(version, by=request.user, section=section, **form.cleaned_data)
+        except RubricError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"已保存第 {form.cleaned_data['code']} 部分。")
+            return _back(version)
+    return render(
+        request,
+        "rubrics/draft_form.html",
+        {"form": form, "version": version, "title": "修改部分" if section else "添加部分"},
+    )
+
+
+@require_POST
+@login_required
+def section_delete(
+    request: AuthenticatedHttpRequest, code: str, number: int, pk: int
+) -> HttpResponse:
+    if (version := _draft(request, code, number)) is not None:
+        section = _section_of(version, pk)
+        try:
+            services.delete_section(section, by=request.user)
+        except RubricError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"已删除第 {section.code} 部分。")
+    return redirect("rubric_version", code=code, number=number)
+
+
+def _item_initial(indicator) -> dict:
+    parts = "\n".join(
+        "｜".join(
+            [p.code, p.text, sheets.fmt(p.points), sheets.fmt(p.step)]
+            + ([p.period] if p.period else [])
+        )
+        for p in indicator.parts.all()
+    )
+    return {
+        "section": str(indicator.section_id),
+        "code": indicator.code,
+        "text": indicator.text,
+        "kind": indicator.kind,
+        "points": indicator.points,
+        "step": indicator.step,
+        "key": indicator.is_key,
+        "weight": indicator.weight,
+        "parts": parts,
+        "guidance": indicator.guidance,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def item_edit(
+    request: AuthenticatedHttpRequest, code: str, number: int, pk: int = 0
+) -> HttpResponse:
+    """Add an item to a draft (pk 0) or change one: text, points, step, ▲, veto, parts."""
+    if (version := _draft(request, code, number)) is None:
+        return redirect("rubric_version", code=code, number=number)
+    sections = list(version.sections.all())
+    if not sections:
+        messages.error(request, "请先添加一个部分，再在其中添加指标。")
+        return _back(version)
+    indicator = _item_of(version, pk) if pk else None
+    initial = _item_initial(indicator) if indicator else {"section": request.GET.get("section", "")}
+    form = ItemForm(request.POST or None, initial=initial, sections=sections, method=version.method)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.save_item(
+                version,
+                by=request.user,
+                section=_section_of(version, form.cleaned_data["section"]),
+                item=form.cleaned_data["spec"],
+                indicator=indicator,
+            )
+        except RubricError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"已保存指标 {saved.code}。")
+            if "another" in request.POST:
+                return redirect(
+                    reverse("rubric_item_new", args=[code, number]) + f"?section={saved.section_id}"
+                )
+            return _back(version)
+    return render(
+        request,
+        "rubrics/draft_form.html",
+        {
+            "form": form,
+            "version": version,
+            "title": f"修改指标 {indicator.code}" if indicator else "添加指标",
+            "another": indicator is None,
+        },
+    )
+
+
+@require_POST
+@login_required
+def item_delete(request: AuthenticatedHttpRequest, code: str, number: int, pk: int) -> HttpResponse:
+    if (version := _draft(request, code, number)) is not None:
+        indicator = _item_of(version, pk)
+        try:
+            services.delete_item(indicator, by=request.user)
+        except RubricError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"已删除指标 {indicator.code}。")
+    return redirect("rubric_version", code=code, number=number)
+
+
+def _rules_initial(version: RubricVersion) -> tuple[dict, list[dict], list[dict]]:
+    rules = version.consequence_rules or {}
+    return (
+        {
+            "key_items_cap_top": version.key_items_cap_top,
+            "levels": levels_text(version.level_points),
+            "basis": rules.get("basis", ""),
+        },
+        [
+            {"label": b.label, "minimum": b.minimum, "passed": b.passed}
+            for b in version.bands.all()
+            if not b.scale
+        ],
+        [
+            {k: r.get(k, "") for k in ("code", "grade", "previous", "text")}
+            for r in rules.get("rules", [])
+        ],
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def grade_rules(request: AuthenticatedHttpRequest, code: str, number: int) -> HttpResponse:
+    """A draft's grade bands, ▲ rule, checklist levels and rules for using the results."""
+    if (version := _draft(request, code, number)) is None:
+        return redirect("rubric_version", code=code, number=number)
+    initial, bands, consequences = _rules_initial(version)
+    data = request.POST or None
+    form = GradeRulesForm(data, initial=initial, method=version.method)
+    band_forms = BandFormSet(data, initial=bands, prefix="band")
+    rule_forms = ConsequenceFormSet(data, initial=consequences, prefix="rule")
+    valid = data and all([form.is_valid(), band_forms.is_valid(), rule_forms.is_valid()])
+    if valid:
+        try:
+            services.set_grade_rules(
+                version,
+                by=request.user,
+                bands=band_specs(band_forms),
+                key_items_cap_top=form.cleaned_data.get("key_items_cap_top", False),
+                level_points=form.cleaned_data.get("levels") or {},
+                consequences=consequence_rows(rule_forms),
+                basis=form.cleaned_data["basis"].strip(),
+            )
+        except RubricError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "已保存等次规则和结果运用规则。")
+            return _back(version)
+    return render(
+        request,
+        "rubrics/grade_rules.html",
+        {"form": form, "bands": band_forms, "rules": rule_forms, "version": version},
+    )
+
+
+@require_GET
+@login_required
+def import_template(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """A blank workbook to write a whole rubric in: items, grade bands and settings."""
+    access.require(request.user, Perm.MANAGE_RUBRICS)
+    return _xlsx("考评标准导入模板.xlsx", sheets.import_template())

@@ -81,7 +81,9 @@ def _objects(tree, users) -> dict:
         secretary_b, by=users["sysadmin"], password="Chongzhi#2026"
     )
     group = CrossReviewGroup.objects.create(owner=tree.root, name="第一组")
-    make_rubric("demo-rubric")
+    _, draft = make_rubric("demo-rubric")
+    draft_section = draft.sections.get()
+    draft_item = draft.indicators.get(code="1.1")
     campaign, sheet, evidence, draw = _campaign_objects(tree, dept_admin, users["secretary_a"])
     result, item, item_evidence = _result_objects(campaign, tree, dept_admin, secretary_b)
     job = importing.start_import(
@@ -126,6 +128,8 @@ def _objects(tree, users) -> dict:
         "reset": [reset.pk],
         "v1": ["demo-rubric", 1],
         "v2": ["demo-rubric", 2],
+        "v2_section": ["demo-rubric", 2, draft_section.pk],
+        "v2_item": ["demo-rubric", 2, draft_item.pk],
         "campaign": [campaign.pk],
         "stage": [campaign.stages.get(position=1).pk],
         "sheet": [sheet.pk],

@@ -11,10 +11,21 @@ from tests.browser.conftest import log_in
 
 DEMO_PASSWORD = "Dangjian@2026"
 
-# Per login: a page by its address, or (a pattern) the first link on the page before it.
+# Per walk (a login, and what the walk is for after a space): a page by its address, or
+# (a pattern) the first link on the page before it.
 WALKS = {
     "sj21": ["/mechanisms/", re.compile(r"/mechanisms/branches/\d+/posts/")],
     "dq01": ["/mechanisms/board/", "/mechanisms/pairings/", "/meetings/", "/screenings/"],
+    # Writing a rubric of the organization's own (the shipped Xining rubric is a draft).
+    "dq01 rubrics": [
+        "/rubrics/",
+        "/rubrics/new/",
+        "/rubrics/xining-2021/v1/",
+        "/rubrics/xining-2021/v1/sections/new/",
+        "/rubrics/xining-2021/v1/items/new/",
+        "/rubrics/xining-2021/v1/grades/",
+        "/rubrics/xining-2021/v1/import/",
+    ],
     "sj22": ["/", re.compile(r"/orgs/\d+/"), re.compile(r"/orgs/\d+/members/")],
     "hc01": ["/mechanisms/inspections/", re.compile(r"/mechanisms/inspections/\d+/")],
 }
@@ -25,7 +36,7 @@ def test_new_pages_never_scroll_sideways_on_a_phone(page, who):
     call_command("load_rubrics", verbosity=0)
     call_command("load_demo", verbosity=0)
     page.set_viewport_size({"width": 390, "height": 844})
-    log_in(page, who, DEMO_PASSWORD)
+    log_in(page, who.split()[0], DEMO_PASSWORD)
     for step in WALKS[who]:
         if isinstance(step, str):
             page.goto(step)
