@@ -18,6 +18,14 @@ def _fits(page) -> None:
     assert width <= 390, f"{page.url}: {width}px wide"
 
 
+def _open_menu(page) -> None:
+    """Open the folded menu and wait until it has finished opening (a click during the
+    collapse's animation may land on nothing)."""
+    page.get_by_role("button", name="菜单").click()
+    page.locator("#nav.collapse.show").wait_for()
+    page.wait_for_function("!document.querySelector('#nav.collapsing')")
+
+
 def test_search_and_help_fit_a_phone(page, monkeypatch):
     monkeypatch.setattr("assessments.help.selectors.GUIDE", GUIDE)
     call_command("load_rubrics", verbosity=0)
@@ -28,7 +36,7 @@ def test_search_and_help_fit_a_phone(page, monkeypatch):
     page.set_viewport_size({"width": 390, "height": 844})
     log_in(page, "dq01", DEMO_PASSWORD)
 
-    page.get_by_role("button", name="菜单").click()
+    _open_menu(page)
     box = page.locator("#nav-search input[name=q]")
     box.fill("党支部")
     box.press("Enter")
@@ -49,7 +57,7 @@ def test_search_and_help_fit_a_phone(page, monkeypatch):
     assert page.locator("#page-help .page-help-body").is_visible()
     _fits(page)
 
-    page.get_by_role("button", name="菜单").click()
+    _open_menu(page)
     page.locator("#nav-help-menu").click()
     page.wait_for_url("**/help/")
     page.get_by_role("link", name="全部").click()
