@@ -153,7 +153,8 @@ def found_by_q(user: User, prefix: str = "") -> Q:
     inspector = Inspection.objects.filter(
         pk=OuterRef(f"{prefix}inspection_id"), inspector_accounts=user
     )
-    return Q(Exists(inspector)) | Q(**{f"{prefix}pairing__helper": user})
+    helper = Pairing.objects.filter(pk=OuterRef(f"{prefix}pairing_id"), helper=user)
+    return Q(Exists(inspector)) | Q(Exists(helper))
 
 
 def can_edit_rectification(user: User, item: RectificationItem) -> bool:
@@ -199,12 +200,16 @@ def visible_rectifications(user: User) -> RectificationItemQuerySet:
     if not user.is_superuser:
         if not access.has_perm(user, Perm.VIEW_RESULTS):
             condition = Q(pk__in=[])
+        # A subquery, not a join through the memberships: one row per item, so the list
+        # needs no DISTINCT (which made a 150,000-item list sort every row twice).
         condition |= Q(
-            organization__memberships__user=user, organization__memberships__role=Role.SECRETARY
+            organization_id__in=Membership.objects.filter(user=user, role=Role.SECRETARY).values(
+                "organization_id"
+            )
         )
         condition |= scored_pairs_q(user)
         condition |= found_by_q(user)
-    return RectificationItem.objects.filter(condition).distinct()
+    return RectificationItem.objects.filter(condition)
 
 
 # -- loaders: 404 for outsiders, 403 for insiders without the right ----------------------

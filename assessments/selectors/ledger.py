@@ -9,6 +9,7 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    FilteredRelation,
     IntegerField,
     OuterRef,
     Q,
@@ -76,15 +77,21 @@ def results_ledger(
     )
     # The enterprise printed beside each result is the one counted for it: where the
     # object belonged when the campaign opened (a later move changes neither).
-    enterprise_then = CampaignObject.objects.filter(
-        campaign=campaign, organization_id=OuterRef("organization_id")
-    ).values("enterprise__name")[:1]
+    # A join, not a subquery per row: the window below makes the database evaluate every
+    # selected expression for every result before it keeps one page.
+    object_then = FilteredRelation(
+        "campaign__assessed",
+        condition=Q(campaign__assessed__organization_id=F("organization_id")),
+    )
     # Equal grade and score share a rank (1, 1, 3 …): the one rank every list prints.
     return qs.annotate(
         tier=tier,
         rank=Window(Rank(), order_by=[tier.asc(), F("total").desc()]),
         top_grade=Value(bands[0] if bands else "", output_field=CharField()),
-        enterprise_name=Coalesce(Subquery(enterprise_then), F("organization__enterprise__name")),
+        object_then=object_then,
+        enterprise_name=Coalesce(
+            F("object_then__enterprise__name"), F("organization__enterprise__name")
+        ),
     ).order_by("tier", "-total", "organization__code")
 
 
