@@ -20,6 +20,7 @@ from ..access import Action
 from ..exports import AssignmentTemplate, MeasuresTemplate
 from ..forms import AssignMatrixForm, MeasuresForm, OfflineUploadForm, RemindForm
 from ..models import Assessor, Campaign, RectificationItem, Stage
+from ..notices.selectors import robot_names
 from ..services import AssessmentError, BulkRefused, MeasureLine
 from ..services.bulk import AssignPlan, MeasureChange
 
@@ -56,9 +57,12 @@ def campaign_remind(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         return redirect("campaign_progress", pk=pk)
     emailed = [r for r in reminded if r.reachable]
     missing = [r for r in reminded if not r.reachable]
+    robots = "、".join(robot_names())
     messages.success(
         request,
-        f"已催办 {len(reminded)} 人（站内通知 {len(reminded)} 人，其中邮件 {len(emailed)} 人）："
+        f"已催办 {len(reminded)} 人（站内通知 {len(reminded)} 人，其中邮件 {len(emailed)} 人"
+        + (f"；同时推送到{robots}群" if robots else "")
+        + "，送达情况见本页下方）："
         + "、".join(f"{r.person.name or r.person.username}（{len(r.sheets)} 份）" for r in reminded)
         + "。",
     )
