@@ -10,8 +10,8 @@ from django.db.models import Q, QuerySet
 
 from branches.models import User
 
-from .messenger import robots
 from ..models import Channel, Notice, NoticeKind, NoticePush, PushStatus
+from .messenger import robots
 
 
 def notices_of(user: User, *, unread_only: bool = False) -> QuerySet[Notice]:

@@ -34,8 +34,8 @@ from ..forms import (
 )
 from ..gates import submission_blocker
 from ..mechanisms.selectors import superseded_by
-from ..notices.selectors import reminder_reach
 from ..models import Assessor, Draw, SheetStatus
+from ..notices.selectors import reminder_reach
 from ..services import AssessmentError, Conflict
 from . import send_upload
 
