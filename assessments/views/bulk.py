@@ -62,14 +62,16 @@ def campaign_remind(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         request,
         f"已催办 {len(reminded)} 人（站内通知 {len(reminded)} 人，其中邮件 {len(emailed)} 人"
         + (f"；同时推送到{robots}群" if robots else "")
-        + "，送达情况见本页下方）："
+        + "）："
         + "、".join(f"{r.person.name or r.person.username}（{len(r.sheets)} 份）" for r in reminded)
         + "。",
     )
     if missing:
         messages.warning(
             request,
-            f"其中 {len(missing)} 人没有登记邮箱，只收到站内通知，如需可电话催办："
+            f"其中 {len(missing)} 人没有登记邮箱，只收到站内通知"
+            + (f"和{robots}群消息" if robots else "")
+            + "，如需可电话催办："
             + "、".join(r.person.name or r.person.username for r in missing)
             + "。",
         )
