@@ -24,12 +24,14 @@ def send_reminders(
 ) -> int:
     """催办: a notice to each assessor who still has sheets to fill or fix in the campaign
     (only the people ``user_ids`` names, only late sheets with ``late_only``), by email too
-    where they have an address; ``batch`` names this 催办 (one notice per person per 催办).
+    where they have an address, and to the messengers' robots where they are configured;
+    ``batch`` names this 催办 (one notice per person per 催办).
     Returns how many people got a notice."""
     from django.urls import reverse
 
     from .models import NoticeKind
     from .notices.services import Draft, deliver
+    from .notices.tasks import queue_pushes
 
     sheets = ScoreSheet.objects.filter(
         campaign_id=campaign_id, status__in=EDITABLE, campaign__status=CampaignStatus.OPEN
@@ -65,7 +67,7 @@ def send_reminders(
                 subject=f"{campaign.name}：您有 {len(own)} 份考评表待办",
             )
         )
-    return len(deliver(drafts).notified)
+    return len(queue_pushes(deliver(drafts)).notified)
 
 
 @task()

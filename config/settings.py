@@ -370,6 +370,30 @@ else:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "kaoping@localhost")
 
+# Messengers: notices also pushed to a 企业微信 group robot and/or a 钉钉 custom robot (blank:
+# not used), by the task worker, retried with back-off (MESSENGER_RETRY_SECONDS doubled at
+# each attempt) until MESSENGER_MAX_ATTEMPTS; see docs/operations.md.
+MESSENGER_WECOM_WEBHOOK = os.environ.get("MESSENGER_WECOM_WEBHOOK", "").strip()
+MESSENGER_DINGTALK_WEBHOOK = os.environ.get("MESSENGER_DINGTALK_WEBHOOK", "").strip()
+MESSENGER_DINGTALK_SECRET = os.environ.get("MESSENGER_DINGTALK_SECRET", "").strip()
+for _name in ("MESSENGER_WECOM_WEBHOOK", "MESSENGER_DINGTALK_WEBHOOK"):
+    if (_url := globals()[_name]) and (
+        not _url.startswith(("https://", "http://")) or len(_url) > 500
+    ):
+        raise ImproperlyConfigured(f"{_name} must be an http(s) URL of at most 500 characters")
+MESSENGER_FORMAT = os.environ.get("MESSENGER_FORMAT", "text").strip() or "text"
+if MESSENGER_FORMAT not in {"text", "markdown"}:
+    raise ImproperlyConfigured(
+        f"MESSENGER_FORMAT must be text or markdown, got {MESSENGER_FORMAT!r}"
+    )
+# The notice kinds pushed (blank: every kind), e.g. "reminder,overdue,returned".
+MESSENGER_KINDS = env_list("MESSENGER_KINDS", "")
+# Links in the messages point here (blank: the message carries no link).
+MESSENGER_SITE_URL = os.environ.get("MESSENGER_SITE_URL", "").strip().rstrip("/")
+MESSENGER_TIMEOUT_SECONDS = env_int("MESSENGER_TIMEOUT_SECONDS", 10, minimum=1)
+MESSENGER_MAX_ATTEMPTS = env_int("MESSENGER_MAX_ATTEMPTS", 6, minimum=1)
+MESSENGER_RETRY_SECONDS: float = env_int("MESSENGER_RETRY_SECONDS", 30, minimum=1)
+
 # Behind nginx terminating TLS (config/deploy/nginx-kaoping.conf): trust its
 # X-Forwarded-Proto so that request.is_secure() and CSRF origin checks see https.
 # Only set this when the app is reachable solely through that proxy.

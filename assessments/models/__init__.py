@@ -39,7 +39,7 @@ from .meetings import (
     MeetingStatus,
     ScoreDeparture,
 )
-from .notices import Notice, NoticeKind
+from .notices import Channel, Notice, NoticeKind, NoticePush, PushStatus
 from .results import (
     SETTLED,
     WITH_BRANCH,
@@ -101,6 +101,7 @@ __all__ = [
     "Campaign",
     "CampaignObject",
     "CampaignStatus",
+    "Channel",
     "CheckKind",
     "Claim",
     "ClaimStatus",
@@ -132,6 +133,7 @@ __all__ = [
     "MonthlyReport",
     "Notice",
     "NoticeKind",
+    "NoticePush",
     "Pairing",
     "PairingEvent",
     "PairingStatus",
@@ -141,6 +143,7 @@ __all__ = [
     "Post",
     "PostKind",
     "ProblemSource",
+    "PushStatus",
     "RectificationEvent",
     "RectificationEvidence",
     "RectificationItem",

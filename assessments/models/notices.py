@@ -52,3 +52,51 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}：{self.text[:40]}"
+
+
+class Channel(models.TextChoices):
+    """The messengers a notice is pushed to besides the product and email: each one's group
+    robot (a webhook URL from the environment)."""
+
+    WECOM = "wecom", "企业微信"
+    DINGTALK = "dingtalk", "钉钉"
+
+
+class PushStatus(models.TextChoices):
+    PENDING = "pending", "待发送"
+    SENDING = "sending", "发送中"
+    SENT = "sent", "已送达"
+    FAILED = "failed", "发送失败"
+
+
+class NoticePush(models.Model):
+    """A notice pushed to one messenger's robot: written with the notice, sent by the task
+    worker, retried with back-off until the robot accepts it or the attempts run out."""
+
+    notice = models.ForeignKey(
+        Notice, verbose_name="通知", on_delete=models.CASCADE, related_name="pushes"
+    )
+    channel = models.CharField("渠道", max_length=10, choices=Channel)
+    status = models.CharField("状态", max_length=10, choices=PushStatus, default=PushStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField("尝试次数", default=0)
+    next_attempt_at = models.DateTimeField("下次尝试")
+    claimed_at = models.DateTimeField("开始发送", null=True, blank=True)
+    sent_at = models.DateTimeField("送达时间", null=True, blank=True)
+    error = models.CharField("失败原因", max_length=300, blank=True)
+    created = models.DateTimeField("时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "消息推送"
+        verbose_name_plural = "消息推送"
+        ordering = ["-created", "-pk"]
+        constraints = [
+            # Idempotent push: a notice goes to each messenger once.
+            models.UniqueConstraint(fields=["notice", "channel"], name="push_once_per_channel"),
+        ]
+        indexes = [
+            # The worker's and the sweep's "due now".
+            models.Index(fields=["status", "next_attempt_at"], name="push_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()}：{self.get_status_display()}"

@@ -1,12 +1,14 @@
 """Writes of notices: one writer (``deliver``), idempotent per (person, event); the sweep that
-finds the events in the records that hold them; email as a second channel."""
+finds the events in the records that hold them; email as a second channel; the messengers'
+group robots as further channels (``push``: one push per notice and channel, sent once)."""
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -24,7 +26,9 @@ from ..models import (
     Interview,
     Notice,
     NoticeKind,
+    NoticePush,
     Pairing,
+    PushStatus,
     RectificationEvent,
     RectificationItem,
     RectificationStatus,
@@ -32,6 +36,8 @@ from ..models import (
     SheetEvent,
     SheetStatus,
 )
+from . import messenger
+from .selectors import due_q
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +62,7 @@ class Draft:
 class Delivery:
     notified: list[User]  # people who got a new notice
     emailed: list[User]  # of them, those also reached by email
+    pushes: list[NoticePush] = field(default_factory=list)  # for the worker to send
 
 
 def deliver(drafts: Iterable[Draft]) -> Delivery:
@@ -91,6 +98,7 @@ def deliver(drafts: Iterable[Draft]) -> Delivery:
         new = [d for d, row in zip(new, written, strict=True) if row is not None]
         rows = [row for row in written if row is not None]
     audit.record_bulk([(row, None) for row in rows])
+    pushes = _plan_pushes(rows)
     by_person: dict[int, list[Draft]] = {}
     for d in new:
         by_person.setdefault(d.recipient.pk, []).append(d)
@@ -99,7 +107,7 @@ def deliver(drafts: Iterable[Draft]) -> Delivery:
         if own[0].recipient.email:
             _email(own)  # one email per person per delivery, however many notices
             emailed.append(own[0].recipient)
-    return Delivery([own[0].recipient for own in by_person.values()], emailed)
+    return Delivery([own[0].recipient for own in by_person.values()], emailed, pushes)
 
 
 def _written(row: Notice) -> Notice | None:
@@ -132,6 +140,105 @@ def _email(own: list[Draft]) -> None:
         )
     except OSError:  # the notices stand; the mail server's failure is logged
         logger.exception("notice email to %s failed", first.recipient.email)
+
+
+# -- the messengers' robots ------------------------------------------------------------------
+
+RETRY_CAP = timedelta(hours=1)  # the longest wait between two attempts
+
+
+def _plan_pushes(notices: list[Notice]) -> list[NoticePush]:
+    """One push per new notice and configured robot (only the kinds MESSENGER_KINDS names,
+    every kind when it names none), due now."""
+    channels = list(messenger.robots())
+    kinds = set(settings.MESSENGER_KINDS)
+    targets = [n for n in notices if not kinds or n.kind in kinds]
+    if not channels or not targets:
+        return []
+    now = timezone.now()
+    pushes = [
+        NoticePush(notice=n, channel=channel, next_attempt_at=now)
+        for n in targets
+        for channel in channels
+    ]
+    NoticePush.objects.bulk_create(pushes)
+    audit.record_bulk([(p, None) for p in pushes])
+    return pushes
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait after the ``attempts``-th failure: MESSENGER_RETRY_SECONDS, doubled each
+    time, at most RETRY_CAP."""
+    seconds = settings.MESSENGER_RETRY_SECONDS * 2 ** max(attempts - 1, 0)
+    return min(timedelta(seconds=seconds), RETRY_CAP)
+
+
+def _message(notice: Notice) -> messenger.Message:
+    person = notice.recipient
+    link = ""
+    if settings.MESSENGER_SITE_URL and notice.link.startswith("/"):
+        link = settings.MESSENGER_SITE_URL + notice.link
+    return messenger.Message(
+        kind=NoticeKind(notice.kind).label,
+        text=notice.text,
+        recipient=person.name or person.username,
+        mobile=person.phone,
+        link=link,
+    )
+
+
+def push(push_id: int) -> NoticePush | None:
+    """Send one push to its robot if it is due and nobody else is sending it, and record
+    what came back: 已送达; or a retry after ``backoff``; or, once MESSENGER_MAX_ATTEMPTS
+    are spent, 发送失败 with the reason in Chinese. None when there was nothing to send
+    (already sent, failed for good, or not due yet): a task run twice sends once."""
+    claimed_at = timezone.now()
+    claimed = NoticePush.objects.filter(due_q(claimed_at), pk=push_id).update(
+        status=PushStatus.SENDING, claimed_at=claimed_at
+    )
+    if not claimed:
+        return None
+    item = NoticePush.objects.select_related("notice__recipient").get(pk=push_id)
+    robot = messenger.robots().get(item.channel)
+    if robot is None:
+        outcome = messenger.Outcome(False, f"{item.get_channel_display()}机器人已不再配置")
+    else:
+        outcome = messenger.send(robot, _message(item.notice))
+    attempts = item.attempts + 1
+    now = timezone.now()
+    if outcome.ok:
+        changes = {"status": PushStatus.SENT, "sent_at": now, "error": ""}
+    elif robot is None or attempts >= settings.MESSENGER_MAX_ATTEMPTS:
+        reason = f"已尝试 {attempts} 次仍未送达：{outcome.error}"
+        changes = {"status": PushStatus.FAILED, "error": reason[:300]}
+    else:
+        changes = {
+            "status": PushStatus.PENDING,
+            "next_attempt_at": now + backoff(attempts),
+            "error": outcome.error[:300],
+        }
+    # Only the claim this call holds is finished (a slower duplicate finds it taken).
+    NoticePush.objects.filter(pk=item.pk, status=PushStatus.SENDING, claimed_at=claimed_at).update(
+        attempts=attempts, **changes
+    )
+    item.refresh_from_db()
+    if item.status in (PushStatus.SENT, PushStatus.FAILED):
+        with audit.acting(None, "system"):
+            audit.record(
+                item,
+                "update",
+                {
+                    "status": {
+                        "label": f"推送{item.get_channel_display()}",
+                        "old": None,
+                        "new": item.get_status_display()
+                        + (f"（{item.error}）" if item.error else ""),
+                    }
+                },
+            )
+    if not outcome.ok:
+        logger.warning("push %s to %s failed: %s", item.pk, item.channel, outcome.error)
+    return item
 
 
 # -- reading each kind of event from the records that hold it ------------------------------

@@ -25,7 +25,7 @@ def notice_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "assessments/notices.html",
-        {"page": page, "unread_only": unread_only},
+        {"page": page, "rows": selectors.reach(page), "unread_only": unread_only},
     )
 
 

@@ -20,6 +20,7 @@ from ..access import Action
 from ..exports import AssignmentTemplate, MeasuresTemplate
 from ..forms import AssignMatrixForm, MeasuresForm, OfflineUploadForm, RemindForm
 from ..models import Assessor, Campaign, RectificationItem, Stage
+from ..notices.selectors import robot_names
 from ..services import AssessmentError, BulkRefused, MeasureLine
 from ..services.bulk import AssignPlan, MeasureChange
 
@@ -56,16 +57,21 @@ def campaign_remind(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         return redirect("campaign_progress", pk=pk)
     emailed = [r for r in reminded if r.reachable]
     missing = [r for r in reminded if not r.reachable]
+    robots = "、".join(robot_names())
     messages.success(
         request,
-        f"已催办 {len(reminded)} 人（站内通知 {len(reminded)} 人，其中邮件 {len(emailed)} 人）："
+        f"已催办 {len(reminded)} 人（站内通知 {len(reminded)} 人，其中邮件 {len(emailed)} 人"
+        + (f"；同时推送到{robots}群" if robots else "")
+        + "）："
         + "、".join(f"{r.person.name or r.person.username}（{len(r.sheets)} 份）" for r in reminded)
         + "。",
     )
     if missing:
         messages.warning(
             request,
-            f"其中 {len(missing)} 人没有登记邮箱，只收到站内通知，如需可电话催办："
+            f"其中 {len(missing)} 人没有登记邮箱，只收到站内通知"
+            + (f"和{robots}群消息" if robots else "")
+            + "，如需可电话催办："
             + "、".join(r.person.name or r.person.username for r in missing)
             + "。",
         )

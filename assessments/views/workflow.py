@@ -35,6 +35,7 @@ from ..forms import (
 from ..gates import submission_blocker
 from ..mechanisms.selectors import superseded_by
 from ..models import Assessor, Draw, SheetStatus
+from ..notices.selectors import reminder_reach
 from ..services import AssessmentError, Conflict
 from . import send_upload
 
@@ -169,6 +170,7 @@ def campaign_progress(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
             "statuses": SheetStatus.choices,
             "OVERDUE": selectors.OVERDUE,
             "can_manage": access.can_manage_campaign(request.user, campaign),
+            "reminded": reminder_reach(campaign.pk),
         },
     )
 
