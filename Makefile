@@ -10,8 +10,11 @@ PIP_VERSION := 26.3
 # Debian packages the app needs: CJK fonts and HarfBuzz subsetting for WeasyPrint PDFs,
 # poppler-utils (pdftotext) to read PDFs back in tests, Chromium for browser tests,
 # systemd (systemd-analyze verifies the shipped units) and postgresql-client (pg_dump and
-# pg_restore for backups and the restore test).
-DEBIAN_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 poppler-utils chromium systemd postgresql-client
+# pg_restore for backups and the restore test), the OpenLDAP and SASL headers python-ldap
+# compiles against (directory sign-in), and OpenLDAP's server slapd with ldap-utils, which
+# the directory sign-in tests start on a loopback port.
+DEBIAN_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 poppler-utils chromium systemd postgresql-client \
+	libldap2-dev libsasl2-dev slapd ldap-utils
 # Python >= 3.12 (Django 6 refuses 3.11), the first found of: PYTHON=… given to make;
 # python3.13 or python3.12 on PATH (Debian 13's python3 is 3.13); one installed system-wide
 # under /opt/python3.1x or /usr/local (Debian 12, docs/deploy.md); a developer's pyenv 3.12.

@@ -20,6 +20,7 @@ class BranchesConfig(AppConfig):
         from django.db.models.signals import post_save
 
         from . import passwords
+        from .directory import checks  # noqa: F401  (registers the start-up check)
         from .roster import importer
         from .toolkit import audit
 

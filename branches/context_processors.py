@@ -1,4 +1,7 @@
+from django.conf import settings
+
 from .access import Perm, has_perm, manages_people, roles
+from .directory.selectors import sign_in_buttons
 from .models import ADMIN_ROLES, Role
 from .second_factor.selectors import requires_second_factor
 
@@ -6,7 +9,10 @@ from .second_factor.selectors import requires_second_factor
 def navigation(request):
     user = request.user
     if not user.is_authenticated:
-        return {}
+        return {
+            "sign_in_buttons": sign_in_buttons(),
+            "directory_sign_in": settings.LDAP_ENABLED,
+        }
     my_roles = roles(user)
     role_labels = [label for value, label in Role.choices if value in my_roles]
     if user.is_superuser:

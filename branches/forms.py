@@ -10,6 +10,7 @@ from django.contrib.auth.forms import (
 )
 
 from .access import Perm, grantable_roles, visible_orgs
+from .directory.selectors import refusal as directory_refusal
 from .models import AuditAction, AuditEntry, CrossReviewGroup, Organization, OrgKind, User
 from .toolkit.params import BoundedModelMultipleChoiceField
 
@@ -61,6 +62,12 @@ class LoginForm(AuthenticationForm):
         "invalid_login": "工号或密码不正确。连续多次输错后账号将被暂时锁定。",
         "inactive": "该账号已停用，请联系系统管理员。",
     }
+
+    def get_invalid_login_error(self) -> forms.ValidationError:
+        # The directory accepted the password but names no account here (or a disabled one).
+        if refusal := directory_refusal(self.request):
+            return forms.ValidationError(f"域账号验证通过，但{refusal[1]}。", code="directory")
+        return super().get_invalid_login_error()
 
 
 class OwnPasswordChangeForm(PasswordChangeForm):

@@ -433,6 +433,65 @@ class PasswordResetRequest(models.Model):
         return f"{self.user} 的密码重置申请"
 
 
+class ProposalStatus(models.TextChoices):
+    PENDING = "pending", "待确认"
+    CONFIRMED = "confirmed", "已确认"
+    REJECTED = "rejected", "已驳回"
+    WITHDRAWN = "withdrawn", "已撤回"
+
+
+class DirectoryRoleProposal(models.Model):
+    """A role that a directory group suggests for an account (LDAP_GROUP_ROLES), written
+    when the person signs in with the directory. It grants nothing: a 安全管理员 confirms
+    it (the role is then granted as by hand) or rejects it. A proposal still pending is
+    withdrawn when the person signs in again without that group."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="账号",
+        on_delete=models.CASCADE,
+        related_name="role_proposals",
+    )
+    organization = models.ForeignKey(
+        Organization, verbose_name="组织", on_delete=models.PROTECT, related_name="+"
+    )
+    role = models.CharField("角色", max_length=20, choices=Role)
+    group_dn = models.CharField("目录组", max_length=500)
+    status = models.CharField(
+        "状态", max_length=20, choices=ProposalStatus, default=ProposalStatus.PENDING
+    )
+    proposed_at = models.DateTimeField("提出时间", auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="确认人",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField("确认时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "目录角色建议"
+        verbose_name_plural = "目录角色建议"
+        ordering = ["-proposed_at", "-pk"]
+        constraints = [
+            # One proposal per account, organization and role: a rejected one is not
+            # proposed again at every sign-in.
+            models.UniqueConstraint(
+                fields=["user", "organization", "role"],
+                name="role_proposal_unique_user_org_role",
+                violation_error_message="该账号在该组织已有此角色的建议。",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.organization} · {self.get_role_display()}（目录组建议）"
+
+    def audit_org_path(self) -> str:
+        return self.organization.path
+
+
 class CrossReviewGroup(models.Model):
     """A group of enterprises (党委) for cross-review (交叉互评); groups review each other."""
 

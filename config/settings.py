@@ -4,6 +4,7 @@ Nothing is required for the embedded default (SQLite under ``var/``). Set
 ``DATABASE_URL`` (e.g. ``postgres://user@127.0.0.1:5432/db``) for PostgreSQL.
 """
 
+import json
 import os
 import secrets
 from datetime import timedelta
@@ -108,6 +109,9 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "import_export",
+    # CAS sign-in keeps each session's service ticket (single sign-out); its tables exist
+    # whether CAS is configured or not.
+    "django_cas_ng",
     "branches",
     "rubrics",
     "assessments",
@@ -225,6 +229,139 @@ AXES_CLIENT_IP_CALLABLE = "branches.toolkit.audit.client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+
+# -- Directory sign-in (docs/operations.md, "Signing in with the company's directory") ----
+# Every way in ends at an existing account: a person is matched by 工号 (the username)
+# to the account a 系统管理员 created or imported; nobody is created by signing in, and
+# no role comes from the directory (a group's role is a proposal the 安全管理员 confirms).
+LDAP_SERVER_URI = os.environ.get("LDAP_SERVER_URI", "").strip()
+LDAP_ENABLED = bool(LDAP_SERVER_URI)
+# The attribute of the person's entry that holds the 工号 (AD: employeeID).
+LDAP_EMPLOYEE_NUMBER_ATTR = os.environ.get("LDAP_EMPLOYEE_NUMBER_ATTR", "employeeNumber").strip()
+
+
+def _ldap_group_roles() -> dict[str, str]:
+    """LDAP_GROUP_ROLES: JSON {"<group DN>": "<role>@<organization code>"}, e.g.
+    {"cn=kaoping-reviewers,ou=groups,dc=example,dc=com": "reviewer@HX"}."""
+    raw = os.environ.get("LDAP_GROUP_ROLES", "").strip()
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"LDAP_GROUP_ROLES must be JSON: {exc}") from None
+    if not isinstance(value, dict) or not all(
+        isinstance(dn, str) and isinstance(target, str) and target.count("@") == 1
+        for dn, target in value.items()
+    ):
+        raise ImproperlyConfigured(
+            'LDAP_GROUP_ROLES must map group DNs to "role@organization code" strings, e.g. '
+            '{"cn=reviewers,ou=groups,dc=example,dc=com": "reviewer@HX"}.'
+        )
+    return {dn.strip().lower(): target.strip() for dn, target in value.items()}
+
+
+LDAP_GROUP_ROLES = _ldap_group_roles()
+
+if LDAP_ENABLED:
+    import ldap
+    from django_auth_ldap.config import (
+        GroupOfNamesType,
+        GroupOfUniqueNamesType,
+        LDAPSearch,
+        NestedActiveDirectoryGroupType,
+        PosixGroupType,
+    )
+
+    if not os.environ.get("LDAP_USER_SEARCH_BASE"):
+        raise ImproperlyConfigured("LDAP_SERVER_URI is set: set LDAP_USER_SEARCH_BASE too.")
+    AUTH_LDAP_SERVER_URI = LDAP_SERVER_URI
+    AUTH_LDAP_BIND_DN = os.environ.get("LDAP_BIND_DN", "")
+    AUTH_LDAP_BIND_PASSWORD = os.environ.get("LDAP_BIND_PASSWORD", "")
+    AUTH_LDAP_START_TLS = env_bool("LDAP_START_TLS", False)
+    # The person types their 工号 or their directory login name.
+    AUTH_LDAP_USER_SEARCH = LDAPSearch(
+        os.environ["LDAP_USER_SEARCH_BASE"],
+        ldap.SCOPE_SUBTREE,
+        os.environ.get(
+            "LDAP_USER_FILTER", f"(|(uid=%(user)s)({LDAP_EMPLOYEE_NUMBER_ATTR}=%(user)s))"
+        ),
+    )
+    AUTH_LDAP_CONNECTION_OPTIONS = {
+        ldap.OPT_NETWORK_TIMEOUT: env_int("LDAP_TIMEOUT_SECONDS", 5, minimum=1),
+        ldap.OPT_TIMEOUT: env_int("LDAP_TIMEOUT_SECONDS", 5, minimum=1),
+        ldap.OPT_REFERRALS: 0,  # AD answers with referrals a simple bind cannot follow
+    }
+    # Accounts are never created, changed or mirrored from the directory.
+    AUTH_LDAP_NO_NEW_USERS = True
+    AUTH_LDAP_ALWAYS_UPDATE_USER = False
+    AUTH_LDAP_USER_ATTR_MAP: dict[str, str] = {}
+    if group_base := os.environ.get("LDAP_GROUP_SEARCH_BASE", "").strip():
+        group_types = {
+            "groupOfNames": (GroupOfNamesType, "(objectClass=groupOfNames)"),
+            "groupOfUniqueNames": (GroupOfUniqueNamesType, "(objectClass=groupOfUniqueNames)"),
+            "posixGroup": (PosixGroupType, "(objectClass=posixGroup)"),
+            "activeDirectory": (NestedActiveDirectoryGroupType, "(objectClass=group)"),
+        }
+        kind = os.environ.get("LDAP_GROUP_TYPE", "groupOfNames")
+        if kind not in group_types:
+            raise ImproperlyConfigured(
+                f"LDAP_GROUP_TYPE must be one of {', '.join(group_types)}, got {kind!r}"
+            )
+        group_type, group_filter = group_types[kind]
+        AUTH_LDAP_GROUP_SEARCH = LDAPSearch(group_base, ldap.SCOPE_SUBTREE, group_filter)
+        AUTH_LDAP_GROUP_TYPE = group_type()
+    AUTHENTICATION_BACKENDS.append("branches.directory.backends.DirectoryBackend")
+
+# OpenID Connect: on when OIDC_RP_CLIENT_ID is set (mozilla-django-oidc, code flow + PKCE).
+OIDC_ENABLED = bool(os.environ.get("OIDC_RP_CLIENT_ID"))
+OIDC_LABEL = os.environ.get("OIDC_LABEL", "统一身份认证登录").strip()[:30]
+# The claim of the ID token or userinfo that holds the 工号.
+OIDC_EMPLOYEE_NUMBER_CLAIM = os.environ.get("OIDC_EMPLOYEE_NUMBER_CLAIM", "employee_number")
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_callback"
+OIDC_CREATE_USER = False
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = env_int("OIDC_TIMEOUT_SECONDS", 10, minimum=1)
+LOGIN_REDIRECT_URL_FAILURE = "login"
+if OIDC_ENABLED:
+    _oidc_required = (
+        "OIDC_RP_CLIENT_SECRET",
+        "OIDC_OP_AUTHORIZATION_ENDPOINT",
+        "OIDC_OP_TOKEN_ENDPOINT",
+        "OIDC_OP_USER_ENDPOINT",
+        "OIDC_OP_JWKS_ENDPOINT",
+    )
+    if missing := [name for name in _oidc_required if not os.environ.get(name)]:
+        raise ImproperlyConfigured(f"OIDC_RP_CLIENT_ID is set: set {', '.join(missing)} too.")
+    OIDC_RP_CLIENT_ID = os.environ["OIDC_RP_CLIENT_ID"]
+    OIDC_RP_CLIENT_SECRET = os.environ["OIDC_RP_CLIENT_SECRET"]
+    OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ["OIDC_OP_AUTHORIZATION_ENDPOINT"]
+    OIDC_OP_TOKEN_ENDPOINT = os.environ["OIDC_OP_TOKEN_ENDPOINT"]
+    OIDC_OP_USER_ENDPOINT = os.environ["OIDC_OP_USER_ENDPOINT"]
+    OIDC_OP_JWKS_ENDPOINT = os.environ["OIDC_OP_JWKS_ENDPOINT"]
+    OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_RP_SIGN_ALGO", "RS256")
+    OIDC_RP_SCOPES = os.environ.get("OIDC_RP_SCOPES", "openid profile")
+    AUTHENTICATION_BACKENDS.append("branches.directory.backends.OIDCBackend")
+
+# CAS: on when CAS_SERVER_URL is set (django-cas-ng). The CAS user id is the 工号 unless
+# CAS_EMPLOYEE_NUMBER_ATTRIBUTE names an attribute of the ticket's answer that holds it.
+CAS_SERVER_URL = os.environ.get("CAS_SERVER_URL", "").strip() or None
+CAS_ENABLED = bool(CAS_SERVER_URL)
+CAS_LABEL = os.environ.get("CAS_LABEL", "统一身份认证登录（CAS）").strip()[:30]
+CAS_VERSION = os.environ.get("CAS_VERSION", "3")
+if CAS_VERSION not in {"1", "2", "3"}:
+    raise ImproperlyConfigured(f"CAS_VERSION must be 1, 2 or 3, got {CAS_VERSION!r}")
+CAS_USERNAME_ATTRIBUTE = os.environ.get("CAS_EMPLOYEE_NUMBER_ATTRIBUTE", "cas:user")
+CAS_CREATE_USER = False
+CAS_LOGIN_URL_NAME = "cas_login"
+CAS_REDIRECT_URL = "home"
+CAS_IGNORE_REFERER = True
+CAS_LOGIN_MSG = None
+CAS_LOGGED_MSG = None
+CAS_RETRY_LOGIN = False
+CAS_LOGOUT_COMPLETELY = False
+if CAS_ENABLED:
+    AUTHENTICATION_BACKENDS.append("branches.directory.backends.CASBackend")
 
 # Second factor (django-otp, TOTP with recovery codes) for the privileged roles: see
 # branches/second_factor. Wrong codes are throttled per device: after n failures in a row

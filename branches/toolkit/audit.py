@@ -198,6 +198,7 @@ def audited_models() -> list[type[models.Model]]:
     from ..models import (
         CrossReviewGroup,
         CrossReviewGroupMember,
+        DirectoryRoleProposal,
         Member,
         Membership,
         Organization,
@@ -206,6 +207,7 @@ def audited_models() -> list[type[models.Model]]:
     )
 
     return [
+        DirectoryRoleProposal,
         Organization,
         Membership,
         User,
@@ -311,7 +313,13 @@ def _login_failed(sender, credentials, request=None, **kwargs) -> None:
 
     username = str(credentials.get("username") or "")[:150]
     known = User.objects.filter(username=username).first() if username else None
-    if getattr(request, "axes_locked_out", False):
+    # The directory vouched for the person (LDAP, OpenID Connect, CAS) but no active
+    # account has their 工号 (branches.directory.backends.refuse).
+    refusal = getattr(request, "directory_refusal", None)
+    if refusal:
+        username = username or refusal[0] or "（目录未提供工号）"
+        reason = f"目录登录：{refusal[1]}"
+    elif getattr(request, "axes_locked_out", False):
         reason = "账号已被暂时锁定（连续登录失败次数过多）"
     elif known is None:
         reason = "工号不存在"

@@ -10,6 +10,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 from .. import passwords
+from ..directory.selectors import signed_in_with_directory
 from . import audit
 
 IDLE_KEY = "last_activity"
@@ -123,7 +124,11 @@ class PasswordChangeRequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if passwords.change_required(request.user) and not self._exempt(request.path):
+        if (
+            passwords.change_required(request.user)
+            and not signed_in_with_directory(request)
+            and not self._exempt(request.path)
+        ):
             if request.headers.get("HX-Request"):
                 response = HttpResponse(status=204)
                 response["HX-Redirect"] = reverse("password_change")

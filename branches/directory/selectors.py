@@ -1,0 +1,65 @@
+"""Reads of the directory sign-ins: which ways in are on, why a sign-in was refused, the
+role proposals a 安全管理员 decides."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+
+from ..models import DirectoryRoleProposal, ProposalStatus, User
+
+# The backends through which the directory, not this system, checks the password.
+DIRECTORY_BACKENDS = frozenset(
+    {
+        "branches.directory.backends.DirectoryBackend",
+        "branches.directory.backends.OIDCBackend",
+        "branches.directory.backends.CASBackend",
+    }
+)
+
+
+@dataclass(frozen=True)
+class SignInButton:
+    label: str
+    url: str
+
+
+def sign_in_buttons() -> list[SignInButton]:
+    """A button on the login page for each single sign-on that is configured."""
+    buttons = []
+    if settings.OIDC_ENABLED:
+        buttons.append(SignInButton(settings.OIDC_LABEL, reverse("oidc_login")))
+    if settings.CAS_ENABLED:
+        buttons.append(SignInButton(settings.CAS_LABEL, reverse("cas_login")))
+    return buttons
+
+
+def signed_in_with_directory(request: HttpRequest) -> bool:
+    """The session's password was checked by the directory: this system's password rules
+    (change at first login, expiry) do not apply to it."""
+    session = getattr(request, "session", None)
+    return session is not None and session.get(BACKEND_SESSION_KEY) in DIRECTORY_BACKENDS
+
+
+def refusal(request: HttpRequest | None) -> tuple[str, str] | None:
+    """(工号, reason) when the directory vouched for the person but they were refused."""
+    return getattr(request, "directory_refusal", None)
+
+
+def role_proposals(user: User, *, pending: bool) -> QuerySet[DirectoryRoleProposal]:
+    """Proposals over organizations where the user grants roles (pending, or decided)."""
+    from ..access import Perm, scope_q
+
+    qs = DirectoryRoleProposal.objects.filter(
+        scope_q(user, Perm.GRANT_ROLES, "organization__path")
+    ).select_related("user", "organization", "decided_by")
+    if pending:
+        return qs.filter(status=ProposalStatus.PENDING)
+    return qs.exclude(status=ProposalStatus.PENDING).order_by("-decided_at", "-pk")
+
+
+def pending_count(user: User) -> int:
+    return role_proposals(user, pending=True).count()
