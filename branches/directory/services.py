@@ -63,7 +63,7 @@ def propose_directory_roles(*, user: User, group_dns: set[str]) -> list[Director
 def _decide(proposal: DirectoryRoleProposal, *, by: User, status: str) -> DirectoryRoleProposal:
     locked = DirectoryRoleProposal.objects.select_for_update().get(pk=proposal.pk)
     if locked.status != ProposalStatus.PENDING:
-        raise BranchesError(f"该建议已{locked.get_status_display()}，不能再处理。")
+        raise BranchesError(f"该建议{locked.get_status_display()}，不能再处理。")
     if locked.user_id == by.pk:
         raise BranchesError("不能处理给自己的角色建议。")
     locked.status, locked.decided_by, locked.decided_at = status, by, timezone.now()
