@@ -31,6 +31,10 @@ WHEELHOUSE ?=
 # server, app alone.
 GROUP ?= dev
 PIP_FROM := $(if $(WHEELHOUSE),--no-index --find-links $(abspath $(WHEELHOUSE)))
+# The CAS server the single sign-on tests start (dev only): django-cas-server declares
+# Django < 5.3, so it gets a virtualenv of its own beside the app's.
+CAS_VENV := .venv-cas
+CAS_REQUIREMENTS := tests/sso/cas_server/requirements.txt
 NPM_FROM := $(if $(WHEELHOUSE),--offline --cache $(abspath $(WHEELHOUSE))/npm)
 
 .PHONY: help install system-deps check-python wheelhouse upgrade run serve test test-sqlite test-postgres lint bench clean
@@ -58,13 +62,17 @@ system-deps:
 	  fi; \
 	fi
 
-$(BIN)/.installed: pyproject.toml constraints.txt package.json package-lock.json
+$(BIN)/.installed: pyproject.toml constraints.txt package.json package-lock.json $(CAS_REQUIREMENTS)
 	@$(MAKE) --no-print-directory system-deps
 	@$(MAKE) --no-print-directory check-python
 	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q $(PIP_FROM) pip==$(PIP_VERSION)
 	$(BIN)/pip install -q $(PIP_FROM) --group $(GROUP) -c constraints.txt
 	npm ci --no-audit --no-fund --silent $(NPM_FROM)
+	@if [ "$(GROUP)" = dev ]; then \
+	  [ -x $(CAS_VENV)/bin/python ] || $(PYTHON) -m venv $(CAS_VENV); \
+	  $(CAS_VENV)/bin/pip install -q $(PIP_FROM) -r $(CAS_REQUIREMENTS); \
+	fi
 	@touch $@
 
 install: $(BIN)/.installed
@@ -99,6 +107,7 @@ wheelhouse:
 	$(PYTHON) -m venv "$$tmp/venv" && \
 	"$$tmp/venv/bin/python" -m pip install -q pip==$(PIP_VERSION) && \
 	"$$tmp/venv/bin/pip" download -q -d $(abspath $(WHEELHOUSE)) pip==$(PIP_VERSION) --group $(GROUP) -c constraints.txt && \
+	if [ "$(GROUP)" = dev ]; then "$$tmp/venv/bin/pip" download -q -d $(abspath $(WHEELHOUSE)) -r $(CAS_REQUIREMENTS); fi && \
 	cp package.json package-lock.json "$$tmp/" && \
 	npm ci --no-audit --no-fund --silent --prefix "$$tmp" --cache $(abspath $(WHEELHOUSE))/npm
 	@echo "Wheelhouse ready: $(abspath $(WHEELHOUSE))"
@@ -190,4 +199,4 @@ bench: install
 	$(BIN)/python -m tests.bench
 
 clean:
-	rm -rf $(VENV) node_modules var .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) $(CAS_VENV) node_modules var .pytest_cache .ruff_cache .mypy_cache
