@@ -4,7 +4,7 @@ creates or changes an account. Why a person the directory knows was not let in i
 on the request (``refuse``): the login page says it, the audit trail records it."""
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -98,7 +98,7 @@ class CASBackend(CASNGBackend):
 
     def authenticate(self, request: HttpRequest, ticket: str, service: str) -> User | None:  # type: ignore[override]
         self._number: str | None = None
-        user = super().authenticate(request, ticket, service)
+        user = cast(User | None, super().authenticate(request, ticket, service))
         if user is None and self._number is None:
             refuse(request, "", "统一身份认证的票据无效或已过期，请重新登录")
         elif user is None:

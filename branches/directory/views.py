@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -76,7 +77,7 @@ class _CASLogin(cas_views.LoginView):
 # The CAS server posts its single sign-out requests here, without a CSRF token.
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
-def cas_login(request: HttpRequest) -> HttpResponse:
+def cas_login(request: HttpRequest) -> HttpResponseBase:
     """To the CAS server, and back with a ticket that it validates."""
     if not settings.CAS_ENABLED:
         raise Http404("未配置统一身份认证")

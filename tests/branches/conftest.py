@@ -12,7 +12,15 @@ from django.test import Client
 from assessments.models import Notice, NoticeKind
 from branches import importing
 from branches import services as branches_services
-from branches.models import CrossReviewGroup, ImportKind, Member, Membership, Role, User
+from branches.models import (
+    CrossReviewGroup,
+    DirectoryRoleProposal,
+    ImportKind,
+    Member,
+    Membership,
+    Role,
+    User,
+)
 from tests.conftest import (
     copy_media,
     make_person,
@@ -81,6 +89,10 @@ def _objects(tree, users) -> dict:
         secretary_b, by=users["sysadmin"], password="Chongzhi#2026"
     )
     group = CrossReviewGroup.objects.create(owner=tree.root, name="第一组")
+    # A directory group suggested 考评员 for 乙书记 (a directory sign-in writes these).
+    proposal = DirectoryRoleProposal.objects.create(
+        user=secretary_b, organization=tree.b, role=Role.REVIEWER, group_dn="cn=reviewers"
+    )
     _, draft = make_rubric("demo-rubric")
     draft_section = draft.sections.get()
     draft_item = draft.indicators.get(code="1.1")
@@ -126,6 +138,7 @@ def _objects(tree, users) -> dict:
         "auditor_grant": [Membership.objects.get(user=users["auditor"]).pk],
         "sysadmin_self": [users["sysadmin"].pk],
         "reset": [reset.pk],
+        "role_proposal": [proposal.pk],
         "v1": ["demo-rubric", 1],
         "v2": ["demo-rubric", 2],
         "v2_section": ["demo-rubric", 2, draft_section.pk],

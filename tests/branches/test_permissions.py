@@ -93,6 +93,26 @@ MATRIX = [
     ("membership_revoke", "auditor_grant", "POST", [302, 403, 403, 403, 403, 403, 403, 403, 403]),
     ("person_grant_role", "security_self", "POST", [302, 403, 403, 403, 403, 403, 403, 403, 403]),
     ("person_detail", "security_self", "GET", [302, 403, 403, 403, 403, 403, 200, 403, 200]),
+    # Directory sign-in: the single sign-on entry points answer 404 while not configured
+    # (tests/branches/test_directory_sso.py signs in through them when they are).
+    ("oidc_login", None, "GET", [404, 404, 404, 404, 404, 404, 404, 404, 404]),
+    ("oidc_callback", None, "GET", [404, 404, 404, 404, 404, 404, 404, 404, 404]),
+    ("cas_login", None, "GET", [404, 404, 404, 404, 404, 404, 404, 404, 404]),
+    ("cas_login", None, "POST", [404, 404, 404, 404, 404, 404, 404, 404, 404]),
+    # Roles proposed by directory groups: the 安全管理员 alone sees and decides them.
+    ("role_proposals", None, "GET", [302, 403, 403, 403, 403, 403, 403, 403, 200]),
+    (
+        "role_proposal_confirm",
+        "role_proposal",
+        "POST",
+        [302, 403, 403, 403, 403, 403, 403, 403, 302],
+    ),
+    (
+        "role_proposal_reject",
+        "role_proposal",
+        "POST",
+        [302, 403, 403, 403, 403, 403, 403, 403, 302],
+    ),
     # A 系统管理员's password reset of an account that reads scores waits for a 安全管理员.
     ("password_reset_list", None, "GET", [302, 403, 403, 403, 403, 403, 200, 403, 200]),
     ("password_reset_approve", "reset", "POST", [302, 403, 403, 403, 403, 403, 403, 403, 302]),
