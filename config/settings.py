@@ -229,6 +229,10 @@ AXES_CLIENT_IP_CALLABLE = "branches.toolkit.audit.client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# Single sign-on returns carry no typed username: a refused one counts under the 工号 the
+# provider vouched for; one that names nobody is not counted (branches.directory.selectors).
+AXES_USERNAME_CALLABLE = "branches.directory.selectors.lockout_username"
+AXES_WHITELIST_CALLABLE = "branches.directory.selectors.lockout_exempt"
 
 # -- Directory sign-in (docs/operations.md, "Signing in with the company's directory") ----
 # Every way in ends at an existing account: a person is matched by 工号 (the username)

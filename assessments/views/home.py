@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 
 from branches import access
 from branches.access import Perm
+from branches.directory.selectors import pending_count as pending_role_proposals
 from branches.models import TERM_WARNING_DAYS, OrgKind, Role
 from branches.selectors import BELOW_MINIMUM, password_resets, term_reminders
 from branches.toolkit.http import AuthenticatedHttpRequest
@@ -39,6 +40,7 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     context["no_role"] = not my_roles and not user.is_superuser and not work
     if context["is_security_admin"]:
         context["pending_resets"] = password_resets(user, pending=True).count()
+        context["pending_role_proposals"] = pending_role_proposals(user)
     context["meetings_due"] = [(org, still_due_this_month(org)) for org in secretary_of]
     context["work"] = work
     context["tasks"] = work.tasks

@@ -63,3 +63,23 @@ def role_proposals(user: User, *, pending: bool) -> QuerySet[DirectoryRolePropos
 
 def pending_count(user: User) -> int:
     return role_proposals(user, pending=True).count()
+
+
+def lockout_username(request: HttpRequest | None, credentials: dict | None) -> str | None:
+    """The username django-axes counts a failure under: what the person typed, or, for a
+    single sign-on that the app refused, the 工号 the provider vouched for."""
+    if credentials and credentials.get("username"):
+        return str(credentials["username"])
+    if found := refusal(request):
+        return found[0] or None
+    if credentials is None and request is not None:
+        return request.POST.get("username") or None
+    return None
+
+
+def lockout_exempt(request: HttpRequest | None, credentials: dict | None) -> bool:
+    """An attempt that names nobody (a single sign-on's return before the provider named
+    the person, or with a forged or expired ticket) is never counted or locked: the
+    provider checks passwords, and such failures must not lock out a whole office behind
+    one address."""
+    return lockout_username(request, credentials) is None

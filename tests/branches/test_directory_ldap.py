@@ -148,6 +148,8 @@ def test_a_directory_group_only_proposes_a_role_that_the_security_admin_confirms
     assert DirectoryRoleProposal.objects.filter(user=secretary).count() == 1
 
     client.force_login(security_admin)
+    home = client.get(reverse("home")).content.decode()
+    assert 'id="pending-proposal-count">1<' in home  # the 安全管理员's home counts it
     page = client.get(reverse("role_proposals")).content.decode()
     assert "甲书记" in page and "考评员" in page and "kaoping-reviewers" in page
     page = client.post(reverse("role_proposal_confirm", args=[proposal.pk]), follow=True)

@@ -191,3 +191,12 @@ def test_cas_refuses_a_wrong_password_and_an_unknown_person_in_chinese(client, c
     # A forged ticket is refused too.
     page = client.get(reverse("cas_login") + "?ticket=ST-forged", follow=True)
     assert "统一身份认证未能登录：统一身份认证的票据无效或已过期" in page.content.decode()
+
+
+def test_refusals_of_one_person_do_not_lock_another_out(client, oidc, settings):
+    settings.AXES_FAILURE_LIMIT = 2
+    make_person(oidc, "secretary_a")
+    for _ in range(3):
+        through_provider(client, reverse("oidc_login"), "wangwu", "Wang#sso2026")
+    page = through_provider(client, reverse("oidc_login"), "zhangsan", "Zhang#sso2026")
+    assert page.redirect_chain[-1][0] == reverse("home")
