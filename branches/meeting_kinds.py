@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from functools import cache
 
 from .toolkit.periods import month_end, window
 
@@ -95,8 +96,10 @@ def _month(year: int, month: int) -> Span:
     return Span(f"{month}月", date(year, month, 1), month_end(year, month))
 
 
-def spans(period: Period | str, start: date, end: date) -> list[Span]:
-    """The periods of this kind that overlap [start, end] (whole periods)."""
+@cache
+def spans(period: Period | str, start: date, end: date) -> tuple[Span, ...]:
+    """The periods of this kind that overlap [start, end] (whole periods). Cached: a list
+    of branches asks the same few windows once per branch and kind."""
     out: list[Span] = []
     for year in range(start.year, end.year + 1):
         if period == Period.YEAR:
@@ -106,7 +109,7 @@ def spans(period: Period | str, start: date, end: date) -> list[Span]:
         else:
             candidates = [_month(year, m) for m in range(1, 13)]
         out += [s for s in candidates if s.end >= start and s.start <= end]
-    return out
+    return tuple(out)
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ from .toolkit.params import int_param, text_param
 from .toolkit.spreadsheets import SpreadsheetError
 
 PAGE_SIZE = 50
-TREE_PAGE_SIZE = 200  # rows of the organization tree on one page
+TREE_PAGE_SIZE = 100  # rows of the organization tree on one page
 CHILDREN_PAGE_SIZE = 100  # an organization's children listed on its page at a time
 
 

@@ -17,7 +17,7 @@ from branches.forms import UploadForm
 from branches.meeting_kinds import MEETING_KINDS
 from branches.toolkit.downloads import export_download
 from branches.toolkit.http import AuthenticatedHttpRequest
-from branches.toolkit.params import int_param, text_param
+from branches.toolkit.params import LIST_PAGE_SIZE, int_param, text_param
 from branches.toolkit.periods import quarter_of
 from branches.toolkit.spreadsheets import SpreadsheetError
 
@@ -37,8 +37,6 @@ from .selectors import (
     overview_branches,
     sheet_suggestions,
 )
-
-LIST_PAGE_SIZE = 100  # branches of the meetings overview on one page
 
 
 def _year(request: HttpRequest) -> int:

@@ -13,14 +13,12 @@ from branches.access import Perm
 from branches.models import Category
 from branches.toolkit.downloads import export_download
 from branches.toolkit.http import AuthenticatedHttpRequest
-from branches.toolkit.params import choice_param, int_param, text_param
+from branches.toolkit.params import LIST_PAGE_SIZE, choice_param, int_param, text_param
 
 from .. import access, selectors, services
 from ..exports import LedgerExport, ScreeningExport
 from ..forms import ProblemForm, ScreeningForm
 from ..services import AssessmentError
-
-LIST_PAGE_SIZE = 100  # branches of the screening overview on one page
 
 
 @require_GET

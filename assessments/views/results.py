@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from branches import access as org_access
 from branches.toolkit.downloads import export_download
 from branches.toolkit.http import AuthenticatedHttpRequest
-from branches.toolkit.params import choice_param, int_param, text_param
+from branches.toolkit.params import LIST_PAGE_SIZE, choice_param, int_param, text_param
 from rubrics.models import Method
 
 from .. import access, selectors, services
@@ -34,7 +34,6 @@ from ..models import ConsequenceStatus, RectificationStatus, ReportKind
 from ..services import AssessmentError
 from . import send_upload
 
-LIST_PAGE_SIZE = 100  # rows of the consequences list on one page
 VETO_CHOICES = 200  # results with a veto offered in the 推翻 form's select
 
 
@@ -53,7 +52,7 @@ def campaign_results(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     filters = _filters(request)
     ledger = selectors.results_ledger(campaign, **filters).prefetch_related("consequences")
     stale, waiting = stale_results(campaign)
-    page = Paginator(ledger, 50).get_page(request.GET.get("page"))
+    page = Paginator(ledger, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     vetoed = selectors.vetoed_results(campaign)
     return render(
         request,
@@ -210,7 +209,7 @@ def rectification_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
     if request.GET.get("format") == "xlsx":
         return export_download(RectificationExport(by=request.user, queryset=items))
-    page = Paginator(items, 50).get_page(request.GET.get("page"))
+    page = Paginator(items, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = selectors.with_stages(page.object_list)
     return render(
         request,

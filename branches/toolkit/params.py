@@ -11,6 +11,10 @@ from django.core.exceptions import BadRequest, ValidationError
 from django.http import HttpRequest, HttpResponseBadRequest, QueryDict
 from django.template import loader
 
+# Rows of a long list on one page (branches, results, consequences, items): a screen or
+# two to read, and a page as light at 50,000 branches as at 50.
+LIST_PAGE_SIZE = 50
+
 # Primary keys: positive, and within a 32-bit integer so no database overflows on them.
 MAX_ID = 2**31 - 1
 MAX_TEXT = 100

@@ -23,6 +23,7 @@ from pypdf import PdfReader
 from assessments import reports, services
 from assessments.models import BranchResult, CampaignObject, Consequence
 from branches.models import Organization, OrgKind
+from branches.toolkit.params import LIST_PAGE_SIZE
 from rubrics.models import RubricVersion
 
 
@@ -178,7 +179,7 @@ def test_consequences_page_is_bounded_whatever_the_number_of_results(tree, dept_
     small_queries, _, _ = read(small)
     large_queries, rows, html = read(large)
     assert large_queries == small_queries, "\n".join(q["sql"][:200] for q in captured_last)
-    assert rows == 100 and "下一页" in html
+    assert rows == LIST_PAGE_SIZE and "下一页" in html
     total = Consequence.objects.filter(result__campaign=large).count()
     assert f"共 {total} 条" in html and total > 300
     _, rows, html = read(large, "?q=L00007")

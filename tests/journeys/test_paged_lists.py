@@ -14,6 +14,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from branches.toolkit.params import LIST_PAGE_SIZE
+from branches.views import TREE_PAGE_SIZE
+
 from .pages import download, login, open_page, submit, upload
 
 NEW = 600
@@ -61,14 +64,14 @@ def test_lists_page_and_search_with_many_branches(client):
 
     tree = open_page(client, "/orgs/")
     pages = int(re.search(r"第 1 / (\d+) 页", tree.text).group(1))
-    assert pages >= 3 and _rows(tree, "org-table") == 200
+    assert pages >= 3 and _rows(tree, "org-table") == TREE_PAGE_SIZE
     seen = 0
     while True:
         seen += _rows(tree, "org-table") - ("接上页" in tree)
         if "下一页" not in tree.text:
             break
         tree = open_page(client, "/orgs/" + tree.link("下一页"))
-        assert _rows(tree, "org-table") <= 201
+        assert _rows(tree, "org-table") <= TREE_PAGE_SIZE + 1
         assert "接上页" in tree  # a page starting inside a subtree names where it is
     assert "批量第600党支部" in tree  # the last branch by code ends the tree
     assert seen > NEW
@@ -77,14 +80,15 @@ def test_lists_page_and_search_with_many_branches(client):
 
     for url, table in (("/meetings/", "overview"), ("/screenings/", "screening-table")):
         page = open_page(client, url)
-        assert _rows(page, table) == 100, url
+        assert _rows(page, table) == LIST_PAGE_SIZE, url
         assert re.search(r"第 1 / \d+ 页", page.text), url
         assert "批量第" in open_page(client, url + page.link("下一页")).text
         found = open_page(client, f"{url}?q=NH-P321")
         assert _rows(found, table) == 1 and found.row("批量第321党支部"), url
     screenings = open_page(client, "/screenings/?category=none&q=批量")
     assert re.search(r"共 \d+ 个党支部", screenings.text)
-    assert "第 1 / 6 页，共 600 条" in screenings  # none of the new branches is screened yet
+    # None of the new branches is screened yet.
+    assert f"第 1 / {-(-600 // LIST_PAGE_SIZE)} 页，共 600 条" in screenings
     assert client.get("/screenings/?category=best").status_code == 400
     assert "批量第" not in open_page(client, "/screenings/?category=lagging")
 
