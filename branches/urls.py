@@ -50,4 +50,5 @@ urlpatterns = [
     path("audit/", views.audit_list, name="audit_list"),
     path("audit/export.xlsx", views.audit_export, name="audit_export"),
     path("", include("branches.roster.urls")),
+    path("", include("branches.api.urls")),
 ]
