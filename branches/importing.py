@@ -253,9 +253,7 @@ def check_rows(kind: str, sheet: Sheet, *, by: User, dry_run: bool) -> dict:
     return _check_rows(SPECS[ImportKind(kind)], sheet, by=by, dry_run=dry_run)
 
 
-def sync_rows(
-    check: Callable[[], dict], *, by: User, source: str, record_on: models.Model
-) -> dict:
+def sync_rows(check: Callable[[], dict], *, by: User, source: str, record_on: models.Model) -> dict:
     """Rows another system sends (the API) instead of a file: ``check`` checks and stores
     them as a file's rows are (``check_rows``, or a registered import's own), all or
     none, audited as an import (the rows' changes, then one entry with the counts on
@@ -320,9 +318,9 @@ __all__ = [
     "ImportRejected",
     "SpreadsheetError",
     "apply_import",
+    "check_rows",
     "confirm_import",
     "in_background",
-    "check_rows",
     "start_import",
     "sync_rows",
 ]

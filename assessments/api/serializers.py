@@ -37,9 +37,7 @@ class ResultSerializer(serializers.ModelSerializer):
     organization_code = serializers.CharField(source="organization.code", read_only=True)
     organization_name = serializers.CharField(source="organization.name", read_only=True)
     enterprise_name = serializers.CharField(read_only=True, allow_null=True)
-    rate = serializers.DecimalField(
-        max_digits=7, decimal_places=2, read_only=True, allow_null=True
-    )
+    rate = serializers.DecimalField(max_digits=7, decimal_places=2, read_only=True, allow_null=True)
     grade_reason = serializers.CharField(read_only=True)
 
     class Meta:

@@ -8,7 +8,5 @@ api_urlpatterns = [
     path("campaigns/<int:pk>/", views.CampaignDetail.as_view(), name="api_campaign"),
     path("campaigns/<int:pk>/results/", views.ResultList.as_view(), name="api_results"),
     path("rectifications/", views.RectificationList.as_view(), name="api_rectifications"),
-    path(
-        "organizations/<str:code>/meetings/", views.MeetingList.as_view(), name="api_meetings"
-    ),
+    path("organizations/<str:code>/meetings/", views.MeetingList.as_view(), name="api_meetings"),
 ]

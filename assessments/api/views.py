@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from branches.access import Perm
 from branches.api import selectors as org_selectors
-from branches.api.views import BAD_INPUT, REFUSED, TokenView, org_by_code
+from branches.api.views import BAD_INPUT, REFUSED, TokenView, caller, org_by_code
 
 from .. import access, selectors
 from ..meetings.selectors import branch_calendar
@@ -36,8 +36,8 @@ class CampaignList(TokenListView):
     serializer_class = CampaignSerializer
 
     def get_queryset(self):
-        access.require_perm(self.request.user, Perm.VIEW_RESULTS)
-        return selectors.campaign_list(self.request.user).order_by("-year", "-quarter", "-pk")
+        access.require_perm(caller(self.request), Perm.VIEW_RESULTS)
+        return selectors.campaign_list(caller(self.request)).order_by("-year", "-quarter", "-pk")
 
     @extend_schema(
         operation_id="campaigns_list",
@@ -57,14 +57,14 @@ class CampaignDetail(TokenView):
         responses={200: CampaignSerializer, **REFUSED},
     )
     def get(self, request: Request, pk: int) -> Response:
-        return Response(self.get_serializer(access.get_campaign(request.user, pk)).data)
+        return Response(self.get_serializer(access.get_campaign(caller(request), pk)).data)
 
 
 class ResultList(TokenListView):
     serializer_class = ResultSerializer
 
     def get_queryset(self):
-        campaign = access.get_campaign(self.request.user, self.kwargs["pk"])
+        campaign = access.get_campaign(caller(self.request), self.kwargs["pk"])
         return selectors.results_ledger(campaign, **self.query(ResultFilter))
 
     @extend_schema(
@@ -81,7 +81,7 @@ class RectificationList(TokenListView):
     serializer_class = RectificationSerializer
 
     def get_queryset(self):
-        user = self.request.user
+        user = caller(self.request)
         access.require_perm(user, Perm.VIEW_RESULTS)
         filters = self.query(RectificationFilter)
         org = None
@@ -125,4 +125,3 @@ class MeetingList(TokenView):
                 }
             ).data
         )
-

@@ -56,23 +56,25 @@ class OrganizationSync(serializers.Serializer):
     )
 
 
+# The answer's shapes (for the schema): their keys are the import report's, two of which
+# are names of Serializer's own methods; a declared field never replaces them at run time.
 class SyncCounts(serializers.Serializer):
     new = serializers.IntegerField()
-    update = serializers.IntegerField()
+    update = serializers.IntegerField()  # type: ignore[assignment]
     skip = serializers.IntegerField()
     error = serializers.IntegerField()
 
 
 class SyncError(serializers.Serializer):
     row = serializers.IntegerField(allow_null=True, help_text="第几项（从 1 起；空为整批）")
-    errors = serializers.ListField(child=serializers.CharField())
+    errors = serializers.ListField(child=serializers.CharField())  # type: ignore[assignment]
 
 
 class SyncReport(serializers.Serializer):
     ok = serializers.BooleanField(help_text="是否已保存（有任何错误则整批不保存）")
     total = serializers.IntegerField()
     counts = SyncCounts()
-    errors = SyncError(many=True)
+    errors = SyncError(many=True)  # type: ignore[assignment]
 
 
 class MemberSerializer(serializers.ModelSerializer):

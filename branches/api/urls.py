@@ -14,7 +14,5 @@ urlpatterns = [
 api_urlpatterns = [
     path("organizations/", views.OrganizationList.as_view(), name="api_organizations"),
     path("organizations/<str:code>/", views.OrganizationDetail.as_view(), name="api_organization"),
-    path(
-        "organizations/<str:code>/members/", views.MemberList.as_view(), name="api_members"
-    ),
+    path("organizations/<str:code>/members/", views.MemberList.as_view(), name="api_members"),
 ]

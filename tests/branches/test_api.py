@@ -33,9 +33,7 @@ def call(client, method: str, url: str, key: str | None = None, body=None, **ext
     if key is not None:
         extra["HTTP_AUTHORIZATION"] = f"Bearer {key}"
     data = json.dumps(body) if body is not None and not isinstance(body, str | bytes) else body
-    return getattr(client, method.lower())(
-        url, data=data, content_type="application/json", **extra
-    )
+    return getattr(client, method.lower())(url, data=data, content_type="application/json", **extra)
 
 
 @pytest.fixture
@@ -107,9 +105,7 @@ def test_only_the_security_administrator_creates_tokens(tree, sysadmin, dept_adm
 def test_a_scoped_security_administrator_issues_tokens_inside_their_subtree_only(tree, client):
     security_e2 = make_user("sec_e2", (tree.e2, "security_admin"))
     with pytest.raises(BranchesError):
-        services.create_token(
-            by=security_e2, name="x", organization=tree.e1, scope=TokenScope.READ
-        )
+        services.create_token(by=security_e2, name="x", organization=tree.e1, scope=TokenScope.READ)
     client.force_login(security_e2)
     page = client.get(reverse("api_tokens")).content.decode()
     assert "二公司党委" in page and "一公司党委" not in page  # the choices offered
@@ -178,7 +174,11 @@ API_MATRIX = [
     (
         "PUT",
         "/organizations/",
-        {"organizations": [{"code": "N2", "name": "新支部", "kind": "branch", "parent_code": "E2"}]},
+        {
+            "organizations": [
+                {"code": "N2", "name": "新支部", "kind": "branch", "parent_code": "E2"}
+            ]
+        },
         [403, 200, 403, 400, 401, 401],  # E2 is outside E1: the import refuses the row
     ),
     ("GET", "/campaigns/", None, [200, 403, 200, 403, 401, 401]),
@@ -309,7 +309,12 @@ BAD = [
         {"organizations": [{"code": "X" * 33, "name": "n", "kind": "branch"}]},
         "32",
     ),
-    ("PUT", "/organizations/A/members/", {"members": [{"name": "甲", "status": "x"}]}, "不是合法选项"),
+    (
+        "PUT",
+        "/organizations/A/members/",
+        {"members": [{"name": "甲", "status": "x"}]},
+        "不是合法选项",
+    ),
     (
         "PUT",
         "/organizations/A/members/",

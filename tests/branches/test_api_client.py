@@ -64,13 +64,21 @@ def _payload() -> list[dict]:
     rows = []
     for g in range(GENERAL_BRANCHES):
         rows += [
-            {"code": f"HR{g:02d}{b:03d}", "name": f"第{g}总支第{b}支部", "kind": "branch",
-             "parent_code": f"HR{g:02d}"}
+            {
+                "code": f"HR{g:02d}{b:03d}",
+                "name": f"第{g}总支第{b}支部",
+                "kind": "branch",
+                "parent_code": f"HR{g:02d}",
+            }
             for b in range(BRANCHES_EACH)
         ]
         rows.append(
-            {"code": f"HR{g:02d}", "name": f"第{g}党总支", "kind": "general_branch",
-             "parent_code": "E1"}
+            {
+                "code": f"HR{g:02d}",
+                "name": f"第{g}党总支",
+                "kind": "general_branch",
+                "parent_code": "E1",
+            }
         )
     return rows
 

@@ -115,7 +115,11 @@ def test_a_token_reads_what_the_pages_show_within_its_subtree_until_revoked(clie
         scoped,
         "/api/v1/organizations/",
         "PUT",
-        {"organizations": [{"code": "NH-X", "name": "新支部", "kind": "branch", "parent_code": "GT"}]},
+        {
+            "organizations": [
+                {"code": "NH-X", "name": "新支部", "kind": "branch", "parent_code": "GT"}
+            ]
+        },
     )
     assert moved.status_code == 400
     assert "不在您的管理范围内" in moved.json()["errors"][0]["errors"][0]
@@ -132,7 +136,10 @@ def test_a_token_reads_what_the_pages_show_within_its_subtree_until_revoked(clie
     assert "已吊销" in revoked
     client.logout()
     refused = api(client, key, "/api/v1/campaigns/")
-    assert refused.status_code == 401 and refused.json()["detail"] == "该接口令牌已被吊销，不能再使用。"
+    assert (
+        refused.status_code == 401
+        and refused.json()["detail"] == "该接口令牌已被吊销，不能再使用。"
+    )
     login(client, "aq01")
     uses = open_page(client, revoked.url)
     assert uses.row("/api/v1/campaigns/", "401") and uses.row("/results/", "200")
