@@ -60,7 +60,11 @@ urlpatterns = [
     ),
     path(
         "api/docs/",
-        login_required(SpectacularSwaggerSplitView.as_view(url_name="api_schema")),
+        login_required(
+            SpectacularSwaggerSplitView.as_view(
+                url_name="api_schema", template_name="branches/api_docs.html"
+            )
+        ),
         name="api_docs",
     ),
 ]
