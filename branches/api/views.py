@@ -86,7 +86,9 @@ class TokenView(generics.GenericAPIView):
 
 def org_by_code(request: Request, code: str, getter=access.get_org, **kwargs) -> Organization:
     """The organization with this code through the access helper ``getter``."""
-    pk = selectors.org_id(code[:32])
+    # A code is at most 32 characters; a NUL in one (possible in a path) is no code at all
+    # (PostgreSQL refuses to compare text holding it).
+    pk = selectors.org_id(code) if len(code) <= 32 and "\x00" not in code else None
     if pk is None:
         raise Http404("组织不存在或无权查看")
     return getter(caller(request), pk, **kwargs)

@@ -297,6 +297,7 @@ BAD = [
     ("GET", "/rectifications/?campaign=99999999999999", None, "2147483647"),
     ("GET", "/rectifications/?campaign=x", None, "整数"),
     ("GET", "/organizations/A/meetings/?year=1066", None, "2000"),
+    ("GET", "/organizations/?q=a%00b", None, "NUL"),  # refused before the view, as JSON
     ("PUT", "/organizations/", "{not json", "JSON"),
     ("PUT", "/organizations/", "", "必填"),
     ("PUT", "/organizations/", {}, "必填"),
@@ -334,6 +335,12 @@ BAD = [
         "重复",
     ),
 ]
+
+
+def test_an_odd_code_in_the_path_is_a_404_not_a_500(tokens, client):
+    for code in ("A%00B", "X" * 200, "%E4%B8%AD"):
+        response = call(client, "GET", f"{API}/organizations/{code}/members/", tokens["read_root"])
+        assert response.status_code == 404 and "不存在" in response.json()["detail"]
 
 
 @pytest.mark.parametrize(("method", "url", "body", "says"), BAD, ids=[b[1][:40] for b in BAD])
