@@ -366,14 +366,28 @@ def reads_scores(person: User) -> bool:
     return any(binding(person) for binding in SCORE_BINDINGS)
 
 
-def get_api_token(user: User, pk: int) -> ApiToken:
-    """A service-account token the user may manage: the 安全管理员 (else 403), of an
-    organization inside the subtrees where they grant roles (else 404)."""
-    if not has_perm(user, Perm.GRANT_ROLES):
+def token_scope_q(user: User, field: str = "organization__path") -> Q:
+    """Where the user sees service-account tokens: the 安全管理员 where they grant roles
+    (and manages them there), the 审计员 where they read the audit trail (their uses
+    included, read-only)."""
+    return scope_q(user, Perm.GRANT_ROLES, field) | scope_q(user, Perm.VIEW_AUDIT, field)
+
+
+def can_see_tokens(user: User) -> bool:
+    return has_perm(user, Perm.GRANT_ROLES) or has_perm(user, Perm.VIEW_AUDIT)
+
+
+def get_api_token(user: User, pk: int, *, manage: bool = False) -> ApiToken:
+    """A service-account token: 403 for anyone but the 安全管理员 and the 审计员 (and,
+    with ``manage``, anyone but the 安全管理员), 404 outside the subtrees where they see
+    tokens (``token_scope_q``)."""
+    if not (has_perm(user, Perm.GRANT_ROLES) if manage else can_see_tokens(user)):
         raise PermissionDenied
+    field = "organization__path"
+    where = scope_q(user, Perm.GRANT_ROLES, field) if manage else token_scope_q(user, field)
     try:
         return (
-            ApiToken.objects.filter(scope_q(user, Perm.GRANT_ROLES, "organization__path"))
+            ApiToken.objects.filter(where)
             .select_related("organization", "account", "created_by", "revoked_by")
             .get(pk=pk)
         )

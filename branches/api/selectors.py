@@ -2,17 +2,17 @@
 
 from django.db.models import Q, QuerySet
 
-from ..access import Perm, scope_q, visible_orgs
+from ..access import Perm, token_scope_q, visible_orgs
 from ..models import ApiToken, ApiTokenUse, Organization, OrgKind, User
 
 USES_SHOWN = 200  # the latest uses a token's page lists
 
 
 def tokens(user: User) -> QuerySet[ApiToken]:
-    """The tokens of the organizations where the user grants roles, newest first."""
-    return ApiToken.objects.filter(
-        scope_q(user, Perm.GRANT_ROLES, "organization__path")
-    ).select_related("organization", "created_by", "revoked_by")
+    """The tokens the user sees (``access.token_scope_q``), newest first."""
+    return ApiToken.objects.filter(token_scope_q(user)).select_related(
+        "organization", "created_by", "revoked_by"
+    )
 
 
 def token_uses(token: ApiToken) -> QuerySet[ApiTokenUse]:

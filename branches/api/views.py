@@ -197,13 +197,13 @@ class MemberList(TokenView):
 
 
 def _require_tokens(user) -> None:
-    """The token pages are the 安全管理员's (三员分立: the 系统管理员 never issues a way
-    to read scores)."""
+    """Tokens are issued and revoked by the 安全管理员 alone (三员分立: the 系统管理员 never
+    issues a way to read scores); the 审计员 reads them and their uses."""
     if not access.has_perm(user, Perm.GRANT_ROLES):
         raise PermissionDenied
 
 
-def _list_page(request: AuthenticatedHttpRequest, form: TokenForm) -> HttpResponse:
+def _list_page(request: AuthenticatedHttpRequest, form: TokenForm | None) -> HttpResponse:
     return render(
         request,
         "branches/api_tokens.html",
@@ -214,8 +214,10 @@ def _list_page(request: AuthenticatedHttpRequest, form: TokenForm) -> HttpRespon
 @require_GET
 @login_required
 def api_tokens(request: AuthenticatedHttpRequest) -> HttpResponse:
-    _require_tokens(request.user)
-    return _list_page(request, TokenForm(user=request.user))
+    if not access.can_see_tokens(request.user):
+        raise PermissionDenied
+    manages = access.has_perm(request.user, Perm.GRANT_ROLES)
+    return _list_page(request, TokenForm(user=request.user) if manages else None)
 
 
 @never_cache
@@ -242,14 +244,18 @@ def api_token_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     return render(
         request,
         "branches/api_token_detail.html",
-        {"token": token, "uses": selectors.token_uses(token)},
+        {
+            "token": token,
+            "uses": selectors.token_uses(token),
+            "can_revoke": access.has_perm(request.user, Perm.GRANT_ROLES),
+        },
     )
 
 
 @require_POST
 @login_required
 def api_token_revoke(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    token = access.get_api_token(request.user, pk)
+    token = access.get_api_token(request.user, pk, manage=True)
     try:
         services.revoke_token(token, by=request.user)
     except BranchesError as exc:

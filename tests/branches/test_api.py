@@ -102,6 +102,24 @@ def test_only_the_security_administrator_creates_tokens(tree, sysadmin, dept_adm
     assert not ApiToken.objects.exists()
 
 
+def test_the_auditor_reads_tokens_and_their_uses_but_changes_nothing(
+    tree, security_admin, auditor, client
+):
+    token, key = services.create_token(
+        by=security_admin, name="报送", organization=tree.root, scope=TokenScope.READ
+    )
+    call(client, "GET", f"{API}/campaigns/", key)
+    client.force_login(auditor)
+    listing = client.get(reverse("api_tokens")).content.decode()
+    assert "报送" in listing and "token-form" not in listing
+    detail = client.get(reverse("api_token_detail", args=[token.pk])).content.decode()
+    assert f"{API}/campaigns/" in detail and "吊销令牌" not in detail
+    assert client.post(reverse("api_token_revoke", args=[token.pk])).status_code == 403
+    assert client.post(reverse("api_token_create"), {"name": "x"}).status_code == 403
+    token.refresh_from_db()
+    assert token.revoked_at is None
+
+
 def test_a_scoped_security_administrator_issues_tokens_inside_their_subtree_only(tree, client):
     security_e2 = make_user("sec_e2", (tree.e2, "security_admin"))
     with pytest.raises(BranchesError):

@@ -2,7 +2,8 @@
 接口令牌 page (shown once), the token reads the finished campaign's results exactly as the
 领导 (ld01) reads them on the results page, a token scoped to 华西能化 neither reads nor
 writes anything of 华西特钢's, and a revoked token is refused in Chinese, its refused use
-on the token's page. The 系统管理员 (xt01) has no token page. Pages and HTTP only."""
+on the token's page, where the 审计员 (sh01) reads it too. The 系统管理员 (xt01) has no
+token page. Pages and HTTP only."""
 
 import re
 from decimal import Decimal
@@ -143,3 +144,12 @@ def test_a_token_reads_what_the_pages_show_within_its_subtree_until_revoked(clie
     login(client, "aq01")
     uses = open_page(client, revoked.url)
     assert uses.row("/api/v1/campaigns/", "401") and uses.row("/results/", "200")
+
+    # The 审计员 reads the tokens and their uses, and can change nothing.
+    home = login(client, "sh01")
+    tokens = open_page(client, home.link("接口令牌"))
+    assert "新建令牌" not in tokens and "已吊销" in tokens.row("上级党委报送系统")
+    audited = open_page(client, row_link(tokens, "上级党委报送系统"))
+    assert audited.row("/api/v1/campaigns/", "401")
+    assert not any("吊销令牌" in b for f in audited.forms for b in f.buttons)
+    assert client.post(revoked.url + "revoke/").status_code == 403
