@@ -262,6 +262,27 @@ def test_the_tree_sync_is_idempotent_and_audited_as_an_import(tokens, client):
     assert AuditEntry.objects.count() == audit_count
 
 
+def test_a_subtree_token_syncs_its_own_root_under_the_parent_it_has(tokens, client):
+    """HR sends the subtree's root too, under its real parent (outside the token's reach):
+    kept as it is, that is no change; moving anything under that parent is refused."""
+    root = {"code": "E1", "name": "一公司党委", "kind": "committee", "parent_code": "R"}
+    same = call(
+        client, "PUT", f"{API}/organizations/", tokens["sync_e1"], {"organizations": [root]}
+    )
+    assert same.status_code == 200 and same.json()["counts"]["skip"] == 1
+    renamed = {**root, "name": "一公司党委（新）"}
+    answer = call(
+        client, "PUT", f"{API}/organizations/", tokens["sync_e1"], {"organizations": [renamed]}
+    )
+    assert answer.status_code == 200 and answer.json()["counts"]["update"] == 1
+    moved = {"code": "G", "name": "一厂党总支", "kind": "general_branch", "parent_code": "R"}
+    refused = call(
+        client, "PUT", f"{API}/organizations/", tokens["sync_e1"], {"organizations": [moved]}
+    )
+    assert refused.status_code == 400 and "不在您的管理范围内" in refused.content.decode()
+    assert Organization.objects.get(code="G").parent.code == "E1"
+
+
 def test_a_refused_row_stores_nothing_and_says_why(tokens, client):
     payload = _tree_payload("E1", 3)
     payload["organizations"][1]["parent_code"] = "NOWHERE"
