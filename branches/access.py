@@ -15,11 +15,13 @@ from django.http import Http404
 from .models import (
     ADMIN_ROLES,
     ROSTER_KINDS,
+    ApiToken,
     Member,
     Membership,
     Organization,
     PasswordResetRequest,
     Role,
+    TokenScope,
     User,
 )
 
@@ -63,6 +65,26 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
 }
 
 
+# What a service-account token (branches/api) may do over its subtree: the rights of its
+# scope, never a role. No scope grants roles, manages accounts or reads the audit trail;
+# only READ reads scores (a 党群部 or 领导 right), SYNC writes the tree and the rosters.
+TOKEN_PERMS: dict[str, frozenset[Perm]] = {
+    TokenScope.READ: frozenset({Perm.VIEW_ORG, Perm.VIEW_MEMBERS, Perm.VIEW_RESULTS}),
+    TokenScope.SYNC: frozenset(
+        {Perm.VIEW_ORG, Perm.VIEW_MEMBERS, Perm.MANAGE_ORG, Perm.MANAGE_MEMBERS}
+    ),
+}
+
+
+def act_as_token(token: ApiToken) -> User:
+    """The token's service account, holding the token's rights over its subtree for this
+    request only (it holds no role: every rule below reads the rights from here)."""
+    account = token.account
+    account._membership_cache = []
+    account.api_grant = (token.organization.path, TOKEN_PERMS[token.scope])
+    return account
+
+
 def memberships(user: User) -> list[Membership]:
     """The user's memberships with their organizations, cached on the user object."""
     if not user.is_authenticated:
@@ -80,6 +102,10 @@ def roles(user: User) -> set[str]:
 
 def _roots(user: User, perm: Perm | None) -> list[str]:
     """Paths of the subtrees where the user holds ``perm`` (any role when None)."""
+    grant = getattr(user, "api_grant", None)
+    if grant is not None:
+        path, perms = grant
+        return [path] if perm is None or perm in perms else []
     return [
         m.organization.path for m in memberships(user) if perm is None or perm in ROLE_PERMS[m.role]
     ]
@@ -224,6 +250,8 @@ def visible_users(user: User) -> QuerySet[User]:
             | Q(memberships__isnull=True)
         )
         .exclude(is_superuser=True)
+        # A token's service account is managed on 接口令牌 only: no password, no role.
+        .exclude(api_token__isnull=False)
         .distinct()
     )
 
@@ -336,3 +364,32 @@ def reads_scores(person: User) -> bool:
     if person.memberships.exclude(role__in=ADMIN_ROLES).exists():
         return True
     return any(binding(person) for binding in SCORE_BINDINGS)
+
+
+def token_scope_q(user: User, field: str = "organization__path") -> Q:
+    """Where the user sees service-account tokens: the 安全管理员 where they grant roles
+    (and manages them there), the 审计员 where they read the audit trail (their uses
+    included, read-only)."""
+    return scope_q(user, Perm.GRANT_ROLES, field) | scope_q(user, Perm.VIEW_AUDIT, field)
+
+
+def can_see_tokens(user: User) -> bool:
+    return has_perm(user, Perm.GRANT_ROLES) or has_perm(user, Perm.VIEW_AUDIT)
+
+
+def get_api_token(user: User, pk: int, *, manage: bool = False) -> ApiToken:
+    """A service-account token: 403 for anyone but the 安全管理员 and the 审计员 (and,
+    with ``manage``, anyone but the 安全管理员), 404 outside the subtrees where they see
+    tokens (``token_scope_q``)."""
+    if not (has_perm(user, Perm.GRANT_ROLES) if manage else can_see_tokens(user)):
+        raise PermissionDenied
+    field = "organization__path"
+    where = scope_q(user, Perm.GRANT_ROLES, field) if manage else token_scope_q(user, field)
+    try:
+        return (
+            ApiToken.objects.filter(where)
+            .select_related("organization", "account", "created_by", "revoked_by")
+            .get(pk=pk)
+        )
+    except (ApiToken.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise Http404("接口令牌不存在或无权查看") from None

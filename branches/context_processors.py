@@ -32,6 +32,9 @@ def navigation(request):
             "terms": has_perm(user, Perm.VIEW_TERMS),
             "people": manages_people(user),
             "second_factor": has_perm(user, Perm.GRANT_ROLES),
+            # Service-account tokens for other systems: the 安全管理员 issues them, the
+            # 审计员 reads them and their uses.
+            "api_tokens": has_perm(user, Perm.GRANT_ROLES) or has_perm(user, Perm.VIEW_AUDIT),
             "audit": has_perm(user, Perm.VIEW_AUDIT),
             # The document register (发文登记簿): the department and the auditor.
             "documents": has_perm(user, Perm.MANAGE_CAMPAIGNS) or has_perm(user, Perm.VIEW_AUDIT),

@@ -284,7 +284,13 @@ class OrganizationImport:
             if instance.parent_id is None and not self.by.is_superuser:
                 if before is None or before.parent_id is not None:
                     problems.append("只有超级管理员可以导入顶层党委（请填写上级编码）")
-            elif (parent := instance.parent) and not has_perm(self.by, Perm.MANAGE_ORG, parent):
+            elif (
+                (parent := instance.parent)
+                # Keeping the parent it has is no change (the root of one's own subtree
+                # sits under a parent outside it: an export of the subtree round-trips).
+                and (before is None or before.parent_id != instance.parent_id)
+                and not has_perm(self.by, Perm.MANAGE_ORG, parent)
+            ):
                 problems.append(f"上级“{parent.code}”不在您的管理范围内")
         return problems
 

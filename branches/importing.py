@@ -6,10 +6,11 @@ A file of IMPORT_BACKGROUND_ROWS rows or more is checked and stored by the task 
 (the two tasks at the end of this module); its page shows the progress, then the preview.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.tasks import task
 from django.utils import timezone
 
@@ -140,6 +141,14 @@ def _run(
     spec = SPECS[ImportKind(job.kind)]
     if sheet is None:
         sheet = read_xlsx(bytes(job.content), required=spec.required)
+    return _check_rows(spec, sheet, by=by, dry_run=dry_run, progress=progress)
+
+
+def _check_rows(
+    spec: ImportSpec, sheet: Sheet, *, by: User, dry_run: bool, progress: Progress | None = None
+) -> dict:
+    """Every row of ``sheet`` checked (and stored unless ``dry_run`` or any row fails):
+    the report."""
     rows, problems = _file_problems(spec, sheet)
     importer = spec.importer(by=by, problems=problems)
     kwargs = {"progress": progress} if progress else {}
@@ -238,6 +247,31 @@ def apply_import(job: ImportJob, *, by: User) -> dict:
     return report
 
 
+def check_rows(kind: str, sheet: Sheet, *, by: User, dry_run: bool) -> dict:
+    """The tree's or the people's rows given as a sheet (not an uploaded file), checked
+    and stored like a file's: the report."""
+    return _check_rows(SPECS[ImportKind(kind)], sheet, by=by, dry_run=dry_run)
+
+
+def sync_rows(check: Callable[[], dict], *, by: User, source: str, record_on: models.Model) -> dict:
+    """Rows another system sends (the API) instead of a file: ``check`` checks and stores
+    them as a file's rows are (``check_rows``, or a registered import's own), all or
+    none, audited as an import (the rows' changes, then one entry with the counts on
+    ``record_on``), and only when something changed: the same rows sent again write
+    nothing at all."""
+    with transaction.atomic(), audit.acting(by, source):
+        report = check()
+        if not report["ok"]:
+            transaction.set_rollback(True)
+        elif report["counts"]["new"] or report["counts"]["update"]:
+            audit.record(
+                record_on,
+                AuditAction.IMPORT,
+                {"counts": {"label": "结果", "old": None, "new": report["counts"]}},
+            )
+    return report
+
+
 # -- on the task worker -------------------------------------------------------------------
 
 
@@ -284,7 +318,9 @@ __all__ = [
     "ImportRejected",
     "SpreadsheetError",
     "apply_import",
+    "check_rows",
     "confirm_import",
     "in_background",
     "start_import",
+    "sync_rows",
 ]

@@ -42,6 +42,9 @@ class User(AbstractUser):
     is_verified: Callable[[], bool]
     # The user's memberships, read once per request (branches.access.memberships).
     _membership_cache: list["Membership"]
+    # Set only on a token's service account while it serves an API request
+    # (branches.access.act_as_token): the subtree's path and the token's rights.
+    api_grant: tuple[str, frozenset]
 
     class Meta:
         verbose_name = "用户"
@@ -884,3 +887,100 @@ class Member(models.Model):
             errors["left_on"] = ["离开日期不能早于入党日期。"]
         if errors:
             raise ValidationError(errors)
+
+
+class TokenScope(models.TextChoices):
+    """What a service-account token may do over its subtree (branches/api). Neither scope
+    grants roles or manages accounts; only ``READ`` reads scores."""
+
+    READ = "read", "只读：组织、党员名册、考评活动与结果、整改清单、三会一课"
+    SYNC = "sync", "同步：写入组织架构和党员名册（不读考评结果）"
+
+
+class ApiToken(models.Model):
+    """A service-account token for the REST API, created by a 安全管理员 for another
+    system (HR, the higher-level 党委's reporting). The token itself is shown once and
+    stored only as its SHA-256 digest (it is 256 random bits, so a plain digest is as
+    safe as a slow hash and lets each request be checked with one indexed lookup).
+    Changes of its data through the API are attributed to ``account``, its own
+    service account, which holds no role and cannot log in."""
+
+    name = models.CharField("用途", max_length=100)
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name="范围（该组织及其下级）",
+        on_delete=models.PROTECT,
+        related_name="api_tokens",
+    )
+    scope = models.CharField("权限", max_length=10, choices=TokenScope)
+    account = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name="服务账号",
+        on_delete=models.PROTECT,
+        related_name="api_token",
+    )
+    prefix = models.CharField("令牌前缀", max_length=12, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="创建人",
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    revoked_at = models.DateTimeField("吊销时间", null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="吊销人",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    last_used_at = models.DateTimeField("最近使用", null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "接口令牌"
+        verbose_name_plural = "接口令牌"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(revoked_at__isnull=True, revoked_by__isnull=True)
+                | Q(revoked_at__isnull=False, revoked_by__isnull=False),
+                name="api_token_revoked_with_who",
+                violation_error_message="吊销时间和吊销人须同时填写。",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.prefix}…）"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def audit_org_path(self) -> str:
+        return self.organization.path
+
+
+class ApiTokenUse(models.Model):
+    """One request made with a token (accepted or refused): the token's use log, which
+    its 安全管理员 reads on the token's page. Append-only like the audit trail; changes
+    of data made through a request are in the audit trail itself."""
+
+    token = models.ForeignKey(
+        ApiToken, verbose_name="接口令牌", on_delete=models.PROTECT, related_name="uses"
+    )
+    at = models.DateTimeField("时间", default=timezone.now, db_index=True)
+    method = models.CharField("方法", max_length=10)
+    path = models.CharField("地址", max_length=200)
+    status = models.PositiveSmallIntegerField("结果状态码")
+    ip = models.GenericIPAddressField("IP 地址", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "接口令牌使用记录"
+        verbose_name_plural = "接口令牌使用记录"
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.method} {self.path} {self.status}"

@@ -51,4 +51,5 @@ urlpatterns = [
     path("audit/export.xlsx", views.audit_export, name="audit_export"),
     path("", include("branches.roster.urls")),
     path("", include("branches.directory.urls")),
+    path("", include("branches.api.urls")),
 ]

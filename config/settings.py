@@ -112,6 +112,10 @@ INSTALLED_APPS = [
     # CAS sign-in keeps each session's service ticket (single sign-out); its tables exist
     # whether CAS is configured or not.
     "django_cas_ng",
+    "rest_framework",
+    "drf_spectacular",
+    # Swagger UI and Redoc served from the installed package (no CDN).
+    "drf_spectacular_sidecar",
     "branches",
     "rubrics",
     "assessments",
@@ -451,6 +455,46 @@ IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 20_000, minimum=1)
 # From this many rows on, the task worker checks and stores the file (progress bar).
 IMPORT_BACKGROUND_ROWS = env_int("IMPORT_BACKGROUND_ROWS", 1000, minimum=1)
 IMPORT_MAX_UNZIPPED_BYTES = env_int("IMPORT_MAX_UNZIPPED_BYTES", 50 * 1024 * 1024, minimum=1024)
+
+# The REST API (branches/api, assessments/api): service-account tokens only (created by
+# the 安全管理员 on 接口令牌), JSON only, every list paginated, every token rate-limited.
+API_PAGE_SIZE = 50
+API_MAX_PAGE_SIZE = 500
+# Requests a token may make per minute (counted in the cache: per process unless CACHES
+# points at a shared cache).
+API_RATE_PER_MINUTE = env_int("API_RATE_PER_MINUTE", 600, minimum=1)
+# Rows one sync request may carry (the tree, a roster).
+API_MAX_SYNC_ROWS = env_int("API_MAX_SYNC_ROWS", 5000, minimum=1)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["branches.api.access.TokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["branches.api.access.BoundedJSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "branches.api.access.Pagination",
+    "DEFAULT_THROTTLE_CLASSES": ["branches.api.access.TokenRateThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "branches.api.access.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "党支部标准化考评 API",
+    "DESCRIPTION": "组织架构、考评活动、考评结果、整改清单和三会一课记录的读取，"
+    "组织架构与党员名册的同步（按编码幂等）。令牌由安全管理员在“接口令牌”页面创建。",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "OrgKindEnum": "branches.models.OrgKind",
+        "MemberStatusEnum": "branches.models.MemberStatus",
+        "CampaignStatusEnum": "assessments.models.CampaignStatus",
+        "RectificationStatusEnum": "assessments.models.RectificationStatus",
+        "RectificationKindEnum": "assessments.models.RectificationKind",
+        "MeetingStatusEnum": "assessments.models.MeetingStatus",
+        "MeetingKindEnum": "branches.meeting_kinds.KIND_CHOICES",
+    },
+}
 
 # Reports as official documents (GB/T 9704 where it fits a report): the issuing
 # organization printed in the 红头 and the 落款 (blank: the campaign's scope 党委), the

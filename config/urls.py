@@ -1,9 +1,16 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.permissions import IsAuthenticated
 
+from assessments.api.urls import api_urlpatterns as assessment_api
 from assessments.views import home
 from branches import views as branch_views
+from branches.api.access import TokenAuthentication
+from branches.api.urls import api_urlpatterns as branch_api
 from branches.forms import LoginForm
 from branches.second_factor import urls as second_factor_urls
 
@@ -40,4 +47,24 @@ urlpatterns = [
     path("", include("rubrics.urls")),
     path("", include("assessments.urls")),
     path("admin/", admin.site.urls),
+    # The REST API: its schema for a token or a logged-in person, its docs page (Swagger
+    # UI from the drf-spectacular-sidecar package, no CDN) for a logged-in person.
+    path("api/v1/", include(branch_api + assessment_api)),
+    path(
+        "api/schema/",
+        SpectacularAPIView.as_view(
+            authentication_classes=[TokenAuthentication, SessionAuthentication],
+            permission_classes=[IsAuthenticated],
+        ),
+        name="api_schema",
+    ),
+    path(
+        "api/docs/",
+        login_required(
+            SpectacularSwaggerSplitView.as_view(
+                url_name="api_schema", template_name="branches/api_docs.html"
+            )
+        ),
+        name="api_docs",
+    ),
 ]

@@ -5,7 +5,8 @@ A row is a member, identified by 姓名 among the branch's current members: a kn
 updated, a new one added; members missing from the file are left as they are. Every cell
 is read with the tree import's widgets (branches/resources.py), so the errors read alike,
 with their Excel row numbers. Three queries whatever the size: the branch's roster, the
-accounts named by 工号, and the writes."""
+accounts named by 工号, and the writes. The API's roster sync (branches/api) checks its
+rows here too."""
 
 import copy
 from collections import defaultdict
@@ -18,7 +19,7 @@ from ..importers import _clean, _flatten, _report_row
 from ..models import Member, MemberStatus, Organization, User
 from ..resources import ChineseDateWidget, ChoiceLabelWidget, TextWidget
 from ..toolkit import audit, import_registry
-from ..toolkit.spreadsheets import read_xlsx
+from ..toolkit.spreadsheets import Sheet, read_xlsx
 from .services import login_change_refusal, sync_counts
 
 KIND = "members"
@@ -101,7 +102,25 @@ def _keep(
 
 def run(job, *, by: User, dry_run: bool) -> dict:
     org = Organization.objects.get(pk=job.target_id)
-    sheet = read_xlsx(bytes(job.content), required=REQUIRED)
+    return check_rows(org, read_xlsx(bytes(job.content), required=REQUIRED), by=by, dry_run=dry_run)
+
+
+def _stored(org: Organization) -> tuple[dict, dict]:
+    """The branch's current members by name, and those who left by (name, 离开日期): a
+    row naming a member who left on that day is that member again (so the same rows
+    imported twice change nothing), not a new one."""
+    current, departed = {}, {}
+    for member in Member.objects.filter(organization=org):
+        if member.left_on is None:
+            current[member.name] = member
+        else:
+            departed[(member.name, member.left_on)] = member
+    return current, departed
+
+
+def check_rows(org: Organization, sheet: Sheet, *, by: User, dry_run: bool) -> dict:
+    """The rows of a roster (a file's, or another system's through the API) checked, and
+    stored unless ``dry_run`` or any row fails: the report."""
     index = {h: i for i, h in enumerate(sheet.headers)}
 
     def cell(values, column):
@@ -110,7 +129,7 @@ def run(job, *, by: User, dry_run: bool) -> dict:
     report: list[dict] = []
     if not has_perm(by, Perm.MANAGE_MEMBERS, org):
         report.append(_report_row(None, "error", "", [f"您不能管理“{org.name}”的党员名册"]))
-    current = {m.name: m for m in Member.objects.filter(organization=org).active()}
+    current, departed = _stored(org)
     usernames = {str(USERNAME.clean(cell(v, "工号")) or "") for _, v in sheet.rows} - {""}
     users = {u.username: u for u in User.objects.filter(username__in=usernames)}
     seen: dict[str, int] = {}
@@ -119,7 +138,7 @@ def run(job, *, by: User, dry_run: bool) -> dict:
     for number, values in sheet.rows:
         parsed, user, errors = _parse(number, values, cell, index, users, seen)
         name = parsed.get("name", "")
-        instance = current.get(name)
+        instance = current.get(name) or departed.get((name, parsed.get("left_on")))
         before = copy.copy(instance) if instance is not None else None
         if instance is None:
             instance = Member(organization=org)

@@ -31,13 +31,13 @@ IGNORED_FIELDS = {
     "last_login",
     "password_changed_at",
 }
-SECRET_FIELDS = {"password"}
+SECRET_FIELDS = {"password", "key_hash"}
 
 
 @dataclass(frozen=True)
 class AuditContext:
     actor: object | None  # a User, or None for the system
-    source: str  # "web", "admin", "import", "upload", "command", "system"
+    source: str  # "web", "admin", "import", "upload", "api", "command", "system"
     ip: str | None = None  # the client's address, for requests
 
 
@@ -196,6 +196,7 @@ def _post_delete(sender, instance, **kwargs) -> None:
 
 def audited_models() -> list[type[models.Model]]:
     from ..models import (
+        ApiToken,
         CrossReviewGroup,
         CrossReviewGroupMember,
         DirectoryRoleProposal,
@@ -215,6 +216,7 @@ def audited_models() -> list[type[models.Model]]:
         CrossReviewGroupMember,
         Member,
         PasswordResetRequest,
+        ApiToken,
     ]
 
 

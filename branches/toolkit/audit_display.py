@@ -21,6 +21,7 @@ SOURCE_LABELS = {
     "admin": "管理后台",
     "import": "导入",
     "upload": "离线评分表上传",
+    "api": "接口",
     "command": "命令行",
     "system": "系统",
 }

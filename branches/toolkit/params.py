@@ -8,7 +8,7 @@ from typing import overload
 
 from django import forms
 from django.core.exceptions import BadRequest, ValidationError
-from django.http import HttpRequest, HttpResponseBadRequest, QueryDict
+from django.http import HttpRequest, HttpResponseBadRequest, JsonResponse, QueryDict
 from django.template import loader
 
 # Rows of a long list on one page (branches, results, consequences, items): a screen or
@@ -106,8 +106,15 @@ def choice_param(request: HttpRequest, name: str, choices, default: str = "") ->
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None):
-    """handler400: the reason in Chinese, cut short; never the raw value at length."""
+    """handler400: the reason in Chinese, cut short; never the raw value at length. The
+    API (under /api/) answers in its own language: JSON with the reason as ``detail``."""
     message = str(exception) if isinstance(exception, BadRequest) and str(exception) else ""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"detail": shown(message, 200) or "请求有误。"},
+            status=400,
+            json_dumps_params={"ensure_ascii": False},
+        )
     template = loader.get_template("400.html")
     return HttpResponseBadRequest(template.render({"message": shown(message, 200)}, request))
 

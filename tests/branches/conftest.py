@@ -12,6 +12,7 @@ from django.test import Client
 from assessments.models import Notice, NoticeKind
 from branches import importing
 from branches import services as branches_services
+from branches.api import services as api_services
 from branches.models import (
     CrossReviewGroup,
     DirectoryRoleProposal,
@@ -65,6 +66,11 @@ def matrix_data(django_db_setup, django_db_blocker, tmp_path_factory):
         users |= {p: make_person(tree, p) for p in ("outsider", "reviewer", "leader")}
         users["security_admin"] = make_person(tree, "security_admin")
         matrix.objects["security_self"] = [users["security_admin"].pk]
+        token, _ = api_services.create_token(
+            by=users["security_admin"], name="矩阵", organization=tree.root, scope="read"
+        )
+        matrix.objects["api_token"] = [token.pk]
+        matrix.objects["org_code"] = [tree.a.code]
         for role, user in users.items():
             client = Client()
             client.force_login(user)

@@ -355,6 +355,25 @@ MATRIX = [
     # The document register (发文登记簿): the department and the auditor read it.
     ("document_register", None, "GET", [302, 403, 403, 403, 200, 403, 403, 200, 403]),
     ("document_register_export", None, "GET", [302, 403, 403, 403, 200, 403, 403, 200, 403]),
+    # Service-account tokens for other systems: the 安全管理员 issues and revokes them
+    # (三员分立: the 系统管理员 never issues a way to read scores), the 审计员 reads them
+    # and their uses. The API itself answers tokens only: a session
+    # is not a token (401 for everyone); tests/branches/test_api.py holds its matrix by
+    # token. Its schema is for a token or a logged-in person, its docs page for a person.
+    ("api_tokens", None, "GET", [302, 403, 403, 403, 403, 403, 403, 200, 200]),
+    ("api_token_create", None, "POST", [302, 403, 403, 403, 403, 403, 403, 403, 200]),
+    ("api_token_detail", "api_token", "GET", [302, 403, 403, 403, 403, 403, 403, 200, 200]),
+    ("api_token_revoke", "api_token", "POST", [302, 403, 403, 403, 403, 403, 403, 403, 302]),
+    ("api_schema", None, "GET", [401, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("api_docs", None, "GET", [302, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("api_organizations", None, "GET", [401, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("api_organization", "org_code", "GET", [401, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("api_members", "org_code", "GET", [401, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("api_meetings", "org_code", "GET", [401, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("api_campaigns", None, "GET", [401, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("api_campaign", "campaign", "GET", [401, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("api_results", "campaign", "GET", [401, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("api_rectifications", None, "GET", [401, 401, 401, 401, 401, 401, 401, 401, 401]),
 ]
 
 
