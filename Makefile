@@ -7,14 +7,15 @@ BIN     := $(VENV)/bin
 MANAGE  := $(BIN)/python manage.py
 PORT    ?= 8000
 PIP_VERSION := 26.3
-# Debian packages the app needs: CJK fonts and HarfBuzz subsetting for WeasyPrint PDFs,
-# poppler-utils (pdftotext) to read PDFs back in tests, Chromium for browser tests,
-# systemd (systemd-analyze verifies the shipped units) and postgresql-client (pg_dump and
-# pg_restore for backups and the restore test), the OpenLDAP and SASL headers python-ldap
-# compiles against (directory sign-in), and OpenLDAP's server slapd with ldap-utils, which
-# the directory sign-in tests start on a loopback port.
-DEBIAN_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 poppler-utils chromium systemd postgresql-client \
-	libldap2-dev libsasl2-dev slapd ldap-utils
+# Debian packages the app needs (GROUP=app, a server): CJK fonts and HarfBuzz subsetting for
+# WeasyPrint PDFs, postgresql-client (pg_dump and pg_restore for backups), and gcc with the
+# OpenLDAP and SASL headers python-ldap compiles against (directory sign-in; PyPI has no
+# wheel of it). A developer's or CI's machine (GROUP=dev) adds what the tests use:
+# poppler-utils (pdftotext reads PDFs back), Chromium for browser tests, systemd
+# (systemd-analyze verifies the shipped units), and OpenLDAP's server slapd with ldap-utils,
+# which the directory sign-in tests start on a loopback port; never on a server.
+DEBIAN_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 postgresql-client gcc libldap2-dev libsasl2-dev
+DEBIAN_TEST_PACKAGES := poppler-utils chromium systemd slapd ldap-utils
 # Python >= 3.12 (Django 6 refuses 3.11), the first found of: PYTHON=… given to make;
 # python3.13 or python3.12 on PATH (Debian 13's python3 is 3.13); one installed system-wide
 # under /opt/python3.1x or /usr/local (Debian 12, docs/deploy.md); a developer's pyenv 3.12.
@@ -51,7 +52,7 @@ help:
 	@echo "make wheelhouse WHEELHOUSE=DIR — every wheel and front-end package for an offline install (make install WHEELHOUSE=DIR)"
 
 system-deps:
-	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	@missing=$$(for p in $(DEBIAN_PACKAGES) $(if $(filter dev,$(GROUP)),$(DEBIAN_TEST_PACKAGES)); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "Installing Debian packages: $$missing"; \
