@@ -245,7 +245,9 @@ MATRIX = [
     ("rubric_grades", "v1", "POST", [302, 403, 403, 403, 302, 403, 403, 403, 403]),
     ("rubric_diff", "diff_published", "GET", [302, 200, 200, 200, 200, 200, 200, 200, 200]),
     # Campaigns: the department manages, leaders read; assessors work through their sheets.
-    ("campaign_list", None, "GET", [302, 403, 403, 403, 200, 200, 403, 403, 403]),
+    # A 考评员 lists the campaigns he reviews in (here none: an empty list) and opens the
+    # page of one of them (stages, his own sheets), never its progress or results.
+    ("campaign_list", None, "GET", [302, 403, 403, 200, 200, 200, 403, 403, 403]),
     ("campaign_create", None, "GET", [302, 403, 403, 403, 200, 403, 403, 403, 403]),
     ("campaign_create", None, "POST", [302, 403, 403, 403, 200, 403, 403, 403, 403]),
     ("campaign_detail", "campaign", "GET", [302, 404, 403, 404, 200, 200, 404, 404, 404]),
