@@ -189,9 +189,6 @@ def _accept(p, user, data) -> str:
     return text
 
 
-# Refused, these forms come back on the page with what was typed and the reason.
-KEEP_INPUT = {"evaluate"}
-
 ACTIONS: dict[str, Act] = {
     "sign_a": Act({HELPER}, None, lambda p, u, d: _sign(p, u, "a")),
     "sign_b": Act({SECRETARY}, None, lambda p, u, d: _sign(p, u, "b")),
@@ -218,19 +215,17 @@ def pairing_action(request: AuthenticatedHttpRequest, pk: int, action: str) -> H
     if act.form is not None:
         form = act.form(request.POST)
         if not form.is_valid():
-            if action in KEEP_INPUT:
-                return _detail(request, p, roles, {action: form})
+            # Refused, the form comes back open on the page with what was typed.
             messages.error(request, _form_errors(form))
-            return redirect("pairing_detail", pk=p.pk)
+            return _detail(request, p, roles, {action: form})
         data = form.cleaned_data
     try:
         messages.success(request, act.run(p, request.user, data))
     except AssessmentError as exc:
-        if action in KEEP_INPUT and form is not None:
+        messages.error(request, str(exc))  # the form, with what was typed, is below
+        if form is not None:
             form.add_error(None, str(exc))
-            messages.error(request, str(exc))  # the form, with what was typed, is below
             return _detail(request, p, roles, {action: form})
-        messages.error(request, str(exc))
     return redirect("pairing_detail", pk=p.pk)
 
 

@@ -1,0 +1,334 @@
+"""Every form of more than one field keeps what was typed when it is refused: the person
+posts it from the page that shows it, with one field missing or wrong, and the page that
+comes back says what is wrong and shows every other value as typed (text, dates, numbers,
+the chosen option, the ticked boxes). From the demo, as the role that uses each form.
+
+Covered elsewhere: the rubric's own forms (``tests/rubrics/test_authoring.py``,
+``test_own_rubric.py``: the rubric, an item, its grade bands) and the 互查评分表
+(``test_mechanisms_inspection.py``). Passwords are never sent back, by design."""
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from .pages import Page, login, open_page, submit
+
+
+@dataclass(frozen=True)
+class Opt:
+    """A select option or a checkbox, by (part of) its label."""
+
+    label: str
+
+
+@dataclass(frozen=True)
+class Case:
+    user: str
+    url: str  # the page, or a pattern of a link on ``start`` leading to it
+    button: str
+    data: dict  # what is typed; one value is missing or wrong
+    error: str  # what the page says back
+    start: str = ""
+    action: str = ""  # which form, where several share a button
+    blank: tuple[str, ...] = field(default=())  # typed empty on purpose (not compared)
+
+
+CASES = {
+    "campaign": Case(
+        "dq01",
+        "/campaigns/new/",
+        "创建",
+        {
+            "name": "",
+            "version": Opt("涪陵"),
+            "scope": Opt("华西能源集团党委"),
+            "year": "2027",
+            "start": "2027-01-04",
+            "threshold": "7.5",
+        },
+        "这个字段是必填项",
+        blank=("name",),
+    ),
+    "organization": Case(
+        "dq01",
+        "/orgs/new/",
+        "保存",
+        {
+            "code": "",
+            "name": "新建测试党支部",
+            "kind": Opt("党支部"),
+            "established_on": "2020-05-01",
+            "full_members": "12",
+            "probationary_members": "2",
+            "secretary_name": "张三",
+            "committee_members": "李四、王五",
+        },
+        "必填",
+        blank=("code",),
+    ),
+    "cross_review_group": Case(
+        "dq01",
+        "/groups/new/",
+        "保存",
+        {"name": "", "enterprises": [Opt("华西特钢"), Opt("华西物流")]},
+        "必填",
+        blank=("name",),
+    ),
+    "section": Case(
+        "dq01",
+        "/rubrics/xining-2021/v1/sections/new/",
+        "保存",
+        {"code": "九", "title": "", "points": "10", "slogan": "支部建在连上"},
+        "必填",
+        blank=("title",),
+    ),
+    "pairing": Case(
+        "dq01",
+        "/mechanisms/pairings/new/",
+        "保存",
+        {
+            "organization": "",
+            "helper_name": "王帮扶",
+            "helper_post": "党委副书记",
+            "start": "2027-01-01",
+            "end": "2027-12-31",
+            "targets": "规范三会一课；建好活动阵地",
+            "visits_per_month": "3",
+        },
+        "必填",
+        blank=("organization",),
+    ),
+    "inspection": Case(
+        "dq01",
+        "/mechanisms/inspections/new/",
+        "安排",
+        {
+            "organization": Opt("化工分厂党支部"),
+            "year": "2027",
+            "quarter": "1",
+            "scheduled_on": "",
+            "inspectors": [Opt("喻林")],
+        },
+        "必填",
+        blank=("scheduled_on",),
+    ),
+    "problem": Case(
+        "sj01",
+        "/orgs/4/ledger/",
+        "登记问题",
+        {
+            "problem": "",
+            "responsible": "赵六",
+            "measure": "建立三会一课台账，每月核对",
+            "deadline": "2027-03-31",
+            "found_on": "2026-12-01",
+        },
+        "必填",
+        blank=("problem",),
+    ),
+    "screening": Case(
+        "dq01",
+        "/orgs/4/ledger/",
+        "登记评定",
+        {"year": "2026", "category": "", "reason": "组织生活正常，无明显问题"},
+        "必填",
+        blank=("category",),
+    ),
+    "rerate": Case(
+        "dq01",
+        "/campaigns/1/results/",
+        "改评",
+        {"to_grade": "不合格", "reason": ""},
+        "请选择改评等次并写明决定理由",
+        action="/rerate/",
+        blank=("reason",),
+    ),
+    "overturn": Case(
+        "dq01",
+        "/campaigns/1/results/",
+        "登记",
+        {"organization": "", "code": "X9", "reason": "复核认定事实不成立"},
+        "请填写",
+        action="/overturn/",
+        blank=("organization",),
+    ),
+    "diagnosis": Case(
+        "bf01",
+        "/mechanisms/pairings/1/",
+        "保存诊断报告",
+        {
+            "methods": "看资料、访党员",
+            "findings": "",
+            "core_weakness_1": "会议记录不规范",
+            "core_weakness_2": "党员教育不经常",
+            "written_on": "2026-12-01",
+        },
+        "必填",
+        blank=("findings",),
+    ),
+    "plan_item": Case(
+        "bf01",
+        "/mechanisms/pairings/1/",
+        "加入当前方案",
+        {"problem": "每月检查会议记录", "responsible": "李书记", "deadline": "下个月"},
+        "日期",
+    ),
+    "visit": Case(
+        "bf01",
+        "/mechanisms/pairings/1/",
+        "记入台账",
+        {"on": "", "form": "一对一指导", "content": "指导支委会议程", "progress": "会议记录已补齐"},
+        "必填",
+        blank=("on",),
+    ),
+    "monthly_report": Case(
+        "sj21",
+        "/mechanisms/pairings/1/",
+        "提交报告",
+        {"year": "2026", "month": "13", "progress": "完成台账整理", "problems": "人手紧张"},
+        "12",
+    ),
+    "evaluation": Case(
+        "dq01",
+        "/mechanisms/pairings/1/",
+        "保存评估",
+        {"year": "", "quarter": "4", "score": "88.5", "note": "成效明显"},
+        "必填",
+        blank=("year",),
+    ),
+    "post": Case(
+        "sj21",
+        "/mechanisms/branches/14/posts/",
+        "加入岗位",
+        {"year": "2026", "quarter": "4", "kind": "basic", "title": "", "duty": "负责党费收缴"},
+        "岗位",
+        blank=("title",),
+    ),
+    "claim_check": Case(
+        "sj21",
+        "/mechanisms/branches/14/posts/",
+        "记入台账",
+        {"on": "", "met": "0", "note": "本月未按期收缴党费"},
+        "必填",
+        blank=("on",),
+    ),
+    "duty_score": Case(
+        "sj21",
+        "/mechanisms/branches/14/duty/",
+        "保存评分",
+        {"member": Opt(""), "year": "2026", "month": "12", "score": "abc", "note": "履职认真"},
+        "数",
+    ),
+    "person": Case(
+        "xt01",
+        "/people/new/",
+        "保存",
+        {"username": "", "name": "新同事", "email": "new@example.com", "phone": "13800000001"},
+        "必填",
+        blank=("username",),
+    ),
+    "member": Case(
+        "sj02",
+        "/orgs/12/members/new/",
+        "保存",
+        {
+            "name": "",
+            "status": Opt("正式党员"),
+            "party_group": "第一党小组",
+            "joined_on": "2015-07-01",
+            "phone": "13900000002",
+            "note": "转入党员",
+        },
+        "必填",
+        blank=("name",),
+    ),
+    "meeting": Case(
+        "sj02",
+        "/orgs/12/meetings/new/",
+        "保存",
+        {
+            "kind": Opt("支委会"),
+            "planned_on": "2026-12-20",
+            "held_on": "不是日期",
+            "place": "党员活动室",
+            "topic": "学习贯彻全会精神",
+            "host": "书记",
+            "minutes": "一、传达学习；二、讨论",
+        },
+        "日期",
+    ),
+}
+
+
+def _resolve(page: Page, form, data: dict) -> dict:
+    """The values to post: an ``Opt`` becomes the value of its option or checkbox."""
+    resolved = {}
+    for name, value in data.items():
+        if isinstance(value, Opt):
+            options = form.selects.get(name, [])
+            if value.label == "":  # the first real option
+                resolved[name] = next(v for v, _ in options if v)
+            else:
+                resolved[name] = page.option(form, name, value.label)
+        elif isinstance(value, list):
+            resolved[name] = [page.option(form, name, v.label) for v in value]
+        else:
+            resolved[name] = value
+    return resolved
+
+
+def _form(page: Page, case: Case):
+    return page.form(action=case.action, button=case.button)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_a_refused_form_keeps_every_typed_value(client, name):
+    case = CASES[name]
+    login(client, case.user)
+    page = open_page(client, case.url)
+    form = _form(page, case)
+    data = _resolve(page, form, case.data)
+    for box in form.checkboxes:  # only the boxes the case ticks
+        form.checkboxes[box] = [(v, i, False) for v, i, _ in form.checkboxes[box]]
+    refused = submit(client, form, data)
+    assert case.error in refused, refused.text[:1500]
+    kept = refused.form(action=form.action, button=case.button)
+    for key, value in data.items():
+        if key in case.blank:
+            continue
+        if isinstance(value, list):
+            ticked = [v for v, _, on in kept.checkboxes.get(key, []) if on]
+            assert sorted(ticked) == sorted(value), (name, key, ticked)
+        else:
+            assert kept.fields.get(key) == value, (name, key, kept.fields.get(key), value)
+
+
+def test_login_keeps_the_name(client):
+    page = open_page(client, "/accounts/login/")
+    refused = submit(client, page.form(button="登录"), {"username": "sj01", "password": "x"})
+    assert "登录" in refused
+    assert refused.form(button="登录").fields["username"] == "sj01"
+    assert refused.form(button="登录").fields.get("password", "") == ""  # never sent back
+
+
+def test_audit_filter_keeps_the_filters(client):
+    login(client, "sh01")
+    page = open_page(client, "/audit/?start=2026-13-01&actor=xt01&q=登录")
+    form = next(f for f in page.forms if "actor" in f.fields)
+    assert (form.fields["start"], form.fields["actor"], form.fields["q"]) == (
+        "2026-13-01",
+        "xt01",
+        "登录",
+    )
+
+
+def test_rectification_measure_keeps_the_measure(client):
+    login(client, "sj01")
+    items = open_page(client, "/rectifications/?status=open")
+    item = open_page(client, items.links_to(r"^/rectifications/\d+/$")[0][0])
+    form = item.form(button="保存整改措施")
+    typed = {"measure": "逐月核对会议记录并由支委签字", "responsible": ""}
+    refused = submit(client, form, typed)
+    assert "请填写整改措施和责任人" in refused
+    kept = refused.form(button="保存整改措施")
+    assert kept.fields["measure"] == typed["measure"]
