@@ -227,6 +227,29 @@ CASES = {
         "必填",
         blank=("username",),
     ),
+    "person_edit": Case(
+        "xt01",
+        "/people/4/",
+        "保存",
+        {"name": "王立新", "email": "不是邮箱", "phone": "13800000009"},
+        "邮",
+    ),
+    "grant_role": Case(
+        "aq01",
+        "/people/4/",
+        "授予",
+        {"organization": "", "role": "leader"},
+        "请选择组织和角色",
+        blank=("organization",),
+    ),
+    "acceptance": Case(
+        "dq01",
+        "/mechanisms/pairings/1/",
+        "提交验收",
+        {"met": "0", "note": ""},
+        "必填",
+        blank=("note",),
+    ),
     "member": Case(
         "sj02",
         "/orgs/12/members/new/",
@@ -332,3 +355,51 @@ def test_rectification_measure_keeps_the_measure(client):
     assert "请填写整改措施和责任人" in refused
     kept = refused.form(button="保存整改措施")
     assert kept.fields["measure"] == typed["measure"]
+
+
+def test_meeting_edit_keeps_the_record(client):
+    login(client, "sj02")
+    new = open_page(client, "/orgs/12/meetings/new/")
+    form = new.form(button="保存")
+    typed = {
+        "kind": new.option(form, "kind", "支委会"),
+        "planned_on": "2026-12-01",
+        "held_on": "2026-12-01",
+        "place": "党员活动室",
+        "topic": "学习贯彻全会精神",
+        "host": "书记",
+        "minutes": "一、传达学习；二、讨论",
+    }
+    saved = submit(client, form, typed)
+    assert "已登记" in saved, saved.text[:800]
+    edit = saved.form(button="保存")
+    changed = {**typed, "held_on": "不是日期", "topic": "改后的议题", "minutes": "改后的纪要"}
+    refused = submit(client, edit, changed)
+    assert "日期" in refused
+    kept = refused.form(button="保存")
+    for key in ("held_on", "topic", "minutes", "place", "host", "kind"):
+        assert kept.fields[key] == changed[key], key
+
+
+def test_stage_form_keeps_the_plan(client):
+    login(client, "dq01")
+    new = open_page(client, "/campaigns/new/")
+    form = new.form(button="创建")
+    created = submit(
+        client,
+        form,
+        {
+            "name": "表单测试活动",
+            "version": new.option(form, "version", "涪陵"),
+            "scope": new.option(form, "scope", "华西能源集团党委"),
+        },
+    )
+    assert "已创建" in created, created.text[:800]
+    stage = open_page(client, created.link("添加阶段"))
+    form = stage.form(button="保存")
+    typed = {"name": "专项检查", "opens_on": "2027-02-01", "deadline": "2027-01-01"}
+    refused = submit(client, form, typed)
+    kept = refused.form(button="保存")
+    assert "保存" in kept.buttons and refused.url == stage.url, refused.text[:800]
+    for key, value in typed.items():
+        assert kept.fields[key] == value, key
