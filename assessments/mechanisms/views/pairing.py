@@ -26,7 +26,12 @@ from ..services import pairing
 
 
 def _form_errors(form) -> str:
-    return "；".join(f"{e}" for errors in form.errors.values() for e in errors)[:300]
+    """The form's errors, each after its field's label (the inline forms show no label)."""
+    return "；".join(
+        f"{form.fields[field].label}：{e}" if field in form.fields else str(e)
+        for field, errors in form.errors.items()
+        for e in errors
+    )[:300]
 
 
 @require_GET

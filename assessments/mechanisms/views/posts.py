@@ -35,7 +35,12 @@ def _period(request: HttpRequest, data=None) -> tuple[int, int]:
 
 
 def _errors(form) -> str:
-    return "；".join(e for errors in form.errors.values() for e in errors)[:300]
+    """The form's errors, each after its field's label (the inline forms show no label)."""
+    return "；".join(
+        f"{form.fields[field].label}：{e}" if field in form.fields else str(e)
+        for field, errors in form.errors.items()
+        for e in errors
+    )[:300]
 
 
 @require_GET
