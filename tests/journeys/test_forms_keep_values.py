@@ -403,3 +403,27 @@ def test_stage_form_keeps_the_plan(client):
     assert "保存" in kept.buttons and refused.url == stage.url, refused.text[:800]
     for key, value in typed.items():
         assert kept.fields[key] == value, key
+
+
+def test_interview_record_keeps_the_record(client):
+    login(client, "dq01")
+    pairing = open_page(client, "/mechanisms/pairings/1/")
+    year = pairing.form(action="/evaluate/")
+    scored = submit(client, year, {"year": "2026", "quarter": "4", "score": "55", "note": "缓慢"})
+    assert "已登记对支部书记的约谈" in scored, scored.text[:800]
+    talks = open_page(client, "/mechanisms/interviews/")
+    form = talks.form(action="/record/")
+    refused = submit(client, form, {"held_on": "", "record": "书记表态一个月内补齐台账"})
+    assert "约谈日期" in refused and "必填" in refused, refused.text[:800]
+    kept = refused.form(action=form.action)
+    assert kept.fields["record"] == "书记表态一个月内补齐台账"
+
+
+def test_claim_keeps_the_member(client):
+    login(client, "sj21")
+    posts = open_page(client, "/mechanisms/branches/14/posts/")
+    form = posts.form(button="登记认领")
+    member = next(value for value, _ in form.selects["member"] if value)
+    refused = submit(client, form, {"member": member, "post": ""})
+    assert "认领岗位" in refused and "必填" in refused, refused.text[:800]
+    assert refused.form(button="登记认领").fields["member"] == member

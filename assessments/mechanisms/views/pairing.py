@@ -2,8 +2,9 @@
 帮扶台账, monthly reports, quarterly scores, 约谈, acceptance), the agreement PDF and the
 exports. Each POST: access helper → form → one service → message and redirect."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -277,7 +278,17 @@ def branch_items_export(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
 @require_GET
 @login_required
 def interview_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    interviews = exports.visible_interviews(request.user)
+    return _interview_page(request)
+
+
+def _interview_page(
+    request: AuthenticatedHttpRequest, refused: tuple[int, Mapping[str, Any]] | None = None
+) -> HttpResponse:
+    """The 约谈 list; a refused record comes back in its row with what was typed."""
+    interviews = [
+        (i, refused[1] if refused and i.pk == refused[0] else {})
+        for i in exports.visible_interviews(request.user)
+    ]
     return render(
         request,
         "assessments/mechanisms/interview_list.html",
@@ -307,7 +318,7 @@ def interview_record(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     form = forms.InterviewForm(request.POST)
     if not form.is_valid():
         messages.error(request, _form_errors(form))
-    else:
-        pairing.record_interview(interview, by=request.user, **form.cleaned_data)
-        messages.success(request, f"已登记约谈{interview.secretary_name}的情况。")
+        return _interview_page(request, (interview.pk, form.data))
+    pairing.record_interview(interview, by=request.user, **form.cleaned_data)
+    messages.success(request, f"已登记约谈{interview.secretary_name}的情况。")
     return redirect("interview_list")
