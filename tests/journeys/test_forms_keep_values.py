@@ -4,14 +4,17 @@ comes back says what is wrong and shows every other value as typed (text, dates,
 the chosen option, the ticked boxes). From the demo, as the role that uses each form.
 
 Covered elsewhere: the rubric's own forms (``tests/rubrics/test_authoring.py``,
-``test_own_rubric.py``: the rubric, an item, its grade bands) and the 互查评分表
-(``test_mechanisms_inspection.py``). Passwords are never sent back, by design."""
+``test_own_rubric.py``: the rubric, an item, its grade bands), the 互查评分表
+(``test_mechanisms_inspection.py``) and the score sheet, which saves as one types
+(``tests/assessments/test_workflow.py``). Passwords are never sent back, by design; a
+file is chosen again."""
 
 from dataclasses import dataclass, field
 
 import pytest
 
 from .pages import Page, login, open_page, submit
+from .problem_flow import ask_to_close, close
 
 
 @dataclass(frozen=True)
@@ -427,3 +430,58 @@ def test_claim_keeps_the_member(client):
     refused = submit(client, form, {"member": member, "post": ""})
     assert "认领岗位" in refused and "必填" in refused, refused.text[:800]
     assert refused.form(button="登记认领").fields["member"] == member
+
+
+def test_self_filler_keeps_the_organization(client):
+    login(client, "dq01")
+    page = open_page(client, "/stages/2/self-filler/")
+    form = page.form(button="指定")
+    org = next(value for value, _ in form.selects["organization"] if value)
+    refused = submit(client, form, {"organization": org, "filler": ""})
+    assert "必填" in refused, refused.text[:800]
+    assert refused.form(button="指定").fields["organization"] == org
+
+
+def test_slot_texts_keep_every_text(client):
+    login(client, "dq01")
+    page = open_page(client, "/rubrics/xining-2021/v1/slots/?enterprise=2")
+    form = page.form(button="保存")
+    slots = sorted(name for name in form.fields if name.startswith("slot_"))
+    typed = {name: f"个性指标{n}：安全生产与党建融合" for n, name in enumerate(slots, 1)}
+    typed[slots[-1]] = "过长" * 501  # 1,002 characters: refused
+    refused = submit(client, form, typed)
+    assert "1000" in refused, refused.text[:800]
+    kept = refused.form(button="保存")
+    assert {name: kept.fields[name] for name in slots} == typed
+
+
+def test_bulk_measures_keep_every_line(client):
+    login(client, "sj01")
+    page = open_page(client, "/campaigns/1/orgs/4/measures/")
+    form = next(f for f in page.forms if any(n.startswith("measure_") for n in f.fields))
+    lines = sorted(n for n in form.fields if n.startswith("measure_"))[:2]
+    assert len(lines) == 2, page.text[:800]
+    typed = {
+        lines[0]: "逐月核对会议记录",
+        lines[0].replace("measure_", "responsible_"): "赵" * 51,  # too long: refused
+        lines[1]: "补齐党员发展档案",
+        lines[1].replace("measure_", "responsible_"): "钱七",
+    }
+    refused = submit(client, form, typed)
+    assert "未做任何修改" in refused, refused.text[:800]
+    kept = next(f for f in refused.forms if lines[0] in f.fields)
+    assert {name: kept.fields[name] for name in typed} == typed
+
+
+def test_follow_up_keeps_the_note(client):
+    login(client, "sj01")
+    items = open_page(client, "/rectifications/?status=open")
+    url = items.links_to(r"^/rectifications/\d+/$")[0][0]
+    ask_to_close(client, url, measure="逐月核对会议记录", responsible="赵六")
+    login(client, "dq01")
+    close(client, url)
+    form = open_page(client, url).form(action="/follow-up/")
+    refused = submit(client, form, {"note": "回头看：记录已连续三个月完整", "on": ""})
+    assert "请填写回头看情况和日期" in refused, refused.text[:800]
+    kept = refused.form(action="/follow-up/")
+    assert kept.fields["note"] == "回头看：记录已连续三个月完整"
