@@ -485,3 +485,19 @@ def test_follow_up_keeps_the_note(client):
     assert "请填写回头看情况和日期" in refused, refused.text[:800]
     kept = refused.form(action="/follow-up/")
     assert kept.fields["note"] == "回头看：记录已连续三个月完整"
+
+
+def test_claim_review_keeps_the_decision(client):
+    login(client, "sj21")
+    posts = open_page(client, "/mechanisms/branches/14/posts/")
+    form = posts.form(button="登记认领")
+    member = next(value for value, _ in form.selects["member"] if value)
+    post = next(value for value, _ in form.selects["post"] if value)
+    claimed = submit(client, form, {"member": member, "post": post})
+    assert "待支委会审核" in claimed, claimed.text[:800]
+    review = claimed.form(button="支委会审核")
+    note = "岗位与本人专业不符，" * 21  # 210 characters: refused
+    refused = submit(client, review, {"approved": "0", "note": note})
+    assert "审核意见" in refused, refused.text[:800]
+    kept = refused.form(action=review.action)
+    assert (kept.fields["approved"], kept.fields["note"]) == ("0", note)
