@@ -45,6 +45,7 @@ class Action(StrEnum):
     RETURN = "return"  # send a submitted sheet back for changes
     EDIT = "edit"  # a rectification's branch secretary: measures, evidence, submit
     VERIFY = "verify"  # 销号 and 回头看
+    OUTLINE = "outline"  # a campaign's page: its stages, dates and one's own sheets in it
 
 
 # -- predicates --------------------------------------------------------------------------
@@ -164,8 +165,41 @@ def can_edit_rectification(user: User, item: RectificationItem) -> bool:
 # -- scopes ------------------------------------------------------------------------------
 
 
-def visible_campaigns(user: User) -> QuerySet[Campaign]:
+def results_campaigns(user: User) -> QuerySet[Campaign]:
+    """Campaigns whose progress and results the user reads: VIEW_RESULTS over the scope."""
     return Campaign.objects.filter(access.scope_q(user, Perm.VIEW_RESULTS, "scope__path"))
+
+
+def visible_campaigns(user: User) -> QuerySet[Campaign]:
+    """The campaigns the user finds in the list: those whose results they read, and those
+    they review a branch in (a 考评员 assigned or drawn), whose page shows its stages and
+    their own sheets, never anyone's scores."""
+    if user.is_superuser:
+        return Campaign.objects.all()
+    reviewing = ScoreSheet.objects.scored_by(user).filter(campaign_id=OuterRef("pk"))
+    return Campaign.objects.filter(
+        access.scope_q(user, Perm.VIEW_RESULTS, "scope__path") | Q(Exists(reviewing))
+    )
+
+
+def reviews_in(user: User, campaign: Campaign) -> bool:
+    """The user scores a review sheet of the campaign (assigned or drawn)."""
+    return ScoreSheet.objects.scored_by(user).filter(campaign=campaign).exists()
+
+
+def reads_campaign(user: User, campaign: Campaign) -> bool:
+    """The campaign's progress, results and reports: VIEW_RESULTS over its scope."""
+    return access.has_perm(user, Perm.VIEW_RESULTS, campaign.scope)
+
+
+def may_list_campaigns(user: User) -> bool:
+    """The campaign list: whoever reads results somewhere, every 考评员 (the list shows
+    the campaigns they review in, maybe none yet) and anyone scoring a review sheet."""
+    return (
+        access.has_perm(user, Perm.VIEW_RESULTS)
+        or Role.REVIEWER in access.roles(user)
+        or ScoreSheet.objects.scored_by(user).exists()
+    )
 
 
 def visible_sheets(user: User) -> QuerySet[ScoreSheet]:
@@ -220,17 +254,31 @@ def require_perm(user: User, perm: Perm) -> None:
     access.require(user, perm)
 
 
+_CAMPAIGN_RULES = {
+    # Progress, results, reports, draws: those who read the campaign's results.
+    Action.VIEW: reads_campaign,
+    # The page itself: they, and its reviewers (stages, dates and their own sheets only).
+    Action.OUTLINE: lambda user, campaign: (
+        reads_campaign(user, campaign) or reviews_in(user, campaign)
+    ),
+    Action.MANAGE: lambda user, campaign: access.has_perm(
+        user, Perm.MANAGE_CAMPAIGNS, campaign.scope
+    ),
+}
+
+
 def get_campaign(user: User, pk: int, action: Action = Action.VIEW) -> Campaign:
+    """A campaign: 404 unless the user reads its results or scores a sheet in it; 403
+    unless ``action`` is theirs (``_CAMPAIGN_RULES``)."""
     campaign = (
         Campaign.objects.select_related("scope", "rubric_version__rubric").filter(pk=pk).first()
     )
     if campaign is None or not (
-        access.has_perm(user, Perm.VIEW_RESULTS, campaign.scope)
+        reads_campaign(user, campaign)
         or ScoreSheet.objects.filter(campaign=campaign, assessor=user).exists()
     ):
         raise Http404("考评活动不存在或无权查看")
-    perm = {Action.VIEW: Perm.VIEW_RESULTS, Action.MANAGE: Perm.MANAGE_CAMPAIGNS}[action]
-    if not access.has_perm(user, perm, campaign.scope):
+    if not _CAMPAIGN_RULES[action](user, campaign):
         raise PermissionDenied
     return campaign
 

@@ -12,7 +12,7 @@ from branches.models import User
 from rubrics import scoring
 
 from . import charts
-from .access import visible_campaigns
+from .access import results_campaigns
 from .models import Assessor, Campaign, CampaignStatus, ScoreSheet, Stage
 from .selectors import (
     campaign_summary,
@@ -238,7 +238,7 @@ def dashboard(user: User) -> list[dict]:
     if not access.has_perm(user, Perm.VIEW_RESULTS):
         return []
     campaigns = (
-        visible_campaigns(user)
+        results_campaigns(user)
         .filter(results__isnull=False)
         .distinct()
         .select_related("rubric_version__rubric", "scope")
@@ -300,7 +300,7 @@ def running_campaigns(user: User) -> list[dict]:
     if not access.has_perm(user, Perm.VIEW_RESULTS):
         return []
     campaigns = (
-        visible_campaigns(user)
+        results_campaigns(user)
         .filter(status=CampaignStatus.OPEN)
         .select_related("scope", "rubric_version__rubric")
         .prefetch_related("stages")

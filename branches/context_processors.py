@@ -39,6 +39,8 @@ def navigation(request):
             # The document register (发文登记簿): the department and the auditor.
             "documents": has_perm(user, Perm.MANAGE_CAMPAIGNS) or has_perm(user, Perm.VIEW_AUDIT),
             "campaigns": has_perm(user, Perm.VIEW_RESULTS),
+            # The campaign list: also a 考评员's, listing the campaigns they review in.
+            "campaign_list": has_perm(user, Perm.VIEW_RESULTS) or Role.REVIEWER in my_roles,
         },
         "role_labels": role_labels,
     }

@@ -35,6 +35,7 @@ from .models import (
     ImportStatus,
     OrgKind,
     Role,
+    User,
     term_rule,
 )
 from .services import BranchesError
@@ -459,15 +460,7 @@ def person_create(request: AuthenticatedHttpRequest) -> HttpResponse:
 def person_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     posting = request.method == "POST"
     person = access.get_user(request.user, pk, perm=Perm.MANAGE_PEOPLE if posting else None)
-    form = UserEditForm(
-        request.POST or None,
-        initial={
-            "name": person.name,
-            "email": person.email,
-            "phone": person.phone,
-            "is_active": person.is_active,
-        },
-    )
+    form = _edit_form(person, request.POST or None)
     if posting and form.is_valid():
         try:
             services.update_user(person, by=request.user, **form.cleaned_data)
@@ -476,6 +469,21 @@ def person_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"已保存 {person}。")
             return redirect("person_detail", pk=person.pk)
+    return _person_page(request, person, form)
+
+
+def _edit_form(person: User, data=None) -> UserEditForm:
+    fields = ("name", "email", "phone", "is_active")
+    return UserEditForm(data, initial={name: getattr(person, name) for name in fields})
+
+
+def _person_page(
+    request: AuthenticatedHttpRequest,
+    person: User,
+    form: UserEditForm,
+    grant_form: GrantRoleForm | None = None,
+) -> HttpResponse:
+    """A person's page; a refused edit or grant comes back in it with what was typed."""
     refusal = access.account_refusal(request.user, person)
     return render(
         request,
@@ -489,7 +497,7 @@ def person_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "can_grant": not refusal and access.has_perm(request.user, Perm.GRANT_ROLES),
             "reads_scores": access.reads_scores(person),
             "form": form,
-            "grant_form": GrantRoleForm(user=request.user),
+            "grant_form": grant_form or GrantRoleForm(user=request.user),
             "password_form": SetPasswordForm(),
             "memberships": person.memberships.select_related("organization").order_by(
                 "organization__path"
@@ -545,11 +553,13 @@ def person_grant_role(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
             messages.error(request, str(exc))
         else:
             messages.success(request, "已授予角色。")
+            return redirect("person_detail", pk=person.pk)
     else:
         messages.error(
             request, "请选择组织和角色（安全管理员不能授予系统管理员、审计员或安全管理员）。"
         )
-    return redirect("person_detail", pk=person.pk)
+    # Refused: the page again, the grant form with what was chosen.
+    return _person_page(request, person, _edit_form(person), grant_form=form)
 
 
 @require_POST

@@ -24,6 +24,7 @@ from branches.toolkit.spreadsheets import SpreadsheetError
 from .. import access
 from ..access import Action
 from ..forms import RectificationEvidenceForm
+from ..models import Meeting
 from ..selectors import sheet_rules
 from ..services import AssessmentError, record_departure
 from ..views import send_upload
@@ -110,11 +111,18 @@ def _form_initial(meeting) -> dict:
 @require_GET
 @login_required
 def meeting_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    meeting = access.get_meeting(request.user, pk)
+    return _meeting_page(request, access.get_meeting(request.user, pk))
+
+
+def _meeting_page(
+    request: AuthenticatedHttpRequest, meeting: Meeting, form: MeetingForm | None = None
+) -> HttpResponse:
+    """The record's page; a refused edit comes back in it with what was typed."""
     org = meeting.organization
     can_record = access.can_record_meetings(request.user, org)
-    members = active_members(org)
-    form_class = AmendmentForm if meeting.is_locked else MeetingForm
+    if form is None and can_record:
+        form_class = AmendmentForm if meeting.is_locked else MeetingForm
+        form = form_class(initial=_form_initial(meeting), members=active_members(org))
     return render(
         request,
         "assessments/meeting_detail.html",
@@ -127,9 +135,7 @@ def meeting_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "amendments": meeting.amendments.select_related("by"),
             "can_record": can_record,
             "can_check": access.can_check_meetings(request.user, org) and meeting.status == "held",
-            "form": form_class(initial=_form_initial(meeting), members=members)
-            if can_record
-            else None,
+            "form": form if can_record else None,
         },
     )
 
@@ -144,7 +150,7 @@ def meeting_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         for errors in form.errors.values():
             messages.error(request, str(errors[0])[:200])
-        return redirect("meeting_detail", pk=pk)
+        return _meeting_page(request, meeting, form)
     try:
         if locked:
             services.amend_meeting(
@@ -164,8 +170,8 @@ def meeting_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             )
     except AssessmentError as exc:
         messages.error(request, str(exc))
-    else:
-        messages.success(request, "已登记更正。" if locked else "已保存。")
+        return _meeting_page(request, meeting, form)
+    messages.success(request, "已登记更正。" if locked else "已保存。")
     return redirect("meeting_detail", pk=pk)
 
 

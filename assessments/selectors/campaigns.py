@@ -488,6 +488,15 @@ def campaign_list(user: User) -> QuerySet[Campaign]:
     return visible_campaigns(user).select_related("rubric_version__rubric", "scope")
 
 
+def own_sheets(campaign: Campaign, user: User) -> QuerySet[ScoreSheet]:
+    """The sheets the user scores in a campaign, stage by stage (their part of it)."""
+    return (
+        ScoreSheet.objects.filter(campaign=campaign, assessor=user)
+        .select_related("stage", "organization__parent")
+        .order_by("stage__position", "organization__path")
+    )
+
+
 def campaign_stages(campaign: Campaign) -> list[Stage]:
     return list(campaign.stages.prefetch_related("draws", "pairs__reviewer", "pairs__reviewed"))
 

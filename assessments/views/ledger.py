@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from branches import access as org_access
 from branches.access import Perm
-from branches.models import Category
+from branches.models import Category, Organization
 from branches.toolkit.downloads import export_download
 from branches.toolkit.http import AuthenticatedHttpRequest
 from branches.toolkit.params import LIST_PAGE_SIZE, choice_param, int_param, text_param
@@ -25,21 +25,33 @@ from ..services import AssessmentError
 @login_required
 def branch_ledger(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     org = access.get_ledger_org(request.user, pk)
-    ledger = selectors.branch_ledger(org)
     if request.GET.get("format") == "xlsx":
-        return export_download(LedgerExport(by=request.user, org=org, items=ledger["items"]))
-    today = timezone.localdate()
+        items = selectors.branch_ledger(org)["items"]
+        return export_download(LedgerExport(by=request.user, org=org, items=items))
+    return _ledger_page(request, org)
+
+
+def _ledger_page(
+    request: AuthenticatedHttpRequest,
+    org: Organization,
+    *,
+    problem_form: ProblemForm | None = None,
+    screening_form: ScreeningForm | None = None,
+) -> HttpResponse:
+    """The ledger page; a refused form comes back in it with what was typed."""
     can_screen = access.can_manage_org_campaigns(request.user, org)
+    if screening_form is None and can_screen:
+        screening_form = ScreeningForm(initial={"year": timezone.localdate().year})
     return render(
         request,
         "assessments/branch_ledger.html",
         {
             "org": org,
-            **ledger,
+            **selectors.branch_ledger(org),
             "can_add": access.can_change_ledger(request.user, org),
-            "problem_form": ProblemForm(),
+            "problem_form": problem_form or ProblemForm(),
             "can_screen": can_screen,
-            "screening_form": ScreeningForm(initial={"year": today.year}) if can_screen else None,
+            "screening_form": screening_form if can_screen else None,
         },
     )
 
@@ -52,13 +64,13 @@ def ledger_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         for errors in form.errors.values():
             messages.error(request, str(errors[0])[:200])
-        return redirect("branch_ledger", pk=pk)
+        return _ledger_page(request, org, problem_form=form)
     try:
         item = services.add_problem(org, by=request.user, **form.cleaned_data)
     except AssessmentError as exc:
         messages.error(request, str(exc))
-    else:
-        messages.success(request, f"已登记问题 {item.code}，责任人：{item.responsible}。")
+        return _ledger_page(request, org, problem_form=form)
+    messages.success(request, f"已登记问题 {item.code}，责任人：{item.responsible}。")
     return redirect("branch_ledger", pk=pk)
 
 
@@ -70,11 +82,12 @@ def branch_screen(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         for errors in form.errors.values():
             messages.error(request, str(errors[0])[:200])
-        return redirect("branch_ledger", pk=pk)
+        return _ledger_page(request, org, screening_form=form)
     try:
         screening = services.screen_branch(org, by=request.user, **form.cleaned_data)
     except AssessmentError as exc:
         messages.error(request, str(exc))
+        return _ledger_page(request, org, screening_form=form)
     else:
         note = "，已纳入集中整顿，整改事项已列入台账" if screening.category == "lagging" else ""
         messages.success(

@@ -30,7 +30,13 @@ from ..forms import (
     WhyForm,
 )
 from ..mechanisms.selectors import stale_results
-from ..models import ConsequenceStatus, RectificationStatus, ReportKind
+from ..models import (
+    Campaign,
+    ConsequenceStatus,
+    RectificationItem,
+    RectificationStatus,
+    ReportKind,
+)
 from ..services import AssessmentError
 from . import send_upload
 
@@ -48,7 +54,18 @@ def _filters(request: HttpRequest) -> dict:
 @require_GET
 @login_required
 def campaign_results(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    campaign = access.get_campaign(request.user, pk)
+    return _results_page(request, access.get_campaign(request.user, pk))
+
+
+def _results_page(
+    request: AuthenticatedHttpRequest,
+    campaign: Campaign,
+    *,
+    overturn: OverturnForm | None = None,
+    rerate: tuple[int, RerateForm] | None = None,
+) -> HttpResponse:
+    """The results page; a refused 推翻 or 改评 comes back in it with what was typed
+    (``rerate``: the result's id and its form)."""
     filters = _filters(request)
     ledger = selectors.results_ledger(campaign, **filters).prefetch_related("consequences")
     stale, waiting = stale_results(campaign)
@@ -77,6 +94,9 @@ def campaign_results(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
             "ReportKind": ReportKind,
             "stale": stale,
             "waiting": waiting,
+            "overturn": overturn.data if overturn is not None else None,
+            "rerate_pk": rerate[0] if rerate else None,
+            "rerate": rerate[1].data if rerate else None,
         },
     )
 
@@ -119,13 +139,13 @@ def veto_overturn(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         missing = "请填写组织编码、否决项编码、推翻阶段和理由。"
         messages.error(request, str((form.non_field_errors() or [missing])[0]))
-        return redirect("campaign_results", pk=pk)
+        return _results_page(request, campaign, overturn=form)
     try:
         services.overturn_veto(by=request.user, campaign=campaign, **form.cleaned_data)
     except AssessmentError as exc:
         messages.error(request, str(exc))
-    else:
-        messages.success(request, "已登记推翻决定，考评结果已按该决定重新汇总。")
+        return _results_page(request, campaign, overturn=form)
+    messages.success(request, "已登记推翻决定，考评结果已按该决定重新汇总。")
     return redirect("campaign_results", pk=pk)
 
 
@@ -176,13 +196,13 @@ def result_rerate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     form = RerateForm(request.POST)
     if not form.is_valid():
         messages.error(request, "请选择改评等次并写明决定理由。")
-        return redirect("campaign_results", pk=result.campaign_id)
+        return _results_page(request, result.campaign, rerate=(result.pk, form))
     try:
         services.rerate(result, by=request.user, **form.cleaned_data)
     except AssessmentError as exc:
         messages.error(request, str(exc))
-    else:
-        messages.success(request, "已登记改评决定。")
+        return _results_page(request, result.campaign, rerate=(result.pk, form))
+    messages.success(request, "已登记改评决定。")
     return redirect("campaign_results", pk=result.campaign_id)
 
 
@@ -240,7 +260,18 @@ def _ledger_org(user, org_id: int | None):
 @require_GET
 @login_required
 def rectification_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    [item] = selectors.with_stages([access.get_rectification(request.user, pk)])
+    return _rectification_page(request, access.get_rectification(request.user, pk))
+
+
+def _rectification_page(
+    request: AuthenticatedHttpRequest,
+    item: RectificationItem,
+    *,
+    measure_form: MeasureForm | None = None,
+    follow_up_form: FollowUpForm | None = None,
+) -> HttpResponse:
+    """The item's page; a refused measure or 回头看 comes back in it with what was typed."""
+    [item] = selectors.with_stages([item])
     return render(
         request,
         "assessments/rectification_detail.html",
@@ -249,10 +280,9 @@ def rectification_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
             "editable": access.rectification_editable(request.user, item),
             "secretary": access.can_edit_rectification(request.user, item),
             "can_verify": access.can_verify(request.user, item),
-            "measure_form": MeasureForm(
-                initial={"measure": item.measure, "responsible": item.responsible}
-            ),
-            "follow_up_form": FollowUpForm(),
+            "measure_form": measure_form
+            or MeasureForm(initial={"measure": item.measure, "responsible": item.responsible}),
+            "follow_up_form": follow_up_form or FollowUpForm(),
             "events": item.events.select_related("actor"),
             "evidence": item.evidence.all(),
         },
@@ -266,13 +296,13 @@ def rectification_measure(request: AuthenticatedHttpRequest, pk: int) -> HttpRes
     form = MeasureForm(request.POST)
     if not form.is_valid():
         messages.error(request, "请填写整改措施和责任人。")
-        return redirect("rectification_detail", pk=pk)
+        return _rectification_page(request, item, measure_form=form)
     try:
         services.write_measure(item, by=request.user, **form.cleaned_data)
     except AssessmentError as exc:
         messages.error(request, str(exc))
-    else:
-        messages.success(request, "已保存整改措施。")
+        return _rectification_page(request, item, measure_form=form)
+    messages.success(request, "已保存整改措施。")
     return redirect("rectification_detail", pk=pk)
 
 
@@ -371,13 +401,13 @@ def rectification_follow_up(request: AuthenticatedHttpRequest, pk: int) -> HttpR
     form = FollowUpForm(request.POST)
     if not form.is_valid():
         messages.error(request, "请填写回头看情况和日期。")
-        return redirect("rectification_detail", pk=pk)
+        return _rectification_page(request, item, follow_up_form=form)
     try:
         services.record_follow_up(item, by=request.user, **form.cleaned_data)
     except AssessmentError as exc:
         messages.error(request, str(exc))
-    else:
-        messages.success(request, "已登记回头看。")
+        return _rectification_page(request, item, follow_up_form=form)
+    messages.success(request, "已登记回头看。")
     return redirect("rectification_detail", pk=pk)
 
 

@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import BadRequest
+from django.core.exceptions import BadRequest, PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -48,7 +48,8 @@ SELF_GAPS_SHOWN = 100
 @require_GET
 @login_required
 def campaign_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    access.require_perm(request.user, Perm.VIEW_RESULTS)
+    if not access.may_list_campaigns(request.user):
+        raise PermissionDenied
     campaigns = selectors.campaign_list(request.user)
     if request.GET.get("format") == "xlsx":
         return export_download(CampaignListExport(by=request.user, campaigns=campaigns))
@@ -81,13 +82,22 @@ def campaign_create(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 def campaign_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    campaign = access.get_campaign(request.user, pk)
+    campaign = access.get_campaign(request.user, pk, Action.OUTLINE)
     stages = selectors.campaign_stages(campaign)
+    own_sheets = list(selectors.own_sheets(campaign, request.user))
+    if not access.reads_campaign(request.user, campaign):
+        # A reviewer: the stages and dates, and their own sheets; no one else's progress.
+        return render(
+            request,
+            "assessments/campaign_outline.html",
+            {"campaign": campaign, "stages": stages, "own_sheets": own_sheets},
+        )
     return render(
         request,
         "assessments/campaign_detail.html",
         {
             "campaign": campaign,
+            "own_sheets": own_sheets,
             "rows": list(zip(stages, selectors.progress(campaign), strict=True)),
             "can_manage": access.can_manage_campaign(request.user, campaign),
             "objects": selectors.object_page(campaign, request.GET.get("page")),

@@ -46,6 +46,7 @@ class _Parser(HTMLParser):
         self._label_for: str | None = None
         self._labels: dict[str, str] = {}
         self._button: list | None = None
+        self._textarea: str | None = None
         self._skip = 0
 
     def handle_starttag(self, tag, attrs):
@@ -63,6 +64,7 @@ class _Parser(HTMLParser):
             self._input(self._form, a)
         elif tag == "textarea" and self._form is not None and a.get("name"):
             self._form.fields[a["name"]] = ""
+            self._textarea = a["name"]
         elif tag == "select" and self._form is not None:
             self._select = a.get("name")
             self._form.selects[self._select] = []
@@ -110,6 +112,11 @@ class _Parser(HTMLParser):
         elif tag == "button" and self._button is not None:
             self._form.buttons.append(self._button[0].strip())
             self._button = None
+        elif tag == "textarea" and self._textarea is not None:
+            # HTML drops the one newline that may open a textarea's text (Django writes it).
+            text = self._form.fields[self._textarea]
+            self._form.fields[self._textarea] = text.removeprefix("\n")
+            self._textarea = None
 
     def handle_data(self, data):
         if self._skip:
@@ -123,6 +130,8 @@ class _Parser(HTMLParser):
             self._labels[self._label_for] += data
         if self._button is not None:
             self._button[0] += data
+        if self._textarea is not None and self._form is not None:
+            self._form.fields[self._textarea] += data
 
 
 class Page:

@@ -2,8 +2,9 @@
 帮扶台账, monthly reports, quarterly scores, 约谈, acceptance), the agreement PDF and the
 exports. Each POST: access helper → form → one service → message and redirect."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -26,7 +27,12 @@ from ..services import pairing
 
 
 def _form_errors(form) -> str:
-    return "；".join(f"{e}" for errors in form.errors.values() for e in errors)[:300]
+    """The form's errors, each after its field's label (the inline forms show no label)."""
+    return "；".join(
+        f"{form.fields[field].label}：{e}" if field in form.fields else str(e)
+        for field, errors in form.errors.items()
+        for e in errors
+    )[:300]
 
 
 @require_GET
@@ -189,9 +195,6 @@ def _accept(p, user, data) -> str:
     return text
 
 
-# Refused, these forms come back on the page with what was typed and the reason.
-KEEP_INPUT = {"evaluate"}
-
 ACTIONS: dict[str, Act] = {
     "sign_a": Act({HELPER}, None, lambda p, u, d: _sign(p, u, "a")),
     "sign_b": Act({SECRETARY}, None, lambda p, u, d: _sign(p, u, "b")),
@@ -218,19 +221,17 @@ def pairing_action(request: AuthenticatedHttpRequest, pk: int, action: str) -> H
     if act.form is not None:
         form = act.form(request.POST)
         if not form.is_valid():
-            if action in KEEP_INPUT:
-                return _detail(request, p, roles, {action: form})
+            # Refused, the form comes back open on the page with what was typed.
             messages.error(request, _form_errors(form))
-            return redirect("pairing_detail", pk=p.pk)
+            return _detail(request, p, roles, {action: form})
         data = form.cleaned_data
     try:
         messages.success(request, act.run(p, request.user, data))
     except AssessmentError as exc:
-        if action in KEEP_INPUT and form is not None:
+        messages.error(request, str(exc))  # the form, with what was typed, is below
+        if form is not None:
             form.add_error(None, str(exc))
-            messages.error(request, str(exc))  # the form, with what was typed, is below
             return _detail(request, p, roles, {action: form})
-        messages.error(request, str(exc))
     return redirect("pairing_detail", pk=p.pk)
 
 
@@ -277,7 +278,17 @@ def branch_items_export(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
 @require_GET
 @login_required
 def interview_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    interviews = exports.visible_interviews(request.user)
+    return _interview_page(request)
+
+
+def _interview_page(
+    request: AuthenticatedHttpRequest, refused: tuple[int, Mapping[str, Any]] | None = None
+) -> HttpResponse:
+    """The 约谈 list; a refused record comes back in its row with what was typed."""
+    interviews = [
+        (i, refused[1] if refused and i.pk == refused[0] else {})
+        for i in exports.visible_interviews(request.user)
+    ]
     return render(
         request,
         "assessments/mechanisms/interview_list.html",
@@ -307,7 +318,7 @@ def interview_record(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     form = forms.InterviewForm(request.POST)
     if not form.is_valid():
         messages.error(request, _form_errors(form))
-    else:
-        pairing.record_interview(interview, by=request.user, **form.cleaned_data)
-        messages.success(request, f"已登记约谈{interview.secretary_name}的情况。")
+        return _interview_page(request, (interview.pk, form.data))
+    pairing.record_interview(interview, by=request.user, **form.cleaned_data)
+    messages.success(request, f"已登记约谈{interview.secretary_name}的情况。")
     return redirect("interview_list")

@@ -1,6 +1,9 @@
 """Member posts pages: the branch's 党员岗位责任清单 for a quarter with the claims, the
 履职台账 checks, and the monthly 公示栏 of 履职 scores; all exportable."""
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -32,7 +35,12 @@ def _period(request: HttpRequest, data=None) -> tuple[int, int]:
 
 
 def _errors(form) -> str:
-    return "；".join(e for errors in form.errors.values() for e in errors)[:300]
+    """The form's errors, each after its field's label (the inline forms show no label)."""
+    return "；".join(
+        f"{form.fields[field].label}：{e}" if field in form.fields else str(e)
+        for field, errors in form.errors.items()
+        for e in errors
+    )[:300]
 
 
 @require_GET
@@ -40,8 +48,28 @@ def _errors(form) -> str:
 def post_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     org, roles = access.get_branch(request.user, pk)
     year, quarter = _period(request)
+    return _post_page(request, org, roles, year, quarter)
+
+
+def _post_page(
+    request: AuthenticatedHttpRequest,
+    org,
+    roles: set[str],
+    year: int,
+    quarter: int,
+    *,
+    post_form: forms.PostForm | None = None,
+    claim_form: forms.ClaimForm | None = None,
+    refused: tuple[int, Mapping[str, Any]] | None = None,
+) -> HttpResponse:
+    """The quarter's posts page; a refused form comes back in it with what was typed
+    (``refused``: a claim's id and what its review or check posted)."""
     quarter_posts = selectors.quarter_posts(org, year, quarter)
-    claims = selectors.post_claims(quarter_posts)
+    # Each claim with what a refused review or check of it posted, shown back in its row.
+    claims = [
+        (claim, refused[1] if refused and claim.pk == refused[0] else {})
+        for claim in selectors.post_claims(quarter_posts)
+    ]
     members = selectors.active_members(org).order_by("name")
     return render(
         request,
@@ -56,8 +84,9 @@ def post_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "published": quarter_posts.filter(published_at__isnull=False).exists(),
             "claims": claims,
             "missing": posts.missing_basic(org, year=year, quarter=quarter),
-            "post_form": forms.PostForm(),
-            "claim_form": forms.ClaimForm(
+            "post_form": post_form or forms.PostForm(),
+            "claim_form": claim_form
+            or forms.ClaimForm(
                 members=members, posts=quarter_posts.filter(published_at__isnull=False)
             ),
         },
@@ -77,15 +106,16 @@ def post_export(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def post_action(request: AuthenticatedHttpRequest, pk: int, action: str) -> HttpResponse:
     if action not in ("add", "publish", "claim"):
         raise Http404
-    org, _ = access.get_branch(request.user, pk, MANAGERS)
+    org, roles = access.get_branch(request.user, pk, MANAGERS)
     year, quarter = _period(request, request.POST)
     back = reverse("post_list", args=[org.pk]) + f"?year={year}&quarter={quarter}"
+    form = claim_form = None
     try:
         if action == "add":
             form = forms.PostForm(request.POST)
             if not form.is_valid():
                 messages.error(request, _errors(form))
-                return redirect(back)
+                return _post_page(request, org, roles, year, quarter, post_form=form)
             post = posts.add_post(
                 org, by=request.user, year=year, quarter=quarter, **form.cleaned_data
             )
@@ -101,7 +131,7 @@ def post_action(request: AuthenticatedHttpRequest, pk: int, action: str) -> Http
             )
             if not claim_form.is_valid():
                 messages.error(request, _errors(claim_form))
-                return redirect(back)
+                return _post_page(request, org, roles, year, quarter, claim_form=claim_form)
             claim = posts.claim_post(
                 claim_form.cleaned_data["post"],
                 by=request.user,
@@ -112,6 +142,10 @@ def post_action(request: AuthenticatedHttpRequest, pk: int, action: str) -> Http
             )
     except AssessmentError as exc:
         messages.error(request, str(exc))
+        if form is not None or claim_form is not None:
+            return _post_page(
+                request, org, roles, year, quarter, post_form=form, claim_form=claim_form
+            )
     return redirect(back)
 
 
@@ -131,9 +165,13 @@ def claim_action(request: AuthenticatedHttpRequest, pk: int, action: str) -> Htt
         reverse("post_list", args=[claim.post.organization_id])
         + f"?year={claim.post.year}&quarter={claim.post.quarter}"
     )
+    post = claim.post
+    refused = (claim.pk, form.data)
     if not form.is_valid():
         messages.error(request, _errors(form))
-        return redirect(back)
+        return _post_page(
+            request, post.organization, roles, post.year, post.quarter, refused=refused
+        )
     try:
         if action == "review":
             claim = posts.review_claim(claim, by=request.user, **form.cleaned_data)
@@ -143,6 +181,9 @@ def claim_action(request: AuthenticatedHttpRequest, pk: int, action: str) -> Htt
             messages.success(request, f"已记入履职台账（{check.get_kind_display()}）。")
     except AssessmentError as exc:
         messages.error(request, str(exc))
+        return _post_page(
+            request, post.organization, roles, post.year, post.quarter, refused=refused
+        )
     return redirect(back)
 
 
@@ -160,6 +201,18 @@ def duty_board(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The 公示栏: every member's 履职 score of the month and its band."""
     org, roles = access.get_branch(request.user, pk)
     year, month = _month(request)
+    return _duty_page(request, org, roles, year, month)
+
+
+def _duty_page(
+    request: AuthenticatedHttpRequest,
+    org,
+    roles: set[str],
+    year: int,
+    month: int,
+    form: forms.DutyScoreForm | None = None,
+) -> HttpResponse:
+    """The month's 公示栏; a refused score comes back in it with what was typed."""
     members = selectors.active_members(org).order_by("party_group", "name")
     scores = selectors.month_duty_scores(org, year, month)
     return render(
@@ -171,7 +224,8 @@ def duty_board(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "month": month,
             "rows": [(m, scores.get(m.pk)) for m in members],
             "can_manage": bool(roles & MANAGERS),
-            "form": forms.DutyScoreForm(members=members, initial={"year": year, "month": month}),
+            "form": form
+            or forms.DutyScoreForm(members=members, initial={"year": year, "month": month}),
         },
     )
 
@@ -189,17 +243,18 @@ def duty_export(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def duty_score(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    org, _ = access.get_branch(request.user, pk, MANAGERS)
+    org, roles = access.get_branch(request.user, pk, MANAGERS)
     form = forms.DutyScoreForm(request.POST, members=selectors.active_members(org))
+    year, month = _month(request, request.POST)
     if not form.is_valid():
         messages.error(request, _errors(form))
-        return redirect("duty_board", pk=org.pk)
-    data = form.cleaned_data
+        return _duty_page(request, org, roles, year, month, form)
+    data = dict(form.cleaned_data)
     try:
         s = posts.score_member(data.pop("member"), by=request.user, **data)
     except AssessmentError as exc:
         messages.error(request, str(exc))
-        return redirect("duty_board", pk=org.pk)
+        return _duty_page(request, org, roles, year, month, form)
     messages.success(
         request,
         f"{s.member.name} {s.year}年{s.month}月履职得分 {s.score.normalize():f}：{s.band}。",
