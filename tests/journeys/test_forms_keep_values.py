@@ -49,7 +49,7 @@ CASES = {
             "start": "2027-01-04",
             "threshold": "7.5",
         },
-        "这个字段是必填项",
+        "字段是必填项",  # Django says 这个…, DRF (installed, earlier) 该…
         blank=("name",),
     ),
     "organization": Case(
