@@ -393,14 +393,23 @@ SETTLED = (RectificationStatus.CLOSED, RectificationStatus.WITHDRAWN)
 WITH_BRANCH = (RectificationStatus.OPEN, RectificationStatus.RETURNED)
 
 
+def unsettled_q() -> Q:
+    """Still waiting for someone: open, submitted or returned."""
+    return ~Q(status__in=SETTLED)
+
+
+def overdue_q(today: date | None = None) -> Q:
+    """Not settled and past its deadline (the one definition of "overdue"; the queryset's
+    ``overdue`` and the counts that aggregate several conditions in one query read it)."""
+    return unsettled_q() & Q(deadline__lt=today or timezone.localdate())
+
+
 class RectificationItemQuerySet(models.QuerySet):
     def unsettled(self) -> "RectificationItemQuerySet":
-        """Still waiting for someone: open, submitted or returned."""
-        return self.exclude(status__in=SETTLED)
+        return self.filter(unsettled_q())
 
     def overdue(self, today: date | None = None) -> "RectificationItemQuerySet":
-        """Not settled and past its deadline (the one definition of "overdue")."""
-        return self.unsettled().filter(deadline__lt=today or timezone.localdate())
+        return self.filter(overdue_q(today))
 
     def reviewed_by(self, user) -> "RectificationItemQuerySet":
         """Items of branches the user scored in the item's campaign."""

@@ -9,6 +9,8 @@ from django.core.paginator import Page, Paginator
 from django.db.models import (
     Count,
     Exists,
+    F,
+    FilteredRelation,
     OuterRef,
     Q,
     QuerySet,
@@ -40,6 +42,7 @@ from ..models import (
     SheetStatus,
     Stage,
 )
+from ..models.results import overdue_q, unsettled_q
 
 # -- a campaign's objects, and what its rubric's method reports over them ------------------
 
@@ -134,13 +137,18 @@ def _object_enterprise(campaign: Campaign, organization: str) -> Subquery:
 def _object_results(campaign: Campaign) -> QuerySet:
     """The campaign's results of its objects, each with the enterprise the object belonged
     to when the campaign opened (``ent``)."""
-    of_object = CampaignObject.objects.filter(
-        campaign_id=OuterRef("campaign_id"), organization_id=OuterRef("organization_id")
-    )
+    # One inner join on the object row (unique per campaign and organization), not an
+    # EXISTS and a subquery per result: the summary reads every result of the campaign.
     return (
         BranchResult.objects.filter(campaign=campaign)
-        .filter(Exists(of_object))
-        .annotate(ent=Subquery(of_object.values("enterprise_id")[:1]))
+        .annotate(
+            object_then=FilteredRelation(
+                "campaign__assessed",
+                condition=Q(campaign__assessed__organization_id=F("organization_id")),
+            )
+        )
+        .filter(object_then__isnull=False)
+        .annotate(ent=F("object_then__enterprise_id"))
     )
 
 
@@ -156,6 +164,8 @@ class _Tally:
     grades: Counter = field(default_factory=Counter)  # results per grade
     # A checklist's execution points judged, per (item code, points).
     judged: Counter = field(default_factory=Counter)
+    # Results passed, with an inflated self-assessment, with a standing veto.
+    flags: Counter = field(default_factory=Counter)
 
     def add(self, other: "_Tally") -> None:
         self.objects += other.objects
@@ -164,6 +174,7 @@ class _Tally:
         self.max_points += other.max_points
         self.grades.update(other.grades)
         self.judged.update(other.judged)
+        self.flags.update(other.flags)
 
 
 @dataclass(frozen=True)
@@ -238,13 +249,21 @@ def _tallies(campaign: Campaign, method: _Method) -> dict[int | None, _Tally]:
     for row in (
         results.order_by()
         .values("ent", "grade")
-        .annotate(n=Count("id"), points=Sum("total"), top=Sum("max_total"))
+        .annotate(
+            n=Count("id"),
+            points=Sum("total"),
+            top=Sum("max_total"),
+            passed=Count("id", filter=Q(passed=True)),
+            inflated=Count("id", filter=Q(inflated_self=True)),
+            vetoed=Count("id", filter=~Q(vetoes=[])),
+        )
     ):
         tally = tallies[row["ent"]]
         tally.results += row["n"]
         tally.points += row["points"] or 0
         tally.max_points += row["top"] or 0
         tally.grades[row["grade"]] += row["n"]
+        tally.flags.update({flag: row[flag] for flag in ("passed", "inflated", "vetoed")})
     if method.checklist:
         facts = (
             ItemFact.objects.filter(
@@ -293,15 +312,13 @@ def _reviews_still_open(campaign: Campaign) -> bool:
 
 def _rectification_counts(campaign: Campaign) -> dict[str, int]:
 
-    items = RectificationItem.objects.filter(campaign=campaign).exclude(
-        status=RectificationStatus.WITHDRAWN
+    # One pass over the items, four counts.
+    return RectificationItem.objects.filter(campaign=campaign).aggregate(
+        rectifications=Count("id", filter=~Q(status=RectificationStatus.WITHDRAWN)),
+        open=Count("id", filter=unsettled_q()),
+        overdue=Count("id", filter=overdue_q()),
+        closed=Count("id", filter=Q(status=RectificationStatus.CLOSED)),
     )
-    return {
-        "rectifications": items.count(),
-        "open": items.unsettled().count(),
-        "overdue": items.overdue().count(),
-        "closed": items.filter(status=RectificationStatus.CLOSED).count(),
-    }
 
 
 def campaign_summary(campaign: Campaign) -> dict:
@@ -314,11 +331,7 @@ def campaign_summary(campaign: Campaign) -> dict:
     total = _Tally()
     for tally in tallies.values():
         total.add(tally)
-    flags = results.aggregate(
-        passed=Count("id", filter=Q(passed=True)),
-        inflated=Count("id", filter=Q(inflated_self=True)),
-        vetoed=Count("id", filter=~Q(vetoes=[])),
-    )
+    flags = total.flags
     measured = _measures(method, total)
     missing = total.objects - total.results
     # A closed campaign is final; while it runs, its results are provisional until every
