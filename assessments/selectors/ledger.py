@@ -11,6 +11,7 @@ from django.db.models import (
     F,
     FilteredRelation,
     IntegerField,
+    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -49,13 +50,16 @@ from .progress import OVERDUE
 def results_ledger(
     campaign: Campaign, *, enterprise: int | None = None, grade: str = "", q: str = ""
 ) -> QuerySet:
-    """The campaign's final results, best first (the ranking)."""
+    """The campaign's final results, best first (the ranking). The filters choose which
+    results are shown; each keeps its rank in the whole campaign (a 基本合格 shown alone
+    is still 11th, not 1st)."""
 
     qs = BranchResult.objects.filter(campaign=campaign).select_related(
         "organization__enterprise", "organization__parent"
     )
+    shown = Q()
     if enterprise:  # the enterprise the object belonged to when the campaign opened
-        qs = qs.filter(
+        shown &= Q(
             Exists(
                 CampaignObject.objects.filter(
                     campaign=campaign,
@@ -65,9 +69,9 @@ def results_ledger(
             )
         )
     if grade:
-        qs = qs.filter(grade=grade)
+        shown &= Q(grade=grade)
     if q:
-        qs = qs.filter(Q(organization__name__icontains=q) | Q(organization__code__icontains=q))
+        shown &= Q(organization__name__icontains=q) | Q(organization__code__icontains=q)
     # Rank by grade tier first (a capped 99.5 基本合格 ranks below a 95.5 合格), then score.
     bands = [b.label for b in campaign.rubric_version.bands.all() if not b.scale]
     tier = Case(
@@ -84,7 +88,7 @@ def results_ledger(
         condition=Q(campaign__assessed__organization_id=F("organization_id")),
     )
     # Equal grade and score share a rank (1, 1, 3 …): the one rank every list prints.
-    return qs.annotate(
+    ledger = qs.annotate(
         tier=tier,
         rank=Window(Rank(), order_by=[tier.asc(), F("total").desc()]),
         top_grade=Value(bands[0] if bands else "", output_field=CharField()),
@@ -93,6 +97,16 @@ def results_ledger(
             F("object_then__enterprise__name"), F("organization__enterprise__name")
         ),
     ).order_by("tier", "-total", "organization__code")
+    if shown:
+        # The filters as a window too (each result its own partition): Django filters on a
+        # window in an outer query, after the ranks are counted over every result.
+        ledger = ledger.annotate(
+            shown=Window(
+                Max(Case(When(shown, then=Value(1)), default=Value(0))),
+                partition_by=[F("pk")],
+            )
+        ).filter(shown=1)
+    return ledger
 
 
 def vetoed_results(campaign: Campaign) -> QuerySet:

@@ -34,3 +34,30 @@ def test_the_summary_comes_with_its_full_ranking_in_excel(client):
     flat = re.sub(r"\s", "", text)
     for rank, _, name, *_ in rows[:3]:
         assert f"{rank}{name}" in flat, (rank, name)
+
+
+def _ranks(html: str) -> dict[str, int]:
+    """Organization code → the rank printed on its row of the results table."""
+    rows = re.findall(
+        r"<tr><td>(\d+)</td>.*?<div class=\"small text-muted\">([^<·]+?) ·", html, re.S
+    )
+    return {code.strip(): int(rank) for rank, code in rows}
+
+
+def test_a_filtered_results_list_keeps_each_rank_of_the_whole_campaign(client):
+    login(client, "ld01")
+    campaign = open_page(client, open_page(client, "/campaigns/").link(FINISHED))
+    url = campaign.link("结果与台账")
+    overall = _ranks(open_page(client, url).html)
+    assert len(set(overall.values())) > 3, overall
+    for grade in ("基本合格", "不合格"):
+        shown = _ranks(open_page(client, f"{url}?grade={grade}").html)
+        assert shown and all(overall[code] == rank for code, rank in shown.items()), grade
+    code = max(overall, key=overall.get)  # the last of the ranking, found by its code
+    assert _ranks(open_page(client, f"{url}?q={code}").html) == {code: overall[code]}
+    # The Excel of a filtered list prints the same ranks.
+    book = openpyxl.load_workbook(
+        io.BytesIO(download(client, open_page(client, f"{url}?grade=不合格").link("导出台账")))
+    )
+    rows = list(book.worksheets[0].iter_rows(min_row=2, values_only=True))
+    assert rows and all(rank > 1 for rank, *_ in rows), rows[:3]
