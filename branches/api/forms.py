@@ -12,7 +12,10 @@ class TokenForm(ChineseForm, forms.Form):
         label="用途", max_length=100, help_text="例如：人力资源系统同步组织架构和党员名册"
     )
     organization = forms.ModelChoiceField(
-        label="范围（该组织及其下级）", queryset=Organization.objects.none()
+        label="范围（该组织及其下级）",
+        queryset=Organization.objects.none(),
+        help_text="令牌只能读取范围内组织的数据；上级党委组织的考评活动，"
+        "须选择该党委（或更上级）才能读取其结果。",
     )
     scope = forms.ChoiceField(label="权限", choices=[("", ""), *TokenScope.choices])
 

@@ -3,6 +3,8 @@
 Every endpoint answers through the same access helpers as the pages (``branches.access``:
 404 outside what the token sees, 403 without the right) and logs the token's use."""
 
+import secrets
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -203,11 +205,19 @@ def _require_tokens(user) -> None:
         raise PermissionDenied
 
 
+# The create form carries a one-time value kept in the session: a reloaded or re-sent
+# answer (the browser's back button, "重新提交表单") makes no second token whose key nobody saw.
+FORM_ONCE = "api_token_form_once"
+
+
 def _list_page(request: AuthenticatedHttpRequest, form: TokenForm | None) -> HttpResponse:
+    once = ""
+    if form is not None:
+        once = request.session[FORM_ONCE] = secrets.token_urlsafe(16)
     return render(
         request,
         "branches/api_tokens.html",
-        {"tokens": selectors.tokens(request.user), "form": form},
+        {"tokens": selectors.tokens(request.user), "form": form, "once": once},
     )
 
 
@@ -225,6 +235,10 @@ def api_tokens(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 def api_token_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_tokens(request.user)
+    once = request.session.pop(FORM_ONCE, None)
+    if not once or request.POST.get("once") != once:
+        messages.warning(request, "这份表单已经提交过，没有再创建令牌。令牌列表中是已创建的令牌。")
+        return redirect("api_tokens")
     form = TokenForm(request.POST, user=request.user)
     if not form.is_valid():
         return _list_page(request, form)

@@ -6,6 +6,7 @@ bounded inputs (400 with Chinese reasons, never a 500), the rate limit, and the 
 
 import hashlib
 import json
+import re
 
 import pytest
 from django.urls import reverse
@@ -127,11 +128,27 @@ def test_a_scoped_security_administrator_issues_tokens_inside_their_subtree_only
     client.force_login(security_e2)
     page = client.get(reverse("api_tokens")).content.decode()
     assert "二公司党委" in page and "一公司党委" not in page  # the choices offered
+    once = re.search(r'name="once" value="([^"]+)"', page).group(1)
     refused = client.post(
-        reverse("api_token_create"), {"name": "x", "organization": tree.e1.pk, "scope": "read"}
+        reverse("api_token_create"),
+        {"name": "x", "organization": tree.e1.pk, "scope": "read", "once": once},
     )
     assert refused.status_code == 200 and "选择一个有效的选项" in refused.content.decode()
     assert not ApiToken.objects.exists()
+
+
+def test_a_create_answer_sent_again_makes_no_second_token(tree, security_admin, client):
+    """Reloading the page that shows the new key (or going back and sending the form
+    again) must not issue a second live token whose key nobody saw."""
+    client.force_login(security_admin)
+    page = client.get(reverse("api_tokens")).content.decode()
+    once = re.search(r'name="once" value="([^"]+)"', page).group(1)
+    data = {"name": "报送", "organization": tree.root.pk, "scope": "read", "once": once}
+    created = client.post(reverse("api_token_create"), data)
+    assert created.status_code == 200 and "接口令牌已创建" in created.content.decode()
+    again = client.post(reverse("api_token_create"), data, follow=True)
+    assert "这份表单已经提交过，没有再创建令牌" in again.content.decode()
+    assert ApiToken.objects.count() == 1
 
 
 def test_no_scope_grants_roles_or_manages_accounts():
