@@ -76,7 +76,9 @@ def sync_effects(
     results = {
         r.pk: r
         for chunk in _chunks(ids)
-        for r in BranchResult.objects.select_related("campaign").filter(pk__in=chunk)
+        for r in BranchResult.objects.select_related("campaign", "organization").filter(
+            pk__in=chunk
+        )
     }
     record_effects(
         [(results[result_id], rule) for (result_id, _), rule in sorted(missing.items())], by=by
