@@ -107,12 +107,13 @@ def _shortfall_sql(campaign: Campaign, now) -> tuple[str, str, list]:
         "result_id, campaign_id, source, organization_id, code, kind, problem, measure,"
         " responsible, deadline, status, follow_up, created_at"
     )
-    noted = "CASE WHEN f.note <> '' THEN f.note ELSE f.reason END"
+    # The window sorts narrow rows (keys and the fact's id); the text of each line's one
+    # fact is read afterwards, for the lines kept only.
     found = (
-        f"SELECT r.id AS rid, r.campaign_id AS cid, r.organization_id AS oid, f.code AS code,"
-        f" f.kind AS kind, {noted} AS problem, ROW_NUMBER() OVER (PARTITION BY r.id, f.code,"
-        f" f.kind ORDER BY CASE WHEN f.note <> '' THEN 0 ELSE 1 END, st.position DESC,"
-        f" s.id DESC) AS n FROM {fact} f JOIN {sheet} s ON s.id = f.sheet_id"
+        f"SELECT f.id AS fid, r.id AS rid, r.campaign_id AS cid, r.organization_id AS oid,"
+        f" ROW_NUMBER() OVER (PARTITION BY r.id, f.code, f.kind ORDER BY"
+        f" CASE WHEN f.note <> '' THEN 0 ELSE 1 END, st.position DESC, s.id DESC) AS n"
+        f" FROM {fact} f JOIN {sheet} s ON s.id = f.sheet_id"
         f" JOIN {stage} st ON st.id = s.stage_id JOIN {result} r"
         f" ON r.campaign_id = s.campaign_id AND r.organization_id = s.organization_id"
         # ``_unlisted`` as columns of the joined row, not "r.id IN (…)": SQLite would probe
@@ -120,10 +121,12 @@ def _shortfall_sql(campaign: Campaign, now) -> tuple[str, str, list]:
         f" WHERE r.campaign_id = %s AND r.computed_at = %s AND s.id IN ({signed})"
         f" AND (f.lost > 0 OR f.unmet = %s)"
     )
+    noted = "CASE WHEN f.note <> '' THEN f.note ELSE f.reason END"
     select = (
-        f"SELECT t.rid, t.cid, %s, t.oid, t.code, t.kind, t.problem, '', '', %s, %s, '', %s"
-        f" FROM ({found}) t WHERE t.n = 1 AND NOT EXISTS (SELECT 1 FROM {item} x"
-        f" WHERE x.result_id = t.rid AND x.code = t.code AND x.kind = t.kind)"
+        f"SELECT t.rid, t.cid, %s, t.oid, f.code, f.kind, {noted}, '', '', %s, %s, '', %s"
+        f" FROM ({found}) t JOIN {fact} f ON f.id = t.fid WHERE t.n = 1 AND NOT EXISTS"
+        f" (SELECT 1 FROM {item} x WHERE x.result_id = t.rid AND x.code = f.code"
+        f" AND x.kind = f.kind)"
     )
     deadline = timezone.localdate() + timedelta(days=RECTIFICATION_DAYS)
     source = RectificationItem._meta.get_field("source").get_default()
