@@ -282,7 +282,9 @@ def _failed(name, code, orgs, dept_admin, reviewer, tree):
     open_every_stage(campaign)
     services.open_campaign(campaign, by=dept_admin)
     for org in orgs:
-        signed(campaign.stages.get(kind="full"), org, reviewer, dept_admin, {"1.1": "2", "1.2": "2"})
+        signed(
+            campaign.stages.get(kind="full"), org, reviewer, dept_admin, {"1.1": "2", "1.2": "2"}
+        )
     return campaign
 
 
