@@ -87,15 +87,14 @@ def _unlisted(campaign: Campaign, now) -> QuerySet[BranchResult]:
 
 
 def _shortfall_sql(campaign: Campaign, now) -> tuple[str, str, list]:
-    """(the columns, the SELECT, its parameters) of the rectification items still missing
-    for the unlisted results: every item whose stored fact lost points on any signed review
-    sheet of the branch in the campaign, or left a ▲ item unmet (a missed period may leave the
-    points full), so a
-    shortfall found at 全面考评 stays listed when a later stage's sheet became the result.
+    """(the columns, the SELECT, its parameters) of the rectification items of the
+    unlisted results (those already listed are skipped by the insert): every item whose
+    stored fact lost points on any signed review sheet of the branch in the campaign, or left
+    a ▲ item unmet (a missed period may leave the points full), so a shortfall found at
+    全面考评 stays listed when a later stage's sheet became the result.
     One line per (result, code, kind); its text is the reviewer's 扣分说明 where a sheet has
     one (the latest stage's first), else the engine's line. Nothing is recomputed."""
-    item, fact, result, sheet, stage = (
-        RectificationItem._meta.db_table,
+    fact, result, sheet, stage = (
         ItemFact._meta.db_table,
         BranchResult._meta.db_table,
         ScoreSheet._meta.db_table,
@@ -122,11 +121,12 @@ def _shortfall_sql(campaign: Campaign, now) -> tuple[str, str, list]:
         f" AND (f.lost > 0 OR f.unmet = %s)"
     )
     noted = "CASE WHEN f.note <> '' THEN f.note ELSE f.reason END"
+    # A line already listed is left out by the insert (ON CONFLICT DO NOTHING on
+    # "rectification_once"), not by a NOT EXISTS here: on a first run the items' statistics
+    # are stale, and PostgreSQL planned that anti-join as a scan of every item per line.
     select = (
         f"SELECT t.rid, t.cid, %s, t.oid, f.code, f.kind, {noted}, '', '', %s, %s, '', %s"
-        f" FROM ({found}) t JOIN {fact} f ON f.id = t.fid WHERE t.n = 1 AND NOT EXISTS"
-        f" (SELECT 1 FROM {item} x WHERE x.result_id = t.rid AND x.code = f.code"
-        f" AND x.kind = f.kind)"
+        f" FROM ({found}) t JOIN {fact} f ON f.id = t.fid WHERE t.n = 1"
     )
     deadline = timezone.localdate() + timedelta(days=RECTIFICATION_DAYS)
     source = RectificationItem._meta.get_field("source").get_default()
@@ -162,7 +162,9 @@ def list_rectifications(
         columns, select, params = _shortfall_sql(campaign, now)
         with connection.cursor() as cursor:
             table = RectificationItem._meta.db_table
-            cursor.execute(f"INSERT INTO {table} ({columns}) {select}", params)
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) {select} ON CONFLICT DO NOTHING", params
+            )
     deadline = timezone.localdate() + timedelta(days=RECTIFICATION_DAYS)
     vetoes = _veto_items(campaign, rules, results, deadline)
     _withdraw_overturned(campaign, results, by)
