@@ -17,6 +17,7 @@ category still comes from that consequence.
 Text-only rules (谈话提醒, 组织诫勉, 调整书记…) stay ``Consequence`` rows to be recorded as
 done by the department."""
 
+import copy
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Protocol
@@ -24,6 +25,7 @@ from typing import Protocol
 from django.utils import timezone
 
 from branches.models import Category, Membership, Organization, Role, User
+from branches.toolkit import audit
 
 from ..models import (
     BranchResult,
@@ -70,11 +72,24 @@ def sync_effects(
     missing = {key: rule for key, rule in wanted.items() if key not in in_force}
     if not missing:
         return
-    results = BranchResult.objects.select_related("campaign").in_bulk(
-        {result_id for result_id, _ in missing}
+    ids = sorted({result_id for result_id, _ in missing})
+    results = {
+        r.pk: r
+        for chunk in _chunks(ids)
+        for r in BranchResult.objects.select_related("campaign", "organization").filter(
+            pk__in=chunk
+        )
+    }
+    record_effects(
+        [(results[result_id], rule) for (result_id, _), rule in sorted(missing.items())], by=by
     )
-    for (result_id, _), rule in sorted(missing.items()):
-        record_effect(results[result_id], rule, by=by)
+
+
+CHUNK = 5000  # ids per IN (…) list: well under SQLite's limit on parameters
+
+
+def _chunks(ids: list[int]) -> list[list[int]]:
+    return [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
 
 
 def _why_withdrawn(effect: ConsequenceEffect) -> str:
@@ -94,49 +109,99 @@ def _why_withdrawn(effect: ConsequenceEffect) -> str:
 def secretary_account(org: Organization) -> User | None:
     """The branch secretary's login (the first 支部书记 role on the branch), if any: an
     effect on the secretary goes on their own record (年度考核记录) too."""
-    membership = (
-        Membership.objects.filter(organization=org, role=Role.SECRETARY, user__is_active=True)
-        .select_related("user")
-        .order_by("pk")
-        .first()
-    )
-    return membership.user if membership else None
+    return _secretary_accounts([org.pk]).get(org.pk)
+
+
+def _secretary_accounts(org_ids: list[int]) -> dict[int, User]:
+    """``secretary_account`` of many branches at once (a query per few thousand)."""
+    found: dict[int, User] = {}
+    for chunk in _chunks(sorted(org_ids)):
+        for membership in (
+            Membership.objects.filter(
+                organization_id__in=chunk, role=Role.SECRETARY, user__is_active=True
+            )
+            .select_related("user")
+            .order_by("pk")
+        ):
+            found.setdefault(membership.organization_id, membership.user)
+    return found
 
 
 def record_effect(result: BranchResult, rule: EffectRule, *, by: User) -> ConsequenceEffect:
     """Record what ``rule`` does for ``result`` (see the module's docstring)."""
-    if rule.effect not in EffectKind.values:
-        raise AssessmentError(f"结果运用规则 {rule.code} 的处理方式“{rule.effect}”无法识别。")
-    org = Organization.objects.select_for_update().get(pk=result.organization_id)
-    on_person = rule.effect != EffectKind.LAGGING
-    effect = ConsequenceEffect(
-        result=result,
-        organization=org,
-        rule=rule.code,
-        kind=rule.effect,
-        text=rule.text[:200],
-        grade=result.grade,
-        source=f"{result.campaign.name}考评结果“{result.grade}”：{rule.text}"[:200],
-        person=org.secretary_name[:50],
-        person_account=secretary_account(org) if on_person else None,
-        year=result.year,
-        points=rule.points if rule.effect == EffectKind.BONUS else None,
-    )
-    with acting(by):
+    [effect] = record_effects([(result, rule)], by=by)
+    return effect
+
+
+def record_effects(
+    pairs: list[tuple[BranchResult, EffectRule]], *, by: User
+) -> list[ConsequenceEffect]:
+    """Record what each rule does for its result, in order, as ``record_effect`` would one
+    by one: the organizations locked, categories set, interviews opened and effects
+    written in bulk (a few statements whatever their number), each change audited as its
+    own row. The results are read with their campaign."""
+    for _, rule in pairs:
+        if rule.effect not in EffectKind.values:
+            raise AssessmentError(f"结果运用规则 {rule.code} 的处理方式“{rule.effect}”无法识别。")
+    if not pairs:
+        return []
+    org_ids = sorted({result.organization_id for result, _ in pairs})
+    orgs = {
+        org.pk: org
+        for chunk in _chunks(org_ids)
+        for org in Organization.objects.select_for_update().filter(pk__in=chunk)
+    }
+    on_person = {
+        result.organization_id for result, rule in pairs if rule.effect != EffectKind.LAGGING
+    }
+    accounts = _secretary_accounts(list(on_person)) if on_person else {}
+    now = timezone.now()
+    effects: list[ConsequenceEffect] = []
+    interviews: list[Interview] = []
+    categorised: list[tuple[Organization, Organization]] = []  # (as saved, before), in order
+    for result, rule in pairs:
+        org = orgs[result.organization_id]
+        effect = ConsequenceEffect(
+            result=result,
+            organization=org,
+            rule=rule.code,
+            kind=rule.effect,
+            text=rule.text[:200],
+            grade=result.grade,
+            source=f"{result.campaign.name}考评结果“{result.grade}”：{rule.text}"[:200],
+            person=org.secretary_name[:50],
+            person_account=accounts.get(org.pk) if rule.effect != EffectKind.LAGGING else None,
+            year=result.year,
+            points=rule.points if rule.effect == EffectKind.BONUS else None,
+        )
         if effect.kind == EffectKind.LAGGING:
             effect.previous_category, effect.previous_source = org.category, org.category_source
+            before = copy.copy(org)
             org.category, org.category_source = Category.LAGGING, effect.source
-            org.save(update_fields=["category", "category_source", "updated_at"])
+            org.updated_at = now
+            categorised.append((copy.copy(org), before))
         elif effect.kind == EffectKind.INTERVIEW:
-            effect.interview = Interview.objects.create(
+            effect.interview = Interview(
                 organization=org,
                 secretary_name=org.secretary_name or "支部书记",
                 reason=f"{rule.text}（{result.campaign.name}“{result.grade}”）"[:200],
                 recorded_by=by,
             )
-            announce(NoticeKind.INTERVIEW)  # the secretary is told of the 约谈
-        effect.save()
-    return effect
+            interviews.append(effect.interview)
+        effects.append(effect)
+    with acting(by):
+        if categorised:
+            changed = list({org.pk: org for org, _ in categorised}.values())
+            fields = ["category", "category_source", "updated_at"]
+            Organization.objects.bulk_update(changed, fields, batch_size=CHUNK)
+            audit.record_bulk(categorised)
+        if interviews:
+            Interview.objects.bulk_create(interviews, batch_size=CHUNK)
+            audit.record_bulk([(interview, None) for interview in interviews])
+            announce(NoticeKind.INTERVIEW)  # the secretaries are told of their 约谈
+        ConsequenceEffect.objects.bulk_create(effects, batch_size=CHUNK)
+        audit.record_bulk([(effect, None) for effect in effects])
+    return effects
 
 
 def record_pairing_effect(

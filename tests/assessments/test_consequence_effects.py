@@ -5,6 +5,8 @@ or a re-consolidation that changes the grade withdraws it, with an audit row."""
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from assessments import services
@@ -17,10 +19,10 @@ from assessments.models import (
     EffectStatus,
     Interview,
 )
-from branches.models import AuditEntry, Category, Organization, Role
+from branches.models import AuditEntry, Category, Organization, OrgKind, Role
 from tests.assessments.conftest import simple_version
 from tests.assessments.test_results import plaque_quarters, signed
-from tests.conftest import make_user, open_every_stage
+from tests.conftest import make_org, make_user, open_every_stage
 
 LAGGING_RULES = {
     "basis": "测试依据",
@@ -251,3 +253,80 @@ def test_the_previous_period_is_its_latest_campaigns_result(
     assert Interview.objects.count() == talks
     plates = board.board(dept_admin, year=2026, quarter=2)[1]
     assert [p.previous for p in plates] == ["争先牌" if talks else "示范牌"]
+
+
+EVERY_EFFECT_RULES = {
+    "basis": "测试依据",
+    "rules": [
+        {"code": "admonish", "grade": "不达标", "text": "纳入后进党组织", "effect": "lagging"},
+        {"code": "interview", "grade": "不达标", "text": "约谈书记", "effect": "interview"},
+        {"code": "no_awards", "grade": "不达标", "text": "不得评先评优", "effect": "no_awards"},
+        {"code": "talk", "grade": "不达标", "text": "谈话提醒"},
+    ],
+}
+
+
+def _failed(name, code, orgs, dept_admin, reviewer, tree):
+    """A campaign whose 全面考评 sheets of ``orgs`` are signed 不达标, not consolidated."""
+    campaign = services.create_campaign(
+        by=dept_admin,
+        name=name,
+        version=simple_version(code, EVERY_EFFECT_RULES),
+        scope=tree.root,
+        year=2026,
+        quarter=None,
+        template="xining",
+        start=timezone.localdate() - timedelta(days=3),
+    )
+    services.delete_stage(campaign.stages.get(kind="cross"), by=dept_admin)
+    open_every_stage(campaign)
+    services.open_campaign(campaign, by=dept_admin)
+    for org in orgs:
+        signed(
+            campaign.stages.get(kind="full"), org, reviewer, dept_admin, {"1.1": "2", "1.2": "2"}
+        )
+    return campaign
+
+
+def test_effects_of_a_first_consolidation_take_as_many_statements_for_three_branches_as_for_one(
+    tree, dept_admin, reviewer
+):
+    c = make_org("C", OrgKind.BRANCH, tree.e2, name="丙党支部", secretary_name="丙书记")
+    d = make_org("D", OrgKind.BRANCH, tree.e2, name="丁党支部", secretary_name="丁书记")
+    one = _failed("一个支部", "effects-one", [tree.a], dept_admin, reviewer, tree)
+    three = _failed("三个支部", "effects-three", [tree.b, c, d], dept_admin, reviewer, tree)
+    # Secretaries named after opening (no self-assessment to wait for): the effects on a
+    # secretary go on their record.
+    secretaries = {
+        org.pk: make_user(f"sec_{org.code}", (org, Role.SECRETARY))
+        for org in (tree.a, tree.b, c, d)
+    }
+    with CaptureQueriesContext(connection) as small:
+        services.consolidate(one, by=dept_admin)
+    with CaptureQueriesContext(connection) as large:
+        services.consolidate(three, by=dept_admin)
+    effects = ConsequenceEffect.objects.filter(result__campaign=three).select_related("interview")
+    assert sorted(e.kind for e in effects) == sorted(["interview", "lagging", "no_awards"] * 3)
+    assert len(large) == len(small)
+    # Each as recorded one by one: the category with its source, the interview, the
+    # secretary's login on the effects that concern them, and every change audited.
+    for effect in effects:
+        org = Organization.objects.get(pk=effect.organization_id)
+        assert org.category == Category.LAGGING
+        assert org.category_source == "三个支部考评结果“不达标”：纳入后进党组织"
+        if effect.kind == EffectKind.LAGGING:
+            assert (effect.previous_category, effect.person_account) == (Category.ORDINARY, None)
+        else:
+            assert effect.person_account == secretaries[org.pk]
+        if effect.kind == EffectKind.INTERVIEW:
+            assert effect.interview.organization_id == org.pk
+            assert effect.interview.reason == "约谈书记（三个支部“不达标”）"
+            audited = AuditEntry.objects.filter(model="约谈", object_id=str(effect.interview_id))
+            assert audited.filter(action="create").count() == 1
+        audited = AuditEntry.objects.filter(model="结果运用记录", object_id=str(effect.pk))
+        assert audited.filter(action="create").count() == 1
+    for org in (tree.b, c, d):
+        (entry,) = AuditEntry.objects.filter(model="党组织", object_id=str(org.pk), action="update")
+        assert entry.changes["category"]["new"] == Category.LAGGING.label
+        assert entry.actor == dept_admin
+    assert Interview.objects.filter(organization__in=[tree.b, c, d]).count() == 3

@@ -363,24 +363,34 @@ def insert_rows(model, given: list[dict]) -> None:
         else f.get_default()
         for f in fields
     }
-    # (attname, the field when its value needs preparing, that value prepared once when
-    # it is the field's empty list: most JSON lists here are empty)
+    # (attname, the field when its value needs preparing, the empty list and the empty
+    # dict prepared once for a JSON field: most JSON values here are empty)
     columns_of = []
     for f in fields:
         prepared = not isinstance(f, PLAIN) or isinstance(f, models.JSONField)
-        empty = f.get_db_prep_save([], connection) if isinstance(f, models.JSONField) else None
+        empty = (
+            (f.get_db_prep_save([], connection), f.get_db_prep_save({}, connection))
+            if isinstance(f, models.JSONField)
+            else None
+        )
         columns_of.append((f.attname, f if prepared else None, empty))
+    # A JSON value shared by many rows (``JsonText`` decodes each distinct text once) is
+    # prepared once: keyed by the object, which ``given`` keeps alive meanwhile.
+    shared: dict[tuple[str, int], object] = {}
     rows = []
     for values in given:
         row = []
         for attname, field, empty in columns_of:
             value = values[attname] if attname in values else defaults[attname]
             if field is not None:
-                value = (
-                    empty
-                    if empty is not None and value == []
-                    else field.get_db_prep_save(value, connection)
-                )
+                if empty is None:
+                    value = field.get_db_prep_save(value, connection)
+                elif value == [] or value == {}:
+                    value = empty[0] if value == [] else empty[1]
+                elif (key := (attname, id(value))) in shared:
+                    value = shared[key]
+                else:
+                    value = shared[key] = field.get_db_prep_save(value, connection)
             row.append(value)
         rows.append(row)
     quote = connection.ops.quote_name

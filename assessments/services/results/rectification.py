@@ -81,46 +81,52 @@ def _unlisted(campaign: Campaign, now) -> QuerySet[BranchResult]:
     that sheet was reopened and signed again with other content: the result holds the
     sheet's sign-off digest. Every other result's items were written with it, in its run's
     transaction, so a re-run with nothing changed reads no fact. (No clock is compared,
-    and only the results' own columns are read: no plan depends on item statistics.)"""
+    and only the results' own columns are read: no plan depends on item statistics.)
+    ``_shortfall_sql`` states the same two conditions on its joined result row."""
     return BranchResult.objects.filter(campaign=campaign, computed_at=now)
 
 
 def _shortfall_sql(campaign: Campaign, now) -> tuple[str, str, list]:
-    """(the columns, the SELECT, its parameters) of the rectification items still missing
-    for the unlisted results: every item whose stored fact lost points on any signed review
-    sheet of the branch in the campaign, or left a ▲ item unmet (a missed period may leave the
-    points full), so a
-    shortfall found at 全面考评 stays listed when a later stage's sheet became the result.
+    """(the columns, the SELECT, its parameters) of the rectification items of the
+    unlisted results (those already listed are skipped by the insert): every item whose
+    stored fact lost points on any signed review sheet of the branch in the campaign, or left
+    a ▲ item unmet (a missed period may leave the points full), so a shortfall found at
+    全面考评 stays listed when a later stage's sheet became the result.
     One line per (result, code, kind); its text is the reviewer's 扣分说明 where a sheet has
     one (the latest stage's first), else the engine's line. Nothing is recomputed."""
-    item, fact, result, sheet, stage = (
-        RectificationItem._meta.db_table,
+    fact, result, sheet, stage = (
         ItemFact._meta.db_table,
         BranchResult._meta.db_table,
         ScoreSheet._meta.db_table,
         Stage._meta.db_table,
     )
-    unlisted, unlisted_params = _unlisted(campaign, now).values("pk").query.sql_with_params()
-    signed, signed_params = signed_reviews(campaign).values("pk").query.sql_with_params()
+    # Unordered: the subquery's model ordering would join the organizations to sort ids.
+    signed, signed_params = signed_reviews(campaign).order_by().values("pk").query.sql_with_params()
     columns = (
         "result_id, campaign_id, source, organization_id, code, kind, problem, measure,"
         " responsible, deadline, status, follow_up, created_at"
     )
-    noted = "CASE WHEN f.note <> '' THEN f.note ELSE f.reason END"
+    # The window sorts narrow rows (keys and the fact's id); the text of each line's one
+    # fact is read afterwards, for the lines kept only.
     found = (
-        f"SELECT r.id AS rid, r.campaign_id AS cid, r.organization_id AS oid, f.code AS code,"
-        f" f.kind AS kind, {noted} AS problem, ROW_NUMBER() OVER (PARTITION BY r.id, f.code,"
-        f" f.kind ORDER BY CASE WHEN f.note <> '' THEN 0 ELSE 1 END, st.position DESC,"
-        f" s.id DESC) AS n FROM {fact} f JOIN {sheet} s ON s.id = f.sheet_id"
+        f"SELECT f.id AS fid, r.id AS rid, r.campaign_id AS cid, r.organization_id AS oid,"
+        f" ROW_NUMBER() OVER (PARTITION BY r.id, f.code, f.kind ORDER BY"
+        f" CASE WHEN f.note <> '' THEN 0 ELSE 1 END, st.position DESC, s.id DESC) AS n"
+        f" FROM {fact} f JOIN {sheet} s ON s.id = f.sheet_id"
         f" JOIN {stage} st ON st.id = s.stage_id JOIN {result} r"
         f" ON r.campaign_id = s.campaign_id AND r.organization_id = s.organization_id"
-        f" WHERE r.id IN ({unlisted}) AND s.id IN ({signed})"
+        # ``_unlisted`` as columns of the joined row, not "r.id IN (…)": SQLite would probe
+        # the result index once per sheet and listed id (quadratic in the branches).
+        f" WHERE r.campaign_id = %s AND r.computed_at = %s AND s.id IN ({signed})"
         f" AND (f.lost > 0 OR f.unmet = %s)"
     )
+    noted = "CASE WHEN f.note <> '' THEN f.note ELSE f.reason END"
+    # A line already listed is left out by the insert (ON CONFLICT DO NOTHING on
+    # "rectification_once"), not by a NOT EXISTS here: on a first run the items' statistics
+    # are stale, and PostgreSQL planned that anti-join as a scan of every item per line.
     select = (
-        f"SELECT t.rid, t.cid, %s, t.oid, t.code, t.kind, t.problem, '', '', %s, %s, '', %s"
-        f" FROM ({found}) t WHERE t.n = 1 AND NOT EXISTS (SELECT 1 FROM {item} x"
-        f" WHERE x.result_id = t.rid AND x.code = t.code AND x.kind = t.kind)"
+        f"SELECT t.rid, t.cid, %s, t.oid, f.code, f.kind, {noted}, '', '', %s, %s, '', %s"
+        f" FROM ({found}) t JOIN {fact} f ON f.id = t.fid WHERE t.n = 1"
     )
     deadline = timezone.localdate() + timedelta(days=RECTIFICATION_DAYS)
     source = RectificationItem._meta.get_field("source").get_default()
@@ -129,7 +135,8 @@ def _shortfall_sql(campaign: Campaign, now) -> tuple[str, str, list]:
         deadline,
         RectificationStatus.OPEN,
         timezone.now(),
-        *unlisted_params,
+        campaign.pk,
+        connection.ops.adapt_datetimefield_value(now),
         *signed_params,
         True,
     ]
@@ -143,15 +150,21 @@ def list_rectifications(
     item once (one INSERT … SELECT over the stored facts of the results not listed yet); a
     veto item whose veto was overturned is withdrawn. A weighted composite (亮牌) has no
     item-level shortfalls: its instruments' scores are its inputs."""
-    unlisted = list(_unlisted(campaign, now).values_list("organization_id", flat=True))
-    if unlisted and rules.method != scoring.COMPOSITE:  # nothing changed: no fact read
-        facts.backfill(signed_reviews(campaign).filter(organization_id__in=unlisted))
+    unlisted = _unlisted(campaign, now)
+    # Nothing changed: no fact read, no write. Something changed: one INSERT … SELECT (its
+    # SELECT is the costly part, so it is not run a second time to see whether it is empty).
+    if rules.method != scoring.COMPOSITE and unlisted.exists():
+        # A subquery, not a list of ids: tens of thousands of parameters would pass
+        # SQLite's limit.
+        facts.backfill(
+            signed_reviews(campaign).filter(organization_id__in=unlisted.values("organization_id"))
+        )
         columns, select, params = _shortfall_sql(campaign, now)
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT 1 FROM ({select}) missing LIMIT 1", params)
-            if cursor.fetchone() is not None:  # nothing new: no write
-                table = RectificationItem._meta.db_table
-                cursor.execute(f"INSERT INTO {table} ({columns}) {select}", params)
+            table = RectificationItem._meta.db_table
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) {select} ON CONFLICT DO NOTHING", params
+            )
     deadline = timezone.localdate() + timedelta(days=RECTIFICATION_DAYS)
     vetoes = _veto_items(campaign, rules, results, deadline)
     _withdraw_overturned(campaign, results, by)
