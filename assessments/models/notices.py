@@ -51,7 +51,9 @@ class Notice(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()}：{self.text[:40]}"
+        label = f"{self.get_kind_display()}："
+        # Some texts already open with their kind (催办：…): never "催办：催办：".
+        return (self.text if self.text.startswith(label) else label + self.text)[:43]
 
 
 class Channel(models.TextChoices):
