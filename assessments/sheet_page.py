@@ -121,7 +121,8 @@ def _value_cell(ctx: _Ctx, row: Row) -> str:
         field = (
             f'<input class="form-control form-control-sm score-input" type="text" '
             f'inputmode="decimal" autocomplete="off" name="v_{code}" value="{_e(row.value)}" '
-            f'aria-label="{code} 得分" placeholder="0–{_e(row.points)}" title="{rng}">'
+            f'aria-label="{code} 得分" placeholder="0–{_e(row.points)}" title="{rng}" '
+            f'data-max="{_e(row.points)}">'
         )
         quick = _quick_values(row)
         hint = f'<div class="score-range text-muted">{rng}</div>'

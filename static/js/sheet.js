@@ -24,8 +24,27 @@
       cell.classList.toggle("fw-bold", differs);
     });
   }
-  document.addEventListener("input", function (event) { refresh(event.target); });
-  document.addEventListener("change", function (event) { refresh(event.target); });
+  // A score outside 0 … the item's points (or not a number) is marked at its field as it
+  // is typed, with the range below it in red: the server refuses it, and its message sits
+  // far down a long page.
+  function markRange(field) {
+    if (!field.classList || !field.classList.contains("score-input") || field.tagName !== "INPUT") return;
+    var raw = field.value.trim();
+    var max = parseFloat(field.dataset.max);
+    var value = Number(raw);
+    var bad = raw !== "" && (isNaN(value) || value < 0 || (!isNaN(max) && value > max));
+    field.classList.toggle("is-invalid", bad);
+    if (bad) field.setAttribute("aria-invalid", "true");
+    else field.removeAttribute("aria-invalid");
+    var hint = field.parentNode.querySelector(".score-range");
+    if (hint) {
+      hint.classList.toggle("text-danger", bad);
+      hint.classList.toggle("text-muted", !bad);
+    }
+  }
+  document.addEventListener("input", function (event) { refresh(event.target); markRange(event.target); });
+  document.addEventListener("change", function (event) { refresh(event.target); markRange(event.target); });
+  document.querySelectorAll("input.score-input").forEach(markRange);
 
   var form = document.getElementById("sheet-form");
   if (!form) return;

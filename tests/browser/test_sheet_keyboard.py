@@ -1,6 +1,8 @@
 """Enter in a score box moves on to the next box: it neither asks to submit the sheet nor
 loses the value typed (a dismissed submit prompt used to drop the queued autosave)."""
 
+import re
+
 from playwright.sync_api import expect
 
 from assessments.models import ScoreSheet, SheetEntry
@@ -39,3 +41,21 @@ def test_enter_moves_on_and_keeps_the_value(
     expect(second).to_have_value("4")
     assert SheetEntry.objects.get(sheet=sheet, code="1.2").value == 4
     assert ScoreSheet.objects.get(pk=sheet.pk).status == "draft"
+
+
+def test_a_score_out_of_range_is_marked_at_its_field(
+    page,
+    campaign,  # noqa: F811
+    tree,
+):
+    sheet = self_sheet(campaign, tree.a)
+    log_in(page, "sec_a")
+    page.goto(f"/sheets/{sheet.pk}/")
+    field = page.get_by_label("1.1 得分")
+    for bad in ("999", "-1", "五"):
+        field.fill(bad)
+        expect(field).to_have_attribute("aria-invalid", "true")
+        expect(field).to_have_class(re.compile(r"\bis-invalid\b"))
+    field.fill("0")
+    expect(field).not_to_have_attribute("aria-invalid", "true")
+    expect(field).not_to_have_class(re.compile(r"\bis-invalid\b"))
