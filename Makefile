@@ -101,14 +101,16 @@ check-python:
 # Every wheel and front-end package `make install` needs, into WHEELHOUSE (run where PyPI and
 # the npm registry answer, on the server's Debian release, architecture and Python minor
 # version). A throwaway venv holds the pip that reads dependency groups; nothing is installed.
+# `pip wheel`, not `pip download`: a package PyPI has only as source (python-ldap) is built
+# here, where its compiler and headers are, so the server never builds anything offline.
 wheelhouse:
 	@if [ -z "$(WHEELHOUSE)" ]; then echo "Usage: make wheelhouse WHEELHOUSE=DIR"; exit 1; fi
 	@if [ -z "$(PYTHON)" ]; then echo "Python >= 3.12 is required (PYTHON=…)."; exit 1; fi
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && set -e && \
 	$(PYTHON) -m venv "$$tmp/venv" && \
 	"$$tmp/venv/bin/python" -m pip install -q pip==$(PIP_VERSION) && \
-	"$$tmp/venv/bin/pip" download -q -d $(abspath $(WHEELHOUSE)) pip==$(PIP_VERSION) --group $(GROUP) -c constraints.txt && \
-	if [ "$(GROUP)" = dev ]; then "$$tmp/venv/bin/pip" download -q -d $(abspath $(WHEELHOUSE)) -r $(CAS_REQUIREMENTS); fi && \
+	"$$tmp/venv/bin/pip" wheel -q -w $(abspath $(WHEELHOUSE)) pip==$(PIP_VERSION) --group $(GROUP) -c constraints.txt && \
+	if [ "$(GROUP)" = dev ]; then "$$tmp/venv/bin/pip" wheel -q -w $(abspath $(WHEELHOUSE)) -r $(CAS_REQUIREMENTS); fi && \
 	cp package.json package-lock.json "$$tmp/" && \
 	npm ci --no-audit --no-fund --silent --prefix "$$tmp" --cache $(abspath $(WHEELHOUSE))/npm
 	@echo "Wheelhouse ready: $(abspath $(WHEELHOUSE))"
