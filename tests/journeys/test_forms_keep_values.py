@@ -9,6 +9,7 @@ Covered elsewhere: the rubric's own forms (``tests/rubrics/test_authoring.py``,
 (``tests/assessments/test_workflow.py``). Passwords are never sent back, by design; a
 file is chosen again."""
 
+import re
 from dataclasses import dataclass, field
 
 import pytest
@@ -34,6 +35,23 @@ class Case:
     start: str = ""
     action: str = ""  # which form, where several share a button
     blank: tuple[str, ...] = field(default=())  # typed empty on purpose (not compared)
+
+
+def demo_url(url: str) -> str:
+    """A page's address with the demo's objects named, not numbered ({org:NH-MK},
+    {campaign:2025年度}, {pairing:<branch code>}, {user:dq01}, {stage:自查}): primary keys
+    differ between databases (PostgreSQL's sequences are not reset between tests)."""
+    from assessments.models import Campaign, Pairing, Stage
+    from branches.models import Organization, User
+
+    finders = {
+        "org": lambda key: Organization.objects.get(code=key),
+        "campaign": lambda key: Campaign.objects.get(name__startswith=key),
+        "pairing": lambda key: Pairing.objects.get(organization__code=key),
+        "user": lambda key: User.objects.get(username=key),
+        "stage": lambda key: Stage.objects.get(campaign__name__startswith="2026年度", name=key),
+    }
+    return re.sub(r"\{(\w+):([^}]+)\}", lambda m: str(finders[m[1]](m[2]).pk), url)
 
 
 CASES = {
@@ -117,7 +135,7 @@ CASES = {
     ),
     "problem": Case(
         "sj01",
-        "/orgs/4/ledger/",
+        "/orgs/{org:GT-LG-01}/ledger/",
         "登记问题",
         {
             "problem": "",
@@ -131,7 +149,7 @@ CASES = {
     ),
     "screening": Case(
         "dq01",
-        "/orgs/4/ledger/",
+        "/orgs/{org:GT-LG-01}/ledger/",
         "登记评定",
         {"year": "2026", "category": "", "reason": "组织生活正常，无明显问题"},
         "必填",
@@ -139,7 +157,7 @@ CASES = {
     ),
     "rerate": Case(
         "dq01",
-        "/campaigns/1/results/",
+        "/campaigns/{campaign:2025年度}/results/",
         "改评",
         {"to_grade": "不合格", "reason": ""},
         "请选择改评等次并写明决定理由",
@@ -148,7 +166,7 @@ CASES = {
     ),
     "overturn": Case(
         "dq01",
-        "/campaigns/1/results/",
+        "/campaigns/{campaign:2025年度}/results/",
         "登记",
         {"organization": "", "code": "X9", "reason": "复核认定事实不成立"},
         "请填写",
@@ -157,7 +175,7 @@ CASES = {
     ),
     "diagnosis": Case(
         "bf01",
-        "/mechanisms/pairings/1/",
+        "/mechanisms/pairings/{pairing:NH-DC}/",
         "保存诊断报告",
         {
             "methods": "看资料、访党员",
@@ -171,14 +189,14 @@ CASES = {
     ),
     "plan_item": Case(
         "bf01",
-        "/mechanisms/pairings/1/",
+        "/mechanisms/pairings/{pairing:NH-DC}/",
         "加入当前方案",
         {"problem": "每月检查会议记录", "responsible": "李书记", "deadline": "下个月"},
         "日期",
     ),
     "visit": Case(
         "bf01",
-        "/mechanisms/pairings/1/",
+        "/mechanisms/pairings/{pairing:NH-DC}/",
         "记入台账",
         {"on": "", "form": "一对一指导", "content": "指导支委会议程", "progress": "会议记录已补齐"},
         "必填",
@@ -186,14 +204,14 @@ CASES = {
     ),
     "monthly_report": Case(
         "sj21",
-        "/mechanisms/pairings/1/",
+        "/mechanisms/pairings/{pairing:NH-DC}/",
         "提交报告",
         {"year": "2026", "month": "13", "progress": "完成台账整理", "problems": "人手紧张"},
         "12",
     ),
     "evaluation": Case(
         "dq01",
-        "/mechanisms/pairings/1/",
+        "/mechanisms/pairings/{pairing:NH-DC}/",
         "保存评估",
         {"year": "", "quarter": "4", "score": "88.5", "note": "成效明显"},
         "必填",
@@ -201,7 +219,7 @@ CASES = {
     ),
     "post": Case(
         "sj21",
-        "/mechanisms/branches/14/posts/",
+        "/mechanisms/branches/{org:NH-DC}/posts/",
         "加入岗位",
         {"year": "2026", "quarter": "4", "kind": "basic", "title": "", "duty": "负责党费收缴"},
         "岗位",
@@ -209,7 +227,7 @@ CASES = {
     ),
     "claim_check": Case(
         "sj21",
-        "/mechanisms/branches/14/posts/",
+        "/mechanisms/branches/{org:NH-DC}/posts/",
         "记入台账",
         {"on": "", "met": "0", "note": "本月未按期收缴党费"},
         "必填",
@@ -217,7 +235,7 @@ CASES = {
     ),
     "duty_score": Case(
         "sj21",
-        "/mechanisms/branches/14/duty/",
+        "/mechanisms/branches/{org:NH-DC}/duty/",
         "保存评分",
         {"member": Opt(""), "year": "2026", "month": "12", "score": "abc", "note": "履职认真"},
         "数",
@@ -232,14 +250,14 @@ CASES = {
     ),
     "person_edit": Case(
         "xt01",
-        "/people/4/",
+        "/people/{user:dq01}/",
         "保存",
         {"name": "王立新", "email": "不是邮箱", "phone": "13800000009"},
         "邮",
     ),
     "grant_role": Case(
         "aq01",
-        "/people/4/",
+        "/people/{user:dq01}/",
         "授予",
         {"organization": "", "role": "leader"},
         "请选择组织和角色",
@@ -247,7 +265,7 @@ CASES = {
     ),
     "acceptance": Case(
         "dq01",
-        "/mechanisms/pairings/1/",
+        "/mechanisms/pairings/{pairing:NH-DC}/",
         "提交验收",
         {"met": "0", "note": ""},
         "必填",
@@ -255,7 +273,7 @@ CASES = {
     ),
     "member": Case(
         "sj02",
-        "/orgs/12/members/new/",
+        "/orgs/{org:NH-MK}/members/new/",
         "保存",
         {
             "name": "",
@@ -270,7 +288,7 @@ CASES = {
     ),
     "meeting": Case(
         "sj02",
-        "/orgs/12/meetings/new/",
+        "/orgs/{org:NH-MK}/meetings/new/",
         "保存",
         {
             "kind": Opt("支委会"),
@@ -311,7 +329,7 @@ def _form(page: Page, case: Case):
 def test_a_refused_form_keeps_every_typed_value(client, name):
     case = CASES[name]
     login(client, case.user)
-    page = open_page(client, case.url)
+    page = open_page(client, demo_url(case.url))
     form = _form(page, case)
     data = _resolve(page, form, case.data)
     for box in form.checkboxes:  # only the boxes the case ticks
@@ -362,7 +380,7 @@ def test_rectification_measure_keeps_the_measure(client):
 
 def test_meeting_edit_keeps_the_record(client):
     login(client, "sj02")
-    new = open_page(client, "/orgs/12/meetings/new/")
+    new = open_page(client, demo_url("/orgs/{org:NH-MK}/meetings/new/"))
     form = new.form(button="保存")
     typed = {
         "kind": new.option(form, "kind", "支委会"),
@@ -410,7 +428,7 @@ def test_stage_form_keeps_the_plan(client):
 
 def test_interview_record_keeps_the_record(client):
     login(client, "dq01")
-    pairing = open_page(client, "/mechanisms/pairings/1/")
+    pairing = open_page(client, demo_url("/mechanisms/pairings/{pairing:NH-DC}/"))
     year = pairing.form(action="/evaluate/")
     scored = submit(client, year, {"year": "2026", "quarter": "4", "score": "55", "note": "缓慢"})
     assert "已登记对支部书记的约谈" in scored, scored.text[:800]
@@ -424,7 +442,7 @@ def test_interview_record_keeps_the_record(client):
 
 def test_claim_keeps_the_member(client):
     login(client, "sj21")
-    posts = open_page(client, "/mechanisms/branches/14/posts/")
+    posts = open_page(client, demo_url("/mechanisms/branches/{org:NH-DC}/posts/"))
     form = posts.form(button="登记认领")
     member = next(value for value, _ in form.selects["member"] if value)
     refused = submit(client, form, {"member": member, "post": ""})
@@ -434,7 +452,7 @@ def test_claim_keeps_the_member(client):
 
 def test_self_filler_keeps_the_organization(client):
     login(client, "dq01")
-    page = open_page(client, "/stages/2/self-filler/")
+    page = open_page(client, demo_url("/stages/{stage:自查}/self-filler/"))
     form = page.form(button="指定")
     org = next(value for value, _ in form.selects["organization"] if value)
     refused = submit(client, form, {"organization": org, "filler": ""})
@@ -444,7 +462,7 @@ def test_self_filler_keeps_the_organization(client):
 
 def test_slot_texts_keep_every_text(client):
     login(client, "dq01")
-    page = open_page(client, "/rubrics/xining-2021/v1/slots/?enterprise=2")
+    page = open_page(client, demo_url("/rubrics/xining-2021/v1/slots/?enterprise={org:GT}"))
     form = page.form(button="保存")
     slots = sorted(name for name in form.fields if name.startswith("slot_"))
     typed = {name: f"个性指标{n}：安全生产与党建融合" for n, name in enumerate(slots, 1)}
@@ -457,7 +475,9 @@ def test_slot_texts_keep_every_text(client):
 
 def test_bulk_measures_keep_every_line(client):
     login(client, "sj01")
-    page = open_page(client, "/campaigns/1/orgs/4/measures/")
+    page = open_page(
+        client, demo_url("/campaigns/{campaign:2025年度}/orgs/{org:GT-LG-01}/measures/")
+    )
     form = next(f for f in page.forms if any(n.startswith("measure_") for n in f.fields))
     lines = sorted(n for n in form.fields if n.startswith("measure_"))[:2]
     assert len(lines) == 2, page.text[:800]
@@ -489,7 +509,7 @@ def test_follow_up_keeps_the_note(client):
 
 def test_claim_review_keeps_the_decision(client):
     login(client, "sj21")
-    posts = open_page(client, "/mechanisms/branches/14/posts/")
+    posts = open_page(client, demo_url("/mechanisms/branches/{org:NH-DC}/posts/"))
     form = posts.form(button="登记认领")
     member = next(value for value, _ in form.selects["member"] if value)
     post = next(value for value, _ in form.selects["post"] if value)
