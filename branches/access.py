@@ -137,6 +137,11 @@ def visible_orgs(user: User, perm: Perm = Perm.VIEW_ORG) -> QuerySet[Organizatio
     return qs.filter(_subtree_q(_roots(user, perm)))
 
 
+def scope_paths(user: User, perm: Perm = Perm.VIEW_ORG) -> list[str] | None:
+    """Paths of the subtrees ``visible_orgs`` is made of (None: the whole tree)."""
+    return None if user.is_superuser else _roots(user, perm)
+
+
 def scope_q(user: User, perm: Perm, field: str) -> Q:
     """A filter on ``field`` (an organization path) limited to where the user holds perm."""
     if user.is_superuser:

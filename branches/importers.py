@@ -24,7 +24,7 @@ from django.utils import timezone
 from import_export.resources import Resource
 
 from .access import Perm, account_refusal, admin_role_holders, grantable_roles, has_perm
-from .models import Member, Membership, Organization, OrgKind, Role, User
+from .models import Member, Membership, Organization, OrgKind, Role, User, tree_key
 from .resources import MembershipResource, OrganizationResource, TextWidget
 from .toolkit import audit
 
@@ -142,20 +142,23 @@ class OrganizationImport:
         self.tracked = [*(_attribute(self.resource, n) for n in self.columns), "parent_id"]
 
     def _place(self, org: Organization, moved: set[int]) -> None:
-        """Recompute path, depth and enterprise of ``org`` and its subtree, in memory."""
+        """Recompute path, depth, tree key and enterprise of ``org`` and its subtree, in
+        memory."""
         stack = [org]
         while stack:
             node = stack.pop()
             parent = self.by_pk.get(node.parent_id) if node.parent_id else None
             path = f"{parent.path if parent else '/'}{node.pk}/"
             depth = parent.depth + 1 if parent else 0
+            key = tree_key(parent.tree_key if parent else "", node.code)
             enterprise_id: int | None
             if node.kind == OrgKind.COMMITTEE:
                 enterprise_id = node.pk
             else:
                 enterprise_id = parent.enterprise_id if parent else None
-            if (path, depth, enterprise_id) != (node.path, node.depth, node.enterprise_id):
-                node.path, node.depth, node.enterprise_id = path, depth, enterprise_id
+            placed = (path, depth, key, enterprise_id)
+            if placed != (node.path, node.depth, node.tree_key, node.enterprise_id):
+                node.path, node.depth, node.tree_key, node.enterprise_id = placed
                 moved.add(node.pk)
             stack.extend(self.children[node.pk])
 
@@ -309,6 +312,7 @@ class OrganizationImport:
             "parent",
             "path",
             "depth",
+            "tree_key",
             "enterprise",
             "updated_at",
         ]

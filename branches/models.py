@@ -115,6 +115,15 @@ class Category(models.TextChoices):
     LAGGING = "lagging", "后进"
 
 
+def tree_key(parent_key: str, code: str) -> str:
+    """The sort key of the node with ``code`` under the node keyed ``parent_key``: each
+    ancestor's code, then its own, as the hex of its UTF-8 bytes closed by "00". Digits
+    and a–f only, so every database collation orders keys as bytes: a node's subtree sorts
+    right after it (its key is a prefix of theirs, and "00" is below any byte of a code),
+    siblings by code."""
+    return f"{parent_key}{code.encode().hex()}00"
+
+
 class Organization(models.Model):
     code = models.CharField("编码", max_length=32, unique=True)
     name = models.CharField("名称", max_length=100)
@@ -142,6 +151,9 @@ class Organization(models.Model):
     )
     path = models.CharField(max_length=512, editable=False, db_index=True, default="")
     depth = models.PositiveSmallIntegerField(editable=False, default=0)
+    # Also maintained there: the tree's pre-order, children by code, as one sortable key
+    # (``tree_key``), so a page of the tree is an indexed read.
+    tree_key = models.CharField(max_length=2048, editable=False, db_index=True, default="")
 
     is_joint = models.BooleanField("联合党支部", default=False)
     established_on = models.DateField("成立日期", null=True, blank=True)

@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from .access import Perm, scope_q, visible_orgs
+from .access import Perm, scope_paths, scope_q, visible_orgs
 from .models import (
     MIN_BRANCH_FULL_MEMBERS,
     AuditEntry,
@@ -28,30 +28,12 @@ class TreeRow:
     level: int
 
 
-def tree_order(user: User) -> list[tuple[int, int]]:
-    """(pk, level) of every visible organization in pre-order, children by code: one
-    narrow query of three columns, so the tree can be cut into pages of whole rows."""
-    nodes = list(visible_orgs(user).values_list("pk", "parent_id", "code"))
-    ids = {pk for pk, _, _ in nodes}
-    children: dict[int | None, list[tuple[str, int]]] = {}
-    for pk, parent_id, code in nodes:
-        children.setdefault(parent_id if parent_id in ids else None, []).append((code, pk))
-    for siblings in children.values():
-        siblings.sort()
-    order: list[tuple[int, int]] = []
-    stack = [(pk, 0) for _, pk in reversed(children.get(None, []))]
-    while stack:
-        pk, level = stack.pop()
-        order.append((pk, level))
-        stack.extend((child, level + 1) for _, child in reversed(children.get(pk, [])))
-    return order
-
-
-def tree_rows(user: User, order: list[tuple[int, int]]) -> list[TreeRow]:
-    """The organizations of one page of ``tree_order``, in that order: one query."""
-    orgs = (
+def tree_order(user: User) -> QuerySet[Organization]:
+    """Every visible organization in pre-order, children by code (the stored tree key),
+    with the columns the tree page shows: cut into pages of whole rows by the database."""
+    return (
         visible_orgs(user)
-        .filter(pk__in=[pk for pk, _ in order])
+        .order_by("tree_key")
         .only(
             "id",
             "code",
@@ -71,8 +53,21 @@ def tree_rows(user: User, order: list[tuple[int, int]]) -> list[TreeRow]:
             "term_end",
         )
     )
-    found = {o.pk: o for o in orgs}
-    return [TreeRow(found[pk], level) for pk, level in order if pk in found]
+
+
+def tree_rows(user: User, orgs) -> list[TreeRow]:
+    """One page of ``tree_order``, each organization indented below the top of the
+    subtree it is seen through (the top of one's scope is level 0)."""
+    tops = scope_paths(user)
+    rows = []
+    for org in orgs:
+        if tops is None:
+            level = org.depth
+        else:
+            top = min((p for p in tops if org.path.startswith(p)), key=len, default=org.path)
+            level = org.path.count("/") - top.count("/")
+        rows.append(TreeRow(org, level))
+    return rows
 
 
 def search_orgs(user: User, *, q: str = "", kind: str = "", flag: str = "") -> QuerySet:
@@ -90,7 +85,7 @@ def search_orgs(user: User, *, q: str = "", kind: str = "", flag: str = "") -> Q
         qs = qs.filter(term_due_q(today))
     elif flag == "lagging":
         qs = qs.filter(category="lagging")
-    return qs.order_by("path")
+    return qs.order_by("tree_key")
 
 
 def term_reminders(user: User) -> QuerySet[Organization]:

@@ -25,6 +25,7 @@ from .models import (
     ResetStatus,
     Role,
     User,
+    tree_key,
 )
 from .toolkit import audit
 
@@ -75,7 +76,8 @@ def _full_clean(obj, **kwargs) -> None:
 
 
 def place_subtree(org: Organization) -> None:
-    """Recompute path, depth and enterprise for ``org`` and, if they moved, its subtree.
+    """Recompute path, depth, tree key and enterprise for ``org`` and, if they moved, its
+    subtree (a new parent or a new code).
 
     Written with queryset.update() so that these derived columns never show up in the
     audit trail as changes of their own.
@@ -83,17 +85,18 @@ def place_subtree(org: Organization) -> None:
     parent = org.parent if org.parent_id else None
     path = f"{parent.path if parent else '/'}{org.pk}/"
     depth = parent.depth + 1 if parent else 0
+    key = tree_key(parent.tree_key if parent else "", org.code)
     enterprise_id: int | None
     if org.kind == OrgKind.COMMITTEE:
         enterprise_id = org.pk
     else:
         enterprise_id = parent.enterprise_id if parent else None
-    if (path, depth, enterprise_id) == (org.path, org.depth, org.enterprise_id):
+    if (path, depth, key, enterprise_id) == (org.path, org.depth, org.tree_key, org.enterprise_id):
         return
     Organization.objects.filter(pk=org.pk).update(
-        path=path, depth=depth, enterprise_id=enterprise_id
+        path=path, depth=depth, tree_key=key, enterprise_id=enterprise_id
     )
-    org.path, org.depth, org.enterprise_id = path, depth, enterprise_id
+    org.path, org.depth, org.tree_key, org.enterprise_id = path, depth, key, enterprise_id
     for child in Organization.objects.filter(parent=org):
         child.parent = org
         place_subtree(child)

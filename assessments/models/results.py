@@ -76,6 +76,10 @@ class BranchResult(models.Model):
     quarter = models.PositiveSmallIntegerField("季度", null=True, blank=True)
     rubric_code = models.CharField("考评标准", max_length=40, db_index=True)
     computed_at = models.DateTimeField("汇总时间", auto_now=True)
+    # The campaign's ranking, written by ``rank_results`` whenever a grade or score changes
+    # (empty only between a result's insert and the ranking in the same transaction).
+    rank = models.PositiveIntegerField("排名", null=True, editable=False)
+    position = models.PositiveIntegerField("排名顺序", null=True, editable=False)
 
     class Meta:
         verbose_name = "考评结果"
@@ -84,7 +88,10 @@ class BranchResult(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["campaign", "organization"], name="result_once"),
         ]
-        indexes = [models.Index(fields=["organization", "rubric_code", "year", "quarter"])]
+        indexes = [
+            models.Index(fields=["organization", "rubric_code", "year", "quarter"]),
+            models.Index(fields=["campaign", "position"], name="result_ranking"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.organization.name} · {self.campaign.name} · {self.grade}"

@@ -4,23 +4,17 @@ exports read them."""
 from collections import Counter, defaultdict
 
 from django.db.models import (
-    Case,
     CharField,
     Count,
     Exists,
     F,
-    FilteredRelation,
-    IntegerField,
-    Max,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Value,
-    When,
-    Window,
 )
-from django.db.models.functions import Coalesce, Rank
+from django.db.models.functions import Coalesce
 
 from branches.models import Organization, User
 
@@ -50,16 +44,15 @@ from .progress import OVERDUE
 def results_ledger(
     campaign: Campaign, *, enterprise: int | None = None, grade: str = "", q: str = ""
 ) -> QuerySet:
-    """The campaign's final results, best first (the ranking). The filters choose which
-    results are shown; each keeps its rank in the whole campaign (a 基本合格 shown alone
-    is still 11th, not 1st)."""
+    """The campaign's final results, best first (the ranking, stored on each result by
+    ``rank_results``). The filters choose which results are shown; each keeps its rank in
+    the whole campaign (a 基本合格 shown alone is still 11th, not 1st)."""
 
     qs = BranchResult.objects.filter(campaign=campaign).select_related(
         "organization__enterprise", "organization__parent"
     )
-    shown = Q()
     if enterprise:  # the enterprise the object belonged to when the campaign opened
-        shown &= Q(
+        qs = qs.filter(
             Exists(
                 CampaignObject.objects.filter(
                     campaign=campaign,
@@ -69,44 +62,20 @@ def results_ledger(
             )
         )
     if grade:
-        shown &= Q(grade=grade)
+        qs = qs.filter(grade=grade)
     if q:
-        shown &= Q(organization__name__icontains=q) | Q(organization__code__icontains=q)
-    # Rank by grade tier first (a capped 99.5 基本合格 ranks below a 95.5 合格), then score.
+        qs = qs.filter(Q(organization__name__icontains=q) | Q(organization__code__icontains=q))
     bands = [b.label for b in campaign.rubric_version.bands.all() if not b.scale]
-    tier = Case(
-        *[When(grade=label, then=Value(n)) for n, label in enumerate(bands)],
-        default=Value(len(bands)),
-        output_field=IntegerField(),
-    )
     # The enterprise printed beside each result is the one counted for it: where the
-    # object belonged when the campaign opened (a later move changes neither).
-    # A join, not a subquery per row: the window below makes the database evaluate every
-    # selected expression for every result before it keeps one page.
-    object_then = FilteredRelation(
-        "campaign__assessed",
-        condition=Q(campaign__assessed__organization_id=F("organization_id")),
-    )
-    # Equal grade and score share a rank (1, 1, 3 …): the one rank every list prints.
-    ledger = qs.annotate(
-        tier=tier,
-        rank=Window(Rank(), order_by=[tier.asc(), F("total").desc()]),
+    # object belonged when the campaign opened (a later move changes neither). A subquery
+    # per shown row: the page's count and its rows stay reads of the ranking index.
+    enterprise_then = CampaignObject.objects.filter(
+        campaign=campaign, organization_id=OuterRef("organization_id")
+    ).values("enterprise__name")[:1]
+    return qs.annotate(
         top_grade=Value(bands[0] if bands else "", output_field=CharField()),
-        object_then=object_then,
-        enterprise_name=Coalesce(
-            F("object_then__enterprise__name"), F("organization__enterprise__name")
-        ),
-    ).order_by("tier", "-total", "organization__code")
-    if shown:
-        # The filters as a window too (each result its own partition): Django filters on a
-        # window in an outer query, after the ranks are counted over every result.
-        ledger = ledger.annotate(
-            shown=Window(
-                Max(Case(When(shown, then=Value(1)), default=Value(0))),
-                partition_by=[F("pk")],
-            )
-        ).filter(shown=1)
-    return ledger
+        enterprise_name=Coalesce(Subquery(enterprise_then), F("organization__enterprise__name")),
+    ).order_by("position")
 
 
 def vetoed_results(campaign: Campaign) -> QuerySet:

@@ -22,7 +22,8 @@ from pypdf import PdfReader
 
 from assessments import reports, services
 from assessments.models import BranchResult, CampaignObject, Consequence
-from branches.models import Organization, OrgKind
+from assessments.services.results.ranking import rank_results
+from branches.models import Organization, OrgKind, tree_key
 from branches.toolkit.params import LIST_PAGE_SIZE
 from rubrics.models import RubricVersion
 
@@ -34,6 +35,7 @@ def _add_branches(parent: Organization, count: int, prefix: str) -> None:
             name=f"{prefix}第{n:05d}作业区党支部",
             kind=OrgKind.BRANCH,
             parent=parent,
+            tree_key=tree_key(parent.tree_key, f"{prefix}{n:05d}"),
             full_members=5 + n % 40,
         )
         for n in range(count)
@@ -83,6 +85,7 @@ def _campaign_with_results(tree, dept_admin, name: str):
             )
         )
     BranchResult.objects.bulk_create(results)
+    rank_results(campaign)
     Consequence.objects.bulk_create(
         Consequence(result=r, rule="talk", text="对书记谈话提醒", basis="涪区委组〔2017〕86号")
         for r in BranchResult.objects.filter(campaign=campaign).exclude(grade="合格")

@@ -290,7 +290,7 @@ def import_bench(count: int) -> None:
 def bench_branches(scope, prefix: str, count: int) -> list:
     """``count`` new 党支部 under ``scope`` (codes ``prefix``-00000 …) in one bulk insert,
     their tree paths ("/1/7/<pk>/", as ``place_subtree`` keeps them) set by one UPDATE."""
-    from branches.models import Organization, OrgKind
+    from branches.models import Organization, OrgKind, tree_key
 
     branches = Organization.objects.bulk_create(
         [
@@ -301,6 +301,7 @@ def bench_branches(scope, prefix: str, count: int) -> list:
                 parent=scope,
                 enterprise_id=scope.enterprise_id or scope.pk,
                 depth=scope.depth + 1,
+                tree_key=tree_key(scope.tree_key, f"{prefix}-{n:05d}"),
                 full_members=10,
                 secretary_name="张三",
             )
@@ -678,6 +679,7 @@ def list_campaign(count: int):
         ScoreSheet,
         SheetStatus,
     )
+    from assessments.services.results.ranking import rank_results
     from branches.models import Organization, User
     from rubrics.models import RubricVersion
 
@@ -747,6 +749,7 @@ def list_campaign(count: int):
                 f"FROM {result} r WHERE r.campaign_id = %s",
                 [code, timezone.localdate(), now, campaign.pk],
             )
+    rank_results(campaign)  # as consolidation does
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")

@@ -107,3 +107,56 @@ def test_model_validation_messages_are_chinese(tree):
     with pytest.raises(ValidationError) as info:
         org.full_clean()
     assert "编码" in str(info.value)
+
+
+def _preorder(orgs) -> list[str]:
+    """The tree's pre-order worked out from parents and codes alone: the order the tree
+    page must follow (children by code), to check the stored key against."""
+    children: dict = {}
+    for o in orgs:
+        children.setdefault(o.parent_id, []).append(o)
+    order, stack = [], sorted(children.get(None, []), key=lambda o: o.code, reverse=True)
+    while stack:
+        node = stack.pop()
+        order.append(node.code)
+        stack.extend(sorted(children.get(node.pk, []), key=lambda o: o.code, reverse=True))
+    return order
+
+
+def test_the_tree_key_follows_new_codes_moves_and_imports(tree, dept_admin, client):
+    from branches.importers import OrganizationImport
+    from branches.selectors import tree_order, tree_rows
+
+    # Created in an order unlike their codes; a code that is a prefix of a sibling's.
+    for code in ("T-Z9", "T-A", "T-AB", "T-A-1"):
+        services.create_organization(
+            by=dept_admin,
+            data={"code": code, "name": f"支部{code}", "kind": "branch", "parent": tree.g},
+        )
+    services.create_organization(
+        by=dept_admin,
+        data={
+            "code": "T-A0",
+            "name": "党小组",
+            "kind": "group",
+            "parent": Organization.objects.get(code="T-A"),
+        },
+    )
+    services.update_organization(
+        Organization.objects.get(code="T-Z9"), by=dept_admin, data={"code": "T-0Z"}
+    )
+    services.update_organization(tree.g, by=dept_admin, data={"parent": tree.e2})
+    report = OrganizationImport(by=dept_admin, problems={}).run(
+        ["编码", "名称", "类型", "上级编码"],
+        [(2, ["T-AA", "支部AA", "党支部", tree.g.code])],
+        dry_run=False,
+    )
+    assert report[0]["action"] != "error", report
+    everyone = list(Organization.objects.all())
+    shown = [o.code for o in tree_order(dept_admin)]
+    assert [c for c in _preorder(everyone) if c in shown] == shown
+    new = [c for c in shown if c.startswith("T-")]
+    assert new == ["T-0Z", "T-A", "T-A0", "T-A-1", "T-AA", "T-AB"]
+    # Levels count from the top of the department administrator's scope.
+    rows = {r.org.code: r.level for r in tree_rows(dept_admin, tree_order(dept_admin))}
+    assert rows["T-A0"] == rows["T-A"] + 1 == rows[tree.g.code] + 2

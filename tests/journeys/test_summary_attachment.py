@@ -7,7 +7,7 @@ import re
 
 import openpyxl
 
-from .pages import download, login, open_page, pdf_text, submit
+from .pages import download, login, open_page, pdf_text, row_form, submit
 
 FINISHED = "2025年度党支部规范化建设考核"
 
@@ -61,3 +61,35 @@ def test_a_filtered_results_list_keeps_each_rank_of_the_whole_campaign(client):
     )
     rows = list(book.worksheets[0].iter_rows(min_row=2, values_only=True))
     assert rows and all(rank > 1 for rank, *_ in rows), rows[:3]
+
+
+def test_a_rerating_moves_the_branch_in_the_stored_ranking(client):
+    """The rank is stored when results change: a recorded 改评 re-ranks the campaign at
+    once, on the page and in its Excel."""
+    login(client, "dq01")
+    campaign = open_page(client, open_page(client, "/campaigns/").link(FINISHED))
+    url = campaign.link("结果与台账")
+    overall = _ranks(open_page(client, url).html)
+    failing = open_page(client, f"{url}?grade=不合格")
+    shown = _ranks(failing.html)
+    assert len(shown) > 1, shown
+    code, *others = sorted(shown)
+    name = re.search(
+        rf'/history/">([^<]+)</a>\s*<div class="small text-muted">{re.escape(code)} ·',
+        failing.html,
+    ).group(1)
+    form = row_form(failing, name, action="/rerate/")
+    assert "已登记改评决定" in submit(
+        client, form, {"to_grade": "基本合格", "reason": "复核后改评"}
+    )
+    after = _ranks(open_page(client, url).html)
+    # Now above every 不合格 of the campaign: those it tied with or ranked above fall back.
+    assert all(after[o] > after[code] and after[o] > overall[o] - 1 for o in others)
+    assert any(after[o] == overall[o] + 1 for o in others), (overall, after)
+    basic = _ranks(open_page(client, f"{url}?grade=基本合格").html)
+    assert basic[code] == after[code] and sorted(after.values())[0] == 1
+    book = openpyxl.load_workbook(
+        io.BytesIO(download(client, open_page(client, f"{url}?grade=基本合格").link("导出台账")))
+    )
+    ranks = {row[1]: row[0] for row in book.worksheets[0].iter_rows(min_row=2, values_only=True)}
+    assert ranks.get(code) == after[code], ranks

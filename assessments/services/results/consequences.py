@@ -26,6 +26,7 @@ from ...models import (
 from ..consequences import sync_effects
 from ..errors import AssessmentError, acting
 from .figures import Stored, insert_rows, stored_results
+from .ranking import rank_results
 
 # -- consequences -------------------------------------------------------------------------
 
@@ -207,6 +208,7 @@ def rerate(result: BranchResult, *, by: User, to_grade: str, reason: str) -> Bra
         result.original_grade = result.original_grade or result.grade
         result.grade, result.passed = to_grade, target.passed
         result.save(update_fields=["original_grade", "grade", "passed", "computed_at"])
+    rank_results(result.campaign)
     _reapply_consequences(result, by=by)
     return result
 

@@ -30,6 +30,7 @@ from ..errors import AssessmentError, acting
 from ..sheets import check_signed
 from .consequences import apply_consequences, following_campaigns
 from .figures import final_figures, signed_reviews, store_results, stored_results
+from .ranking import rank_results
 from .rectification import list_rectifications
 
 
@@ -70,6 +71,8 @@ def consolidate(campaign: Campaign, *, by: User) -> dict:
         # The whole consolidation rolls back if a sheet it draws from was altered.
         check_signed(_feeding(campaign, rules))
         changed = stored is None
+        if changed:
+            rank_results(campaign)
         results = stored_results(campaign) if stored is None else stored
         consequences = apply_consequences(campaign, version, results, by=by)
         if changed:  # the next period's "two running" rules read these grades
