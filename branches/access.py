@@ -114,7 +114,7 @@ def _roots(user: User, perm: Perm | None) -> list[str]:
 def _subtree_q(paths: list[str], field: str = "path") -> Q:
     q = Q(pk__in=[])
     for path in paths:
-        q |= Q(**{f"{field}__startswith": path})
+        q |= Q(**{f"{field}__subtree": path})
     return q
 
 

@@ -115,7 +115,7 @@ class OrganizationForm(ChineseForm, forms.ModelForm):
             kind__in=[OrgKind.COMMITTEE, OrgKind.GENERAL_BRANCH, OrgKind.BRANCH]
         )
         if self.instance.pk:
-            parents = parents.exclude(path__startswith=self.instance.path)
+            parents = parents.exclude(path__subtree=self.instance.path)
         parent = field_of(self, "parent", forms.ModelChoiceField)
         parent.queryset = parents.order_by("path")
         label_choices(parent, lambda o: f"{o.code} {o.name}（{o.get_kind_display()}）")

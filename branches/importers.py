@@ -27,6 +27,7 @@ from .access import Perm, account_refusal, admin_role_holders, grantable_roles, 
 from .models import Member, Membership, Organization, OrgKind, Role, User, tree_key
 from .resources import MembershipResource, OrganizationResource, TextWidget
 from .toolkit import audit
+from .toolkit.statistics import after_bulk_writes
 
 Progress = Callable[[int, str], None]
 BATCH = 1000
@@ -318,6 +319,8 @@ class OrganizationImport:
         ]
         Organization.objects.bulk_update(list(changed.values()), fields, batch_size=BATCH)
         audit.record_bulk([(o, None) for o in created] + updated)
+        if created or changed:
+            after_bulk_writes()
 
 
 # The account columns of the people template.

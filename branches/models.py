@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from .toolkit import audit_chain, audit_display
+from .toolkit import audit_chain, audit_display, lookups  # noqa: F401  (registers __subtree)
 from .toolkit.import_registry import REGISTRY
 from .toolkit.periods import add_years
 
@@ -194,6 +194,8 @@ class Organization(models.Model):
         verbose_name = "党组织"
         verbose_name_plural = "党组织"
         ordering = ["path"]
+        # Lists count one kind in a subtree (党支部 under one's scope) from this index alone.
+        indexes = [models.Index(fields=["kind", "path"], name="org_kind_subtree")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(parent__isnull=False) | Q(kind=OrgKind.COMMITTEE),

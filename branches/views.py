@@ -42,11 +42,11 @@ from .services import BranchesError
 from .toolkit.downloads import attachment, export_download
 from .toolkit.http import AuthenticatedHttpRequest
 from .toolkit.import_registry import REGISTRY
-from .toolkit.params import int_param, text_param
+from .toolkit.params import LIST_PAGE_SIZE, int_param, text_param
 from .toolkit.spreadsheets import SpreadsheetError
 
 PAGE_SIZE = 50
-TREE_PAGE_SIZE = 100  # rows of the organization tree on one page
+TREE_PAGE_SIZE = LIST_PAGE_SIZE  # whole rows of the tree, as long as any other list
 CHILDREN_PAGE_SIZE = 100  # an organization's children listed on its page at a time
 
 

@@ -180,6 +180,14 @@ def department_view(
     return out
 
 
+def page_view(branches, year: int, quarter: int | None) -> list[BranchGap]:
+    """``department_view`` of one page of ``overview_branches`` (scoped already): read by
+    their keys, which no planner mistakes for a walk through the whole subtree."""
+    return department_view(
+        Organization.objects.filter(pk__in=[o.pk for o in branches]), year, quarter
+    )
+
+
 def overview_branches(orgs, *, q: str = ""):
     """The branches the department's overview lists, to be paged (``q`` searches the
     name or code); ``department_view`` then reads one page of them."""

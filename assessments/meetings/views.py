@@ -36,6 +36,7 @@ from .selectors import (
     branch_calendar,
     department_view,
     overview_branches,
+    page_view,
     sheet_suggestions,
 )
 
@@ -260,9 +261,7 @@ def meeting_overview(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
     # Only the page's branches are read and worked out: the page costs the same whatever
     # the number of branches in scope.
-    gaps = department_view(
-        scope.filter(pk__in=[o.pk for o in page.object_list]), year, quarter or None
-    )
+    gaps = page_view(page.object_list, year, quarter or None)
     return render(
         request,
         "assessments/meeting_overview.html",

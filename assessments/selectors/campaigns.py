@@ -51,7 +51,7 @@ def in_scope(campaign: Campaign) -> QuerySet[Organization]:
     """The organizations below a campaign's scope of the kinds it assesses (the assessing
     党委 does not assess itself): what opening the campaign fixes as its objects."""
     return (
-        Organization.objects.filter(path__startswith=campaign.scope.path, kind__in=campaign.kinds)
+        Organization.objects.filter(path__subtree=campaign.scope.path, kind__in=campaign.kinds)
         .exclude(pk=campaign.scope_id)
         .order_by("path")
     )
@@ -477,7 +477,7 @@ def self_filler_choices(campaign: Campaign) -> QuerySet[User]:
         .filter(
             Q(
                 pk__in=Membership.objects.filter(
-                    organization__path__startswith=campaign.scope.path
+                    organization__path__subtree=campaign.scope.path
                 ).values("user")
             )
             | Q(memberships__isnull=True)

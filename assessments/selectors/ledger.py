@@ -301,13 +301,20 @@ def screening_overview(
     of_year = Screening.objects.filter(organization__in=branches, year=year)
     # The year's latest screening of each branch is the one that counts.
     latest = of_year.filter(organization_id=OuterRef("pk")).order_by("-at", "-pk")
+    # Counted from the year's screenings (each checked against the scope), not from every
+    # branch in scope: the work follows the screenings recorded.
+    newer = Screening.objects.filter(organization_id=OuterRef("organization_id"), year=year).filter(
+        Q(at__gt=OuterRef("at")) | Q(at=OuterRef("at"), pk__gt=OuterRef("pk"))
+    )
     counts = Counter(
         dict(
-            branches.annotate(category_then=Subquery(latest.values("category")[:1]))
-            .exclude(category_then=None)
-            .values("category_then")
+            Screening.objects.filter(year=year)
+            .filter(Exists(branches.filter(pk=OuterRef("organization_id"))))
+            .exclude(Exists(newer))
+            .order_by()
+            .values("category")
             .annotate(n=Count("pk"))
-            .values_list("category_then", "n")
+            .values_list("category", "n")
         )
     )
     total = branches.count()
@@ -322,6 +329,8 @@ def screening_overview(
         )
     return {
         "branches": listed.select_related("parent").order_by("path"),
+        # Unfiltered, the list is every branch in scope: its length is ``total``.
+        "listed": total if listed is branches else None,
         "counts": counts,
         "total": total,
         "unscreened": total - sum(counts.values()),

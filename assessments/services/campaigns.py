@@ -578,7 +578,7 @@ def reassign_sheet(sheet: ScoreSheet, *, by: User, assessor: User) -> ScoreSheet
 
 def _groups(campaign: Campaign) -> list[CrossReviewGroup]:
     return list(
-        CrossReviewGroup.objects.filter(members__enterprise__path__startswith=campaign.scope.path)
+        CrossReviewGroup.objects.filter(members__enterprise__path__subtree=campaign.scope.path)
         .distinct()
         .prefetch_related("members__enterprise")
         .order_by("pk")

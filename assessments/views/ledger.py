@@ -114,7 +114,10 @@ def screening_overview(request: AuthenticatedHttpRequest) -> HttpResponse:
         return export_download(
             ScreeningExport(by=request.user, year=year, branches=overview["branches"])
         )
-    page = Paginator(overview["branches"], LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(overview["branches"], LIST_PAGE_SIZE)
+    if overview["listed"] is not None:
+        paginator.count = overview["listed"]  # counted once, not again by the paginator
+    page = paginator.get_page(request.GET.get("page"))
     return render(
         request,
         "assessments/screening_overview.html",

@@ -39,7 +39,7 @@ def organizations(
         orgs = orgs.filter(kind=kind)
     if under:
         root = Organization.objects.filter(code=under).values_list("path", flat=True).first()
-        orgs = orgs.filter(path__startswith=root) if root else orgs.none()
+        orgs = orgs.filter(path__subtree=root) if root else orgs.none()
     if q:
         orgs = orgs.filter(Q(name__icontains=q) | Q(code__icontains=q))
     return orgs

@@ -681,6 +681,7 @@ def list_campaign(count: int):
     )
     from assessments.services.results.ranking import rank_results
     from branches.models import Organization, User
+    from branches.toolkit.statistics import refresh_statistics
     from rubrics.models import RubricVersion
 
     admin = User.objects.get(username="dq01")
@@ -749,10 +750,10 @@ def list_campaign(count: int):
                 f"FROM {result} r WHERE r.campaign_id = %s",
                 [code, timezone.localdate(), now, campaign.pk],
             )
-    rank_results(campaign)  # as consolidation does
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+    # What a consolidation does after its bulk writes: rank, then (on the task worker)
+    # refresh the planner's statistics.
+    rank_results(campaign)
+    refresh_statistics()
     return campaign
 
 

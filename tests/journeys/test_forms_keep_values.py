@@ -511,8 +511,10 @@ def test_claim_review_keeps_the_decision(client):
     login(client, "sj21")
     posts = open_page(client, demo_url("/mechanisms/branches/{org:NH-DC}/posts/"))
     form = posts.form(button="登记认领")
-    member = next(value for value, _ in form.selects["member"] if value)
-    post = next(value for value, _ in form.selects["post"] if value)
+    # A member the page lists as not having claimed a 基础岗 yet, claiming one.
+    unclaimed = re.search(r"尚未认领基础岗[^：]*：([^<]+)</div>", posts.html).group(1).split("、")
+    member = next(value for value, name in form.selects["member"] if name in unclaimed)
+    post = next(value for value, name in form.selects["post"] if name.startswith("基础岗"))
     claimed = submit(client, form, {"member": member, "post": post})
     assert "待支委会审核" in claimed, claimed.text[:800]
     review = claimed.form(button="支委会审核")

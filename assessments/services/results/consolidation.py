@@ -10,6 +10,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from branches.models import User
+from branches.toolkit.statistics import after_bulk_writes
 from rubrics import scoring
 from rubrics.selectors import rules_for, version_tree
 
@@ -73,6 +74,7 @@ def consolidate(campaign: Campaign, *, by: User) -> dict:
         changed = stored is None
         if changed:
             rank_results(campaign)
+            after_bulk_writes()
         results = stored_results(campaign) if stored is None else stored
         consequences = apply_consequences(campaign, version, results, by=by)
         if changed:  # the next period's "two running" rules read these grades
