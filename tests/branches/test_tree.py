@@ -160,3 +160,16 @@ def test_the_tree_key_follows_new_codes_moves_and_imports(tree, dept_admin, clie
     # Levels count from the top of the department administrator's scope.
     rows = {r.org.code: r.level for r in tree_rows(dept_admin, tree_order(dept_admin))}
     assert rows["T-A0"] == rows["T-A"] + 1 == rows[tree.g.code] + 2
+
+
+def test_a_subtree_by_range_is_the_subtree_by_prefix(tree, dept_admin):
+    """``__subtree`` (a range on SQLite) selects exactly what ``__startswith`` does, for
+    every organization's path and tree key, siblings whose numbers share digits too."""
+    parent = tree.root
+    for n in range(12):  # pks 1…12 after the tree's: "/1/7/" beside "/1/70/" is likely
+        make_org(f"S{n:02d}", "branch", parent)
+    for org in Organization.objects.all():
+        for column, value in (("path", org.path), ("tree_key", org.tree_key)):
+            by_range = set(Organization.objects.filter(**{f"{column}__subtree": value}))
+            by_prefix = set(Organization.objects.filter(**{f"{column}__startswith": value}))
+            assert by_range == by_prefix and org in by_range, (column, value)
