@@ -355,11 +355,11 @@ def campaign_summary(campaign: Campaign) -> dict:
         "vetoed": flags["vetoed"],
         "by_enterprise": _by_enterprise(method, tallies),
         **_rectification_counts(campaign),
-        "weak": _weak_results(results),
+        "weak": _weak_results(results, campaign.pk),
     }
 
 
-def _weak_results(results: QuerySet) -> QuerySet:
+def _weak_results(results: QuerySet, campaign_id: int) -> QuerySet:
     """The campaign's 软弱涣散、后进 ledger: results whose branch was flagged 软弱涣散 when
     the campaign opened, or that this very result put among the 后进 (an in-force
     consequence, with its 依据). Read from what the campaign stored, not the branch's flag
@@ -373,9 +373,19 @@ def _weak_results(results: QuerySet) -> QuerySet:
         organization_id=OuterRef("organization_id"),
         weak_and_lax=True,
     )
+    # Chosen by the few objects flagged and the few effects in force (each an indexed
+    # read), not by a subquery for each of the campaign's results.
+    flagged = CampaignObject.objects.filter(campaign_id=campaign_id, weak_and_lax=True).values(
+        "organization_id"
+    )
+    put_lagging = ConsequenceEffect.objects.filter(
+        result__campaign_id=campaign_id,
+        kind=EffectKind.LAGGING,
+        status=EffectStatus.IN_FORCE,
+    ).values("result_id")
     return (
-        results.annotate(lagging_basis=Subquery(lagging), weak_then=Exists(weak_then))
-        .filter(Q(weak_then=True) | Q(lagging_basis__isnull=False))
+        results.filter(Q(organization_id__in=flagged) | Q(pk__in=put_lagging))
+        .annotate(lagging_basis=Subquery(lagging), weak_then=Exists(weak_then))
         .select_related("organization")
     )
 

@@ -72,9 +72,12 @@ def results_ledger(
     enterprise_then = CampaignObject.objects.filter(
         campaign=campaign, organization_id=OuterRef("organization_id")
     ).values("enterprise__name")[:1]
+    enterprise_now = Organization.objects.filter(pk=OuterRef("organization_id")).values(
+        "enterprise__name"
+    )[:1]
     return qs.annotate(
         top_grade=Value(bands[0] if bands else "", output_field=CharField()),
-        enterprise_name=Coalesce(Subquery(enterprise_then), F("organization__enterprise__name")),
+        enterprise_name=Coalesce(Subquery(enterprise_then), Subquery(enterprise_now)),
     ).order_by("position")
 
 

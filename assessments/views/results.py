@@ -70,13 +70,17 @@ def _results_page(
     ledger = selectors.results_ledger(campaign, **filters).prefetch_related("consequences")
     stale, waiting = stale_results(campaign)
     page = Paginator(ledger, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
-    vetoed = selectors.vetoed_results(campaign)
+    summary = selectors.campaign_summary(campaign)
+    # The summary counts the results with a standing veto: their list is read only when
+    # it fits the select.
+    vetoed_many = summary["vetoed"] > VETO_CHOICES
+    vetoed = [] if vetoed_many or not summary["vetoed"] else selectors.vetoed_results(campaign)
     return render(
         request,
         "assessments/results.html",
         {
             "campaign": campaign,
-            "summary": selectors.campaign_summary(campaign),
+            "summary": summary,
             "page": page,
             # The shown results' source sheets, checked against their sign-off seals.
             "tamper_warnings": services.seal_warnings([r.source_sheet_id for r in page]),
@@ -86,8 +90,8 @@ def _results_page(
             "can_manage": access.can_manage_campaign(request.user, campaign),
             "stages": selectors.overturn_stages(campaign),
             # A select of at most VETO_CHOICES results; past that the code is typed.
-            "vetoed": vetoed[:VETO_CHOICES],
-            "vetoed_many": vetoed.count() > VETO_CHOICES,
+            "vetoed": vetoed,
+            "vetoed_many": vetoed_many,
             "composite": campaign.rubric_version.method == Method.COMPOSITE,
             "checklist": campaign.rubric_version.method == Method.CHECKLIST,
             "committee": committee_measures(campaign),
