@@ -86,6 +86,15 @@ def _unlisted(campaign: Campaign, now) -> QuerySet[BranchResult]:
     return BranchResult.objects.filter(campaign=campaign, computed_at=now)
 
 
+def _shortfall_condition() -> str:
+    """A fact that lost points or left a ▲ item unmet, in the very words of the partial
+    index "fact_shortfall" (its columns unqualified: only the facts have them), so that
+    both databases read the shortfalls from it instead of every fact's row: SQLite uses
+    a partial index only for a query that states its condition."""
+    index = next(i for i in ItemFact._meta.indexes if i.name == "fact_shortfall")
+    return index._get_condition_sql(ItemFact, connection.schema_editor())
+
+
 def _shortfall_sql(campaign: Campaign, now) -> tuple[str, str, list]:
     """(the columns, the SELECT, its parameters) of the rectification items of the
     unlisted results (those already listed are skipped by the insert): every item whose
@@ -118,7 +127,7 @@ def _shortfall_sql(campaign: Campaign, now) -> tuple[str, str, list]:
         # ``_unlisted`` as columns of the joined row, not "r.id IN (…)": SQLite would probe
         # the result index once per sheet and listed id (quadratic in the branches).
         f" WHERE r.campaign_id = %s AND r.computed_at = %s AND s.id IN ({signed})"
-        f" AND (f.lost > 0 OR f.unmet = %s)"
+        f" AND {_shortfall_condition()}"
     )
     noted = "CASE WHEN f.note <> '' THEN f.note ELSE f.reason END"
     # A line already listed is left out by the insert (ON CONFLICT DO NOTHING on
@@ -138,7 +147,6 @@ def _shortfall_sql(campaign: Campaign, now) -> tuple[str, str, list]:
         campaign.pk,
         connection.ops.adapt_datetimefield_value(now),
         *signed_params,
-        True,
     ]
     return columns, select, params
 
