@@ -365,13 +365,21 @@ def insert_rows(model, given: list[dict]) -> None:
     }
     # (attname, the field when its value needs preparing, the empty list and the empty
     # dict prepared once for a JSON field: most JSON values here are empty)
+    copying = connection.vendor == "postgresql"
+
+    def json_prep(field, value):
+        prepared = field.get_db_prep_save(value, connection)
+        if copying and prepared is not None:
+            # COPY takes the JSON's text: the adapter would serialize it again for each
+            # row (forty thousand times for ten thousand results' four lists).
+            prepared = prepared.dumps(prepared.obj)
+        return prepared
+
     columns_of = []
     for f in fields:
         prepared = not isinstance(f, PLAIN) or isinstance(f, models.JSONField)
         empty = (
-            (f.get_db_prep_save([], connection), f.get_db_prep_save({}, connection))
-            if isinstance(f, models.JSONField)
-            else None
+            (json_prep(f, []), json_prep(f, {})) if isinstance(f, models.JSONField) else None
         )
         columns_of.append((f.attname, f if prepared else None, empty))
     # A JSON value shared by many rows (``JsonText`` decodes each distinct text once) is
@@ -390,7 +398,7 @@ def insert_rows(model, given: list[dict]) -> None:
                 elif (key := (attname, id(value))) in shared:
                     value = shared[key]
                 else:
-                    value = shared[key] = field.get_db_prep_save(value, connection)
+                    value = shared[key] = json_prep(field, value)
             row.append(value)
         rows.append(row)
     quote = connection.ops.quote_name
