@@ -91,16 +91,22 @@ def facts_of(sheet: ScoreSheet, rules: scoring.Rules) -> list[ItemFact]:
 def backfill(sheets: QuerySet[ScoreSheet]) -> int:
     """Store the facts of signed sheets that have none (signed before facts were stored):
     the engine scores each once; a sheet that has them is left alone (no write)."""
-    missing = list(
-        sheets.exclude(Exists(ItemFact.objects.filter(sheet=OuterRef("pk")))).select_related(
-            "campaign", "stage"
-        )
+    # The ids first, unordered (the model's ordering joins the organizations to sort):
+    # mostly there are none, and then nothing else is read.
+    ids = list(
+        sheets.exclude(Exists(ItemFact.objects.filter(sheet=OuterRef("pk"))))
+        .order_by()
+        .values_list("pk", flat=True)
     )
-    for sheet in missing:
-        rules = sheet_rules(sheet)
-        try:
-            result = scoring.score(rules, entry_for(sheet, rules))
-        except scoring.ScoringError:
-            continue
-        store_facts(sheet, rules, result)
-    return len(missing)
+    if not ids:
+        return 0
+    for start in range(0, len(ids), 500):  # few parameters a statement (SQLite's limit)
+        chunk = ScoreSheet.objects.filter(pk__in=ids[start : start + 500])
+        for sheet in chunk.select_related("campaign", "stage"):
+            rules = sheet_rules(sheet)
+            try:
+                result = scoring.score(rules, entry_for(sheet, rules))
+            except scoring.ScoringError:
+                continue
+            store_facts(sheet, rules, result)
+    return len(ids)

@@ -147,6 +147,37 @@ def test_deductions_and_key_items_open_rectification_items(xining, tree, dept_ad
     assert RectificationItem.objects.filter(organization=tree.a).count() == 2
 
 
+def test_a_lines_text_is_the_latest_stages_note_else_any_stages_note(
+    xining, tree, dept_admin, reviewer
+):
+    # Each shortfall of a branch is one line however many stages found it: its text the
+    # 扣分说明 of the latest stage that wrote one, else the engine's line of the latest.
+    spot = make_user("inspector", (tree.root, Role.REVIEWER))
+    full_notes = {"1.1": "全面考评：记录不全", "1.2": "全面考评：缺两次"}
+    signed(
+        stage(xining, "full"),
+        tree.a,
+        reviewer,
+        dept_admin,
+        {"1.1": "4", "1.2": "3"},
+        notes=full_notes,
+    )
+    signed(
+        stage(xining, "spot"),
+        tree.a,
+        spot,
+        dept_admin,
+        {"1.1": "4", "1.2": "3.5"},
+        notes={"1.2": "抽查点评：仍缺一次"},
+    )
+    services.consolidate(xining, by=dept_admin)
+    items = {
+        (i.code, i.kind): i.problem for i in RectificationItem.objects.filter(organization=tree.a)
+    }
+    assert items[("1.2", "deduction")] == "抽查点评：仍缺一次"
+    assert items[("1.1", "key_item")] == "全面考评：记录不全"
+
+
 def test_xining_failing_branch_is_excluded_from_awards(xining, tree, dept_admin, reviewer):
     signed(stage(xining, "full"), tree.a, reviewer, dept_admin, {"1.1": "3", "1.2": "3"})
     services.consolidate(xining, by=dept_admin)

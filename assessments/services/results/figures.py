@@ -346,6 +346,37 @@ PLAIN = (
 )
 
 
+class _Preparer:
+    """Values prepared for the database as the ORM would, each distinct one once: rows
+    mostly share them (the run's time; JSON lists, mostly empty, which ``JsonText`` decodes
+    once per distinct text: keyed here by the object, which the caller keeps alive)."""
+
+    def __init__(self) -> None:
+        self.copying = connection.vendor == "postgresql"
+        self.done: dict[tuple[str, object], object] = {}
+
+    def __call__(self, field, value):
+        if isinstance(field, models.JSONField):
+            key = (field.attname, repr(value) if value == [] or value == {} else id(value))
+        else:
+            key = (field.attname, value)
+        try:
+            return self.done[key]
+        except KeyError:
+            prepared = self.done[key] = self._prepare(field, value)
+            return prepared
+        except TypeError:  # unhashable
+            return self._prepare(field, value)
+
+    def _prepare(self, field, value):
+        prepared = field.get_db_prep_save(value, connection)
+        if self.copying and isinstance(field, models.JSONField) and prepared is not None:
+            # COPY takes the JSON's text: the adapter would serialize it again for each
+            # row (forty thousand times for ten thousand results' four lists).
+            prepared = prepared.dumps(prepared.obj)
+        return prepared
+
+
 def insert_rows(model, given: list[dict]) -> None:
     """Insert many new rows, each given as {attname: value}: on PostgreSQL one COPY,
     elsewhere one prepared statement run over all of them (what ``bulk_create`` does,
@@ -363,35 +394,18 @@ def insert_rows(model, given: list[dict]) -> None:
         else f.get_default()
         for f in fields
     }
-    # (attname, the field when its value needs preparing, the empty list and the empty
-    # dict prepared once for a JSON field: most JSON values here are empty)
-    columns_of = []
-    for f in fields:
-        prepared = not isinstance(f, PLAIN) or isinstance(f, models.JSONField)
-        empty = (
-            (f.get_db_prep_save([], connection), f.get_db_prep_save({}, connection))
-            if isinstance(f, models.JSONField)
-            else None
-        )
-        columns_of.append((f.attname, f if prepared else None, empty))
-    # A JSON value shared by many rows (``JsonText`` decodes each distinct text once) is
-    # prepared once: keyed by the object, which ``given`` keeps alive meanwhile.
-    shared: dict[tuple[str, int], object] = {}
+    prepare = _Preparer()
+    # (attname, the field when its value needs preparing)
+    columns_of = [
+        (f.attname, f if not isinstance(f, PLAIN) or isinstance(f, models.JSONField) else None)
+        for f in fields
+    ]
     rows = []
     for values in given:
         row = []
-        for attname, field, empty in columns_of:
+        for attname, field in columns_of:
             value = values[attname] if attname in values else defaults[attname]
-            if field is not None:
-                if empty is None:
-                    value = field.get_db_prep_save(value, connection)
-                elif value == [] or value == {}:
-                    value = empty[0] if value == [] else empty[1]
-                elif (key := (attname, id(value))) in shared:
-                    value = shared[key]
-                else:
-                    value = shared[key] = field.get_db_prep_save(value, connection)
-            row.append(value)
+            row.append(value if field is None else prepare(field, value))
         rows.append(row)
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)

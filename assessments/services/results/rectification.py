@@ -86,6 +86,15 @@ def _unlisted(campaign: Campaign, now) -> QuerySet[BranchResult]:
     return BranchResult.objects.filter(campaign=campaign, computed_at=now)
 
 
+def _shortfall_condition() -> str:
+    """A fact that lost points or left a ▲ item unmet, in the very words of the partial
+    index "fact_shortfall" (its columns unqualified: only the facts have them), so that
+    both databases read the shortfalls from it instead of every fact's row: SQLite uses
+    a partial index only for a query that states its condition."""
+    index = next(i for i in ItemFact._meta.indexes if i.name == "fact_shortfall")
+    return index._get_condition_sql(ItemFact, connection.schema_editor())
+
+
 def _shortfall_sql(campaign: Campaign, now) -> tuple[str, str, list]:
     """(the columns, the SELECT, its parameters) of the rectification items of the
     unlisted results (those already listed are skipped by the insert): every item whose
@@ -106,27 +115,44 @@ def _shortfall_sql(campaign: Campaign, now) -> tuple[str, str, list]:
         "result_id, campaign_id, source, organization_id, code, kind, problem, measure,"
         " responsible, deadline, status, follow_up, created_at"
     )
-    # The window sorts narrow rows (keys and the fact's id); the text of each line's one
+    # The pick sorts narrow rows (keys and the fact's id); the text of each line's one
     # fact is read afterwards, for the lines kept only.
-    found = (
-        f"SELECT f.id AS fid, r.id AS rid, r.campaign_id AS cid, r.organization_id AS oid,"
-        f" ROW_NUMBER() OVER (PARTITION BY r.id, f.code, f.kind ORDER BY"
-        f" CASE WHEN f.note <> '' THEN 0 ELSE 1 END, st.position DESC, s.id DESC) AS n"
+    rows = (
         f" FROM {fact} f JOIN {sheet} s ON s.id = f.sheet_id"
         f" JOIN {stage} st ON st.id = s.stage_id JOIN {result} r"
         f" ON r.campaign_id = s.campaign_id AND r.organization_id = s.organization_id"
         # ``_unlisted`` as columns of the joined row, not "r.id IN (…)": SQLite would probe
         # the result index once per sheet and listed id (quadratic in the branches).
         f" WHERE r.campaign_id = %s AND r.computed_at = %s AND s.id IN ({signed})"
-        f" AND (f.lost > 0 OR f.unmet = %s)"
+        f" AND {_shortfall_condition()}"
     )
+    keys = "f.id AS fid, r.id AS rid, r.campaign_id AS cid, r.organization_id AS oid"
+    if connection.vendor == "postgresql":
+        found = (
+            f"SELECT {keys}, ROW_NUMBER() OVER (PARTITION BY r.id, f.code, f.kind ORDER BY"
+            f" CASE WHEN f.note <> '' THEN 0 ELSE 1 END, st.position DESC, s.id DESC) AS n"
+            f"{rows}"
+        )
+        kept = " WHERE t.n = 1"
+    else:
+        # The same fact, by a group per line: SQLite takes a bare column beside one max()
+        # from the row holding the maximum (documented), here of a key packing the
+        # window's order — a 扣分说明 first, then the latest stage, then the latest sheet
+        # (a position kept below 2^22 and an id below 2^40 leave the parts apart in 63
+        # bits). SQLite's window sorted and then stored every shortfall: a third more time.
+        position = "CASE WHEN st.position < 4194304 THEN st.position ELSE 4194303 END"
+        found = (
+            f"SELECT {keys}, max(((f.note <> '') << 62) + ({position} << 40) + s.id)"
+            f"{rows} GROUP BY r.id, f.code, f.kind"
+        )
+        kept = ""
     noted = "CASE WHEN f.note <> '' THEN f.note ELSE f.reason END"
     # A line already listed is left out by the insert (ON CONFLICT DO NOTHING on
     # "rectification_once"), not by a NOT EXISTS here: on a first run the items' statistics
     # are stale, and PostgreSQL planned that anti-join as a scan of every item per line.
     select = (
         f"SELECT t.rid, t.cid, %s, t.oid, f.code, f.kind, {noted}, '', '', %s, %s, '', %s"
-        f" FROM ({found}) t JOIN {fact} f ON f.id = t.fid WHERE t.n = 1"
+        f" FROM ({found}) t JOIN {fact} f ON f.id = t.fid{kept}"
     )
     deadline = timezone.localdate() + timedelta(days=RECTIFICATION_DAYS)
     source = RectificationItem._meta.get_field("source").get_default()
@@ -138,7 +164,6 @@ def _shortfall_sql(campaign: Campaign, now) -> tuple[str, str, list]:
         campaign.pk,
         connection.ops.adapt_datetimefield_value(now),
         *signed_params,
-        True,
     ]
     return columns, select, params
 
