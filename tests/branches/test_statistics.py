@@ -1,6 +1,8 @@
 """After a bulk write the planner's statistics are refreshed on the task worker: without
 them SQLite walks a whole campaign to list one page (see branches/toolkit/statistics.py)."""
 
+import io
+
 from django.db import connection
 
 from branches.importers import OrganizationImport
@@ -41,3 +43,16 @@ def test_a_tree_import_refreshes_the_statistics_once_it_commits(
     assert all(r["action"] != "error" for r in report)
     assert len(callbacks) == 1  # one refresh for the whole import
     assert _analyzed()
+
+
+def test_the_command_refreshes_the_statistics(tree):
+    from django.core.management import call_command
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'")
+            if cursor.fetchone():
+                cursor.execute("DELETE FROM sqlite_stat1")
+    out = io.StringIO()
+    call_command("refresh_statistics", stdout=out)
+    assert "已刷新" in out.getvalue() and _analyzed()
