@@ -159,7 +159,12 @@ def test_rules_load_in_a_bounded_number_of_queries(rubrics, django_assert_max_nu
     from rubrics.selectors import version_tree
 
     pk = RubricVersion.objects.get(rubric__code="fuling-2017").pk
-    with django_assert_max_num_queries(5):
+    # The first read of a published version loads its tree (the version row, then sections,
+    # indicators, parts and bands); it is kept, so a later read asks for the row alone.
+    # (An earlier test may have read it already: the bound holds either way.)
+    with django_assert_max_num_queries(6):
+        rules_for(version_tree(pk))
+    with django_assert_max_num_queries(1):
         rules_for(version_tree(pk))
 
 
