@@ -75,6 +75,12 @@ def tree_rows(user: User, orgs) -> list[TreeRow]:
     return rows
 
 
+def tree_above(row: TreeRow) -> list[Organization]:
+    """The organizations above a row down from the top of the user's scope (as many as its
+    level): what a page starting at that row continues, never one the user cannot open."""
+    return ancestors(row.org)[-row.level :] if row.level else []
+
+
 def search_orgs(user: User, *, q: str = "", kind: str = "", flag: str = "") -> QuerySet:
     qs = visible_orgs(user).select_related("parent")
     if q:

@@ -91,8 +91,8 @@ def org_tree(request: AuthenticatedHttpRequest) -> HttpResponse:
         rows = selectors.tree_rows(request.user, page.object_list)
         context["page"] = page
         context["rows"] = rows
-        if page.number > 1 and rows and rows[0].level:
-            context["above"] = selectors.ancestors(rows[0].org)
+        if page.number > 1 and rows:
+            context["above"] = selectors.tree_above(rows[0])
     return render(request, "branches/org_tree.html", context)
 
 

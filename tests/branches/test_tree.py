@@ -173,3 +173,18 @@ def test_a_subtree_by_range_is_the_subtree_by_prefix(tree, dept_admin):
             by_range = set(Organization.objects.filter(**{f"{column}__subtree": value}))
             by_prefix = set(Organization.objects.filter(**{f"{column}__startswith": value}))
             assert by_range == by_prefix and org in by_range, (column, value)
+
+
+def test_a_later_page_names_only_what_is_above_it_in_the_users_scope(tree, dept_admin_e2, client):
+    """Page 2 of the tree for an administrator of 二公司 starts inside 乙党支部: 接上页
+    names 二公司党委 and 乙党支部, not the group's 党委 above their scope (a 404 to them)."""
+    from branches.views import TREE_PAGE_SIZE
+
+    for n in range(TREE_PAGE_SIZE):
+        make_org(f"B-{n:02d}", OrgKind.GROUP, tree.b, full_members=3)
+    client.force_login(dept_admin_e2)
+    html = client.get("/orgs/?page=2").content.decode()
+    above = html.split('id="tree-above"', 1)[1].split("</tr>", 1)[0]
+    assert tree.e2.name in above and tree.b.name in above
+    assert tree.root.name not in above
+    assert f"/orgs/{tree.root.pk}/" not in above
