@@ -52,7 +52,7 @@ class OrganizationExport(Export):
 
     def _data(self):
         if not hasattr(self, "_cached"):
-            queryset = visible_orgs(self.by).select_related("parent").order_by("path")
+            queryset = visible_orgs(self.by).select_related("parent").order_by("tree_key")
             self._cached = _resource_rows(OrganizationResource(by=self.by), queryset)
         return self._cached
 

@@ -117,7 +117,7 @@ class OrganizationForm(ChineseForm, forms.ModelForm):
         if self.instance.pk:
             parents = parents.exclude(path__subtree=self.instance.path)
         parent = field_of(self, "parent", forms.ModelChoiceField)
-        parent.queryset = parents.order_by("path")
+        parent.queryset = parents.order_by("tree_key")
         label_choices(parent, lambda o: f"{o.code} {o.name}（{o.get_kind_display()}）")
         parent.required = not user.is_superuser
         if self.instance.pk and self.instance.members.active().exists():

@@ -188,3 +188,29 @@ def test_a_later_page_names_only_what_is_above_it_in_the_users_scope(tree, dept_
     assert tree.e2.name in above and tree.b.name in above
     assert tree.root.name not in above
     assert f"/orgs/{tree.root.pk}/" not in above
+
+
+def test_the_export_and_the_parent_choices_follow_the_tree_order(tree, dept_admin, client):
+    """The Excel export and the form's 上级组织 list the organizations as the tree page
+    does (children by code), not by when they were created."""
+    import io
+
+    import openpyxl
+
+    from branches.forms import OrganizationForm
+    from branches.selectors import tree_order
+
+    for code in ("E2-Z", "E2-A"):  # created in an order unlike their codes
+        make_org(code, OrgKind.BRANCH, tree.e2, full_members=3)
+    make_org("E0", OrgKind.COMMITTEE, tree.root)  # a later enterprise that sorts first
+    shown = [o.code for o in tree_order(dept_admin)]
+    client.force_login(dept_admin)
+    sheet = openpyxl.load_workbook(io.BytesIO(client.get("/orgs/export.xlsx").content)).active
+    column = [c.value for c in sheet[1]].index("编码")
+    exported = [row[column] for row in sheet.iter_rows(min_row=2, values_only=True) if row[column]]
+    assert exported == shown
+    parents = [o.code for o in OrganizationForm(user=dept_admin).fields["parent"].queryset]
+    assert parents == [c for c in shown if c in parents]
+    assert parents.index("E0") < parents.index("E1") and parents.index("E2-A") < parents.index(
+        "E2-Z"
+    )
