@@ -88,7 +88,7 @@ def vetoed_results(campaign: Campaign) -> QuerySet:
         BranchResult.objects.filter(campaign=campaign)
         .exclude(vetoes=[])
         .select_related("organization")
-        .order_by("organization__path")
+        .order_by("organization__tree_key")
     )
 
 

@@ -77,7 +77,9 @@ def test_latest_authoritative_stage_wins_and_self_is_never_final(
     assert not BranchResult.objects.filter(organization=tree.b).exists()
 
 
-def test_veto_found_at_review_stands_unless_overturned_later(xining, tree, dept_admin, reviewer):
+def test_veto_found_at_review_stands_unless_overturned_later(
+    xining, tree, dept_admin, reviewer, client
+):
     spot = make_user("inspector", (tree.root, Role.REVIEWER))
     signed(
         stage(xining, "full"),
@@ -93,6 +95,10 @@ def test_veto_found_at_review_stands_unless_overturned_later(xining, tree, dept_
     assert result.total == 10 and result.grade == "不达标" and result.vetoes == ["V1"]
     assert "否决项V1成立" in result.source_note
     assert RectificationItem.objects.filter(result=result, kind="veto", code="V1").exists()
+    # The 推翻 form offers the result by code and name (two branches may share a name).
+    client.force_login(dept_admin)
+    page = client.get(f"/campaigns/{xining.pk}/results/").content.decode()
+    assert f'<option value="{tree.a.code}">{tree.a.code} {tree.a.name}（V1）</option>' in page
     with pytest.raises(services.AssessmentError, match="必须写明理由"):
         services.overturn_veto(
             by=dept_admin,
