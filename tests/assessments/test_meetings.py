@@ -2,6 +2,7 @@
 the problem ledger and the yearly screening, at the service level (the journeys drive the
 same through the pages)."""
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -172,6 +173,13 @@ def test_department_view_reads_every_branch_at_once(
         gaps = department_view(visible_orgs(dept_admin), 2026, 3, today=TODAY)
     mine = next(g for g in gaps if g.org == tree.a)
     assert ("支委会", ["8月", "9月"]) in mine.missing and mine.held == 1 and mine.rate == 100
+
+
+def test_the_overview_counts_the_branches_on_one_line(tree, dept_admin, client):
+    """One page of branches: "共 N 个党支部，M 个有缺开的会议" with no stray space."""
+    client.force_login(dept_admin)
+    text = client.get("/meetings/?year=2026").content.decode()
+    assert re.search(r"共 \d+ 个党支部，\d+ 个有缺开的会议。", text), text
 
 
 def test_problem_entered_by_hand_and_the_screening_history(tree, secretary_a, dept_admin):
