@@ -154,7 +154,7 @@ def department_view(
     """Which branches missed which meetings in the period: every branch in one query."""
     today = today or timezone.localdate()
     start, end = window(year, quarter)
-    branches = list(orgs.filter(kind=OrgKind.BRANCH).order_by("path"))
+    branches = list(orgs.filter(kind=OrgKind.BRANCH).order_by("tree_key"))
     by_org: dict[int, list[Meeting]] = defaultdict(list)
     for m in _meetings([o.pk for o in branches], start, end):
         by_org[m.organization_id].append(m)
@@ -194,7 +194,7 @@ def overview_branches(orgs, *, q: str = ""):
     branches = orgs.filter(kind=OrgKind.BRANCH)
     if q:
         branches = branches.filter(Q(name__icontains=q) | Q(code__icontains=q))
-    return branches.order_by("path")
+    return branches.order_by("tree_key")
 
 
 def still_due_this_month(org: Organization, today: date | None = None) -> list[str]:

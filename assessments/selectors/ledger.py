@@ -331,7 +331,7 @@ def screening_overview(
             category_then=category
         )
     return {
-        "branches": listed.select_related("parent").order_by("path"),
+        "branches": listed.select_related("parent").order_by("tree_key"),
         # Unfiltered, the list is every branch in scope: its length is ``total``.
         "listed": total if listed is branches else None,
         "counts": counts,

@@ -24,6 +24,7 @@ from assessments.models import (
 from assessments.services import AssessmentError
 from branches.access import visible_orgs
 from branches.models import AuditEntry, Member, Organization
+from tests.conftest import make_org
 
 TODAY = date(2026, 11, 21)
 
@@ -277,3 +278,15 @@ def test_hegang_21_is_a_checklist_level_from_the_records(tree, dept_admin, secre
         services.record_departure(
             submitted, by=secretary_a, code="21", suggested=Decimal("0.5"), reason="改"
         )
+
+
+def test_the_overviews_list_branches_in_the_tree_order(tree, dept_admin, client):
+    """组织生活 and 过筛子 list the branches as 组织架构 does (children by code), not by
+    their paths' digits, which put a later branch anywhere among its siblings."""
+    for code in ("E1-Z", "E1-A"):  # created in an order unlike their codes
+        make_org(code, "branch", tree.e1, name=f"支部{code}")
+    expected = ["支部E1-A", "支部E1-Z", tree.a.name, tree.b.name]
+    client.force_login(dept_admin)
+    for url in ("/meetings/?year=2026", "/screenings/?year=2026"):
+        text = client.get(url).content.decode()
+        assert sorted(expected, key=text.index) == expected, url
