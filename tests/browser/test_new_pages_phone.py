@@ -30,6 +30,9 @@ WALKS = {
     "hc01": ["/mechanisms/inspections/", re.compile(r"/mechanisms/inspections/\d+/")],
 }
 
+# Pages whose list has a search box beside its filters.
+SEARCHED = {"/meetings/", "/screenings/"}
+
 
 @pytest.mark.parametrize("who", sorted(WALKS))
 def test_new_pages_never_scroll_sideways_on_a_phone(page, who):
@@ -49,3 +52,6 @@ def test_new_pages_never_scroll_sideways_on_a_phone(page, who):
             page.goto(href)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"{who} {page.url}: {width}px wide"
+        if step in SEARCHED:  # the search box keeps room to read what is typed
+            box = page.locator("main input[aria-label=搜索]").bounding_box()
+            assert box and box["width"] >= 160, f"{who} {page.url}: search box {box}"
