@@ -264,7 +264,11 @@ def rectification_list(
     elif source:
         items = items.filter(source=source)
     if q:
-        items = items.filter(Q(organization__name__icontains=q) | Q(problem__icontains=q))
+        items = items.filter(
+            Q(organization__name__icontains=q)
+            | Q(organization__code__icontains=q)
+            | Q(problem__icontains=q)
+        )
     return items.order_by("organization__path", "deadline", "code", "pk")
 
 

@@ -228,6 +228,22 @@ def test_problem_entered_by_hand_and_the_screening_history(tree, secretary_a, de
     assert AuditEntry.objects.filter(model="年度过筛子").count() == 2
 
 
+def test_the_rectification_list_finds_a_branch_by_its_code(tree, dept_admin, client):
+    """整改清单's search finds a branch by its code, as the other lists' searches do."""
+    for org, problem in ((tree.a, "党员活动室制度未上墙"), (tree.b, "三会一课记录不全")):
+        services.add_problem(
+            org,
+            by=dept_admin,
+            source=ProblemSource.SELF_CHECK,
+            problem=problem,
+            responsible="王建国",
+            deadline=date(2026, 12, 31),
+        )
+    client.force_login(dept_admin)
+    text = client.get(f"/rectifications/?q={tree.b.code}").content.decode()
+    assert "三会一课记录不全" in text and "党员活动室制度未上墙" not in text
+
+
 def test_hegang_21_is_a_checklist_level_from_the_records(tree, dept_admin, secretary_a, members):
     """河钢 21 (党支部组织生活) measures seven kinds: the level is the one its share of
     periods met reaches; a different level needs the assessor's reason to submit."""
