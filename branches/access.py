@@ -81,7 +81,7 @@ def act_as_token(token: ApiToken) -> User:
     request only (it holds no role: every rule below reads the rights from here)."""
     account = token.account
     account._membership_cache = []
-    account.api_grant = (token.organization.path, TOKEN_PERMS[token.scope])
+    account.api_grant = (token.organization, TOKEN_PERMS[token.scope])
     return account
 
 
@@ -100,15 +100,19 @@ def roles(user: User) -> set[str]:
     return {m.role for m in memberships(user)}
 
 
-def _roots(user: User, perm: Perm | None) -> list[str]:
-    """Paths of the subtrees where the user holds ``perm`` (any role when None)."""
+def _tops(user: User, perm: Perm | None) -> list[Organization]:
+    """The organizations at the top of the subtrees where the user holds ``perm`` (any
+    role when None)."""
     grant = getattr(user, "api_grant", None)
     if grant is not None:
-        path, perms = grant
-        return [path] if perm is None or perm in perms else []
-    return [
-        m.organization.path for m in memberships(user) if perm is None or perm in ROLE_PERMS[m.role]
-    ]
+        organization, perms = grant
+        return [organization] if perm is None or perm in perms else []
+    return [m.organization for m in memberships(user) if perm is None or perm in ROLE_PERMS[m.role]]
+
+
+def _roots(user: User, perm: Perm | None) -> list[str]:
+    """Paths of the subtrees where the user holds ``perm`` (any role when None)."""
+    return [o.path for o in _tops(user, perm)]
 
 
 def _subtree_q(paths: list[str], field: str = "path") -> Q:
@@ -131,10 +135,13 @@ def has_perm(user: User, perm: Perm, org: Organization | None = None) -> bool:
 
 
 def visible_orgs(user: User, perm: Perm = Perm.VIEW_ORG) -> QuerySet[Organization]:
+    """The organizations in the user's subtrees. Taken by their tree keys (a subtree's keys
+    begin with its top's), the same set as by their paths, so that the lists of
+    organizations, which follow the tree's order, are chosen and ordered by one index."""
     qs = Organization.objects.all()
     if user.is_superuser:
         return qs
-    return qs.filter(_subtree_q(_roots(user, perm)))
+    return qs.filter(_subtree_q([o.tree_key for o in _tops(user, perm)], "tree_key"))
 
 
 def scope_paths(user: User, perm: Perm = Perm.VIEW_ORG) -> list[str] | None:

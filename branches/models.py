@@ -44,7 +44,7 @@ class User(AbstractUser):
     _membership_cache: list["Membership"]
     # Set only on a token's service account while it serves an API request
     # (branches.access.act_as_token): the subtree's path and the token's rights.
-    api_grant: tuple[str, frozenset]
+    api_grant: tuple["Organization", frozenset]
 
     class Meta:
         verbose_name = "用户"
@@ -194,8 +194,9 @@ class Organization(models.Model):
         verbose_name = "党组织"
         verbose_name_plural = "党组织"
         ordering = ["path"]
-        # Lists count one kind in a subtree (党支部 under one's scope) from this index alone.
-        indexes = [models.Index(fields=["kind", "path"], name="org_kind_subtree")]
+        # Lists choose, order and count one kind in a subtree (党支部 under one's scope, in
+        # the tree's order) from this index alone.
+        indexes = [models.Index(fields=["kind", "tree_key"], name="org_kind_tree")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(parent__isnull=False) | Q(kind=OrgKind.COMMITTEE),

@@ -2,8 +2,6 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from functools import reduce
-from operator import or_
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -32,31 +30,29 @@ class TreeRow:
 
 def tree_order(user: User) -> QuerySet[Organization]:
     """Every visible organization in pre-order, children by code (the stored tree key),
-    with the columns the tree page shows: cut into pages of whole rows by the database.
-    The visible subtrees are taken by their tree keys (a subtree's keys share its top's
-    key as a prefix), so one index both chooses and orders a page."""
-    tops = scope_paths(user)
-    orgs = Organization.objects.all()
-    if tops is not None:
-        keys = Organization.objects.filter(path__in=tops).values_list("tree_key", flat=True)
-        orgs = orgs.filter(reduce(or_, (Q(tree_key__subtree=k) for k in keys), Q(pk__in=[])))
-    return orgs.order_by("tree_key").only(
-        "id",
-        "code",
-        "name",
-        "kind",
-        "parent_id",
-        "path",
-        "depth",
-        "is_joint",
-        "full_members",
-        "probationary_members",
-        "category",
-        "category_source",
-        "weak_and_lax",
-        "star_level",
-        "secretary_name",
-        "term_end",
+    with the columns the tree page shows: cut into pages of whole rows by the database
+    (``visible_orgs`` takes the subtrees by their tree keys: one index chooses and orders)."""
+    return (
+        visible_orgs(user)
+        .order_by("tree_key")
+        .only(
+            "id",
+            "code",
+            "name",
+            "kind",
+            "parent_id",
+            "path",
+            "depth",
+            "is_joint",
+            "full_members",
+            "probationary_members",
+            "category",
+            "category_source",
+            "weak_and_lax",
+            "star_level",
+            "secretary_name",
+            "term_end",
+        )
     )
 
 

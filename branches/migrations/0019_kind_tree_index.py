@@ -12,6 +12,6 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='organization',
-            index=models.Index(fields=['kind', 'path'], name='org_kind_subtree'),
+            index=models.Index(fields=['kind', 'tree_key'], name='org_kind_tree'),
         ),
     ]
