@@ -74,7 +74,7 @@ def committee_measures(campaign: Campaign) -> CommitteeMeasures:
         sheets.filter(status=SheetStatus.SIGNED)
         .select_related("organization", "assessor", "stage")
         .prefetch_related("entries", "vetoes")
-        .order_by("organization__path", "stage__position", "pk")
+        .order_by("organization__tree_key", "stage__position", "pk")
     )
     unsigned = sheets.exclude(status=SheetStatus.SIGNED).count()
     if not signed:

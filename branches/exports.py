@@ -125,7 +125,7 @@ class PeopleExport(Export):
         queryset = (
             self._queryset()
             .select_related("user", "organization")
-            .order_by("user__username", "organization__path", "role")
+            .order_by("user__username", "organization__tree_key", "role")
         )
         _, rows = _resource_rows(resource, queryset)
         loners = User.objects.filter(memberships__isnull=True, is_superuser=False).order_by(

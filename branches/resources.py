@@ -225,5 +225,5 @@ class MembershipResource(ScopedResource):
 
     def get_export_queryset(self, request=None):
         return Membership.objects.select_related("user", "organization").order_by(
-            "user__username", "organization__path", "role"
+            "user__username", "organization__tree_key", "role"
         )

@@ -50,7 +50,7 @@ class PairingExport(Export):
 
     def rows(self):
         pairings = access.visible_pairings(self.by).prefetch_related("evaluations")
-        for p in pairings.order_by("organization__path", "-start"):
+        for p in pairings.order_by("organization__tree_key", "-start"):
             latest = p.evaluations.all()[:1]
             last = (
                 f"{latest[0].year}Q{latest[0].quarter} {latest[0].score} {latest[0].band}"
@@ -153,7 +153,7 @@ class InspectionExport(Export):
 
     def rows(self):
         qs = access.visible_inspections(self.by).prefetch_related("inspectors__organization")
-        for i in qs.order_by("-year", "-quarter", "organization__path"):
+        for i in qs.order_by("-year", "-quarter", "organization__tree_key"):
             names = "、".join(f"{m.name}（{m.organization.name}）" for m in i.inspectors.all())
             yield [
                 i.year,
@@ -178,7 +178,7 @@ def handbook_pdf(user: User, *, year: int, quarter: int) -> bytes:
     entries = (
         access.visible_inspections(user)
         .filter(year=year, quarter=quarter, submitted_at__isnull=False)
-        .order_by("-total", "organization__path")
+        .order_by("-total", "organization__tree_key")
     )
     return render_pdf(
         "reports/handbook.html", {"entries": entries, "year": year, "quarter": quarter}

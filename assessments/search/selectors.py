@@ -38,7 +38,7 @@ def _members(user: User, q: str) -> QuerySet:
             name__icontains=q,
         )
         .select_related("organization__parent")
-        .order_by("name", "organization__path", "pk")
+        .order_by("name", "organization__tree_key", "pk")
     )
 
 
@@ -65,7 +65,7 @@ def _sheets(user: User, q: str) -> QuerySet:
             | Q(assessor__name__icontains=q)
         )
         .select_related("campaign", "stage", "organization__parent", "assessor")
-        .order_by("-campaign_id", "organization__path", "stage__position", "pk")
+        .order_by("-campaign_id", "organization__tree_key", "stage__position", "pk")
     )
 
 
@@ -76,7 +76,7 @@ def _problems(user: User, q: str) -> QuerySet:
         visible_rectifications(user)
         .filter(Q(problem__icontains=q) | Q(code__icontains=q) | Q(organization__name__icontains=q))
         .select_related("organization__parent", "campaign")
-        .order_by("organization__path", "deadline", "code", "pk")
+        .order_by("organization__tree_key", "deadline", "code", "pk")
     )
 
 

@@ -516,7 +516,7 @@ def own_sheets(campaign: Campaign, user: User) -> QuerySet[ScoreSheet]:
     return (
         ScoreSheet.objects.filter(campaign=campaign, assessor=user)
         .select_related("stage", "organization__parent")
-        .order_by("stage__position", "organization__path")
+        .order_by("stage__position", "organization__tree_key")
     )
 
 
@@ -531,7 +531,7 @@ def object_enterprises(campaign: Campaign) -> list[tuple[int, int | None]]:
         return list(in_scope(campaign).values_list("pk", "enterprise_id"))
     return list(
         CampaignObject.objects.filter(campaign=campaign)
-        .order_by("organization__path")
+        .order_by("organization__tree_key")
         .values_list("organization_id", "enterprise_id")
     )
 

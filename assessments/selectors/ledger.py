@@ -153,7 +153,7 @@ def campaign_consequences(campaign: Campaign, *, q: str = "", status: str = "") 
         )
     if status:
         qs = qs.filter(status=status)
-    return qs.order_by("result__organization__path", "rule", "pk")
+    return qs.order_by("result__organization__tree_key", "rule", "pk")
 
 
 # The one list's source filter: each review stage that found a shortfall, each mechanism,
@@ -269,7 +269,7 @@ def rectification_list(
             | Q(organization__code__icontains=q)
             | Q(problem__icontains=q)
         )
-    return items.order_by("organization__path", "deadline", "code", "pk")
+    return items.order_by("organization__tree_key", "deadline", "code", "pk")
 
 
 def branch_ledger(org: Organization) -> dict:

@@ -63,7 +63,7 @@ def reminder_recipients(campaign: Campaign, *, late_only: bool) -> list[Reminded
         sheets = sheets.overdue()
     by_person: dict[int, Reminded] = {}
     for sheet in sheets.select_related("assessor", "organization", "stage").order_by(
-        "assessor__username", "organization__path"
+        "assessor__username", "organization__tree_key"
     ):
         entry = by_person.setdefault(sheet.assessor_id, Reminded(sheet.assessor))
         entry.sheets.append(sheet)
@@ -311,7 +311,7 @@ def _chosen_sheets(campaign: Campaign, sheet_ids: list[int]) -> list[ScoreSheet]
     sheets = list(
         ScoreSheet.objects.filter(campaign=campaign, pk__in=sheet_ids)
         .select_related("organization", "stage", "assessor")
-        .order_by("stage__position", "organization__path")
+        .order_by("stage__position", "organization__tree_key")
     )
     if len(sheets) != len(set(sheet_ids)):
         raise AssessmentError("所选考评表不属于本考评活动，或已不存在。")

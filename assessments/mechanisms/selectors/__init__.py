@@ -352,7 +352,7 @@ def inspector_choices(branches: QuerySet[Organization]) -> QuerySet[Member]:
         Member.objects.active()
         .filter(user__isnull=False, organization__in=branches)
         .select_related("organization", "user")
-        .order_by("organization__path", "name")
+        .order_by("organization__tree_key", "name")
     )
 
 

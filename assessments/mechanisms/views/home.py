@@ -23,7 +23,7 @@ def mechanisms_home(request: AuthenticatedHttpRequest) -> HttpResponse:
         request,
         "assessments/mechanisms/home.html",
         {
-            "pairings": access.visible_pairings(user).order_by("organization__path")[:50],
+            "pairings": access.visible_pairings(user).order_by("organization__tree_key")[:50],
             "inspections": access.visible_inspections(user).order_by("-year", "-quarter")[:50],
             "branches": branches[:200],
             "can_manage": branch_access.has_perm(user, Perm.MANAGE_CAMPAIGNS),

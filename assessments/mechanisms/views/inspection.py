@@ -34,7 +34,7 @@ def inspection_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         {
             "inspections": access.visible_inspections(request.user)
             .prefetch_related("inspectors__organization")
-            .order_by("-year", "-quarter", "organization__path"),
+            .order_by("-year", "-quarter", "organization__tree_key"),
             "can_manage": branch_access.has_perm(request.user, Perm.MANAGE_CAMPAIGNS),
         },
     )

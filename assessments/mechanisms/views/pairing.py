@@ -38,7 +38,7 @@ def _form_errors(form) -> str:
 @require_GET
 @login_required
 def pairing_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    pairings = access.visible_pairings(request.user).order_by("organization__path", "-start")
+    pairings = access.visible_pairings(request.user).order_by("organization__tree_key", "-start")
     return render(
         request,
         "assessments/mechanisms/pairing_list.html",
