@@ -39,6 +39,7 @@ urlpatterns = [
     path("evidence/<int:pk>/delete/", workflow.evidence_delete, name="evidence_delete"),
     # results
     path("campaigns/<int:pk>/results/", results.campaign_results, name="campaign_results"),
+    path("campaigns/<int:pk>/results/ledger/", results.campaign_ledger, name="campaign_ledger"),
     path(
         "campaigns/<int:pk>/consolidate/", results.campaign_consolidate, name="campaign_consolidate"
     ),

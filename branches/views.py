@@ -3,7 +3,6 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -42,6 +41,7 @@ from .services import BranchesError
 from .toolkit.downloads import attachment, export_download
 from .toolkit.http import AuthenticatedHttpRequest
 from .toolkit.import_registry import REGISTRY
+from .toolkit.paging import list_page
 from .toolkit.params import LIST_PAGE_SIZE, int_param, text_param
 from .toolkit.spreadsheets import SpreadsheetError
 
@@ -51,7 +51,7 @@ CHILDREN_PAGE_SIZE = 100  # an organization's children listed on its page at a t
 
 
 def _page(request: HttpRequest, queryset, size: int = PAGE_SIZE):
-    return Paginator(queryset, size).get_page(request.GET.get("page"))
+    return list_page(request, queryset, size)
 
 
 # -- organizations ----------------------------------------------------------------------

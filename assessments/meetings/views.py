@@ -4,7 +4,6 @@ branches, and the assessor's reason for departing from a score the records sugge
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -17,7 +16,8 @@ from branches.forms import UploadForm
 from branches.meeting_kinds import MEETING_KINDS
 from branches.toolkit.downloads import export_download
 from branches.toolkit.http import AuthenticatedHttpRequest
-from branches.toolkit.params import LIST_PAGE_SIZE, int_param, text_param
+from branches.toolkit.paging import list_page
+from branches.toolkit.params import int_param, text_param
 from branches.toolkit.periods import quarter_of
 from branches.toolkit.spreadsheets import SpreadsheetError
 
@@ -256,9 +256,7 @@ def meeting_overview(request: AuthenticatedHttpRequest) -> HttpResponse:
             MeetingGapExport(by=request.user, year=year, quarter=quarter or None, gaps=gaps)
         )
     q = text_param(request, "q")
-    page = Paginator(overview_branches(scope, q=q), LIST_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = list_page(request, overview_branches(scope, q=q))
     # Only the page's branches are read and worked out: the page costs the same whatever
     # the number of branches in scope.
     gaps = page_view(page.object_list, year, quarter or None)

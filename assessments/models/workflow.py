@@ -157,6 +157,8 @@ class CampaignObject(models.Model):
                 fields=["campaign", "organization"], name="campaign_object_once"
             ),
         ]
+        # The campaign's enterprises, read one by one along it (``fixed_enterprise_ids``).
+        indexes = [models.Index(fields=["campaign", "enterprise"], name="campaign_enterprise")]
 
     def __str__(self) -> str:
         return f"{self.campaign} · {self.organization}"

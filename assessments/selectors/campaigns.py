@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import (
     Count,
     Exists,
@@ -542,5 +543,20 @@ def target_enterprises(campaign: Campaign) -> QuerySet[Organization]:
     if not _fixed(campaign):
         orgs = in_scope(campaign)
         return Organization.objects.filter(pk__in=orgs.values("enterprise")).order_by("path")
-    objects = CampaignObject.objects.filter(campaign=campaign)
-    return Organization.objects.filter(pk__in=objects.values("enterprise")).order_by("path")
+    return Organization.objects.filter(pk__in=fixed_enterprise_ids(campaign)).order_by("path")
+
+
+def fixed_enterprise_ids(campaign: Campaign) -> list[int]:
+    """The distinct enterprises of a fixed campaign's objects, each found by one step
+    along the (campaign, enterprise) index to the next (a loose index scan: as many steps
+    as enterprises, not a read of every object)."""
+    table = CampaignObject._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH RECURSIVE e(id) AS (SELECT min(enterprise_id) FROM {table} "
+            "WHERE campaign_id = %s UNION ALL SELECT (SELECT min(enterprise_id) "
+            f"FROM {table} WHERE campaign_id = %s AND enterprise_id > e.id) "
+            "FROM e WHERE e.id IS NOT NULL) SELECT id FROM e WHERE id IS NOT NULL",
+            [campaign.pk, campaign.pk],
+        )
+        return [row[0] for row in cursor.fetchall()]

@@ -8,6 +8,7 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -48,9 +49,7 @@ def results_ledger(
     ``rank_results``). The filters choose which results are shown; each keeps its rank in
     the whole campaign (a 基本合格 shown alone is still 11th, not 1st)."""
 
-    qs = BranchResult.objects.filter(campaign=campaign).select_related(
-        "organization__enterprise", "organization__parent"
-    )
+    qs = BranchResult.objects.filter(campaign=campaign).select_related("organization")
     if enterprise:  # the enterprise the object belonged to when the campaign opened
         qs = qs.filter(
             Exists(
@@ -79,6 +78,18 @@ def results_ledger(
         top_grade=Value(bands[0] if bands else "", output_field=CharField()),
         enterprise_name=Coalesce(Subquery(enterprise_then), Subquery(enterprise_now)),
     ).order_by("position")
+
+
+def ranking_ends(campaign: Campaign, n: int) -> tuple[QuerySet, int]:
+    """The first and the last ``n`` of the campaign's ranking (all of it when it is no
+    longer than 2n), by their stored positions, and how long the ranking is (its last
+    position: an indexed read, not a count)."""
+    ledger = results_ledger(campaign)
+    last = BranchResult.objects.filter(campaign=campaign).aggregate(last=Max("position"))
+    length = last["last"] or 0
+    if length <= 2 * n:
+        return ledger, length
+    return ledger.filter(Q(position__lte=n) | Q(position__gt=length - n)), length
 
 
 def vetoed_results(campaign: Campaign) -> QuerySet:
@@ -258,7 +269,11 @@ def rectification_list(
     if org:
         items = items.filter(organization_id=org)
     if campaign:
-        items = items.filter(campaign_id=campaign)
+        # Compared as an expression, not through the item's campaign index: a campaign
+        # lists most of the items, and that index would make the database sort all of
+        # them to show 50. Without it the list is read in the tree's order (organizations
+        # by their tree-key index, each one's items by theirs) and stops at the page.
+        items = items.alias(of_campaign=F("campaign_id") + 0).filter(of_campaign=campaign)
     if source.startswith(STAGE_SOURCE):
         items = items.filter(found_at_stage(source.removeprefix(STAGE_SOURCE)))
     elif source:

@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -13,7 +12,8 @@ from branches.access import Perm
 from branches.models import Category, Organization
 from branches.toolkit.downloads import export_download
 from branches.toolkit.http import AuthenticatedHttpRequest
-from branches.toolkit.params import LIST_PAGE_SIZE, choice_param, int_param, text_param
+from branches.toolkit.paging import ListPaginator
+from branches.toolkit.params import choice_param, int_param, text_param
 
 from .. import access, selectors, services
 from ..exports import LedgerExport, ScreeningExport
@@ -114,7 +114,7 @@ def screening_overview(request: AuthenticatedHttpRequest) -> HttpResponse:
         return export_download(
             ScreeningExport(by=request.user, year=year, branches=overview["branches"])
         )
-    paginator = Paginator(overview["branches"], LIST_PAGE_SIZE)
+    paginator = ListPaginator(overview["branches"])
     if overview["listed"] is not None:
         paginator.count = overview["listed"]  # counted once, not again by the paginator
     page = paginator.get_page(request.GET.get("page"))

@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -12,7 +11,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from branches import access as org_access
 from branches.toolkit.downloads import export_download
 from branches.toolkit.http import AuthenticatedHttpRequest
-from branches.toolkit.params import LIST_PAGE_SIZE, choice_param, int_param, text_param
+from branches.toolkit.paging import list_page
+from branches.toolkit.params import choice_param, int_param, text_param
 from rubrics.models import Method
 
 from .. import access, selectors, services
@@ -51,6 +51,9 @@ def _filters(request: HttpRequest) -> dict:
     }
 
 
+RANKING_ENDS = 10  # results shown from each end of the ranking on the results page
+
+
 @require_GET
 @login_required
 def campaign_results(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
@@ -58,19 +61,15 @@ def campaign_results(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
 
 
 def _results_page(
-    request: AuthenticatedHttpRequest,
-    campaign: Campaign,
-    *,
-    overturn: OverturnForm | None = None,
-    rerate: tuple[int, RerateForm] | None = None,
+    request: AuthenticatedHttpRequest, campaign: Campaign, *, overturn: OverturnForm | None = None
 ) -> HttpResponse:
-    """The results page; a refused 推翻 or 改评 comes back in it with what was typed
-    (``rerate``: the result's id and its form)."""
-    filters = _filters(request)
-    ledger = selectors.results_ledger(campaign, **filters).prefetch_related("consequences")
+    """The campaign's results: its figures, the two ends of the ranking, the 软弱涣散、后进
+    ledger and the 推翻 form (a refused 推翻 comes back in it with what was typed). The
+    whole ranking is the ledger page's, paged."""
     stale, waiting = stale_results(campaign)
-    page = Paginator(ledger, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     summary = selectors.campaign_summary(campaign)
+    chosen, ranked = selectors.ranking_ends(campaign, RANKING_ENDS)
+    ends = list(chosen.prefetch_related("consequences"))
     # The summary counts the results with a standing veto: their list is read only when
     # it fits the select.
     vetoed_many = summary["vetoed"] > VETO_CHOICES
@@ -79,28 +78,61 @@ def _results_page(
         request,
         "assessments/results.html",
         {
-            "campaign": campaign,
+            **_ranking_context(request, campaign, ends),
             "summary": summary,
-            "page": page,
-            # The shown results' source sheets, checked against their sign-off seals.
-            "tamper_warnings": services.seal_warnings([r.source_sheet_id for r in page]),
-            "grades": selectors.result_grades(campaign),
-            "filters": filters,
-            "enterprises": selectors.target_enterprises(campaign),
-            "can_manage": access.can_manage_campaign(request.user, campaign),
+            "ends": ends,
+            "ranked": ranked,
+            "whole_ranking": len(ends) == ranked,
+            # The first of the bottom rows, after a gap (none when the whole ranking shows).
+            "bottom_from": ranked - RANKING_ENDS + 1 if len(ends) < ranked else None,
+            "RANKING_ENDS": RANKING_ENDS,
             "stages": selectors.overturn_stages(campaign),
             # A select of at most VETO_CHOICES results; past that the code is typed.
             "vetoed": vetoed,
             "vetoed_many": vetoed_many,
-            "composite": campaign.rubric_version.method == Method.COMPOSITE,
-            "checklist": campaign.rubric_version.method == Method.CHECKLIST,
             "committee": committee_measures(campaign),
             "ReportKind": ReportKind,
             "stale": stale,
             "waiting": waiting,
             "overturn": overturn.data if overturn is not None else None,
-            "rerate_pk": rerate[0] if rerate else None,
-            "rerate": rerate[1].data if rerate else None,
+        },
+    )
+
+
+def _ranking_context(request: AuthenticatedHttpRequest, campaign: Campaign, shown) -> dict:
+    """What both pages that print rows of the ranking need around them."""
+    return {
+        "campaign": campaign,
+        # The shown results' source sheets, checked against their sign-off seals.
+        "tamper_warnings": services.seal_warnings([r.source_sheet_id for r in shown]),
+        "can_manage": access.can_manage_campaign(request.user, campaign),
+        "composite": campaign.rubric_version.method == Method.COMPOSITE,
+        "checklist": campaign.rubric_version.method == Method.CHECKLIST,
+    }
+
+
+@require_GET
+@login_required
+def campaign_ledger(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    return _ledger_page(request, access.get_campaign(request.user, pk))
+
+
+def _ledger_page(request: AuthenticatedHttpRequest, campaign: Campaign) -> HttpResponse:
+    """The whole ranking, paged, filtered and searched, each row linking its 改评."""
+    filters = _filters(request)
+    ledger = selectors.results_ledger(campaign, **filters).prefetch_related("consequences")
+    page = list_page(request, ledger)
+    stale, _ = stale_results(campaign)
+    return render(
+        request,
+        "assessments/results_ledger.html",
+        {
+            **_ranking_context(request, campaign, page),
+            "page": page,
+            "grades": selectors.result_grades(campaign),
+            "filters": filters,
+            "enterprises": selectors.target_enterprises(campaign),
+            "stale": stale,
         },
     )
 
@@ -171,7 +203,7 @@ def campaign_consequences(request: AuthenticatedHttpRequest, pk: int) -> HttpRes
         "assessments/consequences.html",
         {
             "campaign": campaign,
-            "page": Paginator(consequences, LIST_PAGE_SIZE).get_page(request.GET.get("page")),
+            "page": list_page(request, consequences),
             "filters": filters,
             "statuses": ConsequenceStatus.choices,
             "can_manage": access.can_manage_campaign(request.user, campaign),
@@ -193,21 +225,36 @@ def consequence_record(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
     return redirect("campaign_consequences", pk=consequence.result.campaign_id)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @login_required
 def result_rerate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """A recorded 改评 decision on one result: the result as the ledger prints it, the
+    grade it becomes and the reason (a refused form comes back with what was typed)."""
     result = access.get_result(request.user, pk)
-    form = RerateForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "请选择改评等次并写明决定理由。")
-        return _results_page(request, result.campaign, rerate=(result.pk, form))
-    try:
-        services.rerate(result, by=request.user, **form.cleaned_data)
-    except AssessmentError as exc:
-        messages.error(request, str(exc))
-        return _results_page(request, result.campaign, rerate=(result.pk, form))
-    messages.success(request, "已登记改评决定。")
-    return redirect("campaign_results", pk=result.campaign_id)
+    form = RerateForm(request.POST or None)
+    if request.method == "POST":
+        if not form.is_valid():
+            messages.error(request, "请选择改评等次并写明决定理由。")
+        else:
+            try:
+                services.rerate(result, by=request.user, **form.cleaned_data)
+            except AssessmentError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, "已登记改评决定。")
+                return redirect("campaign_ledger", pk=result.campaign_id)
+    campaign = result.campaign
+    return render(
+        request,
+        "assessments/result_rerate.html",
+        {
+            "campaign": campaign,
+            "r": selectors.results_ledger(campaign).get(pk=result.pk),
+            "grades": selectors.result_grades(campaign),
+            "typed": form.data,
+            "checklist": campaign.rubric_version.method == Method.CHECKLIST,
+        },
+    )
 
 
 # -- rectification -----------------------------------------------------------------------
@@ -233,7 +280,7 @@ def rectification_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
     if request.GET.get("format") == "xlsx":
         return export_download(RectificationExport(by=request.user, queryset=items))
-    page = Paginator(items, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = list_page(request, items)
     page.object_list = selectors.with_stages(page.object_list)
     return render(
         request,

@@ -138,7 +138,7 @@ def test_autosave_of_a_long_value_echoes_it_cut_short(client, campaign, tree, se
     [
         ("rectification_list", "org"),
         ("rectification_list", "campaign"),
-        ("campaign_results", "enterprise"),
+        ("campaign_ledger", "enterprise"),
         ("campaign_progress", "enterprise"),
         ("org_create", "parent"),
     ],

@@ -197,12 +197,14 @@ def row_form(page: Page, *texts: str, action: str) -> Form:
     raise AssertionError(f"no row with {texts} on {page.url}")
 
 
-def row_link(page: Page, *texts: str) -> str:
-    """The first link inside the table row that mentions every one of ``texts``."""
+def row_link(page: Page, *texts: str, href: str = "") -> str:
+    """The first link inside the table row that mentions every one of ``texts`` (and whose
+    URL contains ``href``)."""
     for row in re.findall(r"<tr\b.*?</tr>", page.html, re.S):
         plain = re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", row)))
         if all(text in plain for text in texts):
-            return unescape(re.search(r'href="([^"]+)"', row).group(1))
+            urls = re.findall(r'href="([^"]*' + re.escape(href) + r'[^"]*)"', row)
+            return unescape(urls[0])
     raise AssertionError(f"no row with {texts} on {page.url}")
 
 
@@ -357,3 +359,8 @@ def upload(client, form: Form, content: bytes, name: str = "评分表.xlsx") -> 
     response = client.post(form.action, {**form.fields, "file": handle}, follow=True)
     assert response.status_code == 200, (form.action, response.status_code)
     return Page(response)
+
+
+def rerate_form(client, ledger: Page, *texts: str) -> Form:
+    """The 改评 form of the result in the ledger's row that mentions ``texts``."""
+    return open_page(client, row_link(ledger, *texts, href="/rerate/")).form(button="登记改评")

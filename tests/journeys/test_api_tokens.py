@@ -44,7 +44,7 @@ def api(client, key: str, url: str, method: str = "GET", body=None):
 
 
 def ledger_rows(page) -> dict[str, str]:
-    """The results page's ranking, each row's text by the organization's code."""
+    """The results ledger's ranking, each row's text by the organization's code."""
     table = re.search(r'<table[^>]*id="ledger".*?</table>', page.html, re.S).group(0)
     rows = {}
     for row in re.findall(r"<tr\b.*?</tr>", table, re.S)[1:]:
@@ -70,7 +70,8 @@ def test_a_token_reads_what_the_pages_show_within_its_subtree_until_revoked(clie
     # The leader's results page of the finished campaign.
     login(client, "ld01")
     campaign = open_page(client, "/campaigns/").link(FINISHED)
-    results_page = open_page(client, open_page(client, campaign).link("结果与台账"))
+    summary = open_page(client, open_page(client, campaign).link("结果与台账"))
+    results_page = open_page(client, summary.link("结果台账（"))
     shown = ledger_rows(results_page)
     assert len(shown) == 19
     client.logout()

@@ -8,7 +8,7 @@ running → the secretary's +5 on the branch's record."""
 
 import re
 
-from .pages import login, open_page, row_form, row_link, submit
+from .pages import login, open_page, rerate_form, row_link, submit
 from .test_xibei import quarter
 
 FINISHED = "2025年度党支部规范化建设考核"
@@ -46,7 +46,7 @@ def _first_ranked(page) -> str:
 def test_fuling_failing_result_puts_the_branch_among_lagging_until_rerated(client):
     login(client, "dq01")
     results = _results(client, FINISHED)
-    failing = open_page(client, results.url + "?grade=不合格")
+    failing = open_page(client, results.link("结果台账") + "?grade=不合格")
     name = _first_ranked(failing)
     assert "不合格" in failing.row(name)
     history_url = row_link(failing, name)
@@ -68,7 +68,7 @@ def test_fuling_failing_result_puts_the_branch_among_lagging_until_rerated(clien
     assert "纳入后进党组织" in history.row("生效中", "不合格")
 
     # A recorded re-rating withdraws it: the category goes back, the ledger drops it.
-    form = row_form(failing, name, action="/rerate/")
+    form = rerate_form(client, failing, name)
     rerated = submit(client, form, {"to_grade": "基本合格", "reason": "复核后改评，经党委会研究"})
     assert "已登记改评决定" in rerated
     category = _category(_org_page(client, history_url))
@@ -97,7 +97,7 @@ def test_xibei_second_zhengxian_quarter_opens_an_interview_and_rerating_cancels_
     assert "书记年度考核加5分" in plant.row("生效中", "示范牌")
 
     # Re-rated 达标牌 after rectification: the 约谈 not held yet is cancelled.
-    form = row_form(q4, "化工分厂党支部", action="/rerate/")
+    form = rerate_form(client, open_page(client, q4.link("结果台账")), "化工分厂党支部")
     rerated = submit(client, form, {"to_grade": "达标牌", "reason": "整改到位，经党委会研究更换"})
     assert "已登记改评决定" in rerated
     assert "化工分厂党支部" not in open_page(client, "/mechanisms/interviews/")

@@ -41,7 +41,7 @@ def demo_url(url: str) -> str:
     """A page's address with the demo's objects named, not numbered ({org:NH-MK},
     {campaign:2025年度}, {pairing:<branch code>}, {user:dq01}, {stage:自查}): primary keys
     differ between databases (PostgreSQL's sequences are not reset between tests)."""
-    from assessments.models import Campaign, Pairing, Stage
+    from assessments.models import BranchResult, Campaign, Pairing, Stage
     from branches.models import Organization, User
 
     finders = {
@@ -50,6 +50,8 @@ def demo_url(url: str) -> str:
         "pairing": lambda key: Pairing.objects.get(organization__code=key),
         "user": lambda key: User.objects.get(username=key),
         "stage": lambda key: Stage.objects.get(campaign__name__startswith="2026年度", name=key),
+        # The campaign's first-ranked result.
+        "result": lambda key: BranchResult.objects.get(campaign__name__startswith=key, position=1),
     }
     return re.sub(r"\{(\w+):([^}]+)\}", lambda m: str(finders[m[1]](m[2]).pk), url)
 
@@ -157,11 +159,10 @@ CASES = {
     ),
     "rerate": Case(
         "dq01",
-        "/campaigns/{campaign:2025年度}/results/",
-        "改评",
+        "/results/{result:2025年度}/rerate/",
+        "登记改评",
         {"to_grade": "不合格", "reason": ""},
         "请选择改评等次并写明决定理由",
-        action="/rerate/",
         blank=("reason",),
     ),
     "overturn": Case(

@@ -7,7 +7,7 @@ import re
 
 import openpyxl
 
-from .pages import download, login, open_page, pdf_text, row_form, submit
+from .pages import download, login, open_page, pdf_text, rerate_form, submit
 
 FINISHED = "2025年度党支部规范化建设考核"
 
@@ -47,7 +47,7 @@ def _ranks(html: str) -> dict[str, int]:
 def test_a_filtered_results_list_keeps_each_rank_of_the_whole_campaign(client):
     login(client, "ld01")
     campaign = open_page(client, open_page(client, "/campaigns/").link(FINISHED))
-    url = campaign.link("结果与台账")
+    url = open_page(client, campaign.link("结果与台账")).link("结果台账（")
     overall = _ranks(open_page(client, url).html)
     assert len(set(overall.values())) > 3, overall
     for grade in ("基本合格", "不合格"):
@@ -68,7 +68,7 @@ def test_a_rerating_moves_the_branch_in_the_stored_ranking(client):
     once, on the page and in its Excel."""
     login(client, "dq01")
     campaign = open_page(client, open_page(client, "/campaigns/").link(FINISHED))
-    url = campaign.link("结果与台账")
+    url = open_page(client, campaign.link("结果与台账")).link("结果台账（")
     overall = _ranks(open_page(client, url).html)
     failing = open_page(client, f"{url}?grade=不合格")
     shown = _ranks(failing.html)
@@ -78,7 +78,7 @@ def test_a_rerating_moves_the_branch_in_the_stored_ranking(client):
         rf'/history/">([^<]+)</a>\s*<div class="small text-muted">{re.escape(code)} ·',
         failing.html,
     ).group(1)
-    form = row_form(failing, name, action="/rerate/")
+    form = rerate_form(client, failing, name)
     assert "已登记改评决定" in submit(
         client, form, {"to_grade": "基本合格", "reason": "复核后改评"}
     )
@@ -93,3 +93,29 @@ def test_a_rerating_moves_the_branch_in_the_stored_ranking(client):
     )
     ranks = {row[1]: row[0] for row in book.worksheets[0].iter_rows(min_row=2, values_only=True)}
     assert ranks.get(code) == after[code], ranks
+
+
+def test_the_results_page_shows_both_ends_of_the_ranking_and_links_the_whole_of_it(
+    client, monkeypatch
+):
+    """The results page is the campaign's summary: past twice ``RANKING_ENDS`` results it
+    prints the first and the last of the ranking (as the ledger ranks them) and links the
+    whole ranking, paged, on the ledger page."""
+    from assessments.views import results as views
+
+    monkeypatch.setattr(views, "RANKING_ENDS", 2)
+    login(client, "ld01")
+    campaign = open_page(client, open_page(client, "/campaigns/").link(FINISHED))
+    summary = open_page(client, campaign.link("结果与台账"))
+    ledger = open_page(client, summary.link("结果台账（"))
+    whole = _ranks(ledger.html)
+    assert len(whole) > 4, whole
+    order = sorted(whole, key=lambda code: (whole[code], code))
+    assert "排名前 2 名和后 2 名" in summary and "……" in summary
+    ends = summary.html[summary.html.index('id="ranking"') :]
+    shown = re.findall(r'<div class="small text-muted">([^<·]+?) ·', ends)
+    # The ledger's first two and last two, in its order, each with the ledger's rank.
+    assert [c.strip() for c in shown[:4]] == order[:2] + order[-2:], (shown, order)
+    assert _ranks(ends) == {code: whole[code] for code in order[:2] + order[-2:]}
+    # A leader reads the ranking; only the department's ledger offers 改评.
+    assert "/rerate/" not in summary.html and "/rerate/" not in ledger.html

@@ -11,7 +11,8 @@ from .pages import (
     my_sheets,
     open_page,
     report,
-    row_form,
+    rerate_form,
+    row_link,
     sign_submitted,
     submit,
     xlsx_rows,
@@ -86,18 +87,20 @@ def test_xibei_two_quarters_of_plaques(client):
     assert consequences.row("化工分厂党支部", "未整改到位的延长争先牌期限")
 
     # After rectification a 争先 branch may be re-rated 达标牌, and only that.
-    form = row_form(q4, "化工分厂党支部", action="/rerate/")
+    ledger = open_page(client, q4.link("结果台账"))
+    form = rerate_form(client, ledger, "化工分厂党支部")
     refused = submit(client, form, {"to_grade": "示范牌", "reason": "整改效果突出"})
     assert "只有“争先牌”整改后改评为“达标牌”" in refused
-    form = row_form(refused, "化工分厂党支部", action="/rerate/")
+    form = refused.form(button="登记改评")
     rerated = submit(client, form, {"to_grade": "达标牌", "reason": "整改到位，经党委会研究更换"})
     assert "已登记改评决定" in rerated
     assert "原评定“争先牌”，经决定改评为“达标牌”" in rerated.row("化工分厂党支部")
+    assert "/rerate/" in row_link(rerated, "化工分厂党支部", href="/rerate/")
 
     export = xlsx_rows(download(client, rerated.link("导出台账")))
     header, rows = export[0], export[1:]
     coal = next(r for r in rows if r[header.index("组织")] == "一号煤矿党支部")
     assert coal[header.index("得分")] == 89.9 and coal[header.index("等次")] == "达标牌"
     assert rows[0][header.index("组织")] == "热电厂党支部"  # 示范牌 first
-    text = report(client, rerated, "生成汇总报告")
+    text = report(client, open_page(client, rerated.link("结果汇总")), "生成汇总报告")
     assert "一号煤矿党支部" in text and "89.9" in text and "达标牌" in text
