@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from .params import LIST_PAGE_SIZE
 
 PAGES_AHEAD = 19  # pages counted past the one asked for (the first page counts 1,000 rows)
+MAX_PAGE = 1_000_000
 
 
 class ListPaginator(Paginator):
@@ -25,7 +26,9 @@ class ListPaginator(Paginator):
 
     def get_page(self, number) -> Page:
         try:
-            asked = max(int(number), 1)
+            # Bounded: a page number of twenty digits must not become a LIMIT no
+            # database takes (Django's own check then gives the last page).
+            asked = min(max(int(number), 1), MAX_PAGE)
         except (TypeError, ValueError):
             asked = 1
         self.limit = (asked + PAGES_AHEAD) * self.per_page
