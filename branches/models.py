@@ -226,6 +226,12 @@ class Organization(models.Model):
         return self.name
 
     @property
+    def kind_label(self) -> str:
+        """``get_kind_display`` from the enumeration (the tree prints it on every row; the
+        model's method rebuilds the field's choices at each call)."""
+        return OrgKind(self.kind).label
+
+    @property
     def qualified_name(self) -> str:
         """The name with its parent's, as lists show it: two 机关党支部 of different
         党委 read apart ("机关党支部（华西特钢党委）"). Load ``parent`` with the row."""

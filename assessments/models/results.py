@@ -581,6 +581,16 @@ class RectificationItem(models.Model):
         return self.status == RectificationStatus.CLOSED
 
     @property
+    def status_label(self) -> str:
+        """``get_status_display`` from the enumeration (a list prints it on every row; the
+        model's method rebuilds the field's choices at each call)."""
+        return RectificationStatus(self.status).label
+
+    @property
+    def kind_label(self) -> str:
+        return RectificationKind(self.kind).label
+
+    @property
     def overdue(self) -> bool:
         """The row form of ``RectificationItemQuerySet.overdue``."""
         return self.status not in SETTLED and self.deadline < timezone.localdate()

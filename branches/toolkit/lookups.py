@@ -1,4 +1,5 @@
-"""``field__subtree=path``: the rows of a subtree by their materialized path.
+"""Lookups that steer the planner. ``field__subtree=path``: the rows of a subtree by their
+materialized path.
 
 The same set as ``__startswith`` (every path beginning with "/1/7/"), written so each
 database reads it from the path's index: PostgreSQL's ``LIKE 'prefix%'`` uses the pattern
@@ -6,8 +7,8 @@ index Django makes beside an indexed text column; SQLite's LIKE ignores case and
 uses an index, but with its byte-order comparison the strings that begin with "/1/7/" are
 exactly those in ["/1/7/", "/1/70"): the last character, one higher, bounds them."""
 
-from django.db.models import CharField, Lookup
-from django.db.models.lookups import StartsWith
+from django.db.models import CharField, ForeignKey, Lookup
+from django.db.models.lookups import Exact, StartsWith
 
 
 @CharField.register_lookup
@@ -24,3 +25,21 @@ class Subtree(Lookup):
         lhs, params = self.process_lhs(compiler, connection)
         above = prefix[:-1] + chr(ord(prefix[-1]) + 1)
         return f"({lhs} >= %s AND {lhs} < %s)", [*params, prefix, above]
+
+
+@ForeignKey.register_lookup
+class Unindexed(Exact):
+    """``fk__unindexed=value``: ``fk = value``, which SQLite must not answer from the key's
+    index (SQLite's documented hint: a unary ``+`` on the column). For a paged list whose
+    filter keeps most rows (a campaign's items), that index makes SQLite read and sort them
+    all for one page; without it the list's order index serves and the read stops at the
+    page. PostgreSQL weighs the ``LIMIT`` itself and gets the plain comparison."""
+
+    lookup_name = "unindexed"
+
+    def get_rhs_op(self, connection, rhs):
+        return connection.operators["exact"] % rhs
+
+    def as_sqlite(self, compiler, connection):
+        sql, params = self.as_sql(compiler, connection)
+        return f"+{sql}", params
