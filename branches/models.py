@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from .toolkit import audit_chain, audit_display, lookups  # noqa: F401  (registers __subtree)
 from .toolkit.import_registry import REGISTRY
+from .toolkit.labels import choice_label
 from .toolkit.periods import add_years
 
 
@@ -227,9 +228,11 @@ class Organization(models.Model):
 
     @property
     def kind_label(self) -> str:
-        """``get_kind_display`` from the enumeration (the tree prints it on every row; the
-        model's method rebuilds the field's choices at each call)."""
-        return OrgKind(self.kind).label
+        return choice_label(OrgKind, self.kind)
+
+    @property
+    def category_label(self) -> str:
+        return choice_label(Category, self.category)
 
     @property
     def qualified_name(self) -> str:

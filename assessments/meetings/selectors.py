@@ -147,6 +147,11 @@ class BranchGap:
     rate: Decimal | None
     held: int
 
+    @property
+    def missing_lines(self) -> list[tuple[str, str]]:
+        """(kind name, its missing periods as one phrase: "1月、2月"), as pages print them."""
+        return [(name, "、".join(periods)) for name, periods in self.missing]
+
 
 def department_view(
     orgs, year: int, quarter: int | None, today: date | None = None
@@ -164,8 +169,17 @@ def department_view(
     ).values_list("organization_id", flat=True):
         member_counts[org_id] += 1
     out = []
+    # A branch with no record in the period has the gaps of any other with as many members:
+    # worked out once per member count.
+    unrecorded: dict[int, list[KindRow]] = {}
     for org in branches:
-        rows = _rows(by_org[org.pk], start, end, today, member_counts[org.pk])
+        members = member_counts[org.pk]
+        if by_org[org.pk]:
+            rows = _rows(by_org[org.pk], start, end, today, members)
+        else:
+            if members not in unrecorded:
+                unrecorded[members] = _rows([], start, end, today, members)
+            rows = unrecorded[members]
         held = [m for r in rows for m in _held(r.meetings)]
         present = sum(1 for m in held for a in m.attendance.all() if a.present)
         listed = sum(len(m.attendance.all()) for m in held)

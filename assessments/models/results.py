@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from branches.models import Category, Organization
+from branches.toolkit.labels import choice_label
 
 from .workflow import EXTENSIONS, Campaign, ScoreSheet, Stage, UploadedFile
 
@@ -582,13 +583,11 @@ class RectificationItem(models.Model):
 
     @property
     def status_label(self) -> str:
-        """``get_status_display`` from the enumeration (a list prints it on every row; the
-        model's method rebuilds the field's choices at each call)."""
-        return RectificationStatus(self.status).label
+        return choice_label(RectificationStatus, self.status)
 
     @property
     def kind_label(self) -> str:
-        return RectificationKind(self.kind).label
+        return choice_label(RectificationKind, self.kind)
 
     @property
     def overdue(self) -> bool:

@@ -39,8 +39,9 @@ class ListPaginator(Paginator):
         rows = self.object_list
         if self.limit is None or not isinstance(rows, QuerySet):
             return super().count
-        # Unordered and cut at the limit: the database stops after limit + 1 rows.
-        found = rows.order_by()[: self.limit + 1].count()
+        # Keys only, unordered and cut at the limit: the database stops after limit + 1
+        # rows and works out none of the columns a page prints.
+        found = rows.order_by().values("pk")[: self.limit + 1].count()
         self.more = found > self.limit
         return min(found, self.limit)
 
