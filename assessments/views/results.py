@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from branches import access as org_access
@@ -242,19 +243,32 @@ def result_rerate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 messages.error(request, str(exc))
             else:
                 messages.success(request, "已登记改评决定。")
-                return redirect("campaign_ledger", pk=result.campaign_id)
+                return redirect(_ledger_back(request, result.campaign_id))
     campaign = result.campaign
     return render(
         request,
         "assessments/result_rerate.html",
         {
             "campaign": campaign,
+            "back": _ledger_back(request, campaign.pk),
             "r": selectors.results_ledger(campaign).get(pk=result.pk),
             "grades": selectors.result_grades(campaign),
             "typed": form.data,
             "checklist": campaign.rubric_version.method == Method.CHECKLIST,
         },
     )
+
+
+LEDGER_PLACE = ("q", "enterprise", "grade", "page")  # what a ledger page is found again by
+
+
+def _ledger_back(request: HttpRequest, campaign_pk: int) -> str:
+    """The ledger page a 改评 was opened from: its search, filters and page travel in the
+    改评 page's query, so that going back (or a recorded decision) returns there and not to
+    the first page of the whole ranking. The ledger checks them again as it always does."""
+    url = reverse("campaign_ledger", args=[campaign_pk])
+    place = {k: v for k in LEDGER_PLACE if (v := request.GET.get(k, "").strip())}
+    return f"{url}?{urlencode(place)}" if place else url
 
 
 # -- rectification -----------------------------------------------------------------------

@@ -7,7 +7,7 @@ import re
 
 import openpyxl
 
-from .pages import download, login, open_page, pdf_text, rerate_form, submit
+from .pages import Page, download, login, open_page, pdf_text, rerate_form, row_link, submit
 
 FINISHED = "2025年度党支部规范化建设考核"
 
@@ -119,3 +119,32 @@ def test_the_results_page_shows_both_ends_of_the_ranking_and_links_the_whole_of_
     assert _ranks(ends) == {code: whole[code] for code in order[:2] + order[-2:]}
     # A leader reads the ranking; only the department's ledger offers 改评.
     assert "/rerate/" not in summary.html and "/rerate/" not in ledger.html
+
+
+def test_a_rerating_goes_back_to_the_ledger_page_it_was_opened_from(client):
+    """The 改评 page keeps the ledger's search, filters and page: its breadcrumb, its 返回
+    link, a refused form and a recorded decision all lead back to the same ledger page,
+    not to the first page of the whole ranking."""
+    login(client, "dq01")
+    campaign = open_page(client, open_page(client, "/campaigns/").link(FINISHED))
+    url = open_page(client, campaign.link("结果与台账")).link("结果台账（")
+    searched = open_page(client, f"{url}?q=机关&grade=基本合格")
+    found = _ranks(searched.html)
+    assert len(found) > 1, found
+    code = sorted(found)[0]
+    rerate = row_link(searched, code, href="/rerate/")
+    assert "q=%E6%9C%BA%E5%85%B3" in rerate and "grade=" in rerate, rerate
+    page = open_page(client, rerate)
+    back = page.link("返回结果台账")
+    assert back.startswith(url + "?") and "q=%E6%9C%BA%E5%85%B3" in back, back
+    assert page.link("结果台账", href="/ledger/") == back
+    form = page.form(button="登记改评")
+    refused = client.post(rerate, {**form.fields, "to_grade": "不合格", "reason": ""})
+    assert refused.status_code == 200
+    assert "请选择改评等次并写明决定理由" in Page(refused)
+    assert Page(refused).link("返回结果台账") == back
+    done = client.post(rerate, {**form.fields, "to_grade": "不合格", "reason": "复核后改评"})
+    assert done.status_code == 302 and done.url == back, done.url
+    ledger = open_page(client, done.url)
+    assert "已登记改评决定" in ledger
+    assert set(_ranks(ledger.html)) == set(found) - {code}, ledger.text[:500]
