@@ -115,10 +115,10 @@ def _roots(user: User, perm: Perm | None) -> list[str]:
     return [o.path for o in _tops(user, perm)]
 
 
-def _subtree_q(paths: list[str], field: str = "path") -> Q:
+def _subtree_q(paths: list[str], field: str = "path", lookup: str = "subtree") -> Q:
     q = Q(pk__in=[])
     for path in paths:
-        q |= Q(**{f"{field}__subtree": path})
+        q |= Q(**{f"{field}__{lookup}": path})
     return q
 
 
@@ -141,7 +141,8 @@ def visible_orgs(user: User, perm: Perm = Perm.VIEW_ORG) -> QuerySet[Organizatio
     qs = Organization.objects.all()
     if user.is_superuser:
         return qs
-    return qs.filter(_subtree_q([o.tree_key for o in _tops(user, perm)], "tree_key"))
+    keys = [o.tree_key for o in _tops(user, perm)]
+    return qs.filter(_subtree_q(keys, "tree_key", "keyprefix"))
 
 
 def scope_paths(user: User, perm: Perm = Perm.VIEW_ORG) -> list[str] | None:

@@ -27,6 +27,24 @@ class Subtree(Lookup):
         return f"({lhs} >= %s AND {lhs} < %s)", [*params, prefix, above]
 
 
+@CharField.register_lookup
+class KeyPrefix(Lookup):
+    """``tree_key__keyprefix=key``: the keys that begin with ``key``, as a range on every
+    database. A tree key is lowercase hex, which every collation orders as its bytes, so
+    the range is the prefix's set and any index that has the key (the (kind, tree_key)
+    one too, which PostgreSQL's ``LIKE`` cannot use) serves it."""
+
+    lookup_name = "keyprefix"
+
+    def as_sql(self, compiler, connection):
+        prefix = self.rhs
+        if not isinstance(prefix, str) or not prefix:
+            return StartsWith(self.lhs, self.rhs).as_sql(compiler, connection)
+        lhs, params = self.process_lhs(compiler, connection)
+        above = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        return f"({lhs} >= %s AND {lhs} < %s)", [*params, prefix, above]
+
+
 @ForeignKey.register_lookup
 class Unindexed(Exact):
     """``fk__unindexed=value``: ``fk = value``, which SQLite must not answer from the key's

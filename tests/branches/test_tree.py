@@ -163,8 +163,9 @@ def test_the_tree_key_follows_new_codes_moves_and_imports(tree, dept_admin, clie
 
 
 def test_a_subtree_by_range_is_the_subtree_by_prefix(tree, dept_admin):
-    """``__subtree`` (a range on SQLite) selects exactly what ``__startswith`` does, for
-    every organization's path and tree key, siblings whose numbers share digits too."""
+    """``__subtree`` (a range on SQLite) and ``__keyprefix`` (a range everywhere) select
+    exactly what ``__startswith`` does, for every organization's path and tree key,
+    siblings whose numbers share digits too."""
     parent = tree.root
     for n in range(12):  # pks 1…12 after the tree's: "/1/7/" beside "/1/70/" is likely
         make_org(f"S{n:02d}", "branch", parent)
@@ -173,6 +174,9 @@ def test_a_subtree_by_range_is_the_subtree_by_prefix(tree, dept_admin):
             by_range = set(Organization.objects.filter(**{f"{column}__subtree": value}))
             by_prefix = set(Organization.objects.filter(**{f"{column}__startswith": value}))
             assert by_range == by_prefix and org in by_range, (column, value)
+        # A tree key's prefix as a range on either database: the same set again.
+        by_key = set(Organization.objects.filter(tree_key__keyprefix=org.tree_key))
+        assert by_key == set(Organization.objects.filter(tree_key__startswith=org.tree_key))
 
 
 def test_an_unindexed_key_selects_what_the_key_does(tree):
