@@ -9,7 +9,7 @@ from collections.abc import Callable
 from enum import StrEnum
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, prefetch_related_objects
 from django.http import Http404
 
 from .models import (
@@ -85,19 +85,38 @@ def act_as_token(token: ApiToken) -> User:
     return account
 
 
-def memberships(user: User) -> list[Membership]:
-    """The user's memberships with their organizations, cached on the user object."""
-    if not user.is_authenticated:
-        return []
+def _membership_rows(user: User) -> list[Membership]:
+    """The user's memberships, read once per request by the user's key and cached on the
+    user object (their organizations are read by ``memberships`` when asked for)."""
     cached = getattr(user, "_membership_cache", None)
     if cached is None:
-        cached = list(user.memberships.select_related("organization"))
+        cached = list(user.memberships.order_by()) if user.pk else []
         user._membership_cache = cached
     return cached
 
 
+def memberships(user: User) -> list[Membership]:
+    """The user's memberships with their organizations, by organization path.
+
+    Two reads by key (the memberships, then their organizations), not one join:
+    PostgreSQL, its statistics taken before the newest branches existed, merged that join
+    along every organization's key to reach a new secretary's branch (17 ms a request at
+    50,000 branches). A request that needs only the roles reads no organization."""
+    if not user.is_authenticated:
+        return []
+    cached = _membership_rows(user)
+    if cached and not getattr(user, "_membership_orgs", False):
+        prefetch_related_objects(cached, "organization")
+        cached.sort(key=lambda m: (m.organization.path, m.role))
+        user._membership_orgs = True
+    return cached
+
+
 def roles(user: User) -> set[str]:
-    return {m.role for m in memberships(user)}
+    """The user's roles, wherever held (every request asks, for the second-factor rule)."""
+    if not user.is_authenticated:
+        return set()
+    return {m.role for m in _membership_rows(user)}
 
 
 def _tops(user: User, perm: Perm | None) -> list[Organization]:

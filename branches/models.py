@@ -43,6 +43,7 @@ class User(AbstractUser):
     is_verified: Callable[[], bool]
     # The user's memberships, read once per request (branches.access.memberships).
     _membership_cache: list["Membership"]
+    _membership_orgs: bool  # their organizations read too
     # Set only on a token's service account while it serves an API request
     # (branches.access.act_as_token): the subtree's path and the token's rights.
     api_grant: tuple["Organization", frozenset]

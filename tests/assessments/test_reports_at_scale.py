@@ -184,7 +184,8 @@ def test_consequences_page_is_bounded_whatever_the_number_of_results(tree, dept_
     assert large_queries == small_queries, "\n".join(q["sql"][:200] for q in captured_last)
     assert rows == LIST_PAGE_SIZE and "下一页" in html
     total = Consequence.objects.filter(result__campaign=large).count()
-    assert f"共 {total} 条" in html and total > 300
+    # Past 5 pages the pager stops counting (the search below gives an exact count).
+    assert total > 300 and "已超过 250 条" in html
     _, rows, html = read(large, "?q=L00007")
     assert rows == 1 and "L第00007作业区党支部" in html
 

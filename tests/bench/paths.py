@@ -202,7 +202,9 @@ def pages_and_autosave(sheet, secretary) -> None:
         label = f"full autosave ({len(fields)} fields, HTTP)"
         row(label, full_n, None, "stmts", "≤ 15 statements", None)
         row("  its time", ms["full"], plain, "ms", "≤ 3× plain page", 3)
-        row("one-field autosave (HTTP)", one_n, None, "stmts", "≤ 8 statements", None)
+        # 9 as tests/journeys/test_sheet_cost.py pins it: the 8 of its first measurement
+        # and the roles read for the second-factor rule on every request.
+        row("one-field autosave (HTTP)", one_n, None, "stmts", "≤ 9 statements", None)
         row("  its time", ms["one"], plain, "ms", "≤ 3× plain page", 3)
 
 

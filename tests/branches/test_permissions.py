@@ -288,11 +288,13 @@ MATRIX = [
     ("stage_self_filler", "stage", "POST", [302, 404, 403, 404, 200, 403, 404, 404, 404]),
     # Results: department manages, leaders read; rectification belongs to the branch.
     ("campaign_results", "campaign", "GET", [302, 404, 403, 404, 200, 200, 404, 404, 404]),
+    ("campaign_ledger", "campaign", "GET", [302, 404, 403, 404, 200, 200, 404, 404, 404]),
     ("campaign_consolidate", "campaign", "POST", [302, 404, 403, 404, 302, 403, 404, 404, 404]),
     ("results_export", "campaign", "GET", [302, 404, 403, 404, 200, 200, 404, 404, 404]),
     ("veto_overturn", "campaign", "POST", [302, 404, 403, 404, 200, 403, 404, 404, 404]),
     ("campaign_consequences", "campaign", "GET", [302, 404, 403, 404, 200, 200, 404, 404, 404]),
     ("consequence_record", "consequence", "POST", [302, 404, 403, 404, 302, 403, 404, 404, 404]),
+    ("result_rerate", "result", "GET", [302, 404, 403, 404, 200, 403, 404, 404, 404]),
     ("result_rerate", "result", "POST", [302, 404, 403, 404, 200, 403, 404, 404, 404]),
     ("rectification_list", None, "GET", [302, 200, 200, 200, 200, 200, 200, 200, 200]),
     ("rectification_detail", "item", "GET", [302, 404, 404, 404, 200, 200, 404, 404, 404]),
