@@ -78,10 +78,17 @@ def _hegang_campaign(client) -> str:
     return campaign
 
 
+def _figures(text: str) -> str:
+    """The results page's figures: from its first card to the 软弱涣散、后进 list after them
+    (the page's help above names that list too)."""
+    start = text.index("已出结果 / 考评对象")
+    return text[start : text.index("软弱涣散", start)]
+
+
 def test_checklist_reports_compliance_and_points_per_level(client):
     campaign = _hegang_campaign(client)
     ledger = open_page(client, open_page(client, campaign).link("结果与台账"))
-    summary = ledger.text[ledger.text.index("已出结果") : ledger.text.index("软弱涣散")]
+    summary = _figures(ledger.text)
     # 3 × 38 + 35 execution points 达标, one 基本达标, two 未达标: 149.5 of 152 points.
     assert "要点达标率 98.36% 149.5 / 152 分" in summary
     assert "要点评定分布 达标 149 项 基本达标 1 项 未达标 2 项" in summary
@@ -122,7 +129,7 @@ def test_fuling_reports_both_pass_rates_saying_what_each_counts(client):
         client, open_page(client, "/campaigns/").link("2025年度党支部规范化建设考核")
     )
     ledger = open_page(client, detail.link("结果与台账"))
-    summary = ledger.text[ledger.text.index("已出结果") : ledger.text.index("软弱涣散")]
+    summary = _figures(ledger.text)
     # 19 objects: 10 合格, 7 基本合格, 2 不合格.
     assert "合格率 52.6% 10 / 19 个" in summary
     assert "合格+基本合格率 89.5% 17 / 19 个" in summary
@@ -162,6 +169,6 @@ def test_a_campaign_with_no_result_yet_shows_no_rate(client):
         client, open_page(client, "/campaigns/").link("2026年度党支部标准化建设考评")
     )
     text = open_page(client, detail.link("结果与台账")).text
-    figures = text[text.index("已出结果 / 考评对象") : text.index("软弱涣散")]
+    figures = _figures(text)
     assert "0 / 19" in figures and "合格率 —" in figures
     assert "%" not in figures.replace("合格率：", ""), figures
