@@ -239,18 +239,6 @@ def _tail(queryset, total: int, limit: int = SUMMARY_ROWS) -> list:
     return list(queryset[max(total - limit, 0) : total]) if total else []
 
 
-def ranking_excerpt(campaign: Campaign, limit: int = SUMMARY_ROWS) -> dict:
-    """The top and the bottom ``limit`` of the ranking as (rank, result): the ledger's own
-    order and rank (``results_ledger``, as on the results page and in its Excel export),
-    read as two slices; with 2 × ``limit`` results or fewer the top is all of them."""
-    ledger = selectors.results_ledger(campaign)
-    total = ledger.count()
-    top = [(r.rank, r) for r in ledger[:limit]]
-    start = max(limit, total - limit)
-    bottom = [(r.rank, r) for r in ledger[start:total]] if total > limit else []
-    return {"top": top, "bottom": bottom, "total": total, "skipped": start - limit}
-
-
 def summary_context(campaign: Campaign, progress: Progress | None = None) -> dict:
     """What a leader summary prints, every figure aggregated in the database and every
     list cut to SUMMARY_ROWS: its size does not grow with the number of branches."""
@@ -272,7 +260,7 @@ def summary_context(campaign: Campaign, progress: Progress | None = None) -> dic
     return {
         "campaign": campaign,
         "summary": summary,
-        "ranking": ranking_excerpt(campaign),
+        "ranking": selectors.ranking_excerpt(campaign, SUMMARY_ROWS),
         # The lowest-ranked failing results, the earliest overdue items, the first inflated.
         "failing": Excerpt(_tail(failing, n_failing), n_failing),
         "inflated": Excerpt(list(inflated[:SUMMARY_ROWS]), n_inflated),

@@ -80,16 +80,25 @@ def results_ledger(
     ).order_by("position")
 
 
-def ranking_ends(campaign: Campaign, n: int) -> tuple[QuerySet, int]:
-    """The first and the last ``n`` of the campaign's ranking (all of it when it is no
-    longer than 2n), by their stored positions, and how long the ranking is (its last
-    position: an indexed read, not a count)."""
-    ledger = results_ledger(campaign)
+def ranking_excerpt(campaign: Campaign, limit: int) -> dict:
+    """The top and the bottom ``limit`` of the ranking (``results_ledger``'s order and
+    rank), chosen by their stored positions: ``top`` and ``bottom`` (empty when the whole
+    ranking fits in 2 × ``limit``, all of it then in ``top``), ``total`` (the ranking's
+    length: its last position, an indexed read) and ``skipped`` (those in between). The
+    results page and the leader summary PDF print the same excerpt."""
     last = BranchResult.objects.filter(campaign=campaign).aggregate(last=Max("position"))
-    length = last["last"] or 0
-    if length <= 2 * n:
-        return ledger, length
-    return ledger.filter(Q(position__lte=n) | Q(position__gt=length - n)), length
+    total = last["last"] or 0
+    if total <= 2 * limit:
+        return {"top": list(results_ledger(campaign)), "bottom": [], "total": total, "skipped": 0}
+    start = total - limit
+    ends = results_ledger(campaign).filter(Q(position__lte=limit) | Q(position__gt=start))
+    rows = list(ends)
+    return {
+        "top": [r for r in rows if r.position <= limit],
+        "bottom": [r for r in rows if r.position > start],
+        "total": total,
+        "skipped": start - limit,
+    }
 
 
 def vetoed_results(campaign: Campaign) -> QuerySet:

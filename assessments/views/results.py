@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -69,8 +70,9 @@ def _results_page(
     whole ranking is the ledger page's, paged."""
     stale, waiting = stale_results(campaign)
     summary = selectors.campaign_summary(campaign)
-    chosen, ranked = selectors.ranking_ends(campaign, RANKING_ENDS)
-    ends = list(chosen.prefetch_related("consequences"))
+    ranking = selectors.ranking_excerpt(campaign, RANKING_ENDS)
+    ends = ranking["top"] + ranking["bottom"]
+    prefetch_related_objects(ends, "consequences")
     # The summary counts the results with a standing veto: their list is read only when
     # it fits the select.
     vetoed_many = summary["vetoed"] > VETO_CHOICES
@@ -81,12 +83,7 @@ def _results_page(
         {
             **_ranking_context(request, campaign, ends),
             "summary": summary,
-            "ends": ends,
-            "ranked": ranked,
-            "whole_ranking": len(ends) == ranked,
-            # The first of the bottom rows, after a gap (none when the whole ranking shows).
-            "bottom_from": ranked - RANKING_ENDS + 1 if len(ends) < ranked else None,
-            "RANKING_ENDS": RANKING_ENDS,
+            "ranking": ranking,
             "stages": selectors.overturn_stages(campaign),
             # A select of at most VETO_CHOICES results; past that the code is typed.
             "vetoed": vetoed,
