@@ -76,6 +76,25 @@
   form.addEventListener("input", function (event) { markDirty(event.target); });
   form.addEventListener("change", function (event) { markDirty(event.target); });
 
+  // What was typed while the page was still loading (before this script and htmx ran)
+  // fired no event anyone heard: each field that differs from what the server rendered
+  // is marked, and saved as soon as htmx is ready (its handler for the same event was
+  // registered first, as its script comes first).
+  function typedBeforeLoad(field) {
+    if (field.type === "checkbox" || field.type === "radio") return field.checked !== field.defaultChecked;
+    if (field.tagName === "SELECT") {
+      return Array.prototype.some.call(field.options, function (o) { return o.selected !== o.defaultSelected; });
+    }
+    return (field.tagName === "INPUT" || field.tagName === "TEXTAREA") && field.value !== field.defaultValue;
+  }
+  var early = Array.prototype.filter.call(form.elements, function (el) {
+    return lineOf(el.name) && typedBeforeLoad(el);
+  });
+  early.forEach(markDirty);
+  if (early.length) {
+    document.addEventListener("DOMContentLoaded", function () { htmx.trigger(form, "change"); });
+  }
+
   function isAutosave(detail) {
     return detail.elt === form && /\/autosave\/$/.test(detail.path || "");
   }

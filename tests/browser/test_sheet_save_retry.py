@@ -70,3 +70,26 @@ def test_failed_saves_are_shown_kept_and_retried_until_saved(
     page.reload()
     expect(page.get_by_label("1.1 得分")).to_have_value("4")
     expect(page.get_by_label("1.1 扣分说明")).to_have_value("记录不全")
+
+
+def test_a_score_typed_while_the_page_is_still_loading_is_saved(
+    browser,
+    live_server,
+    campaign,  # noqa: F811
+    tree,
+):
+    """On a slow line a person may type before the page's scripts have run: nothing heard
+    that typing, so the score was never saved (nor counted in the total)."""
+    sheet = self_sheet(campaign, tree.a)
+    page = new_page(browser, live_server)
+    log_in(page, "sec_a")
+    held = []
+    page.route("**/js/sheet*.js", lambda route: held.append(route))  # held on the line
+    page.goto(f"/sheets/{sheet.pk}/", wait_until="commit")
+    page.get_by_label("1.1 得分").fill("4")
+    assert held, "the page asked for its script"
+    held[0].continue_()
+
+    expect(page.locator("#running-total")).to_have_text("4")
+    expect(page.locator("#bar-state")).to_have_text(re.compile(r"已保存 \d\d:\d\d:\d\d"))
+    assert SheetEntry.objects.get(sheet=sheet, code="1.1").value == 4
