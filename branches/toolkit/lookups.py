@@ -51,7 +51,9 @@ class Unindexed(Exact):
     index (SQLite's documented hint: a unary ``+`` on the column). For a paged list whose
     filter keeps most rows (a campaign's items), that index makes SQLite read and sort them
     all for one page; without it the list's order index serves and the read stops at the
-    page. PostgreSQL weighs the ``LIMIT`` itself and gets the plain comparison."""
+    page. PostgreSQL weighs the ``LIMIT`` itself and gets the plain comparison. A read in
+    no order (the pager's count, cut at its limit) keeps the index: it stops after the
+    limit's rows whichever index it reads."""
 
     lookup_name = "unindexed"
 
@@ -60,4 +62,6 @@ class Unindexed(Exact):
 
     def as_sqlite(self, compiler, connection):
         sql, params = self.as_sql(compiler, connection)
-        return f"+{sql}", params
+        query = compiler.query
+        ordered = query.order_by or (query.default_ordering and query.get_meta().ordering)
+        return (f"+{sql}" if ordered else sql), params
