@@ -105,6 +105,9 @@ def test_consequences_search_and_filter(client):
     )
     names = re.findall(r"<tr><td>([^<]+)</td>", page.html)
     assert len(names) >= 2 and len(set(names)) >= 2
+    # The way back is the breadcrumb's, as on the ledger and 改评 pages.
+    crumbs = page.html.split('aria-label="breadcrumb"', 1)[1].split("</nav>", 1)[0]
+    assert "结果与台账" in crumbs and "结果运用" in crumbs
     # Rows name the organization with its parent; the search box takes its own name.
     found = open_page(client, f"{page.url}?q={names[0].split('（')[0]}")
     assert set(re.findall(r"<tr><td>([^<]+)</td>", found.html)) == {names[0]}

@@ -89,6 +89,8 @@ def test_xibei_two_quarters_of_plaques(client):
     # After rectification a 争先 branch may be re-rated 达标牌, and only that.
     ledger = open_page(client, q4.link("结果台账"))
     form = rerate_form(client, ledger, "化工分厂党支部")
+    assert [text for _, text in form.selects["to_grade"]] == ["达标牌"]  # all it may become
+    # A grade the page does not offer (a hand-made request) is refused by the same rule.
     refused = submit(client, form, {"to_grade": "示范牌", "reason": "整改效果突出"})
     assert "只有“争先牌”整改后改评为“达标牌”" in refused
     form = refused.form(button="登记改评")
@@ -96,11 +98,15 @@ def test_xibei_two_quarters_of_plaques(client):
     assert "已登记改评决定" in rerated
     assert "原评定“争先牌”，经决定改评为“达标牌”" in rerated.row("化工分厂党支部")
     assert "/rerate/" in row_link(rerated, "化工分厂党支部", href="/rerate/")
+    # A 示范牌 may become nothing else here: its 改评 page says so and offers no form.
+    top = open_page(client, row_link(rerated, "热电厂党支部", href="/rerate/"))
+    assert "等次“示范牌”不能改评：按本考评标准，只有“争先牌”整改后改评为“达标牌”" in top
+    assert not [f for f in top.forms if "登记改评" in " ".join(f.buttons)]
 
     export = xlsx_rows(download(client, rerated.link("导出台账")))
     header, rows = export[0], export[1:]
     coal = next(r for r in rows if r[header.index("组织")] == "一号煤矿党支部")
     assert coal[header.index("得分")] == 89.9 and coal[header.index("等次")] == "达标牌"
     assert rows[0][header.index("组织")] == "热电厂党支部"  # 示范牌 first
-    text = report(client, open_page(client, rerated.link("结果汇总")), "生成汇总报告")
+    text = report(client, open_page(client, rerated.link("结果与台账")), "生成汇总报告")
     assert "一号煤矿党支部" in text and "89.9" in text and "达标牌" in text

@@ -16,6 +16,8 @@ from .consequences import (
     consequences_for,
     record_consequence,
     rerate,
+    rerate_rule_text,
+    rerate_targets,
 )
 from .consolidation import (
     consolidate,
@@ -70,6 +72,8 @@ __all__ = [
     "record_consequence",
     "record_follow_up",
     "rerate",
+    "rerate_rule_text",
+    "rerate_targets",
     "return_rectification",
     "standing_vetoes",
     "store_measures",

@@ -175,6 +175,30 @@ def record_consequence(consequence: Consequence, *, by: User, action: str) -> Co
     return consequence
 
 
+def rerate_targets(result: BranchResult) -> list[str]:
+    """The grades ``result`` may be re-rated to, best first: every other grade of the
+    rubric, or only those its document allows from the result's grade (西北能化: 争先牌 →
+    达标牌 after rectification). The 改评 page offers these and ``rerate`` checks them."""
+    version = result.campaign.rubric_version
+    allowed = consequence_rules(version.consequence_rules).reratings
+    return [
+        b.label
+        for b in version.bands.all()
+        if not b.scale
+        and b.label != result.grade
+        and (allowed is None or (result.grade, b.label) in allowed)
+    ]
+
+
+def rerate_rule_text(result: BranchResult) -> str:
+    """What the document allows, said when a grade outside ``rerate_targets`` is asked."""
+    allowed = consequence_rules(result.campaign.rubric_version.consequence_rules).reratings
+    if not allowed:  # every grade may be re-rated to every other: there is no other
+        return "本考评标准没有其他等次。"
+    pairs = "、".join(f"“{a}”整改后改评为“{b}”" for a, b in allowed)
+    return f"按本考评标准，只有{pairs}。"
+
+
 @transaction.atomic
 def rerate(result: BranchResult, *, by: User, to_grade: str, reason: str) -> BranchResult:
     """Re-rate after rectification (e.g. 争先牌 → 达标牌) only through a recorded decision."""
@@ -191,12 +215,8 @@ def rerate(result: BranchResult, *, by: User, to_grade: str, reason: str) -> Bra
     target = next((b for b in bands if b.label == to_grade), None)
     if target is None or to_grade == result.grade:
         raise AssessmentError("请选择一个不同的等次。")
-    # The document may allow only some (西北能化: 争先牌 → 达标牌 after rectification).
-    allowed = consequence_rules(result.campaign.rubric_version.consequence_rules).reratings
-    if allowed is not None and (result.grade, to_grade) not in allowed:
-        raise AssessmentError(
-            "按本考评标准，只有" + "、".join(f"“{a}”整改后改评为“{b}”" for a, b in allowed) + "。"
-        )
+    if to_grade not in rerate_targets(result):
+        raise AssessmentError(rerate_rule_text(result))
     with acting(by):
         Rerating.objects.create(
             result=result,
