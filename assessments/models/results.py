@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from branches.models import Category, Organization
+from branches.models import Category, Organization, OrgKind
 from branches.toolkit.labels import choice_label
 
 from .workflow import EXTENSIONS, Campaign, ScoreSheet, Stage, UploadedFile
@@ -602,6 +602,11 @@ class Screening(models.Model):
     """The yearly screening (过筛子, measure 5 of the 7; 003's 先进/一般/软弱): the committee
     classifies a branch with a reason. Kept as history; the latest one is the category in
     the tree, and a 后进 one opens the branch's 集中整顿 items."""
+
+    # Who is screened: "基层党委负责每年对所属党支部进行1次过筛子" (000) — 党支部, not the
+    # 党小组, 党总支 or 党委 above or below them. The overview counts these; only these
+    # may be classified.
+    KIND = OrgKind.BRANCH
 
     organization = models.ForeignKey(
         Organization, verbose_name="组织", on_delete=models.PROTECT, related_name="screenings"

@@ -334,7 +334,7 @@ def screening_overview(
     name or code, ``category`` keeps one category of the year or UNSCREENED), with the
     counts per category over every branch in scope: aggregates in SQL whatever the number
     of branches."""
-    branches = orgs.filter(kind="branch")
+    branches = orgs.filter(kind=Screening.KIND)
     of_year = Screening.objects.filter(organization__in=branches, year=year)
     # The year's latest screening of each branch is the one that counts.
     latest = of_year.filter(organization_id=OuterRef("pk")).order_by("-at", "-pk")

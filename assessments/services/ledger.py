@@ -77,6 +77,8 @@ def screen_branch(
     like every other."""
     if not can_manage_org_campaigns(by, org):
         raise AssessmentError("年度过筛子由党群部评定。")
+    if org.kind != Screening.KIND:
+        raise AssessmentError("年度过筛子只评定党支部。")
     if category not in Category.values:
         raise AssessmentError("请选择类别。")
     if not reason.strip():

@@ -18,6 +18,7 @@ from branches.toolkit.params import choice_param, int_param, text_param
 from .. import access, selectors, services
 from ..exports import LedgerExport, ScreeningExport
 from ..forms import ProblemForm, ScreeningForm
+from ..models import Screening
 from ..services import AssessmentError
 
 
@@ -39,7 +40,7 @@ def _ledger_page(
     screening_form: ScreeningForm | None = None,
 ) -> HttpResponse:
     """The ledger page; a refused form comes back in it with what was typed."""
-    can_screen = access.can_manage_org_campaigns(request.user, org)
+    can_screen = org.kind == Screening.KIND and access.can_manage_org_campaigns(request.user, org)
     if screening_form is None and can_screen:
         screening_form = ScreeningForm(initial={"year": timezone.localdate().year})
     return render(

@@ -121,3 +121,21 @@ def test_yearly_screening_moves_a_branch_to_lagging_and_opens_its_ledger(client)
     )
     assert "类别：一般" in again
     assert "三会一课长期不落实" in again.row("2026", "后进")
+
+
+def test_only_branches_are_screened(client):
+    """过筛子 is of 党支部 ("基层党委…对所属党支部进行1次过筛子"): a 党总支's ledger keeps
+    its problems but offers no screening, and a screening posted to it is refused in
+    Chinese, so the overview (which counts branches) never misses one."""
+    login(client, "dq01")
+    general = _ledger(client, "炼钢厂党总支")
+    assert "炼钢厂党总支" in general and "年度过筛子" in general
+    assert not [f for f in general.forms if "/screening/" in f.action]
+    posted = client.post(
+        general.url.replace("/ledger/", "/screening/"),
+        {"year": "2026", "category": "lagging", "reason": "试图评定党总支"},
+        follow=True,
+    )
+    assert posted.status_code == 200
+    assert "年度过筛子只评定党支部。" in posted.content.decode()
+    assert "试图评定党总支" not in open_page(client, general.url).text
