@@ -331,6 +331,11 @@ OIDC_CREATE_USER = False
 OIDC_USE_PKCE = True
 OIDC_TIMEOUT = env_int("OIDC_TIMEOUT_SECONDS", 10, minimum=1)
 LOGIN_REDIRECT_URL_FAILURE = "login"
+# The provider's end-session endpoint: 退出登录 after an OpenID Connect sign-in also ends
+# the provider's session there (the ID token kept in the session is its hint). Unset: the
+# sign-out ends this system's session only.
+OIDC_OP_LOGOUT_ENDPOINT = os.environ.get("OIDC_OP_LOGOUT_ENDPOINT", "").strip() or None
+OIDC_STORE_ID_TOKEN = bool(OIDC_OP_LOGOUT_ENDPOINT)
 if OIDC_ENABLED:
     _oidc_required = (
         "OIDC_RP_CLIENT_SECRET",
@@ -367,6 +372,7 @@ CAS_IGNORE_REFERER = True
 CAS_LOGIN_MSG = None
 CAS_LOGGED_MSG = None
 CAS_RETRY_LOGIN = False
+# Read by django-cas-ng's own logout view only: 退出登录 is branches.directory.views.sign_out.
 CAS_LOGOUT_COMPLETELY = False
 if CAS_ENABLED:
     AUTHENTICATION_BACKENDS.append("branches.directory.backends.CASBackend")

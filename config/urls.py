@@ -11,6 +11,7 @@ from assessments.views import home
 from branches import views as branch_views
 from branches.api.access import TokenAuthentication
 from branches.api.urls import api_urlpatterns as branch_api
+from branches.directory import views as directory_views
 from branches.forms import LoginForm
 from branches.second_factor import urls as second_factor_urls
 
@@ -30,7 +31,7 @@ urlpatterns = [
         ),
         name="login",
     ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logout/", directory_views.sign_out, name="logout"),
     path(
         "accounts/password/",
         branch_views.PasswordChangeView.as_view(),

@@ -2,6 +2,7 @@
 role proposals a 安全管理员 decides."""
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY
@@ -11,13 +12,11 @@ from django.urls import reverse
 
 from ..models import DirectoryRoleProposal, ProposalStatus, User
 
+OIDC_BACKEND = "branches.directory.backends.OIDCBackend"
+CAS_BACKEND = "branches.directory.backends.CASBackend"
 # The backends through which the directory, not this system, checks the password.
 DIRECTORY_BACKENDS = frozenset(
-    {
-        "branches.directory.backends.DirectoryBackend",
-        "branches.directory.backends.OIDCBackend",
-        "branches.directory.backends.CASBackend",
-    }
+    {"branches.directory.backends.DirectoryBackend", OIDC_BACKEND, CAS_BACKEND}
 )
 
 
@@ -83,3 +82,23 @@ def lockout_exempt(request: HttpRequest | None, credentials: dict | None) -> boo
     provider checks passwords, and such failures must not lock out a whole office behind
     one address."""
     return lockout_username(request, credentials) is None
+
+
+def sign_out_url(request: HttpRequest) -> str | None:
+    """Where a person who signed in through a single sign-on goes when signing out here:
+    the provider's own sign-out (its session ends too, so the next person at the same
+    browser is asked for a password again), coming back to the login page. None for a
+    password sign-in, and for OpenID Connect while its end-session endpoint is not set
+    (OIDC_OP_LOGOUT_ENDPOINT). Read before the session is flushed."""
+    backend = request.session.get(BACKEND_SESSION_KEY, "")
+    back = request.build_absolute_uri(reverse("login"))
+    if backend == OIDC_BACKEND and settings.OIDC_ENABLED and settings.OIDC_OP_LOGOUT_ENDPOINT:
+        query = {"client_id": settings.OIDC_RP_CLIENT_ID, "post_logout_redirect_uri": back}
+        if id_token := request.session.get("oidc_id_token"):
+            query["id_token_hint"] = id_token
+        return f"{settings.OIDC_OP_LOGOUT_ENDPOINT}?{urlencode(query)}"
+    if backend == CAS_BACKEND and settings.CAS_ENABLED:
+        from django_cas_ng.utils import get_cas_client
+
+        return get_cas_client(request=request).get_logout_url(redirect_url=back)
+    return None

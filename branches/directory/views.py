@@ -1,11 +1,13 @@
 """The directory sign-ins' pages: the single sign-on entry points (OpenID Connect, CAS;
-404 while not configured) and the 安全管理员's page of role proposals."""
+404 while not configured), the sign-out (through the provider's after a single sign-on)
+and the 安全管理员's page of role proposals."""
 
 import logging
 
 import requests
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -82,6 +84,16 @@ def cas_login(request: HttpRequest) -> HttpResponseBase:
     if not settings.CAS_ENABLED:
         raise Http404("未配置统一身份认证")
     return _CASLogin.as_view()(request)
+
+
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    """退出登录: the session ends here; a person who came through a single sign-on then
+    goes through the provider's sign-out, which ends its session too and returns to the
+    login page (else the next person at this browser would be let in by the button alone)."""
+    provider = selectors.sign_out_url(request)
+    logout(request)
+    return redirect(provider or settings.LOGOUT_REDIRECT_URL)
 
 
 @require_GET

@@ -24,15 +24,16 @@ APP = "http://testserver"
 PEOPLE = [["zhangsan", "Zhang#sso2026", "sec_a"], ["wangwu", "Wang#sso2026", "99999"]]
 
 
-def through_provider(client, start: str, username: str, password: str):
+def through_provider(client, start: str, username: str, password: str, browser=None):
     """Click the login page's button, sign in on the provider's page, come back: the app's
     final page (test client response, redirects followed) or the provider's own page when
-    it keeps the person there (a wrong password)."""
+    it keeps the person there (a wrong password). ``browser`` keeps the provider's
+    cookies from one sign-in to the next, as one browser does."""
     login = client.get(reverse("login"))
     assert start in login.content.decode()  # the button is on the login page
     away = client.get(start)
     assert away.status_code == 302
-    browser = requests.Session()
+    browser = browser or requests.Session()
     page = browser.get(away["Location"], timeout=10)  # → the provider's login page
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
     form = {"csrfmiddlewaretoken": token, "username": username, "password": password}
@@ -68,6 +69,7 @@ def oidc_provider(tmp_path_factory):
             "client_id": "kaoping",
             "client_secret": "Kaoping#client-secret-1",
             "redirect_uri": f"{APP}/accounts/sso/oidc/callback/",
+            "post_logout_redirect_uri": f"{APP}/accounts/login/",
             "people": PEOPLE,
         },
         env={"PROVIDER_RSA_KEY": pem},
@@ -200,3 +202,86 @@ def test_refusals_of_one_person_do_not_lock_another_out(client, oidc, settings):
         through_provider(client, reverse("oidc_login"), "wangwu", "Wang#sso2026")
     page = through_provider(client, reverse("oidc_login"), "zhangsan", "Zhang#sso2026")
     assert page.redirect_chain[-1][0] == reverse("home")
+
+
+# -- signing out --------------------------------------------------------------------------
+
+
+def button_alone(client, start: str, browser) -> str:
+    """Click the single sign-on button again in the same browser: where it ends — the
+    app's page the provider sent straight back to, or the provider's password page."""
+    away = client.get(start)
+    answer = browser.get(away["Location"], allow_redirects=False, timeout=10)
+    while answer.is_redirect and not answer.headers["Location"].startswith(APP):
+        answer = browser.get(
+            urljoin(answer.url, answer.headers["Location"]), allow_redirects=False, timeout=10
+        )
+    if not answer.is_redirect:
+        assert 'name="password"' in answer.text
+        return "password asked"
+    back = urlsplit(answer.headers["Location"])
+    page = client.get(f"{back.path}?{back.query}", follow=True)
+    return page.redirect_chain[-1][0]
+
+
+def sign_out_through(client, browser) -> str:
+    """退出登录, following the provider's sign-out as the browser would: the app's page
+    it ends on."""
+    out = client.post(reverse("logout"))
+    assert out.status_code == 302
+    location = out["Location"]
+    if location.startswith("http") and not location.startswith(APP):
+        answer = browser.get(location, allow_redirects=False, timeout=10)
+        while answer.is_redirect and not answer.headers["Location"].startswith(APP):
+            answer = browser.get(
+                urljoin(answer.url, answer.headers["Location"]),
+                allow_redirects=False,
+                timeout=10,
+            )
+        assert answer.is_redirect, answer.text[:300]
+        location = answer.headers["Location"]
+    return urlsplit(location).path
+
+
+def test_signing_out_after_oidc_ends_the_providers_session_too(client, oidc, settings):
+    """On a shared computer the next person must not be let in by the button alone: with
+    the provider's end-session endpoint set, 退出登录 ends its session as well."""
+    make_person(oidc, "secretary_a")
+    browser = requests.Session()
+    through_provider(client, reverse("oidc_login"), "zhangsan", "Zhang#sso2026", browser)
+    # Without the endpoint only this system's session ends: the button alone lets the
+    # person back in (what OIDC_OP_LOGOUT_ENDPOINT is for, docs/operations.md).
+    assert sign_out_through(client, browser) == reverse("login")
+    assert "_auth_user_id" not in client.session
+    assert button_alone(client, reverse("oidc_login"), browser) == reverse("home")
+
+    settings.OIDC_OP_LOGOUT_ENDPOINT = f"{oidc_provider_base(settings)}/o/logout/"
+    settings.OIDC_STORE_ID_TOKEN = True
+    client.post(reverse("logout"))
+    assert button_alone(client, reverse("oidc_login"), browser) == reverse("home")
+    assert client.session.get("oidc_id_token")  # the hint the sign-out gives the provider
+    assert sign_out_through(client, browser) == reverse("login")
+    assert "_auth_user_id" not in client.session
+    assert button_alone(client, reverse("oidc_login"), browser) == "password asked"
+
+
+def oidc_provider_base(settings) -> str:
+    return settings.OIDC_OP_TOKEN_ENDPOINT.removesuffix("/o/token/")
+
+
+def test_signing_out_after_cas_ends_the_cas_session_too(client, cas):
+    make_person(cas, "secretary_a")
+    browser = requests.Session()
+    through_provider(client, reverse("cas_login"), "zhangsan", "Zhang#sso2026", browser)
+    assert sign_out_through(client, browser) == reverse("login")
+    assert "_auth_user_id" not in client.session
+    assert button_alone(client, reverse("cas_login"), browser) == "password asked"
+
+
+def test_a_password_sign_out_goes_to_the_login_page(client, tree):
+    """Signing out is a POST (a link or an image cannot sign anyone out)."""
+    make_person(tree, "secretary_a")
+    client.force_login(User.objects.get(username="sec_a"))
+    assert client.get(reverse("logout")).status_code == 405
+    assert sign_out_through(client, None) == reverse("login")
+    assert "_auth_user_id" not in client.session

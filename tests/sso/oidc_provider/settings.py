@@ -48,4 +48,8 @@ OAUTH2_PROVIDER = {
     "PKCE_REQUIRED": True,
     "SCOPES": {"openid": "OpenID Connect", "profile": "基本信息"},
     "OAUTH2_VALIDATOR_CLASS": "tests.sso.oidc_provider.validator.Validator",
+    # Its end-session endpoint (/o/logout/): with the ID token as hint and a registered
+    # return address it ends the session and sends the browser back without asking.
+    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
 }

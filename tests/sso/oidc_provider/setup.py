@@ -1,7 +1,7 @@
 """Prepare the provider's database: its tables, its people and the app registered as a
 client. Run by the tests as ``python -m tests.sso.oidc_provider.setup`` with the
 provider's environment and PROVIDER_SETUP (JSON: client_id, client_secret, redirect_uri,
-people: [[username, password, 工号], ...])."""
+post_logout_redirect_uri, people: [[username, password, 工号], ...])."""
 
 import json
 import os
@@ -26,6 +26,7 @@ Application.objects.create(
     client_type=Application.CLIENT_CONFIDENTIAL,
     authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
     redirect_uris=setup["redirect_uri"],
+    post_logout_redirect_uris=setup["post_logout_redirect_uri"],
     algorithm=Application.RS256_ALGORITHM,
     skip_authorization=True,
 )
