@@ -11,6 +11,14 @@ def _install_audit_triggers(using="default", **kwargs) -> None:
     audit_chain.install(connections[using])
 
 
+def _refresh_statistics(using="default", plan=None, **kwargs) -> None:
+    """The planner's statistics once migrations were applied (see toolkit.statistics)."""
+    if plan:
+        from .toolkit.statistics import refresh_statistics
+
+        refresh_statistics(connections[using])
+
+
 class BranchesConfig(AppConfig):
     name = "branches"
     verbose_name = "组织与人员"
@@ -25,6 +33,7 @@ class BranchesConfig(AppConfig):
         from .toolkit import audit
 
         post_migrate.connect(_install_audit_triggers, sender=self)
+        post_migrate.connect(_refresh_statistics, sender=self)
         audit.connect_signals()
         audit.connect_auth_signals()
         importer.register()

@@ -92,6 +92,9 @@ class BranchResult(models.Model):
         indexes = [
             models.Index(fields=["organization", "rubric_code", "year", "quarter"]),
             models.Index(fields=["campaign", "position"], name="result_ranking"),
+            # The ledger filtered by a grade, in the ranking's order: the few 不合格 of a
+            # campaign are read directly, not found by walking the ranking past the rest.
+            models.Index(fields=["campaign", "grade", "position"], name="result_grade_ranking"),
         ]
 
     def __str__(self) -> str:

@@ -56,3 +56,33 @@ def test_the_command_refreshes_the_statistics(tree):
     out = io.StringIO()
     call_command("refresh_statistics", stdout=out)
     assert "已刷新" in out.getvalue() and _analyzed()
+
+
+def _forget_statistics() -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'")
+            if cursor.fetchone():
+                cursor.execute("DELETE FROM sqlite_stat1")
+
+
+def test_a_migrate_that_applied_migrations_refreshes_the_statistics(tree):
+    """A new index has no statistics until ANALYZE: SQLite then took one for the best and
+    read a campaign's whole ranking through it. After a migrate that applied something
+    (an upgrade) they are refreshed; a migrate with nothing to do leaves them."""
+    from django.apps import apps
+    from django.db.migrations import Migration
+    from django.db.models.signals import post_migrate
+
+    branches = apps.get_app_config("branches")
+    _forget_statistics()
+    post_migrate.send(sender=branches, app_config=branches, using="default", plan=[])
+    if connection.vendor == "sqlite":
+        assert not _analyzed()
+    post_migrate.send(
+        sender=branches,
+        app_config=branches,
+        using="default",
+        plan=[(Migration("0019_kind_tree_index", "branches"), False)],
+    )
+    assert _analyzed()
