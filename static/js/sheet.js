@@ -90,7 +90,11 @@
   var early = Array.prototype.filter.call(form.elements, function (el) {
     return lineOf(el.name) && typedBeforeLoad(el);
   });
-  early.forEach(markDirty);
+  early.forEach(function (field) {
+    markDirty(field);
+    refresh(field);  // the earlier stages' differing values, as if typed now
+    markRange(field);
+  });
   if (early.length) {
     document.addEventListener("DOMContentLoaded", function () { htmx.trigger(form, "change"); });
   }

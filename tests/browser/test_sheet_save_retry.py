@@ -87,7 +87,8 @@ def test_a_score_typed_while_the_page_is_still_loading_is_saved(
     page.route("**/js/sheet*.js", lambda route: held.append(route))  # held on the line
     page.goto(f"/sheets/{sheet.pk}/", wait_until="commit")
     page.get_by_label("1.1 得分").fill("4")
-    assert held, "the page asked for its script"
+    while not held:  # the page asks for its script (and waits for it)
+        page.wait_for_timeout(50)
     held[0].continue_()
 
     expect(page.locator("#running-total")).to_have_text("4")
