@@ -96,7 +96,8 @@ def sign_out_url(request: HttpRequest) -> str | None:
         query = {"client_id": settings.OIDC_RP_CLIENT_ID, "post_logout_redirect_uri": back}
         if id_token := request.session.get("oidc_id_token"):
             query["id_token_hint"] = id_token
-        return f"{settings.OIDC_OP_LOGOUT_ENDPOINT}?{urlencode(query)}"
+        endpoint = settings.OIDC_OP_LOGOUT_ENDPOINT
+        return f"{endpoint}{'&' if '?' in endpoint else '?'}{urlencode(query)}"
     if backend == CAS_BACKEND and settings.CAS_ENABLED:
         from django_cas_ng.utils import get_cas_client
 

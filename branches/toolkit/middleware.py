@@ -10,7 +10,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 from .. import passwords
-from ..directory.selectors import signed_in_with_directory
+from ..directory.selectors import sign_out_url, signed_in_with_directory
 from . import audit
 
 IDLE_KEY = "last_activity"
@@ -36,13 +36,21 @@ class IdleTimeoutMiddleware:
         if request.user.is_authenticated:
             last = self._last_activity(request)
             if last is not None and now - last >= settings.SESSION_IDLE_MINUTES * 60:
+                # After a single sign-on the provider's session ends too (as 退出登录 does):
+                # else the next person at this browser is let in by the button alone.
+                provider = sign_out_url(request)
                 logout(request)
                 messages.info(
                     request,
                     f"您已超过 {settings.SESSION_IDLE_MINUTES} 分钟未操作，"
                     "为保护数据安全已自动退出，请重新登录。",
                 )
-                response = redirect(f"{reverse('login')}?next={request.path}")
+                response: HttpResponse = redirect(
+                    provider or f"{reverse('login')}?next={request.path}"
+                )
+                if provider and request.headers.get("HX-Request"):
+                    # htmx would follow the redirect in the background: the page goes.
+                    response = HttpResponse(headers={"HX-Redirect": provider})
                 response.delete_cookie(ACTIVITY_COOKIE)
                 return response
             stored = request.session.get(IDLE_KEY)

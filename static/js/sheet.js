@@ -83,7 +83,10 @@
   function typedBeforeLoad(field) {
     if (field.type === "checkbox" || field.type === "radio") return field.checked !== field.defaultChecked;
     if (field.tagName === "SELECT") {
-      return Array.prototype.some.call(field.options, function (o) { return o.selected !== o.defaultSelected; });
+      // With no option marked selected the browser shows the first: that is the default.
+      var marked = Array.prototype.find.call(field.options, function (o) { return o.defaultSelected; });
+      var initial = marked || field.options[0];
+      return field.value !== (initial ? initial.value : "");
     }
     return (field.tagName === "INPUT" || field.tagName === "TEXTAREA") && field.value !== field.defaultValue;
   }

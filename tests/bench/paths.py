@@ -810,6 +810,10 @@ def lists(count: int) -> None:
             .order_by("n", "pk")
             .first()
         )
+        assert demo is not None, "the demo's finished campaign has results"
+        for url in urls_of(demo).values():
+            response = client.get(url)
+            assert response.status_code == 200, (url, response.status_code)
         small = interleaved(
             {name: (lambda url=url: client.get(url)) for name, url in urls_of(demo).items()},
             max(RUNS // 3, 5),

@@ -285,3 +285,28 @@ def test_a_password_sign_out_goes_to_the_login_page(client, tree):
     assert client.get(reverse("logout")).status_code == 405
     assert sign_out_through(client, None) == reverse("login")
     assert "_auth_user_id" not in client.session
+
+
+def test_an_idle_sign_out_after_oidc_ends_the_providers_session_too(client, oidc, settings):
+    """The person walked away: the idle limit signs them out at the next request from
+    that browser, through the provider's sign-out, as 退出登录 would."""
+    import time
+
+    from branches.toolkit.middleware import IDLE_KEY
+
+    settings.OIDC_OP_LOGOUT_ENDPOINT = f"{oidc_provider_base(settings)}/o/logout/?ui_locales=zh"
+    settings.OIDC_STORE_ID_TOKEN = True
+    make_person(oidc, "secretary_a")
+    browser = requests.Session()
+    through_provider(client, reverse("oidc_login"), "zhangsan", "Zhang#sso2026", browser)
+    session = client.session
+    session[IDLE_KEY] = int(time.time()) - settings.SESSION_IDLE_MINUTES * 60 - 120
+    session.save()
+    # An autosave (htmx) is told to leave the page for the provider's sign-out …
+    hx = client.post("/notices/", headers={"HX-Request": "true"})
+    assert hx["HX-Redirect"].startswith(settings.OIDC_OP_LOGOUT_ENDPOINT + "&")
+    assert "_auth_user_id" not in client.session
+    # … which ends the provider's session and comes back to the login page.
+    answer = browser.get(hx["HX-Redirect"], allow_redirects=False, timeout=10)
+    assert answer.is_redirect and answer.headers["Location"] == f"{APP}/accounts/login/"
+    assert button_alone(client, reverse("oidc_login"), browser) == "password asked"

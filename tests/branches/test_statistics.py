@@ -3,6 +3,7 @@ them SQLite walks a whole campaign to list one page (see branches/toolkit/statis
 
 import io
 
+import pytest
 from django.db import connection
 
 from branches.importers import OrganizationImport
@@ -74,11 +75,12 @@ def test_a_migrate_that_applied_migrations_refreshes_the_statistics(tree):
     from django.db.migrations import Migration
     from django.db.models.signals import post_migrate
 
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL's statistics cannot be forgotten here to see them return")
     branches = apps.get_app_config("branches")
     _forget_statistics()
     post_migrate.send(sender=branches, app_config=branches, using="default", plan=[])
-    if connection.vendor == "sqlite":
-        assert not _analyzed()
+    assert not _analyzed()
     post_migrate.send(
         sender=branches,
         app_config=branches,

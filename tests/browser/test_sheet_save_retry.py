@@ -94,3 +94,43 @@ def test_a_score_typed_while_the_page_is_still_loading_is_saved(
     expect(page.locator("#running-total")).to_have_text("4")
     expect(page.locator("#bar-state")).to_have_text(re.compile(r"已保存 \d\d:\d\d:\d\d"))
     assert SheetEntry.objects.get(sheet=sheet, code="1.1").value == 4
+
+
+def test_an_untouched_checklist_sheet_is_not_saved_on_opening(
+    browser, live_server, tree, dept_admin, secretary_a
+):
+    """A checklist item not yet answered is a select showing its empty first choice: that
+    is what the page was served with, not something typed, so opening the sheet posts
+    nothing (a save would raise its revision and put any other open copy in conflict)."""
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from assessments import services
+    from assessments.models import ScoreSheet
+    from rubrics.models import RubricVersion
+    from tests.conftest import open_every_stage
+
+    call_command("load_rubrics", verbosity=0)
+    hegang = services.create_campaign(
+        by=dept_admin,
+        name="鹤岗执行要点",
+        scope=tree.root,
+        version=RubricVersion.objects.get(rubric__code="hegang-2020"),
+        year=2026,
+        quarter=None,
+        template="standardization",
+        start=timezone.localdate(),
+    )
+    open_every_stage(hegang)
+    services.open_campaign(hegang, by=dept_admin)
+    sheet = ScoreSheet.objects.get(stage__kind="self", organization=tree.a)
+    page = new_page(browser, live_server)
+    log_in(page, "sec_a")
+    posted: list[str] = []
+    page.on("request", lambda r: posted.append(r.url) if "autosave" in r.url else None)
+    page.goto(f"/sheets/{sheet.pk}/")
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(1500)  # past the autosave's pause
+    assert posted == []
+    assert ScoreSheet.objects.get(pk=sheet.pk).revision == sheet.revision
+    expect(page.locator("#bar-state")).to_have_text("已保存")
