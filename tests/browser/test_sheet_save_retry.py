@@ -4,9 +4,12 @@ until it succeeds and the bar says 已保存; the value is stored (read back on 
 
 import re
 
+import pytest
+from django.core.management import call_command
 from playwright.sync_api import expect
 
-from assessments.models import SheetEntry
+from assessments.models import ScoreSheet, SheetEntry
+from rubrics.models import RubricVersion
 from tests.assessments.conftest import campaign, self_sheet, version  # noqa: F401
 from tests.browser.conftest import log_in
 from tests.browser.test_campaign_path import new_page
@@ -96,41 +99,33 @@ def test_a_score_typed_while_the_page_is_still_loading_is_saved(
     assert SheetEntry.objects.get(sheet=sheet, code="1.1").value == 4
 
 
-def test_an_untouched_checklist_sheet_is_not_saved_on_opening(
-    browser, live_server, tree, dept_admin, secretary_a
-):
-    """A checklist item not yet answered is a select showing its empty first choice: that
-    is what the page was served with, not something typed, so opening the sheet posts
-    nothing (a save would raise its revision and put any other open copy in conflict)."""
-    from django.core.management import call_command
-    from django.utils import timezone
+class TestAChecklistSheet:
+    """The suite's open campaign (self sheets issued), on the shipped 鹤岗 checklist."""
 
-    from assessments import services
-    from assessments.models import ScoreSheet
-    from rubrics.models import RubricVersion
-    from tests.conftest import open_every_stage
+    @pytest.fixture
+    def version(self, db):
+        call_command("load_rubrics", verbosity=0)
+        return RubricVersion.objects.get(rubric__code="hegang-2020")
 
-    call_command("load_rubrics", verbosity=0)
-    hegang = services.create_campaign(
-        by=dept_admin,
-        name="鹤岗执行要点",
-        scope=tree.root,
-        version=RubricVersion.objects.get(rubric__code="hegang-2020"),
-        year=2026,
-        quarter=None,
-        template="standardization",
-        start=timezone.localdate(),
-    )
-    open_every_stage(hegang)
-    services.open_campaign(hegang, by=dept_admin)
-    sheet = ScoreSheet.objects.get(stage__kind="self", organization=tree.a)
-    page = new_page(browser, live_server)
-    log_in(page, "sec_a")
-    posted: list[str] = []
-    page.on("request", lambda r: posted.append(r.url) if "autosave" in r.url else None)
-    page.goto(f"/sheets/{sheet.pk}/")
-    page.wait_for_load_state("networkidle")
-    page.wait_for_timeout(1500)  # past the autosave's pause
-    assert posted == []
-    assert ScoreSheet.objects.get(pk=sheet.pk).revision == sheet.revision
-    expect(page.locator("#bar-state")).to_have_text("已保存")
+    def test_untouched_is_not_saved_on_opening(
+        self,
+        browser,
+        live_server,
+        campaign,  # noqa: F811
+        tree,
+    ):
+        """A checklist item not yet answered is a select showing its empty first choice:
+        that is what the page was served with, not something typed, so opening the sheet
+        posts nothing (a save would raise its revision and put any other open copy in
+        conflict)."""
+        sheet = self_sheet(campaign, tree.a)
+        page = new_page(browser, live_server)
+        log_in(page, "sec_a")
+        posted: list[str] = []
+        page.on("request", lambda r: posted.append(r.url) if "autosave" in r.url else None)
+        page.goto(f"/sheets/{sheet.pk}/")
+        page.wait_for_load_state("networkidle")
+        page.wait_for_timeout(1500)  # past the autosave's pause
+        assert posted == []
+        assert ScoreSheet.objects.get(pk=sheet.pk).revision == sheet.revision
+        expect(page.locator("#bar-state")).to_have_text("已保存")

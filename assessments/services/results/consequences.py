@@ -193,7 +193,7 @@ def rerate_targets(result: BranchResult) -> list[str]:
 def rerate_rule_text(result: BranchResult) -> str:
     """What the document allows, said when a grade outside ``rerate_targets`` is asked."""
     allowed = consequence_rules(result.campaign.rubric_version.consequence_rules).reratings
-    if not allowed:  # every grade may be re-rated to every other: there is no other
+    if not allowed:  # any grade may become any other: refused only for want of another
         return "本考评标准没有其他等次。"
     pairs = "、".join(f"“{a}”整改后改评为“{b}”" for a, b in allowed)
     return f"按本考评标准，只有{pairs}。"
